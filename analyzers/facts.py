@@ -1,0 +1,264 @@
+"""Facts about a legacy code base, gathered statically: frozen values, no behaviour.
+
+This module is the contract between fact extraction (``analyzers.parse`` and friends:
+source text in, :class:`ModuleFacts` out) and everything downstream (graph,
+capabilities, scoring, reports). Facts are plain frozen dataclasses of strings, ints
+and tuples so that they are hashable, cheap to cache (JSON) and safe to send between
+worker processes.
+
+Names are *qualified names* (``shop.orders.views.checkout``,
+``shop.orders.models.Order.save``), relative to the analysed root. A call whose
+target cannot be determined keeps ``callee=None``: it is counted and shown as
+unresolved, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "ArgKind",
+    "Argument",
+    "AtomicRegion",
+    "CeleryTask",
+    "Call",
+    "Definition",
+    "DefKind",
+    "Diagnostic",
+    "EffectKind",
+    "GlobalState",
+    "GlobalUse",
+    "ImportFact",
+    "Location",
+    "ModelFact",
+    "ModuleFacts",
+    "OrmAccess",
+    "OrmOp",
+    "Param",
+    "SettingsRead",
+    "SideEffect",
+    "SignalHandler",
+    "UrlRoute",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a fact was found: path relative to the analysed root, 1-based line."""
+
+    path: str
+    line: int
+    col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+class DefKind(StrEnum):
+    FUNCTION = "function"
+    METHOD = "method"
+    CLASS = "class"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    annotation: str | None = None  # source text of the annotation, if any
+    kind: str = "positional"  # positional | keyword_only | var_positional | var_keyword
+    has_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A function, method or class defined in a module."""
+
+    qualname: str
+    kind: DefKind
+    loc: Location
+    end_line: int
+    parent: str | None = None  # enclosing class or function, by qualname
+    params: tuple[Param, ...] = ()
+    decorators: tuple[str, ...] = ()  # resolved qualnames where possible, else source text
+    bases: tuple[str, ...] = ()  # classes only: resolved base qualnames where possible
+    is_async: bool = False
+    docstring: str | None = None
+
+    @property
+    def size(self) -> int:
+        return self.end_line - self.loc.line + 1
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFact:
+    """``bound_as`` in this module refers to ``target`` (absolute dotted name)."""
+
+    target: str
+    bound_as: str
+    loc: Location
+    conditional: bool = False  # under if/try/function body rather than module top level
+
+
+class ArgKind(StrEnum):
+    """Can this argument travel in a JSON event?"""
+
+    JSON = "json"  # literal, str/int/float/bool/None, list/dict of those, or a name of such
+    ORM_INSTANCE = "orm_instance"  # a model instance: could travel as its pk
+    REQUEST = "request"  # an HttpRequest: never serialisable
+    FILE = "file"  # open file, uploaded file
+    CALLABLE = "callable"  # lambda, function reference
+    LOCK = "lock"  # threading / db locks, connections
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    text: str  # source text, truncated
+    kind: ArgKind
+    keyword: str | None = None
+    model: str | None = None  # for ORM_INSTANCE: the model's qualname when known
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call site. ``caller`` is the enclosing function/method (or the module)."""
+
+    caller: str
+    callee: str | None  # resolved qualname; None when unresolved
+    text: str  # the callee expression as written, e.g. ``self.render``
+    loc: Location
+    args: tuple[Argument, ...] = ()
+    result_used: bool = True  # False for a bare expression statement
+    in_atomic: bool = False  # lexically inside transaction.atomic (decorator or with)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFact:
+    """A Django model class and the table it maps to."""
+
+    qualname: str
+    app_label: str
+    table: str  # Meta.db_table or the default ``<app_label>_<lowercased name>``
+    loc: Location
+    abstract: bool = False
+    relations: tuple[str, ...] = ()  # FK/M2M/O2O targets: qualnames or "app.Model" strings
+
+
+class OrmOp(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True, slots=True)
+class OrmAccess:
+    function: str
+    model: str  # model qualname (or "app.Model" string when only that is known)
+    op: OrmOp
+    method: str  # filter, get, create, save, update, bulk_create, ...
+    loc: Location
+    select_for_update: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UrlRoute:
+    pattern: str
+    view: str | None  # resolved view qualname
+    name: str | None
+    loc: Location
+    include: str | None = None  # included urlconf module, for include()
+
+
+@dataclass(frozen=True, slots=True)
+class SignalHandler:
+    receiver: str  # handler function qualname
+    signal: str  # e.g. django.db.models.signals.post_save
+    sender: str | None
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class CeleryTask:
+    qualname: str
+    loc: Location
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AtomicRegion:
+    function: str
+    loc: Location
+    end_line: int
+    kind: str  # "decorator" | "with"
+
+
+class EffectKind(StrEnum):
+    MAIL = "mail"
+    HTTP = "http"
+    FILE = "file"
+    SUBPROCESS = "subprocess"
+    IMAGE = "image"
+    CACHE = "cache"
+
+
+@dataclass(frozen=True, slots=True)
+class SideEffect:
+    function: str
+    kind: EffectKind
+    callee: str
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalState:
+    """A module-level mutable value (dict/list/set literal or constructor)."""
+
+    qualname: str
+    loc: Location
+    kind: str  # dict | list | set | other
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalUse:
+    function: str
+    name: str  # GlobalState qualname
+    loc: Location
+    writes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsRead:
+    function: str
+    name: str
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A file that could not be analysed, and why. Never an exception."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    """Everything gathered from one module."""
+
+    module: str
+    path: str
+    lines: int
+    is_test: bool = False
+    definitions: tuple[Definition, ...] = ()
+    imports: tuple[ImportFact, ...] = ()
+    calls: tuple[Call, ...] = ()
+    models: tuple[ModelFact, ...] = ()
+    orm: tuple[OrmAccess, ...] = ()
+    urls: tuple[UrlRoute, ...] = ()
+    signals: tuple[SignalHandler, ...] = ()
+    tasks: tuple[CeleryTask, ...] = ()
+    atomics: tuple[AtomicRegion, ...] = ()
+    effects: tuple[SideEffect, ...] = ()
+    globals: tuple[GlobalState, ...] = field(default=())
+    global_uses: tuple[GlobalUse, ...] = ()
+    settings_reads: tuple[SettingsRead, ...] = ()

@@ -1,0 +1,27 @@
+"""The ``strangler`` command line: thin by design.
+
+Each command parses options, calls a use case, renders the result and maps it to an
+exit code. Exit codes, for every command:
+
+* 0 - success
+* 1 - the command ran but found a problem it was asked to fail on (e.g. ``--strict``)
+* 2 - bad input or usage: unknown path, bad option value, unknown feature
+"""
+
+from __future__ import annotations
+
+import click
+
+from strangler import __version__
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="strangler")
+def main() -> None:
+    """Carve a Django monolith into event-driven functions, one capability at a time."""
+
+
+# Commands are registered below, one module per command group, so that each stays
+# small and `strangler --help` lists only what is implemented.
