@@ -1,0 +1,6 @@
+"""URLconf for strangler's own Django tests: the admin (routes admin lives there)."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]
