@@ -1,0 +1,1 @@
+"""One module per ``strangler`` command group; each is registered in ``strangler.cli``."""
