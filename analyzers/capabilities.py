@@ -1,0 +1,281 @@
+"""Candidate capabilities: sets of code that could be carved out together.
+
+Four sources, cheapest evidence first:
+
+(a) **entry points** - each function the framework calls (view, receiver, task), or
+    that is called from another module, plus the code *only it reaches*. "Only it
+    reaches" is the dominator relation: a virtual root points at every externally
+    reachable node, and ``d`` dominates ``n`` when every path from the root to ``n``
+    passes through ``d``. One dominator tree answers the question for every entry
+    point at once (linear-ish), where a reachability search per entry point would be
+    quadratic on a code base the size of Django.
+(b) **Django apps** - packages with ``models.py`` or ``apps.py``.
+(c) **modules**.
+(d) **communities** of the call graph (Louvain, fixed seed so runs are stable).
+
+Candidates with the same members are merged (their sources listed together), and so
+are near-duplicates (Jaccard >= 0.9). Test code is never a member: tests move with
+nothing, they are evidence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from analyzers.graph import CodeIndex
+
+__all__ = ["Candidate", "CapabilityGraph", "build_capability_graph", "find_candidates"]
+
+ROOT = "<root>"
+SOURCE_ORDER = ("entry", "app", "module", "community")
+NEAR_DUPLICATE = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A set of code (function/class qualnames) proposed as one capability."""
+
+    name: str
+    anchor: str  # entry-point qualname, app package, module, or community centre
+    sources: tuple[str, ...]  # subset of SOURCE_ORDER, in that order
+    members: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityGraph:
+    """Non-test code joined by "moves with" edges: calls, plus parent -> nested code.
+
+    Why containment edges: a method moves with its class and a nested function with
+    its enclosing function, even when no resolved call links them.
+    """
+
+    graph: nx.DiGraph
+    entries: frozenset[str]  # nodes the virtual root points at
+
+
+def build_capability_graph(graph: nx.DiGraph, index: CodeIndex) -> CapabilityGraph:
+    code = nx.DiGraph()
+    for node, kind in graph.nodes(data="kind"):
+        if kind in ("function", "class") and node not in index.test_code:
+            code.add_node(node)
+    called_from_outside: set[str] = set()
+    for u, v, kind in graph.edges(data="kind"):
+        if kind != "calls" or v not in code:
+            continue
+        if u in code:
+            code.add_edge(u, v)
+        elif u not in index.test_code:
+            called_from_outside.add(v)  # module-level code calls it at import time
+    for facts in index.modules.values():
+        for d in facts.definitions:
+            if d.parent is not None and d.parent in code and d.qualname in code:
+                code.add_edge(d.parent, d.qualname)
+    entries = {n for n in code if code.in_degree(n) == 0}
+    entries |= called_from_outside
+    entries |= {n for n in index.external_entries if n in code}
+    return CapabilityGraph(graph=code, entries=frozenset(entries))
+
+
+def find_candidates(
+    cap: CapabilityGraph, index: CodeIndex, *, communities: bool = True
+) -> list[Candidate]:
+    """All candidates, merged and named; order is deterministic."""
+    raw: list[tuple[str, str, frozenset[str]]] = []  # (source, anchor, members)
+    raw += _entry_candidates(cap, index)
+    raw += _app_candidates(cap, index)
+    raw += _module_candidates(cap, index)
+    if communities:
+        raw += _community_candidates(cap)
+    return _name(_merge(raw))
+
+
+# ------------------------------------------------------------------ (a) dominators
+
+
+def _entry_candidates(
+    cap: CapabilityGraph, index: CodeIndex
+) -> list[tuple[str, str, frozenset[str]]]:
+    graph = cap.graph
+    if graph.number_of_nodes() == 0:
+        return []
+    rooted = nx.DiGraph(graph)
+    rooted.add_edges_from((ROOT, e) for e in cap.entries)
+    # Code reached from nowhere (only via unresolved calls) still needs a dominator.
+    reached = nx.descendants(rooted, ROOT)
+    rooted.add_edges_from((ROOT, n) for n in graph if n not in reached)
+    idom = nx.immediate_dominators(rooted, ROOT)
+    children: dict[str, list[str]] = defaultdict(list)
+    for node, dom in idom.items():
+        if node != ROOT:
+            children[dom].append(node)
+    order, start, end = _euler(children)
+    result = []
+    for node in sorted(_entry_nodes(cap, index, idom)):
+        members = frozenset(order[start[node] : end[node]])
+        result.append(("entry", node, members))
+    return result
+
+
+def _entry_nodes(cap: CapabilityGraph, index: CodeIndex, idom: dict[str, str]) -> set[str]:
+    """Entry points worth a candidate: framework-called, shared, or crossing a module.
+
+    Model classes are left out: a model is data that a capability owns, not behaviour
+    to call; it shows up as table reads and writes instead.
+    """
+    nodes = {n for n in cap.entries if n in idom}
+    nodes |= {n for n, d in idom.items() if d == ROOT and n != ROOT}
+    for node in cap.graph:
+        module = index.functions.get(node)
+        if any(index.functions.get(p) != module for p in cap.graph.predecessors(node)):
+            nodes.add(node)
+    return nodes - index.models.keys()
+
+
+def _euler(children: dict[str, list[str]]) -> tuple[list[str], dict[str, int], dict[str, int]]:
+    """Pre-order of the dominator tree: each subtree is one slice ``order[start:end]``.
+
+    Iterative, because a deep call chain would overflow Python's recursion limit.
+    """
+    order: list[str] = []
+    start: dict[str, int] = {}
+    end: dict[str, int] = {}
+    stack: list[tuple[str, bool]] = [(ROOT, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            end[node] = len(order)
+            continue
+        start[node] = len(order)
+        if node != ROOT:
+            order.append(node)
+        else:
+            start[node] = 0
+        stack.append((node, True))
+        stack.extend((c, False) for c in sorted(children.get(node, ()), reverse=True))
+    return order, start, end
+
+
+# ------------------------------------------------------------------ (b) apps, (c) modules
+
+
+def _app_candidates(
+    cap: CapabilityGraph, index: CodeIndex
+) -> list[tuple[str, str, frozenset[str]]]:
+    apps = django_apps(index)
+    members: dict[str, set[str]] = defaultdict(set)
+    for node in cap.graph:
+        app = _app_of(index.functions.get(node, ""), apps)
+        if app is not None:
+            members[app].add(node)
+    return [("app", app, frozenset(m)) for app, m in sorted(members.items()) if m]
+
+
+def django_apps(index: CodeIndex) -> set[str]:
+    """Packages that hold a ``models`` or ``apps`` module, or any model."""
+    apps: set[str] = set()
+    for module, facts in index.modules.items():
+        head, _, last = module.rpartition(".")
+        if last in ("models", "apps") and head:
+            apps.add(head)
+        if facts.models:
+            parts = module.split(".")
+            cut = parts.index("models") if "models" in parts else len(parts) - 1
+            if cut > 0:
+                apps.add(".".join(parts[:cut]))
+    return apps
+
+
+def _app_of(module: str, apps: set[str]) -> str | None:
+    """The innermost app package containing ``module``."""
+    name = module
+    while name:
+        if name in apps:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _module_candidates(
+    cap: CapabilityGraph, index: CodeIndex
+) -> list[tuple[str, str, frozenset[str]]]:
+    members: dict[str, set[str]] = defaultdict(set)
+    for node in cap.graph:
+        members[index.functions[node]].add(node)
+    return [("module", module, frozenset(m)) for module, m in sorted(members.items())]
+
+
+# ------------------------------------------------------------------ (d) communities
+
+
+def _community_candidates(cap: CapabilityGraph) -> list[tuple[str, str, frozenset[str]]]:
+    undirected = cap.graph.to_undirected(as_view=True)
+    if undirected.number_of_edges() == 0:
+        return []
+    found = nx.community.louvain_communities(undirected, seed=0, threshold=1e-4)
+    result = []
+    for community in found:
+        if len(community) < 2:
+            continue
+        centre = max(sorted(community), key=lambda n: undirected.degree(n))
+        result.append(("community", centre, frozenset(community)))
+    return sorted(result, key=lambda r: r[1])
+
+
+# ------------------------------------------------------------------ merge and name
+
+
+def _merge(
+    raw: Iterable[tuple[str, str, frozenset[str]]],
+) -> list[tuple[list[str], str, frozenset[str]]]:
+    """Merge identical and near-identical member sets, keeping the best-ranked source.
+
+    Near-duplicates are looked for only among candidates sharing their smallest
+    member (a one-hash MinHash): two sets with Jaccard >= 0.9 share it with
+    probability >= 0.9, and comparing every pair would be quadratic.
+    """
+    priority = {s: i for i, s in enumerate(SOURCE_ORDER)}
+    ordered = sorted(raw, key=lambda r: (priority[r[0]], r[1]))
+    merged: list[tuple[list[str], str, frozenset[str]]] = []
+    exact: dict[frozenset[str], int] = {}
+    buckets: dict[str, list[int]] = defaultdict(list)
+    for source, anchor, members in ordered:
+        if not members:
+            continue
+        target = exact.get(members)
+        if target is None:
+            target = _near(members, buckets[min(members)], merged)
+        if target is not None:
+            if source not in merged[target][0]:
+                merged[target][0].append(source)
+            continue
+        exact[members] = len(merged)
+        buckets[min(members)].append(len(merged))
+        merged.append(([source], anchor, members))
+    return merged
+
+
+def _near(
+    members: frozenset[str], bucket: list[int], merged: list[tuple[list[str], str, frozenset[str]]]
+) -> int | None:
+    for i in bucket:
+        other = merged[i][2]
+        union = len(members | other)
+        if union and len(members & other) / union >= NEAR_DUPLICATE:
+            return i
+    return None
+
+
+def _name(merged: list[tuple[list[str], str, frozenset[str]]]) -> list[Candidate]:
+    """Readable, unique names: the anchor's qualname; a suffix only on a clash."""
+    taken: set[str] = set()
+    result = []
+    for sources, anchor, members in merged:
+        base = anchor if sources[0] != "community" else f"{anchor}+{len(members) - 1}"
+        name = base if base not in taken else f"{base} [{sources[0]}]"
+        taken.add(name)
+        result.append(Candidate(name, anchor, tuple(sources), members))
+    return result

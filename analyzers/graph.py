@@ -1,0 +1,340 @@
+"""One dependency graph of the analysed code base, built from facts.
+
+Nodes are modules, functions (and methods), classes and database tables; edges are
+``imports`` (module -> module), ``calls`` (function/module -> function/class),
+``inherits`` (class -> base class), ``reads`` and ``writes`` (function -> table).
+Only code defined inside the analysed root becomes a code node: a call into Django or
+the standard library is not coupling to the monolith, so it is left out (side effects
+are kept as facts and reported separately).
+
+Alongside the networkx graph, :class:`CodeIndex` keeps the per-callee / per-caller
+lookups that scoring needs, so that scoring thousands of candidates stays linear in
+the size of each candidate instead of rescanning every fact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from analyzers.facts import (
+    AtomicRegion,
+    Call,
+    DefKind,
+    GlobalUse,
+    Location,
+    ModelFact,
+    ModuleFacts,
+    OrmAccess,
+    OrmOp,
+    SideEffect,
+)
+
+__all__ = [
+    "EDGE_KINDS",
+    "FORMATS",
+    "NODE_KINDS",
+    "CodeIndex",
+    "build_graph",
+    "build_index",
+    "export_graph",
+    "table_node",
+]
+
+NODE_KINDS = ("module", "function", "class", "table")
+EDGE_KINDS = ("imports", "calls", "inherits", "reads", "writes")
+FORMATS = ("json", "dot", "mermaid", "graphml")
+TABLE_PREFIX = "table:"
+
+
+def table_node(table: str) -> str:
+    """Node id of a table: prefixed so a table never collides with a module name."""
+    return TABLE_PREFIX + table
+
+
+@dataclass
+class CodeIndex:
+    """Lookups over all facts, built once (mutable while building, read-only after).
+
+    Why not only the graph: scoring needs every *call site* (arguments, whether the
+    result is used, whether it sits inside ``atomic``), and the graph keeps one edge
+    per caller/callee pair.
+    """
+
+    modules: dict[str, ModuleFacts] = field(default_factory=dict)
+    functions: dict[str, str] = field(default_factory=dict)  # code qualname -> module
+    kinds: dict[str, str] = field(default_factory=dict)  # code qualname -> node kind
+    sizes: dict[str, int] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    test_code: set[str] = field(default_factory=set)
+    calls_to: dict[str, list[Call]] = field(default_factory=lambda: defaultdict(list))
+    calls_from: dict[str, list[Call]] = field(default_factory=lambda: defaultdict(list))
+    orm_by_function: dict[str, list[OrmAccess]] = field(default_factory=lambda: defaultdict(list))
+    writers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    readers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    model_tables: dict[str, str] = field(default_factory=dict)  # model ref -> table
+    models: dict[str, ModelFact] = field(default_factory=dict)
+    atomic_by_function: dict[str, list[AtomicRegion]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    effects_by_function: dict[str, list[SideEffect]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    global_uses: dict[str, list[GlobalUse]] = field(default_factory=lambda: defaultdict(list))
+    global_users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    external_entries: dict[str, str] = field(default_factory=dict)  # qualname -> why
+    unresolved_calls: int = 0
+    total_calls: int = 0
+
+    def table_of(self, model: str) -> str | None:
+        """Table for a model reference: a qualname or an ``"app.Model"`` string."""
+        return self.model_tables.get(model) or self.model_tables.get(model.lower())
+
+
+def build_index(modules: Sequence[ModuleFacts]) -> CodeIndex:
+    """Index every fact once; see :class:`CodeIndex`."""
+    index = CodeIndex()
+    for facts in modules:
+        _index_definitions(index, facts)
+    for facts in modules:
+        _index_models(index, facts)
+    for facts in modules:
+        _index_behaviour(index, facts)
+    return index
+
+
+def _index_definitions(index: CodeIndex, facts: ModuleFacts) -> None:
+    index.modules[facts.module] = facts
+    index.kinds[facts.module] = "module"
+    index.functions[facts.module] = facts.module
+    index.sizes[facts.module] = 0
+    index.locations[facts.module] = Location(facts.path, 1)
+    if facts.is_test:
+        index.test_code.add(facts.module)
+    for d in facts.definitions:
+        index.kinds[d.qualname] = "class" if d.kind is DefKind.CLASS else "function"
+        index.functions[d.qualname] = facts.module
+        index.sizes[d.qualname] = d.size
+        index.locations[d.qualname] = d.loc
+        if facts.is_test:
+            index.test_code.add(d.qualname)
+
+
+def _index_models(index: CodeIndex, facts: ModuleFacts) -> None:
+    for m in facts.models:
+        if m.abstract:
+            continue
+        index.models[m.qualname] = m
+        short = m.qualname.rsplit(".", 1)[-1]
+        for ref in (m.qualname, f"{m.app_label}.{short}", f"{m.app_label}.{short}".lower()):
+            index.model_tables.setdefault(ref, m.table)
+
+
+def _index_behaviour(index: CodeIndex, facts: ModuleFacts) -> None:
+    for call in facts.calls:
+        index.total_calls += 1
+        if call.callee is None:
+            index.unresolved_calls += 1
+        index.calls_from[call.caller].append(call)
+        if call.callee is not None and call.callee in index.kinds:
+            index.calls_to[call.callee].append(call)
+    for access in facts.orm:
+        index.orm_by_function[access.function].append(access)
+        table = index.table_of(access.model)
+        if table is not None:
+            target = index.writers if access.op is OrmOp.WRITE else index.readers
+            target[table].add(access.function)
+    for region in facts.atomics:
+        index.atomic_by_function[region.function].append(region)
+    for effect in facts.effects:
+        index.effects_by_function[effect.function].append(effect)
+    for use in facts.global_uses:
+        index.global_uses[use.function].append(use)
+        index.global_users[use.name].add(use.function)
+    _index_entries(index, facts)
+
+
+def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
+    """Code the framework calls from outside: views, signal receivers, Celery tasks."""
+    for route in facts.urls:
+        if route.view is not None:
+            index.external_entries.setdefault(route.view, f"url {route.pattern!r} ({route.loc})")
+    for signal in facts.signals:
+        index.external_entries.setdefault(
+            signal.receiver, f"receiver of {signal.signal} ({signal.loc})"
+        )
+    for task in facts.tasks:
+        index.external_entries.setdefault(task.qualname, f"celery task ({task.loc})")
+
+
+def build_graph(modules: Sequence[ModuleFacts], index: CodeIndex | None = None) -> nx.DiGraph:
+    """The dependency graph (see module docstring). Deterministic for the same facts."""
+    index = index or build_index(modules)
+    graph = nx.DiGraph()
+    for facts in sorted(modules, key=lambda f: f.module):
+        _add_code_nodes(graph, facts)
+    for facts in sorted(modules, key=lambda f: f.module):
+        _add_imports(graph, facts, index)
+        _add_inheritance(graph, facts, index)
+        _add_calls(graph, facts, index)
+        _add_table_edges(graph, facts, index)
+    return graph
+
+
+def _add_code_nodes(graph: nx.DiGraph, facts: ModuleFacts) -> None:
+    graph.add_node(
+        facts.module,
+        kind="module",
+        module=facts.module,
+        path=facts.path,
+        line=1,
+        size=facts.lines,
+        is_test=facts.is_test,
+    )
+    for d in facts.definitions:
+        graph.add_node(
+            d.qualname,
+            kind="class" if d.kind is DefKind.CLASS else "function",
+            module=facts.module,
+            path=d.loc.path,
+            line=d.loc.line,
+            size=d.size,
+            is_test=facts.is_test,
+        )
+
+
+def _add_imports(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
+    for imp in facts.imports:
+        target = _owning_module(imp.target, index)
+        if target is not None and target != facts.module:
+            _bump(graph, facts.module, target, "imports", imp.loc.line)
+
+
+def _owning_module(name: str, index: CodeIndex) -> str | None:
+    """The analysed module that ``name`` (a module or something inside one) lives in."""
+    if name in index.functions:
+        return index.functions[name]
+    head, _, _ = name.rpartition(".")
+    while head:
+        if index.kinds.get(head) == "module":
+            return head
+        head, _, _ = head.rpartition(".")
+    return None
+
+
+def _add_inheritance(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
+    for d in facts.definitions:
+        for base in d.bases:
+            if index.kinds.get(base) == "class":
+                _bump(graph, d.qualname, base, "inherits", d.loc.line)
+
+
+def _add_calls(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
+    for call in facts.calls:
+        if call.callee is None or call.callee not in index.kinds:
+            continue
+        caller = call.caller if call.caller in index.kinds else facts.module
+        if caller != call.callee:
+            _bump(graph, caller, call.callee, "calls", call.loc.line)
+
+
+def _add_table_edges(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
+    for access in facts.orm:
+        table = index.table_of(access.model)
+        if table is None:
+            continue
+        node = table_node(table)
+        if node not in graph:
+            graph.add_node(node, kind="table", module="", path="", line=0, size=0, is_test=False)
+        caller = access.function if access.function in index.kinds else facts.module
+        data = graph.get_edge_data(caller, node)
+        if data is None:
+            graph.add_edge(caller, node, kind="reads", count=0, reads=0, writes=0, line=0)
+            data = graph.edges[caller, node]
+        key = "writes" if access.op is OrmOp.WRITE else "reads"
+        data[key] += 1
+        data["count"] += 1
+        if data["writes"]:
+            data["kind"] = "writes"  # one edge per pair: a writer is reported as writer
+        if not data["line"]:
+            data["line"] = access.loc.line
+
+
+def _bump(graph: nx.DiGraph, source: str, target: str, kind: str, line: int) -> None:
+    data = graph.get_edge_data(source, target)
+    if data is None:
+        graph.add_edge(source, target, kind=kind, count=1, line=line)
+    else:
+        data["count"] += 1
+
+
+def call_graph(graph: nx.DiGraph) -> nx.DiGraph:
+    """The sub-graph of code nodes joined by ``calls`` edges (a view, not a copy)."""
+
+    def keep(u: str, v: str) -> bool:
+        return bool(graph.edges[u, v]["kind"] == "calls")
+
+    return nx.subgraph_view(graph, filter_edge=keep)
+
+
+# ------------------------------------------------------------------ exporters
+
+
+def export_graph(graph: nx.DiGraph, fmt: str) -> str:
+    """Render the graph as text: ``json`` (node-link), ``dot``, ``mermaid``, ``graphml``."""
+    if fmt == "json":
+        data = nx.node_link_data(graph, edges="edges")
+        return json.dumps(data, indent=1, sort_keys=True) + "\n"
+    if fmt == "graphml":
+        return "\n".join(nx.generate_graphml(graph)) + "\n"
+    if fmt == "dot":
+        return _to_dot(graph)
+    if fmt == "mermaid":
+        return _to_mermaid(graph)
+    raise ValueError(f"unknown graph format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+_DOT_SHAPES = {"module": "folder", "function": "ellipse", "class": "box", "table": "cylinder"}
+
+
+def _to_dot(graph: nx.DiGraph) -> str:
+    """DOT written by hand: pydot/pygraphviz would be a heavy dependency for ~20 lines."""
+    lines = ["digraph strangler {", "  rankdir=LR;"]
+    for node, data in sorted(graph.nodes(data=True)):
+        shape = _DOT_SHAPES.get(str(data.get("kind")), "ellipse")
+        lines.append(f"  {_dot_id(node)} [shape={shape}];")
+    for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        lines.append(f'  {_dot_id(u)} -> {_dot_id(v)} [label="{data["kind"]}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_id(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _to_mermaid(graph: nx.DiGraph) -> str:
+    """Mermaid ``flowchart``: node ids are positional because dots are not allowed."""
+    ids = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
+    lines = ["flowchart LR"]
+    for node, data in sorted(graph.nodes(data=True)):
+        label = node.replace('"', "'")
+        shape = ('[("', '")]') if data.get("kind") == "table" else ('["', '"]')
+        lines.append(f"  {ids[node]}{shape[0]}{label}{shape[1]}")
+    for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        lines.append(f"  {ids[u]} -->|{data['kind']}| {ids[v]}")
+    return "\n".join(lines) + "\n"
+
+
+def node_attrs(graph: nx.DiGraph, node: str) -> dict[str, Any]:
+    """Attributes of one node as a plain dict (for renderers)."""
+    return dict(graph.nodes[node])
+
+
+def nodes_of_kind(graph: nx.DiGraph, kind: str) -> Iterable[str]:
+    return (n for n, k in graph.nodes(data="kind") if k == kind)

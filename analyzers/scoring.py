@@ -1,0 +1,571 @@
+"""Scores with evidence: how hard would it be to carve a candidate out?
+
+Every score is a weighted mean of named **components**. Each component keeps its raw
+number (``value``), a normalised goodness in [0, 1] (``score``: 1 = easy to extract),
+its weight, a one-line summary and the **evidence** (source locations) it came from,
+so a reader can check every point of the total. Things that would break an extraction
+outright are also listed as **blockers**, in words, with ``file:line`` and the change
+that would remove each.
+
+Normalisation is ``1 / (1 + x / h)``: 1 at zero, 0.5 at the "half point" ``h``,
+falling smoothly - chosen over thresholds so one more shared table always costs
+something and no single component saturates the total.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from analyzers.facts import ArgKind, Call, Location, OrmOp
+from analyzers.graph import CodeIndex
+
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "Blocker",
+    "Component",
+    "Evidence",
+    "GlobalFacts",
+    "Scored",
+    "prepare",
+    "score_candidate",
+]
+
+MAX_EVIDENCE = 50
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "inbound_coupling": 1.0,
+    "outbound_coupling": 1.5,
+    "shared_writes": 2.0,
+    "foreign_reads": 0.75,
+    "cycles": 1.0,
+    "interface_width": 0.5,
+    "serialisability": 1.5,
+    "fire_and_forget": 1.0,
+    "transactions": 1.5,
+    "global_state": 1.0,
+    "side_effects": 1.0,
+    "size": 0.5,
+    "tests": 0.5,
+}
+COMPONENTS = tuple(DEFAULT_WEIGHTS)
+
+_ARG_GOODNESS = {
+    ArgKind.JSON: 1.0,
+    ArgKind.ORM_INSTANCE: 0.6,
+    ArgKind.UNKNOWN: 0.6,
+    ArgKind.REQUEST: 0.0,
+    ArgKind.FILE: 0.0,
+    ArgKind.CALLABLE: 0.0,
+    ArgKind.LOCK: 0.0,
+}
+_ARG_FIX = {
+    ArgKind.REQUEST: "pass the fields it needs (e.g. request.user.pk) instead of the request",
+    ArgKind.FILE: "store the file and pass its path or storage key instead",
+    ArgKind.CALLABLE: "pass a name the handler can look up instead of a callable",
+    ArgKind.LOCK: "take the lock inside the handler; a lock cannot travel in an event",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    location: str  # "path:line"
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    name: str
+    value: float
+    score: float
+    weight: float
+    summary: str
+    evidence: tuple[Evidence, ...]
+    evidence_total: int  # evidence may be capped at MAX_EVIDENCE; this is the full count
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    kind: str
+    message: str
+    location: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.message} at {self.location}: {self.fix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    score: float  # 0..100
+    components: tuple[Component, ...]
+    blockers: tuple[Blocker, ...]
+    entry_points: tuple[str, ...]
+    size: int
+    tables_read: tuple[str, ...]
+    tables_written: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalFacts:
+    """Whole-program facts computed once and shared by every candidate's score."""
+
+    in_transaction: Mapping[str, Location]  # function -> the atomic region it runs under
+    scc_of: Mapping[str, int]  # node -> id of its call cycle (cycles of size > 1 only)
+    tested: frozenset[str]  # code reachable from test code
+    parents: Mapping[str, str]  # qualname -> enclosing qualname
+
+
+def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
+    """Transaction closure, call cycles and test reach: each one linear pass."""
+    scc_of: dict[str, int] = {}
+    for i, scc in enumerate(nx.strongly_connected_components(call_graph)):
+        if len(scc) > 1:
+            scc_of.update(dict.fromkeys(scc, i))
+    parents = {
+        d.qualname: d.parent
+        for facts in index.modules.values()
+        for d in facts.definitions
+        if d.parent is not None
+    }
+    return GlobalFacts(
+        in_transaction=_transaction_closure(index),
+        scc_of=scc_of,
+        tested=frozenset(_test_reach(index)),
+        parents=parents,
+    )
+
+
+def _transaction_closure(index: CodeIndex) -> dict[str, Location]:
+    """Functions that run inside ``atomic``: decorated ones, callees of calls made in a
+    ``with atomic()`` block, and everything those call, transitively (BFS, linear)."""
+    origin: dict[str, Location] = {}
+    queue: deque[str] = deque()
+    for function, regions in index.atomic_by_function.items():
+        for region in regions:
+            if region.kind == "decorator" and function not in origin:
+                origin[function] = region.loc
+                queue.append(function)
+    for calls in index.calls_to.values():
+        for call in calls:
+            if call.in_atomic and call.callee is not None and call.callee not in origin:
+                origin[call.callee] = _region_at(index, call) or call.loc
+                queue.append(call.callee)
+    while queue:
+        function = queue.popleft()
+        for call in index.calls_from.get(function, ()):
+            callee = call.callee
+            if callee is not None and callee in index.kinds and callee not in origin:
+                origin[callee] = origin[function]
+                queue.append(callee)
+    return origin
+
+
+def _region_at(index: CodeIndex, call: Call) -> Location | None:
+    for region in index.atomic_by_function.get(call.caller, ()):
+        if region.loc.line <= call.loc.line <= region.end_line:
+            return region.loc
+    return None
+
+
+def _test_reach(index: CodeIndex) -> set[str]:
+    seen: set[str] = set()
+    queue = deque(
+        call.callee
+        for caller in index.test_code
+        for call in index.calls_from.get(caller, ())
+        if call.callee is not None and call.callee in index.kinds
+    )
+    while queue:
+        node = queue.popleft()
+        if node in seen or node in index.test_code:
+            continue
+        seen.add(node)
+        queue.extend(
+            c.callee
+            for c in index.calls_from.get(node, ())
+            if c.callee is not None and c.callee in index.kinds
+        )
+    return seen
+
+
+# ------------------------------------------------------------------ scoring
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """What one candidate looks like from the outside; computed once, used by all."""
+
+    members: frozenset[str]
+    inbound: tuple[Call, ...]  # call sites from non-test code outside into members
+    outbound: tuple[Call, ...]  # call sites from members to analysed code outside
+    entry_points: tuple[str, ...]
+    reads: Mapping[str, tuple[Location, ...]]  # table -> where members read it
+    writes: Mapping[str, tuple[Location, ...]]
+
+
+def score_candidate(
+    members: frozenset[str],
+    index: CodeIndex,
+    facts: GlobalFacts,
+    weights: Mapping[str, float],
+) -> Scored:
+    view = _view(members, index)
+    parts = [
+        _inbound(view),
+        _outbound(view),
+        _shared_writes(view, index),
+        _foreign_reads(view, index),
+        _cycles(view, facts),
+        _interface(view, index),
+        _serialisability(view, index),
+        _fire_and_forget(view, index),
+        _transactions(view, index, facts),
+        _global_state(view, index),
+        _side_effects(view, index),
+        _size(view, index, facts),
+        _tests(view, index, facts),
+    ]
+    components = tuple(
+        Component(
+            name,
+            value,
+            round(score, 4),
+            float(weights.get(name, 0.0)),
+            summary,
+            tuple(ev[:MAX_EVIDENCE]),
+            len(ev),
+        )
+        for name, value, score, summary, ev, _ in parts
+    )
+    blockers = tuple(b for *_, found in parts for b in found)
+    total_weight = sum(c.weight for c in components) or 1.0
+    total = 100.0 * sum(c.weight * c.score for c in components) / total_weight
+    return Scored(
+        score=round(total, 2),
+        components=components,
+        blockers=blockers,
+        entry_points=view.entry_points,
+        size=int(components[COMPONENTS.index("size")].value),
+        tables_read=tuple(sorted(view.reads)),
+        tables_written=tuple(sorted(view.writes)),
+    )
+
+
+_Part = tuple[str, float, float, str, list[Evidence], list[Blocker]]
+
+
+def _view(members: frozenset[str], index: CodeIndex) -> _View:
+    inbound = [
+        c
+        for m in members
+        for c in index.calls_to.get(m, ())
+        if c.caller not in members and c.caller not in index.test_code
+    ]
+    outbound = [
+        c
+        for m in members
+        for c in index.calls_from.get(m, ())
+        if c.callee is not None
+        and c.callee in index.kinds
+        and c.callee not in members
+        and index.kinds[c.callee] != "module"
+        and c.callee not in index.test_code
+    ]
+    entries = {c.callee for c in inbound if c.callee is not None}
+    entries |= {m for m in members if m in index.external_entries}
+    reads: dict[str, list[Location]] = defaultdict(list)
+    writes: dict[str, list[Location]] = defaultdict(list)
+    for m in members:
+        for access in index.orm_by_function.get(m, ()):
+            table = index.table_of(access.model)
+            if table is not None:
+                (writes if access.op is OrmOp.WRITE else reads)[table].append(access.loc)
+    key = _site_key
+    return _View(
+        members=members,
+        inbound=tuple(sorted(inbound, key=key)),
+        outbound=tuple(sorted(outbound, key=key)),
+        entry_points=tuple(sorted(entries)),
+        reads={t: tuple(v) for t, v in reads.items()},
+        writes={t: tuple(v) for t, v in writes.items()},
+    )
+
+
+def _site_key(call: Call) -> tuple[str, int, int]:
+    return (call.loc.path, call.loc.line, call.loc.col)
+
+
+def _half(x: float, half: float) -> float:
+    return 1.0 / (1.0 + max(x, 0.0) / half)
+
+
+def _inbound(view: _View) -> _Part:
+    callers = {c.caller for c in view.inbound}
+    ev = [Evidence(str(c.loc), f"{c.caller} calls {c.callee}") for c in view.inbound]
+    summary = f"{len(view.inbound)} call sites from {len(callers)} functions outside"
+    return ("inbound_coupling", len(callers), _half(len(callers) - 1, 4), summary, ev, [])
+
+
+def _outbound(view: _View) -> _Part:
+    targets = {c.callee for c in view.outbound}
+    ev = [
+        Evidence(str(c.loc), f"{c.caller} calls {c.callee} (stays behind)") for c in view.outbound
+    ]
+    summary = f"{len(targets)} functions outside it are called back ({len(view.outbound)} sites)"
+    return ("outbound_coupling", len(targets), _half(len(targets), 3), summary, ev, [])
+
+
+def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str, Location]]:
+    found = []
+    for writer in sorted(index.writers.get(table, ())):
+        if writer in view.members or writer in index.test_code:
+            continue
+        for access in index.orm_by_function.get(writer, ()):
+            if access.op is OrmOp.WRITE and index.table_of(access.model) == table:
+                found.append((writer, access.loc))
+                break
+    return found
+
+
+def _shared_writes(view: _View, index: CodeIndex) -> _Part:
+    ev: list[Evidence] = []
+    blockers: list[Blocker] = []
+    shared = 0
+    for table in sorted(view.writes):
+        others = _other_writers(table, view, index)
+        if not others:
+            continue
+        shared += 1
+        for writer, loc in others:
+            ev.append(Evidence(str(loc), f"{writer} also writes {table}"))
+        writer, loc = others[0]
+        blockers.append(
+            Blocker(
+                "shared_write",
+                f"table {table} is written here (at {view.writes[table][0]}) and by {writer}",
+                str(loc),
+                f"give {table} one owner: route {writer}'s write through this capability's"
+                " events, or keep both in the monolith",
+            )
+        )
+    summary = f"{shared} of {len(view.writes)} written tables are also written elsewhere"
+    return ("shared_writes", shared, _half(shared, 1), summary, ev, blockers)
+
+
+def _foreign_reads(view: _View, index: CodeIndex) -> _Part:
+    ev: list[Evidence] = []
+    count = 0
+    for table in sorted(view.reads):
+        others = _other_writers(table, view, index)
+        if others:
+            count += 1
+            ev.extend(Evidence(str(loc), f"reads {table}, written by {w}") for w, loc in others)
+    summary = f"{count} tables it reads are written by code that stays"
+    return ("foreign_reads", count, _half(count, 2), summary, ev, [])
+
+
+def _cycles(view: _View, facts: GlobalFacts) -> _Part:
+    crossing: dict[int, Call] = {}
+    for call in view.outbound:
+        scc = facts.scc_of.get(call.callee or "")
+        if scc is not None and scc == facts.scc_of.get(call.caller) and scc not in crossing:
+            crossing[scc] = call
+    ev = [
+        Evidence(str(c.loc), f"{c.caller} -> {c.callee} closes a call cycle")
+        for c in crossing.values()
+    ]
+    blockers = [
+        Blocker(
+            "cycle",
+            f"call cycle through {c.callee}, which calls back into this capability",
+            str(c.loc),
+            f"move {c.callee} along with it, or break the cycle with an event",
+        )
+        for c in crossing.values()
+    ]
+    summary = f"{len(crossing)} call cycles cross its boundary"
+    return ("cycles", len(crossing), _half(len(crossing), 0.5), summary, ev, blockers)
+
+
+def _interface(view: _View, index: CodeIndex) -> _Part:
+    ev = []
+    for entry in view.entry_points:
+        why = index.external_entries.get(entry, "called from outside")
+        loc = _definition_loc(entry, index)
+        ev.append(Evidence(loc, f"entry point {entry}: {why}"))
+    n = len(view.entry_points)
+    return ("interface_width", n, _half(max(n - 1, 0), 2), f"{n} entry points", ev, [])
+
+
+def _definition_loc(qualname: str, index: CodeIndex) -> str:
+    loc = index.locations.get(qualname)
+    return str(loc) if loc is not None else "?"
+
+
+def _serialisability(view: _View, index: CodeIndex) -> _Part:
+    ev: list[Evidence] = []
+    blockers: list[Blocker] = []
+    goodness: list[float] = []
+    for call in view.inbound:
+        for arg in call.args:
+            goodness.append(_ARG_GOODNESS[arg.kind])
+            if arg.kind is ArgKind.JSON:
+                continue
+            ev.append(
+                Evidence(str(call.loc), f"{arg.text} passed to {call.callee} is {arg.kind.value}")
+            )
+            fix = _arg_fix(arg.kind, arg.text)
+            if fix is not None:
+                blockers.append(
+                    Blocker(
+                        "argument",
+                        f"{arg.text} ({arg.kind.value}) passed to {call.callee}",
+                        str(call.loc),
+                        fix,
+                    )
+                )
+    for entry in view.entry_points:
+        if entry in index.external_entries and index.external_entries[entry].startswith("url"):
+            goodness.append(0.0)
+            ev.append(
+                Evidence(_definition_loc(entry, index), f"{entry} is a view: takes an HttpRequest")
+            )
+    score = sum(goodness) / len(goodness) if goodness else 1.0
+    bad = sum(1 for g in goodness if g < 1.0)
+    summary = f"{bad} of {len(goodness)} arguments at its call sites are not plain JSON"
+    return ("serialisability", bad, score, summary, ev, blockers)
+
+
+def _arg_fix(kind: ArgKind, text: str) -> str | None:
+    if kind is ArgKind.ORM_INSTANCE:
+        return f"pass {text}.pk instead of {text}"
+    return _ARG_FIX.get(kind)
+
+
+def _fire_and_forget(view: _View, index: CodeIndex) -> _Part:
+    sites = [(str(c.loc), not c.result_used, c.callee) for c in view.inbound]
+    for entry in view.entry_points:
+        why = index.external_entries.get(entry, "")
+        if why:  # views answer the request; receivers and tasks return nothing anyone reads
+            sites.append((_definition_loc(entry, index), not why.startswith("url"), entry))
+    if not sites:
+        return ("fire_and_forget", 0.5, 0.5, "no call sites: unknown", [], [])
+    ignored = sum(1 for _, fire, _ in sites if fire)
+    ev = [
+        Evidence(loc, f"{callee}: {'result ignored' if fire else 'result used'}")
+        for loc, fire, callee in sites
+    ]
+    fraction = ignored / len(sites)
+    kind = "fire-and-forget" if fraction == 1 else "request/reply" if fraction == 0 else "mixed"
+    summary = f"{kind}: result ignored at {ignored} of {len(sites)} call sites"
+    return ("fire_and_forget", round(fraction, 4), fraction, summary, ev, [])
+
+
+def _transactions(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
+    ev: list[Evidence] = []
+    blockers: list[Blocker] = []
+    for call in view.inbound:
+        region = (
+            _region_at(index, call) if call.in_atomic else facts.in_transaction.get(call.caller)
+        )
+        if region is None and not call.in_atomic:
+            continue
+        where = str(region) if region is not None else "an atomic block"
+        ev.append(
+            Evidence(str(call.loc), f"{call.callee} called inside transaction.atomic ({where})")
+        )
+        blockers.append(
+            Blocker(
+                "transaction",
+                f"{call.callee} is called inside transaction.atomic ({where})",
+                str(call.loc),
+                "publish the event with transaction.on_commit (or the outbox) so a rollback "
+                "cannot leave the handler's effects behind",
+            )
+        )
+    for m in sorted(view.members):
+        for access in index.orm_by_function.get(m, ()):
+            if access.select_for_update:
+                ev.append(Evidence(str(access.loc), f"{m} locks rows with select_for_update"))
+                blockers.append(
+                    Blocker(
+                        "select_for_update",
+                        f"{m} locks {access.model} rows with select_for_update",
+                        str(access.loc),
+                        "a handler cannot hold the monolith's row locks: make the update "
+                        "idempotent (compare-and-set) or keep it in the monolith",
+                    )
+                )
+    n = len(ev)
+    return ("transactions", n, _half(n, 1), f"{n} transactional entanglements", ev, blockers)
+
+
+def _global_state(view: _View, index: CodeIndex) -> _Part:
+    ev: list[Evidence] = []
+    blockers: list[Blocker] = []
+    names: set[str] = set()
+    for m in sorted(view.members):
+        for use in index.global_uses.get(m, ()):
+            shared = sorted(index.global_users.get(use.name, set()) - view.members)
+            names.add(use.name)
+            verb = "writes" if use.writes else "reads"
+            note = f" (also used by {shared[0]})" if shared else ""
+            ev.append(Evidence(str(use.loc), f"{m} {verb} module-level {use.name}{note}"))
+            if use.writes and shared:
+                blockers.append(
+                    Blocker(
+                        "global_state",
+                        f"{m} mutates module-level {use.name}, shared with {shared[0]}",
+                        str(use.loc),
+                        "move the state to a shared store (cache or database)"
+                        " or pass it explicitly",
+                    )
+                )
+    n = len(names)
+    return ("global_state", n, _half(n, 1), f"{n} module-level mutable values used", ev, blockers)
+
+
+def _side_effects(view: _View, index: CodeIndex) -> _Part:
+    """Slow I/O (mail, HTTP, images, files, subprocesses) is what extraction buys back:
+    the more of it a capability owns, the more an asynchronous handler helps."""
+    ev = [
+        Evidence(str(e.loc), f"{m}: {e.kind.value} via {e.callee}")
+        for m in sorted(view.members)
+        for e in index.effects_by_function.get(m, ())
+    ]
+    kinds = {d.detail.split(": ", 1)[1].split(" ", 1)[0] for d in ev}
+    score = 1.0 - _half(len(ev), 1) * 0.5 if ev else 0.25
+    summary = f"{len(ev)} side effects ({', '.join(sorted(kinds)) or 'none'})"
+    return ("side_effects", len(ev), score, summary, ev, [])
+
+
+def _size(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
+    top = [m for m in view.members if facts.parents.get(m) not in view.members]
+    lines = sum(index.sizes.get(m, 0) for m in top)
+    summary = f"{lines} lines in {len(view.members)} functions/classes"
+    return ("size", lines, _half(lines, 300), summary, [], [])
+
+
+def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
+    reached = [m for m in view.members if m in facts.tested]
+    ev = [
+        Evidence(str(c.loc), f"test {c.caller} calls {c.callee}")
+        for m in sorted(view.members)
+        for c in index.calls_to.get(m, ())
+        if c.caller in index.test_code
+    ]
+    fraction = len(reached) / len(view.members) if view.members else 0.0
+    summary = f"{len(reached)} of {len(view.members)} reached from tests ({len(ev)} direct calls)"
+    return ("tests", round(fraction, 4), fraction, summary, ev, [])
+
+
+def members_by_module(members: Iterable[str], index: CodeIndex) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for m in sorted(members):
+        grouped[index.functions.get(m, "?")].append(m)
+    return dict(grouped)
