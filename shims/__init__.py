@@ -4,6 +4,25 @@ Light by contract (see ``[tool.importlinter]``): no libcst, networkx, click,
 analyzers or strangler imports, so importing it costs the monolith little.
 """
 
+from shims.config import Settings, load_settings, mask_url
+from shims.context import current_key, use_key
 from shims.routing import BUCKETS, Mode, Path, Route, bucket, decide
+from shims.runtime import Runtime, configure, get_runtime, reset_runtime
 
-__all__ = ["BUCKETS", "Mode", "Path", "Route", "bucket", "decide"]
+__all__ = [
+    "BUCKETS",
+    "Mode",
+    "Path",
+    "Route",
+    "Runtime",
+    "Settings",
+    "bucket",
+    "configure",
+    "current_key",
+    "decide",
+    "get_runtime",
+    "load_settings",
+    "mask_url",
+    "reset_runtime",
+    "use_key",
+]

@@ -1,0 +1,233 @@
+"""Runtime settings for the shims, from explicit values, the environment, Django or pyproject.
+
+One frozen :class:`Settings` value, built once by :func:`load_settings`. Precedence,
+highest first: explicit overrides > ``STRANGLER_*`` environment variables > Django's
+``settings.STRANGLER`` dict (only when Django is installed and configured) >
+``[tool.strangler]`` in ``./pyproject.toml`` > the embedded defaults, which need no
+server at all (SQLite route store, Celery's filesystem transport).
+
+Unknown keys in pyproject or Django settings are ignored, because those tables are
+shared with the rest of the toolkit (analysis excludes, score weights...); unknown keys
+in explicit overrides are an error, because they can only be typos.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+__all__ = ["ENV_PREFIX", "Settings", "env_var", "load_settings", "mask_url"]
+
+ENV_PREFIX = "STRANGLER_"
+
+# Field name -> the shorter key users write in pyproject / env / Django settings.
+_KEY_FOR_FIELD = {"route_store_url": "route_store"}
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "secret", "token", "api_key"})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the runtime needs; every field has a default that works offline."""
+
+    route_store_url: str = "sqlite:///.strangler/routes.db"
+    route_ttl: float = 1.0
+    route_store_timeout: float = 0.5
+    broker_url: str = "filesystem://"
+    broker_folder: str = ".strangler/broker"
+    result_backend: str = "file://.strangler/results"
+    metrics_flush_interval: float = 2.0
+    prometheus: bool = False
+    routing_key: str | None = None
+    outbox_enabled: bool = False
+    outbox_batch_size: int = 100
+    outbox_relay_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.route_ttl < 0:
+            raise ValueError(f"route_ttl must be >= 0 seconds, got {self.route_ttl}")
+        if self.metrics_flush_interval <= 0:
+            raise ValueError(
+                f"metrics_flush_interval must be > 0 seconds, got {self.metrics_flush_interval}"
+            )
+        if self.route_store_timeout <= 0:
+            raise ValueError(
+                f"route_store_timeout must be > 0 seconds, got {self.route_store_timeout}"
+            )
+        if self.outbox_batch_size < 1:
+            raise ValueError(f"outbox_batch_size must be >= 1, got {self.outbox_batch_size}")
+
+    def broker_transport_options(self) -> dict[str, Any]:
+        """Celery ``broker_transport_options`` for the filesystem transport (else empty).
+
+        The filesystem transport takes its folders from transport options, not from the
+        URL; producer and consumer share one folder so either side can be started first.
+        """
+        if not self.broker_url.startswith("filesystem:"):
+            return {}
+        queue = str(Path(self.broker_folder) / "queue")
+        return {
+            "data_folder_in": queue,
+            "data_folder_out": queue,
+            "processed_folder": str(Path(self.broker_folder) / "processed"),
+            "store_processed": False,
+        }
+
+
+def env_var(field_name: str) -> str:
+    """The environment variable for a settings field, e.g. ``STRANGLER_ROUTE_STORE``."""
+    return ENV_PREFIX + _KEY_FOR_FIELD.get(field_name, field_name).upper()
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    pyproject: Path | None = None,
+) -> Settings:
+    """Build the settings from every source, highest precedence first (see module doc).
+
+    Raises ``ValueError`` with a one-line message naming the source of a bad value.
+    """
+    values: dict[str, Any] = {}
+    sources: list[tuple[str, Mapping[str, Any], bool]] = [
+        ("pyproject.toml [tool.strangler]", _pyproject_values(pyproject), False),
+        ("Django settings.STRANGLER", _django_values(), False),
+        ("environment", _env_values(os.environ if environ is None else environ), False),
+        ("overrides", overrides or {}, True),
+    ]
+    for source, raw, strict in sources:
+        values.update(_coerce_all(raw, source, strict=strict))
+    return Settings(**values)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (and secret query values) replaced by ``****``.
+
+    Every place that prints or logs a store or broker URL goes through this, so a
+    ``redis://:secret@host`` never reaches a terminal, a log file or a CI transcript.
+    """
+    try:
+        parts = urlsplit(url)
+        masked = url
+        if parts.password is not None:
+            userinfo, _, hostport = parts.netloc.rpartition("@")
+            user = userinfo.split(":", 1)[0]
+            masked = masked.replace(f"//{parts.netloc}", f"//{user}:****@{hostport}", 1)
+        if parts.query:
+            pairs = parse_qsl(parts.query, keep_blank_values=True)
+            if any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
+                query = urlencode(
+                    [(k, "****" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
+                    safe="*/:",
+                )
+                masked = masked.replace(f"?{parts.query}", f"?{query}", 1)
+        return masked
+    except ValueError:
+        return "<unparsable url>"
+
+
+# ---------------------------------------------------------------- sources
+
+
+def _field_types() -> dict[str, type]:
+    hints = {"str": str, "float": float, "int": int, "bool": bool, "str | None": str}
+    return {f.name: hints[str(f.type)] for f in fields(Settings)}
+
+
+def _canonical(key: str) -> str | None:
+    """Map a user-facing key (``route_store``, ``ROUTE_STORE``) to a field name."""
+    name = key.lower()
+    names = {f.name for f in fields(Settings)}
+    if name in names:
+        return name
+    return next((f for f, short in _KEY_FOR_FIELD.items() if short == name), None)
+
+
+def _pyproject_values(path: Path | None) -> Mapping[str, Any]:
+    path = Path.cwd() / "pyproject.toml" if path is None else path
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    table = data.get("tool", {}).get("strangler", {})
+    return table if isinstance(table, dict) else {}
+
+
+def _django_values() -> Mapping[str, Any]:
+    """Django's ``settings.STRANGLER``, read through the Django package (lazily imported)."""
+    try:
+        from shims.django.conf import strangler_settings
+    except ImportError:  # Django not installed: a worker without the monolith
+        return {}
+    return strangler_settings()
+
+
+def _env_values(environ: Mapping[str, str]) -> Mapping[str, Any]:
+    return {
+        f.name: environ[env_var(f.name)] for f in fields(Settings) if env_var(f.name) in environ
+    }
+
+
+def _coerce_all(raw: Mapping[str, Any], source: str, *, strict: bool) -> dict[str, Any]:
+    types = _field_types()
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = _canonical(str(key))
+        if name is None:
+            if strict:
+                raise ValueError(f"{source}: unknown setting {key!r}")
+            continue
+        out[name] = _coerce(value, types[name], f"{source}: {key}")
+    return out
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    if value is None:
+        return None
+    parse: Callable[[Any], Any] = _PARSERS[kind]
+    try:
+        return parse(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected {kind.__name__}, got {value!r}") from None
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(text)
+
+
+def _parse_number(kind: type) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not a number")
+        return kind(value)
+
+    return parse
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+_PARSERS: dict[type, Callable[[Any], Any]] = {
+    bool: _parse_bool,
+    float: _parse_number(float),
+    int: _parse_number(int),
+    str: _parse_str,
+}

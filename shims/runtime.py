@@ -1,0 +1,84 @@
+"""The process-wide runtime: settings, route store, route table and metrics, built once.
+
+Built lazily on first use (not at import) so that importing ``shims`` in a monolith or
+worker costs nothing and reads no configuration; after that, ``get_runtime()`` is a
+global read. Tests and embedding code swap it with :func:`configure` and
+:func:`reset_runtime`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from shims.config import Settings, load_settings
+from shims.metrics import Metrics
+from shims.stores import open_store
+from shims.stores.base import RouteStore
+from shims.table import RouteTable
+
+__all__ = ["Runtime", "build_runtime", "configure", "get_runtime", "reset_runtime"]
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    store: RouteStore
+    table: RouteTable
+    metrics: Metrics
+
+    def close(self) -> None:
+        """Flush metrics and release the store."""
+        self.metrics.close()
+        self.store.close()
+
+
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """A runtime for ``settings`` (opens the store; does not read it yet)."""
+    store = open_store(settings.route_store_url, timeout=settings.route_store_timeout)
+    metrics = Metrics(store, settings.metrics_flush_interval)
+    if settings.prometheus:
+        metrics.enable_prometheus()
+    return Runtime(settings, store, RouteTable(store, settings.route_ttl), metrics)
+
+
+def get_runtime() -> Runtime:
+    """The process's runtime, built from :func:`load_settings` on first call."""
+    runtime = _runtime
+    if runtime is not None:
+        return runtime
+    return _install(None)
+
+
+def configure(**overrides: Any) -> Runtime:
+    """Replace the runtime with one built from ``load_settings(overrides)``.
+
+    E.g. ``configure(route_store_url="memory://", route_ttl=0)`` in a test.
+    """
+    return _install(overrides)
+
+
+def reset_runtime() -> None:
+    """Close and forget the runtime; the next :func:`get_runtime` builds a fresh one."""
+    global _runtime
+    with _lock:
+        old, _runtime = _runtime, None
+    if old is not None:
+        old.close()
+
+
+def _install(overrides: dict[str, Any] | None) -> Runtime:
+    global _runtime
+    with _lock:
+        if overrides is None and _runtime is not None:  # lost a first-use race
+            return _runtime
+        old, _runtime = _runtime, build_runtime(load_settings(overrides))
+        new = _runtime
+    if old is not None:
+        old.close()
+    return new

@@ -1,0 +1,61 @@
+"""Route stores: one interface, one module per backend, picked by URL scheme.
+
+Like kombu's transports: ``open_store("sqlite:///.strangler/routes.db")``,
+``open_store("redis://127.0.0.1:6379/0")``, ``open_store("memory://")``. Backends are
+imported on first use, so a monolith on SQLite never imports ``redis``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from urllib.parse import urlsplit
+
+from shims.config import mask_url
+from shims.stores.base import (
+    Change,
+    RouteStore,
+    StoreConfigError,
+    StoreUnavailable,
+    validate_route,
+)
+
+__all__ = [
+    "BACKENDS",
+    "Change",
+    "RouteStore",
+    "StoreConfigError",
+    "StoreUnavailable",
+    "open_store",
+    "validate_route",
+]
+
+# scheme -> "module:class"
+BACKENDS: dict[str, str] = {
+    "memory": "shims.stores.memory:MemoryStore",
+    "sqlite": "shims.stores.sqlite:SqliteStore",
+    "redis": "shims.stores.redis:RedisStore",
+    "rediss": "shims.stores.redis:RedisStore",
+}
+
+
+def open_store(url: str, *, timeout: float = 0.5) -> RouteStore:
+    """Open the store ``url`` names; ``StoreConfigError`` (a ``ValueError``) if it can't.
+
+    ``timeout`` bounds how long a networked store may block one call, so an outage
+    costs the refreshing request at most that long (see ``shims.table``).
+    """
+    scheme = urlsplit(url).scheme.lower()
+    target = BACKENDS.get(scheme)
+    if target is None:
+        known = ", ".join(f"{s}://" for s in BACKENDS)
+        raise StoreConfigError(
+            f"unknown route store scheme {scheme + '://' if scheme else 'in'} "
+            f"{mask_url(url)!r}: expected one of {known}"
+        )
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if scheme == "memory":
+        store: RouteStore = cls(url)
+    else:
+        store = cls(url, timeout=timeout)
+    return store
