@@ -27,7 +27,7 @@ __all__ = [
 K = TypeVar("K")
 
 # Upper bounds (seconds) of the latency buckets; index len(LATENCY_BOUNDS) is overflow.
-LATENCY_BOUNDS: tuple[float, ...] = tuple(10 ** (k / 10) * 1e-6 for k in range(81))
+LATENCY_BOUNDS: tuple[float, ...] = tuple(float(f"{10 ** (k / 10) * 1e-6:.6g}") for k in range(81))
 
 
 class Outcome:

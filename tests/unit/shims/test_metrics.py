@@ -1,0 +1,165 @@
+"""Metrics: in-memory aggregation, batched flushes to the store, Prometheus export."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from shims.metrics import Metrics
+from shims.stats import PathStats
+from shims.stores import open_store
+from shims.stores.memory import MemoryStore
+
+
+class FlakyStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.flushes = 0
+
+    def add_metrics(self, batch: Iterable[PathStats]) -> None:
+        if self.down:
+            raise ConnectionError("down")
+        self.flushes += 1
+        super().add_metrics(batch)
+
+
+def test_records_are_aggregated_per_feature_and_path() -> None:
+    metrics = Metrics(None)
+    for _ in range(3):
+        metrics.record("f", "monolith", "ok", 0.002)
+    metrics.record("f", "monolith", "error", 0.5)
+    metrics.record("f", "function", "fallback", 0.010)
+    snap = metrics.snapshot()
+    mono = snap[("f", "monolith")]
+    assert (mono.calls, mono.errors) == (4, 1)
+    assert snap[("f", "function")].fallbacks == 1
+    p50 = mono.percentile(0.5)
+    assert p50 is not None
+    assert 0.0015 < p50 < 0.0026
+
+
+def test_nothing_reaches_the_store_until_a_flush() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    metrics.record("f", "monolith", "ok", 0.001)
+    assert store.read_metrics() == {}
+    assert metrics.flush() is True
+    assert store.read_metrics()[("f", "monolith")].calls == 1
+    metrics.close()
+
+
+def test_flushes_send_deltas_not_totals() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    metrics.record("f", "monolith", "ok", 0.001)
+    metrics.flush()
+    metrics.record("f", "monolith", "ok", 0.001)
+    metrics.flush()
+    metrics.flush()  # nothing new: nothing sent
+    assert store.read_metrics()[("f", "monolith")].calls == 2
+    assert store.flushes == 2
+    assert metrics.snapshot()[("f", "monolith")].calls == 2
+    metrics.close()
+
+
+def test_a_failed_flush_is_retried_not_lost(caplog: pytest.LogCaptureFixture) -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    store.down = True
+    metrics.record("f", "monolith", "ok", 0.001)
+    assert metrics.flush() is False
+    metrics.record("f", "monolith", "error", 0.001)
+    assert metrics.flush() is False
+    store.down = False
+    assert metrics.flush() is True
+    stats = store.read_metrics()[("f", "monolith")]
+    assert (stats.calls, stats.errors) == (2, 1)
+    assert caplog.text.count("metrics flush") == 1
+    metrics.close()
+
+
+def test_background_thread_flushes_on_its_interval() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=0.05)
+    metrics.record("f", "function", "ok", 0.001)
+    deadline = time.monotonic() + 5
+    while not store.read_metrics() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.read_metrics()[("f", "function")].calls == 1
+    metrics.close()
+
+
+def test_concurrent_records_are_all_counted() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=0.01)
+
+    def hammer() -> None:
+        for _ in range(5000):
+            metrics.record("f", "monolith", "ok", 0.0001)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    metrics.close()
+    assert store.read_metrics()[("f", "monolith")].calls == 20_000
+
+
+def test_pending_metrics_are_flushed_at_interpreter_exit(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/routes.db"
+    script = textwrap.dedent(
+        f"""
+        from shims.metrics import Metrics
+        from shims.stores import open_store
+        metrics = Metrics(open_store({url!r}), flush_interval=3600)
+        for _ in range(7):
+            metrics.record("f", "monolith", "ok", 0.003)
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    with open_store(url) as store:
+        assert store.read_metrics()[("f", "monolith")].calls == 7
+
+
+def test_prometheus_export() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry()
+    metrics = Metrics(None)
+    metrics.enable_prometheus(registry)
+    metrics.record("orders.confirm", "function", "ok", 0.004)
+    metrics.record("orders.confirm", "function", "error", 0.2)
+    metrics.flush()
+    metrics.record("orders.confirm", "function", "ok", 0.004)  # pending, still exported
+    value = registry.get_sample_value
+    labels = {"feature": "orders.confirm", "path": "function"}
+    assert value("strangler_calls_total", {**labels, "outcome": "ok"}) == 2
+    assert value("strangler_calls_total", {**labels, "outcome": "error"}) == 1
+    assert value("strangler_call_duration_seconds_count", labels) == 3
+    assert value("strangler_call_duration_seconds_bucket", {**labels, "le": "0.01"}) == 2
+    assert value("strangler_call_duration_seconds_sum", labels) == pytest.approx(0.208)
+    assert b"strangler_call_duration_seconds_bucket" in generate_latest(registry)
+
+
+def test_bad_flush_interval_is_refused() -> None:
+    with pytest.raises(ValueError, match="flush_interval"):
+        Metrics(None, flush_interval=0)
+
+
+def test_store_url_is_masked_in_flush_warnings(caplog: pytest.LogCaptureFixture) -> None:
+    store = open_store("redis://:hunter2@127.0.0.1:1/0", timeout=0.2)
+    metrics = Metrics(store, flush_interval=3600)
+    metrics.record("f", "monolith", "ok", 0.001)
+    assert metrics.flush() is False
+    assert "hunter2" not in caplog.text
+    assert "redis://:****@127.0.0.1:1/0" in caplog.text
+    metrics.close()
