@@ -1,0 +1,25 @@
+"""Codemods: libcst transformers that carve capabilities out of the monolith.
+
+Transformers are small and return results as values (:class:`CodemodResult`); nothing
+here writes a file - :mod:`strangler.codemods.apply` does, all files or none.
+"""
+
+from strangler.codemods.results import CodemodResult, Status, run_codemod
+from strangler.codemods.routed import (
+    STYLES,
+    AddRoutedDecorator,
+    RemoveRouted,
+    RoutedNameConflict,
+    RoutedSpec,
+)
+
+__all__ = [
+    "STYLES",
+    "AddRoutedDecorator",
+    "CodemodResult",
+    "RemoveRouted",
+    "RoutedNameConflict",
+    "RoutedSpec",
+    "Status",
+    "run_codemod",
+]
