@@ -1,0 +1,132 @@
+"""The Celery app the shim publishes with and the handlers run under: JSON only.
+
+Pickle is how a message broker becomes remote code execution, so an app whose
+configuration would accept or produce pickle is refused (:func:`ensure_json_only`)
+both when the shim builds its app and when a handler is registered on a user's app.
+
+Delivery settings follow the handler contract: ``task_acks_late`` and
+``task_reject_on_worker_lost`` (a worker killed mid-task leaves the message to be
+redelivered; the handler base dedupes by event id), ``worker_prefetch_multiplier=1``
+(a slow handler does not hoard messages). Publishing has a short, bounded retry so a
+broker outage turns into a fast error the shim can fall back on, not a hung request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+
+from shims.config import Settings, load_settings
+
+__all__ = [
+    "PublishConfig",
+    "UnsafeSerializerError",
+    "build_app",
+    "celery_config",
+    "ensure_json_only",
+]
+
+JSON = "json"
+_CONTENT_KEYS = ("accept_content", "result_accept_content")
+_SERIALIZER_KEYS = ("task_serializer", "result_serializer", "event_serializer")
+
+
+class UnsafeSerializerError(RuntimeError):
+    """A Celery configuration that would accept or produce something other than JSON."""
+
+
+class PublishConfig:
+    """Bounded publish retry: fail in about a second when the broker is down."""
+
+    retry_policy: dict[str, float] = {
+        "max_retries": 1,
+        "interval_start": 0.1,
+        "interval_step": 0.2,
+        "interval_max": 0.3,
+    }
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The Celery configuration for ``settings`` (creates the filesystem folders)."""
+    transport_options = settings.broker_transport_options()
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if key in transport_options:
+            Path(transport_options[key]).mkdir(parents=True, exist_ok=True)
+    _prepare_result_backend(settings.result_backend)
+    return {
+        "broker_url": settings.broker_url,
+        "broker_transport_options": transport_options,
+        "result_backend": settings.result_backend,
+        "task_serializer": JSON,
+        "result_serializer": JSON,
+        "event_serializer": JSON,
+        "accept_content": [JSON],
+        "result_accept_content": [JSON],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_publish_retry": True,
+        "task_publish_retry_policy": PublishConfig.retry_policy,
+        "broker_connection_timeout": 1.0,
+        "broker_connection_retry_on_startup": True,
+        "result_expires": 3600,
+        "worker_hijack_root_logger": False,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "redis_socket_connect_timeout": 1.0,
+        "redis_socket_timeout": 5.0,
+    }
+
+
+def _prepare_result_backend(url: str) -> None:
+    if url.startswith("file://"):
+        path = url.removeprefix("file://localhost").removeprefix("file://")
+        Path(path).mkdir(parents=True, exist_ok=True)
+
+
+def build_app(
+    settings: Settings | None = None, *, name: str = "strangler", **overrides: Any
+) -> Celery:
+    """A Celery app configured from ``settings`` (loaded if omitted), JSON only.
+
+    ``overrides`` are extra Celery settings (lowercase names); they are checked too,
+    so ``build_app(accept_content=["pickle"])`` raises :class:`UnsafeSerializerError`.
+    """
+    settings = settings or load_settings()
+    app = Celery(name, set_as_current=False)
+    app.conf.update(celery_config(settings), **overrides)
+    ensure_json_only(app)
+    return app
+
+
+def ensure_json_only(app: Celery) -> Celery:
+    """Raise :class:`UnsafeSerializerError` unless ``app`` speaks JSON and only JSON."""
+    conf = app.conf
+    for key in _SERIALIZER_KEYS:
+        value = conf.get(key)
+        if value is not None and value != JSON:
+            raise UnsafeSerializerError(
+                f"Celery setting {key}={value!r} is refused: strangler sends JSON only "
+                "(pickle in a message broker means remote code execution)"
+            )
+    for key in _CONTENT_KEYS:
+        accepted = _as_list(conf.get(key))
+        unsafe = [c for c in accepted if c not in (JSON, "application/json")]
+        if unsafe:
+            raise UnsafeSerializerError(
+                f"Celery setting {key}={accepted!r} is refused: it accepts {unsafe!r}; "
+                'strangler requires ["json"] only'
+            )
+    return app
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable):
+        return [str(v) for v in value]
+    return [str(value)]

@@ -1,0 +1,606 @@
+"""``@routed``: one entry point, routed per call to the monolith body or a Celery handler.
+
+The decorated function's own body *is* the monolith path. On every call the wrapper
+reads the feature's cached route (``RouteTable.get``: a clock check and a dict lookup)
+and, for the common case of a feature in ``monolith`` mode or with no route, calls the
+body at once: no signature binding, no key lookup, no event. Everything the other
+paths need (signature, encoder, breaker, publisher) is prepared at decoration time or
+lazily on first use of that path.
+
+Paths:
+
+* FUNCTION, fire-and-forget: a CloudEvent is published with ``send_task`` and the call
+  returns ``None`` at once. Inside an open Django ``transaction.atomic`` the publish is
+  deferred with ``transaction.on_commit`` (a rolled-back transaction publishes
+  nothing); with ``outbox=True`` the event is written as an outbox row in the caller's
+  transaction instead, and a relay publishes it (``shims.outbox``).
+* FUNCTION, request/reply: publish, then wait up to ``timeout`` for the handler's
+  result. Timeout, handler error, broker down or an open breaker fall back to the
+  monolith body when ``fallback=True`` (recorded as ``fallback``), else raise
+  :class:`FunctionPathError`.
+* SHADOW: the monolith body runs and its answer is returned; its mail and HTTP are
+  observed (not prevented). The arguments are encoded on the request path (a snapshot
+  of what the monolith saw); publishing the shadow event, waiting for the candidate and
+  comparing happen on a small bounded background pool, so a slow or failing candidate
+  never delays the caller. Mismatches are recorded with both values, truncated.
+
+Arguments that cannot travel as JSON (see ``shims.encoding``) are a bug in the
+extraction, surfaced where it cannot hurt: on the FUNCTION path they fall back to the
+monolith when ``fallback=True`` (recorded as ``fallback`` and logged once per feature)
+and raise :class:`~shims.encoding.UnencodableArgument` (a ``TypeError``) otherwise; in
+SHADOW mode they are recorded as a shadow ``error`` and the caller is unaffected.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import queue
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from time import perf_counter
+from typing import Any, Literal, ParamSpec, TypeVar, cast
+
+from shims.breaker import BreakerRegistry
+from shims.context import routing_key
+from shims.effects import EffectLog, observe
+from shims.encoding import ArgumentEncoder, UnencodableArgument, encode_value
+from shims.events import build_event
+from shims.routing import Mode, Path, decide
+from shims.runtime import get_runtime
+from shims.stats import Outcome
+
+__all__ = [
+    "BreakerOpen",
+    "FunctionPathError",
+    "Mismatch",
+    "Publisher",
+    "Style",
+    "breakers",
+    "mismatches",
+    "publisher",
+    "routed",
+    "shadow_pool",
+]
+
+log = logging.getLogger("shims.dispatch")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Style = Literal["fire_and_forget", "request_reply"]
+TRUNCATE = 500
+
+
+class FunctionPathError(RuntimeError):
+    """The function path failed and the feature does not allow falling back."""
+
+
+class BreakerOpen(FunctionPathError):
+    """The feature's circuit breaker is open and the feature does not allow fallback."""
+
+
+# ---------------------------------------------------------------- the decorator
+
+
+def routed(
+    feature: str,
+    *,
+    task: str,
+    style: Style = "fire_and_forget",
+    key: Callable[..., str | None] | None = None,
+    timeout: float = 5.0,
+    fallback: bool = True,
+    outbox: bool = False,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Route calls of the decorated entry point by the route of ``feature``.
+
+    ``task`` is the Celery task name of the extracted handler; ``key`` computes the
+    routing key from the call's arguments (default: the contextvar set by the Django
+    middleware, ``shims.context.current_key``).
+    """
+    if style not in ("fire_and_forget", "request_reply"):
+        raise ValueError(f"style must be 'fire_and_forget' or 'request_reply', got {style!r}")
+    if outbox and style != "fire_and_forget":
+        raise ValueError("outbox=True needs style='fire_and_forget' (a reply cannot wait)")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        entry = _Entry(feature, task, style, key, timeout, fallback, outbox, func)
+        return _hot_path(entry, func)
+
+    return decorate
+
+
+def _hot_path(entry: _Entry, func: Callable[P, R]) -> Callable[P, R]:
+    """The per-call wrapper; everything it touches is bound to a local beforehand."""
+    feature = entry.feature
+    monolith_mode = Mode.MONOLITH
+    monolith_path = Path.MONOLITH
+    ok, error = Outcome.OK, Outcome.ERROR
+    runtime = get_runtime
+    clock = perf_counter
+    divert = entry.divert
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        rt = runtime()
+        route = rt.table.get(feature)
+        if route is None or route.mode is monolith_mode:
+            start = clock()
+            try:
+                result = func(*args, **kwargs)
+            except BaseException:
+                rt.metrics.record(feature, monolith_path, error, clock() - start)
+                raise
+            rt.metrics.record(feature, monolith_path, ok, clock() - start)
+            return result
+        return cast(R, divert(rt, route, args, kwargs))
+
+    wrapper.__strangler_entry__ = entry  # type: ignore[attr-defined]
+    return wrapper
+
+
+@dataclass
+class _Entry:
+    """One decorated entry point: its options and what its non-monolith paths need."""
+
+    feature: str
+    task: str
+    style: Style
+    key: Callable[..., str | None] | None
+    timeout: float
+    fallback: bool
+    outbox: bool
+    func: Callable[..., Any]
+    encoder: ArgumentEncoder = field(init=False)
+    _warned: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.encoder = ArgumentEncoder(self.func, self.feature)
+
+    # -- dispatch
+
+    def divert(self, rt: Any, route: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        key = self.key(*args, **kwargs) if self.key is not None else routing_key.get()
+        path = decide(route, key)
+        if path is Path.MONOLITH:
+            return self.monolith(rt, args, kwargs)
+        if path is Path.SHADOW:
+            return self.shadow(rt, args, kwargs)
+        return self.function(rt, args, kwargs)
+
+    def monolith(self, rt: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        start = perf_counter()
+        try:
+            result = self.func(*args, **kwargs)
+        except BaseException:
+            rt.metrics.record(self.feature, Path.MONOLITH, Outcome.ERROR, perf_counter() - start)
+            raise
+        rt.metrics.record(self.feature, Path.MONOLITH, Outcome.OK, perf_counter() - start)
+        return result
+
+    # -- function path
+
+    def function(self, rt: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        start = perf_counter()
+        try:
+            data = self.encoder.encode(args, kwargs)
+        except UnencodableArgument as exc:
+            self._warn_unencodable(exc)
+            return self._fail(rt, args, kwargs, start, Outcome.ERROR, exc)
+        breaker = breakers.get(self.feature)
+        if not breaker.allow():
+            return self._fail(rt, args, kwargs, start, Outcome.ERROR, BreakerOpen(self.feature))
+        event = build_event(self.feature, data)
+        if self.style == "request_reply":
+            return self._request_reply(rt, event, args, kwargs, start)
+        if self.outbox:
+            return self._to_outbox(rt, event, args, kwargs, start)
+        if _in_atomic_block():
+            # Recorded when it fires: a rolled-back transaction made no call at all.
+            _on_commit(lambda: self._fire(rt, event, args, kwargs, perf_counter(), deferred=True))
+            return None
+        return self._fire(rt, event, args, kwargs, start, deferred=False)
+
+    def _fire(
+        self,
+        rt: Any,
+        event: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+        *,
+        deferred: bool,
+    ) -> None:
+        breaker = breakers.get(self.feature)
+        try:
+            publisher.publish(rt.settings, self.task, event)
+        except Exception as exc:
+            breaker.record_failure()
+            if deferred:  # after commit: nobody to raise to; never half-run the monolith
+                return self._deferred_failure(rt, args, kwargs, start, exc)
+            return cast(None, self._fail(rt, args, kwargs, start, Outcome.ERROR, exc))
+        breaker.record_success()
+        rt.metrics.record(self.feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
+        return None
+
+    def _deferred_failure(
+        self, rt: Any, args: tuple[Any, ...], kwargs: dict[str, Any], start: float, exc: Exception
+    ) -> None:
+        log.error("%s: publish after commit failed (%s)", self.feature, _describe(exc))
+        if self.fallback:
+            try:
+                self.func(*args, **kwargs)
+            except Exception:
+                log.exception("%s: monolith fallback after commit failed", self.feature)
+            rt.metrics.record(self.feature, Path.FUNCTION, Outcome.FALLBACK, perf_counter() - start)
+        else:
+            rt.metrics.record(self.feature, Path.FUNCTION, Outcome.ERROR, perf_counter() - start)
+
+    def _to_outbox(
+        self,
+        rt: Any,
+        event: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+    ) -> None:
+        from shims.outbox import write_outbox  # Django is needed only by outbox features
+
+        write_outbox(self.task, event)
+        breakers.get(self.feature).record_success()
+        rt.metrics.record(self.feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
+
+    def _request_reply(
+        self,
+        rt: Any,
+        event: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+    ) -> Any:
+        breaker = breakers.get(self.feature)
+        try:
+            pending = publisher.publish(rt.settings, self.task, event)
+            value = publisher.wait(pending, self.timeout)
+        except Exception as exc:
+            breaker.record_failure()
+            outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
+            return self._fail(rt, args, kwargs, start, outcome, exc)
+        breaker.record_success()
+        rt.metrics.record(self.feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
+        return value
+
+    def _fail(
+        self,
+        rt: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+        outcome: str,
+        exc: Exception,
+    ) -> Any:
+        """Fall back to the monolith body (recorded ``fallback``) or raise."""
+        if self.fallback:
+            log.debug("%s: falling back to the monolith (%s)", self.feature, _describe(exc))
+            try:
+                return self.func(*args, **kwargs)
+            finally:
+                rt.metrics.record(
+                    self.feature, Path.FUNCTION, Outcome.FALLBACK, perf_counter() - start
+                )
+        rt.metrics.record(self.feature, Path.FUNCTION, outcome, perf_counter() - start)
+        if isinstance(exc, UnencodableArgument | FunctionPathError):
+            raise exc
+        raise FunctionPathError(f"{self.feature}: function path failed: {_describe(exc)}") from exc
+
+    def _warn_unencodable(self, exc: UnencodableArgument) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("%s", exc)
+
+    # -- shadow path
+
+    def shadow(self, rt: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        start = perf_counter()
+        with observe() as effects:
+            try:
+                result = self.func(*args, **kwargs)
+            except BaseException:
+                elapsed = perf_counter() - start
+                rt.metrics.record(self.feature, Path.MONOLITH, Outcome.ERROR, elapsed)
+                raise
+        elapsed = perf_counter() - start
+        rt.metrics.record(self.feature, Path.MONOLITH, Outcome.OK, elapsed)
+        try:
+            data = self.encoder.encode(args, kwargs)
+        except UnencodableArgument as exc:
+            self._warn_unencodable(exc)
+            rt.metrics.record(self.feature, Path.SHADOW, Outcome.ERROR, 0.0)
+            return result
+        shadow_pool.submit(self.feature, _ShadowJob(self, rt, data, result, effects, elapsed))
+        return result
+
+
+# ---------------------------------------------------------------- publishing
+
+
+class Publisher:
+    """Sends events with a Celery app built from the runtime settings (one per config).
+
+    ``use_app`` installs an application's own Celery app instead (it is checked to be
+    JSON-only, like every app the shim publishes with).
+    """
+
+    def __init__(self) -> None:
+        self._apps: dict[tuple[str, str, str], Any] = {}
+        self._override: Any = None
+        self._lock = threading.Lock()
+
+    def use_app(self, app: Any) -> None:
+        from shims.celery import ensure_json_only
+
+        self._override = None if app is None else ensure_json_only(app)
+
+    def app_for(self, settings: Any) -> Any:
+        if self._override is not None:
+            return self._override
+        key = (settings.broker_url, settings.result_backend, settings.broker_folder)
+        app = self._apps.get(key)
+        if app is None:
+            with self._lock:
+                app = self._apps.get(key)
+                if app is None:
+                    from shims.celery import build_app
+
+                    app = self._apps[key] = build_app(settings)
+        return app
+
+    def publish(self, settings: Any, task: str, event: dict[str, Any]) -> Any:
+        from shims.celery import PublishConfig
+
+        return self.app_for(settings).send_task(
+            task,
+            args=[event],
+            task_id=event["id"],
+            retry=True,
+            retry_policy=PublishConfig.retry_policy,
+        )
+
+    def wait(self, pending: Any, timeout: float) -> Any:
+        return pending.get(timeout=timeout, interval=0.02, disable_sync_subtasks=False)
+
+    def reset(self) -> None:
+        """Close and forget the cached apps (tests, or after a settings change)."""
+        with self._lock:
+            apps, self._apps = list(self._apps.values()), {}
+        for app in apps:
+            app.close()
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    from celery.exceptions import TimeoutError as CeleryTimeout
+
+    return isinstance(exc, CeleryTimeout | TimeoutError)
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _in_atomic_block() -> bool:
+    """True inside an open ``transaction.atomic`` of the default database.
+
+    Django is consulted only if the process already imported and configured it.
+    """
+    if "django.db" not in sys.modules:
+        return False
+    from django.conf import settings
+
+    if not settings.configured:
+        return False
+    from django.db import transaction
+
+    return bool(transaction.get_connection().in_atomic_block)
+
+
+def _on_commit(callback: Callable[[], None]) -> None:
+    from django.db import transaction
+
+    transaction.on_commit(callback)
+
+
+# ---------------------------------------------------------------- shadow comparison
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One shadow call whose candidate disagreed with the monolith (values truncated)."""
+
+    feature: str
+    event_id: str
+    at: datetime
+    field: str
+    monolith: str
+    function: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "feature": self.feature,
+            "event_id": self.event_id,
+            "at": self.at.isoformat(),
+            "field": self.field,
+            "monolith": self.monolith,
+            "function": self.function,
+        }
+
+
+class MismatchLog:
+    """The last ``maxlen`` mismatches of this process, newest last; also logged."""
+
+    def __init__(self, maxlen: int = 1000) -> None:
+        self._items: deque[Mismatch] = deque(maxlen=maxlen)
+
+    def add(self, item: Mismatch) -> None:
+        self._items.append(item)
+        log.warning(
+            "shadow mismatch %s (%s) event %s: monolith=%s function=%s",
+            item.feature,
+            item.field,
+            item.event_id,
+            item.monolith,
+            item.function,
+        )
+
+    def list(self, feature: str | None = None) -> list[Mismatch]:
+        return [m for m in self._items if feature is None or m.feature == feature]
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+def _truncate(value: Any, limit: int = TRUNCATE) -> str:
+    try:
+        text = json.dumps(value, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class _ShadowJob:
+    entry: _Entry
+    rt: Any
+    data: dict[str, Any]
+    monolith_result: Any
+    monolith_effects: EffectLog
+    monolith_seconds: float
+
+    def run(self) -> None:
+        feature = self.entry.feature
+        event = build_event(feature, self.data, shadow=True)
+        start = perf_counter()
+        try:
+            pending = publisher.publish(self.rt.settings, self.entry.task, event)
+            reply = publisher.wait(pending, self.entry.timeout)
+        except Exception as exc:
+            outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
+            log.info("%s: shadow candidate failed (%s)", feature, _describe(exc))
+            self.rt.metrics.record(feature, Path.SHADOW, outcome, perf_counter() - start)
+            return
+        seconds = perf_counter() - start
+        found = self.compare(event["id"], reply)
+        for item in found:
+            mismatches.add(item)
+        outcome = Outcome.MISMATCH if found else Outcome.MATCH
+        self.rt.metrics.record(feature, Path.SHADOW, outcome, seconds)
+
+    def compare(self, event_id: str, reply: Any) -> list[Mismatch]:
+        now = datetime.now(UTC)
+        feature = self.entry.feature
+        if not isinstance(reply, dict) or "result" not in reply:
+            return [Mismatch(feature, event_id, now, "reply", "", _truncate(reply))]
+        try:
+            expected = encode_value(self.monolith_result, "result")
+        except UnencodableArgument:
+            expected = repr(self.monolith_result)
+        found: list[Mismatch] = []
+        if expected != reply["result"]:
+            found.append(
+                Mismatch(
+                    feature,
+                    event_id,
+                    now,
+                    "result",
+                    _truncate(expected),
+                    _truncate(reply["result"]),
+                )
+            )
+        mail = _sorted_mail(self.monolith_effects.mail)
+        candidate_mail = _sorted_mail((reply.get("effects") or {}).get("mail", []))
+        if mail != candidate_mail:
+            found.append(
+                Mismatch(feature, event_id, now, "mail", _truncate(mail), _truncate(candidate_mail))
+            )
+        return found
+
+
+def _sorted_mail(items: Any) -> list[Any]:
+    return sorted(items, key=lambda m: json.dumps(m, sort_keys=True))
+
+
+class ShadowPool:
+    """A small bounded queue and daemon threads that run shadow comparisons.
+
+    Why hand-written rather than ``ThreadPoolExecutor``: its queue is unbounded, and a
+    slow candidate must cost memory only up to a bound, after which shadow calls are
+    dropped (recorded as ``dropped``), never the request path. Restarts its threads
+    after a fork (pre-forking servers import the monolith before forking).
+    """
+
+    def __init__(self, threads: int = 2, maxsize: int = 1000) -> None:
+        self.threads = threads
+        self.maxsize = maxsize
+        self._queue: queue.Queue[_ShadowJob | None] = queue.Queue(maxsize)
+        self._pid = -1
+        self._workers: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def submit(self, feature: str, job: _ShadowJob) -> None:
+        if self._pid != os.getpid():
+            self._start()
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            self.dropped += 1
+            job.rt.metrics.record(feature, Path.SHADOW, "dropped", 0.0)
+
+    def join(self, timeout: float = 10.0) -> bool:
+        """Wait until every submitted job has run (tests, benchmarks, shutdown)."""
+        deadline = perf_counter() + timeout
+        while self._queue.unfinished_tasks:
+            if perf_counter() > deadline:
+                return False
+            threading.Event().wait(0.01)
+        return True
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._queue = queue.Queue(self.maxsize)
+            self._workers = [
+                threading.Thread(target=self._loop, name=f"strangler-shadow-{i}", daemon=True)
+                for i in range(self.threads)
+            ]
+            for worker in self._workers:
+                worker.start()
+            self._pid = os.getpid()
+
+    def _loop(self) -> None:
+        jobs = self._queue
+        while True:
+            job = jobs.get()
+            try:
+                if job is None:
+                    return
+                job.run()
+            except Exception:
+                log.exception("shadow comparison crashed")
+            finally:
+                jobs.task_done()
+
+
+breakers = BreakerRegistry()
+publisher = Publisher()
+mismatches = MismatchLog()
+shadow_pool = ShadowPool()

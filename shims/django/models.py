@@ -1,0 +1,36 @@
+"""The transactional outbox table (``strangler_outboxevent``).
+
+A row is written in the monolith's own transaction, so the event exists exactly when
+the business change it announces was committed; ``shims.outbox`` relays rows to the
+broker and marks them sent. ``claim_token``/``claimed_until`` let two relays share the
+table on databases without ``SELECT ... FOR UPDATE SKIP LOCKED`` (SQLite).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+__all__ = ["OutboxEvent"]
+
+
+class OutboxEvent(models.Model):  # type: ignore[misc]  # no django-stubs
+    event_id = models.CharField(max_length=64, unique=True)
+    task = models.CharField(max_length=200)
+    feature = models.CharField(max_length=200, db_index=True)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    claim_token = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "strangler"
+        ordering = ("id",)
+        verbose_name = "outbox event"
+        indexes = (models.Index(fields=("sent_at", "id"), name="strangler_outbox_pending"),)
+
+    def __str__(self) -> str:
+        state = "sent" if self.sent_at else "pending"
+        return f"{self.feature} {self.event_id} ({state})"

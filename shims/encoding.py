@@ -1,0 +1,137 @@
+"""Turning an entry point's call arguments into event data, and back on the handler side.
+
+The rule is deliberately narrow so that an event is always plain JSON: ``None``, bools,
+ints, finite floats, strings, lists/tuples of those and dicts with string keys pass
+as they are; a Django model instance travels as a reference
+``{"$model": "app_label.ModelName", "pk": ...}`` and is fetched again by the handler
+(the handler sees the row as it is *now*, which is what an asynchronous consumer must
+expect anyway). Anything else (``Decimal``, ``datetime``, a file, a queryset, a custom
+object) is refused with :class:`UnencodableArgument`, a ``TypeError`` naming the
+argument, its type and the feature, because silently ``str()``-ing it would hand the
+function something different from what the monolith received.
+
+Django is never imported here: a value is recognised as a model instance only when
+``django.db.models`` is already loaded, which it is in any process that has one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = [
+    "MODEL_KEY",
+    "ArgumentEncoder",
+    "UnencodableArgument",
+    "decode_arguments",
+    "decode_value",
+    "encode_value",
+]
+
+MODEL_KEY = "$model"
+
+_SCALARS = (str, int, bool, type(None))
+
+
+class UnencodableArgument(TypeError):
+    """An argument that cannot travel in a JSON event."""
+
+
+def _model_base() -> type | None:
+    module = sys.modules.get("django.db.models")
+    return getattr(module, "Model", None) if module is not None else None
+
+
+def encode_value(value: Any, where: str = "value") -> Any:
+    """Return the JSON form of ``value`` or raise :class:`UnencodableArgument`."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise UnencodableArgument(f"{where}: {value!r} is not representable in JSON")
+        return value
+    if isinstance(value, list | tuple):
+        return [encode_value(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        return _encode_dict(value, where)
+    model = _model_base()
+    if model is not None and isinstance(value, model):
+        return _encode_model(value, where)
+    raise UnencodableArgument(
+        f"{where}: a {type(value).__module__}.{type(value).__qualname__} is not "
+        "JSON-serialisable (pass ids, strings or numbers, or a Django model instance)"
+    )
+
+
+def _encode_dict(value: dict[Any, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise UnencodableArgument(f"{where}: dict key {key!r} is not a string")
+        if key == MODEL_KEY:
+            raise UnencodableArgument(f"{where}: the key {MODEL_KEY!r} is reserved")
+        out[key] = encode_value(item, f"{where}[{key!r}]")
+    return out
+
+
+def _encode_model(value: Any, where: str) -> dict[str, Any]:
+    pk = value.pk
+    if pk is None:
+        raise UnencodableArgument(f"{where}: an unsaved {type(value).__name__} has no pk")
+    return {MODEL_KEY: value._meta.label, "pk": encode_value(pk, f"{where}.pk")}
+
+
+class ArgumentEncoder:
+    """Binds a call's arguments by the entry point's signature and encodes them.
+
+    Built once per decorated function (``inspect.signature`` is slow); used only on the
+    function and shadow paths, never on the monolith path.
+    """
+
+    def __init__(self, func: Callable[..., Any], feature: str) -> None:
+        self.signature = inspect.signature(func)
+        self.feature = feature
+
+    def encode(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.feature}: {exc}") from None
+        bound.apply_defaults()
+        out: dict[str, Any] = {}
+        for name, value in bound.arguments.items():
+            where = f"{self.feature}: argument {name!r}"
+            if self.signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                out[name] = _encode_dict(value, where)
+            else:
+                out[name] = encode_value(value, where)
+        return out
+
+
+def decode_value(value: Any) -> Any:
+    """Inverse of :func:`encode_value`: model references become fetched instances."""
+    if isinstance(value, list):
+        return [decode_value(item) for item in value]
+    if isinstance(value, dict):
+        if MODEL_KEY in value:
+            return _fetch_model(value)
+        return {key: decode_value(item) for key, item in value.items()}
+    return value
+
+
+def decode_arguments(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Decode an event's ``data`` (argument name -> encoded value) into call kwargs."""
+    return {name: decode_value(value) for name, value in data.items()}
+
+
+def _fetch_model(ref: Mapping[str, Any]) -> Any:
+    from django.apps import apps  # only handlers that receive model references need Django
+
+    label = ref[MODEL_KEY]
+    if not isinstance(label, str) or label.count(".") != 1 or "pk" not in ref:
+        raise ValueError(f"bad model reference {ref!r}")
+    model = apps.get_model(label)
+    return model._default_manager.get(pk=ref["pk"])

@@ -1,0 +1,234 @@
+"""The handler side: ``@handler`` turns a plain ``handle(event) -> result`` into a Celery task.
+
+What the base gives every extracted handler, so that the handler itself stays a small
+stateless function:
+
+* JSON-only app (``ensure_json_only``), ``acks_late`` and ``reject_on_worker_lost``:
+  a worker killed mid-task leaves the message on the broker to be redelivered.
+* Validation before anything runs: a CloudEvents 1.0 envelope, JSON data, the JSON
+  schema when one is given, a size limit. An invalid event is dead-lettered with the
+  reason and never executed.
+* Idempotency by event id (``shims.dedupe``): the effect happens once however many
+  times the event is delivered; a duplicate of a finished event returns the stored
+  result; a duplicate that arrives while another worker holds the claim is retried
+  later, and if that worker died, its lease expires and the retry runs the event.
+* Retries with exponential backoff and full jitter for the declared ``transient``
+  exceptions, up to ``max_retries``; then, or at once for any other exception, the
+  event goes to the dead-letter store (``shims.deadletter``) and the task fails with
+  :class:`DeadLettered` (a request/reply caller falls back instead of waiting).
+* Shadow events (``stranglershadow: true``) run under ``shims.effects.capture``: mail
+  recorded not sent, HTTP recorded not sent, database writes rolled back. They skip
+  dedupe, retries and the dead-letter store, and return ``{"result", "effects"}`` for
+  the shim to compare.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from shims.deadletter import DeadLetterStore, open_dead_letters
+from shims.dedupe import ClaimState, DedupeStore, open_dedupe
+from shims.effects import capture
+from shims.events import MAX_EVENT_BYTES, Event, InvalidEvent, parse_event
+
+__all__ = [
+    "DEFAULT_STATE_URL",
+    "DeadLettered",
+    "HandlerSpec",
+    "backoff",
+    "dead_letter_url",
+    "dedupe_url",
+    "handler",
+]
+
+log = logging.getLogger("shims.handlers")
+
+DEFAULT_STATE_URL = "sqlite:///.strangler/handlers.db"
+
+
+class DeadLettered(RuntimeError):
+    """The event was put in the dead-letter store; the task fails with this."""
+
+
+def _state_url(env_name: str) -> str:
+    explicit = os.environ.get(env_name)
+    if explicit:
+        return explicit
+    from shims.config import load_settings
+
+    route_store = load_settings().route_store_url
+    return route_store if route_store.startswith(("redis://", "rediss://")) else DEFAULT_STATE_URL
+
+
+def dedupe_url() -> str:
+    """``STRANGLER_DEDUPE_URL``, else the route store if it is Redis, else local SQLite."""
+    return _state_url("STRANGLER_DEDUPE_URL")
+
+
+def dead_letter_url() -> str:
+    """``STRANGLER_DLQ_URL``, else the route store if it is Redis, else local SQLite."""
+    return _state_url("STRANGLER_DLQ_URL")
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Seconds before retry ``attempt`` (0-based): full jitter over ``base * 2**attempt``.
+
+    Hand-written because Celery's ``get_exponential_backoff_interval`` counts whole
+    seconds, too coarse for sub-second bases (and tests).
+    """
+    return random.uniform(0, min(cap, base * (2**attempt)))
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """A handler's options, fixed at registration."""
+
+    name: str
+    schema: Mapping[str, Any] | None
+    transient: tuple[type[BaseException], ...]
+    max_retries: int
+    backoff_base: float
+    backoff_max: float
+    lease: float
+    done_ttl: float
+    max_bytes: int
+    dedupe_url: str | None
+    dead_letter_url: str | None
+
+
+class _State:
+    """The stores a handler uses, opened on first use inside the worker process."""
+
+    def __init__(self, spec: HandlerSpec) -> None:
+        self.spec = spec
+        self._dedupe: DedupeStore | None = None
+        self._dead: DeadLetterStore | None = None
+
+    @property
+    def dedupe(self) -> DedupeStore:
+        if self._dedupe is None:
+            self._dedupe = open_dedupe(self.spec.dedupe_url or dedupe_url())
+        return self._dedupe
+
+    @property
+    def dead_letters(self) -> DeadLetterStore:
+        if self._dead is None:
+            self._dead = open_dead_letters(self.spec.dead_letter_url or dead_letter_url())
+        return self._dead
+
+
+def handler(
+    app: Any,
+    name: str,
+    *,
+    schema: Mapping[str, Any] | None = None,
+    transient: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError),
+    max_retries: int = 5,
+    backoff_base: float = 1.0,
+    backoff_max: float = 300.0,
+    lease: float = 300.0,
+    done_ttl: float = 7 * 24 * 3600.0,
+    max_bytes: int = MAX_EVENT_BYTES,
+    dedupe_url: str | None = None,
+    dead_letter_url: str | None = None,
+) -> Callable[[Callable[[Event], Any]], Any]:
+    """Register ``handle(event) -> result`` on ``app`` as the Celery task ``name``.
+
+    ``lease`` must exceed the handler's longest run: it is how long a claim protects a
+    running event before another delivery may take it over.
+    """
+    from shims.celery import ensure_json_only
+
+    ensure_json_only(app)
+    if max_retries < 0 or backoff_base < 0 or lease <= 0:
+        raise ValueError("max_retries and backoff_base must be >= 0, lease > 0")
+    spec = HandlerSpec(
+        name,
+        schema,
+        tuple(transient),
+        max_retries,
+        backoff_base,
+        backoff_max,
+        lease,
+        done_ttl,
+        max_bytes,
+        dedupe_url,
+        dead_letter_url,
+    )
+
+    def register(handle: Callable[[Event], Any]) -> Any:
+        state = _State(spec)
+
+        @app.task(  # type: ignore[untyped-decorator]
+            name=name,
+            bind=True,
+            acks_late=True,
+            reject_on_worker_lost=True,
+            max_retries=None,
+            serializer="json",
+        )
+        def task(self: Any, event: Any = None) -> Any:
+            return run(self, spec, state, handle, event)
+
+        task.strangler_spec = spec
+        task.strangler_state = state
+        task.handle = handle
+        return task
+
+    return register
+
+
+def run(
+    task: Any, spec: HandlerSpec, state: _State, handle: Callable[[Event], Any], raw: Any
+) -> Any:
+    """One delivery of one event (the body of every handler task)."""
+    parsed = parse_event(raw, schema=spec.schema, max_bytes=spec.max_bytes)
+    attempt = int(task.request.retries or 0)
+    if isinstance(parsed, InvalidEvent):
+        state.dead_letters.add(spec.name, raw, f"invalid: {parsed.reason}", attempt, "")
+        raise DeadLettered(f"{spec.name}: invalid event {parsed.event_id}: {parsed.reason}")
+    if parsed.shadow:
+        return _run_shadow(handle, parsed)
+    claim = state.dedupe.claim(parsed.id, spec.lease)
+    if claim.state is ClaimState.DONE:
+        log.info("%s: event %s already handled; skipped", spec.name, parsed.id)
+        return None if claim.result is None else json.loads(claim.result)
+    if claim.state is ClaimState.BUSY:
+        # Another delivery is running it (or died holding the lease): look again later.
+        raise task.retry(countdown=min(spec.lease, max(0.5, spec.lease / 4)), max_retries=None)
+    try:
+        result = handle(parsed)
+        result_json = json.dumps(result)
+    except spec.transient as exc:
+        state.dedupe.release(parsed.id, claim.token)
+        if attempt >= spec.max_retries:
+            _dead(state, spec, raw, "max retries exceeded", attempt + 1, exc)
+        raise task.retry(
+            exc=exc, countdown=backoff(attempt, spec.backoff_base, spec.backoff_max)
+        ) from exc
+    except Exception as exc:
+        state.dedupe.release(parsed.id, claim.token)
+        _dead(state, spec, raw, "error", attempt + 1, exc)
+    state.dedupe.complete(parsed.id, claim.token, result_json, spec.done_ttl)
+    return result
+
+
+def _dead(
+    state: _State, spec: HandlerSpec, raw: Any, reason: str, attempts: int, exc: BaseException
+) -> NoReturn:
+    error = f"{type(exc).__name__}: {exc}"
+    entry = state.dead_letters.add(spec.name, raw, reason, attempts, error)
+    log.error("%s: event dead-lettered as #%s (%s; %s)", spec.name, entry.id, reason, error)
+    raise DeadLettered(f"{spec.name}: {reason} after {attempts} attempt(s): {error}") from exc
+
+
+def _run_shadow(handle: Callable[[Event], Any], event: Event) -> dict[str, Any]:
+    with capture() as effects:
+        result = handle(event)
+    return {"result": result, "effects": effects.as_dict()}
