@@ -13,6 +13,7 @@ from __future__ import annotations
 import click
 
 from strangler import __version__
+from strangler.commands.route import route
 
 __all__ = ["main"]
 
@@ -25,3 +26,4 @@ def main() -> None:
 
 # Commands are registered below, one module per command group, so that each stays
 # small and `strangler --help` lists only what is implemented.
+main.add_command(route)

@@ -47,10 +47,9 @@ def open_store(url: str, *, timeout: float = 0.5) -> RouteStore:
     scheme = urlsplit(url).scheme.lower()
     target = BACKENDS.get(scheme)
     if target is None:
-        known = ", ".join(f"{s}://" for s in BACKENDS)
         raise StoreConfigError(
-            f"unknown route store scheme {scheme + '://' if scheme else 'in'} "
-            f"{mask_url(url)!r}: expected one of {known}"
+            f"unknown route store URL {mask_url(url)!r}: expected memory://, "
+            "sqlite:///path/to/routes.db or redis://host:port/db"
         )
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)

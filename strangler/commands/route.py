@@ -1,0 +1,271 @@
+"""``strangler route``: see and change how each feature's calls are routed, live.
+
+``set`` writes the route store that every running monolith process and worker reads
+(through its TTL cache), so a change takes effect within about a second, without a
+restart, and is recorded in the audit log with who, when, from, to and why.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from shims.config import load_settings, mask_url
+from shims.routing import Mode, Route
+from shims.stats import PathStats
+from shims.stores import RouteStore, StoreConfigError, StoreUnavailable, open_store
+from shims.stores.base import Change, validate_route
+
+__all__ = ["route"]
+
+T = TypeVar("T")
+
+# The CLI is a person waiting, not a request: give a networked store longer to answer.
+_CLI_STORE_TIMEOUT = 5.0
+
+_store_option = click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    default=None,
+    help="Route store URL (else STRANGLER_ROUTE_STORE, [tool.strangler] route_store, "
+    "sqlite:///.strangler/routes.db).",
+)
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json is for machines.",
+)
+
+
+@click.group("route")
+@_store_option
+@click.pass_context
+def route(ctx: click.Context, store_url: str | None) -> None:
+    """Per-feature routing: monolith -> shadow -> canary N% -> function, and back."""
+    ctx.obj = store_url
+
+
+@route.command("list")
+@_store_option
+@_format_option
+@click.pass_context
+def list_routes(ctx: click.Context, store_url: str | None, fmt: str) -> None:
+    """Every feature that has a route, with its mode."""
+    with _opened(ctx, store_url) as store:
+        routes = sorted(_guarded(store.all).values(), key=lambda r: r.feature)
+        if fmt == "json":
+            _print_json({"store": mask_url(store.url), "routes": [_route_json(r) for r in routes]})
+            return
+        table = Table()
+        table.add_column("feature", no_wrap=True)
+        table.add_column("mode")
+        for r in routes:
+            table.add_row(r.feature, _mode_text(r))
+        console = _console()
+        console.print(f"store: {mask_url(store.url)}", highlight=False)
+        console.print(table if routes else "no routes set: every feature runs on the monolith")
+
+
+@route.command("status")
+@_store_option
+@_format_option
+@click.pass_context
+def status(ctx: click.Context, store_url: str | None, fmt: str) -> None:
+    """Mode and live counters per feature and path (flushed by the running processes)."""
+    with _opened(ctx, store_url) as store:
+        routes = _guarded(store.all)
+        metrics = _guarded(store.read_metrics)
+    features = sorted(routes.keys() | {feature for feature, _ in metrics})
+    if fmt == "json":
+        _print_json(
+            {
+                "store": mask_url(store.url),
+                "features": [_feature_json(f, routes.get(f), metrics) for f in features],
+            }
+        )
+        return
+    console = _console()
+    console.print(f"store: {mask_url(store.url)}", highlight=False)
+    console.print(_status_table(features, routes, metrics))
+
+
+@route.command("set")
+@click.argument("feature")
+@click.argument("mode")
+@click.option("--percent", default=None, metavar="N", help="Canary share, 0-100 (canary only).")
+@click.option("--reason", default="", help="Why: recorded in the audit log.")
+@click.option("--actor", default=None, help="Who (default: the OS user).")
+@_store_option
+@click.pass_context
+def set_route(
+    ctx: click.Context,
+    feature: str,
+    mode: str,
+    percent: str | None,
+    reason: str,
+    actor: str | None,
+    store_url: str | None,
+) -> None:
+    """Route FEATURE to MODE (monolith, shadow, canary, function); takes effect live."""
+    new = _checked(lambda: validate_route(feature, mode.lower(), _parse_percent(percent)))
+    with _opened(ctx, store_url) as store:
+        change = _guarded(lambda: store.set(new, actor=actor or _os_user(), reason=reason))
+    before = "unset (monolith)" if change.before is None else _mode_text(change.before)
+    click.echo(f"{feature}: {before} -> {_mode_text(change.after)} (by {change.actor})")
+
+
+@route.command("history")
+@click.argument("feature")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@_store_option
+@_format_option
+@click.pass_context
+def history(ctx: click.Context, feature: str, limit: int, store_url: str | None, fmt: str) -> None:
+    """The audit log of FEATURE, newest first: who, when, from, to, why."""
+    with _opened(ctx, store_url) as store:
+        changes = _guarded(lambda: store.history(feature, limit))
+    if not changes:
+        _fail(f"unknown feature {feature!r}: no route changes recorded in {mask_url(store.url)}")
+    if fmt == "json":
+        _print_json({"store": mask_url(store.url), "changes": [c.to_dict() for c in changes]})
+        return
+    _console().print(_history_table(feature, changes))
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _mode_text(r: Route) -> str:
+    return f"canary {r.percent}%" if r.mode is Mode.CANARY else r.mode.value
+
+
+def _route_json(r: Route) -> dict[str, Any]:
+    return {"feature": r.feature, "mode": r.mode.value, "percent": r.percent}
+
+
+def _feature_json(
+    feature: str, r: Route | None, metrics: dict[tuple[str, str], PathStats]
+) -> dict[str, Any]:
+    shown = r or Route(feature)
+    paths = [s.to_dict() for (f, _), s in sorted(metrics.items()) if f == feature]
+    return {**_route_json(shown), "route_set": r is not None, "paths": paths}
+
+
+def _status_table(
+    features: list[str],
+    routes: dict[str, Route],
+    metrics: dict[tuple[str, str], PathStats],
+) -> Table:
+    table = Table()
+    for name in ("feature", "mode", "path"):
+        table.add_column(name, no_wrap=True)
+    for name in ("calls", "errors", "fallbacks", "mismatches", "p50 ms", "p99 ms"):
+        table.add_column(name, justify="right")
+    for feature in features:
+        mode = _mode_text(routes.get(feature) or Route(feature))
+        rows = [s for (f, _), s in sorted(metrics.items()) if f == feature]
+        if not rows:
+            table.add_row(feature, mode, "-", "0", "0", "0", "0", "-", "-")
+        for s in rows:
+            d = s.to_dict()
+            table.add_row(
+                feature,
+                mode,
+                s.path,
+                *(str(d[k]) for k in ("calls", "errors", "fallbacks", "mismatches")),
+                _ms(d["p50_ms"]),
+                _ms(d["p99_ms"]),
+            )
+            feature, mode = "", ""  # print the feature once per group of paths
+    return table
+
+
+def _history_table(feature: str, changes: list[Change]) -> Table:
+    table = Table(title=f"history of {feature}", title_justify="left")
+    for name in ("when (UTC)", "who", "from", "to", "why"):
+        table.add_column(name)
+    for c in changes:
+        before = "unset" if c.before is None else _mode_text(c.before)
+        when = c.at.strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(when, c.actor, before, _mode_text(c.after), c.reason)
+    return table
+
+
+def _ms(value: object) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def _console() -> Console:
+    # Piped output (CI logs, tests) gets a wide, uncoloured table instead of 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=200, no_color=True)
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _checked(make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """Run a store call; an outage is a one-line error (exit 1), never a traceback."""
+    try:
+        return call()
+    except StoreUnavailable as exc:
+        _fail(str(exc), code=1)
+
+
+@contextmanager
+def _opened(ctx: click.Context, store_url: str | None) -> Iterator[RouteStore]:
+    url = store_url or ctx.obj
+    settings = _checked(lambda: load_settings({"route_store_url": url} if url else None))
+    try:
+        store = open_store(settings.route_store_url, timeout=_CLI_STORE_TIMEOUT)
+    except StoreConfigError as exc:
+        _fail(str(exc))
+    except StoreUnavailable as exc:
+        _fail(str(exc), code=1)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _parse_percent(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"--percent must be a whole number 0-100, got {raw!r}") from None
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        return "unknown"

@@ -1,0 +1,183 @@
+"""`strangler route`: list, status, set, history; bad input exits 2 with nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from shims.routing import Mode, Route
+from shims.stats import PathStats
+from shims.stores import open_store
+from strangler.cli import main
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/routes.db"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["route", *args], catch_exceptions=False)
+
+
+def test_set_then_list(url: str) -> None:
+    result = run("set", "orders.confirm", "canary", "--percent", "10", "--store", url)
+    assert result.exit_code == 0, result.output
+    assert "orders.confirm: unset (monolith) -> canary 10%" in result.output
+    run("set", "mail.send", "shadow", "--store", url)
+    listing = run("--store", url, "list")
+    assert listing.exit_code == 0
+    assert "canary 10%" in listing.output
+    assert "mail.send" in listing.output
+    data = json.loads(run("list", "--store", url, "--format", "json").stdout)
+    assert data["routes"] == [
+        {"feature": "mail.send", "mode": "shadow", "percent": 0},
+        {"feature": "orders.confirm", "mode": "canary", "percent": 10},
+    ]
+
+
+def test_set_writes_the_store_with_actor_and_reason(url: str) -> None:
+    run("set", "f", "shadow", "--store", url)
+    result = run("set", "f", "FUNCTION", "--reason", "all good", "--actor", "ana", "--store", url)
+    assert result.exit_code == 0, result.output
+    with open_store(url) as store:
+        assert store.get("f") == Route("f", Mode.FUNCTION)
+        latest = store.history("f")[0]
+    assert (latest.actor, latest.reason, latest.before) == (
+        "ana",
+        "all good",
+        Route("f", Mode.SHADOW),
+    )
+
+
+def test_actor_defaults_to_the_os_user(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("getpass.getuser", lambda: "os-user-7")
+    run("set", "f", "shadow", "--store", url)
+    with open_store(url) as store:
+        assert store.history("f")[0].actor == "os-user-7"
+
+
+def test_history_newest_first(url: str) -> None:
+    for percent in ("10", "30"):
+        run("set", "f", "canary", "--percent", percent, "--reason", f"to {percent}", "--store", url)
+    text = run("history", "f", "--store", url)
+    assert text.exit_code == 0
+    assert text.output.index("to 30") < text.output.index("to 10")
+    data = json.loads(
+        run("history", "f", "--limit", "1", "--format", "json", "--store", url).stdout
+    )
+    assert len(data["changes"]) == 1
+    assert data["changes"][0]["after"] == {"mode": "canary", "percent": 30}
+    assert data["changes"][0]["before"] == {"mode": "canary", "percent": 10}
+
+
+def test_history_of_an_unknown_feature_is_bad_input(url: str) -> None:
+    result = run("history", "never.set", "--store", url)
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: unknown feature 'never.set'")
+
+
+def test_status_shows_counters_per_feature_and_path(url: str) -> None:
+    run("set", "orders.confirm", "canary", "--percent", "25", "--store", url)
+    run("set", "mail.send", "shadow", "--store", url)
+    with open_store(url) as store:
+        store.add_metrics(
+            [
+                PathStats(
+                    "orders.confirm", "function", {"ok": 8, "error": 1, "fallback": 1}, {40: 10}
+                ),
+                PathStats("orders.confirm", "monolith", {"ok": 30}, {30: 30}),
+                PathStats("mail.send", "shadow", {"match": 4, "mismatch": 2}, {35: 6}),
+            ]
+        )
+    table = run("status", "--store", url)
+    assert table.exit_code == 0
+    assert "canary 25%" in table.output
+    assert "mismatches" in table.output
+    data = json.loads(run("status", "--format", "json", "--store", url).stdout)
+    by_feature = {f["feature"]: f for f in data["features"]}
+    function = next(p for p in by_feature["orders.confirm"]["paths"] if p["path"] == "function")
+    assert (function["calls"], function["errors"], function["fallbacks"]) == (10, 1, 1)
+    assert function["p50_ms"] == pytest.approx(10.0, rel=0.3)
+    assert by_feature["mail.send"]["paths"][0]["mismatches"] == 2
+    assert by_feature["orders.confirm"]["percent"] == 25
+
+
+def test_status_lists_features_with_metrics_but_no_route(url: str) -> None:
+    with open_store(url) as store:
+        store.add_metrics([PathStats("legacy.thing", "monolith", {"ok": 1}, {30: 1})])
+    data = json.loads(run("status", "--format", "json", "--store", url).stdout)
+    assert data["features"][0]["feature"] == "legacy.thing"
+    assert data["features"][0]["mode"] == "monolith"
+    assert data["features"][0]["route_set"] is False
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["f", "bogus"], "unknown mode 'bogus'"),
+        (["f", "canary"], "canary needs --percent"),
+        (["f", "canary", "--percent", "101"], "between 0 and 100"),
+        (["f", "canary", "--percent", "-1"], "between 0 and 100"),
+        (["f", "canary", "--percent", "ten"], "whole number"),
+        (["f", "shadow", "--percent", "5"], "--percent only applies to canary"),
+        (["bad feature", "shadow"], "invalid feature name"),
+    ],
+)
+def test_bad_set_exits_2_with_one_line_and_writes_nothing(
+    url: str, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run("set", *args, "--store", url)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr
+    assert not (tmp_path / "routes.db").exists()
+
+
+def test_bad_set_leaves_an_existing_store_unchanged(url: str) -> None:
+    run("set", "f", "shadow", "--store", url)
+    assert run("set", "f", "canary", "--percent", "500", "--store", url).exit_code == 2
+    with open_store(url) as store:
+        assert store.get("f") == Route("f", Mode.SHADOW)
+        assert len(store.history("f")) == 1
+
+
+def test_unknown_store_scheme_exits_2() -> None:
+    result = run("list", "--store", "mongodb://admin:hunter2@db/x")
+    assert result.exit_code == 2
+    assert "hunter2" not in result.output
+    assert "unknown route store URL 'mongodb://admin:****@db/x'" in result.stderr
+
+
+def test_unreachable_store_exits_1_with_the_url_masked() -> None:
+    result = run("status", "--store", "redis://:hunter2@127.0.0.1:1/0")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert "hunter2" not in result.output
+    assert "redis://:****@127.0.0.1:1/0" in result.stderr
+
+
+def test_store_from_the_environment_is_used_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://:hunter2@127.0.0.1:1/0")
+    result = run("list")
+    assert result.exit_code == 1
+    assert "hunter2" not in result.output
+    assert "redis://:****@127.0.0.1:1/0" in result.stderr
+
+
+def test_store_from_pyproject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    del settings.STRANGLER
+    monkeypatch.delenv("STRANGLER_ROUTE_STORE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.strangler]\nroute_store = "sqlite:///from-toml.db"\n'
+    )
+    assert run("set", "f", "function").exit_code == 0
+    with open_store(f"sqlite:///{tmp_path}/from-toml.db") as store:
+        assert store.get("f") == Route("f", Mode.FUNCTION)
