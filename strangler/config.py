@@ -1,0 +1,220 @@
+"""The toolkit's settings for one analysed project: ``[tool.strangler]`` and friends.
+
+Every option has four sources; the highest present wins, option by option:
+
+    command-line flag  >  ``STRANGLER_*`` environment variable  >
+    ``[tool.strangler]`` in the target's ``pyproject.toml``  >  built-in default
+
+``weights`` is a mapping and merges *key by key* along the same order, so a flag can
+retune one weight without restating the others. Unknown keys in ``[tool.strangler]``
+are ignored because the runtime shims read the same table; unknown weight names and
+bad values are errors (:class:`ConfigError`, exit 2), because they can only be typos.
+
+Broker and route-store URLs are plain values here (the analysis never connects to
+them); their defaults are the shims' embedded ones, so both sides agree.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from analyzers.scoring import DEFAULT_WEIGHTS
+from shims.config import Settings as _RuntimeSettings
+from shims.config import mask_url
+
+__all__ = ["ENV_PREFIX", "Config", "ConfigError", "env_var", "load_config", "parse_weights"]
+
+ENV_PREFIX = "STRANGLER_"
+_RUNTIME = _RuntimeSettings()
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message is one line naming its source."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    exclude: tuple[str, ...] = ()
+    cache_dir: str = ".strangler/cache"  # relative paths are relative to the analysed root
+    cache: bool = True
+    jobs: int | None = None  # None: all cores
+    strict: bool = False
+    top: int = 20
+    proposal_size: int = 10
+    target: str = "functions"
+    broker_url: str = _RUNTIME.broker_url
+    route_store: str = _RUNTIME.route_store_url
+    sources: Mapping[str, str] = field(default_factory=dict)  # option -> where it came from
+
+    def cache_path(self, root: Path) -> Path:
+        path = Path(self.cache_dir).expanduser()
+        return path if path.is_absolute() else root / path
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The options that change an analysis' result (part of its cache key)."""
+        return {
+            "weights": dict(sorted(self.weights.items())),
+            "exclude": list(self.exclude),
+            "proposal_size": self.proposal_size,
+        }
+
+    def display(self) -> dict[str, Any]:
+        """For printing: secrets in URLs masked."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
+        shown["broker_url"] = mask_url(self.broker_url)
+        shown["route_store"] = mask_url(self.route_store)
+        shown["weights"] = dict(self.weights)
+        return shown
+
+
+def env_var(option: str) -> str:
+    return ENV_PREFIX + option.upper()
+
+
+def load_config(
+    root: Path,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Merge the four sources for the project at ``root`` (see module docstring).
+
+    ``flags`` holds only the options given on the command line (``None`` = not given).
+    """
+    layers = [
+        ("pyproject", _pyproject_table(root)),
+        ("env", _env_layer(environ or {})),
+        ("flag", {k: v for k, v in (flags or {}).items() if v is not None}),
+    ]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    weights = dict(DEFAULT_WEIGHTS)
+    for source, layer in layers:
+        for key, raw in layer.items():
+            if key == "weights":
+                weights.update(_parse(key, raw, source))
+                sources[key] = source
+            elif key in _PARSERS:
+                values[key] = _parse(key, raw, source)
+                sources[key] = source
+    return Config(weights=weights, sources=sources, **values)
+
+
+def _pyproject_table(root: Path) -> Mapping[str, Any]:
+    """``[tool.strangler]`` of the nearest ``pyproject.toml`` at or above ``root``."""
+    start = root if root.is_dir() else root.parent
+    for folder in (start, *start.parents):
+        path = folder / "pyproject.toml"
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+                raise ConfigError(f"{path}: cannot read [tool.strangler] ({exc})") from None
+            table = data.get("tool", {}).get("strangler", {})
+            return table if isinstance(table, dict) else {}
+    return {}
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    names = (*_PARSERS, "weights")
+    return {name: environ[env_var(name)] for name in names if env_var(name) in environ}
+
+
+# ------------------------------------------------------------------ parsers
+
+
+def _parse(key: str, raw: Any, source: str) -> Any:
+    parser = parse_weights if key == "weights" else _PARSERS[key]
+    try:
+        return parser(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{_where(key, source)}: {exc}") from None
+
+
+def _where(key: str, source: str) -> str:
+    return {
+        "flag": f"--{key.replace('_', '-')}",
+        "env": env_var(key),
+        "pyproject": f"[tool.strangler] {key}",
+    }.get(source, key)
+
+
+def parse_weights(raw: Any) -> dict[str, float]:
+    """A mapping, or ``"name=1.5,other=0"`` text, or a sequence of ``name=value`` items."""
+    if isinstance(raw, str):
+        raw = [item for item in raw.split(",") if item.strip()]
+    if isinstance(raw, list | tuple):
+        pairs: dict[str, Any] = {}
+        for item in raw:
+            name, sep, value = str(item).partition("=")
+            if not sep:
+                raise ValueError(f"expected NAME=NUMBER, got {item!r}")
+            pairs[name.strip()] = value.strip()
+        raw = pairs
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"expected a table of weights, got {raw!r}")
+    out: dict[str, float] = {}
+    for name, value in raw.items():
+        if name not in DEFAULT_WEIGHTS:
+            raise ValueError(f"unknown weight {name!r}; known: {', '.join(DEFAULT_WEIGHTS)}")
+        number = float(value)
+        if number < 0 or number != number:
+            raise ValueError(f"weight {name} must be a number >= 0, got {value!r}")
+        out[str(name)] = number
+    return out
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _positive_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(f"expected a positive integer, got {raw!r}")
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"expected a positive integer, got {raw!r}")
+    return value
+
+
+def _jobs(raw: Any) -> int | None:
+    return None if str(raw).strip().lower() in {"", "auto", "0"} else _positive_int(raw)
+
+
+def _globs(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return tuple(g.strip() for g in raw.split(",") if g.strip())
+    if isinstance(raw, list | tuple) and all(isinstance(g, str) for g in raw):
+        return tuple(raw)
+    raise ValueError(f"expected a list of glob patterns, got {raw!r}")
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise ValueError(f"expected a non-empty string, got {raw!r}")
+    return raw
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "exclude": _globs,
+    "cache_dir": _text,
+    "cache": _bool,
+    "jobs": _jobs,
+    "strict": _bool,
+    "top": _positive_int,
+    "proposal_size": _positive_int,
+    "target": _text,
+    "broker_url": _text,
+    "route_store": _text,
+}

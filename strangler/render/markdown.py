@@ -1,0 +1,92 @@
+"""Markdown reports: for pull requests, wikis and CI artefacts."""
+
+from __future__ import annotations
+
+from analyzers.analysis import Analysis, Capability
+from strangler.render.common import group_members, key_components
+
+__all__ = ["analysis_markdown", "explain_markdown"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def analysis_markdown(analysis: Analysis, top: int) -> str:
+    s, q = analysis.stats, analysis.quality
+    out = [
+        f"# Extractable capabilities in `{analysis.root}`",
+        "",
+        f"{s.modules} modules, {s.functions} functions, {s.classes} classes, {s.tables} tables, "
+        f"{s.calls} calls ({s.unresolved_calls} unresolved), {len(analysis.capabilities)} "
+        f"candidates, {len(analysis.diagnostics)} files not analysed.",
+        "",
+        "| # | capability | score | from | entry points | lines | writes | what costs points "
+        "| blockers |",
+        "|---:|---|---:|---|---:|---:|---|---|---:|",
+    ]
+    for c in analysis.capabilities[:top]:
+        out.append(
+            f"| {c.rank} | `{_cell(c.name)}` | {c.score:.1f} | {'+'.join(c.sources)} | "
+            f"{len(c.entry_points)} | {c.size} | {_cell(', '.join(c.tables_written))} | "
+            f"{_cell(key_components(c))} | {len(c.blockers)} |"
+        )
+    out += [
+        "",
+        "## Partition quality (Mono2Micro)",
+        "",
+        f"Proposed: {', '.join(f'`{p}`' for p in analysis.proposed) or 'none'} "
+        "plus the monolith remainder.",
+        "",
+        "| SM | ICP | IFN | NED |",
+        "|---:|---:|---:|---:|",
+        f"| {q.structural_modularity:.3f} | {q.inter_call_percentage:.3f} | "
+        f"{q.interface_number:.2f} | {q.non_extreme_distribution:.3f} |",
+    ]
+    if analysis.diagnostics:
+        out += ["", "## Files not analysed", "", "| file | reason |", "|---|---|"]
+        for d in analysis.diagnostics:
+            where = d.path if d.line is None else f"{d.path}:{d.line}"
+            out.append(f"| `{_cell(where)}` | {_cell(d.reason)} |")
+    return "\n".join(out) + "\n"
+
+
+def explain_markdown(analysis: Analysis, cap: Capability) -> str:
+    out = [
+        f"# `{cap.name}`",
+        "",
+        f"Score **{cap.score:.1f}**, rank {cap.rank} of {len(analysis.capabilities)} "
+        f"(from {'+'.join(cap.sources)}).",
+        "",
+        "## Entry points",
+        "",
+        *(f"- `{e}`" for e in cap.entry_points or ("none",)),
+        "",
+        f"## What moves with it ({len(cap.members)} definitions, {cap.size} lines)",
+        "",
+        *(
+            f"- `{owner}`: {', '.join(m.rsplit('.', 1)[-1] for m in members)}"
+            for owner, members in group_members(cap).items()
+        ),
+        "",
+        f"Tables read: {', '.join(cap.tables_read) or '-'}; "
+        f"written: {', '.join(cap.tables_written) or '-'}.",
+        "",
+        "## Score components",
+        "",
+        "| component | value | score | weight | summary |",
+        "|---|---:|---:|---:|---|",
+        *(
+            f"| {c.name} | {c.value:g} | {c.score:.2f} | {c.weight:g} | {_cell(c.summary)} |"
+            for c in cap.components
+        ),
+    ]
+    for c in cap.components:
+        if c.evidence:
+            out += ["", f"### {c.name}", ""]
+            out += [f"- `{e.location}` {e.detail}" for e in c.evidence]
+            if c.evidence_total > len(c.evidence):
+                out.append(f"- ... {c.evidence_total - len(c.evidence)} more")
+    out += ["", "## Blockers", ""]
+    out += [f"- `{b.location}` {b.message}: {b.fix}" for b in cap.blockers] or ["None."]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,108 @@
+"""Candidate capabilities: dominators, apps, modules, communities, merging, names."""
+
+from __future__ import annotations
+
+from analyzers.capabilities import Candidate, build_capability_graph, find_candidates
+from analyzers.facts import ModuleFacts
+from analyzers.graph import build_graph, build_index
+from tests.unit.analyzers.factkit import call, fn, shop
+
+
+def _candidates(modules: list[ModuleFacts], communities: bool = True) -> dict[str, Candidate]:
+    index = build_index(modules)
+    cap = build_capability_graph(build_graph(modules, index), index)
+    return {c.name: c for c in find_candidates(cap, index, communities=communities)}
+
+
+def test_entry_point_owns_the_code_only_it_reaches() -> None:
+    found = _candidates(shop())
+    send = found["notifications.emails.send_order_confirmation"]
+    assert send.members == {
+        "notifications.emails.send_order_confirmation",
+        "notifications.emails._render",
+    }
+    assert send.sources[0] == "entry"
+
+
+def test_shared_helper_is_dominated_by_the_common_caller() -> None:
+    # _total is called by place_order and by reserve, and reserve only by place_order:
+    # every path to _total passes through place_order.
+    found = _candidates(shop())
+    assert "orders.services._total" in found["orders.services.place_order"].members
+    assert "orders.services._total" not in found["inventory.stock.reserve"].members
+
+
+def test_diamond_join_is_not_owned_by_either_branch() -> None:
+    m = ModuleFacts(
+        module="m",
+        path="m.py",
+        lines=40,
+        definitions=tuple(fn(f"m.{n}", i * 5 + 1) for i, n in enumerate("abcd")),
+        calls=(
+            call("m.a", "m.b", "m.py", 2),
+            call("m.a", "m.c", "m.py", 3),
+            call("m.b", "m.d", "m.py", 7),
+            call("m.c", "m.d", "m.py", 12),
+        ),
+    )
+    other = ModuleFacts(
+        module="n",
+        path="n.py",
+        lines=5,
+        definitions=(fn("n.e", 1),),
+        calls=(call("n.e", "m.b", "n.py", 2), call("n.e", "m.c", "n.py", 3)),
+    )
+    alone = _candidates([m], communities=False)
+    assert alone["m.a"].members == {"m.a", "m.b", "m.c", "m.d"}  # all reached only via a
+    found = _candidates([m, other], communities=False)
+    assert found["m.b"].members == {"m.b"}
+    assert found["m.c"].members == {"m.c"}
+    assert found["m.a"].members == {"m.a"}  # e reaches b, c and d without a
+    assert found["m.d"].members == {"m.d"}
+
+
+def test_models_are_not_entry_candidates_and_tests_never_members() -> None:
+    found = _candidates(shop())
+    assert not any(
+        c.anchor == "orders.models.Order" and "entry" in c.sources for c in found.values()
+    )
+    assert all(not m.startswith("tests.") for c in found.values() for m in c.members)
+
+
+def test_django_apps_and_modules() -> None:
+    found = _candidates(shop())
+    assert found["orders"].sources == ("app",)
+    assert found["orders"].members == {
+        "orders.models.Order",
+        "orders.views.checkout",
+        "orders.services.place_order",
+        "orders.services._total",
+    }
+    assert found["inventory"].members == {
+        "inventory.models.Stock",
+        "inventory.stock.reserve",
+        "inventory.admin.adjust",
+    }
+    assert found["orders.services"].sources == ("module",)
+
+
+def test_identical_sets_merge_with_all_sources() -> None:
+    found = _candidates(shop())
+    send = found["notifications.emails.send_order_confirmation"]
+    assert "module" in send.sources  # notifications.emails has exactly these members
+    assert "notifications.emails" not in found
+
+
+def test_communities_are_found_and_named_after_their_centre() -> None:
+    found = _candidates(shop())
+    communities = [c for c in found.values() if "community" in c.sources]
+    assert communities
+    standalone = [c for c in communities if c.sources == ("community",)]
+    assert all("+" in c.name and c.name.startswith(c.anchor) for c in standalone)
+
+
+def test_names_are_unique() -> None:
+    index = build_index(shop())
+    cap = build_capability_graph(build_graph(shop(), index), index)
+    names = [c.name for c in find_candidates(cap, index)]
+    assert len(names) == len(set(names))

@@ -1,0 +1,101 @@
+"""[tool.strangler] configuration: precedence flag > env > pyproject > default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzers.scoring import DEFAULT_WEIGHTS
+from strangler.config import Config, ConfigError, load_config
+
+
+def _project(tmp_path: Path, table: str) -> Path:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.strangler]\n{table}\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path, {}, {})
+    assert config == Config()
+    assert dict(config.weights) == DEFAULT_WEIGHTS
+    assert config.cache_path(tmp_path) == tmp_path / ".strangler" / "cache"
+    assert config.route_store.startswith("sqlite:")
+    assert config.broker_url == "filesystem://"
+
+
+def test_precedence_flag_over_env_over_pyproject(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'top = 5\ncache_dir = "from-pyproject"\ntarget = "fn"')
+    env = {"STRANGLER_TOP": "7", "STRANGLER_CACHE_DIR": "from-env"}
+    config = load_config(root, {"top": "9"}, env)
+    assert config.top == 9
+    assert config.sources["top"] == "flag"
+    assert config.cache_dir == "from-env"
+    assert config.sources["cache_dir"] == "env"
+    assert config.target == "fn"
+    assert config.sources["target"] == "pyproject"
+    assert load_config(root, {}, env).top == 7
+    assert load_config(root, {}, {}).top == 5
+
+
+def test_weights_merge_key_by_key(tmp_path: Path) -> None:
+    root = _project(tmp_path, "[tool.strangler.weights]\nshared_writes = 3\ntests = 0.1")
+    config = load_config(root, {"weights": ["tests=2"]}, {"STRANGLER_WEIGHTS": "cycles=4,tests=1"})
+    assert config.weights["shared_writes"] == 3.0  # pyproject
+    assert config.weights["cycles"] == 4.0  # env
+    assert config.weights["tests"] == 2.0  # flag wins
+    assert config.weights["size"] == DEFAULT_WEIGHTS["size"]  # default
+
+
+def test_excludes_and_booleans(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'exclude = ["**/migrations/*", "legacy/*"]\nstrict = true')
+    config = load_config(root, {}, {"STRANGLER_CACHE": "0", "STRANGLER_JOBS": "3"})
+    assert config.exclude == ("**/migrations/*", "legacy/*")
+    assert config.strict is True
+    assert config.cache is False
+    assert config.jobs == 3
+    assert load_config(root, {"exclude": ("x/*",)}, {}).exclude == ("x/*",)
+    assert load_config(root, {}, {"STRANGLER_EXCLUDE": "a/*, b/*"}).exclude == ("a/*", "b/*")
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "table", "message"),
+    [
+        ({"weights": ["nope=1"]}, {}, "", "--weights: unknown weight 'nope'"),
+        ({}, {"STRANGLER_TOP": "zero"}, "", "STRANGLER_TOP"),
+        ({}, {}, "jobs = -1", "[tool.strangler] jobs"),
+        ({}, {"STRANGLER_WEIGHTS": "tests=-1"}, "", "must be a number >= 0"),
+        ({}, {"STRANGLER_STRICT": "maybe"}, "", "expected true/false"),
+        ({}, {}, "exclude = 3", "expected a list of glob patterns"),
+    ],
+)
+def test_bad_values_are_one_line_errors_naming_the_source(
+    tmp_path: Path, flags: dict[str, object], env: dict[str, str], table: str, message: str
+) -> None:
+    root = _project(tmp_path, table)
+    with pytest.raises(ConfigError) as info:
+        load_config(root, flags, env)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_pyproject_keys_are_ignored_and_bad_toml_is_an_error(tmp_path: Path) -> None:
+    assert load_config(_project(tmp_path, "route_ttl = 2"), {}, {}).top == 20
+    (tmp_path / "pyproject.toml").write_text("[tool.strangler\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path, {}, {})
+
+
+def test_nearest_pyproject_above_the_root(tmp_path: Path) -> None:
+    _project(tmp_path, "top = 3")
+    nested = tmp_path / "src" / "app"
+    nested.mkdir(parents=True)
+    assert load_config(nested, {}, {}).top == 3
+
+
+def test_display_masks_url_secrets(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'broker_url = "redis://:hunter2@cache:6379/0"')
+    shown = load_config(root, {}, {"STRANGLER_ROUTE_STORE": "redis://u:pw@h/1"}).display()
+    assert "hunter2" not in str(shown)
+    assert "pw@" not in str(shown)
+    assert shown["broker_url"] == "redis://:****@cache:6379/0"
