@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.apps import AppConfig
 
 
-class StranglerConfig(AppConfig):
+class StranglerConfig(AppConfig):  # type: ignore[misc]  # no django-stubs
     name = "shims.django"
     label = "strangler"
     verbose_name = "strangler routing"

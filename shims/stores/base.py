@@ -138,9 +138,9 @@ def validate_route(feature: str, mode: str, percent: int | None = None) -> Route
     if percent is not None and not 0 <= percent <= 100:
         raise ValueError(f"percent must be between 0 and 100, got {percent}")
     if chosen is Mode.CANARY and percent is None:
-        raise ValueError("canary needs --percent N (0-100)")
+        raise ValueError("canary needs a percent (0-100)")
     if chosen is not Mode.CANARY and percent is not None:
-        raise ValueError(f"--percent only applies to canary, not to {chosen.value}")
+        raise ValueError(f"a percent only applies to canary, not to {chosen.value}")
     return Route(feature, chosen, percent or 0)
 
 

@@ -120,11 +120,11 @@ def test_status_lists_features_with_metrics_but_no_route(url: str) -> None:
     ("args", "message"),
     [
         (["f", "bogus"], "unknown mode 'bogus'"),
-        (["f", "canary"], "canary needs --percent"),
+        (["f", "canary"], "canary needs a percent"),
         (["f", "canary", "--percent", "101"], "between 0 and 100"),
         (["f", "canary", "--percent", "-1"], "between 0 and 100"),
         (["f", "canary", "--percent", "ten"], "whole number"),
-        (["f", "shadow", "--percent", "5"], "--percent only applies to canary"),
+        (["f", "shadow", "--percent", "5"], "a percent only applies to canary"),
         (["bad feature", "shadow"], "invalid feature name"),
     ],
 )
