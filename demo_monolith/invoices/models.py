@@ -1,0 +1,1 @@
+# Invoices are rendered on the fly from orders; there is no invoice table.

@@ -1,0 +1,1 @@
+# notifications has no tables: it only reads orders and sends mail.

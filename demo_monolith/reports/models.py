@@ -1,0 +1,1 @@
+# Reports only read other apps' tables.
