@@ -4,6 +4,15 @@ Transformers are small and return results as values (:class:`CodemodResult`); no
 here writes a file - :mod:`strangler.codemods.apply` does, all files or none.
 """
 
+from strangler.codemods.apply import (
+    ApplyError,
+    Change,
+    StaleFileError,
+    apply,
+    diff,
+    dirty_files,
+    read_source,
+)
 from strangler.codemods.results import CodemodResult, Status, run_codemod
 from strangler.codemods.routed import (
     STYLES,
@@ -16,10 +25,17 @@ from strangler.codemods.routed import (
 __all__ = [
     "STYLES",
     "AddRoutedDecorator",
+    "ApplyError",
+    "Change",
     "CodemodResult",
     "RemoveRouted",
     "RoutedNameConflict",
     "RoutedSpec",
+    "StaleFileError",
     "Status",
+    "apply",
+    "diff",
+    "dirty_files",
+    "read_source",
     "run_codemod",
 ]

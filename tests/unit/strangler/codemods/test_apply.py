@@ -1,0 +1,183 @@
+"""diff / apply / dirty_files: all files or none, refusals as clear errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from strangler.codemods.apply import (
+    ApplyError,
+    Change,
+    StaleFileError,
+    apply,
+    diff,
+    dirty_files,
+    read_source,
+)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "a.py").write_text("a = 1\n")
+    (tmp_path / "shop" / "b.py").write_text("b = 1\n")
+    return tmp_path
+
+
+def test_diff_shows_new_modified_and_deleted_files() -> None:
+    text = diff(
+        [
+            Change("new.py", None, "x = 1\n"),
+            Change("mod.py", "y = 1\n", "y = 2\n"),
+            Change("gone.py", "z = 1\n", None),
+            Change("same.py", "s\n", "s\n"),
+        ]
+    )
+    assert "--- /dev/null\n+++ b/new.py\n@@ -0,0 +1 @@\n+x = 1\n" in text
+    assert "--- a/mod.py\n+++ b/mod.py\n@@ -1 +1 @@\n-y = 1\n+y = 2\n" in text
+    assert "--- a/gone.py\n+++ /dev/null\n" in text
+    assert "same.py" not in text
+
+
+def test_diff_marks_a_missing_final_newline() -> None:
+    assert "\\ No newline at end of file" in diff([Change("m.py", "a", "b\n")])
+
+
+def test_apply_creates_modifies_and_deletes(tree: Path) -> None:
+    written = apply(
+        [
+            Change("shop/a.py", "a = 1\n", "a = 2\n"),
+            Change("functions/n/handlers.py", None, "h = 1\n"),
+            Change("shop/b.py", "b = 1\n", None),
+        ],
+        tree,
+    )
+    assert written == ("shop/a.py", "functions/n/handlers.py", "shop/b.py")
+    assert snapshot(tree) == {"shop/a.py": b"a = 2\n", "functions/n/handlers.py": b"h = 1\n"}
+
+
+def test_apply_keeps_line_endings_and_mode(tree: Path) -> None:
+    target = tree / "shop" / "crlf.py"
+    target.write_bytes(b"x = 1\r\n")
+    target.chmod(0o750)
+    before = read_source(target)
+    assert before == "x = 1\r\n"
+    apply([Change("shop/crlf.py", before, "x = 2\r\n")], tree)
+    assert target.read_bytes() == b"x = 2\r\n"
+    assert target.stat().st_mode & 0o777 == 0o750
+
+
+def test_failure_on_second_replace_rolls_everything_back(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(tree)
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def failing_replace(src: str | Path, dst: str | Path) -> None:
+        calls.append(str(dst))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(ApplyError, match=r"could not write shop/b\.py: No space left.*nothing"):
+        apply(
+            [
+                Change("shop/a.py", "a = 1\n", "a = 2\n"),
+                Change("shop/b.py", "b = 1\n", "b = 2\n"),
+                Change("functions/n/new.py", None, "n = 1\n"),
+            ],
+            tree,
+        )
+    assert snapshot(tree) == before  # a.py restored, no temp/backup files, no new folder
+
+
+def test_unwritable_folder_on_second_file_writes_nothing(tree: Path) -> None:
+    locked = tree / "locked"
+    locked.mkdir()
+    (locked / "c.py").write_text("c = 1\n")
+    locked.chmod(0o500)
+    if os.access(locked, os.W_OK):  # running as root: permissions do not bite
+        locked.chmod(0o700)
+        pytest.skip("permissions are not enforced for this user")
+    before = snapshot(tree)
+    try:
+        with pytest.raises(ApplyError, match=r"locked/c\.py"):
+            apply(
+                [
+                    Change("shop/a.py", "a = 1\n", "a = 2\n"),
+                    Change("locked/c.py", "c = 1\n", "c = 2\n"),
+                ],
+                tree,
+            )
+    finally:
+        locked.chmod(0o700)
+    assert snapshot(tree) == before
+
+
+def test_folder_that_cannot_be_created_on_second_file_writes_nothing(tree: Path) -> None:
+    before = snapshot(tree)
+    with pytest.raises(ApplyError, match=r"could not write shop/a\.py/x\.py"):
+        apply(
+            [
+                Change("functions/n/handlers.py", None, "h = 1\n"),
+                Change("shop/a.py/x.py", None, "x = 1\n"),  # a.py is a file, not a folder
+            ],
+            tree,
+        )
+    assert snapshot(tree) == before
+    assert not (tree / "functions").exists()
+
+
+def test_refuses_a_file_changed_since_it_was_read(tree: Path) -> None:
+    before = snapshot(tree)
+    with pytest.raises(StaleFileError, match=r"shop/b\.py changed since it was read"):
+        apply(
+            [
+                Change("shop/a.py", "a = 1\n", "a = 2\n"),
+                Change("shop/b.py", "b = 0\n", "b = 2\n"),
+            ],
+            tree,
+        )
+    assert snapshot(tree) == before
+
+
+def test_refuses_to_create_a_file_that_appeared(tree: Path) -> None:
+    with pytest.raises(StaleFileError):
+        apply([Change("shop/a.py", None, "a = 9\n")], tree)
+    assert (tree / "shop" / "a.py").read_text() == "a = 1\n"
+
+
+@pytest.mark.parametrize("bad", ["../escape.py", "/etc/passwd", ""])
+def test_refuses_paths_outside_the_root(tree: Path, bad: str) -> None:
+    with pytest.raises(ApplyError, match="outside the target folder"):
+        apply([Change(bad, None, "x\n")], tree)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_dirty_files_reports_modified_and_untracked_only(tree: Path) -> None:
+    git(tree, "init", "-q")
+    git(tree, "-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
+    git(tree, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init")
+    (tree / "shop" / "a.py").write_text("a = 5\n")
+    (tree / "shop" / "new.py").write_text("n = 1\n")
+    wanted = ["shop/a.py", "shop/b.py", "shop/new.py", "functions/x.py"]
+    assert dirty_files(tree, wanted) == ("shop/a.py", "shop/new.py")
+    assert dirty_files(tree / "shop", ["a.py", "b.py"]) == ("a.py",)
+
+
+def test_dirty_files_outside_git_cannot_tell(tmp_path: Path) -> None:
+    assert dirty_files(tmp_path, ["a.py"]) is None
