@@ -14,6 +14,7 @@ from strangler.codemods.apply import (
     read_source,
 )
 from strangler.codemods.results import CodemodResult, Status, run_codemod
+from strangler.codemods.retire import DISPATCH_ONLY, RetireMonolithPath
 from strangler.codemods.routed import (
     STYLES,
     AddRoutedDecorator,
@@ -23,12 +24,14 @@ from strangler.codemods.routed import (
 )
 
 __all__ = [
+    "DISPATCH_ONLY",
     "STYLES",
     "AddRoutedDecorator",
     "ApplyError",
     "Change",
     "CodemodResult",
     "RemoveRouted",
+    "RetireMonolithPath",
     "RoutedNameConflict",
     "RoutedSpec",
     "StaleFileError",
