@@ -63,6 +63,7 @@ class Metrics:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
+        self._exported: tuple[Any, Any] | None = None  # (registry, collector)
         _LIVE.add(self)
 
     def record(self, feature: str, path: str, outcome: str, seconds: float) -> None:
@@ -118,6 +119,10 @@ class Metrics:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=self.flush_interval + 1)
         self.flush()
+        if self._exported is not None:  # so a replacement runtime can register its own
+            registry, collector = self._exported
+            registry.unregister(collector)
+            self._exported = None
         _LIVE.discard(self)
 
     def enable_prometheus(self, registry: Any = None) -> Any:
@@ -132,8 +137,10 @@ class Metrics:
             raise RuntimeError(
                 "Prometheus export needs prometheus_client: pip install 'strangler[metrics]'"
             ) from None
+        registry = REGISTRY if registry is None else registry
         collector = _Collector(self)
-        (REGISTRY if registry is None else registry).register(collector)
+        registry.register(collector)
+        self._exported = (registry, collector)
         return collector
 
     # ------------------------------------------------------------ internals
@@ -189,25 +196,34 @@ class _Collector:
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
 
-    def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+    def describe(self) -> Iterator[Any]:
+        """The metric families, without samples: lets a registry refuse duplicates."""
+        return iter(_families())
 
-        calls = CounterMetricFamily(
-            "strangler_calls",
-            "Calls routed by the strangler shim, by feature, path and outcome.",
-            labels=["feature", "path", "outcome"],
-        )
-        latency = HistogramMetricFamily(
-            "strangler_call_duration_seconds",
-            "Duration of calls routed by the strangler shim, by feature and path.",
-            labels=["feature", "path"],
-        )
+    def collect(self) -> Iterator[Any]:
+        calls, latency = _families()
         for (feature, path), stats, seconds in self.metrics._prometheus_rows():
             for outcome, count in sorted(stats.outcomes.items()):
                 calls.add_metric([feature, path, outcome], count)
             latency.add_metric([feature, path], _cumulative(stats, self._EXPORTED), seconds)
         yield calls
         yield latency
+
+
+def _families() -> tuple[Any, Any]:
+    from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+    calls = CounterMetricFamily(
+        "strangler_calls",
+        "Calls routed by the strangler shim, by feature, path and outcome.",
+        labels=["feature", "path", "outcome"],
+    )
+    latency = HistogramMetricFamily(
+        "strangler_call_duration_seconds",
+        "Duration of calls routed by the strangler shim, by feature and path.",
+        labels=["feature", "path"],
+    )
+    return calls, latency
 
 
 def _cumulative(stats: PathStats, exported: tuple[int, ...]) -> list[tuple[str, float]]:

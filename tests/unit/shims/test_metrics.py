@@ -150,6 +150,23 @@ def test_prometheus_export() -> None:
     assert b"strangler_call_duration_seconds_bucket" in generate_latest(registry)
 
 
+def test_a_closed_metrics_leaves_the_registry_to_its_replacement() -> None:
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry()
+    first = Metrics(None)
+    first.enable_prometheus(registry)
+    with pytest.raises(ValueError, match="Duplicated"):
+        Metrics(None).enable_prometheus(registry)
+    first.close()
+    second = Metrics(None)
+    second.enable_prometheus(registry)
+    second.record("f", "monolith", "ok", 0.001)
+    labels = {"feature": "f", "path": "monolith", "outcome": "ok"}
+    assert registry.get_sample_value("strangler_calls_total", labels) == 1
+    second.close()
+
+
 def test_bad_flush_interval_is_refused() -> None:
     with pytest.raises(ValueError, match="flush_interval"):
         Metrics(None, flush_interval=0)
