@@ -202,6 +202,10 @@ class SqliteStore(RouteStore):
 
     @contextmanager
     def _locked(self) -> Iterator[sqlite3.Connection]:
+        if self._pid and self._pid != os.getpid():
+            # A forked child: the parent's lock may have been held at fork time and its
+            # connection must not be used here; start afresh (the child is one thread).
+            self._lock, self._conn, self._pid = threading.Lock(), None, 0
         with self._lock:
             try:
                 yield self._connection()

@@ -149,6 +149,21 @@ class TestSqliteStore(RouteStoreContract):
         with sqlite3.connect(tmp_path / "routes.db") as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
+    def test_a_forked_child_gets_its_own_connection(self, store: RouteStore) -> None:
+        import multiprocessing
+
+        store.set(Route("f", Mode.SHADOW), actor="parent")
+
+        def child() -> None:
+            store.set(Route("f", Mode.FUNCTION), actor="child")
+
+        process = multiprocessing.get_context("fork").Process(target=child)
+        process.start()
+        process.join(timeout=30)
+        assert process.exitcode == 0
+        assert store.get("f") == Route("f", Mode.FUNCTION)
+        assert [c.actor for c in store.history("f")] == ["child", "parent"]
+
     def test_relative_path_is_relative_to_the_working_directory(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
