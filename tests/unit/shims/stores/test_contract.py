@@ -7,6 +7,7 @@ backend only says how to open a fresh store.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -235,3 +236,12 @@ def test_unusable_sqlite_file_raises_store_unavailable(tmp_path: Path) -> None:
     (tmp_path / "routes.db").write_text("this is not a database " * 100)
     with pytest.raises(StoreUnavailable, match=r"routes\.db"):
         open_store(f"sqlite:///{tmp_path}/routes.db")
+
+
+def test_redis_store_without_the_redis_package_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # what an absent package looks like
+    with pytest.raises(StoreConfigError, match=r"pip install 'strangler\[redis\]'") as info:
+        open_store("redis://:pw@127.0.0.1:6379/0")
+    assert "pw" not in str(info.value).replace("pip", "")
