@@ -48,7 +48,8 @@ def partition_quality(
 ) -> Quality:
     """Metrics of ``partitions`` (disjoint; nodes outside all of them are ignored).
 
-    Edge weights come from the ``count`` edge attribute (1 when absent).
+    Edge weights come from the ``count`` edge attribute (1 when absent; edges with
+    ``count=0`` record containment, not calls, and are skipped).
     """
     owner: dict[str, int] = {n: i for i, part in enumerate(partitions) for n in part}
     sizes = [len(p) for p in partitions if p]
@@ -62,6 +63,8 @@ def partition_quality(
         if pu is None or pv is None:
             continue
         weight = int(data.get("count", 1))
+        if weight == 0:
+            continue  # a containment edge (method in its class), not a call
         if pu == pv:
             inside[pu] += 1
             sites_inside += weight

@@ -35,7 +35,7 @@ __all__ = [
     "score_candidate",
 ]
 
-MAX_EVIDENCE = 50
+MAX_EVIDENCE = 20
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "inbound_coupling": 1.0,
@@ -238,7 +238,7 @@ def score_candidate(
             float(weights.get(name, 0.0)),
             summary,
             tuple(ev[:MAX_EVIDENCE]),
-            len(ev),
+            ev.total if isinstance(ev, _Truncated) else len(ev),
         )
         for name, value, score, summary, ev, _ in parts
     )
@@ -257,6 +257,18 @@ def score_candidate(
 
 
 _Part = tuple[str, float, float, str, list[Evidence], list[Blocker]]
+
+
+class _Truncated(list[Evidence]):
+    """Evidence already cut to ``MAX_EVIDENCE``, remembering how many there were.
+
+    Why: a large candidate can have thousands of call sites; building an Evidence
+    value for each only to drop all but the first few made scoring quadratic-ish.
+    """
+
+    def __init__(self, items: Iterable[Evidence], total: int) -> None:
+        super().__init__(items)
+        self.total = total
 
 
 def _view(members: frozenset[str], index: CodeIndex) -> _View:
@@ -306,16 +318,23 @@ def _half(x: float, half: float) -> float:
 
 def _inbound(view: _View) -> _Part:
     callers = {c.caller for c in view.inbound}
-    ev = [Evidence(str(c.loc), f"{c.caller} calls {c.callee}") for c in view.inbound]
+    ev = _Truncated(
+        (Evidence(str(c.loc), f"{c.caller} calls {c.callee}") for c in view.inbound[:MAX_EVIDENCE]),
+        len(view.inbound),
+    )
     summary = f"{len(view.inbound)} call sites from {len(callers)} functions outside"
     return ("inbound_coupling", len(callers), _half(len(callers) - 1, 4), summary, ev, [])
 
 
 def _outbound(view: _View) -> _Part:
     targets = {c.callee for c in view.outbound}
-    ev = [
-        Evidence(str(c.loc), f"{c.caller} calls {c.callee} (stays behind)") for c in view.outbound
-    ]
+    ev = _Truncated(
+        (
+            Evidence(str(c.loc), f"{c.caller} calls {c.callee} (stays behind)")
+            for c in view.outbound[:MAX_EVIDENCE]
+        ),
+        len(view.outbound),
+    )
     summary = f"{len(targets)} functions outside it are called back ({len(view.outbound)} sites)"
     return ("outbound_coupling", len(targets), _half(len(targets), 3), summary, ev, [])
 
@@ -448,18 +467,22 @@ def _arg_fix(kind: ArgKind, text: str) -> str | None:
 
 
 def _fire_and_forget(view: _View, index: CodeIndex) -> _Part:
-    sites = [(str(c.loc), not c.result_used, c.callee) for c in view.inbound]
+    sites = [(c.loc, not c.result_used, c.callee) for c in view.inbound]
     for entry in view.entry_points:
         why = index.external_entries.get(entry, "")
         if why:  # views answer the request; receivers and tasks return nothing anyone reads
-            sites.append((_definition_loc(entry, index), not why.startswith("url"), entry))
+            loc = index.locations.get(entry, Location("?", 0))
+            sites.append((loc, not why.startswith("url"), entry))
     if not sites:
         return ("fire_and_forget", 0.5, 0.5, "no call sites: unknown", [], [])
     ignored = sum(1 for _, fire, _ in sites if fire)
-    ev = [
-        Evidence(loc, f"{callee}: {'result ignored' if fire else 'result used'}")
-        for loc, fire, callee in sites
-    ]
+    ev = _Truncated(
+        (
+            Evidence(str(loc), f"{callee}: {'result ignored' if fire else 'result used'}")
+            for loc, fire, callee in sites[:MAX_EVIDENCE]
+        ),
+        len(sites),
+    )
     fraction = ignored / len(sites)
     kind = "fire-and-forget" if fraction == 1 else "request/reply" if fraction == 0 else "mixed"
     summary = f"{kind}: result ignored at {ignored} of {len(sites)} call sites"
@@ -553,14 +576,18 @@ def _size(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
 
 def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     reached = [m for m in view.members if m in facts.tested]
-    ev = [
-        Evidence(str(c.loc), f"test {c.caller} calls {c.callee}")
-        for m in sorted(view.members)
-        for c in index.calls_to.get(m, ())
-        if c.caller in index.test_code
+    direct = [
+        c for m in view.members for c in index.calls_to.get(m, ()) if c.caller in index.test_code
     ]
+    direct.sort(key=_site_key)
+    ev = _Truncated(
+        (Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct[:MAX_EVIDENCE]),
+        len(direct),
+    )
     fraction = len(reached) / len(view.members) if view.members else 0.0
-    summary = f"{len(reached)} of {len(view.members)} reached from tests ({len(ev)} direct calls)"
+    summary = (
+        f"{len(reached)} of {len(view.members)} reached from tests ({len(direct)} direct calls)"
+    )
     return ("tests", round(fraction, 4), fraction, summary, ev, [])
 
 

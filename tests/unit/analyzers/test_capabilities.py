@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzers.capabilities import Candidate, build_capability_graph, find_candidates
-from analyzers.facts import ModuleFacts
+from analyzers.facts import Location, ModuleFacts, UrlRoute
 from analyzers.graph import build_graph, build_index
 from tests.unit.analyzers.factkit import call, fn, shop
 
@@ -33,10 +33,12 @@ def test_shared_helper_is_dominated_by_the_common_caller() -> None:
 
 
 def test_diamond_join_is_not_owned_by_either_branch() -> None:
+    view = (UrlRoute("a/", "m.a", "a", Location("urls.py", 1)),)
     m = ModuleFacts(
         module="m",
         path="m.py",
         lines=40,
+        urls=view,
         definitions=tuple(fn(f"m.{n}", i * 5 + 1) for i, n in enumerate("abcd")),
         calls=(
             call("m.a", "m.b", "m.py", 2),
@@ -55,10 +57,10 @@ def test_diamond_join_is_not_owned_by_either_branch() -> None:
     alone = _candidates([m], communities=False)
     assert alone["m.a"].members == {"m.a", "m.b", "m.c", "m.d"}  # all reached only via a
     found = _candidates([m, other], communities=False)
-    assert found["m.b"].members == {"m.b"}
+    assert found["m.a"].members == {"m.a"}  # n.e reaches b, c and d without a
+    assert found["m.b"].members == {"m.b"}  # d is reached through b or c: neither owns it
     assert found["m.c"].members == {"m.c"}
-    assert found["m.a"].members == {"m.a"}  # e reaches b, c and d without a
-    assert found["m.d"].members == {"m.d"}
+    assert not any(c.anchor == "m.d" for c in found.values())  # an in-module helper
 
 
 def test_models_are_not_entry_candidates_and_tests_never_members() -> None:
