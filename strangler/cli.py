@@ -13,6 +13,7 @@ from __future__ import annotations
 import click
 
 from strangler import __version__
+from strangler.commands.analyze import analyze, explain, graph
 from strangler.commands.route import route
 
 __all__ = ["main"]
@@ -27,3 +28,6 @@ def main() -> None:
 # Commands are registered below, one module per command group, so that each stays
 # small and `strangler --help` lists only what is implemented.
 main.add_command(route)
+main.add_command(analyze)
+main.add_command(explain)
+main.add_command(graph)

@@ -44,7 +44,7 @@ class Config:
     cache: bool = True
     jobs: int | None = None  # None: all cores
     strict: bool = False
-    top: int = 20
+    top: int = 20  # 0: all
     proposal_size: int = 10
     target: str = "functions"
     broker_url: str = _RUNTIME.broker_url
@@ -188,6 +188,12 @@ def _positive_int(raw: Any) -> int:
     return value
 
 
+def _count(raw: Any) -> int:
+    if isinstance(raw, bool) or int(raw) < 0:
+        raise ValueError(f"expected an integer >= 0, got {raw!r}")
+    return int(raw)
+
+
 def _jobs(raw: Any) -> int | None:
     return None if str(raw).strip().lower() in {"", "auto", "0"} else _positive_int(raw)
 
@@ -212,7 +218,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "cache": _bool,
     "jobs": _jobs,
     "strict": _bool,
-    "top": _positive_int,
+    "top": _count,
     "proposal_size": _positive_int,
     "target": _text,
     "broker_url": _text,

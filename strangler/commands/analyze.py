@@ -1,0 +1,243 @@
+"""``strangler analyze``, ``strangler explain`` and ``strangler graph``.
+
+Thin: options -> :func:`strangler.config.load_config` -> use case
+(:mod:`strangler.analysis`) -> renderer -> stdout or an atomically written file.
+Errors the user can fix (missing path, no Python, unknown capability, bad option
+value) are one line on stderr and exit 2; nothing is written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from analyzers.analysis import Analysis, find_capability
+from analyzers.graph import FORMATS as GRAPH_FORMATS
+from analyzers.graph import export_graph
+from strangler.analysis import BadInput, build_project_graph, run_analysis, write_atomic
+from strangler.config import Config, ConfigError, load_config
+from strangler.render import (
+    analysis_json,
+    analysis_markdown,
+    analysis_table,
+    explain_json,
+    explain_markdown,
+    explain_table,
+)
+
+__all__ = ["analyze", "explain", "graph"]
+
+REPORT_FORMATS = ("table", "json", "markdown")
+EXIT_OK, EXIT_STRICT, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"strangler: error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every analysing command shares; each is also STRANGLER_* and pyproject."""
+    options = [
+        click.option(
+            "--jobs",
+            "-j",
+            type=str,
+            default=None,
+            help="Parallel workers for parsing (default: all cores; env STRANGLER_JOBS).",
+        ),
+        click.option(
+            "--no-cache",
+            "no_cache",
+            is_flag=True,
+            default=None,
+            help="Ignore and do not write caches (env STRANGLER_CACHE=0).",
+        ),
+        click.option(
+            "--cache-dir",
+            type=str,
+            default=None,
+            help="Cache folder, relative to PATH (default .strangler/cache).",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="GLOB",
+            help="Skip files whose path relative to PATH matches (repeatable).",
+        ),
+        click.option(
+            "--weight",
+            "weights",
+            multiple=True,
+            metavar="NAME=NUMBER",
+            help="Override one score weight (repeatable; env STRANGLER_WEIGHTS).",
+        ),
+        click.option(
+            "--proposal-size",
+            type=str,
+            default=None,
+            help="Capabilities in the proposed partition (default 10).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _config(path: str, **flags: Any) -> Config:
+    given = {
+        "jobs": flags.get("jobs"),
+        "cache": False if flags.get("no_cache") else None,
+        "cache_dir": flags.get("cache_dir"),
+        "exclude": tuple(flags["exclude"]) if flags.get("exclude") else None,
+        "weights": list(flags["weights"]) if flags.get("weights") else None,
+        "proposal_size": flags.get("proposal_size"),
+        "top": flags.get("top"),
+        "strict": True if flags.get("strict") else None,
+    }
+    root = Path(path)
+    try:
+        return load_config(root if root.is_dir() else root.parent, given, os.environ)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr, only for a human watching (stderr is a terminal)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = Progress(
+        "parsing",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("parsing", total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+def _analyse(path: str, config: Config) -> Analysis:
+    with _progress() as progress:
+        try:
+            return run_analysis(Path(path), config, progress).analysis
+        except BadInput as exc:
+            _fail(str(exc))
+
+
+def _emit(text: str | RenderableType, output: str | None) -> None:
+    if isinstance(text, str):
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomic(Path(output), text)
+        return
+    if output is None:
+        Console(soft_wrap=False).print(text)
+        return
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, color_system=None).print(text)
+    write_atomic(Path(output), buffer.getvalue())
+
+
+def _finish(analysis: Analysis, config: Config) -> None:
+    if analysis.diagnostics:
+        click.echo(
+            f"strangler: {len(analysis.diagnostics)} files could not be analysed "
+            "(listed in the report)",
+            err=True,
+        )
+        if config.strict:
+            sys.exit(EXIT_STRICT)
+
+
+@click.command()
+@click.argument("path", type=str)
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True
+)
+@click.option(
+    "--top",
+    type=str,
+    default=None,
+    help="Show the best N (default 20 for table/markdown, all for json).",
+)
+@click.option("--output", "-o", type=str, default=None, help="Write the report to FILE.")
+@click.option(
+    "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
+)
+@_common
+def analyze(path: str, fmt: str, output: str | None, **flags: Any) -> None:
+    """Rank the capabilities of the project at PATH by how easy they are to extract."""
+    config = _config(path, **flags)
+    analysis = _analyse(path, config)
+    top = config.top or len(analysis.capabilities)
+    if fmt == "json":
+        _emit(analysis_json(analysis, top), output)
+    elif fmt == "markdown":
+        _emit(analysis_markdown(analysis, top), output)
+    else:
+        _emit(analysis_table(analysis, top), output)
+    _finish(analysis, config)
+
+
+@click.command()
+@click.argument("path", type=str)
+@click.argument("capability", type=str)
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True
+)
+@click.option("--output", "-o", type=str, default=None, help="Write the report to FILE.")
+@click.option(
+    "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
+)
+@_common
+def explain(path: str, capability: str, fmt: str, output: str | None, **flags: Any) -> None:
+    """Explain one CAPABILITY of the project at PATH: evidence, tables, blockers."""
+    config = _config(path, **flags)
+    analysis = _analyse(path, config)
+    cap = find_capability(analysis, capability)
+    if cap is None:
+        _fail(f"no capability named {capability!r} (see `strangler analyze {path}`)")
+    if fmt == "json":
+        _emit(explain_json(analysis, cap), output)
+    elif fmt == "markdown":
+        _emit(explain_markdown(analysis, cap), output)
+    else:
+        _emit(explain_table(analysis, cap), output)
+    _finish(analysis, config)
+
+
+@click.command()
+@click.argument("path", type=str)
+@click.option(
+    "--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="json", show_default=True
+)
+@click.option("--output", "-o", type=str, default=None, help="Write the graph to FILE.")
+@_common
+def graph(path: str, fmt: str, output: str | None, **flags: Any) -> None:
+    """Export the dependency graph of the project at PATH (modules, functions, tables)."""
+    config = _config(path, **flags)
+    with _progress() as progress:
+        try:
+            result = build_project_graph(Path(path), config, progress)
+        except BadInput as exc:
+            _fail(str(exc))
+    _emit(export_graph(result, fmt), output)

@@ -1,0 +1,212 @@
+"""``strangler analyze / explain / graph`` end to end on a small project written to disk."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import networkx as nx
+import pytest
+from click.testing import CliRunner, Result
+
+from strangler.analysis import run_analysis
+from strangler.cli import main
+from strangler.config import load_config
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[3] / "strangler/schemas/analysis.schema.json").read_text()
+)
+
+FILES = {
+    "orders/__init__.py": "",
+    "orders/models.py": """
+        from django.db import models
+
+        class Order(models.Model):
+            total = models.IntegerField()
+        """,
+    "orders/views.py": """
+        from django.db import transaction
+        from notifications.emails import send_order_confirmation
+        from orders.models import Order
+
+        def checkout(request):
+            with transaction.atomic():
+                order = Order.objects.create(total=3)
+                send_order_confirmation(order)
+            return order.pk
+        """,
+    "orders/urls.py": """
+        from django.urls import path
+        from orders import views
+
+        urlpatterns = [path("checkout/", views.checkout)]
+        """,
+    "notifications/__init__.py": "",
+    "notifications/apps.py": "",
+    "notifications/emails.py": """
+        from django.core.mail import send_mail
+
+        def send_order_confirmation(order):
+            send_mail("Thanks", render(order), "shop@example.com", ["you@example.com"])
+
+        def render(order):
+            return f"order {order.pk}"
+        """,
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return _write(tmp_path / "shop", FILES)
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _one_line_error(result: Result) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("strangler: error: ")
+
+
+def test_json_output_validates_against_the_schema(project: Path) -> None:
+    result = _run("analyze", str(project), "--format", "json", "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, SCHEMA)
+    names = [c["name"] for c in document["capabilities"]]
+    assert "notifications.emails.send_order_confirmation" in names
+    assert document["stats"]["modules"] == 7
+
+
+def test_explain_names_the_blockers_with_file_and_line(project: Path) -> None:
+    name = "notifications.emails.send_order_confirmation"
+    result = _run("explain", str(project), name, "--format", "json", "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, SCHEMA)
+    (cap,) = document["capabilities"]
+    blockers = {(b["kind"], b["location"]) for b in cap["blockers"]}
+    assert ("argument", "orders/views.py:8") in blockers  # pass order.pk
+    assert ("transaction", "orders/views.py:8") in blockers
+    table = _run("explain", str(project), name, "--no-cache")
+    assert "orders/views.py:8" in table.stdout
+    assert "pass order.pk instead of order" in table.stdout
+
+
+def test_table_and_markdown(project: Path) -> None:
+    table = _run("analyze", str(project), "--no-cache", "--top", "3")
+    assert table.exit_code == 0
+    assert "Extractable capabilities" in table.stdout
+    markdown = _run("analyze", str(project), "--format", "markdown", "--no-cache")
+    assert markdown.stdout.startswith("# Extractable capabilities")
+    assert "## Partition quality (Mono2Micro)" in markdown.stdout
+
+
+def test_output_file_is_written_and_stdout_stays_empty(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports" / "analysis.json"
+    result = _run("analyze", str(project), "--format", "json", "--output", str(out), "--no-cache")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    jsonschema.validate(json.loads(out.read_text()), SCHEMA)
+    assert [p.name for p in out.parent.iterdir()] == ["analysis.json"]  # no temp file left
+
+
+def test_diagnostics_are_listed_and_strict_fails(project: Path) -> None:
+    (project / "orders" / "broken.py").write_text("def f(:\n", encoding="utf-8")
+    relaxed = _run("analyze", str(project), "--format", "json", "--no-cache")
+    assert relaxed.exit_code == 0
+    document = json.loads(relaxed.stdout)
+    assert [d["path"] for d in document["diagnostics"]] == ["orders/broken.py"]
+    assert document["stats"]["diagnostics"] == 1
+    strict = _run("analyze", str(project), "--format", "json", "--no-cache", "--strict")
+    assert strict.exit_code == 1
+    assert "1 files could not be analysed" in strict.stderr
+
+
+@pytest.mark.parametrize("case", ["missing", "file", "no_python"])
+def test_bad_path_is_one_line_exit_2_and_nothing_written(tmp_path: Path, case: str) -> None:
+    target = tmp_path / "target"
+    if case == "file":
+        target.write_text("x = 1\n")
+    elif case == "no_python":
+        target.mkdir()
+        (target / "README.txt").write_text("nothing here\n")
+    out = tmp_path / "out.json"
+    for command in (["analyze"], ["graph"], ["explain"]):
+        args = [*command, str(target)] + (["anything"] if command == ["explain"] else [])
+        _one_line_error(_run(*args, "--output", str(out)))
+        assert not out.exists()
+
+
+def test_unknown_capability_is_one_line_exit_2(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    _one_line_error(_run("explain", str(project), "no.such.thing", "--output", str(out)))
+    assert not out.exists()
+
+
+def test_bad_option_values_are_one_line_exit_2(project: Path) -> None:
+    _one_line_error(_run("analyze", str(project), "--weight", "bogus=1"))
+    _one_line_error(_run("analyze", str(project), "--top", "-3"))
+    _one_line_error(_run("analyze", str(project), "--jobs", "many"))
+
+
+@pytest.mark.parametrize("fmt", ["json", "dot", "mermaid", "graphml"])
+def test_graph_formats(project: Path, fmt: str) -> None:
+    result = _run("graph", str(project), "--format", fmt, "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    caller, callee = "orders.views.checkout", "notifications.emails.send_order_confirmation"
+    if fmt == "json":
+        graph = nx.node_link_graph(json.loads(result.stdout), edges="edges")
+        assert graph.edges[caller, callee]["kind"] == "calls"
+    elif fmt == "graphml":
+        assert nx.parse_graphml(result.stdout).edges[caller, callee]["kind"] == "calls"
+    elif fmt == "dot":
+        assert f'"{caller}" -> "{callee}" [label="calls"];' in result.stdout
+    else:
+        assert result.stdout.startswith("flowchart LR")
+
+
+def test_warm_run_reuses_the_cached_analysis_until_a_file_changes(project: Path) -> None:
+    config = load_config(project, {}, {})
+    cold = run_analysis(project, config)
+    warm = run_analysis(project, config)
+    assert (cold.from_cache, warm.from_cache) == (False, True)
+    assert warm.analysis == cold.analysis
+    (project / "notifications" / "emails.py").write_text("def other():\n    return 1\n")
+    changed = run_analysis(project, config)
+    assert not changed.from_cache
+    assert all("send_order_confirmation" not in c.name for c in changed.analysis.capabilities)
+
+
+def test_corrupt_cache_is_a_miss_not_a_crash(project: Path) -> None:
+    config = load_config(project, {}, {})
+    first = run_analysis(project, config)
+    (config.cache_path(project) / "analysis.json").write_text("{not json", encoding="utf-8")
+    again = run_analysis(project, config)
+    assert not again.from_cache
+    assert again.analysis == first.analysis
+
+
+def test_weights_from_pyproject_change_the_scores(project: Path) -> None:
+    base = json.loads(_run("analyze", str(project), "--format", "json", "--no-cache").stdout)
+    (project / "pyproject.toml").write_text("[tool.strangler.weights]\ntransactions = 20\n")
+    tuned = json.loads(_run("analyze", str(project), "--format", "json", "--no-cache").stdout)
+    assert tuned["weights"]["transactions"] == 20
+    score = {c["name"]: c["score"] for c in base["capabilities"]}
+    name = "notifications.emails.send_order_confirmation"
+    assert next(c["score"] for c in tuned["capabilities"] if c["name"] == name) < score[name]
