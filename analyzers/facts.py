@@ -36,10 +36,12 @@ __all__ = [
     "OrmAccess",
     "OrmOp",
     "Param",
+    "Relation",
     "SettingsRead",
     "SideEffect",
     "SignalHandler",
     "UrlRoute",
+    "Variable",
 ]
 
 
@@ -113,15 +115,33 @@ class ArgKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Argument:
+    """One argument at a call site and whether it could travel in a JSON event.
+
+    ``ref`` is the *reference* the argument expression denotes (see :class:`Call`):
+    before linking a dotted path such as ``shop.orders.models.Order()`` (an instance of
+    ``Order``), after linking the resolved qualname of a name/function argument. It is
+    what lets linking decide ``ORM_INSTANCE`` or ``CALLABLE`` across modules.
+    """
+
     text: str  # source text, truncated
     kind: ArgKind
     keyword: str | None = None
     model: str | None = None  # for ORM_INSTANCE: the model's qualname when known
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One call site. ``caller`` is the enclosing function/method (or the module)."""
+    """One call site. ``caller`` is the enclosing function/method (or the module).
+
+    Straight out of :func:`analyzers.parse.facts_from_source`, ``callee`` is a
+    *reference*: the callee as written with its first name resolved through this
+    module's imports and scopes (``shop.orders.models.Order.objects.filter().first``,
+    ``shop.orders.views.View.render`` for ``self.render``, ``^shop.a.B.save`` for
+    ``super().save`` in class ``shop.a.B``). :func:`analyzers.link.link` (run by
+    :func:`analyzers.collect.collect`) turns it into a qualname of a definition in the
+    project, a qualname outside it (``django.core.mail.send_mail``), or ``None``.
+    """
 
     caller: str
     callee: str | None  # resolved qualname; None when unresolved
@@ -133,8 +153,23 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Relation:
+    """A relation field on a model: ``name = models.ForeignKey(target, related_name=...)``."""
+
+    name: str
+    target: str  # model qualname after linking; before: a reference or "app.Model"/"self"
+    kind: str  # ForeignKey | OneToOneField | ManyToManyField
+    related_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelFact:
-    """A Django model class and the table it maps to."""
+    """A Django model class and the table it maps to.
+
+    Per module, every class with bases is a *candidate* (``ModuleFacts.model_candidates``):
+    only linking can follow a base chain into other modules to see whether it reaches
+    ``django.db.models.Model``. Linked facts list real models in ``ModuleFacts.models``.
+    """
 
     qualname: str
     app_label: str
@@ -142,6 +177,8 @@ class ModelFact:
     loc: Location
     abstract: bool = False
     relations: tuple[str, ...] = ()  # FK/M2M/O2O targets: qualnames or "app.Model" strings
+    relation_fields: tuple[Relation, ...] = ()
+    proxy: bool = False
 
 
 class OrmOp(StrEnum):
@@ -218,6 +255,19 @@ class GlobalState:
 
 
 @dataclass(frozen=True, slots=True)
+class Variable:
+    """A module-level name bound by assignment, with the reference of its value's type.
+
+    ``type_ref`` is e.g. ``celery.Celery()`` for ``app = Celery("shop")``: linking uses
+    it to see that ``@app.task`` is a Celery task and what ``app.send_task`` calls.
+    """
+
+    qualname: str
+    loc: Location
+    type_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GlobalUse:
     function: str
     name: str  # GlobalState qualname
@@ -262,3 +312,6 @@ class ModuleFacts:
     globals: tuple[GlobalState, ...] = field(default=())
     global_uses: tuple[GlobalUse, ...] = ()
     settings_reads: tuple[SettingsRead, ...] = ()
+    variables: tuple[Variable, ...] = ()
+    model_candidates: tuple[ModelFact, ...] = ()
+    is_package: bool = False  # an ``__init__.py``: relative imports start from itself

@@ -1,0 +1,206 @@
+"""The facts cache: per-file facts keyed by content, plus the last linked result.
+
+Layout under the cache directory (``.strangler/cache/`` by default)::
+
+    facts/<key>.json   one module's unlinked facts; key = hash(tool, path, module, bytes)
+    index.json         path -> [size, mtime_ns, key]: skips re-hashing unchanged files
+    linked.json        the linked facts of the last run, keyed by all files' keys
+
+The tool fingerprint (package version, :data:`~analyzers.codec.SCHEMA_VERSION`, and a
+hash of the analyzer sources) is part of every key, so a new version simply finds
+nothing and rebuilds. A file that cannot be read or decoded counts as a miss, never as
+an error. Writes are atomic (temporary file + ``os.replace``): a crash or a parallel
+run leaves either the old entry or the new one. JSON only, never pickle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from analyzers.codec import SCHEMA_VERSION, Encoded, decode, encode
+from analyzers.facts import Diagnostic, ModuleFacts
+
+__all__ = ["FactsCache", "content_key", "tool_fingerprint"]
+
+_FINGERPRINTED = ("facts.py", "parse.py", "modernise.py", "link.py", "codec.py", "cache.py")
+_DECODE_ERRORS = (ValueError, TypeError, IndexError, KeyError, AttributeError)
+
+
+class _SourceLike(Protocol):
+    @property
+    def relpath(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime_ns(self) -> int: ...
+
+
+@cache
+def tool_fingerprint() -> str:
+    """Changes whenever the analyzer version, the schema or the analyzer code changes."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("strangler")
+    except PackageNotFoundError:
+        release = "0"
+    digest = hashlib.blake2b(f"{release}/{SCHEMA_VERSION}".encode(), digest_size=16)
+    here = Path(__file__).parent
+    for name in _FINGERPRINTED:
+        with contextlib.suppress(OSError):
+            digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def content_key(relpath: str, module: str, data: bytes) -> str:
+    """The cache key of one file's facts: its bytes, its place, and the tool."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{tool_fingerprint()}\0{relpath}\0{module}\0".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class FactsCache:
+    """See the module docstring. Instances are cheap; all I/O errors are misses."""
+
+    def __init__(self, directory: Path, prefix: str = "") -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self._index: dict[str, list[Any]] = {}
+        self._dirty = False
+
+    @classmethod
+    def open(cls, directory: Path, prefix: str = "") -> FactsCache:
+        self = cls(directory, prefix)
+        index = self._read_json(self.directory / "index.json")
+        if isinstance(index, dict) and index.get("tool") == tool_fingerprint():
+            files = index.get("files")
+            if isinstance(files, dict):
+                self._index = files
+        return self
+
+    # ------------------------------------------------------------------ keys
+    def keys(self, base: Path, sources: Sequence[_SourceLike]) -> dict[str, str]:
+        """Content key per file; unchanged (size, mtime) files are not even read."""
+        keys: dict[str, str] = {}
+        index = self._index
+        for src in sources:
+            entry = index.get(src.relpath)
+            if (isinstance(entry, list) and len(entry) == 3 and entry[0] == src.size
+                    and entry[1] == src.mtime_ns and isinstance(entry[2], str)):
+                keys[src.relpath] = entry[2]
+                continue
+            try:
+                data = (base / src.relpath).read_bytes()
+            except OSError:
+                keys[src.relpath] = ""  # unreadable: parse_one reports it
+                continue
+            keys[src.relpath] = self.key_for(src, data)
+        return keys
+
+    def key_for(self, src: _SourceLike, data: bytes) -> str:
+        key = content_key(src.relpath, src.module, data)
+        if len(data) == src.size:
+            self._index[src.relpath] = [src.size, src.mtime_ns, key]
+            self._dirty = True
+        return key
+
+    # ------------------------------------------------------------------ per file
+    def _entry(self, key: str) -> Path:
+        return self.directory / "facts" / f"{key}.json"
+
+    def load(self, key: str) -> ModuleFacts | Diagnostic | None:
+        if not key:
+            return None
+        data = self._read_json(self._entry(key))
+        if data is None:
+            return None
+        try:
+            return decode(data)
+        except _DECODE_ERRORS:
+            return None
+
+    def store(self, key: str, encoded: Encoded) -> None:
+        self.store_text(key, json.dumps(encoded, separators=(",", ":")))
+
+    def store_text(self, key: str, text: str) -> None:
+        if key:
+            self._write(self._entry(key), text)
+
+    # ------------------------------------------------------------------ linked
+    def _linked_key(self, keys: dict[str, str]) -> str:
+        digest = hashlib.blake2b(f"{tool_fingerprint()}\0{self.prefix}".encode(), digest_size=20)
+        for relpath in sorted(keys):
+            digest.update(f"\0{relpath}\0{keys[relpath]}".encode())
+        return digest.hexdigest()
+
+    def load_linked(
+        self, keys: dict[str, str]
+    ) -> tuple[tuple[ModuleFacts, ...], tuple[Diagnostic, ...]] | None:
+        if not keys or "" in keys.values():
+            return None
+        data = self._read_json(self.directory / "linked.json")
+        if not isinstance(data, dict) or data.get("key") != self._linked_key(keys):
+            return None
+        try:
+            modules = tuple(decode(m) for m in data["modules"])
+            diagnostics = tuple(decode(d) for d in data["diagnostics"])
+        except _DECODE_ERRORS:
+            return None
+        if not all(isinstance(m, ModuleFacts) for m in modules) or not all(
+            isinstance(d, Diagnostic) for d in diagnostics
+        ):
+            return None
+        return modules, diagnostics  # type: ignore[return-value]
+
+    def store_linked(self, keys: dict[str, str], modules: Sequence[ModuleFacts],
+                     diagnostics: Sequence[Diagnostic]) -> None:
+        if "" in keys.values():
+            return
+        payload = {
+            "key": self._linked_key(keys),
+            "modules": [encode(m) for m in modules],
+            "diagnostics": [encode(d) for d in diagnostics],
+        }
+        self._write(self.directory / "linked.json", json.dumps(payload, separators=(",", ":")))
+
+    def save_index(self) -> None:
+        if self._dirty:
+            payload = {"tool": tool_fingerprint(), "files": self._index}
+            self._write(self.directory / "index.json", json.dumps(payload, separators=(",", ":")))
+            self._dirty = False
+
+    # ------------------------------------------------------------------ I/O
+    @staticmethod
+    def _read_json(path: Path) -> Any:
+        try:
+            with open(path, "rb") as handle:
+                return json.loads(handle.read())
+        except (OSError, ValueError, RecursionError):
+            return None
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        """Atomic: write a temporary file beside the target, then rename over it."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -1,0 +1,156 @@
+"""ModuleFacts <-> JSON-ready lists: the cache format (and the worker-to-parent format).
+
+Why hand-written rather than ``dataclasses.asdict`` and a generic loader: a warm run
+must cost under a third of ``ast.parse`` (issue 3), and decoding is most of it. Facts
+are encoded positionally (lists, not dicts), the module's path is stored once rather
+than in every :class:`~analyzers.facts.Location`, and each type has one straight-line
+decoder. JSON only: a cache file is data, never code (no pickle).
+
+Bump :data:`SCHEMA_VERSION` whenever a fact type or this layout changes: the cache key
+includes it, so old entries are simply not found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analyzers.facts import (
+    ArgKind,
+    Argument,
+    AtomicRegion,
+    Call,
+    CeleryTask,
+    Definition,
+    DefKind,
+    Diagnostic,
+    EffectKind,
+    GlobalState,
+    GlobalUse,
+    ImportFact,
+    Location,
+    ModelFact,
+    ModuleFacts,
+    OrmAccess,
+    OrmOp,
+    Param,
+    Relation,
+    SettingsRead,
+    SideEffect,
+    SignalHandler,
+    UrlRoute,
+    Variable,
+)
+
+__all__ = ["SCHEMA_VERSION", "decode", "encode"]
+
+SCHEMA_VERSION = 1
+
+_ARG_KINDS = {k.value: k for k in ArgKind}
+_DEF_KINDS = {k.value: k for k in DefKind}
+_EFFECTS = {k.value: k for k in EffectKind}
+_OPS = {k.value: k for k in OrmOp}
+
+Encoded = list[Any]
+
+
+def encode(facts: ModuleFacts | Diagnostic) -> Encoded:
+    """A JSON-serialisable list; ``decode(json.loads(json.dumps(encode(f)))) == f``."""
+    if isinstance(facts, Diagnostic):
+        return ["D", facts.path, facts.reason, facts.line]
+    f = facts
+    return [
+        "M", f.module, f.path, f.lines, f.is_test, f.is_package,
+        [_definition(d) for d in f.definitions],
+        [[i.target, i.bound_as, i.loc.line, i.loc.col, i.conditional] for i in f.imports],
+        [_call(c) for c in f.calls],
+        [_model(m) for m in f.models],
+        [[o.function, o.model, o.op.value, o.method, o.loc.line, o.loc.col, o.select_for_update]
+         for o in f.orm],
+        [[u.pattern, u.view, u.name, u.loc.line, u.loc.col, u.include] for u in f.urls],
+        [[s.receiver, s.signal, s.sender, s.loc.line, s.loc.col] for s in f.signals],
+        [[t.qualname, t.loc.line, t.loc.col, t.name] for t in f.tasks],
+        [[a.function, a.loc.line, a.loc.col, a.end_line, a.kind] for a in f.atomics],
+        [[e.function, e.kind.value, e.callee, e.loc.line, e.loc.col] for e in f.effects],
+        [[g.qualname, g.loc.line, g.loc.col, g.kind] for g in f.globals],
+        [[u.function, u.name, u.loc.line, u.loc.col, u.writes] for u in f.global_uses],
+        [[s.function, s.name, s.loc.line, s.loc.col] for s in f.settings_reads],
+        [[v.qualname, v.loc.line, v.loc.col, v.type_ref] for v in f.variables],
+        [_model(m) for m in f.model_candidates],
+    ]
+
+
+def _definition(d: Definition) -> Encoded:
+    return [d.qualname, d.kind.value, d.loc.line, d.loc.col, d.end_line, d.parent,
+            [[p.name, p.annotation, p.kind, p.has_default] for p in d.params],
+            list(d.decorators), list(d.bases), d.is_async, d.docstring]
+
+
+def _call(c: Call) -> Encoded:
+    args = [[a.text, a.kind.value, a.keyword, a.model, a.ref] for a in c.args]
+    return [c.caller, c.callee, c.text, c.loc.line, c.loc.col, args, c.result_used, c.in_atomic]
+
+
+def _model(m: ModelFact) -> Encoded:
+    return [m.qualname, m.app_label, m.table, m.loc.line, m.loc.col, m.abstract,
+            list(m.relations), [[r.name, r.target, r.kind, r.related_name]
+                                for r in m.relation_fields], m.proxy]
+
+
+def decode(data: Encoded) -> ModuleFacts | Diagnostic:
+    """Inverse of :func:`encode`. Raises (ValueError, TypeError, IndexError, KeyError)
+    on malformed data: the cache treats that as a miss."""
+    if data[0] == "D":
+        return Diagnostic(str(data[1]), str(data[2]), data[3])
+    if data[0] != "M":
+        raise ValueError("not an encoded ModuleFacts")
+    (_, module, path, lines, is_test, is_package, defs, imports, calls, models, orm, urls,
+     signals, tasks, atomics, effects, globals_, uses, settings, variables, candidates) = data
+    L = Location  # noqa: N806 - a local alias: this is the hot loop of a warm run
+    A = Argument  # noqa: N806
+    kinds = _ARG_KINDS
+    return ModuleFacts(
+        module=module,
+        path=path,
+        lines=lines,
+        is_test=is_test,
+        is_package=is_package,
+        definitions=tuple([_decode_definition(d, path) for d in defs]),
+        imports=tuple([ImportFact(t, b, L(path, ln, co), c) for t, b, ln, co, c in imports]),
+        calls=tuple([
+            Call(caller, callee, text, L(path, ln, co),
+                 tuple([A(a[0], kinds[a[1]], a[2], a[3], a[4]) for a in args]) if args else (),
+                 used, atomic)
+            for caller, callee, text, ln, co, args, used, atomic in calls
+        ]),
+        models=tuple([_decode_model(m, path) for m in models]),
+        orm=tuple([OrmAccess(f, m, _OPS[op], meth, L(path, ln, co), sfu)
+                   for f, m, op, meth, ln, co, sfu in orm]),
+        urls=tuple([UrlRoute(p, v, n, L(path, ln, co), i) for p, v, n, ln, co, i in urls]),
+        signals=tuple([SignalHandler(r, s, snd, L(path, ln, co))
+                       for r, s, snd, ln, co in signals]),
+        tasks=tuple([CeleryTask(q, L(path, ln, co), n) for q, ln, co, n in tasks]),
+        atomics=tuple([AtomicRegion(f, L(path, ln, co), end, k)
+                       for f, ln, co, end, k in atomics]),
+        effects=tuple([SideEffect(f, _EFFECTS[k], c, L(path, ln, co))
+                       for f, k, c, ln, co in effects]),
+        globals=tuple([GlobalState(q, L(path, ln, co), k) for q, ln, co, k in globals_]),
+        global_uses=tuple([GlobalUse(f, n, L(path, ln, co), w) for f, n, ln, co, w in uses]),
+        settings_reads=tuple([SettingsRead(f, n, L(path, ln, co)) for f, n, ln, co in settings]),
+        variables=tuple([Variable(q, L(path, ln, co), t) for q, ln, co, t in variables]),
+        model_candidates=tuple([_decode_model(m, path) for m in candidates]),
+    )
+
+
+def _decode_definition(d: Encoded, path: str) -> Definition:
+    qual, kind, line, col, end, parent, params, decorators, bases, is_async, doc = d
+    return Definition(
+        qual, _DEF_KINDS[kind], Location(path, line, col), end, parent,
+        tuple([Param(n, a, k, h) for n, a, k, h in params]) if params else (),
+        tuple(decorators), tuple(bases), is_async, doc,
+    )
+
+
+def _decode_model(m: Encoded, path: str) -> ModelFact:
+    qual, label, table, line, col, abstract, relations, fields, proxy = m
+    return ModelFact(qual, label, table, Location(path, line, col), abstract, tuple(relations),
+                     tuple([Relation(n, t, k, r) for n, t, k, r in fields]), proxy)

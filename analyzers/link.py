@@ -1,0 +1,593 @@
+"""Cross-module resolution ("linking"): references in, qualnames and Django facts out.
+
+A module alone records *references* (see :class:`~analyzers.facts.Call`). Only with
+every module at hand can we follow ``from .models import Order`` re-exports, find an
+inherited method, see that a base chain defined three modules away reaches
+``django.db.models.Model``, or know that ``order.items`` is a reverse relation.
+
+A reference is interpreted left to right as a small abstract value (:data:`_State`):
+a module, a function, a class, an instance of a class, a model manager or queryset,
+an external dotted name. Anything the rules below cannot justify becomes ``None``
+(unresolved): a method that happens to share a name with an imported function is not
+that function, an unknown attribute stays unknown. Results are memoised per
+reference string: modules repeat the same few thousand references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from analyzers.facts import (
+    ArgKind,
+    Argument,
+    Call,
+    CeleryTask,
+    Definition,
+    DefKind,
+    EffectKind,
+    GlobalUse,
+    ModelFact,
+    ModuleFacts,
+    OrmAccess,
+    OrmOp,
+    SideEffect,
+    SignalHandler,
+    UrlRoute,
+)
+
+__all__ = ["link"]
+
+# (kind, value[, extra]). kinds: mod def cls inst ext extinst extattr var mgr qs qm
+_State = tuple[str, ...]
+
+_MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+_MODEL_ROOTS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+_EXTERNAL_MODEL_BASES = frozenset(
+    {
+        "django.contrib.auth.models.AbstractUser",
+        "django.contrib.auth.models.AbstractBaseUser",
+        "django.contrib.auth.base_user.AbstractBaseUser",
+        "django.contrib.auth.models.PermissionsMixin",
+        "django.contrib.auth.models.User",
+        "django.contrib.auth.models.Group",
+        "django.contrib.gis.db.models.Model",
+    }
+)
+_QS_READ = frozenset(
+    "filter exclude all order_by select_related prefetch_related distinct only defer using "
+    "annotate alias none reverse select_for_update get_queryset union intersection "
+    "difference extra raw dates datetimes".split()
+)
+_INSTANCE = frozenset("get first last earliest latest create".split())
+_READ = _QS_READ | frozenset(
+    "get first last earliest latest count exists values values_list aggregate in_bulk "
+    "iterator contains explain".split()
+)
+_WRITE = frozenset(
+    "create update delete bulk_create bulk_update get_or_create update_or_create add remove "
+    "clear set".split()
+)
+_INSTANCE_ORM = {"save": OrmOp.WRITE, "delete": OrmOp.WRITE, "refresh_from_db": OrmOp.READ}
+_QS_CALLEE = "django.db.models.QuerySet."
+_TASK_DECORATORS = frozenset(
+    {"celery.shared_task", "celery.task", "celery.app.shared_task", "celery.Celery.task",
+     "celery.app.base.Celery.task"}
+)
+_TASK_ATTRS = frozenset({"delay", "apply_async", "s", "si", "signature", "run"})
+_EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
+    ("django.core.mail.", EffectKind.MAIL),
+    ("smtplib.", EffectKind.MAIL),
+    ("requests.", EffectKind.HTTP),
+    ("httpx.", EffectKind.HTTP),
+    ("urllib.request.", EffectKind.HTTP),
+    ("urllib3.", EffectKind.HTTP),
+    ("http.client.", EffectKind.HTTP),
+    ("aiohttp.", EffectKind.HTTP),
+    ("subprocess.", EffectKind.SUBPROCESS),
+    ("os.system", EffectKind.SUBPROCESS),
+    ("os.popen", EffectKind.SUBPROCESS),
+    ("os.spawn", EffectKind.SUBPROCESS),
+    ("os.exec", EffectKind.SUBPROCESS),
+    ("PIL.", EffectKind.IMAGE),
+    ("cv2.", EffectKind.IMAGE),
+    ("imageio.", EffectKind.IMAGE),
+    ("django.core.cache.cache.", EffectKind.CACHE),
+    ("django.core.cache.caches", EffectKind.CACHE),
+    ("django.core.cache.cache", EffectKind.CACHE),
+    ("builtins.open", EffectKind.FILE),
+    ("io.open", EffectKind.FILE),
+    ("shutil.", EffectKind.FILE),
+    ("tempfile.", EffectKind.FILE),
+    ("os.remove", EffectKind.FILE),
+    ("os.unlink", EffectKind.FILE),
+    ("os.rename", EffectKind.FILE),
+    ("os.replace", EffectKind.FILE),
+    ("os.makedirs", EffectKind.FILE),
+    ("os.mkdir", EffectKind.FILE),
+    ("os.rmdir", EffectKind.FILE),
+    ("pathlib.Path.write_", EffectKind.FILE),
+    ("pathlib.Path.read_", EffectKind.FILE),
+    ("pathlib.Path.open", EffectKind.FILE),
+    ("pathlib.Path.unlink", EffectKind.FILE),
+    ("pathlib.Path.mkdir", EffectKind.FILE),
+    ("django.core.files.storage.default_storage.", EffectKind.FILE),
+)
+_MAX_DEPTH = 24  # re-export chains longer than this are treated as cycles
+
+
+def effect_of(callee: str) -> EffectKind | None:
+    """The side effect a call to ``callee`` (a resolved qualname) has, if any."""
+    for prefix, kind in _EFFECT_PREFIXES:
+        if callee.startswith(prefix):
+            return kind
+    return None
+
+
+def link(modules: Sequence[ModuleFacts]) -> tuple[ModuleFacts, ...]:
+    """Resolve every module's references against all the others. Pure; never raises."""
+    linker = _Linker(modules)
+    return tuple(linker.module(m) for m in modules)
+
+
+class _Linker:
+    def __init__(self, modules: Sequence[ModuleFacts]) -> None:
+        self.modules = {m.module: m for m in modules}
+        self.defs: dict[str, Definition] = {}
+        self.imports: dict[str, dict[str, str]] = {}
+        self.stars: dict[str, list[str]] = {}
+        self.variables: dict[str, str | None] = {}
+        self.candidates: dict[str, ModelFact] = {}
+        self.mutable: set[str] = set()
+        for m in modules:
+            for d in m.definitions:
+                self.defs[d.qualname] = d
+            bound: dict[str, str] = {}
+            for imp in m.imports:
+                if imp.bound_as == "*":
+                    self.stars.setdefault(m.module, []).append(imp.target)
+                else:
+                    bound.setdefault(imp.bound_as, imp.target)
+            self.imports[m.module] = bound
+            for v in m.variables:
+                self.variables.setdefault(v.qualname, v.type_ref)
+            for c in m.model_candidates:
+                self.candidates[c.qualname] = c
+            self.mutable.update(g.qualname for g in m.globals)
+        self.memo: dict[str, _State | None] = {}
+        self.symbol_memo: dict[str, _State | None] = {}
+        self.mro_memo: dict[str, tuple[str, ...]] = {}
+        self.models: dict[str, ModelFact] = {}
+        self.reverse: dict[tuple[str, str], _State] = {}
+        self.models = self._models()
+        self.by_label = {(m.app_label, m.qualname.rpartition(".")[2]): q
+                         for q, m in self.models.items()}
+        self.by_label.update({(m.app_label.lower(), m.qualname.rpartition(".")[2].lower()): q
+                              for q, m in self.models.items()})
+        self.models = {q: self._relations(m) for q, m in self.models.items()}
+        self.reverse = self._reverse()
+        self.memo.clear()
+
+    # ------------------------------------------------------------------ symbols
+    def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
+        """A plain dotted name (no calls) to what it names, following imports."""
+        if depth > _MAX_DEPTH:
+            return None
+        key = dotted
+        if depth == 0 and key in self.symbol_memo:
+            return self.symbol_memo[key]
+        parts = dotted.split(".")
+        state: _State | None = None
+        i = 0
+        while i < len(parts) and ".".join(parts[: i + 1]) in self.modules:
+            i += 1
+        if i:
+            state = ("mod", ".".join(parts[:i]))
+        else:
+            state, i = ("ext", parts[0]), 1
+        for name in parts[i:]:
+            if state is None:
+                break
+            if state[0] == "var":  # an attribute of a variable is one of its value
+                state = self._variable(state[1])
+                if state is None:
+                    break
+            state = self._attr(state, name, depth)
+        if depth == 0:
+            self.symbol_memo[key] = state
+        return state
+
+    def _module_attr(self, module: str, name: str, depth: int) -> _State | None:
+        qual = f"{module}.{name}"
+        d = self.defs.get(qual)
+        if d is not None and d.parent is None:
+            return ("cls" if d.kind is DefKind.CLASS else "def", qual)
+        target = self.imports.get(module, {}).get(name)
+        if target is not None and target != qual:
+            return self._symbol(target, depth + 1)
+        if qual in self.modules:
+            return ("mod", qual)
+        if qual in self.variables:
+            return ("var", qual)
+        for star in self.stars.get(module, ()):
+            if star in self.modules and star != module:
+                found = self._module_attr(star, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def mro(self, cls: str) -> tuple[str, ...]:
+        """Depth-first, left-to-right base order (C3 differs only in diamonds)."""
+        cached = self.mro_memo.get(cls)
+        if cached is not None:
+            return cached
+        self.mro_memo[cls] = (cls,)  # cycle guard
+        order = [cls]
+        d = self.defs.get(cls)
+        for base in d.bases if d is not None else ():
+            state = self.interpret(base) if "<" not in base else None
+            if state is None:
+                order.append("?")
+            elif state[0] == "cls":
+                order.extend(b for b in self.mro(state[1]) if b not in order)
+            elif state[0] == "ext":
+                order.append("!" + state[1])
+        result = tuple(order)
+        self.mro_memo[cls] = result
+        return result
+
+    def _lookup(self, cls: str, name: str, skip_self: bool = False) -> _State | None:
+        order = self.mro(cls)[1 if skip_self else 0:]
+        for i, k in enumerate(order):
+            if k == "?":
+                return None  # an unresolved base could define it: do not guess past it
+            if k.startswith("!"):
+                # the only opaque base left defines it (or nothing does): else ambiguous
+                rest = order[i + 1:]
+                if any(r == "?" or r.startswith("!") for r in rest):
+                    return None
+                return ("extattr", f"{k[1:]}.{name}")
+            qual = f"{k}.{name}"
+            d = self.defs.get(qual)
+            if d is not None:
+                return ("cls" if d.kind is DefKind.CLASS else "def", qual)
+        return None
+
+    # ------------------------------------------------------------------ references
+    def interpret(self, ref: str) -> _State | None:
+        if ref in self.memo:
+            return self.memo[ref]
+        self.memo[ref] = None  # a reference that reaches itself resolves to nothing
+        try:
+            state = self._interpret(ref)
+        except (RecursionError, ValueError, IndexError, KeyError, TypeError):
+            state = None  # a malformed reference is unresolved, never a crash
+        self.memo[ref] = state
+        return state
+
+    def _interpret(self, ref: str) -> _State | None:
+        state: _State | None
+        if ref.startswith("^"):
+            cls, _, rest = ref[1:].partition("^")
+            name, rest = _first_attr(rest)
+            if name is None:
+                return None
+            state = self._lookup(cls, name, skip_self=True)
+            pieces = rest
+        elif ref.startswith("@"):
+            label, _, rest = ref[1:].partition(".")
+            model, _, rest = rest.partition(".")
+            model_name, suffix = _split_suffix(model)
+            qual = self.by_label.get((label, model_name)) or self.by_label.get(
+                (label.lower(), model_name.lower()))
+            if qual is None:
+                return None
+            state = self._apply_suffix(("cls", qual), suffix)
+            pieces = "." + rest if rest else ""
+        else:
+            plain, pieces = _split_plain(ref)
+            state = self._symbol(plain) if plain else None
+            if state is not None and state[0] == "var":
+                state = self._variable(state[1])
+        for piece in pieces.split(".")[1:] if pieces else ():
+            if state is None:
+                return None
+            name, suffix = _split_suffix(piece)
+            if name:
+                state = self._attr(state, name, 0)
+                if state is not None and state[0] == "var":
+                    state = self._variable(state[1])
+            state = self._apply_suffix(state, suffix)
+        return state
+
+    def _variable(self, qual: str) -> _State | None:
+        type_ref = self.variables.get(qual)
+        if type_ref is None or type_ref == qual or type_ref.startswith(qual + "."):
+            return ("var", qual)
+        return self.interpret(type_ref)
+
+    def _attr(self, state: _State, name: str, depth: int) -> _State | None:  # noqa: C901
+        kind = state[0]
+        if kind == "mod":
+            return self._module_attr(state[1], name, depth)
+        if kind == "ext":
+            return ("ext", f"{state[1]}.{name}")
+        if kind == "cls":
+            if name in _MANAGERS and state[1] in self.models:
+                return ("mgr", state[1])
+            return self._lookup(state[1], name)
+        if kind == "inst":
+            related = self._related(state[1], name)
+            return related if related is not None else self._lookup(state[1], name)
+        if kind == "extinst":
+            return ("extattr", f"{state[1]}.{name}")
+        if kind in ("mgr", "qs"):
+            return ("qm", state[1], name)
+        if kind == "def" and name in _TASK_ATTRS:
+            return ("task", state[1], name)
+        return None
+
+    def _apply_suffix(self, state: _State | None, suffix: str) -> _State | None:
+        for i in range(0, len(suffix), 2):
+            if state is None:
+                return None
+            state = self._called(state) if suffix[i] == "(" else self._iterated(state)
+        return state
+
+    def _called(self, state: _State) -> _State | None:
+        kind = state[0]
+        if kind == "cls":
+            return ("inst", state[1])
+        if kind == "ext":
+            last = state[1].rpartition(".")[2]
+            return ("extinst", state[1]) if last[:1].isupper() else None
+        if kind == "qm":
+            if state[2] in _INSTANCE:
+                return ("inst", state[1])
+            if state[2] in _QS_READ:
+                return ("qs", state[1])
+        return None
+
+    @staticmethod
+    def _iterated(state: _State) -> _State | None:
+        return ("inst", state[1]) if state[0] == "qs" else None
+
+    def callee(self, state: _State | None) -> str | None:
+        if state is None:
+            return None
+        kind = state[0]
+        if kind in ("def", "ext", "extattr"):
+            return state[1]
+        if kind == "cls":
+            init = self._lookup(state[1], "__init__")
+            return init[1] if init is not None and init[0] == "def" else state[1]
+        if kind == "qm":
+            return _QS_CALLEE + state[2]
+        if kind == "task":
+            return state[1]
+        return None
+
+    # ------------------------------------------------------------------ models
+    def _models(self) -> dict[str, ModelFact]:
+        return {q: c for q, c in self.candidates.items() if self._is_model(q)}
+
+    def _is_model(self, cls: str) -> bool:
+        for k in self.mro(cls)[1:]:
+            name = k[1:] if k.startswith("!") else k
+            if name in _MODEL_ROOTS or name in _EXTERNAL_MODEL_BASES:
+                return True
+        return False
+
+    def _relations(self, model: ModelFact) -> ModelFact:
+        if not model.relation_fields:
+            return model
+        fields = tuple(replace(r, target=self._model_ref(r.target, model)) for r in
+                       model.relation_fields)
+        return replace(model, relation_fields=fields, relations=tuple(r.target for r in fields))
+
+    def _model_ref(self, target: str, model: ModelFact) -> str:
+        """``"self"``, ``"Model"``, ``"app.Model"`` or a reference -> the model's qualname."""
+        if target == "self":
+            return model.qualname
+        if "." not in target:
+            qual = self.by_label.get((model.app_label, target))
+            return qual or f"{model.app_label}.{target}"
+        label, _, name = target.rpartition(".")
+        qual = self.by_label.get((label, name))
+        if qual is not None:
+            return qual
+        state = self._symbol(target)
+        return state[1] if state is not None and state[0] == "cls" else target
+
+    def _reverse(self) -> dict[tuple[str, str], _State]:
+        """``order.items`` / ``order.orderitem_set``: reverse accessors per target model."""
+        reverse: dict[tuple[str, str], _State] = {}
+        for q, m in self.models.items():
+            for r in m.relation_fields:
+                if r.target not in self.models or r.related_name == "+":
+                    continue
+                lower = q.rpartition(".")[2].lower()
+                if r.kind == "OneToOneField":
+                    reverse[(r.target, r.related_name or lower)] = ("inst", q)
+                else:
+                    reverse[(r.target, r.related_name or f"{lower}_set")] = ("mgr", q)
+        return reverse
+
+    def _related(self, model: str, name: str) -> _State | None:
+        m = self.models.get(model)
+        if m is None:
+            return None
+        for r in m.relation_fields:
+            if r.name == name and r.target in self.models:
+                return ("mgr", r.target) if r.kind == "ManyToManyField" else ("inst", r.target)
+        for k in self.mro(model):
+            found = self.reverse.get((k, name))
+            if found is not None:
+                return found
+        return None
+
+    # ------------------------------------------------------------------ per module
+    def module(self, m: ModuleFacts) -> ModuleFacts:
+        calls, orm = self._calls(m)
+        defs = tuple(self._definition(d) for d in m.definitions)
+        return replace(
+            m,
+            definitions=defs,
+            calls=calls,
+            models=tuple(self.models[c.qualname] for c in m.model_candidates
+                         if c.qualname in self.models),
+            orm=orm,
+            urls=tuple(self._url(u) for u in m.urls),
+            signals=tuple(self._signals(m.signals)),
+            tasks=tuple(self._tasks(defs)),
+            effects=tuple(self._effects(calls)),
+            global_uses=tuple(self._global_uses(m)),
+        )
+
+    def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
+        out: list[Call] = []
+        orm: list[OrmAccess] = []
+        for call in m.calls:
+            ref = call.callee
+            state = self.interpret(ref) if ref is not None else None
+            args = call.args
+            if args and any(a.ref is not None and a.kind is ArgKind.UNKNOWN for a in args):
+                args = tuple(self._argument(a) for a in args)
+            out.append(replace(call, callee=self.callee(state), args=args))
+            if state is not None and ref is not None:
+                access = self._orm(call, state, ref)
+                if access is not None:
+                    orm.append(access)
+        return tuple(out), tuple(orm)
+
+    def _orm(self, call: Call, state: _State, ref: str) -> OrmAccess | None:
+        sfu = ".select_for_update(" in ref or ref.endswith(".select_for_update")
+        if state[0] == "qm":
+            method = state[2]
+            if method in _WRITE:
+                op = OrmOp.WRITE
+            elif method in _READ:
+                op = OrmOp.READ
+            else:
+                return None
+            return OrmAccess(call.caller, state[1], op, method, call.loc, sfu)
+        method = ref.rpartition(".")[2]
+        op = _INSTANCE_ORM.get(method)
+        if op is None:
+            return None
+        receiver = self.interpret(ref[: -len(method) - 1]) if "." in ref else None
+        if receiver is not None and receiver[0] == "inst" and receiver[1] in self.models:
+            return OrmAccess(call.caller, receiver[1], op, method, call.loc, sfu)
+        if ref.startswith("^") and state[0] in ("def", "extattr"):
+            cls = ref[1:].partition("^")[0]
+            if cls in self.models:
+                return OrmAccess(call.caller, cls, op, method, call.loc, sfu)
+        return None
+
+    def _argument(self, arg: Argument) -> Argument:
+        if arg.ref is None or arg.kind is not ArgKind.UNKNOWN:
+            return arg
+        state = self.interpret(arg.ref)
+        if state is None:
+            return replace(arg, ref=None)
+        kind = state[0]
+        if kind == "inst" and state[1] in self.models:
+            return replace(arg, kind=ArgKind.ORM_INSTANCE, model=state[1], ref=None)
+        if kind in ("def", "cls", "task"):
+            return replace(arg, kind=ArgKind.CALLABLE, ref=state[1])
+        if kind in ("ext", "var"):
+            return replace(arg, ref=state[1])
+        return replace(arg, ref=None)
+
+    def _definition(self, d: Definition) -> Definition:
+        if not d.decorators and not d.bases:
+            return d
+        decorators = tuple(self._name(x) for x in d.decorators)
+        bases = tuple(self._name(x) for x in d.bases)
+        return replace(d, decorators=decorators, bases=bases)
+
+    def _name(self, ref: str) -> str:
+        if "<" in ref:
+            return ref
+        state = self.interpret(ref)
+        if state is None:
+            return ref
+        if state[0] in ("cls", "var", "mod"):
+            return state[1]
+        return self.callee(state) or ref
+
+    def _url(self, u: UrlRoute) -> UrlRoute:
+        if u.view is None:
+            return u
+        state = self.interpret(u.view)
+        view = state[1] if state is not None and state[0] in ("def", "cls", "ext") else None
+        return replace(u, view=view)
+
+    def _signals(self, signals: Iterable[SignalHandler]) -> Iterable[SignalHandler]:
+        for s in signals:
+            receiver = self.interpret(s.receiver)
+            if receiver is None or receiver[0] != "def":
+                continue
+            signal = self.interpret(s.signal)
+            if signal is None or signal[0] not in ("ext", "var", "extattr", "def"):
+                continue
+            sender = self.interpret(s.sender) if s.sender else None
+            yield replace(s, receiver=receiver[1], signal=signal[1],
+                          sender=sender[1] if sender is not None else None)
+
+    def _tasks(self, defs: Iterable[Definition]) -> Iterable[CeleryTask]:
+        for d in defs:
+            for dec in d.decorators:
+                if dec in _TASK_DECORATORS or dec.endswith(".Celery.task"):
+                    yield CeleryTask(d.qualname, d.loc)
+                    break
+
+    @staticmethod
+    def _effects(calls: Iterable[Call]) -> Iterable[SideEffect]:
+        for call in calls:
+            if call.callee is not None:
+                kind = effect_of(call.callee)
+                if kind is not None:
+                    yield SideEffect(call.caller, kind, call.callee, call.loc)
+
+    def _global_uses(self, m: ModuleFacts) -> Iterable[GlobalUse]:
+        prefix = m.module + "."
+        for use in m.global_uses:
+            if use.name.startswith(prefix) and use.name in self.mutable:
+                yield use
+                continue
+            state = self._symbol(use.name)
+            if state is not None and state[0] == "var" and state[1] in self.mutable:
+                yield replace(use, name=state[1])
+
+
+def _split_suffix(piece: str) -> tuple[str, str]:
+    """``get()[]`` -> (``get``, ``()[]``)."""
+    cut = len(piece)
+    while cut and piece[cut - 1] in ")]":
+        cut -= 2
+    return piece[:cut], piece[cut:]
+
+
+def _split_plain(ref: str) -> tuple[str, str]:
+    """Longest leading dotted name without calls, and the rest (starting with '.')."""
+    cut = ref.find("(")
+    bracket = ref.find("[")
+    if bracket >= 0 and (cut < 0 or bracket < cut):
+        cut = bracket
+    if cut < 0:
+        return ref, ""
+    start = ref.rfind(".", 0, cut)
+    if start < 0:
+        return ref[:cut], "." + ref[cut:]
+    return ref[:start], ref[start:]
+
+
+def _first_attr(rest: str) -> tuple[str | None, str]:
+    """``.save().x`` -> (``save``, ``.()...``) with the suffix kept for interpretation."""
+    if not rest.startswith("."):
+        return None, rest
+    piece, dot, tail = rest[1:].partition(".")
+    name, suffix = _split_suffix(piece)
+    return name, ("." + suffix if suffix else "") + (dot + tail if dot else "")
+

@@ -1,0 +1,1207 @@
+"""One module's facts from its source text: the fast path (stdlib ``ast``).
+
+Why ``ast`` and a hand-written walker rather than libcst metadata: the whole analysis
+must cost at most twice ``ast.parse`` (issue 3); libcst's parser alone costs ten
+times that and its scope/qualified-name providers ninety. So this module parses with
+``ast`` and walks only what carries facts (statements, and calls/names inside
+expressions), in one pass, with plain dicts for scopes.
+
+What a module alone can know is recorded as *references* (see :class:`~analyzers.
+facts.Call`): the first name of each dotted expression is resolved through the
+module's imports and scopes, the rest is kept as written (``Order.objects.filter()``
+becomes ``shop.orders.models.Order.objects.filter().first``). Cross-module meaning
+(re-exports, inheritance, which classes are models) is :mod:`analyzers.link`'s job.
+
+Files the running interpreter cannot parse get a second chance through libcst (see
+:mod:`analyzers.modernise`), then become a :class:`~analyzers.facts.Diagnostic`.
+:func:`facts_from_source` never raises.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from analyzers.facts import (
+    ArgKind,
+    Argument,
+    AtomicRegion,
+    Call,
+    Definition,
+    DefKind,
+    Diagnostic,
+    GlobalState,
+    GlobalUse,
+    ImportFact,
+    Location,
+    ModelFact,
+    ModuleFacts,
+    Param,
+    Relation,
+    SettingsRead,
+    SignalHandler,
+    UrlRoute,
+    Variable,
+)
+
+__all__ = ["MAX_BYTES", "facts_from_source", "is_test_path", "module_name"]
+
+MAX_BYTES = 5 * 1024 * 1024
+"""Files larger than this are reported, not parsed: generated code, data, minified blobs."""
+
+_BUILTINS = frozenset(dir(builtins))
+_MUTATORS = frozenset(
+    "append extend insert pop remove clear update setdefault popitem add discard "
+    "appendleft popleft extendleft sort reverse".split()
+)
+_MUTABLE_CTORS = {
+    "dict": "dict",
+    "list": "list",
+    "set": "set",
+    "builtins.dict": "dict",
+    "builtins.list": "list",
+    "builtins.set": "set",
+    "collections.defaultdict": "dict",
+    "collections.OrderedDict": "dict",
+    "collections.Counter": "dict",
+    "collections.deque": "list",
+    "weakref.WeakValueDictionary": "dict",
+    "weakref.WeakKeyDictionary": "dict",
+}
+_ATOMIC = frozenset({"django.db.transaction.atomic", "django.db.transaction.Atomic"})
+_URL_FUNCS = frozenset(
+    {"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.urls.conf.path"}
+)
+_URL_NAMES = frozenset({"path", "re_path", "url"})
+_RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+_FILE_TYPES = frozenset(
+    {"builtins.open()", "io.open()", "codecs.open()", "tempfile.NamedTemporaryFile()",
+     "tempfile.TemporaryFile()", "tempfile.SpooledTemporaryFile()", "gzip.open()",
+     "django.core.files.File()", "django.core.files.uploadedfile.UploadedFile()",
+     "django.core.files.uploadedfile.InMemoryUploadedFile()", "typing.IO()",
+     "typing.BinaryIO()", "typing.TextIO()", "io.BytesIO()", "io.StringIO()"}
+)
+_LOCK_TYPES = frozenset(
+    {"threading.Lock()", "threading.RLock()", "threading.Semaphore()",
+     "threading.BoundedSemaphore()", "threading.Condition()", "multiprocessing.Lock()",
+     "multiprocessing.RLock()", "asyncio.Lock()", "django.db.connection",
+     "django.db.connections", "socket.socket()", "sqlite3.connect()"}
+)
+_REQUEST_TYPES = frozenset(
+    {"django.http.HttpRequest()", "django.http.request.HttpRequest()",
+     "django.core.handlers.wsgi.WSGIRequest()", "rest_framework.request.Request()"}
+)
+_JSON_FUNCS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
+                         "builtins.len", "builtins.repr", "builtins.round"})
+_TEXT_MAX = 80
+_JSON = "=json"  # type marker of a local bound to a JSON-able literal
+_FUNC, _CLASS, _MODULE = 0, 1, 2
+_AnyFunc = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def module_name(relpath: str, prefix: str = "") -> str:
+    """``orders/views.py`` -> ``orders.views``; ``pkg/__init__.py`` -> ``pkg``."""
+    parts = relpath.replace("\\", "/").removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    if prefix:
+        parts.insert(0, prefix)
+    return ".".join(p for p in parts if p)
+
+
+def is_test_path(relpath: str) -> bool:
+    """test_*.py, *_tests.py, *_test.py, tests.py, conftest.py, or under a tests/ folder."""
+    parts = relpath.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        name.startswith("test_")
+        or name.endswith(("_tests.py", "_test.py"))
+        or name in ("tests.py", "conftest.py")
+        or any(p in ("tests", "test") for p in parts[:-1])
+    )
+
+
+def facts_from_source(source: bytes | str, *, module: str, path: str) -> ModuleFacts | Diagnostic:
+    """Facts of one module, or a Diagnostic saying why there are none. Never raises."""
+    try:
+        tree = _parse(source, path)
+        if isinstance(tree, Diagnostic):
+            return tree
+        lines = source.count(b"\n" if isinstance(source, bytes) else "\n") + 1
+        return _Extractor(module, path).run(tree, lines)
+    except RecursionError:
+        return Diagnostic(path, "nesting too deep to analyse (recursion limit)")
+    except MemoryError:
+        return Diagnostic(path, "out of memory while analysing")
+    except Exception as exc:  # the contract is "never raises": a bug here is a diagnostic
+        return Diagnostic(path, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:
+    """ast.parse with the reasons for failure spelled out, and the libcst second chance."""
+    if len(source) > MAX_BYTES:
+        return Diagnostic(path, f"file larger than {MAX_BYTES // (1024 * 1024)} MB: skipped")
+    if (b"\0" if isinstance(source, bytes) else "\0") in source:
+        return Diagnostic(path, "binary file (NUL bytes)")
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        first = exc
+    except (ValueError, OverflowError) as exc:
+        return Diagnostic(path, f"cannot parse: {exc}")
+    message = str(first.msg)
+    if "codec can't decode" in message or "unicode error" in message:
+        return Diagnostic(path, "not valid UTF-8 (and no PEP 263 coding cookie)", first.lineno)
+    from analyzers.modernise import modernise  # imported lazily: only failures pay for libcst
+
+    modern = modernise(source)
+    if modern is not None:
+        try:
+            return ast.parse(modern)
+        except (SyntaxError, ValueError, OverflowError):
+            pass
+    hint = " (Python 2 syntax?)" if "print" in message or "exec" in message else ""
+    return Diagnostic(path, f"syntax error: {message}{hint}", first.lineno)
+
+
+class _Scope:
+    """A name space: module, class, or function (lambdas and comprehensions too)."""
+
+    __slots__ = ("bindings", "caller", "cls", "globals", "kind", "parent", "qual", "self_name",
+                 "self_ref", "types")
+
+    def __init__(self, kind: int, qual: str, parent: _Scope | None, caller: str) -> None:
+        self.kind = kind
+        self.qual = qual  # prefix for definitions nested here
+        self.parent = parent
+        self.caller = caller  # who a call made here is attributed to
+        self.bindings: dict[str, str | None] = {}  # name -> reference, None: plain variable
+        self.types: dict[str, str] = {}  # local name -> reference of its value (flow order)
+        self.globals: set[str] = set()
+        self.self_name: str | None = None  # first parameter of a method
+        self.self_ref: str | None = None  # ``C()`` (an instance) for self, ``C`` for cls
+        self.cls: str | None = None  # qualname of the enclosing class, for self/cls/super
+
+
+def _loc_text(node: ast.expr) -> str:
+    """Short source-like text of a simple expression, without ast.unparse (slow)."""
+    t = type(node)
+    if t is ast.Name:
+        return node.id  # type: ignore[attr-defined, no-any-return]
+    if t is ast.Attribute:
+        return f"{_loc_text(node.value)}.{node.attr}"  # type: ignore[attr-defined]
+    if t is ast.Constant:
+        return repr(node.value)[:_TEXT_MAX]  # type: ignore[attr-defined]
+    if t is ast.Call:
+        return f"{_loc_text(node.func)}()"  # type: ignore[attr-defined]
+    if t is ast.Subscript:
+        return f"{_loc_text(node.value)}[]"  # type: ignore[attr-defined]
+    return f"<{t.__name__.lower()}>"
+
+
+def _is_json_literal(node: ast.expr) -> bool:
+    t = type(node)
+    if t is ast.Constant:
+        return not isinstance(node.value, bytes | type(...))  # type: ignore[attr-defined]
+    if t is ast.JoinedStr:
+        return True
+    if t is ast.List or t is ast.Tuple:
+        return all(_is_json_literal(e) for e in node.elts)  # type: ignore[attr-defined]
+    if t is ast.Dict:
+        return all(
+            k is not None and _is_json_literal(k) and _is_json_literal(v)
+            for k, v in zip(node.keys, node.values, strict=True)  # type: ignore[attr-defined]
+        )
+    if t is ast.UnaryOp:
+        return _is_json_literal(node.operand)  # type: ignore[attr-defined]
+    return False
+
+
+def _chain(node: ast.expr) -> tuple[str, str] | None:
+    """``a.b().c`` -> ("a", ".b().c"); None for shapes that name nothing (``x[0]()``)."""
+    parts: list[str] = []
+    while True:
+        t = type(node)
+        if t is ast.Attribute:
+            parts.append("." + node.attr)  # type: ignore[attr-defined]
+            node = node.value  # type: ignore[attr-defined]
+        elif t is ast.Name:
+            parts.reverse()
+            return node.id, "".join(parts)  # type: ignore[attr-defined]
+        elif t is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Name and func.id == "super":
+                parts.reverse()
+                return "super()", "".join(parts)
+            parts.append("()")
+            node = func
+        else:
+            return None
+
+
+class _Extractor:
+    """Walks one module once; collects raw facts; resolves names when scopes are complete.
+
+    Names are resolved at the end of the module (``_finish``) because a function body
+    may call a function defined further down: only then are all bindings known.
+    Locals' *types* are flow-sensitive and captured at the call site instead.
+    """
+
+    def __init__(self, module: str, path: str) -> None:
+        self.module = module
+        self.path = path
+        self.is_package = path.endswith("__init__.py")
+        self.defs: list[Definition] = []
+        self.imports: list[ImportFact] = []
+        # raw calls: scope, head, tail, text, line, col, args, used, atomic
+        self.calls: list[tuple[Any, ...]] = []
+        self.atomics: list[AtomicRegion] = []
+        self.global_states: list[GlobalState] = []
+        self.variables: list[tuple[str, int, str | None]] = []
+        self.uses: list[tuple[_Scope, str, int, int, bool]] = []
+        self.settings: list[SettingsRead] = []
+        self.urls: list[tuple[_Scope, Any, int]] = []
+        self.signals: list[tuple[_Scope, tuple[str, str], tuple[str, str] | None,
+                                 tuple[str, str] | None, int]] = []
+        self.candidates: list[tuple[ast.ClassDef, str]] = []
+        self.class_scopes: dict[str, _Scope] = {}
+        self.mutable: dict[str, str] = {}
+        self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
+        self.imported: set[str] = set()  # from-imported names: cross-module state candidates
+        self.settings_names: set[str] = set()
+        self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
+        self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
+        self.atomic_depth = 0
+        self.cond_depth = 0
+        self.scope = _Scope(_MODULE, module, None, module)
+        self._stmt: dict[type, Callable[[Any], None]] = {
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.ClassDef: self._class,
+            ast.Import: self._import,
+            ast.ImportFrom: self._import_from,
+            ast.Assign: self._assign,
+            ast.AnnAssign: self._ann_assign,
+            ast.AugAssign: self._aug_assign,
+            ast.Expr: self._expr_stmt,
+            ast.Return: self._value_stmt,
+            ast.For: self._for,
+            ast.AsyncFor: self._for,
+            ast.With: self._with,
+            ast.AsyncWith: self._with,
+            ast.If: self._if,
+            ast.While: self._if,
+            ast.Try: self._try,
+            ast.Global: self._global,
+            ast.Nonlocal: self._global,
+            ast.Delete: self._delete,
+            ast.Pass: _skip,
+            ast.Break: _skip,
+            ast.Continue: _skip,
+        }
+        if hasattr(ast, "TryStar"):
+            self._stmt[ast.TryStar] = self._try
+
+    # ------------------------------------------------------------------ driver
+    def run(self, tree: ast.Module, lines: int) -> ModuleFacts:
+        self._prepass(tree.body)
+        self._body(tree.body)
+        return self._finish(lines)
+
+    def _prepass(self, body: list[ast.stmt]) -> None:
+        """Module-level names and mutable globals, before any function body is read."""
+        for stmt in body:
+            t = type(stmt)
+            if t is ast.Assign:
+                value = stmt.value  # type: ignore[attr-defined]
+                for target in stmt.targets:  # type: ignore[attr-defined]
+                    if type(target) is ast.Name:
+                        kind = self._mutable_kind(value)
+                        if kind and not target.id.startswith("__"):
+                            self.mutable[target.id] = kind
+            elif t is ast.AnnAssign and stmt.value is not None:  # type: ignore[attr-defined]
+                target = stmt.target  # type: ignore[attr-defined]
+                kind = self._mutable_kind(stmt.value)  # type: ignore[attr-defined]
+                if type(target) is ast.Name and kind and not target.id.startswith("__"):
+                    self.mutable[target.id] = kind
+            elif t is ast.If or t is ast.Try:
+                self._prepass(stmt.body)  # type: ignore[attr-defined]
+                self._prepass(stmt.orelse)  # type: ignore[attr-defined]
+
+    def _mutable_kind(self, value: ast.expr) -> str | None:
+        t = type(value)
+        if t is ast.Dict or t is ast.DictComp:
+            return "dict"
+        if t is ast.List or t is ast.ListComp:
+            return "list"
+        if t is ast.Set or t is ast.SetComp:
+            return "set"
+        if t is ast.Call:
+            chain = _chain(value.func)  # type: ignore[attr-defined]
+            if chain is not None:
+                text = chain[0] + chain[1]
+                kind = _MUTABLE_CTORS.get(text) or _MUTABLE_CTORS.get(text.rpartition(".")[2])
+                return kind
+        return None
+
+    def _body(self, body: list[ast.stmt]) -> None:
+        handlers = self._stmt
+        for stmt in body:
+            handler = handlers.get(type(stmt))
+            if handler is None:
+                self._generic(stmt)
+            else:
+                handler(stmt)
+
+    def _generic(self, node: ast.AST) -> None:
+        """Anything without a dedicated handler: expressions and nested bodies in order."""
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.stmt):
+                        self._body([item])
+                    elif isinstance(item, ast.expr):
+                        self._expr(item)
+                    elif isinstance(item, ast.AST):
+                        self._generic(item)
+            elif isinstance(value, ast.expr):
+                self._expr(value)
+            elif isinstance(value, ast.AST):
+                self._generic(value)
+
+    # ------------------------------------------------------------------ bindings
+    def _bind(self, name: str, ref: str | None) -> None:
+        scope = self.scope
+        if scope.kind == _MODULE or name in scope.globals:
+            qual = f"{self.module}.{name}"
+            self.scope_root().bindings[name] = ref if ref is not None else qual
+        else:
+            scope.bindings[name] = ref
+
+    def scope_root(self) -> _Scope:
+        scope = self.scope
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def _bind_target(self, target: ast.expr, type_ref: str | None, line: int) -> None:
+        t = type(target)
+        if t is ast.Name:
+            name = target.id  # type: ignore[attr-defined]
+            scope = self.scope
+            if scope.kind == _MODULE:
+                self.variables.append((name, line, type_ref))
+                if name not in scope.bindings:
+                    scope.bindings[name] = f"{self.module}.{name}"
+                if type_ref is not None:
+                    scope.types[name] = type_ref
+                else:
+                    scope.types.pop(name, None)
+            elif name in scope.globals:
+                self.uses.append((scope, name, line, 0, True))
+            else:
+                if name not in scope.bindings:
+                    scope.bindings[name] = None
+                if type_ref is not None:
+                    scope.types[name] = type_ref
+                else:
+                    scope.types.pop(name, None)
+        elif t is ast.Tuple or t is ast.List:
+            for elt in target.elts:  # type: ignore[attr-defined]
+                self._bind_target(elt, None, line)
+        elif t is ast.Starred:
+            self._bind_target(target.value, None, line)  # type: ignore[attr-defined]
+        elif t is ast.Subscript or t is ast.Attribute:
+            base = target.value  # type: ignore[attr-defined]
+            if type(base) is ast.Name:
+                self._mutation(base.id, line, target.col_offset)
+            else:
+                self._expr(base)
+            if t is ast.Subscript:
+                self._expr(target.slice)  # type: ignore[attr-defined]
+
+    def _mutation(self, name: str, line: int, col: int) -> None:
+        if self.scope.kind != _MODULE:
+            self.uses.append((self.scope, name, line, col, True))
+
+    # ------------------------------------------------------------------ statements
+    def _import(self, stmt: ast.Import) -> None:
+        cond = self.cond_depth > 0 or self.scope.kind != _MODULE
+        for alias in stmt.names:
+            if alias.asname:
+                bound, target = alias.asname, alias.name
+            else:
+                bound = target = alias.name.partition(".")[0]
+            self.imports.append(ImportFact(alias.name if alias.asname else target, bound,
+                                           Location(self.path, stmt.lineno, stmt.col_offset),
+                                           cond))
+            self._bind(bound, target)
+
+    def _import_from(self, stmt: ast.ImportFrom) -> None:
+        base = self._absolute(stmt.module, stmt.level)
+        cond = self.cond_depth > 0 or self.scope.kind != _MODULE
+        loc = Location(self.path, stmt.lineno, stmt.col_offset)
+        for alias in stmt.names:
+            if alias.name == "*":
+                self.imports.append(ImportFact(base, "*", loc, cond))
+                continue
+            bound = alias.asname or alias.name
+            target = f"{base}.{alias.name}" if base else alias.name
+            self.imports.append(ImportFact(target, bound, loc, cond))
+            self._bind(bound, target)
+            if target == "django.conf.settings":
+                self.settings_names.add(bound)
+            elif self.scope.kind == _MODULE:
+                self.imported.add(bound)
+
+    def _absolute(self, module: str | None, level: int) -> str:
+        if not level:
+            return module or ""
+        parts = self.module.split(".")
+        if not self.is_package:
+            parts.pop()
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+        if module:
+            parts.append(module)
+        return ".".join(parts)
+
+    def _assign(self, stmt: ast.Assign) -> None:
+        value = stmt.value
+        self._expr(value)
+        type_ref = self._type_of(value)
+        for target in stmt.targets:
+            self._bind_target(target, type_ref, stmt.lineno)
+
+    def _ann_assign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:
+            self._expr(stmt.value)
+            type_ref = self._type_of(stmt.value)
+        else:
+            type_ref = None
+        if type_ref is None and self.scope.kind != _CLASS:
+            type_ref = self._annotation_type(stmt.annotation)
+        if stmt.value is not None or self.scope.kind != _MODULE:
+            self._bind_target(stmt.target, type_ref, stmt.lineno)
+
+    def _aug_assign(self, stmt: ast.AugAssign) -> None:
+        self._expr(stmt.value)
+        target = stmt.target
+        if type(target) is ast.Name:
+            if self.scope.kind != _MODULE:
+                self.uses.append((self.scope, target.id, stmt.lineno, target.col_offset,
+                                  target.id in self.scope.globals))
+        else:
+            self._bind_target(target, None, stmt.lineno)
+
+    def _expr_stmt(self, stmt: ast.Expr) -> None:
+        value = stmt.value
+        t = type(value)
+        if t is ast.Call:
+            self._call(value, False)  # type: ignore[arg-type]
+        elif t is ast.Await and type(value.value) is ast.Call:  # type: ignore[attr-defined]
+            self._call(value.value, False)  # type: ignore[attr-defined]
+        elif t is not ast.Constant:
+            self._expr(value)
+
+    def _value_stmt(self, stmt: ast.Return) -> None:
+        if stmt.value is not None:
+            self._expr(stmt.value)
+
+    def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
+        self._expr(stmt.iter)
+        elem = self._type_of(stmt.iter)
+        self._bind_target(stmt.target, None if elem is None else elem + "[]", stmt.lineno)
+        self._body(stmt.body)
+        self._body(stmt.orelse)
+
+    def _with(self, stmt: ast.With | ast.AsyncWith) -> None:
+        atomic = 0
+        for item in stmt.items:
+            expr = item.context_expr
+            self._expr(expr)
+            if self._is_atomic(expr):
+                atomic += 1
+                self.atomics.append(AtomicRegion(self.scope.caller,
+                                                 Location(self.path, stmt.lineno, stmt.col_offset),
+                                                 stmt.end_lineno or stmt.lineno, "with"))
+            if item.optional_vars is not None:
+                self._bind_target(item.optional_vars, self._type_of(expr), stmt.lineno)
+        self.atomic_depth += atomic
+        self._body(stmt.body)
+        self.atomic_depth -= atomic
+
+    def _if(self, stmt: ast.If | ast.While) -> None:
+        self._expr(stmt.test)
+        self.cond_depth += 1
+        self._body(stmt.body)
+        self._body(stmt.orelse)
+        self.cond_depth -= 1
+
+    def _try(self, stmt: ast.Try) -> None:
+        self.cond_depth += 1
+        self._body(stmt.body)
+        for handler in stmt.handlers:
+            if handler.type is not None:
+                self._expr(handler.type)
+            if handler.name:
+                self._bind_target(ast.Name(handler.name), None, handler.lineno)
+            self._body(handler.body)
+        self._body(stmt.orelse)
+        self._body(stmt.finalbody)
+        self.cond_depth -= 1
+
+    def _global(self, stmt: ast.Global | ast.Nonlocal) -> None:
+        if type(stmt) is ast.Global:
+            self.scope.globals.update(stmt.names)
+
+    def _delete(self, stmt: ast.Delete) -> None:
+        for target in stmt.targets:
+            if type(target) is not ast.Name:
+                self._bind_target(target, None, stmt.lineno)
+
+    # ------------------------------------------------------------------ definitions
+    def _decorators(self, node: _AnyFunc | ast.ClassDef) -> list[tuple[str, str] | None]:
+        out = []
+        for dec in node.decorator_list:
+            self._expr(dec)
+            out.append(_chain(dec.func if type(dec) is ast.Call else dec))  # type: ignore[attr-defined]
+        return out
+
+    def _function(self, node: _AnyFunc) -> None:
+        outer = self.scope
+        chains = self._decorators(node)
+        args = node.args
+        for default in args.defaults:
+            self._expr(default)
+        for kw_default in args.kw_defaults:
+            if kw_default is not None:
+                self._expr(kw_default)
+        qual = f"{outer.qual}.{node.name}"
+        if outer.kind == _MODULE:
+            outer.bindings[node.name] = qual
+        elif node.name not in outer.globals:
+            outer.bindings[node.name] = qual
+        scope = _Scope(_FUNC, qual, outer, qual)
+        params = self._params(args, scope)
+        static = False
+        decorator_texts = []
+        atomic = 0
+        for dec, chain in zip(node.decorator_list, chains, strict=True):
+            text = chain[0] + chain[1] if chain else _loc_text(dec)
+            decorator_texts.append(text)
+            static = static or text == "staticmethod"
+            if self._is_atomic(dec):
+                atomic = 1
+                self.atomics.append(AtomicRegion(qual, Location(self.path, node.lineno,
+                                                                node.col_offset),
+                                                 node.end_lineno or node.lineno, "decorator"))
+            if text == "receiver" or text.endswith(".receiver"):
+                self._receiver(dec, qual, node.lineno)
+        if outer.kind == _CLASS and params and not static:
+            scope.self_name = params[0].name
+            scope.cls = outer.qual
+            scope.self_ref = outer.qual if "classmethod" in decorator_texts else outer.qual + "()"
+            scope.types.pop(scope.self_name, None)
+        elif outer.kind == _FUNC:
+            scope.cls = outer.cls
+            if outer.self_name not in {p.name for p in params}:  # a closure over self
+                scope.self_name, scope.self_ref = outer.self_name, outer.self_ref
+        self.defs.append(
+            Definition(
+                qual,
+                DefKind.METHOD if outer.kind == _CLASS else DefKind.FUNCTION,
+                Location(self.path, node.lineno, node.col_offset),
+                node.end_lineno or node.lineno,
+                None if outer.kind == _MODULE else outer.qual,
+                tuple(params),
+                tuple(self._pending_decorators(chains, decorator_texts, outer)),
+                (),
+                type(node) is ast.AsyncFunctionDef,
+                _docline(node),
+            )
+        )
+        self.scope = scope
+        self.atomic_depth += atomic
+        saved_cond = self.cond_depth
+        self.cond_depth = 0
+        self._body(node.body)
+        self.cond_depth = saved_cond
+        self.atomic_depth -= atomic
+        self.scope = outer
+
+    def _pending_decorators(self, chains: list[tuple[str, str] | None], texts: list[str],
+                            scope: _Scope) -> list[str]:
+        """Decorator texts now; ``_finish`` swaps in references (scopes are complete then)."""
+        for i, chain in enumerate(chains):
+            if chain is not None:
+                self._late_decorators.append((len(self.defs), i, scope, chain))
+        return texts
+
+    def _params(self, args: ast.arguments, scope: _Scope) -> list[Param]:
+        params: list[Param] = []
+        positional = args.posonlyargs + args.args
+        for i, arg in enumerate(positional):
+            has_default = i >= len(positional) - len(args.defaults)
+            params.append(self._param(arg, "positional", has_default, scope))
+        if args.vararg:
+            params.append(self._param(args.vararg, "var_positional", False, scope))
+        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            params.append(self._param(arg, "keyword_only", default is not None, scope))
+        if args.kwarg:
+            params.append(self._param(args.kwarg, "var_keyword", False, scope))
+        return params
+
+    def _param(self, arg: ast.arg, kind: str, has_default: bool, scope: _Scope) -> Param:
+        name = arg.arg
+        scope.bindings[name] = None
+        annotation = arg.annotation
+        text = None
+        if annotation is not None:
+            text = _loc_text(annotation) if type(annotation) in _SIMPLE else "<annotation>"
+            type_ref = self._annotation_type(annotation)
+            if type_ref is not None:
+                scope.types[name] = type_ref
+        if name in ("request", "req") and name not in scope.types:
+            scope.types[name] = "django.http.HttpRequest()"
+        return Param(name, text, kind, has_default)
+
+    def _annotation_type(self, annotation: ast.expr) -> str | None:
+        """``order: Order`` / ``order: "Order"`` / ``Optional[Order]``: an instance of it."""
+        t = type(annotation)
+        if t is ast.Constant and isinstance(annotation.value, str):  # type: ignore[attr-defined]
+            text = annotation.value.strip()  # type: ignore[attr-defined]
+            if text.replace(".", "").replace("_", "").isalnum():
+                head, _, rest = text.partition(".")
+                return f"?{head}{'.' + rest if rest else ''}()"
+            return None
+        if t is ast.Subscript:
+            chain = _chain(annotation.value)  # type: ignore[attr-defined]
+            if chain and chain[0] + chain[1] in ("Optional", "typing.Optional"):
+                return self._annotation_type(annotation.slice)  # type: ignore[attr-defined]
+            return None
+        if t is ast.BinOp and type(annotation.right) is ast.Constant:  # type: ignore[attr-defined]
+            return self._annotation_type(annotation.left)  # type: ignore[attr-defined]
+        if t is ast.Name or t is ast.Attribute:
+            chain = _chain(annotation)
+            if chain is not None:
+                return f"?{chain[0]}{chain[1]}()"
+        return None
+
+    def _class(self, node: ast.ClassDef) -> None:
+        outer = self.scope
+        chains = self._decorators(node)
+        base_chains = []
+        for base in node.bases:
+            self._expr(base)
+            base_chains.append(_chain(base))
+        for kw in node.keywords:
+            self._expr(kw.value)
+        qual = f"{outer.qual}.{node.name}"
+        if outer.kind == _MODULE or node.name not in outer.globals:
+            outer.bindings[node.name] = qual
+        texts = [c[0] + c[1] if c else _loc_text(d) for d, c in zip(node.decorator_list, chains,
+                                                                   strict=True)]
+        index = len(self.defs)
+        self.defs.append(
+            Definition(
+                qual, DefKind.CLASS, Location(self.path, node.lineno, node.col_offset),
+                node.end_lineno or node.lineno, None if outer.kind == _MODULE else outer.qual,
+                (), tuple(self._pending_decorators(chains, texts, outer)),
+                tuple(c[0] + c[1] if c else "<expr>" for c in base_chains), False,
+                _docline(node),
+            )
+        )
+        self._late_bases.append((index, outer, base_chains))
+        scope = _Scope(_CLASS, qual, outer, qual)
+        scope.cls = qual
+        self.class_scopes[qual] = scope
+        self.scope = scope
+        self._body(node.body)
+        self.scope = outer
+        if node.bases:
+            self.candidates.append((node, qual))
+
+    def _receiver(self, dec: ast.expr, qual: str, line: int) -> None:
+        if type(dec) is not ast.Call or not dec.args:
+            return
+        signals = dec.args[0]
+        items = signals.elts if type(signals) in (ast.List, ast.Tuple) else [signals]  # type: ignore[attr-defined]
+        sender = None
+        for kw in dec.keywords:
+            if kw.arg == "sender":
+                sender = _chain(kw.value)
+        for item in items:
+            chain = _chain(item)
+            if chain is not None:
+                self.signals.append((self.scope, chain, ("", qual), sender, line))
+
+    # ------------------------------------------------------------------ expressions
+    def _expr(self, node: ast.expr) -> None:  # noqa: C901 - one dispatch, hot path
+        t = type(node)
+        if t is ast.Name:
+            if self.scope.kind != _MODULE and node.id in self.watch:  # type: ignore[attr-defined]
+                self.uses.append((self.scope, node.id, node.lineno, node.col_offset, False))  # type: ignore[attr-defined]
+            return
+        if t is ast.Constant:
+            return
+        if t is ast.Attribute:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is ast.Name:
+                if value.id in self.settings_names:
+                    self.settings.append(
+                        SettingsRead(self.scope.caller, node.attr,  # type: ignore[attr-defined]
+                                     Location(self.path, node.lineno, node.col_offset))
+                    )
+                elif self.scope.kind != _MODULE and value.id in self.watch:
+                    self.uses.append((self.scope, value.id, node.lineno, node.col_offset, False))
+                return
+            self._expr(value)
+            return
+        if t is ast.Call:
+            self._call(node, True)  # type: ignore[arg-type]
+            return
+        if t is ast.Subscript:
+            value = node.value  # type: ignore[attr-defined]
+            if (type(value) is ast.Name and value.id in self.imported
+                    and self.scope.kind != _MODULE):
+                self.uses.append((self.scope, value.id, node.lineno, node.col_offset, False))
+            self._expr(value)
+            self._expr(node.slice)  # type: ignore[attr-defined]
+            return
+        if t is ast.Lambda or t in _COMPREHENSIONS:
+            self._nested_scope(node)
+            return
+        if t is ast.NamedExpr:
+            self._expr(node.value)  # type: ignore[attr-defined]
+            self._bind_target(node.target, self._type_of(node.value), node.lineno)  # type: ignore[attr-defined]
+            return
+        for field in _EXPR_FIELDS.get(t) or _expr_fields(t):
+            value = getattr(node, field)
+            if type(value) is list:
+                for item in value:
+                    if item is not None:
+                        if isinstance(item, ast.expr):
+                            self._expr(item)
+                        else:
+                            self._generic(item)
+            elif value is not None:
+                if isinstance(value, ast.expr):
+                    self._expr(value)
+                else:
+                    self._generic(value)
+
+    def _nested_scope(self, node: ast.expr) -> None:
+        """Lambdas and comprehensions: their own names, calls attributed to the enclosing."""
+        outer = self.scope
+        scope = _Scope(_FUNC, outer.qual, outer, outer.caller)
+        scope.cls = outer.cls
+        scope.self_name = outer.self_name
+        scope.self_ref = outer.self_ref
+        if type(node) is ast.Lambda:
+            for default in node.args.defaults:
+                self._expr(default)
+            for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+                scope.bindings[arg.arg] = None
+            if node.args.vararg:
+                scope.bindings[node.args.vararg.arg] = None
+            if node.args.kwarg:
+                scope.bindings[node.args.kwarg.arg] = None
+            self.scope = scope
+            self._expr(node.body)
+            self.scope = outer
+            return
+        generators = node.generators  # type: ignore[attr-defined]
+        self._expr(generators[0].iter)
+        self.scope = scope
+        for i, gen in enumerate(generators):
+            if i:
+                self._expr(gen.iter)
+            self._bind_target(gen.target, None, node.lineno)
+            for cond in gen.ifs:
+                self._expr(cond)
+        if type(node) is ast.DictComp:
+            self._expr(node.key)
+            self._expr(node.value)
+        else:
+            self._expr(node.elt)  # type: ignore[attr-defined]
+        self.scope = outer
+
+    def _call(self, node: ast.Call, used: bool) -> None:
+        func = node.func
+        ft = type(func)
+        if ft is ast.Attribute:
+            base = func.value  # type: ignore[attr-defined]
+            if type(base) is ast.Name:
+                if self.scope.kind != _MODULE and (base.id in self.watch or (
+                        base.id in self.imported and func.attr in _MUTATORS)):  # type: ignore[attr-defined]
+                    self.uses.append((self.scope, base.id, node.lineno, node.col_offset,
+                                      func.attr in _MUTATORS))  # type: ignore[attr-defined]
+            else:
+                self._expr(base)
+        elif ft is not ast.Name:
+            self._expr(func)
+        args = []
+        for arg in node.args:
+            self._expr(arg)
+            args.append(self._argument(arg, None))
+        for kw in node.keywords:
+            self._expr(kw.value)
+            args.append(self._argument(kw.value, kw.arg))
+        chain = _chain(func)
+        scope = self.scope
+        if chain is not None:
+            head = chain[0]
+            local_type = scope.types.get(head) if scope.kind != _MODULE else None
+            if local_type == _JSON:
+                chain = None
+            elif local_type is not None:
+                chain = ("", local_type + chain[1])
+            elif head == scope.self_name and scope.self_ref is not None:
+                chain = ("", scope.self_ref + chain[1])
+            elif head == "super()":
+                chain = ("", f"^{scope.cls}^{chain[1]}") if scope.cls else None
+            last = chain[1].rpartition(".")[2] if chain is not None and chain[1] else head
+            if last in _URL_NAMES and len(node.args) >= 2:
+                self.urls.append((scope, node, len(self.calls)))
+            if chain is not None and chain[1].endswith(".connect") and node.args:
+                self._connect(chain, node)
+        self.calls.append((scope, chain, node.lineno, node.col_offset, tuple(args), used,
+                           self.atomic_depth > 0, _loc_text(func)))
+
+    def _connect(self, chain: tuple[str, str], node: ast.Call) -> None:
+        receiver = _chain(node.args[0])
+        if receiver is None:
+            return
+        sender = None
+        for kw in node.keywords:
+            if kw.arg == "sender":
+                sender = _chain(kw.value)
+        signal = (chain[0], chain[1][: -len(".connect")])
+        self.signals.append((self.scope, signal, receiver, sender, node.lineno))
+
+    def _argument(self, node: ast.expr, keyword: str | None) -> tuple[Any, ...]:
+        """Kind decided now when the expression alone tells; else a reference for linking."""
+        t = type(node)
+        text = _loc_text(node)
+        if t is ast.Lambda:
+            return (text, ArgKind.CALLABLE, keyword, None)
+        if _is_json_literal(node):
+            return (text, ArgKind.JSON, keyword, None)
+        if t is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            if name == self.scope.self_name and self.scope.self_ref is not None:
+                return (text, ArgKind.UNKNOWN, keyword, ("", self.scope.self_ref))
+            local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
+            if local_type is not None:
+                return (text, _kind_of_type(local_type), keyword, ("", local_type))
+            return (text, ArgKind.UNKNOWN, keyword, (name, ""))
+        if t is ast.Attribute:
+            if node.attr in ("pk", "id") or node.attr.endswith("_id"):  # type: ignore[attr-defined]
+                return (text, ArgKind.JSON, keyword, None)
+            return (text, ArgKind.UNKNOWN, keyword, _chain(node))
+        if t is ast.Call:
+            chain = _chain(node.func)  # type: ignore[attr-defined]
+            if chain is not None:
+                return (text, ArgKind.UNKNOWN, keyword, (chain[0], chain[1] + "()"))
+        if t is ast.BinOp or t is ast.JoinedStr:
+            return (text, ArgKind.JSON, keyword, None) if _is_json_literal(node) else (
+                text, ArgKind.UNKNOWN, keyword, None)
+        return (text, ArgKind.UNKNOWN, keyword, None)
+
+    def _type_of(self, value: ast.expr) -> str | None:
+        """The reference of what ``value`` evaluates to, for a local's flow-sensitive type."""
+        t = type(value)
+        if t is ast.Call:
+            func = value.func  # type: ignore[attr-defined]
+            chain = _chain(func)
+            if chain is None:
+                return None
+            if chain[1].endswith("get_model") or chain[0] == "get_model":
+                label = _model_label(value)  # type: ignore[arg-type]
+                if label:
+                    return "@" + label
+            return self._resolve_now(chain) + "()"
+        if t is ast.Name or t is ast.Attribute:
+            chain = _chain(value)
+            return None if chain is None else self._resolve_now(chain)
+        if _is_json_literal(value):
+            return _JSON
+        if t is ast.Await:
+            return self._type_of(value.value)  # type: ignore[attr-defined]
+        return None
+
+    def _resolve_now(self, chain: tuple[str, str]) -> str:
+        head, tail = chain
+        scope = self.scope
+        if head and scope.kind != _MODULE and head in scope.types:
+            return scope.types[head] + tail
+        if head == scope.self_name and scope.self_ref is not None:
+            return scope.self_ref + tail
+        return f"?{head}{tail}"  # resolved in _finish through the scope chain
+
+    def _is_atomic(self, expr: ast.expr) -> bool:
+        chain = _chain(expr.func if type(expr) is ast.Call else expr)  # type: ignore[attr-defined]
+        if chain is None:
+            return False
+        ref = self._lookup(self.scope, chain[0])
+        return ref is not None and (ref + chain[1]) in _ATOMIC
+
+    # ------------------------------------------------------------------ resolution
+    def _lookup(self, scope: _Scope | None, name: str) -> str | None:
+        """Python's LEGB lookup over complete scopes; class bodies hide from methods."""
+        start = scope
+        while scope is not None:
+            if scope.kind == _CLASS and scope is not start:
+                scope = scope.parent
+                continue
+            bindings = scope.bindings
+            if name in bindings:
+                return bindings[name]
+            scope = scope.parent
+        if name in _BUILTINS:
+            return f"builtins.{name}"
+        return None
+
+    def _ref(self, scope: _Scope, chain: tuple[str, str] | None) -> str | None:
+        if chain is None:
+            return None
+        head, tail = chain
+        if not head:
+            return self._expand(scope, tail)
+        base = self._lookup(scope, head)
+        return None if base is None else base + tail
+
+    def _expand(self, scope: _Scope, ref: str) -> str | None:
+        """Resolve a ``?head.tail`` placeholder captured before scopes were complete."""
+        if ref.startswith("?"):
+            head, dot, rest = ref[1:].partition(".")
+            paren = head.find("(")
+            if paren >= 0:
+                head, rest, dot = head[:paren], head[paren:] + dot + rest, ""
+            base = self._lookup(scope, head)
+            if base is None:
+                return None
+            return base + (dot + rest if dot else rest)
+        return ref
+
+    def _finish(self, lines: int) -> ModuleFacts:
+        module, path = self.module, self.path
+        defs = self.defs
+        for index, i, scope, chain in self._late_decorators:
+            ref = self._ref(scope, chain)
+            if ref is not None:
+                d = defs[index]
+                decs = list(d.decorators)
+                decs[i] = ref
+                defs[index] = _replace(d, decorators=tuple(decs))
+        for index, scope, chains in self._late_bases:
+            d = defs[index]
+            bases = tuple(self._ref(scope, c) or (c[0] + c[1] if c else "<expr>") for c in chains)
+            defs[index] = _replace(d, bases=bases)
+        calls = [self._make_call(raw) for raw in self.calls]
+        urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
+        root = self.scope_root()
+        variables = tuple(
+            Variable(f"{module}.{name}", Location(path, line, 0),
+                     None if t is None else (None if t == _JSON else self._expand(root, t)))
+            for name, line, t in self.variables
+        )
+        return ModuleFacts(
+            module=module,
+            path=path,
+            lines=lines,
+            is_test=is_test_path(path),
+            definitions=tuple(defs),
+            imports=tuple(self.imports),
+            calls=tuple(calls),
+            urls=tuple(urls),
+            signals=tuple(self._signals()),
+            atomics=tuple(self.atomics),
+            globals=tuple(self._global_states()),
+            global_uses=tuple(self._global_uses()),
+            settings_reads=tuple(self.settings),
+            variables=variables,
+            model_candidates=tuple(self._model(node, qual) for node, qual in self.candidates),
+            is_package=self.is_package,
+        )
+
+    def _make_call(self, raw: tuple[Any, ...]) -> Call:
+        scope, chain, line, col, args, used, atomic, text = raw
+        callee = self._ref(scope, chain)
+        if callee is not None and callee.startswith("?"):
+            callee = self._expand(scope, callee)
+        return Call(
+            scope.caller, callee, text[:_TEXT_MAX], Location(self.path, line, col),
+            tuple(self._make_arg(scope, a) for a in args), used, atomic,
+        )
+
+    def _make_arg(self, scope: _Scope, raw: tuple[Any, ...]) -> Argument:
+        text, kind, keyword, chain = raw
+        ref = self._ref(scope, chain) if chain is not None else None
+        if ref is not None and ref.startswith("?"):
+            ref = self._expand(scope, ref)
+        return Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
+
+    def _url(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:
+        if call.callee not in _URL_FUNCS:
+            return None
+        pattern_node, view_node = node.args[0], node.args[1]
+        pattern = pattern_node.value if type(pattern_node) is ast.Constant else _loc_text(
+            pattern_node)
+        name = None
+        for kw in node.keywords:
+            if kw.arg == "name" and type(kw.value) is ast.Constant:
+                name = str(kw.value.value)
+        loc = Location(self.path, node.lineno, node.col_offset)
+        if type(view_node) is ast.Call:
+            inner = _chain(view_node.func)
+            ref = self._ref(scope, inner)
+            if ref is not None and ref.endswith("include") and view_node.args:
+                target = view_node.args[0]
+                if type(target) is ast.Tuple and target.elts:
+                    target = target.elts[0]
+                if type(target) is ast.Constant:
+                    include = str(target.value)
+                else:
+                    include = self._ref(scope, _chain(target)) or _loc_text(target)
+                return UrlRoute(str(pattern), None, name, loc, include)
+            if ref is not None and ref.endswith(".as_view"):
+                return UrlRoute(str(pattern), ref[: -len(".as_view")], name, loc)
+            return UrlRoute(str(pattern), None, name, loc)
+        return UrlRoute(str(pattern), self._ref(scope, _chain(view_node)), name, loc)
+
+    def _signals(self) -> Iterable[SignalHandler]:
+        for scope, signal, receiver, sender, line in self.signals:
+            signal_ref = self._ref(scope, signal)
+            receiver_ref = self._ref(scope, receiver) if receiver[0] else receiver[1]
+            if signal_ref is None or receiver_ref is None:
+                continue
+            sender_ref = self._ref(scope, sender) if sender is not None else None
+            yield SignalHandler(receiver_ref, signal_ref, sender_ref, Location(self.path, line, 0))
+
+    def _global_states(self) -> Iterable[GlobalState]:
+        seen = set()
+        for name, line, _ in self.variables:
+            kind = self.mutable.get(name)
+            if kind and name not in seen:
+                seen.add(name)
+                yield GlobalState(f"{self.module}.{name}", Location(self.path, line, 0), kind)
+
+    def _global_uses(self) -> Iterable[GlobalUse]:
+        target_prefix = self.module + "."
+        for scope, name, line, col, writes in self.uses:
+            ref = self._lookup(scope, name)
+            if name in scope.globals or ref == target_prefix + name:
+                if name in self.mutable or writes:
+                    yield GlobalUse(scope.caller, target_prefix + name,
+                                    Location(self.path, line, col), writes)
+            elif ref is not None and name in self.imported:
+                # another module's name: linking keeps it only if it is mutable state there
+                yield GlobalUse(scope.caller, ref, Location(self.path, line, col), writes)
+
+    def _model(self, node: ast.ClassDef, qual: str) -> ModelFact:
+        meta: dict[str, object] = {}
+        relations: list[Relation] = []
+        scope = self.class_scopes[qual]
+        for stmt in node.body:
+            if type(stmt) is ast.ClassDef and stmt.name == "Meta":
+                for item in stmt.body:
+                    if type(item) is ast.Assign and type(item.value) is ast.Constant:
+                        for target in item.targets:
+                            if type(target) is ast.Name:
+                                meta[target.id] = item.value.value
+            elif type(stmt) is ast.Assign and type(stmt.value) is ast.Call:
+                relation = self._relation(stmt, scope)
+                if relation is not None:
+                    relations.append(relation)
+        parts = self.module.split(".")
+        if "models" in parts and parts.index("models") > 0:
+            default_label = parts[parts.index("models") - 1]
+        else:
+            default_label = parts[-2] if len(parts) > 1 else parts[0]
+        label = str(meta.get("app_label") or default_label)
+        table = str(meta.get("db_table") or f"{label}_{node.name.lower()}")
+        return ModelFact(qual, label, table, Location(self.path, node.lineno, node.col_offset),
+                         bool(meta.get("abstract")), tuple(r.target for r in relations),
+                         tuple(relations), bool(meta.get("proxy")))
+
+    def _relation(self, stmt: ast.Assign, scope: _Scope) -> Relation | None:
+        call = stmt.value
+        assert isinstance(call, ast.Call)
+        chain = _chain(call.func)
+        if chain is None:
+            return None
+        kind = (chain[0] + chain[1]).rpartition(".")[2]
+        if kind not in _RELATION_KINDS or type(stmt.targets[0]) is not ast.Name:
+            return None
+        target_node = call.args[0] if call.args else None
+        related_name = None
+        for kw in call.keywords:
+            if kw.arg == "to":
+                target_node = kw.value
+            elif kw.arg == "related_name" and type(kw.value) is ast.Constant:
+                related_name = str(kw.value.value)
+        if target_node is None:
+            return None
+        if type(target_node) is ast.Constant:
+            target = str(target_node.value)
+        else:
+            target = self._ref(scope, _chain(target_node)) or _loc_text(target_node)
+        return Relation(stmt.targets[0].id, target, kind, related_name)
+
+
+def _skip(_: ast.stmt) -> None:
+    return None
+
+
+def _docline(node: _AnyFunc | ast.ClassDef) -> str | None:
+    """First line of the docstring: enough for a report, cheap to cache."""
+    body = node.body
+    if body and type(body[0]) is ast.Expr:
+        value = body[0].value
+        if type(value) is ast.Constant and isinstance(value.value, str):
+            return value.value.strip().split("\n", 1)[0][:200] or None
+    return None
+
+
+def _model_label(call: ast.Call) -> str | None:
+    values = [a.value for a in call.args if type(a) is ast.Constant and isinstance(a.value, str)]
+    if len(values) == 2:
+        return f"{values[0]}.{values[1]}"
+    if len(values) == 1 and "." in values[0]:
+        return values[0]
+    return None
+
+
+def _kind_of_type(type_ref: str) -> ArgKind:
+    if type_ref == _JSON:
+        return ArgKind.JSON
+    if type_ref in _FILE_TYPES or type_ref.endswith(".open()"):
+        return ArgKind.FILE
+    if type_ref in _LOCK_TYPES:
+        return ArgKind.LOCK
+    if type_ref in _REQUEST_TYPES:
+        return ArgKind.REQUEST
+    return ArgKind.UNKNOWN
+
+
+def _replace(d: Definition, **changes: Any) -> Definition:
+    from dataclasses import replace
+
+    return replace(d, **changes)
+
+
+_SIMPLE = (ast.Name, ast.Attribute, ast.Constant)
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
+_EXPR_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _expr_fields(t: type) -> tuple[str, ...]:
+    """Child fields worth walking for an expression type (not ``ctx``, not plain values)."""
+    fields = tuple(f for f in t._fields if f not in ("ctx", "op", "ops", "conversion", "kind"))  # type: ignore[attr-defined]
+    _EXPR_FIELDS[t] = fields
+    return fields
