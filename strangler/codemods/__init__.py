@@ -13,6 +13,16 @@ from strangler.codemods.apply import (
     dirty_files,
     read_source,
 )
+from strangler.codemods.generate import (
+    ArgSpec,
+    EntryPointSpec,
+    GeneratedPackage,
+    GenerationFailure,
+    HandlerPackageSpec,
+    generate_handler_package,
+    routed_spec,
+    task_name,
+)
 from strangler.codemods.results import CodemodResult, Status, run_codemod
 from strangler.codemods.retire import DISPATCH_ONLY, RetireMonolithPath
 from strangler.codemods.routed import (
@@ -22,14 +32,21 @@ from strangler.codemods.routed import (
     RoutedNameConflict,
     RoutedSpec,
 )
+from strangler.codemods.source import ModuleSource
 
 __all__ = [
     "DISPATCH_ONLY",
     "STYLES",
     "AddRoutedDecorator",
     "ApplyError",
+    "ArgSpec",
     "Change",
     "CodemodResult",
+    "EntryPointSpec",
+    "GeneratedPackage",
+    "GenerationFailure",
+    "HandlerPackageSpec",
+    "ModuleSource",
     "RemoveRouted",
     "RetireMonolithPath",
     "RoutedNameConflict",
@@ -39,6 +56,9 @@ __all__ = [
     "apply",
     "diff",
     "dirty_files",
+    "generate_handler_package",
     "read_source",
+    "routed_spec",
     "run_codemod",
+    "task_name",
 ]

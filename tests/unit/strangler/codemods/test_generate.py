@@ -1,0 +1,363 @@
+"""generate_handler_package: the generated package compiles, passes ruff, and runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from textwrap import dedent
+
+import jsonschema
+import pytest
+
+from analyzers.facts import ArgKind
+from strangler.codemods import (
+    ArgSpec,
+    EntryPointSpec,
+    GeneratedPackage,
+    GenerationFailure,
+    HandlerPackageSpec,
+    ModuleSource,
+    generate_handler_package,
+    routed_spec,
+)
+
+REPO = Path(__file__).resolve().parents[4]
+RUFF = Path(sys.executable).with_name("ruff")
+
+SERVICES = '''\
+"""Notifications of the shop."""
+from __future__ import annotations
+
+import logging
+import os.path as osp
+from typing import TYPE_CHECKING
+
+from ..util import slugify
+from .templates import render
+
+try:
+    import json
+except ImportError:  # pragma: no cover
+    json = None
+
+if TYPE_CHECKING:
+    from shop.models import Order
+
+logger = logging.getLogger(__name__)
+PREFIX = "[shop]"
+
+
+def _subject(order_number: int) -> str:
+    return f"{PREFIX} order {order_number}"
+
+
+def shared_helper(x: int) -> int:
+    return x * 2
+
+
+def other_user() -> int:
+    return shared_helper(2)
+
+
+def send(
+    order_number: int, *tags: str, loud: bool = False, **extra: str
+) -> dict[str, object]:
+    """Send it."""
+    # a comment inside the body stays
+    body = render(_subject(order_number), slugify(osp.basename("A/B")))
+    logger.info("sent %s", body)
+    return {
+        "body": body,
+        "tags": list(tags),
+        "loud": loud,
+        "extra": extra,
+        "n": shared_helper(1),
+        "json": json is not None,
+    }
+
+
+def notify(order: Order) -> None:
+    logger.info("%s", order)
+
+
+def from_request(request) -> None:
+    return None
+'''
+
+MODULES = {
+    "shop/__init__.py": "",
+    "shop/notify/__init__.py": "",
+    "shop/notify/services.py": SERVICES,
+    "shop/notify/templates.py": "def render(subject, slug):\n    return f'{subject}:{slug}'\n",
+    "shop/util.py": "def slugify(text):\n    return text.lower()\n",
+}
+
+
+def sources() -> tuple[ModuleSource, ...]:
+    return tuple(
+        ModuleSource(
+            path.removesuffix(".py").removesuffix("/__init__").replace("/", "."),
+            code,
+            is_package=path.endswith("__init__.py"),
+        )
+        for path, code in MODULES.items()
+    )
+
+
+SEND = EntryPointSpec("shop.notify.services", "send", "notify.send", style="request_reply")
+NOTIFY = EntryPointSpec(
+    "shop.notify.services",
+    "notify",
+    "notify.notify",
+    args=(ArgSpec("order", ArgKind.ORM_INSTANCE, "shop.Order"),),
+)
+
+
+def make_spec(**changes: object) -> HandlerPackageSpec:
+    spec = HandlerPackageSpec(
+        capability="notify",
+        entry_points=(SEND, NOTIFY),
+        modules=sources(),
+        moves=("shop.notify.services._subject", "shop.notify.templates.render"),
+        copies=("shop.notify.services.shared_helper",),
+    )
+    return HandlerPackageSpec(**{**{f: getattr(spec, f) for f in spec.__slots__}, **changes})
+
+
+def generate(**changes: object) -> GeneratedPackage:
+    result = generate_handler_package(make_spec(**changes))
+    assert isinstance(result, GeneratedPackage), result
+    return result
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fake monolith plus the generated package, on disk."""
+    root = tmp_path_factory.mktemp("monolith")
+    for path, code in {**MODULES, **generate().files}.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(code)
+    return root
+
+
+def test_files_of_the_package() -> None:
+    assert sorted(generate().files) == [
+        "functions/notify/__init__.py",
+        "functions/notify/celery.py",
+        "functions/notify/handlers.py",
+        "functions/notify/schemas/notify.json",
+        "functions/notify/schemas/send.json",
+        "functions/notify/tasks.py",
+        "functions/notify/tests/__init__.py",
+        "functions/notify/tests/test_handlers.py",
+    ]
+
+
+def test_generated_code_compiles(written: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "functions"],
+        cwd=written,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generated_code_passes_ruff(written: Path) -> None:
+    done = subprocess.run(
+        [
+            str(RUFF),
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "E,F,W,I,B,UP,SIM,C4,RUF,PT",
+            "--line-length",
+            "88",
+            "functions",
+        ],
+        cwd=written,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_handler_runs_the_moved_code_like_the_monolith(written: Path) -> None:
+    script = dedent(
+        """\
+        import json
+        from functions.notify import handlers
+        from shop.notify import services
+
+        data = {"order_number": 7, "tags": ["a", "b"], "loud": True, "extra": {"k": "v"}}
+        event = {"id": "1", "type": "notify.send", "data": data}
+        moved = handlers.handle_send(event)
+        original = services.send(7, "a", "b", loud=True, k="v")
+        print(json.dumps([moved, original]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=written,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{written}:{REPO}", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    moved, original = json.loads(done.stdout)
+    assert moved == original
+    assert moved["body"] == "[shop] order 7:b"
+
+
+def handlers_text() -> str:
+    return generate().files["functions/notify/handlers.py"]
+
+
+def test_imports_are_rewritten_to_absolute_and_helpers_travel() -> None:
+    text = handlers_text()
+    assert "from .." not in text
+    assert "from ." not in text
+    assert "from shop.util import slugify\n" in text
+    assert "import os.path as osp\n" in text
+    assert "from shop.notify.services import PREFIX, json, logger\n" in text  # json: conditional
+    assert "# moved from shop.notify.templates\ndef render(" in text
+    assert "# moved from shop.notify.services\ndef _subject(" in text
+    assert "# copied from shop.notify.services\ndef shared_helper(" in text
+    assert "other_user" not in text
+    assert "    # a comment inside the body stays\n" in text
+    assert text.index("def _subject(") < text.index("def send(")  # dependencies first
+
+
+def test_type_checking_imports_stay_guarded() -> None:
+    text = handlers_text()
+    assert "from __future__ import annotations\n" in text
+    assert "\nif TYPE_CHECKING:\n    from shop.models import Order\n" in text
+
+
+def test_star_args_are_passed_positionally() -> None:
+    text = handlers_text()
+    call = (
+        "    return send(\n"
+        '        arguments["order_number"],\n'
+        '        *arguments["tags"],\n'
+        '        loud=arguments["loud"],\n'
+        '        **arguments["extra"],\n'
+        "    )\n"
+    )
+    assert call in text
+    assert "return notify(**arguments)" in text
+
+
+def test_schemas_are_valid_and_describe_the_arguments() -> None:
+    files = generate().files
+    send = json.loads(files["functions/notify/schemas/send.json"])
+    notify = json.loads(files["functions/notify/schemas/notify.json"])
+    for schema in (send, notify):
+        jsonschema.Draft202012Validator.check_schema(schema)
+    data = {"order_number": 7, "tags": ["a"], "loud": False, "extra": {"k": "v"}}
+    jsonschema.validate(data, send)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "order_number": "7"}, send)
+    jsonschema.validate({"order": {"$model": "shop.Order", "pk": 3}}, notify)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"order": {"$model": "shop.Other", "pk": 3}}, notify)
+
+
+def test_tasks_bind_handlers_by_the_routed_task_name() -> None:
+    spec = make_spec()
+    tasks = generate().files["functions/notify/tasks.py"]
+    routed = routed_spec(spec, SEND, key_expr=None)
+    assert routed.task == "functions.notify.tasks.send"
+    assert routed.style == "request_reply"
+    assert (
+        'send = handler(\n    app,\n    "functions.notify.tasks.send",\n'
+        '    schema="schemas/send.json",\n)(handlers.handle_send)\n'
+    ) in tasks
+
+
+def test_celery_wiring_reuses_the_monolith_app_when_given() -> None:
+    text = generate(celery_app="shop.worker:celery_app").files["functions/notify/celery.py"]
+    assert "from shop.worker import celery_app as app\n" in text
+    assert "ensure_json_only(app)\n" in text
+    built = generate().files["functions/notify/celery.py"]
+    assert "from shims.celery import build_app\n" in built
+
+
+def test_generated_tests_use_model_refs_and_samples() -> None:
+    text = generate(test_fixtures=("shop.json",)).files["functions/notify/tests/test_handlers.py"]
+    assert 'fixtures = ("shop.json",)' in text
+    assert '"order": self.model_ref("shop.Order"),' in text
+    assert '"order_number": 1,' in text
+    assert "json.dumps(result)" in text  # send is request/reply
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        (
+            {"entry_points": (EntryPointSpec("shop.notify.services", "from_request", "x"),)},
+            None,
+        ),
+        (
+            {
+                "entry_points": (
+                    EntryPointSpec(
+                        "shop.notify.services",
+                        "from_request",
+                        "x",
+                        args=(ArgSpec("request", ArgKind.REQUEST),),
+                    ),
+                )
+            },
+            "argument 'request' is a request: cannot travel in an event",
+        ),
+        (
+            {"entry_points": (EntryPointSpec("shop.missing", "f", "x"),)},
+            "the source of shop.missing was not given",
+        ),
+        (
+            {"entry_points": (EntryPointSpec("shop.notify.services", "nope", "x"),)},
+            "no module-level function of that name",
+        ),
+        ({"moves": ("shop.notify.templates.gone",)}, None),
+        ({"entry_points": ()}, "no entry point"),
+    ],
+)
+def test_refusals_are_values(changes: dict[str, object], reason: str | None) -> None:
+    result = generate_handler_package(make_spec(**changes))
+    if reason is None:  # these are fine: nothing refers to the bad move
+        assert isinstance(result, GeneratedPackage)
+        return
+    assert isinstance(result, GenerationFailure)
+    assert any(reason in line for line in result.reasons), result.reasons
+
+
+def test_a_name_clash_is_refused() -> None:
+    modules = (
+        ModuleSource("a", "from b import helper\n\n\ndef f():\n    return helper()\n"),
+        ModuleSource("b", "def helper():\n    return 1\n"),
+        ModuleSource("c", "from d import helper\n\n\ndef g():\n    return helper()\n"),
+        ModuleSource("d", "def helper():\n    return 2\n"),
+    )
+    spec = HandlerPackageSpec(
+        "x",
+        (EntryPointSpec("a", "f", "x.f"), EntryPointSpec("c", "g", "x.g")),
+        modules,
+    )
+    result = generate_handler_package(spec)
+    assert isinstance(result, GenerationFailure)
+    assert "'helper' would mean two things" in result.reasons[0]
+
+
+def test_the_routed_decorator_is_not_copied() -> None:
+    routed = SERVICES.replace(
+        "def notify(", '@routed("notify.notify", task="t")\ndef notify('
+    ).replace("import logging\n", "import logging\n\nfrom shims import routed\n")
+    modules = tuple(
+        ModuleSource(m.name, routed) if m.name == "shop.notify.services" else m for m in sources()
+    )
+    text = generate(modules=modules).files["functions/notify/handlers.py"]
+    assert "routed" not in text
