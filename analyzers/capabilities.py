@@ -97,7 +97,28 @@ def find_candidates(
     raw += _module_candidates(cap, index)
     if communities:
         raw += _community_candidates(cap)
-    return _name(_merge(raw))
+    data = _model_code(index)
+    return _name(_merge(r for r in raw if not r[2] <= data))
+
+
+def _model_code(index: CodeIndex) -> frozenset[str]:
+    """Model classes and everything nested in them (``Meta``, methods).
+
+    A candidate made only of these is the data layer, not a behaviour to extract:
+    a model moves with the capability that owns its table.
+    """
+    models = set(index.models)
+    if not models:
+        return frozenset()
+    nested = set()
+    for name in index.kinds:
+        head = name.rpartition(".")[0]
+        while head:
+            if head in models:
+                nested.add(name)
+                break
+            head = head.rpartition(".")[0]
+    return frozenset(models | nested)
 
 
 # ------------------------------------------------------------------ (a) dominators

@@ -150,10 +150,10 @@ def _emit(text: str | RenderableType, output: str | None) -> None:
             write_atomic(Path(output), text)
         return
     if output is None:
-        Console(soft_wrap=False).print(text)
+        Console(soft_wrap=True).print(text)
         return
     buffer = io.StringIO()
-    Console(file=buffer, width=200, color_system=None).print(text)
+    Console(file=buffer, width=200, color_system=None, soft_wrap=True).print(text)
     write_atomic(Path(output), buffer.getvalue())
 
 

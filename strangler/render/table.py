@@ -28,29 +28,20 @@ _EXPLAIN_SECTIONS = (
 
 def analysis_table(analysis: Analysis, top: int) -> RenderableType:
     table = Table(title=f"Extractable capabilities in {analysis.root}", expand=False)
-    for header, justify in (
-        ("#", "right"),
-        ("capability", "left"),
-        ("score", "right"),
-        ("from", "left"),
-        ("entry", "right"),
-        ("lines", "right"),
-        ("writes", "left"),
-        ("what costs points", "left"),
-        ("blockers", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("capability", overflow="fold", max_width=48)
+    for header in ("score", "entry", "lines", "blockers"):
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("costs most", min_width=22)
     for cap in analysis.capabilities[:top]:
         table.add_row(
             str(cap.rank),
             cap.name,
             f"{cap.score:.1f}",
-            "+".join(cap.sources),
             str(len(cap.entry_points)),
             str(cap.size),
-            ", ".join(cap.tables_written),
-            key_components(cap),
             str(len(cap.blockers)),
+            key_components(cap, limit=3),
         )
     return Group(table, *_footer(analysis, top))
 
@@ -135,11 +126,9 @@ def _evidence(cap: Capability, title: str, name: str) -> RenderableType | None:
 
 
 def _blockers(cap: Capability) -> RenderableType:
+    """Plain lines rather than a table, so each blocker stays one greppable line."""
     if not cap.blockers:
         return Text("Blockers: none")
-    table = Table(title=f"Blockers ({len(cap.blockers)})")
-    for header in ("where", "problem", "fix"):
-        table.add_column(header)
-    for b in cap.blockers:
-        table.add_row(b.location, b.message, b.fix)
-    return table
+    lines = [Text(f"Blockers ({len(cap.blockers)}):", style="bold")]
+    lines += [Text(f"  {b.location}  {b.message}. Fix: {b.fix}") for b in cap.blockers]
+    return Group(*lines)
