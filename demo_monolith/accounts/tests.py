@@ -4,7 +4,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import Customer
-from core.testing import make_customer
+from shop.testing import make_customer
 
 
 class RegisterTests(TestCase):

@@ -1,7 +1,7 @@
 from django.test import TestCase
 from django.urls import reverse
 
-from core.testing import make_customer, make_paid_order, make_product, make_staff
+from shop.testing import make_customer, make_paid_order, make_product, make_staff
 from invoices.rendering import invoice_number, render_invoice, render_invoice_pdf
 
 

@@ -1,7 +1,7 @@
 from django.core import mail
 from django.test import RequestFactory, TestCase
 
-from core.testing import make_customer, make_paid_order, make_product
+from shop.testing import make_customer, make_paid_order, make_product
 from notifications.emails import (
     send_order_confirmation,
     send_shipping_notification,

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "invoices",
     "reports",
     "shipping",
+    "shop",  # the project package itself: seed_shop command, test factories
 ]
 
 MIDDLEWARE = [
