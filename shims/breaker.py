@@ -150,5 +150,12 @@ class BreakerRegistry:
                 )
         return breaker
 
+    def clear(self, policy: BreakerPolicy | None = None) -> None:
+        """Forget every breaker (and optionally change the policy): tests, reconfiguration."""
+        with self._lock:
+            self._breakers = {}
+            if policy is not None:
+                self.policy = policy
+
     def states(self) -> dict[str, BreakerState]:
         return {name: b.state for name, b in sorted(self._breakers.items())}

@@ -26,6 +26,7 @@ __all__ = [
     "UnsafeSerializerError",
     "build_app",
     "celery_config",
+    "close_app",
     "ensure_json_only",
 ]
 
@@ -51,7 +52,9 @@ class PublishConfig:
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The Celery configuration for ``settings`` (creates the filesystem folders)."""
-    transport_options = settings.broker_transport_options()
+    transport_options = dict(settings.broker_transport_options())
+    if transport_options:  # filesystem transport: poll often enough for request/reply
+        transport_options.setdefault("polling_interval", 0.1)
     for key in ("data_folder_in", "data_folder_out", "processed_folder"):
         if key in transport_options:
             Path(transport_options[key]).mkdir(parents=True, exist_ok=True)
@@ -73,6 +76,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_timeout": 1.0,
         "broker_connection_retry_on_startup": True,
         "result_expires": 3600,
+        # One backend (one Redis pub/sub connection) per app, shared by the request
+        # threads and the shadow pool, so closing the app really closes it.
+        "result_backend_thread_safe": True,
         "worker_hijack_root_logger": False,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "redis_socket_connect_timeout": 1.0,
@@ -99,6 +105,20 @@ def build_app(
     app.conf.update(celery_config(settings), **overrides)
     ensure_json_only(app)
     return app
+
+
+def close_app(app: Celery) -> None:
+    """Close ``app``'s broker connections *and* its result backend's (``app.close`` doesn't)."""
+    backend = app._backend_cache
+    if backend is not None:
+        consumer = getattr(backend, "result_consumer", None)
+        if consumer is not None and getattr(consumer, "_pubsub", None) is not None:
+            consumer.stop()
+        client = getattr(backend, "client", None)
+        pool = getattr(client, "connection_pool", None)
+        if pool is not None:
+            pool.disconnect()
+    app.close()
 
 
 def ensure_json_only(app: Celery) -> Celery:

@@ -381,8 +381,10 @@ class Publisher:
         """Close and forget the cached apps (tests, or after a settings change)."""
         with self._lock:
             apps, self._apps = list(self._apps.values()), {}
+        from shims.celery import close_app
+
         for app in apps:
-            app.close()
+            close_app(app)
 
 
 def _is_timeout(exc: BaseException) -> bool:

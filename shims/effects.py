@@ -206,6 +206,8 @@ class _RecordingConnection:
         self.close()
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy/pickle probe before __init__ ran: no recursion
+            raise AttributeError(name)
         return getattr(self._connection, name)
 
 

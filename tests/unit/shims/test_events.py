@@ -41,7 +41,12 @@ def test_round_trip() -> None:
     event = build_event("f", {"a": [1, 2]}, event_id="e-1")
     parsed = parse_event(event)
     assert isinstance(parsed, Event)
-    assert (parsed.id, parsed.type, parsed.data, parsed.shadow) == ("e-1", "f", {"a": [1, 2]}, False)
+    assert (parsed.id, parsed.type, parsed.data, parsed.shadow) == (
+        "e-1",
+        "f",
+        {"a": [1, 2]},
+        False,
+    )
     assert parsed.to_dict() == event
 
 
@@ -87,4 +92,6 @@ def test_schema() -> None:
     assert isinstance(bad, InvalidEvent)
     assert bad.reason == "schema: order_id: '3' is not of type 'integer'"
     missing = parse_event(build_event("f", {}), schema=schema)
-    assert isinstance(missing, InvalidEvent) and "'order_id' is a required property" in missing.reason
+    assert (
+        isinstance(missing, InvalidEvent) and "'order_id' is a required property" in missing.reason
+    )

@@ -1,0 +1,91 @@
+"""The Celery app the integration worker runs: ``celery -A tests.integration.app.worker``.
+
+Broker, result backend and handler stores come from the environment
+(``STRANGLER_BROKER_URL``, ``STRANGLER_RESULT_BACKEND``, ``STRANGLER_DEDUPE_URL``,
+``STRANGLER_DLQ_URL``), which the ``worker`` fixture sets per test module.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.integration.app.settings")
+django.setup()
+
+from django.core.mail import send_mail  # noqa: E402
+
+from shims.celery import build_app  # noqa: E402
+from shims.config import load_settings  # noqa: E402
+from shims.events import Event  # noqa: E402
+from shims.handlers import handler  # noqa: E402
+
+OUT = Path(os.environ.get("IT_OUT_DIR", "/tmp/strangler-it"))
+
+app = build_app(load_settings(), name="it")
+
+fast = {"backoff_base": 0.05, "backoff_max": 0.2, "lease": 5.0}
+
+
+def record_effect(name: str, line: str) -> None:
+    """An observable side effect: one appended line per execution."""
+    with (OUT / f"{name}.log").open("a") as fh:
+        fh.write(line + "\n")
+
+
+@app.task(name="it.ping")
+def ping() -> str:
+    return "pong"
+
+
+@handler(app, "it.tasks.add", **fast)
+def add(event: Event) -> Any:
+    time.sleep(float(event.data.get("sleep", 0)))
+    return {"sum": event.data["a"] + event.data["b"], "by": "function"}
+
+
+@handler(app, "it.tasks.add_off_by_one", **fast)
+def add_off_by_one(event: Event) -> Any:
+    return {"sum": event.data["a"] + event.data["b"] + 1, "by": "function"}
+
+
+@handler(app, "it.tasks.slow", **fast)
+def slow(event: Event) -> Any:
+    time.sleep(float(event.data["sleep"]))
+    return event.data["value"]
+
+
+@handler(app, "it.tasks.fail", **fast)
+def fail(event: Event) -> Any:
+    raise ValueError("candidate is broken")
+
+
+@handler(
+    app,
+    "it.tasks.record",
+    schema={"type": "object", "required": ["log", "n"], "properties": {"n": {"type": "integer"}}},
+    **fast,
+)
+def record(event: Event) -> Any:
+    record_effect(event.data["log"], str(event.data["n"]))
+    return event.data["n"]
+
+
+@handler(app, "it.tasks.flaky", max_retries=2, **fast)
+def flaky(event: Event) -> Any:
+    if Path(event.data["fail_flag"]).exists():
+        raise ConnectionError("downstream unavailable")
+    record_effect(event.data["log"], str(event.data["n"]))
+    return "ok"
+
+
+@handler(app, "it.tasks.notify", **fast)
+def notify(event: Event) -> Any:
+    send_mail(
+        "Order confirmed", f"order {event.data['order_id']}", "shop@example.com", [event.data["to"]]
+    )
+    return "sent"
