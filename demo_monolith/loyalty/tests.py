@@ -3,9 +3,9 @@ from decimal import Decimal
 from django.test import TestCase
 from django.urls import reverse
 
-from shop.testing import make_customer, make_paid_order, make_product
 from loyalty.models import LoyaltyAccount, PointsTransaction
 from loyalty.services import adjust_points, available_discount
+from shop.testing import make_customer, make_paid_order, make_product
 
 
 class AwardPointsSignalTests(TestCase):

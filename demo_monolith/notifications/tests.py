@@ -1,13 +1,13 @@
 from django.core import mail
 from django.test import RequestFactory, TestCase
 
-from shop.testing import make_customer, make_paid_order, make_product
 from notifications.emails import (
     send_order_confirmation,
     send_shipping_notification,
     send_welcome_email,
 )
 from shipping.models import Shipment
+from shop.testing import make_customer, make_paid_order, make_product
 
 
 class OrderEmailTests(TestCase):

@@ -5,13 +5,13 @@ from django.test import TestCase
 from django.urls import reverse
 
 from catalog.models import Stock
-from shop.testing import FakeCart, make_customer, make_paid_order, make_product, make_staff
 from loyalty.models import LoyaltyAccount, PointsTransaction
 from orders.checkout import CheckoutError, place_order
 from orders.models import Order, OrderLine
 from payments.capture import PaymentDeclined
 from payments.models import Payment
 from shipping.models import Shipment
+from shop.testing import FakeCart, make_customer, make_paid_order, make_product, make_staff
 
 
 class CartViewTests(TestCase):

@@ -4,11 +4,11 @@ from django.test import TestCase
 from django.urls import reverse
 
 from catalog.models import Stock
-from shop.testing import make_customer, make_paid_order, make_product, make_staff
 from orders.models import Order
 from payments import gateway
 from payments.capture import PaymentDeclined, capture_payment, refund_payment
 from payments.models import Payment
+from shop.testing import make_customer, make_paid_order, make_product, make_staff
 
 
 class GatewayTests(TestCase):

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 
-from shop.testing import make_category, make_customer, make_paid_order, make_product, make_staff
 from reports.sales import sales_report_csv
+from shop.testing import make_category, make_customer, make_paid_order, make_product, make_staff
 
 
 def at(day):
