@@ -8,7 +8,7 @@ import os
 
 _OUT = os.environ.get("IT_OUT_DIR", "/tmp/strangler-it")
 
-SECRET_KEY = "integration-worker-not-secret"  # noqa: S105
+SECRET_KEY = "integration-worker-not-secret"
 USE_TZ = True
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "shims.django"]
 DATABASES = {

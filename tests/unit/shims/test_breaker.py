@@ -25,7 +25,8 @@ def test_opens_after_consecutive_failures() -> None:
     breaker, _ = make()
     for _ in range(2):
         breaker.record_failure()
-    assert breaker.state is BreakerState.CLOSED and breaker.allow()
+    assert breaker.state is BreakerState.CLOSED
+    assert breaker.allow()
     breaker.record_failure()
     assert breaker.state is BreakerState.OPEN
     assert not breaker.allow()
@@ -67,7 +68,8 @@ def test_probe_success_closes_probe_failure_reopens() -> None:
     assert breaker.allow()
     breaker.record_success()
     assert breaker.state is BreakerState.CLOSED
-    assert breaker.allow() and breaker.allow()
+    assert breaker.allow()
+    assert breaker.allow()
 
 
 def test_error_rate_over_the_window_opens_without_a_consecutive_run() -> None:

@@ -18,7 +18,8 @@ def test_built_app_is_json_only_with_late_acks(tmp_path: object) -> None:
     conf = app.conf
     assert conf.task_serializer == conf.result_serializer == "json"
     assert list(conf.accept_content) == ["json"]
-    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.task_acks_late
+    assert conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     folders = conf.broker_transport_options
     assert folders["data_folder_in"] == folders["data_folder_out"]

@@ -32,7 +32,7 @@ def test_binds_by_signature_and_applies_defaults() -> None:
 
 
 def test_bad_call_is_a_type_error_naming_the_feature() -> None:
-    with pytest.raises(TypeError, match="^f: missing a required argument: 'order_id'"):
+    with pytest.raises(TypeError, match=r"^f: missing a required argument: 'order_id'"):
         ArgumentEncoder(entry, "f").encode((), {})
 
 
@@ -68,7 +68,8 @@ def test_model_instances_travel_as_references_and_are_fetched_again() -> None:
         "many": [{MODEL_KEY: "auth.User", "pk": user.pk}],
     }
     decoded = decode_arguments(encoded)
-    assert decoded["who"] == user and decoded["who"] is not user
+    assert decoded["who"] == user
+    assert decoded["who"] is not user
     assert decoded["many"][0].username == "ada"
 
 

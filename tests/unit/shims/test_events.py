@@ -25,7 +25,8 @@ def test_built_event_is_plain_json_with_the_required_attributes() -> None:
     assert event["specversion"] == "1.0"
     assert event["type"] == "orders.confirm"
     assert event["time"].endswith("Z")
-    assert "traceparent" not in event and SHADOW_ATTRIBUTE not in event
+    assert "traceparent" not in event
+    assert SHADOW_ATTRIBUTE not in event
 
 
 def test_traceparent_and_shadow_mark_travel_in_the_envelope() -> None:
@@ -33,7 +34,8 @@ def test_traceparent_and_shadow_mark_travel_in_the_envelope() -> None:
         event = build_event("f", {}, shadow=True)
     parsed = parse_event(event)
     assert isinstance(parsed, Event)
-    assert parsed.traceparent == TRACE and parsed.shadow
+    assert parsed.traceparent == TRACE
+    assert parsed.shadow
     assert build_event("f", {}).get("traceparent") is None
 
 
@@ -73,12 +75,14 @@ def test_invalid_envelopes_are_reported_not_raised(mutate: object, reason: str) 
 
 def test_not_a_dict() -> None:
     parsed = parse_event(["x"])
-    assert isinstance(parsed, InvalidEvent) and "expected a JSON object" in parsed.reason
+    assert isinstance(parsed, InvalidEvent)
+    assert "expected a JSON object" in parsed.reason
 
 
 def test_oversize() -> None:
     parsed = parse_event(build_event("f", {"blob": "x" * 2000}), max_bytes=1000)
-    assert isinstance(parsed, InvalidEvent) and parsed.reason.startswith("oversize")
+    assert isinstance(parsed, InvalidEvent)
+    assert parsed.reason.startswith("oversize")
 
 
 def test_schema() -> None:
@@ -92,6 +96,5 @@ def test_schema() -> None:
     assert isinstance(bad, InvalidEvent)
     assert bad.reason == "schema: order_id: '3' is not of type 'integer'"
     missing = parse_event(build_event("f", {}), schema=schema)
-    assert (
-        isinstance(missing, InvalidEvent) and "'order_id' is a required property" in missing.reason
-    )
+    assert isinstance(missing, InvalidEvent)
+    assert "'order_id' is a required property" in missing.reason
