@@ -310,9 +310,10 @@ def stopper(iterations: int | None, seconds: float | None) -> Callable[[int], bo
 
 def render(summary: Summary) -> str:
     rate = summary.requests / summary.seconds if summary.seconds else 0.0
+    customers = len(set(summary.per_user) - {"anonymous", "staff"})
     lines = [
-        f"traffic: {summary.iterations} journeys, {len(summary.per_user) - 2} customers + staff + "
-        f"anonymous, {summary.requests} requests in {summary.seconds:.2f} s ({rate:.0f} req/s), "
+        f"traffic: {summary.iterations} journeys by {customers} customers (+ staff, anonymous): "
+        f"{summary.requests} requests in {summary.seconds:.2f} s ({rate:.0f} req/s), "
         f"{summary.orders_placed} orders placed",
         "",
         f"{'endpoint':<36} {'requests':>8} {'statuses':<24} {'mean ms':>8} {'p95 ms':>8}",
