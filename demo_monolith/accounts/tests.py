@@ -4,7 +4,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import Customer
-from shop.testing import make_customer
+from shop.tests.factories import make_customer
 
 
 class RegisterTests(TestCase):

@@ -10,7 +10,7 @@ from PIL import Image
 from catalog import pricing
 from catalog.images import make_thumbnail
 from catalog.models import Product
-from shop.testing import make_category, make_customer, make_product, make_staff, tiny_png
+from shop.tests.factories import make_category, make_customer, make_product, make_staff, tiny_png
 
 
 class ProductListTests(TestCase):

@@ -2,7 +2,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from invoices.rendering import invoice_number, render_invoice, render_invoice_pdf
-from shop.testing import make_customer, make_paid_order, make_product, make_staff
+from shop.tests.factories import make_customer, make_paid_order, make_product, make_staff
 
 
 class RenderInvoiceTests(TestCase):

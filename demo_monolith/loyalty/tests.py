@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from loyalty.models import LoyaltyAccount, PointsTransaction
 from loyalty.services import adjust_points, available_discount
-from shop.testing import make_customer, make_paid_order, make_product
+from shop.tests.factories import make_customer, make_paid_order, make_product
 
 
 class AwardPointsSignalTests(TestCase):

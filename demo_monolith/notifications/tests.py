@@ -7,7 +7,7 @@ from notifications.emails import (
     send_welcome_email,
 )
 from shipping.models import Shipment
-from shop.testing import make_customer, make_paid_order, make_product
+from shop.tests.factories import make_customer, make_paid_order, make_product
 
 
 class OrderEmailTests(TestCase):

@@ -11,7 +11,7 @@ from orders.models import Order, OrderLine
 from payments.capture import PaymentDeclined
 from payments.models import Payment
 from shipping.models import Shipment
-from shop.testing import FakeCart, make_customer, make_paid_order, make_product, make_staff
+from shop.tests.factories import FakeCart, make_customer, make_paid_order, make_product, make_staff
 
 
 class CartViewTests(TestCase):

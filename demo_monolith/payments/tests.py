@@ -8,7 +8,7 @@ from orders.models import Order
 from payments import gateway
 from payments.capture import PaymentDeclined, capture_payment, refund_payment
 from payments.models import Payment
-from shop.testing import make_customer, make_paid_order, make_product, make_staff
+from shop.tests.factories import make_customer, make_paid_order, make_product, make_staff
 
 
 class GatewayTests(TestCase):

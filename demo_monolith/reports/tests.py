@@ -9,7 +9,13 @@ from django.test import TestCase
 from django.urls import reverse
 
 from reports.sales import sales_report_csv
-from shop.testing import make_category, make_customer, make_paid_order, make_product, make_staff
+from shop.tests.factories import (
+    make_category,
+    make_customer,
+    make_paid_order,
+    make_product,
+    make_staff,
+)
 
 
 def at(day):

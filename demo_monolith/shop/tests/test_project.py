@@ -16,7 +16,7 @@ from django.test import SimpleTestCase, TestCase
 from catalog.models import Product
 from orders.models import Order
 
-BASE = Path(__file__).resolve().parent.parent
+BASE = Path(__file__).resolve().parent.parent.parent
 README = BASE / "README.md"
 TRAFFIC = BASE.parent / "scripts" / "traffic.py"
 REF = re.compile(r"^([\w/]+\.py):(\d+)$")
