@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 
 from shims.dedupe import _closing, _sqlite_path
 
-__all__ = ["DeadLetter", "DeadLetterStore", "open_dead_letters"]
+__all__ = ["DeadLetter", "DeadLetterStore", "open_dead_letters", "replay"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,3 +255,19 @@ def open_dead_letters(url: str) -> DeadLetterStore:
     raise ValueError(
         f"unknown dead-letter store scheme in {url!r}: use redis://, sqlite:///, memory://"
     )
+
+
+def replay(
+    store: DeadLetterStore, entry_id: int, publish: Callable[[str, dict[str, Any]], Any]
+) -> DeadLetter | None:
+    """Republish entry ``entry_id``'s event (same id) to its task, then remove the entry.
+
+    Returns the entry, or ``None`` if there is no such entry. The entry is removed only
+    after the publish succeeded, so a broker outage during replay loses nothing.
+    """
+    entry = store.get(entry_id)
+    if entry is None:
+        return None
+    publish(entry.task, entry.event)
+    store.remove(entry_id)
+    return entry

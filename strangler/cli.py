@@ -14,6 +14,8 @@ import click
 
 from strangler import __version__
 from strangler.commands.analyze import analyze, explain, graph
+from strangler.commands.dlq import dlq
+from strangler.commands.outbox import outbox
 from strangler.commands.route import route
 
 __all__ = ["main"]
@@ -31,3 +33,5 @@ main.add_command(route)
 main.add_command(analyze)
 main.add_command(explain)
 main.add_command(graph)
+main.add_command(dlq)
+main.add_command(outbox)

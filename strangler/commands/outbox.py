@@ -1,0 +1,60 @@
+"""``strangler outbox relay``: publish the monolith's outbox rows to the broker.
+
+Runs inside the monolith's Django project (``--settings`` or ``DJANGO_SETTINGS_MODULE``)
+because the outbox is a table of its database. ``--once`` relays what is pending and
+exits (cron, tests); without it the relay loops until interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import click
+
+__all__ = ["outbox"]
+
+
+@click.group("outbox")
+def outbox() -> None:
+    """The transactional outbox (events written with the business change)."""
+
+
+@outbox.command("relay")
+@click.option("--once", is_flag=True, help="Relay what is pending now, then exit.")
+@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True)
+@click.option("--settings", "settings_module", default=None, help="Django settings module.")
+def relay(once: bool, batch: int, interval: float, settings_module: str | None) -> None:
+    """Publish pending outbox rows and mark them sent."""
+    if settings_module:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        raise click.UsageError("no Django project: pass --settings or set DJANGO_SETTINGS_MODULE")
+    import django
+
+    try:
+        django.setup()
+    except ImportError as exc:
+        raise click.UsageError(f"cannot load Django settings: {exc}") from None
+    from shims.outbox import pending_count, relay_once, run_relay
+
+    if once:
+        total = 0
+        while True:
+            result = relay_once(batch)
+            total += result.sent
+            if result.failed:
+                raise click.ClickException(
+                    f"sent {total}; broker refused the rest ({result.error}); "
+                    f"{pending_count()} row(s) wait"
+                )
+            if result.sent < batch:
+                break
+        click.echo(f"sent {total} event(s); {pending_count()} pending")
+        return
+    stop = threading.Event()
+    try:
+        run_relay(batch=batch, interval=interval, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
