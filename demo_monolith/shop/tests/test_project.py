@@ -193,3 +193,24 @@ class TrafficScriptTests(SimpleTestCase):
             self.assertIn(endpoint, summary["endpoints"])
         self.assertNotIn("500", summary["statuses"])
         self.assertGreater(summary["orders_placed"], 0)
+
+
+class AdminSmokeTests(TestCase):
+    def test_every_shop_model_admin_renders(self):
+        from django.contrib import admin
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        call_command("seed_shop", customers=2, orders=3, stdout=io.StringIO())
+        self.client.force_login(get_user_model().objects.get(username="staff"))
+        ours = [m for m in admin.site._registry if m._meta.app_label not in ("auth",)]
+        self.assertGreaterEqual(len(ours), 8)
+        for model in ours:
+            opts = model._meta
+            with self.subTest(model=opts.label):
+                url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+                self.assertEqual(self.client.get(url).status_code, 200)
+                obj = model.objects.first()
+                if obj is not None:
+                    change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                    self.assertEqual(self.client.get(change).status_code, 200)
