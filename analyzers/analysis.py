@@ -179,6 +179,9 @@ def _rank(
     weights: Mapping[str, float],
 ) -> list[Capability]:
     scored = [(c, score_candidate(c.members, index, facts, weights)) for c in candidates]
+    # Nothing calls it and the framework does not either (settings, admin classes,
+    # migrations): there is no seam to route, so it is not a capability to extract.
+    scored = [(c, s) for c, s in scored if s.entry_points]
     scored.sort(key=lambda pair: (-pair[1].score, pair[0].name))
     return [
         Capability(

@@ -6,8 +6,8 @@ Layout under the cache directory (``.strangler/cache/`` by default)::
     index.json         path -> [size, mtime_ns, key]: skips re-hashing unchanged files
     linked.json        the linked facts of the last run, keyed by all files' keys
 
-The tool fingerprint (package version, :data:`~analyzers.codec.SCHEMA_VERSION`, and a
-hash of the analyzer sources) is part of every key, so a new version simply finds
+The tool fingerprint (:data:`~analyzers.codec.SCHEMA_VERSION` and a hash of the
+analyzer sources, which any new version changes) is part of every key, so a new version simply finds
 nothing and rebuilds. A file that cannot be read or decoded counts as a miss, never as
 an error. Writes are atomic (temporary file + ``os.replace``): a crash or a parallel
 run leaves either the old entry or the new one. JSON only, never pickle.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -25,12 +24,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from analyzers import jsonio
 from analyzers.codec import SCHEMA_VERSION, Encoded, decode, encode
 from analyzers.facts import Diagnostic, ModuleFacts
 
 __all__ = ["FactsCache", "content_key", "tool_fingerprint"]
 
-_FINGERPRINTED = ("facts.py", "parse.py", "modernise.py", "link.py", "codec.py", "cache.py")
+_FINGERPRINTED = (
+    "facts.py", "parse.py", "modernise.py", "link.py", "codec.py", "cache.py", "jsonio.py",
+)
 _DECODE_ERRORS = (ValueError, TypeError, IndexError, KeyError, AttributeError)
 
 
@@ -47,14 +49,10 @@ class _SourceLike(Protocol):
 
 @cache
 def tool_fingerprint() -> str:
-    """Changes whenever the analyzer version, the schema or the analyzer code changes."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        release = version("strangler")
-    except PackageNotFoundError:
-        release = "0"
-    digest = hashlib.blake2b(f"{release}/{SCHEMA_VERSION}".encode(), digest_size=16)
+    """Changes whenever the facts schema or the analyzer code changes."""
+    # The analyzer sources themselves rather than the package version: a release changes
+    # them, and so does every edit during development; importlib.metadata is also slow.
+    digest = hashlib.blake2b(f"schema {SCHEMA_VERSION}".encode(), digest_size=16)
     here = Path(__file__).parent
     for name in _FINGERPRINTED:
         with contextlib.suppress(OSError):
@@ -131,9 +129,9 @@ class FactsCache:
             return None
 
     def store(self, key: str, encoded: Encoded) -> None:
-        self.store_text(key, json.dumps(encoded, separators=(",", ":")))
+        self.store_text(key, jsonio.dumps(encoded))
 
-    def store_text(self, key: str, text: str) -> None:
+    def store_text(self, key: str, text: bytes) -> None:
         if key:
             self._write(self._entry(key), text)
 
@@ -172,12 +170,12 @@ class FactsCache:
             "modules": [encode(m) for m in modules],
             "diagnostics": [encode(d) for d in diagnostics],
         }
-        self._write(self.directory / "linked.json", json.dumps(payload, separators=(",", ":")))
+        self._write(self.directory / "linked.json", jsonio.dumps(payload))
 
     def save_index(self) -> None:
         if self._dirty:
             payload = {"tool": tool_fingerprint(), "files": self._index}
-            self._write(self.directory / "index.json", json.dumps(payload, separators=(",", ":")))
+            self._write(self.directory / "index.json", jsonio.dumps(payload))
             self._dirty = False
 
     # ------------------------------------------------------------------ I/O
@@ -185,12 +183,12 @@ class FactsCache:
     def _read_json(path: Path) -> Any:
         try:
             with open(path, "rb") as handle:
-                return json.loads(handle.read())
+                return jsonio.loads(handle.read())
         except (OSError, ValueError, RecursionError):
             return None
 
     @staticmethod
-    def _write(path: Path, text: str) -> None:
+    def _write(path: Path, text: bytes) -> None:
         """Atomic: write a temporary file beside the target, then rename over it."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +196,7 @@ class FactsCache:
         except OSError:
             return
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            with os.fdopen(fd, "wb") as handle:
                 handle.write(text)
             os.replace(tmp, path)
         except OSError:

@@ -32,6 +32,7 @@ from analyzers.facts import (
     ModuleFacts,
     OrmAccess,
     OrmOp,
+    Param,
     SideEffect,
 )
 
@@ -71,6 +72,7 @@ class CodeIndex:
     kinds: dict[str, str] = field(default_factory=dict)  # code qualname -> node kind
     sizes: dict[str, int] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
+    params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
     test_code: set[str] = field(default_factory=set)
     calls_to: dict[str, list[Call]] = field(default_factory=lambda: defaultdict(list))
     calls_from: dict[str, list[Call]] = field(default_factory=lambda: defaultdict(list))
@@ -88,6 +90,10 @@ class CodeIndex:
     global_uses: dict[str, list[GlobalUse]] = field(default_factory=lambda: defaultdict(list))
     global_users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     external_entries: dict[str, str] = field(default_factory=dict)  # qualname -> why
+    global_defs: dict[str, Location] = field(default_factory=dict)  # state qualname -> where
+    module_imports: dict[str, dict[str, Location]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )  # module -> analysed module it imports -> first import location
     unresolved_calls: int = 0
     total_calls: int = 0
 
@@ -105,7 +111,61 @@ def build_index(modules: Sequence[ModuleFacts]) -> CodeIndex:
         _index_models(index, facts)
     for facts in modules:
         _index_behaviour(index, facts)
+    for facts in modules:
+        _index_imports(index, facts)
+    _index_signal_calls(index, modules)
     return index
+
+
+def _index_imports(index: CodeIndex, facts: ModuleFacts) -> None:
+    for imp in facts.imports:
+        target = _owning_module(imp.target, index)
+        if target is not None and target != facts.module:
+            index.module_imports[facts.module].setdefault(target, imp.loc)
+
+
+_SAVE_SIGNALS = {
+    "django.db.models.signals.post_save": ("save", "create", "get_or_create", "update_or_create"),
+    "django.db.models.signals.pre_save": ("save", "create", "get_or_create", "update_or_create"),
+    "django.db.models.signals.post_delete": ("delete",),
+    "django.db.models.signals.pre_delete": ("delete",),
+}
+
+
+def _index_signal_calls(index: CodeIndex, modules: Sequence[ModuleFacts]) -> None:
+    """A model-signal receiver is called, synchronously, by every write that sends
+    the signal: record those writes as (implicit) call sites of the receiver, so
+    that its callers, their transactions and its coupling are seen like any call.
+
+    Why: a ``post_save`` receiver connected with a lazy ``"app.Model"`` sender has no
+    import and no call pointing at it, yet runs inside whichever transaction saved
+    the model.
+    """
+    for facts in modules:
+        for signal in facts.signals:
+            methods = _SAVE_SIGNALS.get(signal.signal)
+            table = index.table_of(signal.sender) if signal.sender else None
+            if methods is None or table is None or signal.receiver not in index.kinds:
+                continue
+            for writer in sorted(index.writers.get(table, ())):
+                for access in index.orm_by_function.get(writer, ()):
+                    if access.method in methods and index.table_of(access.model) == table:
+                        implicit = Call(
+                            caller=writer,
+                            callee=signal.receiver,
+                            text=f"{access.method} (sends {signal.signal.rsplit('.', 1)[-1]})",
+                            loc=access.loc,
+                            result_used=False,
+                            in_atomic=_inside_atomic(index, writer, access.loc.line),
+                        )
+                        index.calls_to[signal.receiver].append(implicit)
+                        index.calls_from[writer].append(implicit)
+
+
+def _inside_atomic(index: CodeIndex, function: str, line: int) -> bool:
+    return any(
+        r.loc.line <= line <= r.end_line for r in index.atomic_by_function.get(function, ())
+    )
 
 
 def _index_definitions(index: CodeIndex, facts: ModuleFacts) -> None:
@@ -121,6 +181,7 @@ def _index_definitions(index: CodeIndex, facts: ModuleFacts) -> None:
         index.functions[d.qualname] = facts.module
         index.sizes[d.qualname] = d.size
         index.locations[d.qualname] = d.loc
+        index.params[d.qualname] = d.params
         if facts.is_test:
             index.test_code.add(d.qualname)
 
@@ -170,6 +231,12 @@ def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
         )
     for task in facts.tasks:
         index.external_entries.setdefault(task.qualname, f"celery task ({task.loc})")
+    if ".management.commands." in f".{facts.module}":
+        handle = f"{facts.module}.Command.handle"
+        if handle in index.kinds:
+            index.external_entries.setdefault(handle, f"management command ({facts.path})")
+    for state in facts.globals:
+        index.global_defs[state.qualname] = state.loc
 
 
 def build_graph(modules: Sequence[ModuleFacts], index: CodeIndex | None = None) -> nx.DiGraph:

@@ -447,13 +447,20 @@ class _Linker:
     def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
         out: list[Call] = []
         orm: list[OrmAccess] = []
+        unknown = ArgKind.UNKNOWN
+        memo, interpret, callee_of = self.memo, self.interpret, self.callee
         for call in m.calls:
             ref = call.callee
-            state = self.interpret(ref) if ref is not None else None
+            if ref is None:
+                state = None
+            else:
+                state = memo[ref] if ref in memo else interpret(ref)
             args = call.args
-            if args and any(a.ref is not None and a.kind is ArgKind.UNKNOWN for a in args):
-                args = tuple(self._argument(a) for a in args)
-            out.append(replace(call, callee=self.callee(state), args=args))
+            if args and any(a.ref is not None and a.kind is unknown for a in args):
+                args = tuple([self._argument(a) for a in args])
+            # direct construction: dataclasses.replace is five times slower, 36k calls here
+            out.append(Call(call.caller, callee_of(state), call.text, call.loc, args,
+                            call.result_used, call.in_atomic))
             if state is not None and ref is not None:
                 access = self._orm(call, state, ref)
                 if access is not None:

@@ -147,13 +147,12 @@ def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:
         return Diagnostic(path, "binary file (NUL bytes)")
     try:
         return ast.parse(source)
-    except SyntaxError as exc:
-        first = exc
+    except SyntaxError as exc:  # keep text, not the exception: its traceback is a cycle
+        message, line = str(exc.msg), exc.lineno
     except (ValueError, OverflowError) as exc:
         return Diagnostic(path, f"cannot parse: {exc}")
-    message = str(first.msg)
     if "codec can't decode" in message or "unicode error" in message:
-        return Diagnostic(path, "not valid UTF-8 (and no PEP 263 coding cookie)", first.lineno)
+        return Diagnostic(path, "not valid UTF-8 (and no PEP 263 coding cookie)", line)
     from analyzers.modernise import modernise  # imported lazily: only failures pay for libcst
 
     modern = modernise(source)
@@ -163,7 +162,7 @@ def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:
         except (SyntaxError, ValueError, OverflowError):
             pass
     hint = " (Python 2 syntax?)" if "print" in message or "exec" in message else ""
-    return Diagnostic(path, f"syntax error: {message}{hint}", first.lineno)
+    return Diagnostic(path, f"syntax error: {message}{hint}", line)
 
 
 class _Scope:
@@ -276,33 +275,6 @@ class _Extractor:
         self.atomic_depth = 0
         self.cond_depth = 0
         self.scope = _Scope(_MODULE, module, None, module)
-        self._stmt: dict[type, Callable[[Any], None]] = {
-            ast.FunctionDef: self._function,
-            ast.AsyncFunctionDef: self._function,
-            ast.ClassDef: self._class,
-            ast.Import: self._import,
-            ast.ImportFrom: self._import_from,
-            ast.Assign: self._assign,
-            ast.AnnAssign: self._ann_assign,
-            ast.AugAssign: self._aug_assign,
-            ast.Expr: self._expr_stmt,
-            ast.Return: self._value_stmt,
-            ast.For: self._for,
-            ast.AsyncFor: self._for,
-            ast.With: self._with,
-            ast.AsyncWith: self._with,
-            ast.If: self._if,
-            ast.While: self._if,
-            ast.Try: self._try,
-            ast.Global: self._global,
-            ast.Nonlocal: self._global,
-            ast.Delete: self._delete,
-            ast.Pass: _skip,
-            ast.Break: _skip,
-            ast.Continue: _skip,
-        }
-        if hasattr(ast, "TryStar"):
-            self._stmt[ast.TryStar] = self._try
 
     # ------------------------------------------------------------------ driver
     def run(self, tree: ast.Module, lines: int) -> ModuleFacts:
@@ -347,13 +319,13 @@ class _Extractor:
         return None
 
     def _body(self, body: list[ast.stmt]) -> None:
-        handlers = self._stmt
+        handlers = _STATEMENTS  # unbound, at class level: no self-cycle for the GC to find
         for stmt in body:
             handler = handlers.get(type(stmt))
             if handler is None:
                 self._generic(stmt)
             else:
-                handler(stmt)
+                handler(self, stmt)
 
     def _generic(self, node: ast.AST) -> None:
         """Anything without a dedicated handler: expressions and nested bodies in order."""
@@ -1154,10 +1126,6 @@ class _Extractor:
         return Relation(stmt.targets[0].id, target, kind, related_name)
 
 
-def _skip(_: ast.stmt) -> None:
-    return None
-
-
 def _docline(node: _AnyFunc | ast.ClassDef) -> str | None:
     """First line of the docstring: enough for a report, cheap to cache."""
     body = node.body
@@ -1195,6 +1163,33 @@ def _replace(d: Definition, **changes: Any) -> Definition:
     return replace(d, **changes)
 
 
+_STATEMENTS: dict[type, Callable[[_Extractor, Any], None]] = {
+    ast.FunctionDef: _Extractor._function,
+    ast.AsyncFunctionDef: _Extractor._function,
+    ast.ClassDef: _Extractor._class,
+    ast.Import: _Extractor._import,
+    ast.ImportFrom: _Extractor._import_from,
+    ast.Assign: _Extractor._assign,
+    ast.AnnAssign: _Extractor._ann_assign,
+    ast.AugAssign: _Extractor._aug_assign,
+    ast.Expr: _Extractor._expr_stmt,
+    ast.Return: _Extractor._value_stmt,
+    ast.For: _Extractor._for,
+    ast.AsyncFor: _Extractor._for,
+    ast.With: _Extractor._with,
+    ast.AsyncWith: _Extractor._with,
+    ast.If: _Extractor._if,
+    ast.While: _Extractor._if,
+    ast.Try: _Extractor._try,
+    ast.Global: _Extractor._global,
+    ast.Nonlocal: _Extractor._global,
+    ast.Delete: _Extractor._delete,
+    ast.Pass: lambda self, stmt: None,
+    ast.Break: lambda self, stmt: None,
+    ast.Continue: lambda self, stmt: None,
+}
+if hasattr(ast, "TryStar"):
+    _STATEMENTS[ast.TryStar] = _Extractor._try
 _SIMPLE = (ast.Name, ast.Attribute, ast.Constant)
 _COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
 _EXPR_FIELDS: dict[type, tuple[str, ...]] = {}

@@ -118,6 +118,7 @@ class GlobalFacts:
     scc_of: Mapping[str, int]  # node -> id of its call cycle (cycles of size > 1 only)
     tested: frozenset[str]  # code reachable from test code
     parents: Mapping[str, str]  # qualname -> enclosing qualname
+    module_scc_of: Mapping[str, int]  # module -> id of its import cycle (size > 1 only)
 
 
 def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
@@ -132,11 +133,19 @@ def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
         for d in facts.definitions
         if d.parent is not None
     }
+    imports = nx.DiGraph()
+    for module, targets in index.module_imports.items():
+        imports.add_edges_from((module, t) for t in targets)
+    module_scc_of: dict[str, int] = {}
+    for i, scc in enumerate(nx.strongly_connected_components(imports)):
+        if len(scc) > 1:
+            module_scc_of.update(dict.fromkeys(scc, i))
     return GlobalFacts(
         in_transaction=_transaction_closure(index),
         scc_of=scc_of,
         tested=frozenset(_test_reach(index)),
         parents=parents,
+        module_scc_of=module_scc_of,
     )
 
 
@@ -220,7 +229,7 @@ def score_candidate(
         _outbound(view),
         _shared_writes(view, index),
         _foreign_reads(view, index),
-        _cycles(view, facts),
+        _cycles(view, index, facts),
         _interface(view, index),
         _serialisability(view, index),
         _fire_and_forget(view, index),
@@ -352,6 +361,8 @@ def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str,
 
 
 def _shared_writes(view: _View, index: CodeIndex) -> _Part:
+    """One blocker per table and per member that writes it, at the member's own
+    write (where the change has to be made), naming the other writer."""
     ev: list[Evidence] = []
     blockers: list[Blocker] = []
     shared = 0
@@ -360,20 +371,31 @@ def _shared_writes(view: _View, index: CodeIndex) -> _Part:
         if not others:
             continue
         shared += 1
-        for writer, loc in others:
-            ev.append(Evidence(str(loc), f"{writer} also writes {table}"))
-        writer, loc = others[0]
-        blockers.append(
-            Blocker(
-                "shared_write",
-                f"table {table} is written here (at {view.writes[table][0]}) and by {writer}",
-                str(loc),
-                f"give {table} one owner: route {writer}'s write through this capability's"
-                " events, or keep both in the monolith",
+        ev.extend(Evidence(str(loc), f"{w} also writes {table}") for w, loc in others)
+        writer, where = others[0]
+        for own in _own_writes(table, view, index):
+            blockers.append(
+                Blocker(
+                    "shared_write",
+                    f"writes {table}, which {writer} also writes (at {where})",
+                    str(own),
+                    f"give {table} one owner: route {writer}'s write through this "
+                    "capability's events, or keep both in the monolith",
+                )
             )
-        )
     summary = f"{shared} of {len(view.writes)} written tables are also written elsewhere"
     return ("shared_writes", shared, _half(shared, 1), summary, ev, blockers)
+
+
+def _own_writes(table: str, view: _View, index: CodeIndex) -> list[Location]:
+    """The first write of ``table`` in each member function, in source order."""
+    found = []
+    for m in sorted(view.members):
+        for access in index.orm_by_function.get(m, ()):
+            if access.op is OrmOp.WRITE and index.table_of(access.model) == table:
+                found.append(access.loc)
+                break
+    return sorted(found, key=lambda loc: (loc.path, loc.line))
 
 
 def _foreign_reads(view: _View, index: CodeIndex) -> _Part:
@@ -388,7 +410,7 @@ def _foreign_reads(view: _View, index: CodeIndex) -> _Part:
     return ("foreign_reads", count, _half(count, 2), summary, ev, [])
 
 
-def _cycles(view: _View, facts: GlobalFacts) -> _Part:
+def _cycles(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     crossing: dict[int, Call] = {}
     for call in view.outbound:
         scc = facts.scc_of.get(call.callee or "")
@@ -407,8 +429,40 @@ def _cycles(view: _View, facts: GlobalFacts) -> _Part:
         )
         for c in crossing.values()
     ]
-    summary = f"{len(crossing)} call cycles cross its boundary"
-    return ("cycles", len(crossing), _half(len(crossing), 0.5), summary, ev, blockers)
+    cycles = len(crossing) + _import_cycles(view, index, facts, ev, blockers)
+    summary = f"{cycles} call or import cycles cross its boundary"
+    return ("cycles", cycles, _half(cycles, 0.5), summary, ev, blockers)
+
+
+def _import_cycles(
+    view: _View, index: CodeIndex, facts: GlobalFacts, ev: list[Evidence], out: list[Blocker]
+) -> int:
+    """Import cycles between a module of the capability and one outside it: both
+    imports are named, since either one has to go."""
+    mine = {index.functions[m] for m in view.members if m in index.functions}
+    found: set[int] = set()
+    for module in sorted(mine):
+        scc = facts.module_scc_of.get(module)
+        if scc is None:
+            continue
+        for other, loc in sorted(index.module_imports.get(module, {}).items()):
+            if other in mine or facts.module_scc_of.get(other) != scc:
+                continue
+            back = index.module_imports.get(other, {}).get(module)
+            found.add(scc)
+            pairs = [(loc, module, other)] + ([(back, other, module)] if back else [])
+            for where, a, b in pairs:
+                ev.append(Evidence(str(where), f"{a} imports {b} (import cycle)"))
+                out.append(
+                    Blocker(
+                        "import_cycle",
+                        f"{a} imports {b}, which imports it back",
+                        str(where),
+                        "move the shared code to a third module, or import lazily and "
+                        "replace the call with an event",
+                    )
+                )
+    return len(found)
 
 
 def _interface(view: _View, index: CodeIndex) -> _Part:
@@ -449,15 +503,41 @@ def _serialisability(view: _View, index: CodeIndex) -> _Part:
                     )
                 )
     for entry in view.entry_points:
-        if entry in index.external_entries and index.external_entries[entry].startswith("url"):
+        if _takes_request(entry, index):
             goodness.append(0.0)
-            ev.append(
-                Evidence(_definition_loc(entry, index), f"{entry} is a view: takes an HttpRequest")
+            loc = _definition_loc(entry, index)
+            ev.append(Evidence(loc, f"{entry} takes the HTTP request"))
+            ev.extend(_request_uses(entry, index))
+            blockers.append(
+                Blocker(
+                    "argument",
+                    f"{entry} takes the HTTP request",
+                    loc,
+                    "take the values it needs (user id, query parameters, absolute URLs) as "
+                    "plain arguments instead of the request",
+                )
             )
     score = sum(goodness) / len(goodness) if goodness else 1.0
     bad = sum(1 for g in goodness if g < 1.0)
     summary = f"{bad} of {len(goodness)} arguments at its call sites are not plain JSON"
     return ("serialisability", bad, score, summary, ev, blockers)
+
+
+def _takes_request(function: str, index: CodeIndex) -> bool:
+    for p in index.params.get(function, ()):
+        if p.name == "request" or (p.annotation is not None and "HttpRequest" in p.annotation):
+            return True
+    return False
+
+
+def _request_uses(function: str, index: CodeIndex) -> list[Evidence]:
+    """Where the body reaches into the request (``request.build_absolute_uri``...)."""
+    return [
+        Evidence(str(c.loc), f"{function} uses {c.text}")
+        for c in index.calls_from.get(function, ())
+        if c.text.startswith("request.")
+        or any(a.kind is ArgKind.REQUEST for a in c.args)
+    ]
 
 
 def _arg_fix(kind: ArgKind, text: str) -> str | None:
@@ -492,6 +572,16 @@ def _fire_and_forget(view: _View, index: CodeIndex) -> _Part:
 def _transactions(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     ev: list[Evidence] = []
     blockers: list[Blocker] = []
+    _inbound_in_transaction(view, index, facts, ev, blockers)
+    _own_transactions(view, index, ev, blockers)
+    _row_locks(view, index, ev, blockers)
+    n = len(ev)
+    return ("transactions", n, _half(n, 1), f"{n} transactional entanglements", ev, blockers)
+
+
+def _inbound_in_transaction(
+    view: _View, index: CodeIndex, facts: GlobalFacts, ev: list[Evidence], out: list[Blocker]
+) -> None:
     for call in view.inbound:
         region = (
             _region_at(index, call) if call.in_atomic else facts.in_transaction.get(call.caller)
@@ -502,7 +592,7 @@ def _transactions(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
         ev.append(
             Evidence(str(call.loc), f"{call.callee} called inside transaction.atomic ({where})")
         )
-        blockers.append(
+        out.append(
             Blocker(
                 "transaction",
                 f"{call.callee} is called inside transaction.atomic ({where})",
@@ -511,21 +601,58 @@ def _transactions(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
                 "cannot leave the handler's effects behind",
             )
         )
+
+
+def _own_transactions(
+    view: _View, index: CodeIndex, ev: list[Evidence], out: list[Blocker]
+) -> None:
+    """A member's own ``atomic`` is a blocker when it spans tables that other code also
+    writes, or calls back into code that stays: the transaction cannot be split
+    between a handler and the monolith."""
+    shared = any(_other_writers(t, view, index) for t in view.writes)
     for m in sorted(view.members):
-        for access in index.orm_by_function.get(m, ()):
-            if access.select_for_update:
-                ev.append(Evidence(str(access.loc), f"{m} locks rows with select_for_update"))
-                blockers.append(
+        for region in index.atomic_by_function.get(m, ()):
+            inside = [
+                c
+                for c in index.calls_from.get(m, ())
+                if region.loc.line <= c.loc.line <= region.end_line
+                and c.callee is not None
+                and c.callee in index.kinds
+                and c.callee != m
+            ]
+            ev.append(Evidence(str(region.loc), f"{m} opens transaction.atomic ({region.kind})"))
+            ev.extend(Evidence(str(c.loc), f"{m} calls {c.callee} inside it") for c in inside)
+            leaves = [c for c in inside if c.callee not in view.members]
+            if shared or leaves:
+                why = "over tables other code writes" if shared else f"calling {leaves[0].callee}"
+                out.append(
                     Blocker(
-                        "select_for_update",
-                        f"{m} locks {access.model} rows with select_for_update",
-                        str(access.loc),
-                        "a handler cannot hold the monolith's row locks: make the update "
-                        "idempotent (compare-and-set) or keep it in the monolith",
+                        "transaction",
+                        f"{m} runs its own transaction.atomic {why}",
+                        str(region.loc),
+                        "split the transaction first (a saga with compensations), or keep it "
+                        "in the monolith",
                     )
                 )
-    n = len(ev)
-    return ("transactions", n, _half(n, 1), f"{n} transactional entanglements", ev, blockers)
+
+
+def _row_locks(view: _View, index: CodeIndex, ev: list[Evidence], out: list[Blocker]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for m in sorted(view.members):
+        for access in index.orm_by_function.get(m, ()):
+            if not access.select_for_update or (m, str(access.loc)) in seen:
+                continue
+            seen.add((m, str(access.loc)))
+            ev.append(Evidence(str(access.loc), f"{m} locks rows with select_for_update"))
+            out.append(
+                Blocker(
+                    "select_for_update",
+                    f"{m} locks {access.model} rows with select_for_update",
+                    str(access.loc),
+                    "a handler cannot hold the monolith's row locks: make the update "
+                    "idempotent (compare-and-set) or keep it in the monolith",
+                )
+            )
 
 
 def _global_state(view: _View, index: CodeIndex) -> _Part:
@@ -535,15 +662,19 @@ def _global_state(view: _View, index: CodeIndex) -> _Part:
     for m in sorted(view.members):
         for use in index.global_uses.get(m, ()):
             shared = sorted(index.global_users.get(use.name, set()) - view.members)
-            names.add(use.name)
             verb = "writes" if use.writes else "reads"
             note = f" (also used by {shared[0]})" if shared else ""
+            defined = index.global_defs.get(use.name)
+            where = f", defined at {defined}" if defined is not None else ""
+            if defined is not None and use.name not in names:
+                ev.append(Evidence(str(defined), f"module-level mutable {use.name}"))
             ev.append(Evidence(str(use.loc), f"{m} {verb} module-level {use.name}{note}"))
+            names.add(use.name)
             if use.writes and shared:
                 blockers.append(
                     Blocker(
                         "global_state",
-                        f"{m} mutates module-level {use.name}, shared with {shared[0]}",
+                        f"{m} mutates module-level {use.name}{where}, shared with {shared[0]}",
                         str(use.loc),
                         "move the state to a shared store (cache or database)"
                         " or pass it explicitly",
