@@ -4,6 +4,26 @@ Pure by contract (see ``[tool.importlinter]``): source text in, frozen facts out
 analysed code is never imported or executed.
 """
 
+from analyzers.collect import (
+    CollectOptions,
+    CollectStats,
+    Collection,
+    NothingToAnalyse,
+    collect,
+)
 from analyzers.facts import Diagnostic, Location, ModuleFacts
+from analyzers.link import link
+from analyzers.parse import facts_from_source
 
-__all__ = ["Diagnostic", "Location", "ModuleFacts"]
+__all__ = [
+    "CollectOptions",
+    "CollectStats",
+    "Collection",
+    "Diagnostic",
+    "Location",
+    "ModuleFacts",
+    "NothingToAnalyse",
+    "collect",
+    "facts_from_source",
+    "link",
+]
