@@ -4,6 +4,8 @@ Pure by contract (see ``[tool.importlinter]``): source text in, frozen facts out
 analysed code is never imported or executed.
 """
 
+# ``collect`` the function shadows ``analyzers.collect`` the module as an attribute of
+# this package: import its other names with ``from analyzers.collect import ...``.
 from analyzers.collect import (
     CollectOptions,
     CollectStats,
@@ -12,7 +14,6 @@ from analyzers.collect import (
     collect,
 )
 from analyzers.facts import Diagnostic, Location, ModuleFacts
-from analyzers.link import link
 from analyzers.parse import facts_from_source
 
 __all__ = [
@@ -25,5 +26,4 @@ __all__ = [
     "NothingToAnalyse",
     "collect",
     "facts_from_source",
-    "link",
 ]
