@@ -293,7 +293,13 @@ def _cap_json(c: Capability) -> dict[str, Any]:
             for p in c.components
         ],
         "blockers": [
-            {"kind": b.kind, "message": b.message, "location": b.location, "fix": b.fix}
+            {
+                "kind": b.kind,
+                "severity": b.severity,
+                "message": b.message,
+                "location": b.location,
+                "fix": b.fix,
+            }
             for b in c.blockers
         ],
     }

@@ -163,9 +163,7 @@ def _index_signal_calls(index: CodeIndex, modules: Sequence[ModuleFacts]) -> Non
 
 
 def _inside_atomic(index: CodeIndex, function: str, line: int) -> bool:
-    return any(
-        r.loc.line <= line <= r.end_line for r in index.atomic_by_function.get(function, ())
-    )
+    return any(r.loc.line <= line <= r.end_line for r in index.atomic_by_function.get(function, ()))
 
 
 def _index_definitions(index: CodeIndex, facts: ModuleFacts) -> None:

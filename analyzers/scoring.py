@@ -36,6 +36,15 @@ __all__ = [
 ]
 
 MAX_EVIDENCE = 20
+BLOCKER_FACTOR = 0.8
+"""Each distinct kind of hard blocker multiplies the score by this: a capability that
+cannot move until something else changes ranks below one that can move today, but
+fifty call sites of the same problem do not count fifty times."""
+
+
+def hard_blocker_kinds(blockers: Iterable[Blocker]) -> int:
+    return len({b.kind for b in blockers if b.severity == "hard"})
+
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "inbound_coupling": 1.0,
@@ -57,7 +66,7 @@ COMPONENTS = tuple(DEFAULT_WEIGHTS)
 _ARG_GOODNESS = {
     ArgKind.JSON: 1.0,
     ArgKind.ORM_INSTANCE: 0.6,
-    ArgKind.UNKNOWN: 0.6,
+    ArgKind.UNKNOWN: 0.8,  # usually a plain local; not proven either way
     ArgKind.REQUEST: 0.0,
     ArgKind.FILE: 0.0,
     ArgKind.CALLABLE: 0.0,
@@ -94,6 +103,7 @@ class Blocker:
     message: str
     location: str
     fix: str
+    severity: str = "hard"  # "hard": must change first; "easy": a mechanical fix
 
     def __str__(self) -> str:
         return f"{self.message} at {self.location}: {self.fix}"
@@ -226,7 +236,7 @@ def score_candidate(
     view = _view(members, index)
     parts = [
         _inbound(view),
-        _outbound(view),
+        _outbound(view, index),
         _shared_writes(view, index),
         _foreign_reads(view, index),
         _cycles(view, index, facts),
@@ -253,7 +263,8 @@ def score_candidate(
     )
     blockers = tuple(b for *_, found in parts for b in found)
     total_weight = sum(c.weight for c in components) or 1.0
-    total = 100.0 * sum(c.weight * c.score for c in components) / total_weight
+    mean = sum(c.weight * c.score for c in components) / total_weight
+    total = 100.0 * mean * BLOCKER_FACTOR ** hard_blocker_kinds(blockers)
     return Scored(
         score=round(total, 2),
         components=components,
@@ -335,17 +346,41 @@ def _inbound(view: _View) -> _Part:
     return ("inbound_coupling", len(callers), _half(len(callers) - 1, 4), summary, ev, [])
 
 
-def _outbound(view: _View) -> _Part:
-    targets = {c.callee for c in view.outbound}
+def _outbound(view: _View, index: CodeIndex) -> _Part:
+    """Calls back into code that stays. A *pure helper* (no ORM, no module state, no
+    side effects, calls nothing else in the monolith) can be copied rather than
+    called back, so it costs a quarter of a real dependency."""
+    targets = {c.callee for c in view.outbound if c.callee is not None}
+    pure = {t for t in targets if _pure(t, index)}
     ev = _Truncated(
         (
-            Evidence(str(c.loc), f"{c.caller} calls {c.callee} (stays behind)")
+            Evidence(
+                str(c.loc),
+                f"{c.caller} calls {c.callee} "
+                + ("(pure helper: copy it)" if c.callee in pure else "(stays behind)"),
+            )
             for c in view.outbound[:MAX_EVIDENCE]
         ),
         len(view.outbound),
     )
-    summary = f"{len(targets)} functions outside it are called back ({len(view.outbound)} sites)"
-    return ("outbound_coupling", len(targets), _half(len(targets), 3), summary, ev, [])
+    cost = len(targets - pure) + 0.25 * len(pure)
+    summary = (
+        f"{len(targets)} functions outside it are called back ({len(view.outbound)} sites; "
+        f"{len(pure)} pure helpers to copy)"
+    )
+    return ("outbound_coupling", len(targets), _half(cost, 3), summary, ev, [])
+
+
+def _pure(function: str, index: CodeIndex) -> bool:
+    if (
+        index.orm_by_function.get(function)
+        or index.global_uses.get(function)
+        or index.effects_by_function.get(function)
+    ):
+        return False
+    return not any(
+        c.callee is not None and c.callee in index.kinds for c in index.calls_from.get(function, ())
+    )
 
 
 def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str, Location]]:
@@ -500,6 +535,7 @@ def _serialisability(view: _View, index: CodeIndex) -> _Part:
                         f"{arg.text} ({arg.kind.value}) passed to {call.callee}",
                         str(call.loc),
                         fix,
+                        "easy" if arg.kind is ArgKind.ORM_INSTANCE else "hard",
                     )
                 )
     for entry in view.entry_points:
@@ -535,8 +571,7 @@ def _request_uses(function: str, index: CodeIndex) -> list[Evidence]:
     return [
         Evidence(str(c.loc), f"{function} uses {c.text}")
         for c in index.calls_from.get(function, ())
-        if c.text.startswith("request.")
-        or any(a.kind is ArgKind.REQUEST for a in c.args)
+        if c.text.startswith("request.") or any(a.kind is ArgKind.REQUEST for a in c.args)
     ]
 
 
@@ -566,7 +601,9 @@ def _fire_and_forget(view: _View, index: CodeIndex) -> _Part:
     fraction = ignored / len(sites)
     kind = "fire-and-forget" if fraction == 1 else "request/reply" if fraction == 0 else "mixed"
     summary = f"{kind}: result ignored at {ignored} of {len(sites)} call sites"
-    return ("fire_and_forget", round(fraction, 4), fraction, summary, ev, [])
+    # Request/reply is extractable too (the shim waits, with a timeout and a fallback);
+    # fire-and-forget is only easier, so it moves the score by half its range.
+    return ("fire_and_forget", round(fraction, 4), 0.5 + 0.5 * fraction, summary, ev, [])
 
 
 def _transactions(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
@@ -680,22 +717,32 @@ def _global_state(view: _View, index: CodeIndex) -> _Part:
                         " or pass it explicitly",
                     )
                 )
-    n = len(names)
-    return ("global_state", n, _half(n, 1), f"{n} module-level mutable values used", ev, blockers)
+    # Read-only module-level containers are constants in practice: evidence, no cost.
+    n = sum(1 for name in names if _mutated(name, index))
+    summary = f"{len(names)} module-level mutable values used, {n} of them mutated"
+    return ("global_state", n, _half(n, 1), summary, ev, blockers)
+
+
+def _mutated(name: str, index: CodeIndex) -> bool:
+    return any(
+        use.writes and use.name == name
+        for user in index.global_users.get(name, ())
+        for use in index.global_uses.get(user, ())
+    )
 
 
 def _side_effects(view: _View, index: CodeIndex) -> _Part:
     """Slow I/O (mail, HTTP, images, files, subprocesses) is what extraction buys back:
-    the more of it a capability owns, the more an asynchronous handler helps."""
-    ev = [
-        Evidence(str(e.loc), f"{m}: {e.kind.value} via {e.callee}")
-        for m in sorted(view.members)
-        for e in index.effects_by_function.get(m, ())
-    ]
-    kinds = {d.detail.split(": ", 1)[1].split(" ", 1)[0] for d in ev}
-    score = 1.0 - _half(len(ev), 1) * 0.5 if ev else 0.25
-    summary = f"{len(ev)} side effects ({', '.join(sorted(kinds)) or 'none'})"
-    return ("side_effects", len(ev), score, summary, ev, [])
+    the more of it a capability causes, the more an asynchronous handler helps. Effects
+    of the helpers it calls directly count too (``send_x`` -> shared ``_send`` -> mail)."""
+    found = [(m, e) for m in sorted(view.members) for e in index.effects_by_function.get(m, ())]
+    helpers = sorted({c.callee for c in view.outbound if c.callee is not None})
+    found += [(h, e) for h in helpers for e in index.effects_by_function.get(h, ())]
+    ev = [Evidence(str(e.loc), f"{m}: {e.kind.value} via {e.callee}") for m, e in found]
+    kinds = sorted({e.kind.value for _, e in found})
+    score = 1.0 - _half(len(found), 1) * 0.5 if found else 0.25
+    summary = f"{len(found)} side effects ({', '.join(kinds) or 'none'})"
+    return ("side_effects", len(found), score, summary, ev, [])
 
 
 def _size(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:

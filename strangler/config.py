@@ -29,6 +29,7 @@ from shims.config import mask_url
 __all__ = ["ENV_PREFIX", "Config", "ConfigError", "env_var", "load_config", "parse_weights"]
 
 ENV_PREFIX = "STRANGLER_"
+DEFAULT_EXCLUDE = ("*/migrations/*",)  # generated schema code: no capability lives there
 _RUNTIME = _RuntimeSettings()
 
 
@@ -39,7 +40,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Config:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     cache_dir: str = ".strangler/cache"  # relative paths are relative to the analysed root
     cache: bool = True
     jobs: int | None = None  # None: all cores
