@@ -82,7 +82,9 @@ class Definition:
     parent: str | None = None  # enclosing class or function, by qualname
     params: tuple[Param, ...] = ()
     decorators: tuple[str, ...] = ()  # resolved qualnames where possible, else source text
-    bases: tuple[str, ...] = ()  # classes only: resolved base qualnames where possible
+    # classes only: resolved base qualnames where possible; "?Name" when bound nowhere
+    # visible, "<expr>" when not a name at all
+    bases: tuple[str, ...] = ()
     is_async: bool = False
     docstring: str | None = None
 

@@ -225,7 +225,7 @@ class _Linker:
         order = [cls]
         d = self.defs.get(cls)
         for base in d.bases if d is not None else ():
-            state = self.interpret(base) if "<" not in base else None
+            state = self.interpret(base) if base[:1] not in ("<", "?") else None
             if state is None:
                 order.append("?")
             elif state[0] == "cls":
@@ -323,8 +323,12 @@ class _Linker:
             return ("extattr", f"{state[1]}.{name}")
         if kind in ("mgr", "qs"):
             return ("qm", state[1], name)
-        if kind == "def" and name in _TASK_ATTRS:
-            return ("task", state[1], name)
+        if kind == "def":
+            nested = self.defs.get(f"{state[1]}.{name}")  # a function's nested definition
+            if nested is not None:
+                return ("cls" if nested.kind is DefKind.CLASS else "def", nested.qualname)
+            if name in _TASK_ATTRS:
+                return ("task", state[1], name)
         return None
 
     def _apply_suffix(self, state: _State | None, suffix: str) -> _State | None:
@@ -514,7 +518,7 @@ class _Linker:
         return replace(d, decorators=decorators, bases=bases)
 
     def _name(self, ref: str) -> str:
-        if "<" in ref:
+        if "<" in ref or ref.startswith("?"):
             return ref
         state = self.interpret(ref)
         if state is None:

@@ -723,7 +723,8 @@ class _Extractor:
         if t is ast.Attribute:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is ast.Name:
-                if value.id in self.settings_names:
+                if value.id in self.settings_names and (
+                        self.scope.kind == _MODULE or value.id not in self.scope.bindings):
                     self.settings.append(
                         SettingsRead(self.scope.caller, node.attr,  # type: ignore[attr-defined]
                                      Location(self.path, node.lineno, node.col_offset))
@@ -972,7 +973,9 @@ class _Extractor:
                 defs[index] = _replace(d, decorators=tuple(decs))
         for index, scope, chains in self._late_bases:
             d = defs[index]
-            bases = tuple(self._ref(scope, c) or (c[0] + c[1] if c else "<expr>") for c in chains)
+            # "?Name": written so, but bound nowhere we can see (a star import, a typo)
+            bases = tuple(self._ref(scope, c) or (f"?{c[0]}{c[1]}" if c else "<expr>")
+                          for c in chains)
             defs[index] = _replace(d, bases=bases)
         calls = [self._make_call(raw) for raw in self.calls]
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
@@ -1016,6 +1019,8 @@ class _Extractor:
         ref = self._ref(scope, chain) if chain is not None else None
         if ref is not None and ref.startswith("?"):
             ref = self._expand(scope, ref)
+        if ref is not None and kind is ArgKind.UNKNOWN:
+            kind = _kind_of_type(ref)
         return Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
 
     def _url(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:

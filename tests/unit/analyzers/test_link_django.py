@@ -1,0 +1,344 @@
+"""Django facts after linking: models, tables, ORM, URLs, signals, tasks, effects."""
+
+from __future__ import annotations
+
+from analyzers.facts import ArgKind, EffectKind, OrmOp
+from tests.unit.analyzers.linkkit import callee, calls_in, project
+
+MODELS = """
+from django.db import models
+
+class Stamped(models.Model):
+    created = models.DateTimeField()
+    class Meta:
+        abstract = True
+
+class Customer(Stamped):
+    name = models.CharField(max_length=10)
+
+class Order(Stamped):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    class Meta:
+        db_table = "shop_order"
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+
+class OrderItem(models.Model):
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE)
+    tags = models.ManyToManyField("Tag")
+
+class Tag(models.Model):
+    pass
+
+class NotAModel:
+    pass
+"""
+
+
+def shop(views: str, extra: dict[str, str] | None = None) -> dict:
+    files = {
+        "orders/__init__.py": "",
+        "orders/models.py": MODELS,
+        "orders/views.py": views,
+        **(extra or {}),
+    }
+    return project(files)
+
+
+def test_models_tables_and_abstract_bases_across_modules() -> None:
+    extra = {
+        "core/__init__.py": "",
+        "core/base.py": "from django.db import models\n"
+        "class Base(models.Model):\n    class Meta:\n        abstract = True\n",
+        "billing/__init__.py": "",
+        "billing/models.py": "from core.base import Base\nclass Invoice(Base):\n    pass\n",
+    }
+    linked = shop("", extra)
+    models = {m.qualname: m for m in linked["orders.models"].models}
+    assert set(models) == {"orders.models.Stamped", "orders.models.Customer",
+                           "orders.models.Order", "orders.models.OrderItem",
+                           "orders.models.Tag"}
+    assert models["orders.models.Stamped"].abstract
+    assert models["orders.models.Order"].table == "shop_order"
+    assert models["orders.models.Customer"].table == "orders_customer"
+    (invoice,) = linked["billing.models"].models  # base chain defined in another module
+    assert (invoice.qualname, invoice.table) == ("billing.models.Invoice", "billing_invoice")
+
+
+def test_string_model_references_resolve_to_qualnames() -> None:
+    linked = shop("")
+    item = next(m for m in linked["orders.models"].models if m.qualname.endswith("OrderItem"))
+    assert item.relations == ("orders.models.Order", "orders.models.Tag")
+
+
+def test_orm_reads_and_writes_with_imported_model() -> None:
+    views = """
+from orders.models import Order
+def listing():
+    Order.objects.filter(x=1).exclude(y=2)
+    Order.objects.create(x=1)
+    Order.objects.filter(x=1).update(y=2)
+"""
+    orm = shop(views)["orders.views"].orm
+    assert [(o.model, o.op, o.method) for o in orm] == [
+        ("orders.models.Order", OrmOp.READ, "filter"),
+        ("orders.models.Order", OrmOp.READ, "exclude"),
+        ("orders.models.Order", OrmOp.WRITE, "create"),
+        ("orders.models.Order", OrmOp.READ, "filter"),
+        ("orders.models.Order", OrmOp.WRITE, "update"),
+    ]
+    assert all(o.function == "orders.views.listing" for o in orm)
+
+
+def test_select_for_update_is_flagged() -> None:
+    views = """
+from orders.models import Order
+def lock():
+    Order.objects.select_for_update().get(pk=1)
+"""
+    orm = shop(views)["orders.views"].orm
+    assert [(o.method, o.select_for_update) for o in orm] == [
+        ("select_for_update", True), ("get", True)]
+
+
+def test_instance_save_with_known_type() -> None:
+    views = """
+from orders.models import Order, Customer
+def annotated(order: Order):
+    order.save()
+def fetched():
+    o = Order.objects.get(pk=1)
+    o.delete()
+def built():
+    c = Customer(name="x")
+    c.save()
+def unknown(thing):
+    thing.save()
+"""
+    linked = shop(views)
+    orm = {(o.function, o.model, o.op, o.method) for o in linked["orders.views"].orm}
+    assert orm == {
+        ("orders.views.annotated", "orders.models.Order", OrmOp.WRITE, "save"),
+        ("orders.views.fetched", "orders.models.Order", OrmOp.READ, "get"),
+        ("orders.views.fetched", "orders.models.Order", OrmOp.WRITE, "delete"),
+        ("orders.views.built", "orders.models.Customer", OrmOp.WRITE, "save"),
+    }
+    m = linked["orders.views"]
+    assert callee(m, "orders.views.annotated", "order.save") == "orders.models.Order.save"
+    assert callee(m, "orders.views.built", "c.save") == "django.db.models.Model.save"
+    assert callee(m, "orders.views.unknown", "thing.save") is None
+
+
+def test_super_save_in_a_model_writes_its_table() -> None:
+    orm = shop("")["orders.models"].orm
+    assert [(o.function, o.model, o.op) for o in orm] == [
+        ("orders.models.Order.save", "orders.models.Order", OrmOp.WRITE)]
+
+
+def test_related_managers_forward_and_reverse() -> None:
+    views = """
+from orders.models import Customer, Order, OrderItem
+def related(customer: Customer, order: Order, item: OrderItem):
+    customer.orders.all()
+    order.orderitem_set.filter(x=1)
+    item.tags.add(1)
+    for o in Order.objects.filter(x=1):
+        o.customer.save()
+"""
+    orm = [(o.model, o.method) for o in shop(views)["orders.views"].orm]
+    assert orm == [
+        ("orders.models.Order", "all"),
+        ("orders.models.OrderItem", "filter"),
+        ("orders.models.Tag", "add"),
+        ("orders.models.Order", "filter"),
+        ("orders.models.Customer", "save"),
+    ]
+
+
+def test_orm_on_a_class_that_is_not_a_model_is_not_orm() -> None:
+    views = "from orders.models import NotAModel\ndef f():\n    NotAModel.objects.filter()\n"
+    assert shop(views)["orders.views"].orm == ()
+
+
+def test_get_model_string_reference() -> None:
+    views = """
+from django.apps import apps
+def f():
+    Order = apps.get_model("orders", "Order")
+    Order.objects.all()
+"""
+    assert [(o.model, o.method) for o in shop(views)["orders.views"].orm] == [
+        ("orders.models.Order", "all")]
+
+
+def test_urls_path_re_path_include() -> None:
+    urls = """
+from django.urls import path, re_path, include
+from orders import views
+urlpatterns = [
+    path("orders/", views.listing, name="listing"),
+    re_path(r"^detail/(?P<pk>\\d+)/$", views.Detail.as_view(), name="detail"),
+    path("api/", include("orders.api_urls")),
+]
+"""
+    views = "from django.views import View\ndef listing(request):\n    pass\n" \
+            "class Detail(View):\n    pass\n"
+    routes = shop(views, {"orders/urls.py": urls})["orders.urls"].urls
+    assert [(r.pattern, r.view, r.name, r.include) for r in routes] == [
+        ("orders/", "orders.views.listing", "listing", None),
+        (r"^detail/(?P<pk>\d+)/$", "orders.views.Detail", "detail", None),
+        ("api/", None, None, "orders.api_urls"),
+    ]
+    assert routes[0].loc.line == 5
+
+
+def test_signals_receiver_decorator_and_connect() -> None:
+    signals = """
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import receiver
+from orders.models import Order
+@receiver(post_save, sender=Order)
+def on_save(sender, instance, **kwargs):
+    pass
+def on_delete(sender, **kwargs):
+    pass
+pre_delete.connect(on_delete, sender=Order)
+"""
+    handlers = shop("", {"orders/signals.py": signals})["orders.signals"].signals
+    assert [(h.receiver, h.signal, h.sender) for h in handlers] == [
+        ("orders.signals.on_save", "django.db.models.signals.post_save", "orders.models.Order"),
+        ("orders.signals.on_delete", "django.db.models.signals.pre_delete",
+         "orders.models.Order"),
+    ]
+
+
+def test_socket_connect_is_not_a_signal() -> None:
+    src = "import socket\ndef f():\n    s = socket.socket()\n    s.connect(('h', 1))\n"
+    assert shop("", {"net.py": src})["net"].signals == ()
+
+
+def test_celery_tasks_shared_task_and_app_task() -> None:
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery.py": "from celery import Celery\napp = Celery('proj')\n",
+        "orders/tasks.py": "from celery import shared_task\nfrom proj.celery import app\n"
+        "@shared_task\ndef a():\n    pass\n@app.task(bind=True)\ndef b(self):\n    pass\n"
+        "def not_a_task():\n    a.delay()\n",
+    }
+    linked = shop("", files)
+    tasks = linked["orders.tasks"].tasks
+    assert [t.qualname for t in tasks] == ["orders.tasks.a", "orders.tasks.b"]
+    assert callee(linked["orders.tasks"], "orders.tasks.not_a_task", "a.delay") == \
+        "orders.tasks.a"
+
+
+def test_atomic_decorator_and_with_mark_calls() -> None:
+    views = """
+from django.db import transaction
+from django.db.transaction import atomic
+@transaction.atomic
+def a():
+    step()
+@atomic
+def b():
+    step()
+def c():
+    step()
+    with transaction.atomic():
+        step()
+def step():
+    pass
+"""
+    m = shop(views)["orders.views"]
+    assert [(r.function, r.kind) for r in m.atomics] == [
+        ("orders.views.a", "decorator"), ("orders.views.b", "decorator"),
+        ("orders.views.c", "with")]
+    assert [c.in_atomic for c in calls_in(m, "orders.views.c") if c.text == "step"] == [
+        False, True]
+    assert all(c.in_atomic for c in calls_in(m, "orders.views.a"))
+
+
+def test_side_effects() -> None:
+    views = """
+import subprocess, requests, httpx, urllib.request
+from django.core.mail import send_mail, EmailMessage
+from django.core.cache import cache
+from PIL import Image
+def effects():
+    send_mail("s", "b", "f", ["t"])
+    EmailMessage("s").send()
+    requests.post("u")
+    httpx.get("u")
+    urllib.request.urlopen("u")
+    open("f").read()
+    subprocess.run(["ls"])
+    Image.open("x.png")
+    cache.set("k", 1)
+"""
+    effects = [(e.kind, e.callee) for e in shop(views)["orders.views"].effects]
+    assert effects == [
+        (EffectKind.MAIL, "django.core.mail.send_mail"),
+        (EffectKind.MAIL, "django.core.mail.EmailMessage"),
+        (EffectKind.MAIL, "django.core.mail.EmailMessage.send"),
+        (EffectKind.HTTP, "requests.post"),
+        (EffectKind.HTTP, "httpx.get"),
+        (EffectKind.HTTP, "urllib.request.urlopen"),
+        (EffectKind.FILE, "builtins.open"),
+        (EffectKind.SUBPROCESS, "subprocess.run"),
+        (EffectKind.IMAGE, "PIL.Image.open"),
+        (EffectKind.CACHE, "django.core.cache.cache.set"),
+    ]
+
+
+def test_argument_kinds_at_call_sites() -> None:
+    views = """
+import threading
+from orders.models import Order
+LOCK = threading.Lock()
+def handler(request, order: Order, n):
+    lock = threading.Lock()
+    with open("f") as fh:
+        notify(request, order, order.pk, lambda: 1, fh, lock, {"a": [1, "x"]}, n, helper)
+def notify(*args):
+    pass
+def helper():
+    pass
+"""
+    (call,) = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
+    assert [a.kind for a in call.args] == [
+        ArgKind.REQUEST, ArgKind.ORM_INSTANCE, ArgKind.JSON, ArgKind.CALLABLE, ArgKind.FILE,
+        ArgKind.LOCK, ArgKind.JSON, ArgKind.UNKNOWN, ArgKind.CALLABLE,
+    ]
+    assert call.args[1].model == "orders.models.Order"
+
+
+def test_result_used() -> None:
+    views = "def f():\n    g()\n    x = g()\n    return g()\ndef g():\n    return 1\n"
+    m = shop(views)["orders.views"]
+    assert [c.result_used for c in calls_in(m, "orders.views.f")] == [False, True, True]
+
+
+def test_module_level_mutable_state_and_uses_across_modules() -> None:
+    files = {
+        "registry.py": "HANDLERS = {}\nNAMES = []\nLIMIT = 3\n"
+        "def register(k, v):\n    HANDLERS[k] = v\ndef names():\n    return list(NAMES)\n",
+        "user.py": "from registry import HANDLERS, LIMIT\n"
+        "def add():\n    HANDLERS.update(a=1)\ndef read():\n    return HANDLERS['a'], LIMIT\n",
+    }
+    linked = shop("", files)
+    reg = linked["registry"]
+    assert [(g.qualname, g.kind) for g in reg.globals] == [
+        ("registry.HANDLERS", "dict"), ("registry.NAMES", "list")]
+    assert [(u.function, u.name, u.writes) for u in reg.global_uses] == [
+        ("registry.register", "registry.HANDLERS", True),
+        ("registry.names", "registry.NAMES", False),
+    ]
+    assert [(u.function, u.name, u.writes) for u in linked["user"].global_uses] == [
+        ("user.add", "registry.HANDLERS", True), ("user.read", "registry.HANDLERS", False)]
+
+
+def test_settings_reads() -> None:
+    views = "from django.conf import settings\ndef f():\n    return settings.SHOP_URL\n" \
+            "def g(settings):\n    return settings.OTHER\n"
+    reads = shop(views)["orders.views"].settings_reads
+    assert [(r.function, r.name) for r in reads] == [("orders.views.f", "SHOP_URL")]

@@ -1,0 +1,161 @@
+"""Call resolution across modules: each construct of issue 3 item 1, and negatives."""
+
+from __future__ import annotations
+
+from tests.unit.analyzers.linkkit import callee, project
+
+
+def test_import_module_and_call_attribute() -> None:
+    m = project({"app/a.py": "import os.path\ndef f():\n    os.path.join('a')\n"})["app.a"]
+    assert callee(m, "app.a.f", "os.path.join") == "os.path.join"
+
+
+def test_import_dotted_as_alias() -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/util.py": "def helper():\n    pass\n",
+        "app.py": "import pkg.util as u\ndef f():\n    u.helper()\n",
+    }
+    assert callee(project(files)["app"], "app.f", "u.helper") == "pkg.util.helper"
+
+
+def test_from_import_as_alias() -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/util.py": "def helper():\n    pass\n",
+        "app.py": "from pkg.util import helper as h\ndef f():\n    h()\n",
+    }
+    assert callee(project(files)["app"], "app.f", "h") == "pkg.util.helper"
+
+
+def test_relative_imports_from_module_and_package() -> None:
+    files = {
+        "shop/__init__.py": "from .orders import place\n",
+        "shop/orders.py": "from . import util\nfrom .util import fmt\n"
+        "def place():\n    util.fmt()\n    fmt()\n",
+        "shop/util.py": "def fmt():\n    pass\n",
+        "main.py": "import shop\ndef run():\n    shop.place()\n",
+    }
+    linked = project(files)
+    assert callee(linked["shop.orders"], "shop.orders.place", "util.fmt") == "shop.util.fmt"
+    assert callee(linked["shop.orders"], "shop.orders.place", "fmt") == "shop.util.fmt"
+    # re-export through the package __init__
+    assert callee(linked["main"], "main.run", "shop.place") == "shop.orders.place"
+
+
+def test_parent_relative_import() -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/core.py": "def log():\n    pass\n",
+        "shop/orders/__init__.py": "",
+        "shop/orders/views.py": "from ..core import log\ndef v():\n    log()\n",
+    }
+    linked = project(files)
+    assert callee(linked["shop.orders.views"], "shop.orders.views.v", "log") == "shop.core.log"
+
+
+def test_module_attribute_and_function_defined_later() -> None:
+    src = "def a():\n    b()\n\ndef b():\n    pass\n"
+    assert callee(project({"m.py": src})["m"], "m.a", "b") == "m.b"
+
+
+def test_instantiation_resolves_to_init_inherited_across_modules() -> None:
+    files = {
+        "base.py": "class Base:\n    def __init__(self):\n        pass\n",
+        "child.py": "from base import Base\nclass Child(Base):\n    pass\n"
+        "def make():\n    Child()\n",
+        "plain.py": "class P:\n    pass\ndef make():\n    P()\n",
+    }
+    linked = project(files)
+    assert callee(linked["child"], "child.make", "Child") == "base.Base.__init__"
+    assert callee(linked["plain"], "plain.make", "P") == "plain.P"  # no __init__: the class
+
+
+def test_self_and_cls_methods_including_inherited() -> None:
+    files = {
+        "base.py": "class Base:\n    def render(self):\n        pass\n"
+        "    @classmethod\n    def build(cls):\n        pass\n",
+        "view.py": "from base import Base\nclass View(Base):\n"
+        "    def get(self):\n        self.render()\n        self.own()\n"
+        "    def own(self):\n        pass\n"
+        "    @classmethod\n    def make(cls):\n        cls.build()\n",
+    }
+    m = project(files)["view"]
+    assert callee(m, "view.View.get", "self.render") == "base.Base.render"
+    assert callee(m, "view.View.get", "self.own") == "view.View.own"
+    assert callee(m, "view.View.make", "cls.build") == "base.Base.build"
+
+
+def test_super_call_goes_to_the_base_method() -> None:
+    files = {
+        "base.py": "class Base:\n    def save(self):\n        pass\n",
+        "child.py": "from base import Base\nclass Child(Base):\n"
+        "    def save(self):\n        super().save()\n",
+    }
+    assert callee(project(files)["child"], "child.Child.save", "super().save") == "base.Base.save"
+
+
+def test_decorators_resolved() -> None:
+    files = {
+        "deco.py": "def traced(f):\n    return f\n",
+        "m.py": "from deco import traced\nimport functools\n@traced\ndef f():\n    pass\n"
+        "@functools.lru_cache(maxsize=1)\ndef g():\n    pass\n",
+    }
+    defs = {d.qualname: d for d in project(files)["m"].definitions}
+    assert defs["m.f"].decorators == ("deco.traced",)
+    assert defs["m.g"].decorators == ("functools.lru_cache",)
+
+
+def test_nested_functions_and_closures_over_self() -> None:
+    src = (
+        "class C:\n    def m(self):\n        def inner():\n            self.n()\n"
+        "            helper()\n        def helper():\n            pass\n        inner()\n"
+        "    def n(self):\n        pass\n"
+    )
+    m = project({"m.py": src})["m"]
+    assert callee(m, "m.C.m", "inner") == "m.C.m.inner"
+    assert callee(m, "m.C.m.inner", "self.n") == "m.C.n"
+    assert callee(m, "m.C.m.inner", "helper") == "m.C.m.helper"
+
+
+def test_builtins_and_external_names() -> None:
+    src = "from django.core.mail import send_mail\ndef f():\n    len([])\n    send_mail()\n"
+    m = project({"m.py": src})["m"]
+    assert callee(m, "m.f", "len") == "builtins.len"
+    assert callee(m, "m.f", "send_mail") == "django.core.mail.send_mail"
+
+
+# ---------------------------------------------------------------------- negatives
+def test_method_sharing_a_name_with_an_imported_function_is_not_that_function() -> None:
+    src = (
+        "from notify import send\n"
+        "def f(client):\n    client.send()\n    send()\n"
+        "class C:\n    def send(self):\n        pass\n    def g(self, other):\n"
+        "        other.send()\n"
+    )
+    files = {"notify.py": "def send():\n    pass\n", "m.py": src}
+    m = project(files)["m"]
+    assert callee(m, "m.f", "client.send") is None
+    assert callee(m, "m.f", "send") == "notify.send"
+    assert callee(m, "m.C.g", "other.send") is None
+
+
+def test_unknown_attribute_and_unknown_name_stay_unresolved() -> None:
+    files = {
+        "lib.py": "def real():\n    pass\n",
+        "m.py": "import lib\ndef f(x):\n    lib.missing()\n    nowhere()\n    x()\n",
+    }
+    m = project(files)["m"]
+    assert callee(m, "m.f", "lib.missing") is None
+    assert callee(m, "m.f", "nowhere") is None
+    assert callee(m, "m.f", "x") is None
+
+
+def test_local_variable_shadowing_a_module_function_is_unresolved() -> None:
+    src = "def g():\n    pass\ndef f(g):\n    g()\n"
+    assert callee(project({"m.py": src})["m"], "m.f", "g") is None
+
+
+def test_method_lookup_stops_at_an_unresolved_base() -> None:
+    src = "from somewhere import *\nclass C(Unknown):\n    def m(self):\n        self.x()\n"
+    assert callee(project({"m.py": src})["m"], "m.C.m", "self.x") is None
