@@ -34,6 +34,7 @@ from analyzers.facts import (
     OrmOp,
     Param,
     SideEffect,
+    SignalHandler,
 )
 
 __all__ = [
@@ -91,6 +92,7 @@ class CodeIndex:
     global_users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     external_entries: dict[str, str] = field(default_factory=dict)  # qualname -> why
     global_defs: dict[str, Location] = field(default_factory=dict)  # state qualname -> where
+    receivers: dict[str, list[SignalHandler]] = field(default_factory=lambda: defaultdict(list))
     module_imports: dict[str, dict[str, Location]] = field(
         default_factory=lambda: defaultdict(dict)
     )  # module -> analysed module it imports -> first import location
@@ -224,6 +226,7 @@ def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
         if route.view is not None:
             index.external_entries.setdefault(route.view, f"url {route.pattern!r} ({route.loc})")
     for signal in facts.signals:
+        index.receivers[signal.receiver].append(signal)
         index.external_entries.setdefault(
             signal.receiver, f"receiver of {signal.signal} ({signal.loc})"
         )

@@ -396,8 +396,8 @@ def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str,
 
 
 def _shared_writes(view: _View, index: CodeIndex) -> _Part:
-    """One blocker per table and per member that writes it, at the member's own
-    write (where the change has to be made), naming the other writer."""
+    """One blocker per statement of the capability that writes a shared table (where
+    the change has to be made), naming another writer."""
     ev: list[Evidence] = []
     blockers: list[Blocker] = []
     shared = 0
@@ -423,14 +423,14 @@ def _shared_writes(view: _View, index: CodeIndex) -> _Part:
 
 
 def _own_writes(table: str, view: _View, index: CodeIndex) -> list[Location]:
-    """The first write of ``table`` in each member function, in source order."""
-    found = []
-    for m in sorted(view.members):
-        for access in index.orm_by_function.get(m, ()):
-            if access.op is OrmOp.WRITE and index.table_of(access.model) == table:
-                found.append(access.loc)
-                break
-    return sorted(found, key=lambda loc: (loc.path, loc.line))
+    """Every statement of the members that writes ``table``, in source order."""
+    found = {
+        (access.loc.path, access.loc.line): access.loc
+        for m in view.members
+        for access in index.orm_by_function.get(m, ())
+        if access.op is OrmOp.WRITE and index.table_of(access.model) == table
+    }
+    return [found[k] for k in sorted(found)]
 
 
 def _foreign_reads(view: _View, index: CodeIndex) -> _Part:
@@ -539,6 +539,18 @@ def _serialisability(view: _View, index: CodeIndex) -> _Part:
                     )
                 )
     for entry in view.entry_points:
+        for signal in index.receivers.get(entry, ()):
+            blockers.append(
+                Blocker(
+                    "signal",
+                    f"{entry} receives {signal.signal.rsplit('.', 1)[-1]} from "
+                    f"{signal.sender or 'any sender'}: an implicit, synchronous call",
+                    str(signal.loc),
+                    "have the sender publish an event on commit (transaction.on_commit) "
+                    "and subscribe the handler to it",
+                    "easy",
+                )
+            )
         if _takes_request(entry, index):
             goodness.append(0.0)
             loc = _definition_loc(entry, index)

@@ -1,0 +1,97 @@
+"""Acceptance: `strangler analyze` on demo_monolith agrees with its README's ground truth.
+
+The ground truth (```ground-truth``` block and the blockers table in
+demo_monolith/README.md) is written by hand from the code; this test never copies
+its answers into the analyzer, it only compares.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from strangler.cli import main
+
+ROOT = Path(__file__).parents[2]
+DEMO = ROOT / "demo_monolith"
+README = DEMO / "README.md"
+SCHEMA = json.loads((ROOT / "strangler/schemas/analysis.schema.json").read_text())
+
+
+def _ground_truth() -> dict[str, list[str]]:
+    block = re.search(r"```ground-truth\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert block is not None, "demo_monolith/README.md has no ground-truth block"
+    truth: dict[str, list[str]] = {}
+    for line in block.group(1).strip().splitlines():
+        key, _, values = line.partition(":")
+        truth[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    return truth
+
+
+def _blocker_rows() -> list[tuple[str, str, str]]:
+    """(capability, blocker, file:line) rows of the README's "Blockers" table."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Blockers", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and re.fullmatch(r"[\w/]+\.py:\d+", cells[2]):
+            rows.append((cells[0], cells[1], cells[2]))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The analysis is cached here (not inside demo_monolith/): explain reuses it."""
+    return str(tmp_path_factory.mktemp("strangler-cache"))
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def analysis(cache_dir: str) -> dict[str, object]:
+    args = ("analyze", str(DEMO), "--format", "json", "--top", "0", "--cache-dir", cache_dir)
+    document = json.loads(_run(*args))
+    jsonschema.validate(document, SCHEMA)
+    return document
+
+
+def test_every_extract_first_ranks_above_every_do_not_extract(analysis: dict[str, object]) -> None:
+    truth = _ground_truth()
+    ranks = {c["name"]: c["rank"] for c in analysis["capabilities"]}  # type: ignore[attr-defined]
+    missing = [n for n in truth["extract_first"] + truth["do_not_extract"] if n not in ranks]
+    assert not missing, f"not found as capabilities: {missing}"
+    worst_first = max(truth["extract_first"], key=ranks.__getitem__)
+    best_blocked = min(truth["do_not_extract"], key=ranks.__getitem__)
+    assert ranks[worst_first] < ranks[best_blocked], (
+        f"{worst_first} (rank {ranks[worst_first]}) should rank above "
+        f"{best_blocked} (rank {ranks[best_blocked]})"
+    )
+
+
+def test_fire_and_forget_and_request_reply_are_told_apart(analysis: dict[str, object]) -> None:
+    truth = _ground_truth()
+    caps = {c["name"]: c for c in analysis["capabilities"]}  # type: ignore[attr-defined]
+
+    def fraction(name: str) -> float:
+        return next(p["value"] for p in caps[name]["components"] if p["name"] == "fire_and_forget")
+
+    assert all(fraction(n) == 1.0 for n in truth["fire_and_forget"])
+    assert all(fraction(n) == 0.0 for n in truth["request_reply"])
+
+
+@pytest.mark.parametrize(("capability", "blocker", "location"), _blocker_rows())
+def test_each_named_blocker_appears_in_explain(
+    cache_dir: str, capability: str, blocker: str, location: str
+) -> None:
+    text = _run("explain", str(DEMO), capability, "--format", "markdown", "--cache-dir", cache_dir)
+    assert location in text, f"{blocker} at {location} not shown by explain {capability}"
