@@ -1,0 +1,7 @@
+name = "x"
+greeting = t"hello {name}"
+
+try:
+    pass
+except ValueError, TypeError:
+    handle()

@@ -1,0 +1,100 @@
+"""Bad input never raises: every file yields ModuleFacts or a Diagnostic (issue 3 item 7)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import hypothesmith
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from analyzers.facts import Diagnostic, ModuleFacts
+from analyzers.parse import MAX_BYTES, facts_from_source
+
+BAD = Path(__file__).parents[2] / "data" / "bad"
+
+EXPECTED_DIAGNOSTICS = {
+    "binary.py": "binary file",
+    "deep_blocks.py": "too many levels of indentation",
+    "deep_nesting.py": "too many nested parentheses",
+    "deep_call_chain.py": "nesting too deep",
+    "long_binop.py": "nesting too deep",
+    "latin1_no_cookie.py": "not valid UTF-8",
+    "py2_print.py": "Python 2",
+    "syntax_error.py": "syntax error",
+}
+
+
+def analyse(path: Path) -> ModuleFacts | Diagnostic:
+    return facts_from_source(path.read_bytes(), module=path.stem, path=path.name)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_DIAGNOSTICS))
+def test_bad_file_is_a_diagnostic_with_its_reason(name: str) -> None:
+    result = analyse(BAD / name)
+    assert isinstance(result, Diagnostic)
+    assert result.path == name
+    assert EXPECTED_DIAGNOSTICS[name] in result.reason
+
+
+def test_every_file_of_the_bad_corpus_is_accounted_for() -> None:
+    names = {p.name for p in BAD.glob("*.py")}
+    good = {"latin1_with_cookie.py", "utf8_bom.py", "py312_generics.py", "py314_syntax.py"}
+    assert names == set(EXPECTED_DIAGNOSTICS) | good
+
+
+def test_syntax_errors_carry_their_line() -> None:
+    result = analyse(BAD / "py2_print.py")
+    assert isinstance(result, Diagnostic) and result.line == 1
+
+
+def test_pep263_coding_cookie_is_honoured() -> None:
+    result = analyse(BAD / "latin1_with_cookie.py")
+    assert isinstance(result, ModuleFacts)
+    assert [d.qualname for d in result.definitions] == ["latin1_with_cookie.f"]
+
+
+def test_utf8_bom_is_fine() -> None:
+    assert isinstance(analyse(BAD / "utf8_bom.py"), ModuleFacts)
+
+
+def test_python_312_syntax_gets_a_second_chance_through_libcst() -> None:
+    result = analyse(BAD / "py312_generics.py")
+    assert isinstance(result, ModuleFacts)
+    defs = {d.qualname: d.loc.line for d in result.definitions}
+    assert defs == {"py312_generics.first": 3, "py312_generics.Box": 6,
+                    "py312_generics.Box.get": 7, "py312_generics.Box.value": 10,
+                    "py312_generics.helper": 13}
+    calls = {(c.caller, c.callee, c.loc.line) for c in result.calls}
+    assert ("py312_generics.first", "py312_generics.helper", 4) in calls
+    assert [v.qualname for v in result.variables] == ["py312_generics.Vector"]
+
+
+def test_python_314_syntax_gets_a_second_chance_through_libcst() -> None:
+    result = analyse(BAD / "py314_syntax.py")
+    assert isinstance(result, ModuleFacts)
+    assert [(c.text, c.loc.line) for c in result.calls] == [("handle", 7)]
+
+
+def test_oversized_file_is_skipped_unparsed() -> None:
+    result = facts_from_source(b"x = 1\n" * (MAX_BYTES // 6 + 1), module="big", path="big.py")
+    assert isinstance(result, Diagnostic) and "larger than 5 MB" in result.reason
+
+
+def test_str_source_works_like_bytes() -> None:
+    result = facts_from_source("def f():\n    g()\n", module="m", path="m.py")
+    assert isinstance(result, ModuleFacts) and result.lines == 3
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(source=hypothesmith.from_grammar())
+def test_generated_modules_never_crash(source: str) -> None:
+    with warnings.catch_warnings():
+        # compiling odd generated code warns (e.g. "invalid escape sequence"): not ours
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        result = facts_from_source(source, module="gen", path="gen.py")
+    assert isinstance(result, ModuleFacts | Diagnostic)
+    if isinstance(result, Diagnostic):
+        assert not result.reason.startswith("internal error"), result.reason
