@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connections, router, transaction
+from django.db import OperationalError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -49,6 +50,25 @@ RELAY_TASK = "strangler.outbox.relay"
 CLAIM_LEASE = timedelta(seconds=60)
 
 Publish = Callable[[str, dict[str, Any]], Any]
+T = TypeVar("T")
+LOCK_RETRIES = 50
+
+
+def _retry_locked(operation: Callable[[], T]) -> T:
+    """Run a relay statement, retrying while SQLite reports the table locked.
+
+    SQLite's busy timeout does not cover every lock (shared-cache databases report
+    ``table is locked`` at once), and a relay must not die, or worse leave a published
+    row unmarked, because another relay held the write lock for a millisecond.
+    """
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return operation()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == LOCK_RETRIES - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +92,8 @@ def write_outbox(task: str, event: dict[str, Any], *, using: str | None = None) 
 
 
 def pending_count(using: str | None = None) -> int:
-    return int(_manager(using).filter(sent_at__isnull=True).count())
+    """Rows not yet published (claimed or not)."""
+    return _retry_locked(lambda: int(_manager(using).filter(sent_at__isnull=True).count()))
 
 
 def _manager(using: str | None) -> Any:
@@ -117,24 +138,23 @@ def _relay_claimed(batch: int, publish: Publish, alias: str) -> RelayResult:
     token = uuid.uuid4().hex
     now = timezone.now()
     free = Q(claim_token="") | Q(claimed_until__lt=now)
-    ids = list(
-        _manager(alias)
-        .filter(free, sent_at__isnull=True)
-        .order_by("id")
-        .values_list("id", flat=True)[:batch]
-    )
+    pending = _manager(alias).filter(free, sent_at__isnull=True).order_by("id")
+    ids = _retry_locked(lambda: list(pending.values_list("id", flat=True)[:batch]))
     if not ids:
         return RelayResult(0, 0)
     # The conditional UPDATE is the claim: a row another relay claimed in between no
     # longer matches ``free``, so each row is claimed by exactly one relay.
-    _manager(alias).filter(free, id__in=ids, sent_at__isnull=True).update(
-        claim_token=token, claimed_until=now + CLAIM_LEASE
+    _retry_locked(
+        lambda: (
+            _manager(alias)
+            .filter(free, id__in=ids, sent_at__isnull=True)
+            .update(claim_token=token, claimed_until=now + CLAIM_LEASE)
+        )
     )
-    rows = list(_manager(alias).filter(claim_token=token, sent_at__isnull=True).order_by("id"))
+    mine = _manager(alias).filter(claim_token=token, sent_at__isnull=True)
+    rows = _retry_locked(lambda: list(mine.order_by("id")))
     result = _publish_rows(rows, publish, alias)
-    _manager(alias).filter(claim_token=token, sent_at__isnull=True).update(
-        claim_token="", claimed_until=None
-    )
+    _retry_locked(lambda: mine.update(claim_token="", claimed_until=None))
     return result
 
 
@@ -145,14 +165,17 @@ def _publish_rows(rows: list[Any], publish: Publish, alias: str) -> RelayResult:
             publish(row.task, row.payload)
         except Exception as exc:
             error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:2000]
-            _manager(alias).filter(pk=row.pk).update(attempts=row.attempts + 1, last_error=error)
-            log.warning(
-                "outbox relay: publish failed (%s); %d row(s) wait", error, len(rows) - position
-            )
-            return RelayResult(sent, len(rows) - position, error)
-        _manager(alias).filter(pk=row.pk).update(sent_at=timezone.now(), attempts=row.attempts + 1)
+            _update_row(alias, row.pk, attempts=row.attempts + 1, last_error=error)
+            waiting = len(rows) - position
+            log.warning("outbox relay: publish failed (%s); %d row(s) wait", error, waiting)
+            return RelayResult(sent, waiting, error)
+        _update_row(alias, row.pk, sent_at=timezone.now(), attempts=row.attempts + 1)
         sent += 1
     return RelayResult(sent, 0)
+
+
+def _update_row(alias: str, pk: int, **fields: Any) -> None:
+    _retry_locked(lambda: _manager(alias).filter(pk=pk).update(**fields))
 
 
 def run_relay(
