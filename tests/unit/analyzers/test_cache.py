@@ -1,0 +1,122 @@
+"""The facts cache (issue 3 item 8): warm runs parse nothing, changes re-parse only
+themselves, corrupt entries and new tool versions rebuild instead of crashing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from analyzers import cache as cache_module
+from analyzers.codec import decode, encode
+from analyzers.collect import CollectOptions, collect
+from analyzers.parse import facts_from_source
+
+FILES = {
+    "shop/__init__.py": "",
+    "shop/models.py": "from django.db import models\nclass Order(models.Model):\n    pass\n",
+    "shop/views.py": "from .models import Order\ndef v():\n    Order.objects.all()\n",
+    "shop/util.py": "def fmt():\n    return 1\n",
+    "shop/broken.py": "def f(:\n",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    for relpath, text in FILES.items():
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).write_text(text)
+    return root
+
+
+def run(root: Path) -> tuple:
+    c = collect(root, CollectOptions(jobs=1))
+    return c, c.stats
+
+
+def test_cold_then_warm_run_parses_nothing_and_gives_the_same_facts(project: Path) -> None:
+    cold, stats = run(project)
+    assert (stats.parsed, stats.from_cache) == (5, 0)
+    assert (project / ".strangler" / "cache" / "index.json").is_file()
+    warm, stats = run(project)
+    assert (stats.parsed, stats.from_cache) == (0, 5)
+    assert stats.linked_from_cache
+    assert warm.modules == cold.modules and warm.diagnostics == cold.diagnostics
+
+
+def test_changing_one_file_reparses_only_that_file(project: Path) -> None:
+    run(project)
+    (project / "shop" / "util.py").write_text("def fmt():\n    return 2\n\ndef more():\n    pass\n")
+    c, stats = run(project)
+    assert (stats.parsed, stats.from_cache) == (1, 4)
+    util = next(m for m in c.modules if m.module == "shop.util")
+    assert [d.qualname for d in util.definitions] == ["shop.util.fmt", "shop.util.more"]
+
+
+def test_touching_a_file_without_changing_it_reparses_nothing(project: Path) -> None:
+    run(project)
+    path = project / "shop" / "util.py"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    _, stats = run(project)
+    assert stats.parsed == 0
+
+
+def test_corrupt_cache_entries_rebuild(project: Path) -> None:
+    cold, _ = run(project)
+    cache_dir = project / ".strangler" / "cache"
+    for entry in (cache_dir / "facts").iterdir():
+        entry.write_bytes(b"{not json")
+    (cache_dir / "linked.json").write_bytes(b'["wrong", "shape"]')
+    c, stats = run(project)
+    assert stats.parsed == 5
+    assert c.modules == cold.modules
+    _, stats = run(project)  # and the rebuilt entries serve the next run
+    assert stats.parsed == 0
+
+
+def test_structurally_wrong_entry_is_a_miss(project: Path) -> None:
+    run(project)
+    cache_dir = project / ".strangler" / "cache"
+    (cache_dir / "linked.json").unlink()
+    for entry in (cache_dir / "facts").iterdir():
+        entry.write_bytes(b'["M", "too", "short"]')
+    _, stats = run(project)
+    assert stats.parsed == 5
+
+
+def test_a_new_tool_version_rebuilds(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(project)
+    monkeypatch.setattr(cache_module, "tool_fingerprint", lambda: "a-newer-version")
+    _, stats = run(project)
+    assert stats.parsed == 5
+
+
+def test_no_cache_option_writes_nothing(project: Path) -> None:
+    c = collect(project, CollectOptions(use_cache=False))
+    assert c.stats.parsed == 5
+    assert not (project / ".strangler").exists()
+
+
+def test_cache_dir_is_configurable(project: Path, tmp_path: Path) -> None:
+    collect(project, CollectOptions(cache_dir=tmp_path / "elsewhere"))
+    assert (tmp_path / "elsewhere" / "linked.json").is_file()
+    assert not (project / ".strangler").exists()
+
+
+def test_no_temporary_files_are_left_behind(project: Path) -> None:
+    run(project)
+    leftovers = [p for p in (project / ".strangler").rglob(".tmp-*")]
+    assert leftovers == []
+
+
+def test_codec_round_trips_parsed_facts() -> None:
+    src = (
+        "from django.db import models, transaction\nfrom django.conf import settings\n"
+        "CACHE = {}\nclass A(models.Model):\n    b = models.ForeignKey('x.B', related_name='as')\n"
+        "@transaction.atomic\ndef f(request, a: A):\n    CACHE['k'] = settings.X\n"
+        "    g(a, lambda: 1, [1])\n"
+    )
+    facts = facts_from_source(src, module="m", path="m.py")
+    assert decode(encode(facts)) == facts
