@@ -7,9 +7,9 @@ analysed code is never imported or executed.
 # ``collect`` the function shadows ``analyzers.collect`` the module as an attribute of
 # this package: import its other names with ``from analyzers.collect import ...``.
 from analyzers.collect import (
+    Collection,
     CollectOptions,
     CollectStats,
-    Collection,
     NothingToAnalyse,
     collect,
 )

@@ -31,7 +31,13 @@ from analyzers.facts import Diagnostic, ModuleFacts
 __all__ = ["FactsCache", "content_key", "tool_fingerprint"]
 
 _FINGERPRINTED = (
-    "facts.py", "parse.py", "modernise.py", "link.py", "codec.py", "cache.py", "jsonio.py",
+    "facts.py",
+    "parse.py",
+    "modernise.py",
+    "link.py",
+    "codec.py",
+    "cache.py",
+    "jsonio.py",
 )
 _DECODE_ERRORS = (ValueError, TypeError, IndexError, KeyError, AttributeError)
 
@@ -94,8 +100,13 @@ class FactsCache:
         index = self._index
         for src in sources:
             entry = index.get(src.relpath)
-            if (isinstance(entry, list) and len(entry) == 3 and entry[0] == src.size
-                    and entry[1] == src.mtime_ns and isinstance(entry[2], str)):
+            if (
+                isinstance(entry, list)
+                and len(entry) == 3
+                and entry[0] == src.size
+                and entry[1] == src.mtime_ns
+                and isinstance(entry[2], str)
+            ):
                 keys[src.relpath] = entry[2]
                 continue
             try:
@@ -161,8 +172,12 @@ class FactsCache:
             return None
         return modules, diagnostics  # type: ignore[return-value]
 
-    def store_linked(self, keys: dict[str, str], modules: Sequence[ModuleFacts],
-                     diagnostics: Sequence[Diagnostic]) -> None:
+    def store_linked(
+        self,
+        keys: dict[str, str],
+        modules: Sequence[ModuleFacts],
+        diagnostics: Sequence[Diagnostic],
+    ) -> None:
         if "" in keys.values():
             return
         payload = {

@@ -59,13 +59,20 @@ def encode(facts: ModuleFacts | Diagnostic) -> Encoded:
         return ["D", facts.path, facts.reason, facts.line]
     f = facts
     return [
-        "M", f.module, f.path, f.lines, f.is_test, f.is_package,
+        "M",
+        f.module,
+        f.path,
+        f.lines,
+        f.is_test,
+        f.is_package,
         [_definition(d) for d in f.definitions],
         [[i.target, i.bound_as, i.loc.line, i.loc.col, i.conditional] for i in f.imports],
         [_call(c) for c in f.calls],
         [_model(m) for m in f.models],
-        [[o.function, o.model, o.op.value, o.method, o.loc.line, o.loc.col, o.select_for_update]
-         for o in f.orm],
+        [
+            [o.function, o.model, o.op.value, o.method, o.loc.line, o.loc.col, o.select_for_update]
+            for o in f.orm
+        ],
         [[u.pattern, u.view, u.name, u.loc.line, u.loc.col, u.include] for u in f.urls],
         [[s.receiver, s.signal, s.sender, s.loc.line, s.loc.col] for s in f.signals],
         [[t.qualname, t.loc.line, t.loc.col, t.name] for t in f.tasks],
@@ -80,9 +87,19 @@ def encode(facts: ModuleFacts | Diagnostic) -> Encoded:
 
 
 def _definition(d: Definition) -> Encoded:
-    return [d.qualname, d.kind.value, d.loc.line, d.loc.col, d.end_line, d.parent,
-            [[p.name, p.annotation, p.kind, p.has_default] for p in d.params],
-            list(d.decorators), list(d.bases), d.is_async, d.docstring]
+    return [
+        d.qualname,
+        d.kind.value,
+        d.loc.line,
+        d.loc.col,
+        d.end_line,
+        d.parent,
+        [[p.name, p.annotation, p.kind, p.has_default] for p in d.params],
+        list(d.decorators),
+        list(d.bases),
+        d.is_async,
+        d.docstring,
+    ]
 
 
 def _call(c: Call) -> Encoded:
@@ -91,9 +108,17 @@ def _call(c: Call) -> Encoded:
 
 
 def _model(m: ModelFact) -> Encoded:
-    return [m.qualname, m.app_label, m.table, m.loc.line, m.loc.col, m.abstract,
-            list(m.relations), [[r.name, r.target, r.kind, r.related_name]
-                                for r in m.relation_fields], m.proxy]
+    return [
+        m.qualname,
+        m.app_label,
+        m.table,
+        m.loc.line,
+        m.loc.col,
+        m.abstract,
+        list(m.relations),
+        [[r.name, r.target, r.kind, r.related_name] for r in m.relation_fields],
+        m.proxy,
+    ]
 
 
 def decode(data: Encoded) -> ModuleFacts | Diagnostic:
@@ -103,10 +128,31 @@ def decode(data: Encoded) -> ModuleFacts | Diagnostic:
         return Diagnostic(str(data[1]), str(data[2]), data[3])
     if data[0] != "M":
         raise ValueError("not an encoded ModuleFacts")
-    (_, module, path, lines, is_test, is_package, defs, imports, calls, models, orm, urls,
-     signals, tasks, atomics, effects, globals_, uses, settings, variables, candidates) = data
-    L = Location  # noqa: N806 - a local alias: this is the hot loop of a warm run
-    A = Argument  # noqa: N806
+    (
+        _,
+        module,
+        path,
+        lines,
+        is_test,
+        is_package,
+        defs,
+        imports,
+        calls,
+        models,
+        orm,
+        urls,
+        signals,
+        tasks,
+        atomics,
+        effects,
+        globals_,
+        uses,
+        settings,
+        variables,
+        candidates,
+    ) = data
+    L = Location
+    A = Argument
     kinds = _ARG_KINDS
     return ModuleFacts(
         module=module,
@@ -116,23 +162,34 @@ def decode(data: Encoded) -> ModuleFacts | Diagnostic:
         is_package=is_package,
         definitions=tuple([_decode_definition(d, path) for d in defs]),
         imports=tuple([ImportFact(t, b, L(path, ln, co), c) for t, b, ln, co, c in imports]),
-        calls=tuple([
-            Call(caller, callee, text, L(path, ln, co),
-                 tuple([A(a[0], kinds[a[1]], a[2], a[3], a[4]) for a in args]) if args else (),
-                 used, atomic)
-            for caller, callee, text, ln, co, args, used, atomic in calls
-        ]),
+        calls=tuple(
+            [
+                Call(
+                    caller,
+                    callee,
+                    text,
+                    L(path, ln, co),
+                    tuple([A(a[0], kinds[a[1]], a[2], a[3], a[4]) for a in args]) if args else (),
+                    used,
+                    atomic,
+                )
+                for caller, callee, text, ln, co, args, used, atomic in calls
+            ]
+        ),
         models=tuple([_decode_model(m, path) for m in models]),
-        orm=tuple([OrmAccess(f, m, _OPS[op], meth, L(path, ln, co), sfu)
-                   for f, m, op, meth, ln, co, sfu in orm]),
+        orm=tuple(
+            [
+                OrmAccess(f, m, _OPS[op], meth, L(path, ln, co), sfu)
+                for f, m, op, meth, ln, co, sfu in orm
+            ]
+        ),
         urls=tuple([UrlRoute(p, v, n, L(path, ln, co), i) for p, v, n, ln, co, i in urls]),
-        signals=tuple([SignalHandler(r, s, snd, L(path, ln, co))
-                       for r, s, snd, ln, co in signals]),
+        signals=tuple([SignalHandler(r, s, snd, L(path, ln, co)) for r, s, snd, ln, co in signals]),
         tasks=tuple([CeleryTask(q, L(path, ln, co), n) for q, ln, co, n in tasks]),
-        atomics=tuple([AtomicRegion(f, L(path, ln, co), end, k)
-                       for f, ln, co, end, k in atomics]),
-        effects=tuple([SideEffect(f, _EFFECTS[k], c, L(path, ln, co))
-                       for f, k, c, ln, co in effects]),
+        atomics=tuple([AtomicRegion(f, L(path, ln, co), end, k) for f, ln, co, end, k in atomics]),
+        effects=tuple(
+            [SideEffect(f, _EFFECTS[k], c, L(path, ln, co)) for f, k, c, ln, co in effects]
+        ),
         globals=tuple([GlobalState(q, L(path, ln, co), k) for q, ln, co, k in globals_]),
         global_uses=tuple([GlobalUse(f, n, L(path, ln, co), w) for f, n, ln, co, w in uses]),
         settings_reads=tuple([SettingsRead(f, n, L(path, ln, co)) for f, n, ln, co in settings]),
@@ -144,13 +201,28 @@ def decode(data: Encoded) -> ModuleFacts | Diagnostic:
 def _decode_definition(d: Encoded, path: str) -> Definition:
     qual, kind, line, col, end, parent, params, decorators, bases, is_async, doc = d
     return Definition(
-        qual, _DEF_KINDS[kind], Location(path, line, col), end, parent,
+        qual,
+        _DEF_KINDS[kind],
+        Location(path, line, col),
+        end,
+        parent,
         tuple([Param(n, a, k, h) for n, a, k, h in params]) if params else (),
-        tuple(decorators), tuple(bases), is_async, doc,
+        tuple(decorators),
+        tuple(bases),
+        is_async,
+        doc,
     )
 
 
 def _decode_model(m: Encoded, path: str) -> ModelFact:
     qual, label, table, line, col, abstract, relations, fields, proxy = m
-    return ModelFact(qual, label, table, Location(path, line, col), abstract, tuple(relations),
-                     tuple([Relation(n, t, k, r) for n, t, k, r in fields]), proxy)
+    return ModelFact(
+        qual,
+        label,
+        table,
+        Location(path, line, col),
+        abstract,
+        tuple(relations),
+        tuple([Relation(n, t, k, r) for n, t, k, r in fields]),
+        proxy,
+    )

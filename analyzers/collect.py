@@ -104,8 +104,11 @@ def discover(root: Path, excludes: Sequence[str] = ()) -> tuple[Path, list[_Sour
         if root.suffix != ".py":
             raise NothingToAnalyse(f"{root}: not a Python file")
         st = root.stat()
-        return root.parent, [_Source(root.name, module_name(root.name), st.st_size,
-                                     st.st_mtime_ns)], ""
+        return (
+            root.parent,
+            [_Source(root.name, module_name(root.name), st.st_size, st.st_mtime_ns)],
+            "",
+        )
     prefix = root.resolve().name if (root / "__init__.py").is_file() else ""
     sources = sorted(_walk(root, "", tuple(excludes), prefix), key=lambda s: s.relpath)
     if not sources:
@@ -140,8 +143,11 @@ def collect(root: Path, options: CollectOptions | None = None) -> Collection:
     options = options or CollectOptions()
     started, cpu0, child0 = time.perf_counter(), time.process_time(), _children_cpu()
     base, sources, prefix = discover(Path(root), options.excludes)
-    cache = FactsCache.open(options.cache_dir or base / ".strangler" / "cache", prefix) \
-        if options.use_cache else None
+    cache = (
+        FactsCache.open(options.cache_dir or base / ".strangler" / "cache", prefix)
+        if options.use_cache
+        else None
+    )
     with _no_cyclic_gc():
         result = _collect(base, sources, prefix, cache, options)
     modules, diagnostics, parsed, jobs, linked_hit = result
@@ -163,7 +169,10 @@ def collect(root: Path, options: CollectOptions | None = None) -> Collection:
 
 
 def _collect(
-    base: Path, sources: list[_Source], prefix: str, cache: FactsCache | None,
+    base: Path,
+    sources: list[_Source],
+    prefix: str,
+    cache: FactsCache | None,
     options: CollectOptions,
 ) -> tuple[tuple[ModuleFacts, ...], tuple[Diagnostic, ...], int, int, bool]:
     keys = cache.keys(base, sources) if cache is not None else {}
@@ -223,8 +232,12 @@ def _parse_one(base: Path, src: _Source) -> tuple[ModuleFacts | Diagnostic, byte
 
 
 def _parse_here(
-    base: Path, todo: list[_Source], cache: FactsCache | None, options: CollectOptions,
-    done: int, total: int,
+    base: Path,
+    todo: list[_Source],
+    cache: FactsCache | None,
+    options: CollectOptions,
+    done: int,
+    total: int,
 ) -> dict[str, ModuleFacts | Diagnostic]:
     out: dict[str, ModuleFacts | Diagnostic] = {}
     for src in todo:
@@ -238,21 +251,27 @@ def _parse_here(
 
 
 def _parse_in_pool(
-    base: Path, todo: list[_Source], jobs: int, cache: FactsCache | None,
-    options: CollectOptions, done: int, total: int,
+    base: Path,
+    todo: list[_Source],
+    jobs: int,
+    cache: FactsCache | None,
+    options: CollectOptions,
+    done: int,
+    total: int,
 ) -> dict[str, ModuleFacts | Diagnostic]:
     """Workers parse, encode and write their cache entries; results come back as JSON
     text (never pickled objects) and are decoded here."""
     import multiprocessing
 
-    chunks = [todo[i::jobs * 4] for i in range(jobs * 4)]
+    chunks = [todo[i :: jobs * 4] for i in range(jobs * 4)]
     cache_dir = str(cache.directory) if cache is not None else None
     prefix = cache.prefix if cache is not None else ""
     out: dict[str, ModuleFacts | Diagnostic] = {}
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(_worker, str(base), chunk, cache_dir, prefix)
-                   for chunk in chunks if chunk]
+        futures = [
+            pool.submit(_worker, str(base), chunk, cache_dir, prefix) for chunk in chunks if chunk
+        ]
         for future in futures:
             for relpath, text in future.result():
                 out[relpath] = decode(jsonio.loads(text))
@@ -261,8 +280,9 @@ def _parse_in_pool(
     return out
 
 
-def _worker(base: str, chunk: list[_Source], cache_dir: str | None,
-            prefix: str) -> list[tuple[str, bytes]]:
+def _worker(
+    base: str, chunk: list[_Source], cache_dir: str | None, prefix: str
+) -> list[tuple[str, bytes]]:
 
     cache = FactsCache(Path(cache_dir), prefix) if cache_dir is not None else None
     results = []
@@ -302,4 +322,3 @@ def _no_cyclic_gc() -> Iterator[None]:
         if enabled:
             gc.freeze()
             gc.enable()
-

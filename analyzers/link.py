@@ -55,24 +55,76 @@ _EXTERNAL_MODEL_BASES = frozenset(
     }
 )
 _QS_READ = frozenset(
-    "filter exclude all order_by select_related prefetch_related distinct only defer using "
-    "annotate alias none reverse select_for_update get_queryset union intersection "
-    "difference extra raw dates datetimes".split()
+    [
+        "filter",
+        "exclude",
+        "all",
+        "order_by",
+        "select_related",
+        "prefetch_related",
+        "distinct",
+        "only",
+        "defer",
+        "using",
+        "annotate",
+        "alias",
+        "none",
+        "reverse",
+        "select_for_update",
+        "get_queryset",
+        "union",
+        "intersection",
+        "difference",
+        "extra",
+        "raw",
+        "dates",
+        "datetimes",
+    ]
 )
-_INSTANCE = frozenset("get first last earliest latest create".split())
+_INSTANCE = frozenset(["get", "first", "last", "earliest", "latest", "create"])
 _READ = _QS_READ | frozenset(
-    "get first last earliest latest count exists values values_list aggregate in_bulk "
-    "iterator contains explain".split()
+    [
+        "get",
+        "first",
+        "last",
+        "earliest",
+        "latest",
+        "count",
+        "exists",
+        "values",
+        "values_list",
+        "aggregate",
+        "in_bulk",
+        "iterator",
+        "contains",
+        "explain",
+    ]
 )
 _WRITE = frozenset(
-    "create update delete bulk_create bulk_update get_or_create update_or_create add remove "
-    "clear set".split()
+    [
+        "create",
+        "update",
+        "delete",
+        "bulk_create",
+        "bulk_update",
+        "get_or_create",
+        "update_or_create",
+        "add",
+        "remove",
+        "clear",
+        "set",
+    ]
 )
 _INSTANCE_ORM = {"save": OrmOp.WRITE, "delete": OrmOp.WRITE, "refresh_from_db": OrmOp.READ}
 _QS_CALLEE = "django.db.models.QuerySet."
 _TASK_DECORATORS = frozenset(
-    {"celery.shared_task", "celery.task", "celery.app.shared_task", "celery.Celery.task",
-     "celery.app.base.Celery.task"}
+    {
+        "celery.shared_task",
+        "celery.task",
+        "celery.app.shared_task",
+        "celery.Celery.task",
+        "celery.app.base.Celery.task",
+    }
 )
 _TASK_ATTRS = frozenset({"delay", "apply_async", "s", "si", "signature", "run"})
 _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
@@ -160,10 +212,15 @@ class _Linker:
         self.models: dict[str, ModelFact] = {}
         self.reverse: dict[tuple[str, str], _State] = {}
         self.models = self._models()
-        self.by_label = {(m.app_label, m.qualname.rpartition(".")[2]): q
-                         for q, m in self.models.items()}
-        self.by_label.update({(m.app_label.lower(), m.qualname.rpartition(".")[2].lower()): q
-                              for q, m in self.models.items()})
+        self.by_label = {
+            (m.app_label, m.qualname.rpartition(".")[2]): q for q, m in self.models.items()
+        }
+        self.by_label.update(
+            {
+                (m.app_label.lower(), m.qualname.rpartition(".")[2].lower()): q
+                for q, m in self.models.items()
+            }
+        )
         self.models = {q: self._relations(m) for q, m in self.models.items()}
         self.reverse = self._reverse()
         self.memo.clear()
@@ -237,13 +294,13 @@ class _Linker:
         return result
 
     def _lookup(self, cls: str, name: str, skip_self: bool = False) -> _State | None:
-        order = self.mro(cls)[1 if skip_self else 0:]
+        order = self.mro(cls)[1 if skip_self else 0 :]
         for i, k in enumerate(order):
             if k == "?":
                 return None  # an unresolved base could define it: do not guess past it
             if k.startswith("!"):
                 # the only opaque base left defines it (or nothing does): else ambiguous
-                rest = order[i + 1:]
+                rest = order[i + 1 :]
                 if any(r == "?" or r.startswith("!") for r in rest):
                     return None
                 return ("extattr", f"{k[1:]}.{name}")
@@ -279,7 +336,8 @@ class _Linker:
             model, _, rest = rest.partition(".")
             model_name, suffix = _split_suffix(model)
             qual = self.by_label.get((label, model_name)) or self.by_label.get(
-                (label.lower(), model_name.lower()))
+                (label.lower(), model_name.lower())
+            )
             if qual is None:
                 return None
             state = self._apply_suffix(("cls", qual), suffix)
@@ -306,7 +364,7 @@ class _Linker:
             return ("var", qual)
         return self.interpret(type_ref)
 
-    def _attr(self, state: _State, name: str, depth: int) -> _State | None:  # noqa: C901
+    def _attr(self, state: _State, name: str, depth: int) -> _State | None:
         kind = state[0]
         if kind == "mod":
             return self._module_attr(state[1], name, depth)
@@ -385,8 +443,9 @@ class _Linker:
     def _relations(self, model: ModelFact) -> ModelFact:
         if not model.relation_fields:
             return model
-        fields = tuple(replace(r, target=self._model_ref(r.target, model)) for r in
-                       model.relation_fields)
+        fields = tuple(
+            replace(r, target=self._model_ref(r.target, model)) for r in model.relation_fields
+        )
         return replace(model, relation_fields=fields, relations=tuple(r.target for r in fields))
 
     def _model_ref(self, target: str, model: ModelFact) -> str:
@@ -438,8 +497,9 @@ class _Linker:
             m,
             definitions=defs,
             calls=calls,
-            models=tuple(self.models[c.qualname] for c in m.model_candidates
-                         if c.qualname in self.models),
+            models=tuple(
+                self.models[c.qualname] for c in m.model_candidates if c.qualname in self.models
+            ),
             orm=orm,
             urls=tuple(self._url(u) for u in m.urls),
             signals=tuple(self._signals(m.signals)),
@@ -455,16 +515,22 @@ class _Linker:
         memo, interpret, callee_of = self.memo, self.interpret, self.callee
         for call in m.calls:
             ref = call.callee
-            if ref is None:
-                state = None
-            else:
-                state = memo[ref] if ref in memo else interpret(ref)
+            state = None if ref is None else memo[ref] if ref in memo else interpret(ref)
             args = call.args
             if args and any(a.ref is not None and a.kind is unknown for a in args):
                 args = tuple([self._argument(a) for a in args])
             # direct construction: dataclasses.replace is five times slower, 36k calls here
-            out.append(Call(call.caller, callee_of(state), call.text, call.loc, args,
-                            call.result_used, call.in_atomic))
+            out.append(
+                Call(
+                    call.caller,
+                    callee_of(state),
+                    call.text,
+                    call.loc,
+                    args,
+                    call.result_used,
+                    call.in_atomic,
+                )
+            )
             if state is not None and ref is not None:
                 access = self._orm(call, state, ref)
                 if access is not None:
@@ -483,9 +549,10 @@ class _Linker:
                 return None
             return OrmAccess(call.caller, state[1], op, method, call.loc, sfu)
         method = ref.rpartition(".")[2]
-        op = _INSTANCE_ORM.get(method)
-        if op is None:
+        instance_op = _INSTANCE_ORM.get(method)
+        if instance_op is None:
             return None
+        op = instance_op
         receiver = self.interpret(ref[: -len(method) - 1]) if "." in ref else None
         if receiver is not None and receiver[0] == "inst" and receiver[1] in self.models:
             return OrmAccess(call.caller, receiver[1], op, method, call.loc, sfu)
@@ -543,8 +610,12 @@ class _Linker:
             if signal is None or signal[0] not in ("ext", "var", "extattr", "def"):
                 continue
             sender = self.interpret(s.sender) if s.sender else None
-            yield replace(s, receiver=receiver[1], signal=signal[1],
-                          sender=sender[1] if sender is not None else None)
+            yield replace(
+                s,
+                receiver=receiver[1],
+                signal=signal[1],
+                sender=sender[1] if sender is not None else None,
+            )
 
     def _tasks(self, defs: Iterable[Definition]) -> Iterable[CeleryTask]:
         for d in defs:
@@ -601,4 +672,3 @@ def _first_attr(rest: str) -> tuple[str | None, str]:
     piece, dot, tail = rest[1:].partition(".")
     name, suffix = _split_suffix(piece)
     return name, ("." + suffix if suffix else "") + (dot + tail if dot else "")
-

@@ -22,22 +22,22 @@ __all__ = ["modernise"]
 
 
 class _Older(cst.CSTTransformer):
-    def leave_TypeAlias(  # noqa: N802 - libcst's naming
+    def leave_TypeAlias(
         self, original_node: cst.TypeAlias, updated_node: cst.TypeAlias
     ) -> cst.Assign:
         return cst.Assign(targets=[cst.AssignTarget(updated_node.name)], value=updated_node.value)
 
-    def leave_FunctionDef(  # noqa: N802
+    def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
     ) -> cst.FunctionDef:
         return updated_node.with_changes(type_parameters=None)
 
-    def leave_ClassDef(  # noqa: N802
+    def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
     ) -> cst.ClassDef:
         return updated_node.with_changes(type_parameters=None)
 
-    def leave_TemplatedString(  # noqa: N802
+    def leave_TemplatedString(
         self, original_node: cst.TemplatedString, updated_node: cst.TemplatedString
     ) -> cst.FormattedString:
         parts: list[cst.BaseFormattedStringContent] = []
@@ -45,14 +45,17 @@ class _Older(cst.CSTTransformer):
             if isinstance(part, cst.TemplatedStringText):
                 parts.append(cst.FormattedStringText(part.value))
             elif isinstance(part, cst.TemplatedStringExpression):
-                parts.append(cst.FormattedStringExpression(
-                    expression=part.expression, conversion=part.conversion,
-                    equal=part.equal,
-                ))
+                parts.append(
+                    cst.FormattedStringExpression(
+                        expression=part.expression,
+                        conversion=part.conversion,
+                        equal=part.equal,
+                    )
+                )
         start = updated_node.start.lower().replace("t", "f")
         return cst.FormattedString(parts=parts, start=start, end=updated_node.end)
 
-    def leave_ExceptHandler(  # noqa: N802
+    def leave_ExceptHandler(
         self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
     ) -> cst.ExceptHandler:
         kind = updated_node.type

@@ -53,8 +53,24 @@ MAX_BYTES = 5 * 1024 * 1024
 
 _BUILTINS = frozenset(dir(builtins))
 _MUTATORS = frozenset(
-    "append extend insert pop remove clear update setdefault popitem add discard "
-    "appendleft popleft extendleft sort reverse".split()
+    [
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "remove",
+        "clear",
+        "update",
+        "setdefault",
+        "popitem",
+        "add",
+        "discard",
+        "appendleft",
+        "popleft",
+        "extendleft",
+        "sort",
+        "reverse",
+    ]
 )
 _MUTABLE_CTORS = {
     "dict": "dict",
@@ -77,24 +93,59 @@ _URL_FUNCS = frozenset(
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 _FILE_TYPES = frozenset(
-    {"builtins.open()", "io.open()", "codecs.open()", "tempfile.NamedTemporaryFile()",
-     "tempfile.TemporaryFile()", "tempfile.SpooledTemporaryFile()", "gzip.open()",
-     "django.core.files.File()", "django.core.files.uploadedfile.UploadedFile()",
-     "django.core.files.uploadedfile.InMemoryUploadedFile()", "typing.IO()",
-     "typing.BinaryIO()", "typing.TextIO()", "io.BytesIO()", "io.StringIO()"}
+    {
+        "builtins.open()",
+        "io.open()",
+        "codecs.open()",
+        "tempfile.NamedTemporaryFile()",
+        "tempfile.TemporaryFile()",
+        "tempfile.SpooledTemporaryFile()",
+        "gzip.open()",
+        "django.core.files.File()",
+        "django.core.files.uploadedfile.UploadedFile()",
+        "django.core.files.uploadedfile.InMemoryUploadedFile()",
+        "typing.IO()",
+        "typing.BinaryIO()",
+        "typing.TextIO()",
+        "io.BytesIO()",
+        "io.StringIO()",
+    }
 )
 _LOCK_TYPES = frozenset(
-    {"threading.Lock()", "threading.RLock()", "threading.Semaphore()",
-     "threading.BoundedSemaphore()", "threading.Condition()", "multiprocessing.Lock()",
-     "multiprocessing.RLock()", "asyncio.Lock()", "django.db.connection",
-     "django.db.connections", "socket.socket()", "sqlite3.connect()"}
+    {
+        "threading.Lock()",
+        "threading.RLock()",
+        "threading.Semaphore()",
+        "threading.BoundedSemaphore()",
+        "threading.Condition()",
+        "multiprocessing.Lock()",
+        "multiprocessing.RLock()",
+        "asyncio.Lock()",
+        "django.db.connection",
+        "django.db.connections",
+        "socket.socket()",
+        "sqlite3.connect()",
+    }
 )
 _REQUEST_TYPES = frozenset(
-    {"django.http.HttpRequest()", "django.http.request.HttpRequest()",
-     "django.core.handlers.wsgi.WSGIRequest()", "rest_framework.request.Request()"}
+    {
+        "django.http.HttpRequest()",
+        "django.http.request.HttpRequest()",
+        "django.core.handlers.wsgi.WSGIRequest()",
+        "rest_framework.request.Request()",
+    }
 )
-_JSON_FUNCS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
-                         "builtins.len", "builtins.repr", "builtins.round"})
+_JSON_FUNCS = frozenset(
+    {
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.len",
+        "builtins.repr",
+        "builtins.round",
+    }
+)
 _TEXT_MAX = 80
 _JSON = "=json"  # type marker of a local bound to a JSON-able literal
 _FUNC, _CLASS, _MODULE = 0, 1, 2
@@ -129,7 +180,7 @@ def facts_from_source(source: bytes | str, *, module: str, path: str) -> ModuleF
         tree = _parse(source, path)
         if isinstance(tree, Diagnostic):
             return tree
-        lines = source.count(b"\n" if isinstance(source, bytes) else "\n") + 1
+        lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
         return _Extractor(module, path).run(tree, lines)
     except RecursionError:
         return Diagnostic(path, "nesting too deep to analyse (recursion limit)")
@@ -143,7 +194,7 @@ def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:
     """ast.parse with the reasons for failure spelled out, and the libcst second chance."""
     if len(source) > MAX_BYTES:
         return Diagnostic(path, f"file larger than {MAX_BYTES // (1024 * 1024)} MB: skipped")
-    if (b"\0" if isinstance(source, bytes) else "\0") in source:
+    if (b"\0" in source) if isinstance(source, bytes) else ("\0" in source):
         return Diagnostic(path, "binary file (NUL bytes)")
     try:
         return ast.parse(source)
@@ -168,8 +219,18 @@ def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:
 class _Scope:
     """A name space: module, class, or function (lambdas and comprehensions too)."""
 
-    __slots__ = ("bindings", "caller", "cls", "globals", "kind", "parent", "qual", "self_name",
-                 "self_ref", "types")
+    __slots__ = (
+        "bindings",
+        "caller",
+        "cls",
+        "globals",
+        "kind",
+        "parent",
+        "qual",
+        "self_name",
+        "self_ref",
+        "types",
+    )
 
     def __init__(self, kind: int, qual: str, parent: _Scope | None, caller: str) -> None:
         self.kind = kind
@@ -262,8 +323,9 @@ class _Extractor:
         self.uses: list[tuple[_Scope, str, int, int, bool]] = []
         self.settings: list[SettingsRead] = []
         self.urls: list[tuple[_Scope, Any, int]] = []
-        self.signals: list[tuple[_Scope, tuple[str, str], tuple[str, str] | None,
-                                 tuple[str, str] | None, int]] = []
+        self.signals: list[
+            tuple[_Scope, tuple[str, str], tuple[str, str] | None, tuple[str, str] | None, int]
+        ] = []
         self.candidates: list[tuple[ast.ClassDef, str]] = []
         self.class_scopes: dict[str, _Scope] = {}
         self.mutable: dict[str, str] = {}
@@ -407,9 +469,14 @@ class _Extractor:
                 bound, target = alias.asname, alias.name
             else:
                 bound = target = alias.name.partition(".")[0]
-            self.imports.append(ImportFact(alias.name if alias.asname else target, bound,
-                                           Location(self.path, stmt.lineno, stmt.col_offset),
-                                           cond))
+            self.imports.append(
+                ImportFact(
+                    alias.name if alias.asname else target,
+                    bound,
+                    Location(self.path, stmt.lineno, stmt.col_offset),
+                    cond,
+                )
+            )
             self._bind(bound, target)
 
     def _import_from(self, stmt: ast.ImportFrom) -> None:
@@ -464,8 +531,15 @@ class _Extractor:
         target = stmt.target
         if type(target) is ast.Name:
             if self.scope.kind != _MODULE:
-                self.uses.append((self.scope, target.id, stmt.lineno, target.col_offset,
-                                  target.id in self.scope.globals))
+                self.uses.append(
+                    (
+                        self.scope,
+                        target.id,
+                        stmt.lineno,
+                        target.col_offset,
+                        target.id in self.scope.globals,
+                    )
+                )
         else:
             self._bind_target(target, None, stmt.lineno)
 
@@ -497,9 +571,14 @@ class _Extractor:
             self._expr(expr)
             if self._is_atomic(expr):
                 atomic += 1
-                self.atomics.append(AtomicRegion(self.scope.caller,
-                                                 Location(self.path, stmt.lineno, stmt.col_offset),
-                                                 stmt.end_lineno or stmt.lineno, "with"))
+                self.atomics.append(
+                    AtomicRegion(
+                        self.scope.caller,
+                        Location(self.path, stmt.lineno, stmt.col_offset),
+                        stmt.end_lineno or stmt.lineno,
+                        "with",
+                    )
+                )
             if item.optional_vars is not None:
                 self._bind_target(item.optional_vars, self._type_of(expr), stmt.lineno)
         self.atomic_depth += atomic
@@ -540,7 +619,7 @@ class _Extractor:
         out = []
         for dec in node.decorator_list:
             self._expr(dec)
-            out.append(_chain(dec.func if type(dec) is ast.Call else dec))  # type: ignore[attr-defined]
+            out.append(_chain(dec.func if isinstance(dec, ast.Call) else dec))
         return out
 
     def _function(self, node: _AnyFunc) -> None:
@@ -553,9 +632,7 @@ class _Extractor:
             if kw_default is not None:
                 self._expr(kw_default)
         qual = f"{outer.qual}.{node.name}"
-        if outer.kind == _MODULE:
-            outer.bindings[node.name] = qual
-        elif node.name not in outer.globals:
+        if outer.kind == _MODULE or node.name not in outer.globals:
             outer.bindings[node.name] = qual
         scope = _Scope(_FUNC, qual, outer, qual)
         params = self._params(args, scope)
@@ -568,9 +645,14 @@ class _Extractor:
             static = static or text == "staticmethod"
             if self._is_atomic(dec):
                 atomic = 1
-                self.atomics.append(AtomicRegion(qual, Location(self.path, node.lineno,
-                                                                node.col_offset),
-                                                 node.end_lineno or node.lineno, "decorator"))
+                self.atomics.append(
+                    AtomicRegion(
+                        qual,
+                        Location(self.path, node.lineno, node.col_offset),
+                        node.end_lineno or node.lineno,
+                        "decorator",
+                    )
+                )
             if text == "receiver" or text.endswith(".receiver"):
                 self._receiver(dec, qual, node.lineno)
         if outer.kind == _CLASS and params and not static:
@@ -605,8 +687,9 @@ class _Extractor:
         self.atomic_depth -= atomic
         self.scope = outer
 
-    def _pending_decorators(self, chains: list[tuple[str, str] | None], texts: list[str],
-                            scope: _Scope) -> list[str]:
+    def _pending_decorators(
+        self, chains: list[tuple[str, str] | None], texts: list[str], scope: _Scope
+    ) -> list[str]:
         """Decorator texts now; ``_finish`` swaps in references (scopes are complete then)."""
         for i, chain in enumerate(chains):
             if chain is not None:
@@ -675,15 +758,22 @@ class _Extractor:
         qual = f"{outer.qual}.{node.name}"
         if outer.kind == _MODULE or node.name not in outer.globals:
             outer.bindings[node.name] = qual
-        texts = [c[0] + c[1] if c else _loc_text(d) for d, c in zip(node.decorator_list, chains,
-                                                                   strict=True)]
+        texts = [
+            c[0] + c[1] if c else _loc_text(d)
+            for d, c in zip(node.decorator_list, chains, strict=True)
+        ]
         index = len(self.defs)
         self.defs.append(
             Definition(
-                qual, DefKind.CLASS, Location(self.path, node.lineno, node.col_offset),
-                node.end_lineno or node.lineno, None if outer.kind == _MODULE else outer.qual,
-                (), tuple(self._pending_decorators(chains, texts, outer)),
-                tuple(c[0] + c[1] if c else "<expr>" for c in base_chains), False,
+                qual,
+                DefKind.CLASS,
+                Location(self.path, node.lineno, node.col_offset),
+                node.end_lineno or node.lineno,
+                None if outer.kind == _MODULE else outer.qual,
+                (),
+                tuple(self._pending_decorators(chains, texts, outer)),
+                tuple(c[0] + c[1] if c else "<expr>" for c in base_chains),
+                False,
                 _docline(node),
             )
         )
@@ -712,7 +802,7 @@ class _Extractor:
                 self.signals.append((self.scope, chain, ("", qual), sender, line))
 
     # ------------------------------------------------------------------ expressions
-    def _expr(self, node: ast.expr) -> None:  # noqa: C901 - one dispatch, hot path
+    def _expr(self, node: ast.expr) -> None:
         t = type(node)
         if t is ast.Name:
             if self.scope.kind != _MODULE and node.id in self.watch:  # type: ignore[attr-defined]
@@ -724,10 +814,14 @@ class _Extractor:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is ast.Name:
                 if value.id in self.settings_names and (
-                        self.scope.kind == _MODULE or value.id not in self.scope.bindings):
+                    self.scope.kind == _MODULE or value.id not in self.scope.bindings
+                ):
                     self.settings.append(
-                        SettingsRead(self.scope.caller, node.attr,  # type: ignore[attr-defined]
-                                     Location(self.path, node.lineno, node.col_offset))
+                        SettingsRead(
+                            self.scope.caller,
+                            node.attr,  # type: ignore[attr-defined]
+                            Location(self.path, node.lineno, node.col_offset),
+                        )
                     )
                 elif self.scope.kind != _MODULE and value.id in self.watch:
                     self.uses.append((self.scope, value.id, node.lineno, node.col_offset, False))
@@ -739,8 +833,7 @@ class _Extractor:
             return
         if t is ast.Subscript:
             value = node.value  # type: ignore[attr-defined]
-            if (type(value) is ast.Name and value.id in self.imported
-                    and self.scope.kind != _MODULE):
+            if type(value) is ast.Name and value.id in self.imported and self.scope.kind != _MODULE:
                 self.uses.append((self.scope, value.id, node.lineno, node.col_offset, False))
             self._expr(value)
             self._expr(node.slice)  # type: ignore[attr-defined]
@@ -809,10 +902,11 @@ class _Extractor:
         if ft is ast.Attribute:
             base = func.value  # type: ignore[attr-defined]
             if type(base) is ast.Name:
-                if self.scope.kind != _MODULE and (base.id in self.watch or (
-                        base.id in self.imported and func.attr in _MUTATORS)):  # type: ignore[attr-defined]
-                    self.uses.append((self.scope, base.id, node.lineno, node.col_offset,
-                                      func.attr in _MUTATORS))  # type: ignore[attr-defined]
+                mutates = func.attr in _MUTATORS  # type: ignore[attr-defined]
+                if self.scope.kind != _MODULE and (
+                    base.id in self.watch or (base.id in self.imported and mutates)
+                ):
+                    self.uses.append((self.scope, base.id, node.lineno, node.col_offset, mutates))
             else:
                 self._expr(base)
         elif ft is not ast.Name:
@@ -842,8 +936,18 @@ class _Extractor:
                 self.urls.append((scope, node, len(self.calls)))
             if chain is not None and chain[1].endswith(".connect") and node.args:
                 self._connect(chain, node)
-        self.calls.append((scope, chain, node.lineno, node.col_offset, tuple(args), used,
-                           self.atomic_depth > 0, _loc_text(func)))
+        self.calls.append(
+            (
+                scope,
+                chain,
+                node.lineno,
+                node.col_offset,
+                tuple(args),
+                used,
+                self.atomic_depth > 0,
+                _loc_text(func),
+            )
+        )
 
     def _connect(self, chain: tuple[str, str], node: ast.Call) -> None:
         receiver = _chain(node.args[0])
@@ -881,8 +985,11 @@ class _Extractor:
             if chain is not None:
                 return (text, ArgKind.UNKNOWN, keyword, (chain[0], chain[1] + "()"))
         if t is ast.BinOp or t is ast.JoinedStr:
-            return (text, ArgKind.JSON, keyword, None) if _is_json_literal(node) else (
-                text, ArgKind.UNKNOWN, keyword, None)
+            return (
+                (text, ArgKind.JSON, keyword, None)
+                if _is_json_literal(node)
+                else (text, ArgKind.UNKNOWN, keyword, None)
+            )
         return (text, ArgKind.UNKNOWN, keyword, None)
 
     def _type_of(self, value: ast.expr) -> str | None:
@@ -917,7 +1024,7 @@ class _Extractor:
         return f"?{head}{tail}"  # resolved in _finish through the scope chain
 
     def _is_atomic(self, expr: ast.expr) -> bool:
-        chain = _chain(expr.func if type(expr) is ast.Call else expr)  # type: ignore[attr-defined]
+        chain = _chain(expr.func if isinstance(expr, ast.Call) else expr)
         if chain is None:
             return False
         ref = self._lookup(self.scope, chain[0])
@@ -974,15 +1081,19 @@ class _Extractor:
         for index, scope, chains in self._late_bases:
             d = defs[index]
             # "?Name": written so, but bound nowhere we can see (a star import, a typo)
-            bases = tuple(self._ref(scope, c) or (f"?{c[0]}{c[1]}" if c else "<expr>")
-                          for c in chains)
+            bases = tuple(
+                self._ref(scope, c) or (f"?{c[0]}{c[1]}" if c else "<expr>") for c in chains
+            )
             defs[index] = _replace(d, bases=bases)
         calls = [self._make_call(raw) for raw in self.calls]
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
         root = self.scope_root()
         variables = tuple(
-            Variable(f"{module}.{name}", Location(path, line, 0),
-                     None if t is None else (None if t == _JSON else self._expand(root, t)))
+            Variable(
+                f"{module}.{name}",
+                Location(path, line, 0),
+                None if t is None else (None if t == _JSON else self._expand(root, t)),
+            )
             for name, line, t in self.variables
         )
         return ModuleFacts(
@@ -1010,8 +1121,13 @@ class _Extractor:
         if callee is not None and callee.startswith("?"):
             callee = self._expand(scope, callee)
         return Call(
-            scope.caller, callee, text[:_TEXT_MAX], Location(self.path, line, col),
-            tuple(self._make_arg(scope, a) for a in args), used, atomic,
+            scope.caller,
+            callee,
+            text[:_TEXT_MAX],
+            Location(self.path, line, col),
+            tuple(self._make_arg(scope, a) for a in args),
+            used,
+            atomic,
         )
 
     def _make_arg(self, scope: _Scope, raw: tuple[Any, ...]) -> Argument:
@@ -1027,8 +1143,9 @@ class _Extractor:
         if call.callee not in _URL_FUNCS:
             return None
         pattern_node, view_node = node.args[0], node.args[1]
-        pattern = pattern_node.value if type(pattern_node) is ast.Constant else _loc_text(
-            pattern_node)
+        pattern = (
+            pattern_node.value if type(pattern_node) is ast.Constant else _loc_text(pattern_node)
+        )
         name = None
         for kw in node.keywords:
             if kw.arg == "name" and type(kw.value) is ast.Constant:
@@ -1054,7 +1171,11 @@ class _Extractor:
     def _signals(self) -> Iterable[SignalHandler]:
         for scope, signal, receiver, sender, line in self.signals:
             signal_ref = self._ref(scope, signal)
-            receiver_ref = self._ref(scope, receiver) if receiver[0] else receiver[1]
+            receiver_ref = (
+                self._ref(scope, receiver)
+                if receiver and receiver[0]
+                else (receiver[1] if receiver else None)
+            )
             if signal_ref is None or receiver_ref is None:
                 continue
             sender_ref = self._ref(scope, sender) if sender is not None else None
@@ -1074,8 +1195,9 @@ class _Extractor:
             ref = self._lookup(scope, name)
             if name in scope.globals or ref == target_prefix + name:
                 if name in self.mutable or writes:
-                    yield GlobalUse(scope.caller, target_prefix + name,
-                                    Location(self.path, line, col), writes)
+                    yield GlobalUse(
+                        scope.caller, target_prefix + name, Location(self.path, line, col), writes
+                    )
             elif ref is not None and name in self.imported:
                 # another module's name: linking keeps it only if it is mutable state there
                 yield GlobalUse(scope.caller, ref, Location(self.path, line, col), writes)
@@ -1102,9 +1224,16 @@ class _Extractor:
             default_label = parts[-2] if len(parts) > 1 else parts[0]
         label = str(meta.get("app_label") or default_label)
         table = str(meta.get("db_table") or f"{label}_{node.name.lower()}")
-        return ModelFact(qual, label, table, Location(self.path, node.lineno, node.col_offset),
-                         bool(meta.get("abstract")), tuple(r.target for r in relations),
-                         tuple(relations), bool(meta.get("proxy")))
+        return ModelFact(
+            qual,
+            label,
+            table,
+            Location(self.path, node.lineno, node.col_offset),
+            bool(meta.get("abstract")),
+            tuple(r.target for r in relations),
+            tuple(relations),
+            bool(meta.get("proxy")),
+        )
 
     def _relation(self, stmt: ast.Assign, scope: _Scope) -> Relation | None:
         call = stmt.value

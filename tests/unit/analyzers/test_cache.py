@@ -43,7 +43,8 @@ def test_cold_then_warm_run_parses_nothing_and_gives_the_same_facts(project: Pat
     warm, stats = run(project)
     assert (stats.parsed, stats.from_cache) == (0, 5)
     assert stats.linked_from_cache
-    assert warm.modules == cold.modules and warm.diagnostics == cold.diagnostics
+    assert warm.modules == cold.modules
+    assert warm.diagnostics == cold.diagnostics
 
 
 def test_changing_one_file_reparses_only_that_file(project: Path) -> None:
@@ -107,7 +108,7 @@ def test_cache_dir_is_configurable(project: Path, tmp_path: Path) -> None:
 
 def test_no_temporary_files_are_left_behind(project: Path) -> None:
     run(project)
-    leftovers = [p for p in (project / ".strangler").rglob(".tmp-*")]
+    leftovers = list((project / ".strangler").rglob(".tmp-*"))
     assert leftovers == []
 
 

@@ -32,32 +32,34 @@ def test_folder_without_python_raises_nothing_to_analyse(tmp_path: Path) -> None
 
 
 def test_collect_links_modules_and_keeps_going_past_bad_files(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "shop/__init__.py": "",
-        "shop/models.py": "from django.db import models\nclass Order(models.Model):\n"
-                          "    pass\n",
-        "shop/views.py": "from .models import Order\ndef v():\n    Order.objects.all()\n",
-        "shop/broken.py": "def f(:\n",
-        "shop/tests/test_views.py": "def test_v():\n    pass\n",
-        ".venv/lib/skipped.py": "x = 1\n",
-        "shop/__pycache__/x.py": "x = 1\n",
-    })
+    write(
+        tmp_path,
+        {
+            "shop/__init__.py": "",
+            "shop/models.py": "from django.db import models\nclass Order(models.Model):\n"
+            "    pass\n",
+            "shop/views.py": "from .models import Order\ndef v():\n    Order.objects.all()\n",
+            "shop/broken.py": "def f(:\n",
+            "shop/tests/test_views.py": "def test_v():\n    pass\n",
+            ".venv/lib/skipped.py": "x = 1\n",
+            "shop/__pycache__/x.py": "x = 1\n",
+        },
+    )
     c = collect(tmp_path, CollectOptions(use_cache=False))
     modules = {m.module: m for m in c.modules}
     assert set(modules) == {"shop", "shop.models", "shop.views", "shop.tests.test_views"}
     assert modules["shop.tests.test_views"].is_test
     assert [(o.model, o.method) for o in modules["shop.views"].orm] == [
-        ("shop.models.Order", "all")]
+        ("shop.models.Order", "all")
+    ]
     assert [(d.path, d.line) for d in c.diagnostics] == [("shop/broken.py", 1)]
-    assert (c.stats.files, c.stats.parsed, c.stats.from_cache, c.stats.diagnostics) == (
-        5, 5, 0, 1)
+    assert (c.stats.files, c.stats.parsed, c.stats.from_cache, c.stats.diagnostics) == (5, 5, 0, 1)
     assert c.stats.lines == sum(m.lines for m in c.modules)
 
 
 def test_excludes_match_paths_and_names(tmp_path: Path) -> None:
     write(tmp_path, {"a.py": "", "migrations/0001.py": "", "b_test.py": "", "keep/c.py": ""})
-    c = collect(tmp_path, CollectOptions(use_cache=False,
-                                         excludes=("migrations", "*_test.py")))
+    c = collect(tmp_path, CollectOptions(use_cache=False, excludes=("migrations", "*_test.py")))
     assert sorted(m.module for m in c.modules) == ["a", "keep.c"]
 
 
@@ -65,7 +67,11 @@ def test_bad_corpus_collects_with_one_diagnostic_per_bad_file(tmp_path: Path) ->
     c = collect(BAD, CollectOptions(use_cache=False))
     assert len(c.diagnostics) == 8
     assert {m.module for m in c.modules} == {
-        "latin1_with_cookie", "utf8_bom", "py312_generics", "py314_syntax"}
+        "latin1_with_cookie",
+        "utf8_bom",
+        "py312_generics",
+        "py314_syntax",
+    }
 
 
 def test_progress_reports_reach_the_total(tmp_path: Path) -> None:
@@ -83,12 +89,16 @@ def test_a_single_file_can_be_analysed(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="fork-based pool")
 def test_process_pool_gives_the_same_facts_as_in_process(tmp_path: Path) -> None:
-    files = {f"pkg/m{i}.py": f"from pkg.m{(i + 1) % 200} import f{(i + 1) % 200}\n"
-             f"def f{i}():\n    f{(i + 1) % 200}()\n" for i in range(200)}
+    files = {
+        f"pkg/m{i}.py": f"from pkg.m{(i + 1) % 200} import f{(i + 1) % 200}\n"
+        f"def f{i}():\n    f{(i + 1) % 200}()\n"
+        for i in range(200)
+    }
     write(tmp_path, {"pkg/__init__.py": "", **files})
     serial = collect(tmp_path, CollectOptions(use_cache=False, jobs=1))
     parallel = collect(tmp_path, CollectOptions(use_cache=False, jobs=2))
-    assert parallel.stats.jobs == 2 and serial.stats.jobs == 1
+    assert parallel.stats.jobs == 2
+    assert serial.stats.jobs == 1
     assert parallel.modules == serial.modules
     call = next(m for m in parallel.modules if m.module == "pkg.m3").calls[0]
     assert call.callee == "pkg.m4.f4"
@@ -101,12 +111,16 @@ DJANGO = Path(__import__("django").__file__).parent
 def test_the_installed_django_source_completes(tmp_path: Path) -> None:
     c = collect(DJANGO, CollectOptions(cache_dir=tmp_path / "cache"))
     s = c.stats
-    print(f"\ndjango: {s.files} files, {s.lines} lines, {len(c.modules)} modules, "
-          f"{s.diagnostics} diagnostics, {s.calls} calls ({s.unresolved_calls} unresolved), "
-          f"{sum(len(m.models) for m in c.modules)} models, {s.seconds:.1f}s wall, "
-          f"{s.cpu_seconds:.1f}s CPU, jobs={s.jobs}")
-    assert s.files > 800 and len(c.modules) + s.diagnostics == s.files
-    assert s.calls > 30_000 and s.unresolved_calls < s.calls / 2
+    print(
+        f"\ndjango: {s.files} files, {s.lines} lines, {len(c.modules)} modules, "
+        f"{s.diagnostics} diagnostics, {s.calls} calls ({s.unresolved_calls} unresolved), "
+        f"{sum(len(m.models) for m in c.modules)} models, {s.seconds:.1f}s wall, "
+        f"{s.cpu_seconds:.1f}s CPU, jobs={s.jobs}"
+    )
+    assert s.files > 800
+    assert len(c.modules) + s.diagnostics == s.files
+    assert s.calls > 30_000
+    assert s.unresolved_calls < s.calls / 2
     models = {m.qualname for mod in c.modules for m in mod.models}
     assert "django.contrib.auth.models.User" in models
     assert "django.contrib.sessions.models.Session" in models

@@ -55,9 +55,13 @@ def test_models_tables_and_abstract_bases_across_modules() -> None:
     }
     linked = shop("", extra)
     models = {m.qualname: m for m in linked["orders.models"].models}
-    assert set(models) == {"orders.models.Stamped", "orders.models.Customer",
-                           "orders.models.Order", "orders.models.OrderItem",
-                           "orders.models.Tag"}
+    assert set(models) == {
+        "orders.models.Stamped",
+        "orders.models.Customer",
+        "orders.models.Order",
+        "orders.models.OrderItem",
+        "orders.models.Tag",
+    }
     assert models["orders.models.Stamped"].abstract
     assert models["orders.models.Order"].table == "shop_order"
     assert models["orders.models.Customer"].table == "orders_customer"
@@ -98,7 +102,9 @@ def lock():
 """
     orm = shop(views)["orders.views"].orm
     assert [(o.method, o.select_for_update) for o in orm] == [
-        ("select_for_update", True), ("get", True)]
+        ("select_for_update", True),
+        ("get", True),
+    ]
 
 
 def test_instance_save_with_known_type() -> None:
@@ -132,7 +138,8 @@ def unknown(thing):
 def test_super_save_in_a_model_writes_its_table() -> None:
     orm = shop("")["orders.models"].orm
     assert [(o.function, o.model, o.op) for o in orm] == [
-        ("orders.models.Order.save", "orders.models.Order", OrmOp.WRITE)]
+        ("orders.models.Order.save", "orders.models.Order", OrmOp.WRITE)
+    ]
 
 
 def test_related_managers_forward_and_reverse() -> None:
@@ -168,7 +175,8 @@ def f():
     Order.objects.all()
 """
     assert [(o.model, o.method) for o in shop(views)["orders.views"].orm] == [
-        ("orders.models.Order", "all")]
+        ("orders.models.Order", "all")
+    ]
 
 
 def test_urls_path_re_path_include() -> None:
@@ -181,8 +189,10 @@ urlpatterns = [
     path("api/", include("orders.api_urls")),
 ]
 """
-    views = "from django.views import View\ndef listing(request):\n    pass\n" \
-            "class Detail(View):\n    pass\n"
+    views = (
+        "from django.views import View\ndef listing(request):\n    pass\n"
+        "class Detail(View):\n    pass\n"
+    )
     routes = shop(views, {"orders/urls.py": urls})["orders.urls"].urls
     assert [(r.pattern, r.view, r.name, r.include) for r in routes] == [
         ("orders/", "orders.views.listing", "listing", None),
@@ -207,8 +217,7 @@ pre_delete.connect(on_delete, sender=Order)
     handlers = shop("", {"orders/signals.py": signals})["orders.signals"].signals
     assert [(h.receiver, h.signal, h.sender) for h in handlers] == [
         ("orders.signals.on_save", "django.db.models.signals.post_save", "orders.models.Order"),
-        ("orders.signals.on_delete", "django.db.models.signals.pre_delete",
-         "orders.models.Order"),
+        ("orders.signals.on_delete", "django.db.models.signals.pre_delete", "orders.models.Order"),
     ]
 
 
@@ -228,8 +237,7 @@ def test_celery_tasks_shared_task_and_app_task() -> None:
     linked = shop("", files)
     tasks = linked["orders.tasks"].tasks
     assert [t.qualname for t in tasks] == ["orders.tasks.a", "orders.tasks.b"]
-    assert callee(linked["orders.tasks"], "orders.tasks.not_a_task", "a.delay") == \
-        "orders.tasks.a"
+    assert callee(linked["orders.tasks"], "orders.tasks.not_a_task", "a.delay") == "orders.tasks.a"
 
 
 def test_atomic_decorator_and_with_mark_calls() -> None:
@@ -251,10 +259,11 @@ def step():
 """
     m = shop(views)["orders.views"]
     assert [(r.function, r.kind) for r in m.atomics] == [
-        ("orders.views.a", "decorator"), ("orders.views.b", "decorator"),
-        ("orders.views.c", "with")]
-    assert [c.in_atomic for c in calls_in(m, "orders.views.c") if c.text == "step"] == [
-        False, True]
+        ("orders.views.a", "decorator"),
+        ("orders.views.b", "decorator"),
+        ("orders.views.c", "with"),
+    ]
+    assert [c.in_atomic for c in calls_in(m, "orders.views.c") if c.text == "step"] == [False, True]
     assert all(c.in_atomic for c in calls_in(m, "orders.views.a"))
 
 
@@ -306,8 +315,15 @@ def helper():
 """
     (call,) = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
     assert [a.kind for a in call.args] == [
-        ArgKind.REQUEST, ArgKind.ORM_INSTANCE, ArgKind.JSON, ArgKind.CALLABLE, ArgKind.FILE,
-        ArgKind.LOCK, ArgKind.JSON, ArgKind.UNKNOWN, ArgKind.CALLABLE,
+        ArgKind.REQUEST,
+        ArgKind.ORM_INSTANCE,
+        ArgKind.JSON,
+        ArgKind.CALLABLE,
+        ArgKind.FILE,
+        ArgKind.LOCK,
+        ArgKind.JSON,
+        ArgKind.UNKNOWN,
+        ArgKind.CALLABLE,
     ]
     assert call.args[1].model == "orders.models.Order"
 
@@ -328,17 +344,23 @@ def test_module_level_mutable_state_and_uses_across_modules() -> None:
     linked = shop("", files)
     reg = linked["registry"]
     assert [(g.qualname, g.kind) for g in reg.globals] == [
-        ("registry.HANDLERS", "dict"), ("registry.NAMES", "list")]
+        ("registry.HANDLERS", "dict"),
+        ("registry.NAMES", "list"),
+    ]
     assert [(u.function, u.name, u.writes) for u in reg.global_uses] == [
         ("registry.register", "registry.HANDLERS", True),
         ("registry.names", "registry.NAMES", False),
     ]
     assert [(u.function, u.name, u.writes) for u in linked["user"].global_uses] == [
-        ("user.add", "registry.HANDLERS", True), ("user.read", "registry.HANDLERS", False)]
+        ("user.add", "registry.HANDLERS", True),
+        ("user.read", "registry.HANDLERS", False),
+    ]
 
 
 def test_settings_reads() -> None:
-    views = "from django.conf import settings\ndef f():\n    return settings.SHOP_URL\n" \
-            "def g(settings):\n    return settings.OTHER\n"
+    views = (
+        "from django.conf import settings\ndef f():\n    return settings.SHOP_URL\n"
+        "def g(settings):\n    return settings.OTHER\n"
+    )
     reads = shop(views)["orders.views"].settings_reads
     assert [(r.function, r.name) for r in reads] == [("orders.views.f", "SHOP_URL")]

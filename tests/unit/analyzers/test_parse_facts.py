@@ -10,8 +10,9 @@ from analyzers.facts import DefKind, ModuleFacts, Param
 from analyzers.parse import facts_from_source, is_test_path, module_name
 
 
-def facts(source: str, module: str = "shop.orders.views",
-          path: str = "shop/orders/views.py") -> ModuleFacts:
+def facts(
+    source: str, module: str = "shop.orders.views", path: str = "shop/orders/views.py"
+) -> ModuleFacts:
     result = facts_from_source(dedent(source), module=module, path=path)
     assert isinstance(result, ModuleFacts), result
     return result
@@ -31,9 +32,14 @@ def test_module_name_prefix_for_a_package_root() -> None:
 
 @pytest.mark.parametrize(
     ("relpath", "expected"),
-    [("orders/tests.py", True), ("orders/test_views.py", True), ("orders/views_tests.py", True),
-     ("orders/tests/helpers.py", True), ("orders/views.py", False),
-     ("orders/contest.py", False)],
+    [
+        ("orders/tests.py", True),
+        ("orders/test_views.py", True),
+        ("orders/views_tests.py", True),
+        ("orders/tests/helpers.py", True),
+        ("orders/views.py", False),
+        ("orders/contest.py", False),
+    ],
 )
 def test_test_files_are_marked(relpath: str, expected: bool) -> None:
     assert is_test_path(relpath) is expected
@@ -90,7 +96,8 @@ def test_definitions_kinds_parents_params_decorators_docstrings() -> None:
     view = defs["shop.orders.views.View"]
     assert (view.kind, view.bases, view.docstring) == (DefKind.CLASS, ("?Base",), "Shows orders.")
     build = defs["shop.orders.views.View.build"]
-    assert build.kind is DefKind.METHOD and build.parent == "shop.orders.views.View"
+    assert build.kind is DefKind.METHOD
+    assert build.parent == "shop.orders.views.View"
     assert build.decorators == ("builtins.staticmethod",)
     assert build.params == (
         Param("x", "int", "positional"),
@@ -117,7 +124,8 @@ def test_call_sites_carry_caller_text_location_and_module_level_caller() -> None
 
 
 def test_model_candidates_carry_meta_and_relations() -> None:
-    f = facts("""
+    f = facts(
+        """
         from django.db import models
         class Order(models.Model):
             customer = models.ForeignKey("customers.Customer", related_name="orders",
@@ -125,30 +133,40 @@ def test_model_candidates_carry_meta_and_relations() -> None:
             class Meta:
                 db_table = "legacy_orders"
                 app_label = "sales"
-    """, module="shop.orders.models", path="shop/orders/models.py")
+    """,
+        module="shop.orders.models",
+        path="shop/orders/models.py",
+    )
     (order,) = f.model_candidates
     assert (order.app_label, order.table) == ("sales", "legacy_orders")
     assert [(r.name, r.target, r.kind, r.related_name) for r in order.relation_fields] == [
-        ("customer", "customers.Customer", "ForeignKey", "orders")]
+        ("customer", "customers.Customer", "ForeignKey", "orders")
+    ]
     assert f.models == ()  # only linking can tell which candidates are models
 
 
 def test_default_table_uses_the_app_package() -> None:
-    f = facts("from django.db import models\nclass LineItem(models.Model):\n    pass\n",
-              module="shop.orders.models.items", path="shop/orders/models/items.py")
+    f = facts(
+        "from django.db import models\nclass LineItem(models.Model):\n    pass\n",
+        module="shop.orders.models.items",
+        path="shop/orders/models/items.py",
+    )
     assert f.model_candidates[0].table == "orders_lineitem"
 
 
 def test_module_level_variables_record_their_value_type() -> None:
     f = facts("from celery import Celery\napp = Celery('x')\nN = 3\n")
     assert [(v.qualname, v.type_ref) for v in f.variables] == [
-        ("shop.orders.views.app", "celery.Celery()"), ("shop.orders.views.N", None)]
+        ("shop.orders.views.app", "celery.Celery()"),
+        ("shop.orders.views.N", None),
+    ]
 
 
 def test_global_declaration_assignment_is_a_write_to_module_state() -> None:
     f = facts("COUNTS = {}\ndef reset():\n    global COUNTS\n    COUNTS = {}\n")
     assert [(u.function, u.name, u.writes) for u in f.global_uses] == [
-        ("shop.orders.views.reset", "shop.orders.views.COUNTS", True)]
+        ("shop.orders.views.reset", "shop.orders.views.COUNTS", True)
+    ]
 
 
 def test_local_shadowing_hides_module_state() -> None:

@@ -46,7 +46,8 @@ def test_every_file_of_the_bad_corpus_is_accounted_for() -> None:
 
 def test_syntax_errors_carry_their_line() -> None:
     result = analyse(BAD / "py2_print.py")
-    assert isinstance(result, Diagnostic) and result.line == 1
+    assert isinstance(result, Diagnostic)
+    assert result.line == 1
 
 
 def test_pep263_coding_cookie_is_honoured() -> None:
@@ -63,9 +64,13 @@ def test_python_312_syntax_gets_a_second_chance_through_libcst() -> None:
     result = analyse(BAD / "py312_generics.py")
     assert isinstance(result, ModuleFacts)
     defs = {d.qualname: d.loc.line for d in result.definitions}
-    assert defs == {"py312_generics.first": 3, "py312_generics.Box": 6,
-                    "py312_generics.Box.get": 7, "py312_generics.Box.value": 10,
-                    "py312_generics.helper": 13}
+    assert defs == {
+        "py312_generics.first": 3,
+        "py312_generics.Box": 6,
+        "py312_generics.Box.get": 7,
+        "py312_generics.Box.value": 10,
+        "py312_generics.helper": 13,
+    }
     calls = {(c.caller, c.callee, c.loc.line) for c in result.calls}
     assert ("py312_generics.first", "py312_generics.helper", 4) in calls
     assert [v.qualname for v in result.variables] == ["py312_generics.Vector"]
@@ -79,12 +84,14 @@ def test_python_314_syntax_gets_a_second_chance_through_libcst() -> None:
 
 def test_oversized_file_is_skipped_unparsed() -> None:
     result = facts_from_source(b"x = 1\n" * (MAX_BYTES // 6 + 1), module="big", path="big.py")
-    assert isinstance(result, Diagnostic) and "larger than 5 MB" in result.reason
+    assert isinstance(result, Diagnostic)
+    assert "larger than 5 MB" in result.reason
 
 
 def test_str_source_works_like_bytes() -> None:
     result = facts_from_source("def f():\n    g()\n", module="m", path="m.py")
-    assert isinstance(result, ModuleFacts) and result.lines == 3
+    assert isinstance(result, ModuleFacts)
+    assert result.lines == 3
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
