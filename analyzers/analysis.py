@@ -24,6 +24,7 @@ from analyzers.scoring import (
     Component,
     Evidence,
     GlobalFacts,
+    has_entry_point,
     prepare,
     score_candidate,
 )
@@ -178,10 +179,13 @@ def _rank(
     facts: GlobalFacts,
     weights: Mapping[str, float],
 ) -> list[Capability]:
-    scored = [(c, score_candidate(c.members, index, facts, weights)) for c in candidates]
     # Nothing calls it and the framework does not either (settings, admin classes,
     # migrations): there is no seam to route, so it is not a capability to extract.
-    scored = [(c, s) for c, s in scored if s.entry_points]
+    scored = [
+        (c, score_candidate(c.members, index, facts, weights))
+        for c in candidates
+        if has_entry_point(c.members, index)
+    ]
     scored.sort(key=lambda pair: (-pair[1].score, pair[0].name))
     return [
         Capability(

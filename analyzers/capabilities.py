@@ -39,6 +39,9 @@ __all__ = [
 ROOT = "<root>"
 SOURCE_ORDER = ("entry", "app", "module", "community")
 NEAR_DUPLICATE = 0.9
+MIN_COMMUNITY = 5
+"""Smaller call-graph communities are a helper and its caller, which the entry-point
+and module candidates already cover; on Django they were a thousand extra rows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,7 @@ def _entry_candidates(
     if graph.number_of_nodes() == 0:
         return []
     rooted = nx.DiGraph(graph)
+    rooted.add_node(ROOT)
     rooted.add_edges_from((ROOT, e) for e in cap.entries)
     # Code reached from nowhere (only via unresolved calls) still needs a dominator.
     reached = nx.descendants(rooted, ROOT)
@@ -276,7 +280,7 @@ def _community_candidates(cap: CapabilityGraph) -> list[tuple[str, str, frozense
         groups[label].add(node)
     result = []
     for community in groups.values():
-        if len(community) < 2:
+        if len(community) < MIN_COMMUNITY:
             continue
         centre = min(community, key=lambda n: (-len(adjacency[n]), n))
         result.append(("community", centre, frozenset(community)))

@@ -31,6 +31,7 @@ __all__ = [
     "Evidence",
     "GlobalFacts",
     "Scored",
+    "has_entry_point",
     "prepare",
     "score_candidate",
 ]
@@ -225,6 +226,17 @@ class _View:
     entry_points: tuple[str, ...]
     reads: Mapping[str, tuple[Location, ...]]  # table -> where members read it
     writes: Mapping[str, tuple[Location, ...]]
+
+
+def has_entry_point(members: frozenset[str], index: CodeIndex) -> bool:
+    """Called from outside (not by tests) or by the framework: a quick pre-filter."""
+    for m in members:
+        if m in index.external_entries:
+            return True
+        for call in index.calls_to.get(m, ()):
+            if call.caller not in members and call.caller not in index.test_code:
+                return True
+    return False
 
 
 def score_candidate(
@@ -524,9 +536,12 @@ def _serialisability(view: _View, index: CodeIndex) -> _Part:
             goodness.append(_ARG_GOODNESS[arg.kind])
             if arg.kind is ArgKind.JSON:
                 continue
-            ev.append(
-                Evidence(str(call.loc), f"{arg.text} passed to {call.callee} is {arg.kind.value}")
-            )
+            if len(ev) < MAX_EVIDENCE:
+                ev.append(
+                    Evidence(
+                        str(call.loc), f"{arg.text} passed to {call.callee} is {arg.kind.value}"
+                    )
+                )
             fix = _arg_fix(arg.kind, arg.text)
             if fix is not None:
                 blockers.append(
@@ -568,7 +583,7 @@ def _serialisability(view: _View, index: CodeIndex) -> _Part:
     score = sum(goodness) / len(goodness) if goodness else 1.0
     bad = sum(1 for g in goodness if g < 1.0)
     summary = f"{bad} of {len(goodness)} arguments at its call sites are not plain JSON"
-    return ("serialisability", bad, score, summary, ev, blockers)
+    return ("serialisability", bad, score, summary, _Truncated(ev, max(bad, len(ev))), blockers)
 
 
 def _takes_request(function: str, index: CodeIndex) -> bool:

@@ -96,11 +96,25 @@ def test_identical_sets_merge_with_all_sources() -> None:
 
 
 def test_communities_are_found_and_named_after_their_centre() -> None:
-    found = _candidates(shop())
-    communities = [c for c in found.values() if "community" in c.sources]
-    assert communities
-    standalone = [c for c in communities if c.sources == ("community",)]
-    assert all("+" in c.name and c.name.startswith(c.anchor) for c in standalone)
+    # six functions over two modules, all calling each other: one community
+    names = ["c.f0", "c.f1", "c.f2", "d.g0", "d.g1", "d.g2"]
+    calls = [(a, b) for a in names for b in names if a != b]
+
+    def module(name: str) -> ModuleFacts:
+        mine = [n for n in names if n.startswith(name + ".")]
+        return ModuleFacts(
+            module=name,
+            path=f"{name}.py",
+            lines=40,
+            definitions=tuple(fn(n, i * 5 + 1) for i, n in enumerate(mine)),
+            calls=tuple(call(a, b, f"{name}.py", 2) for a, b in calls if a in mine),
+        )
+
+    found = _candidates([module("c"), module("d")])
+    community = [c for c in found.values() if c.sources == ("community",)]
+    assert [c.members for c in community] == [frozenset(names)]
+    assert community[0].name == f"{community[0].anchor}+5"
+    assert found["c"].sources == ("module",)
 
 
 def test_names_are_unique() -> None:
