@@ -36,6 +36,8 @@ __all__ = [
     "Stats",
     "analyze",
     "analyze_collection",
+    "capability_from_json",
+    "capability_to_json",
     "find_capability",
     "from_json",
     "to_json",
@@ -85,7 +87,7 @@ class Analysis:
     schema_version: str
     root: str
     weights: tuple[tuple[str, float], ...]
-    capabilities: tuple[Capability, ...]
+    capabilities: Sequence[Capability]  # ranked; a tuple, or a lazily decoded cache
     proposed: tuple[str, ...]  # disjoint capabilities picked for the partition metrics
     quality: Quality
     diagnostics: tuple[Diagnostic, ...]
@@ -236,12 +238,17 @@ def _stats(index: CodeIndex, graph: Any, candidates: int, diagnostics: int) -> S
 
 
 def find_capability(analysis: Analysis, name: str) -> Capability | None:
-    """Exact name, else the one capability whose name ends with ``.name``."""
-    for cap in analysis.capabilities:
-        if cap.name == name:
-            return cap
-    matches = [c for c in analysis.capabilities if c.name.endswith("." + name)]
-    return matches[0] if len(matches) == 1 else None
+    """Exact name, else the one capability whose name ends with ``.name``.
+
+    Looks names up first (a lazily decoded sequence offers ``names``), so only the
+    capability found is decoded.
+    """
+    caps = analysis.capabilities
+    names: Sequence[str] = getattr(caps, "names", None) or [c.name for c in caps]
+    if name in names:
+        return caps[list(names).index(name)]
+    matches = [i for i, n in enumerate(names) if n.endswith("." + name)]
+    return caps[matches[0]] if len(matches) == 1 else None
 
 
 # ------------------------------------------------------------------ JSON codec
@@ -260,7 +267,7 @@ def to_json(analysis: Analysis, *, top: int | None = None) -> dict[str, Any]:
         "diagnostics": [
             {"path": d.path, "reason": d.reason, "line": d.line} for d in analysis.diagnostics
         ],
-        "capabilities": [_cap_json(c) for c in caps],
+        "capabilities": [capability_to_json(c) for c in caps],
     }
 
 
@@ -272,7 +279,7 @@ def _quality_json(q: Quality) -> dict[str, float | int]:
     return {name: getattr(q, name) for name in Quality.__slots__}
 
 
-def _cap_json(c: Capability) -> dict[str, Any]:
+def capability_to_json(c: Capability) -> dict[str, Any]:
     return {
         "rank": c.rank,
         "name": c.name,
@@ -318,7 +325,7 @@ def from_json(data: Mapping[str, Any]) -> Analysis:
         schema_version=data["schema_version"],
         root=data["root"],
         weights=tuple(sorted((str(k), float(v)) for k, v in data["weights"].items())),
-        capabilities=tuple(_cap_from(c) for c in data["capabilities"]),
+        capabilities=tuple(capability_from_json(c) for c in data["capabilities"]),
         proposed=tuple(data["proposed"]),
         quality=Quality(**data["quality"]),
         diagnostics=tuple(Diagnostic(**d) for d in data["diagnostics"]),
@@ -326,7 +333,7 @@ def from_json(data: Mapping[str, Any]) -> Analysis:
     )
 
 
-def _cap_from(c: Mapping[str, Any]) -> Capability:
+def capability_from_json(c: Mapping[str, Any]) -> Capability:
     return Capability(
         rank=c["rank"],
         name=c["name"],

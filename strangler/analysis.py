@@ -15,9 +15,10 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import overload
 
 import networkx as nx
 
@@ -26,7 +27,16 @@ from analyzers import capabilities as capabilities_module
 from analyzers import graph as graph_module
 from analyzers import quality as quality_module
 from analyzers import scoring as scoring_module
-from analyzers.analysis import SCHEMA_VERSION, Analysis, analyze_collection, from_json, to_json
+from analyzers.analysis import (
+    SCHEMA_VERSION,
+    Analysis,
+    Capability,
+    analyze_collection,
+    capability_from_json,
+    capability_to_json,
+    from_json,
+    to_json,
+)
 from analyzers.cache import tool_fingerprint
 from analyzers.collect import Collection, CollectOptions, NothingToAnalyse, collect, discover
 from analyzers.graph import build_graph
@@ -144,15 +154,83 @@ def _load(cache_dir: Path, key: str) -> Analysis | None:
         data = json.loads(_analysis_file(cache_dir).read_text(encoding="utf-8"))
         if data.get("key") != key:
             return None
-        return from_json(data["analysis"])
+        head = from_json({**data["head"], "capabilities": []})
+        caps = _LazyCapabilities(data["names"], data["capabilities"])
+        if len(caps.names) != len(caps) or data["digest"] != _digest(data["capabilities"]):
+            return None  # truncated or edited: never decode a capability we cannot trust
+        return replace(head, capabilities=caps)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing or corrupt: recompute
 
 
 def _store(cache_dir: Path, key: str, analysis: Analysis) -> None:
-    text = json.dumps({"key": key, "analysis": to_json(analysis)}, separators=(",", ":"))
+    head = to_json(analysis, top=0)
+    del head["capabilities"]
+    texts = [
+        json.dumps(capability_to_json(c), separators=(",", ":")) for c in analysis.capabilities
+    ]
+    document = {
+        "key": key,
+        "head": head,
+        "names": [c.name for c in analysis.capabilities],
+        "digest": _digest(texts),
+        "capabilities": texts,
+    }
+    text = json.dumps(document, separators=(",", ":"))
     with contextlib.suppress(OSError):  # a read-only cache folder must not fail the run
         write_atomic(_analysis_file(cache_dir), text)
+
+
+def _digest(texts: Sequence[str]) -> str:
+    """Checked on load, because capabilities are decoded later, one by one: a damaged
+    entry must make the whole cache a miss now, not a crash in the middle of a report."""
+    digest = hashlib.blake2b(digest_size=16)
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class _LazyCapabilities(Sequence[Capability]):
+    """Ranked capabilities from the cache, each decoded from its JSON on first use.
+
+    Why: a warm ``analyze --top 20`` or ``explain X`` needs 20 or 1 of thousands of
+    capabilities; decoding all of them cost more than the rest of a warm run.
+    Corrupt entries surface as ``ValueError``/``KeyError`` when touched.
+    """
+
+    def __init__(self, names: Sequence[str], texts: Sequence[str]) -> None:
+        self.names = tuple(str(n) for n in names)
+        self._texts = texts
+        self._decoded: dict[int, Capability] = {}
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    @overload
+    def __getitem__(self, index: int) -> Capability: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Capability]: ...
+    def __getitem__(self, index: int | slice) -> Capability | Sequence[Capability]:
+        if isinstance(index, slice):
+            return tuple(self._get(i) for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._get(index)
+
+    def _get(self, index: int) -> Capability:
+        if index not in self._decoded:
+            self._decoded[index] = capability_from_json(json.loads(self._texts[index]))
+        return self._decoded[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def write_atomic(path: Path, text: str) -> None:

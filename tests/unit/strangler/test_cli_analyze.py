@@ -210,3 +210,25 @@ def test_weights_from_pyproject_change_the_scores(project: Path) -> None:
     score = {c["name"]: c["score"] for c in base["capabilities"]}
     name = "notifications.emails.send_order_confirmation"
     assert next(c["score"] for c in tuned["capabilities"] if c["name"] == name) < score[name]
+
+
+def test_an_edited_cached_capability_is_a_miss(project: Path) -> None:
+    config = load_config(project, {}, {})
+    first = run_analysis(project, config)
+    path = config.cache_path(project) / "analysis.json"
+    document = json.loads(path.read_text())
+    document["capabilities"][0] = document["capabilities"][0].replace('"score":', '"scor":')
+    path.write_text(json.dumps(document))
+    again = run_analysis(project, config)
+    assert not again.from_cache
+    assert again.analysis == first.analysis
+    assert run_analysis(project, config).from_cache  # rewritten
+
+
+def test_warm_explain_decodes_only_what_it_shows(project: Path) -> None:
+    config = load_config(project, {}, {})
+    run_analysis(project, config)
+    name = "notifications.emails.send_order_confirmation"
+    result = _run("explain", str(project), name, "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["capabilities"][0]["name"] == name
