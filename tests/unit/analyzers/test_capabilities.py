@@ -122,3 +122,25 @@ def test_names_are_unique() -> None:
     cap = build_capability_graph(build_graph(shop(), index), index)
     names = [c.name for c in find_candidates(cap, index)]
     assert len(names) == len(set(names))
+
+
+def test_hand_written_dominators_match_networkx() -> None:
+    import random
+
+    import networkx as nx
+
+    from analyzers.capabilities import ROOT, immediate_dominators
+
+    rng = random.Random(7)
+    for _ in range(30):
+        g = nx.gnp_random_graph(40, 0.06, seed=rng.randrange(10**6), directed=True)
+        g = nx.relabel_nodes(g, {n: f"n{n:02d}" for n in g})
+        entries = sorted(rng.sample(sorted(g), 3))
+        mine = immediate_dominators(g.succ, g.pred, entries)
+        rooted = nx.DiGraph(g)
+        rooted.add_edges_from((ROOT, e) for e in entries)
+        rooted.add_edges_from((ROOT, n) for n in set(g) - nx.descendants(rooted, ROOT))
+        expected = nx.immediate_dominators(rooted, ROOT)
+        assert {k: v for k, v in mine.items() if k != ROOT} == {
+            k: v for k, v in expected.items() if k != ROOT
+        }

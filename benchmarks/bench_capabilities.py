@@ -1,0 +1,111 @@
+"""Graph, capabilities and scoring on Django's own source (issue 3), and the whole
+``strangler analyze`` use case cold and warm: CPU time against ``ast.parse``.
+
+Corpus and baseline as in ``bench_analyze``: the installed ``django`` package, and
+``ast.parse`` of every file's bytes in this same run. CPU time is this process plus
+its worker processes (``RUSAGE_CHILDREN``), so a process pool cannot hide work.
+
+- ``stage``: ``analyze_collection`` on already collected facts (index, graph,
+  dominator tree, candidates, communities, scoring of every candidate, ranking,
+  partition quality). No bar of its own: it is part of the cold figure.
+- ``full cold``: ``run_analysis`` with empty caches (collect + link + stage + write
+  the caches). Bar: <= 2.0 x baseline.
+- ``full warm``: ``run_analysis`` again, nothing changed (hash every file, load the
+  cached analysis; capabilities are decoded lazily). Bar: <= 0.3 x baseline.
+
+Each figure is the minimum over REPEAT rounds (the machine is shared).
+
+Run: ``python -m benchmarks bench_capabilities`` (or ``make bench``).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from analyzers.analysis import analyze_collection
+from analyzers.collect import CollectOptions, collect
+from benchmarks.harness import Measurement
+from strangler.analysis import run_analysis
+from strangler.config import load_config
+
+REPEAT = 3
+CORPUS = Path(__import__("django").__file__).parent
+
+
+def cpu() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def baseline_cpu(sources: list[bytes]) -> float:
+    start = time.process_time()
+    for source in sources:
+        ast.parse(source)
+    return time.process_time() - start
+
+
+def run() -> list[Measurement]:
+    sources = [f.read_bytes() for f in sorted(CORPUS.rglob("*.py"))]
+    base, stage, cold, warm = [], [], [], []
+    counts: dict[str, int] = {}
+    for _ in range(REPEAT):
+        base.append(baseline_cpu(sources))
+        with tempfile.TemporaryDirectory() as tmp:
+            collection = collect(CORPUS, CollectOptions(cache_dir=Path(tmp) / "facts"))
+            start = time.process_time()
+            analysis = analyze_collection(collection)
+            stage.append(time.process_time() - start)
+            counts = {
+                "functions": analysis.stats.functions,
+                "classes": analysis.stats.classes,
+                "candidates": analysis.stats.candidates,
+                "ranked": len(analysis.capabilities),
+                "edges": analysis.stats.edges,
+            }
+            config = load_config(CORPUS, {"cache_dir": str(Path(tmp) / "full")}, {})
+            start = cpu()
+            assert not run_analysis(CORPUS, config).from_cache
+            cold.append(cpu() - start)
+            start = cpu()
+            assert run_analysis(CORPUS, config).from_cache
+            warm.append(cpu() - start)
+    b = min(base)
+    details: dict[str, float | int | str] = {"files": len(sources), "ast_parse_cpu_s": round(b, 4)}
+    details.update(counts)
+    print(
+        json.dumps(
+            {"ast_parse": base, "stage": stage, "cold": cold, "warm": warm},
+            default=lambda x: round(x, 4),
+        )
+    )
+    return [
+        Measurement(
+            "graph+capabilities+scoring / ast.parse",
+            min(stage) / b,
+            "x",
+            None,
+            "<=",
+            {**details, "stage_cpu_s": round(min(stage), 4)},
+        ),
+        Measurement(
+            "analyze full cold / ast.parse",
+            min(cold) / b,
+            "x",
+            2.0,
+            "<=",
+            {**details, "cold_cpu_s": round(min(cold), 4)},
+        ),
+        Measurement(
+            "analyze full warm / ast.parse",
+            min(warm) / b,
+            "x",
+            0.3,
+            "<=",
+            {**details, "warm_cpu_s": round(min(warm), 4)},
+        ),
+    ]
