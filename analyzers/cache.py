@@ -182,7 +182,7 @@ class FactsCache:
             return
         payload = {
             "key": self._linked_key(keys),
-            "modules": [encode(m) for m in modules],
+            "modules": [encode(m, compact=True) for m in modules],
             "diagnostics": [encode(d) for d in diagnostics],
         }
         self._write(self.directory / "linked.json", jsonio.dumps(payload))

@@ -53,21 +53,28 @@ _OPS = {k.value: k for k in OrmOp}
 Encoded = list[Any]
 
 
-def encode(facts: ModuleFacts | Diagnostic) -> Encoded:
-    """A JSON-serialisable list; ``decode(json.loads(json.dumps(encode(f)))) == f``."""
+def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded:
+    """A JSON-serialisable list; ``decode(json.loads(json.dumps(encode(f)))) == f``.
+
+    ``compact``: call strings, arguments and parameters go to per-module tables that
+    calls and definitions refer to by index. Encoding costs a little more, decoding
+    builds each distinct Argument/Param once (half of them repeat) and shares strings:
+    what the warm path loads (the linked snapshot) is written this way.
+    """
     if isinstance(facts, Diagnostic):
         return ["D", facts.path, facts.reason, facts.line]
     f = facts
-    return [
-        "M",
+    tables = _Tables() if compact else None
+    encoded = [
+        "C" if compact else "M",
         f.module,
         f.path,
         f.lines,
         f.is_test,
         f.is_package,
-        [_definition(d) for d in f.definitions],
+        [_definition(d, tables) for d in f.definitions],
         [[i.target, i.bound_as, i.loc.line, i.loc.col, i.conditional] for i in f.imports],
-        [_call(c) for c in f.calls],
+        [_call(c) for c in f.calls] if tables is None else [tables.call(c) for c in f.calls],
         [_model(m) for m in f.models],
         [
             [o.function, o.model, o.op.value, o.method, o.loc.line, o.loc.col, o.select_for_update]
@@ -84,9 +91,58 @@ def encode(facts: ModuleFacts | Diagnostic) -> Encoded:
         [[v.qualname, v.loc.line, v.loc.col, v.type_ref] for v in f.variables],
         [_model(m) for m in f.model_candidates],
     ]
+    if tables is not None:
+        encoded += [tables.strings, tables.args, tables.params]
+    return encoded
 
 
-def _definition(d: Definition) -> Encoded:
+class _Tables:
+    """Interning tables of one compact-encoded module (index 0 of strings is None)."""
+
+    def __init__(self) -> None:
+        self.strings: list[str | None] = [None]
+        self._strings: dict[str | None, int] = {None: 0}
+        self.args: list[Encoded] = []
+        self._args: dict[Argument, int] = {}
+        self.params: list[Encoded] = []
+        self._params: dict[Param, int] = {}
+
+    def string(self, value: str | None) -> int:
+        index = self._strings.get(value)
+        if index is None:
+            index = self._strings[value] = len(self.strings)
+            self.strings.append(value)
+        return index
+
+    def arg(self, a: Argument) -> int:
+        index = self._args.get(a)
+        if index is None:
+            index = self._args[a] = len(self.args)
+            self.args.append([a.text, a.kind.value, a.keyword, a.model, a.ref])
+        return index
+
+    def param(self, p: Param) -> int:
+        index = self._params.get(p)
+        if index is None:
+            index = self._params[p] = len(self.params)
+            self.params.append([p.name, p.annotation, p.kind, p.has_default])
+        return index
+
+    def call(self, c: Call) -> Encoded:
+        s = self.string
+        return [
+            s(c.caller),
+            s(c.callee),
+            s(c.text),
+            c.loc.line,
+            c.loc.col,
+            [self.arg(a) for a in c.args],
+            c.result_used,
+            c.in_atomic,
+        ]
+
+
+def _definition(d: Definition, tables: _Tables | None = None) -> Encoded:
     return [
         d.qualname,
         d.kind.value,
@@ -94,7 +150,9 @@ def _definition(d: Definition) -> Encoded:
         d.loc.col,
         d.end_line,
         d.parent,
-        [[p.name, p.annotation, p.kind, p.has_default] for p in d.params],
+        [[p.name, p.annotation, p.kind, p.has_default] for p in d.params]
+        if tables is None
+        else [tables.param(p) for p in d.params],
         list(d.decorators),
         list(d.bases),
         d.is_async,
@@ -124,10 +182,84 @@ def _model(m: ModelFact) -> Encoded:
 def decode(data: Encoded) -> ModuleFacts | Diagnostic:
     """Inverse of :func:`encode`. Raises (ValueError, TypeError, IndexError, KeyError)
     on malformed data: the cache treats that as a miss."""
-    if data[0] == "D":
+    tag = data[0]
+    if tag == "D":
         return Diagnostic(str(data[1]), str(data[2]), data[3])
-    if data[0] != "M":
-        raise ValueError("not an encoded ModuleFacts")
+    if tag == "M":
+        path = data[2]
+        definitions = tuple([_decode_definition(d, path) for d in data[6]])
+        return _assemble(data, definitions, _decode_calls(data[8], path))
+    if tag == "C":
+        return _decode_compact(data)
+    raise ValueError("not an encoded ModuleFacts")
+
+
+def _decode_calls(calls: Encoded, path: str) -> tuple[Call, ...]:
+    L = Location  # noqa: N806 - local aliases: this is the hot loop of a warm run
+    A = Argument  # noqa: N806
+    kinds = _ARG_KINDS
+    return tuple(
+        [
+            Call(
+                caller,
+                callee,
+                text,
+                L(path, ln, co),
+                tuple([A(a[0], kinds[a[1]], a[2], a[3], a[4]) for a in args]) if args else (),
+                used,
+                atomic,
+            )
+            for caller, callee, text, ln, co, args, used, atomic in calls
+        ]
+    )
+
+
+def _decode_compact(data: Encoded) -> ModuleFacts:
+    path = data[2]
+    strings, arg_rows, param_rows = data[21], data[22], data[23]
+    kinds = _ARG_KINDS
+    args = [Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
+    params = [Param(n, a, k, h) for n, a, k, h in param_rows]
+    L = Location  # noqa: N806
+    S = strings  # noqa: N806
+    calls = tuple(
+        [
+            Call(
+                S[caller],
+                S[callee],
+                S[text],
+                L(path, ln, co),
+                tuple([args[i] for i in indices]) if indices else (),
+                used,
+                atomic,
+            )
+            for caller, callee, text, ln, co, indices, used, atomic in data[8]
+        ]
+    )
+    kinds_of_def = _DEF_KINDS
+    definitions = tuple(
+        [
+            Definition(
+                qual,
+                kinds_of_def[kind],
+                L(path, line, col),
+                end,
+                parent,
+                tuple([params[i] for i in ps]) if ps else (),
+                tuple(decorators),
+                tuple(bases),
+                is_async,
+                doc,
+            )
+            for qual, kind, line, col, end, parent, ps, decorators, bases, is_async, doc in data[6]
+        ]
+    )
+    return _assemble(data, definitions, calls)
+
+
+def _assemble(
+    data: Encoded, definitions: tuple[Definition, ...], calls: tuple[Call, ...]
+) -> ModuleFacts:
     (
         _,
         module,
@@ -135,9 +267,9 @@ def decode(data: Encoded) -> ModuleFacts | Diagnostic:
         lines,
         is_test,
         is_package,
-        defs,
+        _,
         imports,
-        calls,
+        _,
         models,
         orm,
         urls,
@@ -150,32 +282,17 @@ def decode(data: Encoded) -> ModuleFacts | Diagnostic:
         settings,
         variables,
         candidates,
-    ) = data
-    L = Location
-    A = Argument
-    kinds = _ARG_KINDS
+    ) = data[:21]
+    L = Location  # noqa: N806
     return ModuleFacts(
         module=module,
         path=path,
         lines=lines,
         is_test=is_test,
         is_package=is_package,
-        definitions=tuple([_decode_definition(d, path) for d in defs]),
+        definitions=definitions,
         imports=tuple([ImportFact(t, b, L(path, ln, co), c) for t, b, ln, co, c in imports]),
-        calls=tuple(
-            [
-                Call(
-                    caller,
-                    callee,
-                    text,
-                    L(path, ln, co),
-                    tuple([A(a[0], kinds[a[1]], a[2], a[3], a[4]) for a in args]) if args else (),
-                    used,
-                    atomic,
-                )
-                for caller, callee, text, ln, co, args, used, atomic in calls
-            ]
-        ),
+        calls=calls,
         models=tuple([_decode_model(m, path) for m in models]),
         orm=tuple(
             [

@@ -117,20 +117,25 @@ def discover(root: Path, excludes: Sequence[str] = ()) -> tuple[Path, list[_Sour
 
 
 def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Iterator[_Source]:
-    try:
-        entries = list(os.scandir(root / rel if rel else root))
-    except OSError:
-        return
-    for entry in entries:
-        relpath = f"{rel}/{entry.name}" if rel else entry.name
-        if excludes and _excluded(relpath, excludes):
+    """Depth-first over plain strings and DirEntry (no Path objects: this runs every time)."""
+    stack = [(str(root), rel)]
+    while stack:
+        directory, rel = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
             continue
-        if entry.is_dir(follow_symlinks=False):
-            if not entry.name.startswith(".") and entry.name not in _SKIP_DIRS:
-                yield from _walk(root, relpath, excludes, prefix)
-        elif entry.name.endswith(".py") and entry.is_file():
-            st = entry.stat()
-            yield _Source(relpath, module_name(relpath, prefix), st.st_size, st.st_mtime_ns)
+        for entry in entries:
+            name = entry.name
+            relpath = f"{rel}/{name}" if rel else name
+            if excludes and _excluded(relpath, excludes):
+                continue
+            if name.endswith(".py"):
+                if entry.is_file():
+                    st = entry.stat()
+                    yield _Source(relpath, module_name(relpath, prefix), st.st_size, st.st_mtime_ns)
+            elif name[0] != "." and name not in _SKIP_DIRS and entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, relpath))
 
 
 def _excluded(relpath: str, excludes: tuple[str, ...]) -> bool:

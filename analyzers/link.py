@@ -168,8 +168,13 @@ _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
 _MAX_DEPTH = 24  # re-export chains longer than this are treated as cycles
 
 
+_ALL_EFFECT_PREFIXES = tuple(prefix for prefix, _ in _EFFECT_PREFIXES)
+
+
 def effect_of(callee: str) -> EffectKind | None:
     """The side effect a call to ``callee`` (a resolved qualname) has, if any."""
+    if not callee.startswith(_ALL_EFFECT_PREFIXES):  # one C-level test for the common case
+        return None
     for prefix, kind in _EFFECT_PREFIXES:
         if callee.startswith(prefix):
             return kind
@@ -566,23 +571,25 @@ class _Linker:
         if arg.ref is None or arg.kind is not ArgKind.UNKNOWN:
             return arg
         state = self.interpret(arg.ref)
+        text, keyword = arg.text, arg.keyword
         if state is None:
-            return replace(arg, ref=None)
+            return Argument(text, arg.kind, keyword, None, None)
         kind = state[0]
         if kind == "inst" and state[1] in self.models:
-            return replace(arg, kind=ArgKind.ORM_INSTANCE, model=state[1], ref=None)
+            return Argument(text, ArgKind.ORM_INSTANCE, keyword, state[1], None)
         if kind in ("def", "cls", "task"):
-            return replace(arg, kind=ArgKind.CALLABLE, ref=state[1])
+            return Argument(text, ArgKind.CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):
-            return replace(arg, ref=state[1])
-        return replace(arg, ref=None)
+            return Argument(text, arg.kind, keyword, None, state[1])
+        return Argument(text, arg.kind, keyword, None, None)
 
     def _definition(self, d: Definition) -> Definition:
         if not d.decorators and not d.bases:
             return d
-        decorators = tuple(self._name(x) for x in d.decorators)
-        bases = tuple(self._name(x) for x in d.bases)
-        return replace(d, decorators=decorators, bases=bases)
+        decorators = tuple([self._name(x) for x in d.decorators])
+        bases = tuple([self._name(x) for x in d.bases])
+        return Definition(d.qualname, d.kind, d.loc, d.end_line, d.parent, d.params, decorators,
+                          bases, d.is_async, d.docstring)
 
     def _name(self, ref: str) -> str:
         if "<" in ref or ref.startswith("?"):

@@ -121,3 +121,4 @@ def test_codec_round_trips_parsed_facts() -> None:
     )
     facts = facts_from_source(src, module="m", path="m.py")
     assert decode(encode(facts)) == facts
+    assert decode(encode(facts, compact=True)) == facts
