@@ -65,7 +65,7 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
         return ["D", facts.path, facts.reason, facts.line]
     f = facts
     tables = _Tables() if compact else None
-    encoded = [
+    encoded: Encoded = [
         "C" if compact else "M",
         f.module,
         f.path,
@@ -195,8 +195,8 @@ def decode(data: Encoded) -> ModuleFacts | Diagnostic:
 
 
 def _decode_calls(calls: Encoded, path: str) -> tuple[Call, ...]:
-    L = Location  # noqa: N806 - local aliases: this is the hot loop of a warm run
-    A = Argument  # noqa: N806
+    L = Location  # local aliases: the hot loop of a warm run
+    A = Argument
     kinds = _ARG_KINDS
     return tuple(
         [
@@ -220,8 +220,8 @@ def _decode_compact(data: Encoded) -> ModuleFacts:
     kinds = _ARG_KINDS
     args = [Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
     params = [Param(n, a, k, h) for n, a, k, h in param_rows]
-    L = Location  # noqa: N806
-    S = strings  # noqa: N806
+    L = Location
+    S = strings
     calls = tuple(
         [
             Call(
@@ -283,7 +283,7 @@ def _assemble(
         variables,
         candidates,
     ) = data[:21]
-    L = Location  # noqa: N806
+    L = Location
     return ModuleFacts(
         module=module,
         path=path,
