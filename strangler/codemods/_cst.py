@@ -13,6 +13,7 @@ import json
 
 import libcst as cst
 from libcst.codemod import VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 __all__ = [
     "ROUTED",
@@ -26,6 +27,24 @@ __all__ = [
 ]
 
 ROUTED = "routed"
+_CONTAINERS = (
+    cst.Module,
+    cst.IndentedBlock,
+    cst.ClassDef,
+    cst.FunctionDef,
+    cst.If,
+    cst.Else,
+    cst.For,
+    cst.While,
+    cst.Try,
+    cst.TryStar,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.With,
+    cst.Match,
+    cst.MatchCase,
+)
 LOCALS = "<locals>"
 
 
@@ -37,11 +56,27 @@ class TrackingCommand(VisitorBasedCodemodCommand):
         from libcst.codemod import CodemodContext
 
         super().__init__(CodemodContext())
+        self.wrap_metadata = False  # True when a scheduled helper needs the tree's metadata
         self._scopes: list[str] = []
         self._indents: list[str] = []
         self._default_indent = "    "
         self.changed: list[str] = []
         self.refused: list[str] = []
+
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        """Run the pass, then the import helpers it scheduled.
+
+        Same as ``CodemodCommand.transform_module`` minus the ``MetadataWrapper`` around
+        the main pass: these commands resolve no metadata, and the wrapper deep-copies
+        the tree, which dominated a no-op run over a large code base.
+        """
+        if self.wrap_metadata:
+            return super().transform_module(tree)
+        tree = self.transform_module_impl(tree)
+        for helper in (AddImportsVisitor, RemoveImportsVisitor):
+            if helper.CONTEXT_KEY in self.context.scratch:
+                tree = helper(self.context).transform_module(tree)
+        return tree
 
     def visit_Module(self, node: cst.Module) -> bool:
         self._scopes, self._indents = [], []
@@ -49,9 +84,25 @@ class TrackingCommand(VisitorBasedCodemodCommand):
         self._default_indent = node.default_indent
         return True
 
+    def descend(self, qualname: str) -> bool:
+        """Visit inside the class or function ``qualname``? (Override to prune the walk.)"""
+        return True
+
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._scopes.append(node.name.value)
-        return True
+        return self.descend(".".join(self._scopes))
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        """Walk only what can contain a ``def``: blocks and compound statements.
+
+        Expressions, simple statements, decorators and whitespace are never entered
+        (leaves still run on what is visited), which makes a no-op pass over a large
+        tree several times cheaper; the codemods read decorators and bodies from the
+        ``FunctionDef`` node itself.
+        """
+        if not isinstance(node, _CONTAINERS):
+            return False
+        return super().on_visit(node)
 
     def leave_ClassDef(
         self, original_node: cst.ClassDef, updated_node: cst.ClassDef
@@ -61,7 +112,7 @@ class TrackingCommand(VisitorBasedCodemodCommand):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self._scopes.extend((node.name.value, LOCALS))
-        return True
+        return self.descend(".".join(self._scopes))
 
     def pop_function(self) -> str:
         """Leave a function scope; returns the function's qualname (``Class.method``)."""

@@ -57,6 +57,7 @@ class RetireMonolithPath(TrackingCommand):
         self.feature = feature
         self.remove = remove
         self.prune_imports = prune_imports
+        self.wrap_metadata = prune_imports  # remove_unused_import_by_node resolves scopes
         self._seen = False
 
     def visit_Module(self, node: cst.Module) -> bool:

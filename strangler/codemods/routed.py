@@ -168,18 +168,24 @@ class AddRoutedDecorator(TrackingCommand):
 
     def visit_Module(self, node: cst.Module) -> bool:
         self._found = set()
+        self._module: cst.Module | None = node
+        return super().visit_Module(node)
+
+    def descend(self, qualname: str) -> bool:
+        return any(target.startswith(f"{qualname}.") for target in self.targets)
+
+    def _check_bindings(self) -> None:
+        """Once per module, before the first decoration: is ``routed`` free to use?"""
+        if self._module is None:
+            return
         bindings = _RoutedBindings()
-        node.visit(bindings)
-        if bindings.foreign and self._mentions_target(node):
+        self._module.visit(bindings)
+        self._module = None
+        if bindings.foreign:
             raise RoutedNameConflict(
                 f"the module already binds 'routed' ({bindings.foreign[0]}); "
                 "rename it before routing entry points here"
             )
-        return super().visit_Module(node)
-
-    def _mentions_target(self, node: cst.Module) -> bool:
-        names = {qualname.rsplit(".", 1)[-1] for qualname in self.targets}
-        return any(name in node.code for name in names)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         for qualname in sorted(set(self.targets) - self._found):
@@ -217,6 +223,7 @@ class AddRoutedDecorator(TrackingCommand):
         return None
 
     def _decorate(self, qualname: str, node: cst.FunctionDef, spec: RoutedSpec) -> cst.FunctionDef:
+        self._check_bindings()
         text = format_call(f"@{ROUTED}", spec.arguments(), self.indent, self.step)
         decorators = list(node.decorators)
         position = 0
