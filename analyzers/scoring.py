@@ -298,7 +298,7 @@ class _Truncated(list[Evidence]):
     value for each only to drop all but the first few made scoring quadratic-ish.
     """
 
-    def __init__(self, items: Iterable[Evidence], total: int) -> None:
+    def __init__(self, items: list[Evidence], total: int) -> None:
         super().__init__(items)
         self.total = total
 
@@ -351,7 +351,7 @@ def _half(x: float, half: float) -> float:
 def _inbound(view: _View) -> _Part:
     callers = {c.caller for c in view.inbound}
     ev = _Truncated(
-        (Evidence(str(c.loc), f"{c.caller} calls {c.callee}") for c in view.inbound[:MAX_EVIDENCE]),
+        [Evidence(str(c.loc), f"{c.caller} calls {c.callee}") for c in view.inbound[:MAX_EVIDENCE]],
         len(view.inbound),
     )
     summary = f"{len(view.inbound)} call sites from {len(callers)} functions outside"
@@ -365,14 +365,14 @@ def _outbound(view: _View, index: CodeIndex) -> _Part:
     targets = {c.callee for c in view.outbound if c.callee is not None}
     pure = {t for t in targets if _pure(t, index)}
     ev = _Truncated(
-        (
+        [
             Evidence(
                 str(c.loc),
                 f"{c.caller} calls {c.callee} "
                 + ("(pure helper: copy it)" if c.callee in pure else "(stays behind)"),
             )
             for c in view.outbound[:MAX_EVIDENCE]
-        ),
+        ],
         len(view.outbound),
     )
     cost = len(targets - pure) + 0.25 * len(pure)
@@ -486,12 +486,16 @@ def _import_cycles(
 ) -> int:
     """Import cycles between a module of the capability and one outside it: both
     imports are named, since either one has to go."""
-    mine = {index.functions[m] for m in view.members if m in index.functions}
+    if not facts.module_scc_of:
+        return 0
+    modules = {index.functions.get(m) for m in view.members}
+    cyclic = sorted(m for m in modules if m is not None and m in facts.module_scc_of)
+    if not cyclic:
+        return 0
+    mine = {m for m in modules if m is not None}
     found: set[int] = set()
-    for module in sorted(mine):
-        scc = facts.module_scc_of.get(module)
-        if scc is None:
-            continue
+    for module in cyclic:
+        scc = facts.module_scc_of[module]
         for other, loc in sorted(index.module_imports.get(module, {}).items()):
             if other in mine or facts.module_scc_of.get(other) != scc:
                 continue
@@ -619,10 +623,10 @@ def _fire_and_forget(view: _View, index: CodeIndex) -> _Part:
         return ("fire_and_forget", 0.5, 0.5, "no call sites: unknown", [], [])
     ignored = sum(1 for _, fire, _ in sites if fire)
     ev = _Truncated(
-        (
+        [
             Evidence(str(loc), f"{callee}: {'result ignored' if fire else 'result used'}")
             for loc, fire, callee in sites[:MAX_EVIDENCE]
-        ),
+        ],
         len(sites),
     )
     fraction = ignored / len(sites)
@@ -786,7 +790,7 @@ def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     ]
     direct.sort(key=_site_key)
     ev = _Truncated(
-        (Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct[:MAX_EVIDENCE]),
+        [Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct[:MAX_EVIDENCE]],
         len(direct),
     )
     fraction = len(reached) / len(view.members) if view.members else 0.0
