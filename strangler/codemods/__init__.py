@@ -11,6 +11,7 @@ from strangler.codemods.apply import (
     apply,
     diff,
     dirty_files,
+    file_changes,
     read_source,
 )
 from strangler.codemods.generate import (
@@ -56,6 +57,7 @@ __all__ = [
     "apply",
     "diff",
     "dirty_files",
+    "file_changes",
     "generate_handler_package",
     "read_source",
     "routed_spec",

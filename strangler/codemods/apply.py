@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +26,7 @@ __all__ = [
     "apply",
     "diff",
     "dirty_files",
+    "file_changes",
     "read_source",
 ]
 
@@ -73,6 +74,23 @@ def read_source(path: Path) -> str | None:
 def _write_text(path: Path, text: str) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(text)
+
+
+def file_changes(
+    root: Path, files: Mapping[str, str], *, create_only: Collection[str] = ()
+) -> list[Change]:
+    """Changes that bring ``files`` (relative path -> text) onto ``root``.
+
+    A path in ``create_only`` that already exists is left as it is (a shared file such
+    as ``functions/__init__.py``). Unchanged files give unchanged changes, which
+    :func:`diff` and :func:`apply` skip - so generating twice shows no diff.
+    """
+    changes: list[Change] = []
+    for path, text in files.items():
+        before = read_source(_target(Path(root), path))
+        after = before if path in create_only and before is not None else text
+        changes.append(Change(path, before, after))
+    return changes
 
 
 # ----------------------------------------------------------------------------- diff

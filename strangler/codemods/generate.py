@@ -99,8 +99,12 @@ class HandlerPackageSpec:
 
 @dataclass(frozen=True, slots=True)
 class GeneratedPackage:
+    """Relative path -> text. ``create_only``: shared files (the target folder's own
+    ``__init__.py``) to write only when missing, never to overwrite."""
+
     files: Mapping[str, str]
     notes: tuple[str, ...] = ()
+    create_only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +357,20 @@ def generate_handler_package(spec: HandlerPackageSpec) -> GeneratedPackage | Gen
     }
     for entry in ready:
         files[f"{base}/schemas/{entry.spec.name}.json"] = _schema_json(entry)
-    return GeneratedPackage(files, tuple(dict.fromkeys(mover.out.notes)))
+    shared = _target_inits(spec)
+    files.update(shared)
+    return GeneratedPackage(files, tuple(dict.fromkeys(mover.out.notes)), tuple(shared))
+
+
+def _target_inits(spec: HandlerPackageSpec) -> dict[str, str]:
+    """``__init__.py`` of the target folder (and its parents): a regular package."""
+    parts = spec.target.split(".")
+    return {
+        "/".join([*parts[: depth + 1], "__init__.py"]): _doc(
+            "Capabilities extracted from the monolith by strangler, one package each."
+        )
+        for depth in range(len(parts))
+    }
 
 
 def _first_party(spec: HandlerPackageSpec) -> set[str]:

@@ -15,6 +15,7 @@ from strangler.codemods.apply import (
     apply,
     diff,
     dirty_files,
+    file_changes,
     read_source,
 )
 
@@ -181,3 +182,16 @@ def test_dirty_files_reports_modified_and_untracked_only(tree: Path) -> None:
 
 def test_dirty_files_outside_git_cannot_tell(tmp_path: Path) -> None:
     assert dirty_files(tmp_path, ["a.py"]) is None
+
+
+def test_file_changes_create_only_keeps_a_shared_file(tree: Path) -> None:
+    (tree / "functions").mkdir()
+    (tree / "functions" / "__init__.py").write_text('"""Ours."""\n')
+    files = {"functions/__init__.py": '"""Theirs."""\n', "functions/n/a.py": "a = 1\n"}
+    changes = file_changes(tree, files, create_only={"functions/__init__.py"})
+    assert [c.kind for c in changes] == ["unchanged", "create"]
+    apply(changes, tree)
+    again = file_changes(tree, files, create_only={"functions/__init__.py"})
+    assert [c.kind for c in again] == ["unchanged", "unchanged"]
+    assert diff(again) == ""
+    assert (tree / "functions" / "__init__.py").read_text() == '"""Ours."""\n'

@@ -143,7 +143,10 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_files_of_the_package() -> None:
-    assert sorted(generate().files) == [
+    package = generate()
+    assert package.create_only == ("functions/__init__.py",)
+    assert sorted(package.files) == [
+        "functions/__init__.py",
         "functions/notify/__init__.py",
         "functions/notify/celery.py",
         "functions/notify/handlers.py",
@@ -359,5 +362,31 @@ def test_the_routed_decorator_is_not_copied() -> None:
     modules = tuple(
         ModuleSource(m.name, routed) if m.name == "shop.notify.services" else m for m in sources()
     )
-    text = generate(modules=modules).files["functions/notify/handlers.py"]
-    assert "routed" not in text
+    again = generate(modules=modules)
+    assert "routed" not in again.files["functions/notify/handlers.py"]
+    assert again == generate()  # extracting twice generates the same package
+
+
+def test_generated_handler_test_runs_and_passes(written: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "error",
+            "--ds=tests.django_settings",
+            "functions/notify/tests/test_handlers.py",
+            "-k",
+            "test_send",  # test_notify needs a shop.Order model, which the fake has not
+        ],
+        cwd=written,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{written}:{REPO}", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

@@ -338,3 +338,11 @@ def test_spec_rejects_a_key_that_is_not_an_expression(bad: str) -> None:
 def test_spec_rejects_unknown_style() -> None:
     with pytest.raises(ValueError, match="style"):
         RoutedSpec("f", task="t", style="maybe")
+
+
+def test_crlf_and_tab_indentation_are_followed() -> None:
+    code = "import os\r\n\r\n\r\nclass A:\r\n\tdef send(self):\r\n\t\treturn 1\r\n"
+    result = run_codemod(AddRoutedDecorator({"A.send": SPEC}), code)
+    assert '\r\n\t@routed(\r\n\t\t"n.send",\r\n' in result.code
+    assert "\n" not in result.code.replace("\r\n", "")
+    assert run_codemod(RemoveRouted("n.send"), result.code).code == code
