@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzers import jsonio
-from analyzers.cache import FactsCache, content_key
+from analyzers.cache import FactsCache
 from analyzers.codec import decode, encode
 from analyzers.facts import Diagnostic, ModuleFacts
 from analyzers.link import link
@@ -180,7 +180,7 @@ def _collect(
     cache: FactsCache | None,
     options: CollectOptions,
 ) -> tuple[tuple[ModuleFacts, ...], tuple[Diagnostic, ...], int, int, bool]:
-    keys = cache.keys(base, sources) if cache is not None else {}
+    keys, read = cache.keys(base, sources) if cache is not None else ({}, {})
     if cache is not None:
         linked = cache.load_linked(keys)
         if linked is not None:
@@ -196,17 +196,18 @@ def _collect(
             results[src.relpath] = hit
     _report(options, len(results), len(sources))
     jobs = _jobs(options.jobs, len(todo))
+    progress = _Progress(options, len(results), len(sources))
     if jobs > 1:
-        parsed = _parse_in_pool(base, todo, jobs, cache, options, len(results), len(sources))
+        parsed = _parse_in_pool(base, todo, jobs, cache, keys, progress)
     else:
-        parsed = _parse_here(base, todo, cache, options, len(results), len(sources))
+        parsed = _parse_here(base, todo, cache, keys, read, progress)
     results.update(parsed)
     modules = [r for s in sources if isinstance(r := results[s.relpath], ModuleFacts)]
     diagnostics = tuple(r for s in sources if isinstance(r := results[s.relpath], Diagnostic))
     linked_modules = link(modules)
     if cache is not None:
         cache.store_linked(keys, linked_modules, diagnostics)
-        cache.save_index()
+        cache.save()
     return linked_modules, diagnostics, len(todo), jobs, False
 
 
@@ -220,6 +221,17 @@ def _jobs(requested: int | None, todo: int) -> int:
 def _report(options: CollectOptions, done: int, total: int) -> None:
     if options.progress is not None:
         options.progress(done, total)
+
+
+class _Progress:
+    """Counts parsed files and tells ``options.progress`` about them."""
+
+    def __init__(self, options: CollectOptions, done: int, total: int) -> None:
+        self.options, self.done, self.total = options, done, total
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        _report(self.options, self.done, self.total)
 
 
 def _read(base: Path, src: _Source) -> bytes | Diagnostic:
@@ -240,18 +252,21 @@ def _parse_here(
     base: Path,
     todo: list[_Source],
     cache: FactsCache | None,
-    options: CollectOptions,
-    done: int,
-    total: int,
+    keys: dict[str, str],
+    read: dict[str, bytes],
+    progress: _Progress,
 ) -> dict[str, ModuleFacts | Diagnostic]:
     out: dict[str, ModuleFacts | Diagnostic] = {}
     for src in todo:
-        facts, data = _parse_one(base, src)
+        data = read.pop(src.relpath, None)
+        if data is None:
+            facts, data = _parse_one(base, src)
+        else:
+            facts = facts_from_source(data, module=src.module, path=src.relpath)
         out[src.relpath] = facts
         if cache is not None and data is not None:
-            cache.store(cache.key_for(src, data), encode(facts))
-        done += 1
-        _report(options, done, total)
+            cache.store(keys.get(src.relpath) or cache.key_for(src, data), encode(facts))
+        progress.advance()
     return out
 
 
@@ -260,45 +275,37 @@ def _parse_in_pool(
     todo: list[_Source],
     jobs: int,
     cache: FactsCache | None,
-    options: CollectOptions,
-    done: int,
-    total: int,
+    keys: dict[str, str],
+    progress: _Progress,
 ) -> dict[str, ModuleFacts | Diagnostic]:
-    """Workers parse, encode and write their cache entries; results come back as JSON
-    text (never pickled objects) and are decoded here."""
+    """Workers parse and encode; results come back as JSON (never pickled objects),
+    are decoded here and go to the cache as they are."""
     import multiprocessing
 
     chunks = [todo[i :: jobs * 4] for i in range(jobs * 4)]
-    cache_dir = str(cache.directory) if cache is not None else None
-    prefix = cache.prefix if cache is not None else ""
     out: dict[str, ModuleFacts | Diagnostic] = {}
+    # fork: workers start with analyzers imported, and their CPU time lands in this
+    # process's RUSAGE_CHILDREN (CollectStats.cpu_seconds counts it)
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [
-            pool.submit(_worker, str(base), chunk, cache_dir, prefix) for chunk in chunks if chunk
-        ]
+        futures = [pool.submit(_worker, str(base), chunk) for chunk in chunks if chunk]
         for future in futures:
-            for relpath, text in future.result():
-                out[relpath] = decode(jsonio.loads(text))
-                done += 1
-            _report(options, done, total)
+            batch = future.result()
+            for relpath, text in batch:
+                encoded = jsonio.loads(text)
+                out[relpath] = decode(encoded)
+                if cache is not None:
+                    cache.store(keys.get(relpath, ""), encoded)
+            progress.advance(len(batch))
     return out
 
 
-def _worker(
-    base: str, chunk: list[_Source], cache_dir: str | None, prefix: str
-) -> list[tuple[str, bytes]]:
-
-    cache = FactsCache(Path(cache_dir), prefix) if cache_dir is not None else None
+def _worker(base: str, chunk: list[_Source]) -> list[tuple[str, bytes]]:
     results = []
     with _no_cyclic_gc():
         for src in chunk:
-            facts, data = _parse_one(Path(base), src)
-            encoded = encode(facts)
-            text = jsonio.dumps(encoded)
-            if cache is not None and data is not None:
-                cache.store_text(content_key(src.relpath, src.module, data), text)
-            results.append((src.relpath, text))
+            facts, _ = _parse_one(Path(base), src)
+            results.append((src.relpath, jsonio.dumps(encode(facts))))
     return results
 
 

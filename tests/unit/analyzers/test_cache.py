@@ -3,6 +3,7 @@ themselves, corrupt entries and new tool versions rebuild instead of crashing.""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -49,11 +50,22 @@ def test_cold_then_warm_run_parses_nothing_and_gives_the_same_facts(project: Pat
 
 def test_changing_one_file_reparses_only_that_file(project: Path) -> None:
     run(project)
+    pack = json.loads((project / ".strangler" / "cache" / "facts.json").read_text())
+    assert len(pack["entries"]) == 5
     (project / "shop" / "util.py").write_text("def fmt():\n    return 2\n\ndef more():\n    pass\n")
     c, stats = run(project)
     assert (stats.parsed, stats.from_cache) == (1, 4)
     util = next(m for m in c.modules if m.module == "shop.util")
     assert [d.qualname for d in util.definitions] == ["shop.util.fmt", "shop.util.more"]
+
+
+def test_deleted_files_leave_the_pack(project: Path) -> None:
+    run(project)
+    (project / "shop" / "util.py").unlink()
+    _, stats = run(project)
+    assert stats.parsed == 0
+    pack = json.loads((project / ".strangler" / "cache" / "facts.json").read_text())
+    assert len(pack["entries"]) == 4
 
 
 def test_touching_a_file_without_changing_it_reparses_nothing(project: Path) -> None:
@@ -67,8 +79,7 @@ def test_touching_a_file_without_changing_it_reparses_nothing(project: Path) -> 
 def test_corrupt_cache_entries_rebuild(project: Path) -> None:
     cold, _ = run(project)
     cache_dir = project / ".strangler" / "cache"
-    for entry in (cache_dir / "facts").iterdir():
-        entry.write_bytes(b"{not json")
+    (cache_dir / "facts.json").write_bytes(b"{not json")
     (cache_dir / "linked.json").write_bytes(b'["wrong", "shape"]')
     c, stats = run(project)
     assert stats.parsed == 5
@@ -81,10 +92,12 @@ def test_structurally_wrong_entry_is_a_miss(project: Path) -> None:
     run(project)
     cache_dir = project / ".strangler" / "cache"
     (cache_dir / "linked.json").unlink()
-    for entry in (cache_dir / "facts").iterdir():
-        entry.write_bytes(b'["M", "too", "short"]')
+    pack = json.loads((cache_dir / "facts.json").read_text())
+    victim = sorted(pack["entries"])[0]
+    pack["entries"][victim] = ["M", "too", "short"]
+    (cache_dir / "facts.json").write_text(json.dumps(pack))
     _, stats = run(project)
-    assert stats.parsed == 5
+    assert stats.parsed == 1  # only the broken entry is rebuilt
 
 
 def test_a_new_tool_version_rebuilds(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
