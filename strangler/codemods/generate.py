@@ -496,12 +496,13 @@ def _sample(entry: _Entry, param: ParamSchema) -> str:
 
 def _tests_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: set[str]) -> str:
     imports = {
-        ImportLine("json"),
         ImportLine("typing", "Any"),
         ImportLine("django.apps", "apps"),
         ImportLine("django.test", "TestCase"),
         ImportLine(spec.package, "handlers"),
     }
+    if any(entry.spec.style == "request_reply" for entry in entries):
+        imports.add(ImportLine("json"))
     fixtures = "".join(f"{json.dumps(name)}, " for name in spec.test_fixtures)
     tests = "".join(_test_method(entry) for entry in entries)
     return (

@@ -390,3 +390,8 @@ def test_generated_handler_test_runs_and_passes(written: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_generated_tests_import_json_only_when_a_result_is_checked() -> None:
+    files = generate(entry_points=(NOTIFY,)).files
+    assert "import json" not in files["functions/notify/tests/test_handlers.py"]
