@@ -12,6 +12,7 @@ from strangler.codemods.apply import (
     diff,
     dirty_files,
     file_changes,
+    file_removals,
     read_source,
 )
 from strangler.codemods.generate import (
@@ -58,6 +59,7 @@ __all__ = [
     "diff",
     "dirty_files",
     "file_changes",
+    "file_removals",
     "generate_handler_package",
     "read_source",
     "routed_spec",

@@ -27,6 +27,7 @@ __all__ = [
     "diff",
     "dirty_files",
     "file_changes",
+    "file_removals",
     "read_source",
 ]
 
@@ -90,6 +91,16 @@ def file_changes(
         before = read_source(_target(Path(root), path))
         after = before if path in create_only and before is not None else text
         changes.append(Change(path, before, after))
+    return changes
+
+
+def file_removals(root: Path, paths: Iterable[str]) -> list[Change]:
+    """Changes deleting each of ``paths`` that exists under ``root`` (``--revert``)."""
+    changes: list[Change] = []
+    for path in paths:
+        before = read_source(_target(Path(root), path))
+        if before is not None:
+            changes.append(Change(path, before, None))
     return changes
 
 
@@ -166,7 +177,20 @@ def apply(changes: Sequence[Change], root: Path) -> tuple[str, ...]:
             f"could not write {current}: {exc.strerror or exc}; nothing was changed"
         ) from exc
     _cleanup(transaction, keep_dirs=True)
+    _prune_emptied(transaction)
     return tuple(item.change.path for item in transaction.staged)
+
+
+def _prune_emptied(transaction: _Transaction) -> None:
+    """Remove folders that deletions left empty (``extract --revert`` leaves no husk)."""
+    root = transaction.root.resolve()
+    for item in transaction.staged:
+        if item.change.after is not None:
+            continue
+        folder = item.target.parent.resolve()
+        while folder != root and root in folder.parents and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def _target(root: Path, relative: str) -> Path:

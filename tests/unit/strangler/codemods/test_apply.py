@@ -16,6 +16,7 @@ from strangler.codemods.apply import (
     diff,
     dirty_files,
     file_changes,
+    file_removals,
     read_source,
 )
 
@@ -195,3 +196,17 @@ def test_file_changes_create_only_keeps_a_shared_file(tree: Path) -> None:
     assert [c.kind for c in again] == ["unchanged", "unchanged"]
     assert diff(again) == ""
     assert (tree / "functions" / "__init__.py").read_text() == '"""Ours."""\n'
+
+
+def test_removals_delete_files_and_the_folders_they_empty(tree: Path) -> None:
+    files = {"functions/n/a.py": "a\n", "functions/n/schemas/a.json": "{}\n"}
+    apply(file_changes(tree, files), tree)
+    (tree / "functions" / "keep.py").write_text("k\n")
+    removals = file_removals(tree, [*files, "functions/n/never.py"])
+    assert [(c.path, c.kind) for c in removals] == [
+        ("functions/n/a.py", "delete"),
+        ("functions/n/schemas/a.json", "delete"),
+    ]
+    apply(removals, tree)
+    assert not (tree / "functions" / "n").exists()
+    assert (tree / "functions" / "keep.py").exists()
