@@ -240,7 +240,19 @@ def _entry_nodes(cap: CapabilityGraph, index: CodeIndex, idom: dict[str, str]) -
         crosses = any(area_of(caller) != mine for caller in callers)
         if crosses or _seam_in_area(node, callers, idom, index):
             nodes.add(node)
-    return nodes - index.models.keys()
+    return {n for n in nodes if not _framework_class(n, index)} - index.models.keys()
+
+
+def _framework_class(node: str, index: CodeIndex) -> bool:
+    """A form, admin, app config... : a Django subclass that Django drives.
+
+    The framework calls it through its own machinery (not a seam we can route), so
+    it moves with whatever capability uses it; a class the URLconf routes to is a
+    view and stays an entry point.
+    """
+    if index.kinds.get(node) != "class" or node in index.external_entries:
+        return False
+    return any(base.startswith("django.") for base in index.bases.get(node, ()))
 
 
 def _seam_in_area(node: str, callers: set[str], idom: dict[str, str], index: CodeIndex) -> bool:

@@ -74,6 +74,7 @@ class CodeIndex:
     sizes: dict[str, int] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     params: dict[str, tuple[Param, ...]] = field(default_factory=dict)
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     test_code: set[str] = field(default_factory=set)
     calls_to: dict[str, list[Call]] = field(default_factory=lambda: defaultdict(list))
     calls_from: dict[str, list[Call]] = field(default_factory=lambda: defaultdict(list))
@@ -182,6 +183,8 @@ def _index_definitions(index: CodeIndex, facts: ModuleFacts) -> None:
         index.sizes[d.qualname] = d.size
         index.locations[d.qualname] = d.loc
         index.params[d.qualname] = d.params
+        if d.bases:
+            index.bases[d.qualname] = d.bases
         if facts.is_test:
             index.test_code.add(d.qualname)
 

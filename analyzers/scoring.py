@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 MAX_EVIDENCE = 20
+SMALL = 10
 BLOCKER_FACTOR = 0.8
 """Each distinct kind of hard blocker multiplies the score by this: a capability that
 cannot move until something else changes ranks below one that can move today, but
@@ -780,7 +781,10 @@ def _size(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     top = [m for m in view.members if facts.parents.get(m) not in view.members]
     lines = sum(index.sizes.get(m, 0) for m in top)
     summary = f"{lines} lines in {len(view.members)} functions/classes"
-    return ("size", lines, _half(lines, 300), summary, [], [])
+    # Large is harder to move; tiny is not worth a network hop and a worker (a
+    # two-line helper is better copied than extracted): goodness rises to 1 at
+    # SMALL lines, then halves at 300.
+    return ("size", lines, min(1.0, lines / SMALL) * _half(lines, 300), summary, [], [])
 
 
 def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzers.capabilities import Candidate, build_capability_graph, find_candidates
-from analyzers.facts import Location, ModuleFacts, UrlRoute
+from analyzers.facts import DefKind, Location, ModuleFacts, UrlRoute
 from analyzers.graph import build_graph, build_index
 from tests.unit.analyzers.factkit import call, fn, shop
 
@@ -144,3 +144,29 @@ def test_hand_written_dominators_match_networkx() -> None:
         assert {k: v for k, v in mine.items() if k != ROOT} == {
             k: v for k, v in expected.items() if k != ROOT
         }
+
+
+def test_django_framework_subclasses_are_not_entry_points() -> None:
+    forms = ModuleFacts(
+        module="shop.forms",
+        path="shop/forms.py",
+        lines=10,
+        definitions=(
+            fn("shop.forms.OrderForm", 1, 5, kind=DefKind.CLASS, bases=("django.forms.Form",)),
+            fn("shop.forms.Pricing", 6, 9, kind=DefKind.CLASS),
+        ),
+    )
+    views = ModuleFacts(
+        module="web.views",
+        path="web/views.py",
+        lines=10,
+        definitions=(fn("web.views.v", 1),),
+        calls=(
+            call("web.views.v", "shop.forms.OrderForm", "web/views.py", 2),
+            call("web.views.v", "shop.forms.Pricing", "web/views.py", 3),
+        ),
+    )
+    found = _candidates([forms, views], communities=False)
+    anchors = {c.anchor for c in found.values() if "entry" in c.sources}
+    assert "shop.forms.Pricing" in anchors  # a plain class called across areas
+    assert "shop.forms.OrderForm" not in anchors  # Django drives it
