@@ -103,7 +103,7 @@ class _Tables:
         self.strings: list[str | None] = [None]
         self._strings: dict[str | None, int] = {None: 0}
         self.args: list[Encoded] = []
-        self._args: dict[Argument, int] = {}
+        self._args: dict[tuple[str | None, ...], int] = {}
         self.params: list[Encoded] = []
         self._params: dict[Param, int] = {}
 
@@ -115,9 +115,11 @@ class _Tables:
         return index
 
     def arg(self, a: Argument) -> int:
-        index = self._args.get(a)
+        # a tuple key, not the Argument: dataclass __hash__ is Python code, tuple's is C
+        key = (a.text, a.kind, a.keyword, a.model, a.ref)
+        index = self._args.get(key)
         if index is None:
-            index = self._args[a] = len(self.args)
+            index = self._args[key] = len(self.args)
             self.args.append([a.text, a.kind.value, a.keyword, a.model, a.ref])
         return index
 

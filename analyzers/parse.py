@@ -912,16 +912,20 @@ class _Extractor:
         elif ft is not ast.Name:
             self._expr(func)
         args = []
+        expr, argument = self._expr, self._argument
         for arg in node.args:
-            self._expr(arg)
-            args.append(self._argument(arg, None))
+            expr(arg)
+            args.append(argument(arg, None))
         for kw in node.keywords:
-            self._expr(kw.value)
-            args.append(self._argument(kw.value, kw.arg))
+            expr(kw.value)
+            args.append(argument(kw.value, kw.arg))
         chain = _chain(func)
         scope = self.scope
-        if chain is not None:
+        if chain is None:
+            text = _loc_text(func)
+        else:
             head = chain[0]
+            text = head + chain[1]
             local_type = scope.types.get(head) if scope.kind != _MODULE else None
             if local_type == _JSON:
                 chain = None
@@ -942,10 +946,10 @@ class _Extractor:
                 chain,
                 node.lineno,
                 node.col_offset,
-                tuple(args),
+                args,
                 used,
                 self.atomic_depth > 0,
-                _loc_text(func),
+                text,
             )
         )
 
@@ -963,19 +967,24 @@ class _Extractor:
     def _argument(self, node: ast.expr, keyword: str | None) -> tuple[Any, ...]:
         """Kind decided now when the expression alone tells; else a reference for linking."""
         t = type(node)
-        text = _loc_text(node)
-        if t is ast.Lambda:
-            return (text, ArgKind.CALLABLE, keyword, None)
-        if _is_json_literal(node):
-            return (text, ArgKind.JSON, keyword, None)
-        if t is ast.Name:
-            name = node.id  # type: ignore[attr-defined]
+        if t is ast.Name:  # the common case first
+            name = text = node.id  # type: ignore[attr-defined]
             if name == self.scope.self_name and self.scope.self_ref is not None:
                 return (text, ArgKind.UNKNOWN, keyword, ("", self.scope.self_ref))
             local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
             if local_type is not None:
                 return (text, _kind_of_type(local_type), keyword, ("", local_type))
             return (text, ArgKind.UNKNOWN, keyword, (name, ""))
+        text = _loc_text(node)
+        if t is ast.Constant or t is ast.JoinedStr:
+            return (
+                text,
+                ArgKind.JSON if _is_json_literal(node) else ArgKind.UNKNOWN,
+                keyword,
+                None,
+            )
+        if t is ast.Lambda:
+            return (text, ArgKind.CALLABLE, keyword, None)
         if t is ast.Attribute:
             if node.attr in ("pk", "id") or node.attr.endswith("_id"):  # type: ignore[attr-defined]
                 return (text, ArgKind.JSON, keyword, None)
@@ -984,12 +993,8 @@ class _Extractor:
             chain = _chain(node.func)  # type: ignore[attr-defined]
             if chain is not None:
                 return (text, ArgKind.UNKNOWN, keyword, (chain[0], chain[1] + "()"))
-        if t is ast.BinOp or t is ast.JoinedStr:
-            return (
-                (text, ArgKind.JSON, keyword, None)
-                if _is_json_literal(node)
-                else (text, ArgKind.UNKNOWN, keyword, None)
-            )
+        if _is_json_literal(node):
+            return (text, ArgKind.JSON, keyword, None)
         return (text, ArgKind.UNKNOWN, keyword, None)
 
     def _type_of(self, value: ast.expr) -> str | None:
@@ -1125,7 +1130,7 @@ class _Extractor:
             callee,
             text[:_TEXT_MAX],
             Location(self.path, line, col),
-            tuple(self._make_arg(scope, a) for a in args),
+            tuple([self._make_arg(scope, a) for a in args]) if args else (),
             used,
             atomic,
         )
