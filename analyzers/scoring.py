@@ -397,8 +397,11 @@ def _pure(function: str, index: CodeIndex) -> bool:
 
 
 def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str, Location]]:
+    """Writers outside the capability; request-path code is named before management
+    commands (seed and maintenance scripts), which are the least telling example."""
     found = []
-    for writer in sorted(index.writers.get(table, ())):
+    writers = sorted(index.writers.get(table, ()), key=lambda w: (".management." in w, w))
+    for writer in writers:
         if writer in view.members or writer in index.test_code:
             continue
         for access in index.orm_by_function.get(writer, ()):
