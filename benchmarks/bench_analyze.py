@@ -12,8 +12,9 @@ worker process (``CollectStats.cpu_seconds``: process time + ``RUSAGE_CHILDREN``
 - ``warm``: ``collect()`` again, nothing changed. Bar: <= 0.3 x baseline.
 - peak memory: max RSS of a fresh interpreter running one cold ``collect(jobs=1)``.
 
-Each figure is the minimum over REPEAT alternating rounds (the least disturbed round:
-the machine is shared), baseline and subjects measured in the same round.
+Each ratio is taken per round (baseline and subjects measured back to back in the
+same round) and the median over REPEAT rounds is reported: the machine is shared,
+and a ratio within one round cancels most of its load.
 
 Run: ``python -m benchmarks bench_analyze`` (or ``make bench``).
 """
@@ -27,11 +28,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 from analyzers.collect import CollectOptions, collect
 from benchmarks.harness import Measurement
 
-REPEAT = 3
+REPEAT = 5
 CORPUS = Path(__import__("django").__file__).parent
 
 
@@ -63,6 +65,11 @@ def peak_memory_mb() -> float:
     return float(out.strip().splitlines()[-1])
 
 
+def ratio(subject: list[float], base: list[float]) -> float:
+    """Median over rounds of subject / baseline measured in the same round."""
+    return median(s / b for s, b in zip(subject, base, strict=True))
+
+
 def run() -> list[Measurement]:
     files = sorted(CORPUS.rglob("*.py"))
     sources = [f.read_bytes() for f in files]
@@ -78,33 +85,32 @@ def run() -> list[Measurement]:
             assert parsed == 0, parsed
             warm.append(cpu)
             cold_one.append(collect_cpu(Path(tmp) / "b", 1)[0])
-    b = min(base)
-    details = {"files": len(files), "lines": lines, "ast_parse_cpu_s": round(b, 4)}
+    details = {"files": len(files), "lines": lines, "ast_parse_cpu_s": round(median(base), 4)}
     memory = peak_memory_mb()
     results = [
         Measurement(
             "facts cold (default jobs) / ast.parse",
-            min(cold) / b,
+            ratio(cold, base),
             "x",
             2.0,
             "<=",
-            {**details, "cold_cpu_s": round(min(cold), 4)},
+            {**details, "cold_cpu_s": round(median(cold), 4)},
         ),
         Measurement(
             "facts cold (jobs=1) / ast.parse",
-            min(cold_one) / b,
+            ratio(cold_one, base),
             "x",
             None,
             "<=",
-            {**details, "cold_cpu_s": round(min(cold_one), 4)},
+            {**details, "cold_cpu_s": round(median(cold_one), 4)},
         ),
         Measurement(
             "facts warm / ast.parse",
-            min(warm) / b,
+            ratio(warm, base),
             "x",
             0.3,
             "<=",
-            {**details, "warm_cpu_s": round(min(warm), 4)},
+            {**details, "warm_cpu_s": round(median(warm), 4)},
         ),
         Measurement("facts cold peak memory (jobs=1)", memory, "MB", None, "<=", details),
     ]
