@@ -139,10 +139,18 @@ class Call:
     Straight out of :func:`analyzers.parse.facts_from_source`, ``callee`` is a
     *reference*: the callee as written with its first name resolved through this
     module's imports and scopes (``shop.orders.models.Order.objects.filter().first``,
-    ``shop.orders.views.View.render`` for ``self.render``, ``^shop.a.B.save`` for
+    ``shop.orders.views.View().render`` for ``self.render``, ``^shop.a.B^.save`` for
     ``super().save`` in class ``shop.a.B``). :func:`analyzers.link.link` (run by
     :func:`analyzers.collect.collect`) turns it into a qualname of a definition in the
     project, a qualname outside it (``django.core.mail.send_mail``), or ``None``.
+
+    Linked callees by construct: ``Order(...)`` -> the ``__init__`` found in the
+    project's base chain, else the class itself; ``self.m()``/``cls.m()``/``super().m()``
+    -> the method found along the bases (``django.db.models.Model.save`` when an
+    external base is the only place left); ``Order.objects.filter()`` and chained
+    queryset calls -> ``django.db.models.QuerySet.filter`` (the ORM access itself is an
+    :class:`OrmAccess`); ``task.delay()``/``.apply_async()`` -> the task function;
+    ``EmailMessage(...).send()`` -> ``django.core.mail.EmailMessage.send``.
     """
 
     caller: str
@@ -295,7 +303,16 @@ class Diagnostic:
 
 @dataclass(frozen=True, slots=True)
 class ModuleFacts:
-    """Everything gathered from one module."""
+    """Everything gathered from one module.
+
+    Two stages (see :mod:`analyzers.link`). Straight from
+    :func:`analyzers.parse.facts_from_source`, names are *references* resolved through
+    this module only; ``models``, ``orm``, ``tasks`` and ``effects`` are empty (they
+    need other modules: is this base chain a model? is that name a re-export?);
+    ``urls``/``signals``/``global_uses`` hold candidates. After linking (what
+    :func:`analyzers.collect.collect` returns) references are qualnames or None,
+    those fields are filled, and candidates that did not hold up are dropped.
+    """
 
     module: str
     path: str
