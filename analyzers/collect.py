@@ -198,7 +198,7 @@ def _collect(
     jobs = _jobs(options.jobs, len(todo))
     progress = _Progress(options, len(results), len(sources))
     if jobs > 1:
-        parsed = _parse_in_pool(base, todo, jobs, cache, keys, progress)
+        parsed = _parse_in_pool(base, todo, jobs, cache, keys, read, progress)
     else:
         parsed = _parse_here(base, todo, cache, keys, read, progress)
     results.update(parsed)
@@ -215,7 +215,7 @@ def _jobs(requested: int | None, todo: int) -> int:
     jobs = requested if requested is not None else (os.cpu_count() or 1)
     if jobs <= 1 or todo < POOL_MIN_FILES or sys.platform == "win32":
         return 1
-    return min(jobs, max(1, todo // (POOL_MIN_FILES // 2)))
+    return min(jobs, max(2, todo // (POOL_MIN_FILES // 2)))
 
 
 def _report(options: CollectOptions, done: int, total: int) -> None:
@@ -276,19 +276,27 @@ def _parse_in_pool(
     jobs: int,
     cache: FactsCache | None,
     keys: dict[str, str],
+    read: dict[str, bytes],
     progress: _Progress,
 ) -> dict[str, ModuleFacts | Diagnostic]:
-    """Workers parse and encode; results come back as JSON (never pickled objects),
-    are decoded here and go to the cache as they are."""
+    """``jobs - 1`` workers and this process share the files.
+
+    This process parses its share directly (no encode/decode round trip) while the
+    workers parse theirs; worker results come back as JSON (never pickled objects),
+    are decoded here and go to the cache as they are.
+    """
     import multiprocessing
 
-    chunks = [todo[i :: jobs * 4] for i in range(jobs * 4)]
-    out: dict[str, ModuleFacts | Diagnostic] = {}
+    workers = jobs - 1
+    mine = todo[::jobs]
+    theirs = [src for i, src in enumerate(todo) if i % jobs]
+    chunks = [theirs[i :: workers * 4] for i in range(workers * 4)]
     # fork: workers start with analyzers imported, and their CPU time lands in this
     # process's RUSAGE_CHILDREN (CollectStats.cpu_seconds counts it)
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_worker, str(base), chunk) for chunk in chunks if chunk]
+        out = _parse_here(base, mine, cache, keys, read, progress)
         for future in futures:
             batch = future.result()
             for relpath, text in batch:
