@@ -10,6 +10,7 @@ aliased members on their own line, long lines wrapped one member a line.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -42,7 +43,16 @@ def _section(module: str, first_party: Collection[str]) -> int:
     return 1 if top in sys.stdlib_module_names else 2
 
 
-def member_key(name: str) -> tuple[int, str, str]:
+def natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Case-insensitive natural order, as ruff sorts: ``name_2`` before ``name_10``."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", text.lower())
+        if part
+    )
+
+
+def member_key(name: str) -> tuple[int, tuple[tuple[int, int | str], ...], str]:
     """isort's order-by-type: CONSTANTS, then Classes, then the rest, case-insensitive."""
     if len(name) > 1 and name.isupper():
         kind = 0
@@ -50,7 +60,7 @@ def member_key(name: str) -> tuple[int, str, str]:
         kind = 1
     else:
         kind = 2
-    return (kind, name.lower(), name)
+    return (kind, natural(name), name)
 
 
 def _alias(name: str, asname: str | None) -> str:
@@ -70,14 +80,14 @@ def _block(lines: Iterable[ImportLine], indent: str, line_length: int) -> list[s
     lines = set(lines)
     straight = sorted(
         (line for line in lines if line.name is None),
-        key=lambda line: (line.module.lower(), line.asname or ""),
+        key=lambda line: (natural(line.module), line.asname or ""),
     )
     out = [f"{indent}import {_alias(line.module, line.asname)}" for line in straight]
     by_module: dict[str, list[ImportLine]] = {}
     for line in lines:
         if line.name is not None:
             by_module.setdefault(line.module, []).append(line)
-    for module in sorted(by_module, key=str.lower):
+    for module in sorted(by_module, key=natural):
         plain = sorted({line.name for line in by_module[module] if line.name and not line.asname})
         if plain:
             members = sorted(plain, key=member_key)
