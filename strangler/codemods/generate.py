@@ -44,11 +44,42 @@ __all__ = [
 
 # The shim names generated code depends on, each imported from exactly one place.
 DECODE_IMPORT = ImportLine("shims.encoding", "decode_arguments")
+ENCODE_IMPORTS = (
+    ImportLine("shims.encoding", "encode_value"),
+    ImportLine("shims.encoding", "UnencodableArgument"),
+)
 HANDLER_IMPORT = ImportLine("shims.handlers", "handler")
 BUILD_APP_IMPORT = ImportLine("shims.celery", "build_app")
 JSON_ONLY_IMPORT = ImportLine("shims.celery", "ensure_json_only")
 _TRAVELS = frozenset({ArgKind.JSON, ArgKind.ORM_INSTANCE, ArgKind.UNKNOWN})
-_RESERVED = frozenset({"app", "handler", "handlers"})
+_RESERVED = frozenset({"app", "handler", "handlers", "json", "Path", "Any"})
+_SCHEMA_LOADER = '''
+_SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def _schema(entry: str) -> dict[str, Any]:
+    """The JSON Schema of one entry point's event data, checked on every delivery."""
+    loaded: dict[str, Any] = json.loads((_SCHEMAS / f"{entry}.json").read_text("utf-8"))
+    return loaded
+
+'''
+# Helpers every handlers.py defines next to the moved code.
+_HANDLER_HELPERS = '''
+
+def _event_data(event: Any) -> Mapping[str, Any]:
+    """The arguments by name: ``event["data"]`` of a CloudEvent dict, or ``event.data``
+    of the ``shims.events.Event`` the shim's handler base passes."""
+    return event["data"] if isinstance(event, Mapping) else event.data
+
+
+def _json_result(value: Any) -> Any:
+    """The result as the shim compares and replies it: JSON, a model instance as its
+    reference; a value that cannot travel becomes its repr, as on the monolith side."""
+    try:
+        return encode_value(value, "result")
+    except UnencodableArgument:
+        return repr(value)
+'''
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +356,7 @@ def _call(entry: _Entry, width: int) -> str:
             parts.append(value)
         else:
             parts.append(f"{param.name}={value}")
-    text = format_call(name, parts, "    return ", "    ", width)
+    text = format_call(name, parts, "    result = ", "    ", width)
     return text.replace("\n", "\n    ")  # continuation lines: inside the handler's body
 
 
@@ -341,7 +372,10 @@ def generate_handler_package(spec: HandlerPackageSpec) -> GeneratedPackage | Gen
     for entry in entries:
         if entry is not None:
             mover.copy(f"{entry.spec.module}.{entry.spec.name}", entry.spec.name, "moved")
-            mover._import("decode_arguments", DECODE_IMPORT)
+            for line in (DECODE_IMPORT, *ENCODE_IMPORTS):
+                mover._import(line.name or "", line)
+            for helper in ("_event_data", "_json_result"):
+                mover._bind(helper, "generated helper")
     if mover.out.problems:
         return GenerationFailure(tuple(dict.fromkeys(mover.out.problems)))
     ready = [entry for entry in entries if entry is not None]
@@ -405,6 +439,7 @@ def _handlers_py(
     for local in out.order:
         qualname, how, code = out.definitions[local]
         blocks.append(f"# {how} from {qualname.rpartition('.')[0]}\n{code}")
+    blocks.append(_HANDLER_HELPERS.strip("\n") + "\n")
     blocks.extend(_handler_function(entry, spec.line_length) for entry in entries)
     body = "\n\n".join(blocks)
     return f"{header}\n{render_imports(imports, first_party, spec.line_length)}\n\n{body}"
@@ -413,18 +448,22 @@ def _handlers_py(
 def _handler_function(entry: _Entry, width: int) -> str:
     name, feature = entry.spec.name, entry.spec.feature
     return (
-        f"def handle_{name}(event: Mapping[str, Any]) -> Any:\n"
+        f"def handle_{name}(event: Any) -> Any:\n"
         f'    """Handle one ``{feature}`` event ({entry.spec.style}).\n\n'
         f"    Decodes the arguments, then runs ``{name}`` as moved from the monolith.\n"
         '    """\n'
-        '    arguments = decode_arguments(event["data"])\n'
-        f"    return {_call(entry, width)}\n"
+        "    arguments = decode_arguments(_event_data(event))\n"
+        f"    result = {_call(entry, width)}\n"
+        "    return _json_result(result)\n"
     )
 
 
 def _tasks_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: set[str]) -> str:
     imports = {
         HANDLER_IMPORT,
+        ImportLine("json"),
+        ImportLine("pathlib", "Path"),
+        ImportLine("typing", "Any"),
         ImportLine(spec.package, "handlers"),
         ImportLine(f"{spec.package}.celery", "app"),
     }
@@ -437,14 +476,14 @@ def _tasks_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: 
         f"\n{entry.spec.name} = handler(\n"
         f"    app,\n"
         f"    {json.dumps(task_name(spec, entry.spec))},\n"
-        f"    schema={json.dumps(f'schemas/{entry.spec.name}.json')},\n"
+        f"    schema=_schema({json.dumps(entry.spec.name)}),\n"
         f")(handlers.handle_{entry.spec.name})\n"
         for entry in entries
     )
     names = ", ".join(json.dumps(name) for name in sorted(_names(entries), key=member_key))
     return (
-        f"{header}\n{render_imports(imports, first_party, spec.line_length)}{tasks}"
-        f"\n__all__ = [{names}]\n"
+        f"{header}\n{render_imports(imports, first_party, spec.line_length)}{_SCHEMA_LOADER}"
+        f"{tasks}\n__all__ = [{names}]\n"
     )
 
 

@@ -67,6 +67,10 @@ class RoutedSpec:
     def __post_init__(self) -> None:
         if self.style not in STYLES:
             raise ValueError(f"style must be one of {STYLES}, not {self.style!r}")
+        if self.outbox and self.style != "fire_and_forget":
+            raise ValueError("outbox=True needs style='fire_and_forget' (a reply cannot wait)")
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, not {self.timeout}")
         if self.key_expr is not None:
             try:
                 cst.parse_expression(self.key_expr)

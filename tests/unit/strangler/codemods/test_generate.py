@@ -243,7 +243,7 @@ def test_type_checking_imports_stay_guarded() -> None:
 def test_star_args_are_passed_positionally() -> None:
     text = handlers_text()
     call = (
-        "    return send(\n"
+        "    result = send(\n"
         '        arguments["order_number"],\n'
         '        *arguments["tags"],\n'
         '        loud=arguments["loud"],\n'
@@ -251,7 +251,7 @@ def test_star_args_are_passed_positionally() -> None:
         "    )\n"
     )
     assert call in text
-    assert "return notify(**arguments)" in text
+    assert "    result = notify(**arguments)\n    return _json_result(result)\n" in text
 
 
 def test_schemas_are_valid_and_describe_the_arguments() -> None:
@@ -277,7 +277,7 @@ def test_tasks_bind_handlers_by_the_routed_task_name() -> None:
     assert routed.style == "request_reply"
     assert (
         'send = handler(\n    app,\n    "functions.notify.tasks.send",\n'
-        '    schema="schemas/send.json",\n)(handlers.handle_send)\n'
+        '    schema=_schema("send"),\n)(handlers.handle_send)\n'
     ) in tasks
 
 
@@ -395,3 +395,42 @@ def test_generated_handler_test_runs_and_passes(written: Path) -> None:
 def test_generated_tests_import_json_only_when_a_result_is_checked() -> None:
     files = generate(entry_points=(NOTIFY,)).files
     assert "import json" not in files["functions/notify/tests/test_handlers.py"]
+
+
+def test_generated_task_runs_through_the_shim_handler_base(written: Path) -> None:
+    """In-process (``Task.apply``): schema check, dedupe and the handler, no broker.
+
+    The worker-over-a-broker path is the integration tests' job.
+    """
+    script = dedent(
+        """\
+        import json
+        from shims.events import build_event
+        from functions.notify import tasks
+
+        data = {"order_number": 7, "tags": ["a"], "loud": False, "extra": {}}
+        event = build_event("notify.send", data)
+        print(json.dumps(tasks.send.apply(args=(event,)).get()))
+        bad = build_event("notify.send", {**data, "order_number": "seven"})
+        outcome = tasks.send.apply(args=(bad,))
+        print(outcome.failed())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        cwd=written,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{written}:{REPO}", "PATH": "/usr/bin:/bin", "HOME": str(written)},
+    )
+    assert done.returncode == 0, done.stderr
+    result, failed = done.stdout.splitlines()[-2:]
+    assert json.loads(result) == {
+        "body": "[shop] order 7:b",
+        "tags": ["a"],
+        "loud": False,
+        "extra": {},
+        "n": 2,
+        "json": True,
+    }
+    assert failed == "True"  # the schema refused a string order number

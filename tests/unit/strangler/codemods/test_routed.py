@@ -346,3 +346,17 @@ def test_crlf_and_tab_indentation_are_followed() -> None:
     assert '\r\n\t@routed(\r\n\t\t"n.send",\r\n' in result.code
     assert "\n" not in result.code.replace("\r\n", "")
     assert run_codemod(RemoveRouted("n.send"), result.code).code == code
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"style": "request_reply", "outbox": True}, "outbox=True needs"),
+        ({"timeout": 0}, "timeout must be > 0"),
+    ],
+)
+def test_spec_rejects_what_the_shim_would_reject_at_import(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        RoutedSpec("f", task="t", **options)  # type: ignore[arg-type]
