@@ -143,18 +143,20 @@ def _analyse(path: str, config: Config) -> Analysis:
 
 
 def _emit(text: str | RenderableType, output: str | None) -> None:
-    if isinstance(text, str):
-        if output is None:
+    if output is None:
+        if isinstance(text, str):
             click.echo(text, nl=False)
         else:
-            write_atomic(Path(output), text)
+            Console(soft_wrap=True).print(text)
         return
-    if output is None:
-        Console(soft_wrap=True).print(text)
-        return
-    buffer = io.StringIO()
-    Console(file=buffer, width=200, color_system=None, soft_wrap=True).print(text)
-    write_atomic(Path(output), buffer.getvalue())
+    if not isinstance(text, str):
+        buffer = io.StringIO()
+        Console(file=buffer, width=200, color_system=None, soft_wrap=True).print(text)
+        text = buffer.getvalue()
+    try:
+        write_atomic(Path(output), text)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
 def _finish(analysis: Analysis, config: Config) -> None:

@@ -232,3 +232,10 @@ def test_warm_explain_decodes_only_what_it_shows(project: Path) -> None:
     result = _run("explain", str(project), name, "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["capabilities"][0]["name"] == name
+
+
+def test_unwritable_output_is_one_line_exit_2(project: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    _one_line_error(_run("analyze", str(project), "--no-cache", "--output", str(folder)))
+    assert list(folder.iterdir()) == []
