@@ -15,6 +15,7 @@ from strangler.codemods.apply import (
     file_removals,
     read_source,
 )
+from strangler.codemods.batch import BatchResult, run_over_files
 from strangler.codemods.generate import (
     ArgSpec,
     EntryPointSpec,
@@ -42,6 +43,7 @@ __all__ = [
     "AddRoutedDecorator",
     "ApplyError",
     "ArgSpec",
+    "BatchResult",
     "Change",
     "CodemodResult",
     "EntryPointSpec",
@@ -64,5 +66,6 @@ __all__ = [
     "read_source",
     "routed_spec",
     "run_codemod",
+    "run_over_files",
     "task_name",
 ]

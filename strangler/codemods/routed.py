@@ -204,6 +204,8 @@ class AddRoutedDecorator(TrackingCommand):
         if spec is None:
             return updated_node
         self._found.add(qualname)
+        if any(_decorator_name(d).endswith("overload") for d in updated_node.decorators):
+            return updated_node  # a typing stub: only the implementation is routed
         refusal = self._refusal(updated_node, spec)
         if refusal == "":
             AddImportsVisitor.add_needed_import(self.context, SHIMS, ROUTED)

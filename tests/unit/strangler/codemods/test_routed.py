@@ -360,3 +360,23 @@ def test_spec_rejects_what_the_shim_would_reject_at_import(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         RoutedSpec("f", task="t", **options)  # type: ignore[arg-type]
+
+
+def test_overload_stubs_are_left_alone() -> None:
+    code = dedent(
+        """\
+        from typing import overload
+
+
+        @overload
+        def send(order: int) -> int: ...
+        @overload
+        def send(order: str) -> str: ...
+        def send(order):
+            return order
+        """
+    )
+    result = add(code)
+    assert result.status is Status.CHANGED
+    assert result.code.count("@routed(") == 1
+    assert "@routed(" in result.code.split("def send(order: str) -> str: ...")[1]
