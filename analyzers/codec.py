@@ -43,7 +43,7 @@ from analyzers.facts import (
 
 __all__ = ["SCHEMA_VERSION", "decode", "encode"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
@@ -159,6 +159,7 @@ def _definition(d: Definition, tables: _Tables | None = None) -> Encoded:
         list(d.bases),
         d.is_async,
         d.docstring,
+        d.returns,
     ]
 
 
@@ -252,8 +253,22 @@ def _decode_compact(data: Encoded) -> ModuleFacts:
                 tuple(bases),
                 is_async,
                 doc,
+                returns,
             )
-            for qual, kind, line, col, end, parent, ps, decorators, bases, is_async, doc in data[6]
+            for (
+                qual,
+                kind,
+                line,
+                col,
+                end,
+                parent,
+                ps,
+                decorators,
+                bases,
+                is_async,
+                doc,
+                returns,
+            ) in data[6]
         ]
     )
     return _assemble(data, definitions, calls)
@@ -318,7 +333,7 @@ def _assemble(
 
 
 def _decode_definition(d: Encoded, path: str) -> Definition:
-    qual, kind, line, col, end, parent, params, decorators, bases, is_async, doc = d
+    qual, kind, line, col, end, parent, params, decorators, bases, is_async, doc, returns = d
     return Definition(
         qual,
         _DEF_KINDS[kind],
@@ -330,6 +345,7 @@ def _decode_definition(d: Encoded, path: str) -> Definition:
         tuple(bases),
         is_async,
         doc,
+        returns,
     )
 
 

@@ -87,6 +87,10 @@ class Definition:
     bases: tuple[str, ...] = ()
     is_async: bool = False
     docstring: str | None = None
+    # functions: what a call returns, when known (the return annotation, else the one
+    # type every ``return`` agrees on); a reference before linking, after linking the
+    # qualname of the class whose instance it returns, else None
+    returns: str | None = None
 
     @property
     def size(self) -> int:

@@ -190,6 +190,13 @@ def link(modules: Sequence[ModuleFacts]) -> tuple[ModuleFacts, ...]:
 class _Linker:
     def __init__(self, modules: Sequence[ModuleFacts]) -> None:
         self.modules = {m.module: m for m in modules}
+        # modules and the packages above them, __init__.py or not (namespace packages)
+        self.packages = {m.module.rpartition(".")[0] for m in modules} | set(self.modules)
+        for name in list(self.packages):
+            while "." in name:
+                name = name.rpartition(".")[0]
+                self.packages.add(name)
+        self.packages.discard("")
         self.defs: dict[str, Definition] = {}
         self.imports: dict[str, dict[str, str]] = {}
         self.stars: dict[str, list[str]] = {}
@@ -216,6 +223,9 @@ class _Linker:
         self.mro_memo: dict[str, tuple[str, ...]] = {}
         self.models: dict[str, ModelFact] = {}
         self.reverse: dict[tuple[str, str], _State] = {}
+        self.by_label: dict[tuple[str, str], str] = {}
+        self.param_memo: dict[tuple[str, str], str | None] = {}
+        self.sites: dict[str, list[tuple[Argument, ...]]] | None = None
         self.models = self._models()
         self.by_label = {
             (m.app_label, m.qualname.rpartition(".")[2]): q for q, m in self.models.items()
@@ -241,7 +251,7 @@ class _Linker:
         parts = dotted.split(".")
         state: _State | None = None
         i = 0
-        while i < len(parts) and ".".join(parts[: i + 1]) in self.modules:
+        while i < len(parts) and ".".join(parts[: i + 1]) in self.packages:
             i += 1
         if i:
             state = ("mod", ".".join(parts[:i]))
@@ -267,7 +277,7 @@ class _Linker:
         target = self.imports.get(module, {}).get(name)
         if target is not None and target != qual:
             return self._symbol(target, depth + 1)
-        if qual in self.modules:
+        if qual in self.packages:
             return ("mod", qual)
         if qual in self.variables:
             return ("var", qual)
@@ -329,12 +339,19 @@ class _Linker:
 
     def _interpret(self, ref: str) -> _State | None:
         state: _State | None
+        if ref.startswith("%"):
+            function, _, rest = ref[1:].partition("%")
+            param = _split_suffix(rest.partition(".")[0])[0]
+            param_type = self._param_type(function, param)
+            if param_type is None:
+                return None
+            return self.interpret(param_type + rest[len(param) :])
         if ref.startswith("^"):
             cls, _, rest = ref[1:].partition("^")
-            name, rest = _first_attr(rest)
-            if name is None:
+            method, rest = _first_attr(rest)
+            if method is None:
                 return None
-            state = self._lookup(cls, name, skip_self=True)
+            state = self._lookup(cls, method, skip_self=True)
             pieces = rest
         elif ref.startswith("@"):
             label, _, rest = ref[1:].partition(".")
@@ -405,6 +422,9 @@ class _Linker:
         kind = state[0]
         if kind == "cls":
             return ("inst", state[1])
+        if kind == "def":
+            d = self.defs.get(state[1])
+            return self.interpret(d.returns) if d is not None and d.returns else None
         if kind == "ext":
             last = state[1].rpartition(".")[2]
             return ("extinst", state[1]) if last[:1].isupper() else None
@@ -433,6 +453,54 @@ class _Linker:
         if kind == "task":
             return state[1]
         return None
+
+    # ------------------------------------------------------------------ parameters
+    def _param_type(self, function: str, name: str) -> str | None:
+        """The instance type every known call site passes for an unannotated parameter.
+
+        Only plain functions (a method's receiver shifts positions; it could also be
+        called through a base class we cannot see), only when every call site in the
+        project is known to pass an instance of the same class. One unknown call site,
+        a ``*args`` spread or a defaulted parameter left out: no type.
+        """
+        key = (function, name)
+        if key in self.param_memo:
+            return self.param_memo[key]
+        self.param_memo[key] = None  # recursion through the call graph: unknown
+        found = self._infer_param(function, name)
+        self.param_memo[key] = found
+        return found
+
+    def _infer_param(self, function: str, name: str) -> str | None:
+        d = self.defs.get(function)
+        if d is None or d.kind is not DefKind.FUNCTION:
+            return None
+        positional = [p.name for p in d.params if p.kind == "positional"]
+        index = positional.index(name) if name in positional else None
+        types: set[str] = set()
+        for args in self._call_sites().get(function, ()):
+            arg = _argument_for(args, name, index)
+            state = self.interpret(arg.ref) if arg is not None and arg.ref else None
+            if arg is not None and arg.kind is ArgKind.ORM_INSTANCE and arg.model:
+                state = ("inst", arg.model)
+            if state is None or state[0] != "inst":
+                return None
+            types.add(state[1])
+        return f"{types.pop()}()" if len(types) == 1 else None
+
+    def _call_sites(self) -> dict[str, list[tuple[Argument, ...]]]:
+        if self.sites is None:
+            self.sites = {}
+            for m in self.modules.values():
+                for call in m.calls:
+                    # a call through a parameter ("%...") reaches a method, never a plain
+                    # function: skipping it keeps inference from recursing into itself
+                    if call.callee is None or call.callee.startswith("%"):
+                        continue
+                    state = self.interpret(call.callee)
+                    if state is not None and state[0] == "def":
+                        self.sites.setdefault(state[1], []).append(call.args)
+        return self.sites
 
     # ------------------------------------------------------------------ models
     def _models(self) -> dict[str, ModelFact]:
@@ -584,12 +652,24 @@ class _Linker:
         return Argument(text, arg.kind, keyword, None, None)
 
     def _definition(self, d: Definition) -> Definition:
-        if not d.decorators and not d.bases:
+        if not d.decorators and not d.bases and d.returns is None:
             return d
         decorators = tuple([self._name(x) for x in d.decorators])
         bases = tuple([self._name(x) for x in d.bases])
-        return Definition(d.qualname, d.kind, d.loc, d.end_line, d.parent, d.params, decorators,
-                          bases, d.is_async, d.docstring)
+        returns = self.interpret(d.returns) if d.returns else None
+        return Definition(
+            d.qualname,
+            d.kind,
+            d.loc,
+            d.end_line,
+            d.parent,
+            d.params,
+            decorators,
+            bases,
+            d.is_async,
+            d.docstring,
+            returns[1] if returns and returns[0] == "inst" else None,
+        )
 
     def _name(self, ref: str) -> str:
         if "<" in ref or ref.startswith("?"):
@@ -648,6 +728,19 @@ class _Linker:
             state = self._symbol(use.name)
             if state is not None and state[0] == "var" and state[1] in self.mutable:
                 yield replace(use, name=state[1])
+
+
+def _argument_for(args: tuple[Argument, ...], name: str, index: int | None) -> Argument | None:
+    """The argument a call passes for parameter ``name`` (keyword, else position)."""
+    for a in args:
+        if a.keyword == name:
+            return a
+    if index is None:
+        return None
+    positional = [a for a in args if a.keyword is None]
+    if any(a.text.startswith("<starred") for a in positional[: index + 1]):
+        return None
+    return positional[index] if index < len(positional) else None
 
 
 def _split_suffix(piece: str) -> tuple[str, str]:

@@ -87,6 +87,7 @@ _MUTABLE_CTORS = {
     "weakref.WeakKeyDictionary": "dict",
 }
 _ATOMIC = frozenset({"django.db.transaction.atomic", "django.db.transaction.Atomic"})
+_GET_OR_404 = frozenset({"django.shortcuts.get_object_or_404"})
 _URL_FUNCS = frozenset(
     {"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.urls.conf.path"}
 )
@@ -225,8 +226,11 @@ class _Scope:
         "cls",
         "globals",
         "kind",
+        "params",
         "parent",
         "qual",
+        "reassigned",
+        "returns",
         "self_name",
         "self_ref",
         "types",
@@ -239,6 +243,9 @@ class _Scope:
         self.caller = caller  # who a call made here is attributed to
         self.bindings: dict[str, str | None] = {}  # name -> reference, None: plain variable
         self.types: dict[str, str] = {}  # local name -> reference of its value (flow order)
+        self.params: frozenset[str] = frozenset()
+        self.reassigned: set[str] = set()  # parameters bound again in the body
+        self.returns: list[str | None] = []  # type references of ``return`` values
         self.globals: set[str] = set()
         self.self_name: str | None = None  # first parameter of a method
         self.self_ref: str | None = None  # ``C()`` (an instance) for self, ``C`` for cls
@@ -334,6 +341,7 @@ class _Extractor:
         self.settings_names: set[str] = set()
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
+        self._late_returns: list[tuple[int, _Scope, str]] = []
         self.atomic_depth = 0
         self.cond_depth = 0
         self.scope = _Scope(_MODULE, module, None, module)
@@ -437,6 +445,8 @@ class _Extractor:
             elif name in scope.globals:
                 self.uses.append((scope, name, line, 0, True))
             else:
+                if name in scope.params:
+                    scope.reassigned.add(name)
                 if name not in scope.bindings:
                     scope.bindings[name] = None
                 if type_ref is not None:
@@ -554,8 +564,11 @@ class _Extractor:
             self._expr(value)
 
     def _value_stmt(self, stmt: ast.Return) -> None:
-        if stmt.value is not None:
-            self._expr(stmt.value)
+        value = stmt.value
+        if value is not None:
+            self._expr(value)
+            if type(value) is not ast.Constant or value.value is not None:
+                self.scope.returns.append(self._type_of(value))
 
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         self._expr(stmt.iter)
@@ -636,6 +649,7 @@ class _Extractor:
             outer.bindings[node.name] = qual
         scope = _Scope(_FUNC, qual, outer, qual)
         params = self._params(args, scope)
+        scope.params = frozenset(p.name for p in params)
         static = False
         decorator_texts = []
         atomic = 0
@@ -678,6 +692,7 @@ class _Extractor:
                 _docline(node),
             )
         )
+        index = len(self.defs) - 1
         self.scope = scope
         self.atomic_depth += atomic
         saved_cond = self.cond_depth
@@ -686,6 +701,11 @@ class _Extractor:
         self.cond_depth = saved_cond
         self.atomic_depth -= atomic
         self.scope = outer
+        returns = self._annotation_type(node.returns) if node.returns is not None else None
+        if returns is None and scope.returns and len(set(scope.returns)) == 1:
+            returns = scope.returns[0]  # every ``return`` agrees (None: one is unknown)
+        if returns is not None:
+            self._late_returns.append((index, scope, returns))
 
     def _pending_decorators(
         self, chains: list[tuple[str, str] | None], texts: list[str], scope: _Scope
@@ -795,7 +815,7 @@ class _Extractor:
         sender = None
         for kw in dec.keywords:
             if kw.arg == "sender":
-                sender = _chain(kw.value)
+                sender = _sender(kw.value)
         for item in items:
             chain = _chain(item)
             if chain is not None:
@@ -960,7 +980,7 @@ class _Extractor:
         sender = None
         for kw in node.keywords:
             if kw.arg == "sender":
-                sender = _chain(kw.value)
+                sender = _sender(kw.value)
         signal = (chain[0], chain[1][: -len(".connect")])
         self.signals.append((self.scope, signal, receiver, sender, node.lineno))
 
@@ -1009,6 +1029,10 @@ class _Extractor:
                 label = _model_label(value)  # type: ignore[arg-type]
                 if label:
                     return "@" + label
+            if (chain[0] + chain[1]).endswith("get_object_or_404") and value.args:  # type: ignore[attr-defined]
+                found = self._lookup(self.scope, chain[0])
+                if found is not None and (found + chain[1]) in _GET_OR_404:
+                    return self._instance_of(value.args[0])  # type: ignore[attr-defined]
             return self._resolve_now(chain) + "()"
         if t is ast.Name or t is ast.Attribute:
             chain = _chain(value)
@@ -1018,6 +1042,14 @@ class _Extractor:
         if t is ast.Await:
             return self._type_of(value.value)  # type: ignore[attr-defined]
         return None
+
+    def _instance_of(self, model_or_queryset: ast.expr) -> str | None:
+        """``get_object_or_404(Order, ...)`` / ``(Order.objects.filter(...), ...)``."""
+        if type(model_or_queryset) is ast.Call:
+            queryset = self._type_of(model_or_queryset)
+            return None if queryset is None else queryset + "[]"
+        chain = _chain(model_or_queryset)
+        return None if chain is None else self._resolve_now(chain) + "()"
 
     def _resolve_now(self, chain: tuple[str, str]) -> str:
         head, tail = chain
@@ -1051,13 +1083,35 @@ class _Extractor:
             return f"builtins.{name}"
         return None
 
+    def _lookup_ref(self, scope: _Scope | None, name: str) -> str | None:
+        """Like ``_lookup``, but an untyped parameter becomes ``%function%name``.
+
+        Linking can type it from the function's call sites (every known caller passes
+        the same model instance); a parameter assigned again in the body cannot.
+        """
+        start = scope
+        while scope is not None:
+            if scope.kind == _CLASS and scope is not start:
+                scope = scope.parent
+                continue
+            bindings = scope.bindings
+            if name in bindings:
+                ref = bindings[name]
+                if ref is None and name in scope.params and name not in scope.reassigned:
+                    return f"%{scope.qual}%{name}"
+                return ref
+            scope = scope.parent
+        if name in _BUILTINS:
+            return f"builtins.{name}"
+        return None
+
     def _ref(self, scope: _Scope, chain: tuple[str, str] | None) -> str | None:
         if chain is None:
             return None
         head, tail = chain
         if not head:
             return self._expand(scope, tail)
-        base = self._lookup(scope, head)
+        base = self._lookup_ref(scope, head)
         return None if base is None else base + tail
 
     def _expand(self, scope: _Scope, ref: str) -> str | None:
@@ -1067,7 +1121,7 @@ class _Extractor:
             paren = head.find("(")
             if paren >= 0:
                 head, rest, dot = head[:paren], head[paren:] + dot + rest, ""
-            base = self._lookup(scope, head)
+            base = self._lookup_ref(scope, head)
             if base is None:
                 return None
             return base + (dot + rest if dot else rest)
@@ -1090,6 +1144,9 @@ class _Extractor:
                 self._ref(scope, c) or (f"?{c[0]}{c[1]}" if c else "<expr>") for c in chains
             )
             defs[index] = _replace(d, bases=bases)
+        for index, scope, ref in self._late_returns:
+            d = defs[index]
+            defs[index] = _replace(d, returns=self._expand(scope, ref))
         calls = [self._make_call(raw) for raw in self.calls]
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
         root = self.scope_root()
@@ -1263,6 +1320,13 @@ class _Extractor:
         else:
             target = self._ref(scope, _chain(target_node)) or _loc_text(target_node)
         return Relation(stmt.targets[0].id, target, kind, related_name)
+
+
+def _sender(node: ast.expr) -> tuple[str, str] | None:
+    """A signal's sender: a class reference, or a lazy ``"app.Model"`` string."""
+    if type(node) is ast.Constant and isinstance(node.value, str) and "." in node.value:
+        return ("", "@" + node.value)
+    return _chain(node)
 
 
 def _docline(node: _AnyFunc | ast.ClassDef) -> str | None:

@@ -364,3 +364,84 @@ def test_settings_reads() -> None:
     )
     reads = shop(views)["orders.views"].settings_reads
     assert [(r.function, r.name) for r in reads] == [("orders.views.f", "SHOP_URL")]
+
+
+def test_return_types_and_get_object_or_404_type_locals() -> None:
+    views = """
+from django.shortcuts import get_object_or_404
+from orders.models import Order, Customer
+def make():
+    order = Order.objects.create(x=1)
+    return order
+def annotated() -> Customer:
+    return lookup()
+def lookup():
+    pass
+def view(pk):
+    a = get_object_or_404(Order, pk=pk)
+    a.save()
+    b = get_object_or_404(Order.objects.select_related("customer"), pk=pk)
+    b.delete()
+    c = make()
+    c.save()
+    annotated().save()
+"""
+    m = shop(views)["orders.views"]
+    orm = [(o.model, o.method) for o in m.orm if o.function == "orders.views.view"]
+    assert orm == [
+        ("orders.models.Order", "save"),
+        ("orders.models.Order", "select_related"),
+        ("orders.models.Order", "delete"),
+        ("orders.models.Order", "save"),
+        ("orders.models.Customer", "save"),
+    ]
+    defs = {d.qualname: d.returns for d in m.definitions}
+    assert defs["orders.views.make"] == "orders.models.Order"
+    assert defs["orders.views.annotated"] == "orders.models.Customer"
+    assert defs["orders.views.lookup"] is None
+
+
+def test_unannotated_parameter_typed_by_every_call_site() -> None:
+    views = """
+from orders.models import Order, Customer
+def capture(order, token):
+    order.save()
+def ship(order):
+    order.save()
+def checkout():
+    order = Order.objects.create()
+    capture(order, "tok")
+    ship(order)
+def elsewhere(thing):
+    ship(thing)
+def mixed(order):
+    order.save()
+def caller_a():
+    mixed(Order.objects.get(pk=1))
+def caller_b():
+    mixed(Customer.objects.get(pk=1))
+def rebinds(order):
+    order = make_something()
+    order.save()
+def caller_c():
+    rebinds(Order.objects.get(pk=1))
+"""
+    m = shop(views)["orders.views"]
+    writes = {(o.function, o.model) for o in m.orm if o.method == "save"}
+    assert writes == {("orders.views.capture", "orders.models.Order")}
+    call = next(c for c in m.calls if c.text == "order.save" and c.caller.endswith("capture"))
+    assert call.callee == "orders.models.Order.save"
+    (arg,) = next(c for c in m.calls if c.text == "ship" and c.caller.endswith("checkout")).args
+    assert (arg.kind, arg.model) == (ArgKind.ORM_INSTANCE, "orders.models.Order")
+
+
+def test_signal_with_lazy_string_sender() -> None:
+    signals = """
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+@receiver(post_save, sender="orders.Order")
+def award(sender, instance, **kwargs):
+    pass
+"""
+    (handler,) = shop("", {"loyalty/signals.py": signals})["loyalty.signals"].signals
+    assert (handler.receiver, handler.sender) == ("loyalty.signals.award", "orders.models.Order")
