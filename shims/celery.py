@@ -59,7 +59,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         if key in transport_options:
             Path(transport_options[key]).mkdir(parents=True, exist_ok=True)
     _prepare_result_backend(settings.result_backend)
+    backend_options: dict[str, Any] = {}
+    if settings.result_backend.startswith(("redis://", "rediss://")):
+        # Celery's default is 20 reconnects a second apart: a request/reply caller
+        # would hang 20 s on a Redis outage instead of falling back.
+        backend_options["retry_policy"] = PublishConfig.retry_policy
     return {
+        "result_backend_transport_options": backend_options,
         "broker_url": settings.broker_url,
         "broker_transport_options": transport_options,
         "result_backend": settings.result_backend,

@@ -319,13 +319,7 @@ class _Entry:
                 raise
         elapsed = perf_counter() - start
         rt.metrics.record(self.feature, Path.MONOLITH, Outcome.OK, elapsed)
-        try:
-            data = self.encoder.encode(args, kwargs)
-        except UnencodableArgument as exc:
-            self._warn_unencodable(exc)
-            rt.metrics.record(self.feature, Path.SHADOW, Outcome.ERROR, 0.0)
-            return result
-        shadow_pool.submit(self.feature, _ShadowJob(self, rt, data, result, effects, elapsed))
+        shadow_pool.submit(_ShadowJob(self, rt, args, kwargs, result, effects))
         return result
 
 
@@ -366,10 +360,14 @@ class Publisher:
     def publish(self, settings: Any, task: str, event: dict[str, Any]) -> Any:
         from shims.celery import PublishConfig
 
+        # A short argsrepr (what Flower and worker logs show) instead of Celery's
+        # saferepr of the whole event, which costs more than the rest of the publish.
         return self.app_for(settings).send_task(
             task,
             args=[event],
             task_id=event["id"],
+            argsrepr=f"[<event {event.get('type')} {event['id']}>]",
+            kwargsrepr="{}",
             retry=True,
             retry_policy=PublishConfig.retry_policy,
         )
@@ -481,14 +479,20 @@ def _truncate(value: Any, limit: int = TRUNCATE) -> str:
 class _ShadowJob:
     entry: _Entry
     rt: Any
-    data: dict[str, Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
     monolith_result: Any
     monolith_effects: EffectLog
-    monolith_seconds: float
 
     def run(self) -> None:
         feature = self.entry.feature
-        event = build_event(feature, self.data, shadow=True)
+        try:
+            data = self.entry.encoder.encode(self.args, self.kwargs)
+        except UnencodableArgument as exc:
+            self.entry._warn_unencodable(exc)
+            self.rt.metrics.record(feature, Path.SHADOW, Outcome.ERROR, 0.0)
+            return
+        event = build_event(feature, data, shadow=True)
         start = perf_counter()
         try:
             pending = publisher.publish(self.rt.settings, self.entry.task, event)
@@ -542,34 +546,37 @@ def _sorted_mail(items: Any) -> list[Any]:
 class ShadowPool:
     """A small bounded queue and daemon threads that run shadow comparisons.
 
-    Why hand-written rather than ``ThreadPoolExecutor``: its queue is unbounded, and a
-    slow candidate must cost memory only up to a bound, after which shadow calls are
-    dropped (recorded as ``dropped``), never the request path. Restarts its threads
-    after a fork (pre-forking servers import the monolith before forking).
+    Why hand-written rather than ``ThreadPoolExecutor``: its queue is unbounded and its
+    ``submit`` builds a Future under a lock; here ``submit`` is one C-level
+    ``SimpleQueue.put`` and a counter, and a slow candidate costs memory only up to
+    ``maxsize`` queued jobs (approximate: the counter is not locked), after which shadow
+    calls are dropped (recorded as ``dropped``), never the request path. Restarts its
+    threads after a fork (pre-forking servers import the monolith before forking).
     """
 
     def __init__(self, threads: int = 2, maxsize: int = 1000) -> None:
         self.threads = threads
         self.maxsize = maxsize
-        self._queue: queue.Queue[_ShadowJob | None] = queue.Queue(maxsize)
+        self._queue: queue.SimpleQueue[_ShadowJob | None] = queue.SimpleQueue()
         self._pid = -1
-        self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._outstanding = 0  # queued or running
         self.dropped = 0
 
-    def submit(self, feature: str, job: _ShadowJob) -> None:
+    def submit(self, job: _ShadowJob) -> None:
         if self._pid != os.getpid():
             self._start()
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
+        if self._outstanding >= self.maxsize:
             self.dropped += 1
-            job.rt.metrics.record(feature, Path.SHADOW, "dropped", 0.0)
+            job.rt.metrics.record(job.entry.feature, Path.SHADOW, "dropped", 0.0)
+            return
+        self._outstanding += 1
+        self._queue.put(job)
 
     def join(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted job has run (tests, benchmarks, shutdown)."""
         deadline = perf_counter() + timeout
-        while self._queue.unfinished_tasks:
+        while self._outstanding > 0:
             if perf_counter() > deadline:
                 return False
             threading.Event().wait(0.01)
@@ -579,27 +586,26 @@ class ShadowPool:
         with self._lock:
             if self._pid == os.getpid():
                 return
-            self._queue = queue.Queue(self.maxsize)
-            self._workers = [
-                threading.Thread(target=self._loop, name=f"strangler-shadow-{i}", daemon=True)
-                for i in range(self.threads)
-            ]
-            for worker in self._workers:
-                worker.start()
+            self._queue = queue.SimpleQueue()
+            self._outstanding = 0
+            for i in range(self.threads):
+                name = f"strangler-shadow-{i}"
+                threading.Thread(target=self._loop, name=name, daemon=True).start()
             self._pid = os.getpid()
 
     def _loop(self) -> None:
         jobs = self._queue
         while True:
             job = jobs.get()
+            if job is None:
+                return
             try:
-                if job is None:
-                    return
                 job.run()
             except Exception:
                 log.exception("shadow comparison crashed")
             finally:
-                jobs.task_done()
+                with self._lock:
+                    self._outstanding -= 1
 
 
 breakers = BreakerRegistry()

@@ -33,6 +33,7 @@ import importlib
 import io
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ class _Mode:
 
 _mode: ContextVar[_Mode | None] = ContextVar("strangler_effects", default=None)
 _install_lock = threading.Lock()
-_settled: set[str] = set()  # hooks installed, or known absent (library not installed)
+_settled: set[str] = set()
+_next_try = 0.0  # hooks installed, or known absent (library not installed)
 
 
 def mail_summary(message: Any) -> dict[str, Any]:
@@ -79,16 +81,23 @@ def mail_summary(message: Any) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def observe() -> Iterator[EffectLog]:
-    """Record mail and HTTP made in the block, letting them through."""
-    _install_hooks()
-    log = EffectLog()
-    token = _mode.set(_Mode(log, passthrough=True))
-    try:
-        yield log
-    finally:
-        _mode.reset(token)
+class observe:
+    """Record mail and HTTP made in the block, letting them through.
+
+    A class rather than ``@contextmanager``: it runs on the shadow request path, where
+    the generator machinery would cost more than the work itself.
+    """
+
+    __slots__ = ("_token", "log")
+
+    def __enter__(self) -> EffectLog:
+        _install_hooks()
+        self.log = EffectLog()
+        self._token = _mode.set(_Mode(self.log, passthrough=True))
+        return self.log
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.reset(self._token)
 
 
 @contextlib.contextmanager
@@ -153,9 +162,14 @@ def _write_recorder(log: EffectLog) -> Callable[..., Any]:
 
 
 def _install_hooks() -> None:
-    """Install each hook once; mail is retried until Django is set up."""
+    """Install each hook once; mail is retried (at most once a second) until Django is set up."""
+    global _next_try
     if len(_settled) == len(_HOOKS):
         return
+    now = time.monotonic()
+    if now < _next_try:
+        return
+    _next_try = now + 1.0
     with _install_lock:
         for name, install in _HOOKS.items():
             if name not in _settled and (install() or name != "mail"):
