@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import networkx as nx
 
@@ -344,15 +343,6 @@ def _bump(graph: nx.DiGraph, source: str, target: str, kind: str, line: int) -> 
         data["count"] += 1
 
 
-def call_graph(graph: nx.DiGraph) -> nx.DiGraph:
-    """The sub-graph of code nodes joined by ``calls`` edges (a view, not a copy)."""
-
-    def keep(u: str, v: str) -> bool:
-        return bool(graph.edges[u, v]["kind"] == "calls")
-
-    return nx.subgraph_view(graph, filter_edge=keep)
-
-
 # ------------------------------------------------------------------ exporters
 
 
@@ -400,12 +390,3 @@ def _to_mermaid(graph: nx.DiGraph) -> str:
     for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
         lines.append(f"  {ids[u]} -->|{data['kind']}| {ids[v]}")
     return "\n".join(lines) + "\n"
-
-
-def node_attrs(graph: nx.DiGraph, node: str) -> dict[str, Any]:
-    """Attributes of one node as a plain dict (for renderers)."""
-    return dict(graph.nodes[node])
-
-
-def nodes_of_kind(graph: nx.DiGraph, kind: str) -> Iterable[str]:
-    return (n for n, k in graph.nodes(data="kind") if k == kind)

@@ -805,10 +805,3 @@ def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
         f"{len(reached)} of {len(view.members)} reached from tests ({len(direct)} direct calls)"
     )
     return ("tests", round(fraction, 4), fraction, summary, ev, [])
-
-
-def members_by_module(members: Iterable[str], index: CodeIndex) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for m in sorted(members):
-        grouped[index.functions.get(m, "?")].append(m)
-    return dict(grouped)
