@@ -25,9 +25,9 @@ import libcst as cst
 from analyzers.facts import ArgKind
 from strangler.codemods._cst import routed_feature
 from strangler.codemods._imports import ImportLine, member_key, render_imports
-from strangler.codemods.routed import STYLES, RoutedSpec, format_call
+from strangler.codemods.routed import STYLES, RoutedSpec, decorator_name, format_call
 from strangler.codemods.schema import ParamSchema, data_schema, sample_value
-from strangler.codemods.source import ModuleSource, ParsedModule, parse_source
+from strangler.codemods.source import Definition, ModuleSource, ParsedModule, parse_source
 
 __all__ = [
     "DECODE_IMPORT",
@@ -102,6 +102,11 @@ class EntryPointSpec:
     style: str = "fire_and_forget"
     args: tuple[ArgSpec, ...] = ()
 
+    @property
+    def function(self) -> str:
+        """The function's own name (``name`` may be ``Class.method``)."""
+        return self.name.rpartition(".")[2]
+
 
 @dataclass(frozen=True, slots=True)
 class HandlerPackageSpec:
@@ -144,7 +149,7 @@ class GenerationFailure:
 
 
 def task_name(spec: HandlerPackageSpec, entry: EntryPointSpec) -> str:
-    return f"{spec.package}.tasks.{entry.name}"
+    return f"{spec.package}.tasks.{entry.function}"
 
 
 def routed_spec(spec: HandlerPackageSpec, entry: EntryPointSpec, **options: Any) -> RoutedSpec:
@@ -203,13 +208,24 @@ class _Mover:
         if local != name:
             self.out.problems.append(f"{qualname} is imported as {local}: rename not supported")
             return
+        self.copy_node(qualname, local, why, parsed, node)
+
+    def copy_node(
+        self, qualname: str, local: str, why: str, parsed: ParsedModule, node: Definition
+    ) -> None:
+        """Copy ``node`` (from ``parsed``) as ``local``, then resolve the names it uses."""
+        if local in self.out.definitions:
+            if self.out.definitions[local][0] != qualname:
+                self._clash(local, qualname)
+            return
+        own = local if parsed.definitions.get(local) is node else None  # not a method
         self._bind(local, qualname)
         if parsed.future_annotations:  # annotations of the moved code stay unevaluated
             self.out.imports.add(ImportLine("__future__", "annotations"))
         self.out.definitions[local] = (qualname, why, _definition_code(parsed, node))
         routed = [d for d in getattr(node, "decorators", ()) if routed_feature(d) is not None]
         for used in parsed.free_names(node, exclude=routed):
-            if used != name:
+            if used != own:
                 self.resolve(parsed, used, qualname)
         self.out.order.append(local)
 
@@ -280,6 +296,7 @@ def _definition_code(parsed: ParsedModule, node: cst.CSTNode) -> str:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     spec: EntryPointSpec
+    parsed: ParsedModule
     node: cst.FunctionDef
     params: tuple[ParamSchema, ...]
 
@@ -291,11 +308,12 @@ def _entry(mover: _Mover, entry: EntryPointSpec) -> _Entry | None:
     if parsed is None:
         problems.append(f"{where}: the source of {entry.module} was not given")
         return None
-    node = parsed.definitions.get(entry.name)
-    if not isinstance(node, cst.FunctionDef):
-        problems.append(
-            f"{where}: no module-level function of that name (methods are not supported)"
-        )
+    node = _function_node(parsed, entry.name)
+    if node is None:
+        problems.append(f"{where}: no module-level function or method of that name")
+        return None
+    if "." in entry.name and (reason := _unmovable_method(node)):
+        problems.append(f"{where}: {reason}")
         return None
     if node.asynchronous is not None:
         problems.append(f"{where}: async def entry points are not supported")
@@ -303,11 +321,57 @@ def _entry(mover: _Mover, entry: EntryPointSpec) -> _Entry | None:
     if entry.style not in STYLES:
         problems.append(f"{where}: unknown dispatch style {entry.style!r}")
         return None
-    if entry.name in _RESERVED:
-        problems.append(f"{where}: the name {entry.name!r} is reserved in the generated tasks.py")
+    if entry.function in _RESERVED:
+        problems.append(f"{where}: the name {entry.function!r} is reserved in the tasks module")
         return None
     params = _params(node.params, {arg.name: arg for arg in entry.args}, where, problems)
-    return _Entry(entry, node, params)
+    return _Entry(entry, parsed, node, params)
+
+
+def _function_node(parsed: ParsedModule, name: str) -> cst.FunctionDef | None:
+    """A module-level function, or a method ``Class.method`` of a module-level class."""
+    owner, _, function = name.rpartition(".")
+    if not owner:
+        node = parsed.definitions.get(function)
+        return node if isinstance(node, cst.FunctionDef) else None
+    if "." in owner:
+        return None
+    cls = parsed.definitions.get(owner)
+    if not isinstance(cls, cst.ClassDef) or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    for statement in cls.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == function:
+            return statement
+    return None
+
+
+class _ClassBound(cst.CSTVisitor):
+    """Finds what only works inside its class: ``super()``, ``__class__``, ``self.__x``."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in {"super", "__class__"}:
+            self.found.append(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        attr = node.attr.value
+        if attr.startswith("__") and not attr.endswith("__"):
+            self.found.append(f".{attr}")
+
+
+def _unmovable_method(node: cst.FunctionDef) -> str | None:
+    """Why a method's body cannot run as a plain function taking ``self``, if it cannot."""
+    names = {decorator_name(d).rpartition(".")[2] for d in node.decorators}
+    kinds = names & {"staticmethod", "classmethod", "property", "cached_property", "setter"}
+    if kinds:
+        return f"a {sorted(kinds)[0]} is not moved as a handler"
+    visitor = _ClassBound()
+    node.body.visit(visitor)
+    if visitor.found:
+        return f"uses {visitor.found[0]}, which only works inside its class"
+    return None
 
 
 def _params(
@@ -342,7 +406,7 @@ def _params(
 def _call(entry: _Entry, width: int) -> str:
     """How the handler calls the moved function with the decoded ``arguments``."""
     kinds = {param.kind for param in entry.params}
-    name = entry.spec.name
+    name = entry.spec.function
     if not kinds & {"positional_only", "var_positional"}:
         return f"{name}(**arguments)"
     parts: list[str] = []
@@ -371,7 +435,8 @@ def generate_handler_package(spec: HandlerPackageSpec) -> GeneratedPackage | Gen
         mover.out.problems.append(f"{spec.capability}: no entry point to generate a handler for")
     for entry in entries:
         if entry is not None:
-            mover.copy(f"{entry.spec.module}.{entry.spec.name}", entry.spec.name, "moved")
+            qualname = f"{entry.spec.module}.{entry.spec.name}"
+            mover.copy_node(qualname, entry.spec.function, "moved", entry.parsed, entry.node)
             for line in (DECODE_IMPORT, *ENCODE_IMPORTS):
                 mover._import(line.name or "", line)
             for helper in ("_event_data", "_json_result"):
@@ -390,7 +455,7 @@ def generate_handler_package(spec: HandlerPackageSpec) -> GeneratedPackage | Gen
         f"{base}/tests/test_handlers.py": _tests_py(spec, ready, first_party),
     }
     for entry in ready:
-        files[f"{base}/schemas/{entry.spec.name}.json"] = _schema_json(entry)
+        files[f"{base}/schemas/{entry.spec.function}.json"] = _schema_json(entry)
     shared = _target_inits(spec)
     files.update(shared)
     return GeneratedPackage(files, tuple(dict.fromkeys(mover.out.notes)), tuple(shared))
@@ -446,7 +511,7 @@ def _handlers_py(
 
 
 def _handler_function(entry: _Entry, width: int) -> str:
-    name, feature = entry.spec.name, entry.spec.feature
+    name, feature = entry.spec.function, entry.spec.feature
     return (
         f"def handle_{name}(event: Any) -> Any:\n"
         f'    """Handle one ``{feature}`` event ({entry.spec.style}).\n\n'
@@ -473,11 +538,11 @@ def _tasks_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: 
         "id, late acks, retries with backoff and jitter, dead letters.\n"
     )
     tasks = "".join(
-        f"\n{entry.spec.name} = handler(\n"
+        f"\n{entry.spec.function} = handler(\n"
         f"    app,\n"
         f"    {json.dumps(task_name(spec, entry.spec))},\n"
-        f"    schema=_schema({json.dumps(entry.spec.name)}),\n"
-        f")(handlers.handle_{entry.spec.name})\n"
+        f"    schema=_schema({json.dumps(entry.spec.function)}),\n"
+        f")(handlers.handle_{entry.spec.function})\n"
         for entry in entries
     )
     names = ", ".join(json.dumps(name) for name in sorted(_names(entries), key=member_key))
@@ -488,7 +553,7 @@ def _tasks_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: 
 
 
 def _names(entries: Sequence[_Entry]) -> list[str]:
-    return [entry.spec.name for entry in entries]
+    return [entry.spec.function for entry in entries]
 
 
 def _celery_py(spec: HandlerPackageSpec, first_party: set[str]) -> str:
@@ -574,7 +639,7 @@ def _tests_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: 
 
 
 def _test_method(entry: _Entry) -> str:
-    name = entry.spec.name
+    name = entry.spec.function
     data = "".join(
         f"            {json.dumps(param.name)}: {_sample(entry, param)},\n"
         for param in entry.params

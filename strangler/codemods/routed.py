@@ -34,6 +34,7 @@ __all__ = [
     "RemoveRouted",
     "RoutedNameConflict",
     "RoutedSpec",
+    "decorator_name",
     "format_call",
 ]
 
@@ -104,7 +105,7 @@ def format_call(func: str, args: Sequence[str], indent: str, step: str, width: i
     return f"{func}(\n{inner})"
 
 
-def _decorator_name(decorator: cst.Decorator) -> str:
+def decorator_name(decorator: cst.Decorator) -> str:
     node = decorator.decorator
     if isinstance(node, cst.Call):
         node = node.func
@@ -204,7 +205,7 @@ class AddRoutedDecorator(TrackingCommand):
         if spec is None:
             return updated_node
         self._found.add(qualname)
-        if any(_decorator_name(d).endswith("overload") for d in updated_node.decorators):
+        if any(decorator_name(d).endswith("overload") for d in updated_node.decorators):
             return updated_node  # a typing stub: only the implementation is routed
         refusal = self._refusal(updated_node, spec)
         if refusal == "":
@@ -224,7 +225,7 @@ class AddRoutedDecorator(TrackingCommand):
             if isinstance(call, cst.Call) and is_routed_call(call):
                 feature = routed_feature(decorator)
                 return "" if feature == spec.feature else f"already routed as {feature!r}"
-            if _decorator_name(decorator).split(".")[-1] in _PROPERTIES | {"setter"}:
+            if decorator_name(decorator).split(".")[-1] in _PROPERTIES | {"setter"}:
                 return "properties are not routed: route the function the property calls"
         return None
 
@@ -233,7 +234,7 @@ class AddRoutedDecorator(TrackingCommand):
         text = format_call(f"@{ROUTED}", spec.arguments(), self.indent, self.step)
         decorators = list(node.decorators)
         position = 0
-        while position < len(decorators) and _decorator_name(decorators[position]) in _DESCRIPTORS:
+        while position < len(decorators) and decorator_name(decorators[position]) in _DESCRIPTORS:
             position += 1
         decorators.insert(position, parse_decorator(text))
         AddImportsVisitor.add_needed_import(self.context, SHIMS, ROUTED)

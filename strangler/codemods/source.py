@@ -22,7 +22,14 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-__all__ = ["Binding", "ModuleSource", "ParsedModule", "absolute_module", "parse_source"]
+__all__ = [
+    "Binding",
+    "Definition",
+    "ModuleSource",
+    "ParsedModule",
+    "absolute_module",
+    "parse_source",
+]
 
 Definition = cst.FunctionDef | cst.ClassDef | cst.SimpleStatementLine
 

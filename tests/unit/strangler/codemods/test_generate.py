@@ -323,7 +323,7 @@ def test_generated_tests_use_model_refs_and_samples() -> None:
         ),
         (
             {"entry_points": (EntryPointSpec("shop.notify.services", "nope", "x"),)},
-            "no module-level function of that name",
+            "no module-level function or method of that name",
         ),
         ({"moves": ("shop.notify.templates.gone",)}, None),
         ({"entry_points": ()}, "no entry point"),
@@ -434,3 +434,75 @@ def test_generated_task_runs_through_the_shim_handler_base(written: Path) -> Non
         "json": True,
     }
     assert failed == "True"  # the schema refused a string order number
+
+
+MODELS = """\
+from django.db import models
+
+from .mail import deliver
+
+
+class Order(models.Model):
+    def confirm(self, note: str = "") -> str:
+        \"\"\"Confirm the order.\"\"\"
+        return deliver(self, note)
+
+    def save(self, *args, **kwargs):
+        return super().save(*args, **kwargs)
+
+    def secret(self):
+        return self.__token
+
+    @classmethod
+    def make(cls):
+        return cls()
+"""
+
+
+def method_spec(name: str) -> HandlerPackageSpec:
+    return HandlerPackageSpec(
+        "orders",
+        (
+            EntryPointSpec(
+                "shop.models",
+                name,
+                f"orders.{name}",
+                args=(ArgSpec("self", ArgKind.ORM_INSTANCE, "shop.Order"),),
+            ),
+        ),
+        (
+            ModuleSource("shop.models", MODELS),
+            ModuleSource("shop.mail", "def deliver(order, note):\n    return note\n"),
+        ),
+    )
+
+
+def test_a_method_moves_as_a_function_taking_self() -> None:
+    result = generate_handler_package(method_spec("Order.confirm"))
+    assert isinstance(result, GeneratedPackage), result
+    handlers = result.files["functions/orders/handlers.py"]
+    assert '# moved from shop.models.Order\ndef confirm(self, note: str = "") -> str:\n' in handlers
+    assert "from shop.mail import deliver\n" in handlers
+    assert "    result = confirm(**arguments)\n" in handlers
+    assert "confirm = handler(" in result.files["functions/orders/tasks.py"]
+    schema = json.loads(result.files["functions/orders/schemas/confirm.json"])
+    assert schema["properties"]["self"]["properties"]["$model"] == {"const": "shop.Order"}
+    assert routed_spec(
+        method_spec("Order.confirm"), method_spec("Order.confirm").entry_points[0]
+    ).task == ("functions.orders.tasks.confirm")
+    compile(handlers, "handlers.py", "exec")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("Order.save", "uses super, which only works inside its class"),
+        ("Order.secret", "uses .__token, which only works inside its class"),
+        ("Order.make", "a classmethod is not moved as a handler"),
+        ("Order.missing", "no module-level function or method of that name"),
+    ],
+)
+def test_methods_that_cannot_leave_their_class_are_refused(name: str, reason: str) -> None:
+    result = generate_handler_package(method_spec(name))
+    assert isinstance(result, GenerationFailure)
+    assert any(reason in line for line in result.reasons), result.reasons
