@@ -125,8 +125,10 @@ class Argument:
 
     ``ref`` is the *reference* the argument expression denotes (see :class:`Call`):
     before linking a dotted path such as ``shop.orders.models.Order()`` (an instance of
-    ``Order``), after linking the resolved qualname of a name/function argument. It is
-    what lets linking decide ``ORM_INSTANCE`` or ``CALLABLE`` across modules.
+    ``Order``); after linking the qualname of a function/class/variable argument, or
+    ``shop.orders.cart.Cart()`` for an instance of a project class that is not a model
+    (models give ``kind=ORM_INSTANCE`` and ``model`` instead), else None. It is what
+    lets linking decide ``ORM_INSTANCE`` or ``CALLABLE`` across modules.
     """
 
     text: str  # source text, truncated

@@ -460,7 +460,7 @@ class _Linker:
 
         Only plain functions (a method's receiver shifts positions; it could also be
         called through a base class we cannot see), only when every call site in the
-        project is known to pass an instance of the same class. One unknown call site,
+        project (tests aside) is known to pass an instance of the same class. One unknown call site,
         a ``*args`` spread or a defaulted parameter left out: no type.
         """
         key = (function, name)
@@ -492,6 +492,8 @@ class _Linker:
         if self.sites is None:
             self.sites = {}
             for m in self.modules.values():
+                if m.is_test:  # tests pass fixtures and fakes: production callers decide
+                    continue
                 for call in m.calls:
                     # a call through a parameter ("%...") reaches a method, never a plain
                     # function: skipping it keeps inference from recursing into itself
@@ -649,6 +651,8 @@ class _Linker:
             return Argument(text, ArgKind.CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):
             return Argument(text, arg.kind, keyword, None, state[1])
+        if kind == "inst":  # an instance of a project class that is not a model
+            return Argument(text, arg.kind, keyword, None, f"{state[1]}()")
         return Argument(text, arg.kind, keyword, None, None)
 
     def _definition(self, d: Definition) -> Definition:

@@ -445,3 +445,22 @@ def award(sender, instance, **kwargs):
 """
     (handler,) = shop("", {"loyalty/signals.py": signals})["loyalty.signals"].signals
     assert (handler.receiver, handler.sender) == ("loyalty.signals.award", "orders.models.Order")
+
+
+def test_parameter_inference_ignores_test_callers_and_reports_plain_instances() -> None:
+    files = {
+        "orders/capture.py": "def capture(order):\n    order.save()\n",
+        "orders/checkout.py": "from orders.models import Order\n"
+        "from orders.capture import capture\n"
+        "class Cart:\n    pass\ndef get_cart():\n    cart = Cart()\n    return cart\n"
+        "def place(cart):\n    pass\n"
+        "def checkout():\n    capture(Order.objects.create())\n    place(get_cart())\n",
+        "orders/tests.py": "from orders.capture import capture\n"
+        "def test_capture(fixture):\n    capture(fixture)\n",
+    }
+    linked = shop("", files)
+    assert [(o.model, o.method) for o in linked["orders.capture"].orm] == [
+        ("orders.models.Order", "save")
+    ]
+    place = next(c for c in linked["orders.checkout"].calls if c.text == "place")
+    assert (place.args[0].kind, place.args[0].ref) == (ArgKind.UNKNOWN, "orders.checkout.Cart()")
