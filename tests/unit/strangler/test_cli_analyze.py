@@ -239,3 +239,20 @@ def test_unwritable_output_is_one_line_exit_2(project: Path, tmp_path: Path) -> 
     folder.mkdir()
     _one_line_error(_run("analyze", str(project), "--no-cache", "--output", str(folder)))
     assert list(folder.iterdir()) == []
+
+
+def test_json_is_identical_under_different_hash_seeds(project: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        code = "from strangler.cli import main; main()"
+        args = ["analyze", str(project), "--format", "json", "--top", "0", "--no-cache"]
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], env=env, capture_output=True, check=True
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
