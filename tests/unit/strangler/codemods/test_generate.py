@@ -506,3 +506,22 @@ def test_methods_that_cannot_leave_their_class_are_refused(name: str, reason: st
     result = generate_handler_package(method_spec(name))
     assert isinstance(result, GenerationFailure)
     assert any(reason in line for line in result.reasons), result.reasons
+
+
+def test_names_the_moved_code_shares_with_the_helpers_are_imported_once() -> None:
+    source = (
+        "from typing import Any, Mapping\n\n\n"
+        "def f(data: Mapping[str, Any]) -> Any:\n    return dict(data)\n"
+    )
+    spec = HandlerPackageSpec("x", (EntryPointSpec("m", "f", "x.f"),), (ModuleSource("m", source),))
+    result = generate_handler_package(spec)
+    assert isinstance(result, GeneratedPackage), result
+    text = result.files["functions/x/handlers.py"]
+    done = subprocess.run(
+        [str(RUFF), "check", "--isolated", "--no-cache", "--select", "F", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout
+    assert text.count("import Any") == 1
