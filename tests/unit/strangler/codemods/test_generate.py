@@ -525,3 +525,29 @@ def test_names_the_moved_code_shares_with_the_helpers_are_imported_once() -> Non
     )
     assert done.returncode == 0, done.stdout
     assert text.count("import Any") == 1
+
+
+def test_scaffolding_lines_fit_with_long_names() -> None:
+    long_entry = EntryPointSpec(
+        "shop.notify.services",
+        "send",
+        "notifications_and_reminders.send_order_confirmation_by_mail",
+        style="request_reply",
+    )
+    package = generate(
+        capability="notifications_and_reminders",
+        entry_points=(long_entry,),
+        test_fixtures=("one.json", "two.json"),
+        celery_app="shop.celery_application:celery_app",
+    )
+    moved = ("def send(", "def _subject(", "def render(", "def shared_helper(")
+    for path, text in package.files.items():
+        if path.endswith(".json"):
+            continue
+        if path.endswith("/handlers.py"):  # the moved code keeps its own lines
+            text = text[: text.index("# moved from")] + text[text.index("def _event_data") :]
+            assert not any(name in text for name in moved)
+        too_long = [line for line in text.splitlines() if len(line) > 88]
+        assert too_long == [], path
+    tests = package.files["functions/notifications_and_reminders/tests/test_handlers.py"]
+    assert 'fixtures = ("one.json", "two.json")' in tests
