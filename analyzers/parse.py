@@ -1360,10 +1360,27 @@ def _kind_of_type(type_ref: str) -> ArgKind:
     return ArgKind.UNKNOWN
 
 
-def _replace(d: Definition, **changes: Any) -> Definition:
-    from dataclasses import replace
-
-    return replace(d, **changes)
+def _replace(
+    d: Definition,
+    *,
+    decorators: tuple[str, ...] | None = None,
+    bases: tuple[str, ...] | None = None,
+    returns: str | None = None,
+) -> Definition:
+    """dataclasses.replace for the three late fields, without its generic (slow) path."""
+    return Definition(
+        d.qualname,
+        d.kind,
+        d.loc,
+        d.end_line,
+        d.parent,
+        d.params,
+        d.decorators if decorators is None else decorators,
+        d.bases if bases is None else bases,
+        d.is_async,
+        d.docstring,
+        d.returns if returns is None else returns,
+    )
 
 
 _STATEMENTS: dict[type, Callable[[_Extractor, Any], None]] = {
