@@ -249,8 +249,8 @@ def _decode_compact(data: Encoded) -> ModuleFacts:
                 end,
                 parent,
                 tuple([params[i] for i in ps]) if ps else (),
-                tuple(decorators),
-                tuple(bases),
+                tuple(decorators) if decorators else (),
+                tuple(bases) if bases else (),
                 is_async,
                 doc,
                 returns,
@@ -308,27 +308,47 @@ def _assemble(
         is_test=is_test,
         is_package=is_package,
         definitions=definitions,
-        imports=tuple([ImportFact(t, b, L(path, ln, co), c) for t, b, ln, co, c in imports]),
+        imports=tuple([ImportFact(t, b, L(path, ln, co), c) for t, b, ln, co, c in imports])
+        if imports
+        else (),
         calls=calls,
-        models=tuple([_decode_model(m, path) for m in models]),
+        models=tuple([_decode_model(m, path) for m in models]) if models else (),
         orm=tuple(
             [
                 OrmAccess(f, m, _OPS[op], meth, L(path, ln, co), sfu)
                 for f, m, op, meth, ln, co, sfu in orm
             ]
-        ),
-        urls=tuple([UrlRoute(p, v, n, L(path, ln, co), i) for p, v, n, ln, co, i in urls]),
-        signals=tuple([SignalHandler(r, s, snd, L(path, ln, co)) for r, s, snd, ln, co in signals]),
-        tasks=tuple([CeleryTask(q, L(path, ln, co), n) for q, ln, co, n in tasks]),
-        atomics=tuple([AtomicRegion(f, L(path, ln, co), end, k) for f, ln, co, end, k in atomics]),
+        )
+        if orm
+        else (),
+        urls=tuple([UrlRoute(p, v, n, L(path, ln, co), i) for p, v, n, ln, co, i in urls])
+        if urls
+        else (),
+        signals=tuple([SignalHandler(r, s, snd, L(path, ln, co)) for r, s, snd, ln, co in signals])
+        if signals
+        else (),
+        tasks=tuple([CeleryTask(q, L(path, ln, co), n) for q, ln, co, n in tasks]) if tasks else (),
+        atomics=tuple([AtomicRegion(f, L(path, ln, co), end, k) for f, ln, co, end, k in atomics])
+        if atomics
+        else (),
         effects=tuple(
             [SideEffect(f, _EFFECTS[k], c, L(path, ln, co)) for f, k, c, ln, co in effects]
-        ),
-        globals=tuple([GlobalState(q, L(path, ln, co), k) for q, ln, co, k in globals_]),
-        global_uses=tuple([GlobalUse(f, n, L(path, ln, co), w) for f, n, ln, co, w in uses]),
-        settings_reads=tuple([SettingsRead(f, n, L(path, ln, co)) for f, n, ln, co in settings]),
-        variables=tuple([Variable(q, L(path, ln, co), t) for q, ln, co, t in variables]),
-        model_candidates=tuple([_decode_model(m, path) for m in candidates]),
+        )
+        if effects
+        else (),
+        globals=tuple([GlobalState(q, L(path, ln, co), k) for q, ln, co, k in globals_])
+        if globals_
+        else (),
+        global_uses=tuple([GlobalUse(f, n, L(path, ln, co), w) for f, n, ln, co, w in uses])
+        if uses
+        else (),
+        settings_reads=tuple([SettingsRead(f, n, L(path, ln, co)) for f, n, ln, co in settings])
+        if settings
+        else (),
+        variables=tuple([Variable(q, L(path, ln, co), t) for q, ln, co, t in variables])
+        if variables
+        else (),
+        model_candidates=tuple([_decode_model(m, path) for m in candidates]) if candidates else (),
     )
 
 
