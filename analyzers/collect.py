@@ -41,9 +41,9 @@ __all__ = [
 POOL_MIN_FILES = 150
 """Below this many files to parse, a process pool costs more than it saves."""
 
-_SKIP_DIRS = frozenset(
-    {"__pycache__", "node_modules", "venv", ".venv", "env", "site-packages", "build", "dist"}
-)
+_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "build", "dist"})
+"""Never project code: caches, vendored installs, build copies. Hidden folders (``.git``,
+``.venv``, ``.strangler``) and virtualenvs (a ``pyvenv.cfg`` inside) are skipped too."""
 
 
 class NothingToAnalyse(ValueError):
@@ -134,7 +134,12 @@ def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Itera
                 if entry.is_file():
                     st = entry.stat()
                     yield _Source(relpath, module_name(relpath, prefix), st.st_size, st.st_mtime_ns)
-            elif name[0] != "." and name not in _SKIP_DIRS and entry.is_dir(follow_symlinks=False):
+            elif (
+                name[0] != "."
+                and name not in _SKIP_DIRS
+                and entry.is_dir(follow_symlinks=False)
+                and not os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
+            ):
                 stack.append((entry.path, relpath))
 
 
