@@ -82,9 +82,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_timeout": 1.0,
         "broker_connection_retry_on_startup": True,
         "result_expires": 3600,
-        # One backend (one Redis pub/sub connection) per app, shared by the request
-        # threads and the shadow pool, so closing the app really closes it.
-        "result_backend_thread_safe": True,
+        # Redis: one backend (one pub/sub connection) per app, shared by the request
+        # threads and the shadow pool, so closing the app really closes it. (rpc://
+        # keeps Celery's one-backend-per-thread: its reply consumer is not shareable.)
+        "result_backend_thread_safe": settings.result_backend.startswith(("redis", "rediss")),
         "worker_hijack_root_logger": False,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         "redis_socket_connect_timeout": 1.0,
@@ -115,16 +116,23 @@ def build_app(
 
 def close_app(app: Celery) -> None:
     """Close ``app``'s broker connections *and* its result backend's (``app.close`` doesn't)."""
-    backend = app._backend_cache
-    if backend is not None:
-        consumer = getattr(backend, "result_consumer", None)
-        if consumer is not None and getattr(consumer, "_pubsub", None) is not None:
-            consumer.stop()
-        client = getattr(backend, "client", None)
-        pool = getattr(client, "connection_pool", None)
-        if pool is not None:
-            pool.disconnect()
+    candidates = (app._backend_cache, getattr(app._local, "backend", None))
+    for backend in {id(b): b for b in candidates if b is not None}.values():
+        _close_backend(backend)
     app.close()
+
+
+def _close_backend(backend: Any) -> None:
+    """Stop the result consumer (Redis pub/sub, or the rpc:// reply consumer) and pool."""
+    consumer = getattr(backend, "result_consumer", None)
+    if consumer is not None and (
+        getattr(consumer, "_pubsub", None) is not None
+        or getattr(consumer, "_connection", None) is not None
+    ):
+        consumer.stop()
+    pool = getattr(getattr(backend, "client", None), "connection_pool", None)
+    if pool is not None:
+        pool.disconnect()
 
 
 def ensure_json_only(app: Celery) -> Celery:

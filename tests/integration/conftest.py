@@ -70,9 +70,14 @@ def worker_settings(broker_url: str, result_backend: str, folder: Path) -> Setti
 
 @contextlib.contextmanager
 def start_worker(
-    settings: Settings, out: Path, state_url: str, *, concurrency: int = 2
+    settings: Settings,
+    out: Path,
+    state_url: str,
+    *,
+    concurrency: int = 2,
+    queue: str | None = None,
 ) -> Iterator[Worker]:
-    queue = f"it-{uuid.uuid4().hex[:8]}"
+    queue = queue or f"it-{uuid.uuid4().hex[:8]}"
     out.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,

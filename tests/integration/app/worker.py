@@ -83,6 +83,17 @@ def flaky(event: Event) -> Any:
     return "ok"
 
 
+@handler(app, "it.tasks.crashy", backoff_base=0.05, backoff_max=0.2, lease=3.0)
+def crashy(event: Event) -> Any:
+    """Slow enough to be killed mid-way: 'start' and 'done' lines show how far it got."""
+    record_effect(event.data["log"], f"start-{os.getpid()}")
+    deadline = time.monotonic() + 30
+    while Path(event.data["hold"]).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    record_effect(event.data["log"], "done")
+    return "done"
+
+
 @handler(app, "it.tasks.notify", **fast)
 def notify(event: Event) -> Any:
     send_mail(
