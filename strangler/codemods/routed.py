@@ -22,6 +22,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from strangler.codemods._cst import (
     ROUTED,
     TrackingCommand,
+    call_keyword,
     is_routed_call,
     parse_decorator,
     routed_feature,
@@ -210,6 +211,13 @@ class AddRoutedDecorator(TrackingCommand):
         refusal = self._refusal(updated_node, spec)
         if refusal == "":
             AddImportsVisitor.add_needed_import(self.context, SHIMS, ROUTED)
+            for name in _differences(updated_node, spec):
+                self.note(
+                    qualname,
+                    f"already routed; its {name}= differs from the plan "
+                    "(left as written: revert and extract again to change it)",
+                    refused=False,
+                )
             return updated_node
         if refusal is not None:
             self.note(qualname, refusal)
@@ -268,6 +276,27 @@ class RemoveRouted(TrackingCommand):
         RemoveImportsVisitor.remove_unused_import(self.context, SHIMS, ROUTED)
         self.changed.append(qualname)
         return updated_node.with_changes(decorators=kept)
+
+
+def _differences(node: cst.FunctionDef, spec: RoutedSpec) -> list[str]:
+    """Which of task/style the existing ``@routed`` writes differently from ``spec``."""
+    wanted = {"task": spec.task, "style": spec.style}
+    for decorator in node.decorators:
+        call = decorator.decorator
+        if isinstance(call, cst.Call) and routed_feature(decorator) == spec.feature:
+            return [
+                name
+                for name, value in wanted.items()
+                if _literal(call_keyword(call, name)) not in (value, None)
+            ]
+    return []
+
+
+def _literal(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
 
 
 def _is_shims_routed_import(statement: cst.BaseStatement) -> bool:

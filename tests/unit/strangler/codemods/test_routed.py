@@ -380,3 +380,24 @@ def test_overload_stubs_are_left_alone() -> None:
     assert result.status is Status.CHANGED
     assert result.code.count("@routed(") == 1
     assert "@routed(" in result.code.split("def send(order: str) -> str: ...")[1]
+
+
+def test_already_routed_with_other_arguments_is_noted_not_rewritten() -> None:
+    code = (
+        "from shims import routed\n\n\n"
+        '@routed("n.send", task="old.task", style="request_reply")\ndef send(o):\n    pass\n'
+    )
+    result = add(code)
+    assert result.status is Status.UNCHANGED
+    assert result.code == code
+    assert [note.split("; ")[1].split(" differs")[0] for note in result.notes] == [
+        "its task=",
+        "its style=",
+    ]
+
+
+def test_routed_without_its_import_gets_the_import() -> None:
+    code = '@routed("n.send", task="functions.n.tasks.send")\ndef send(o):\n    pass\n'
+    result = add(code)
+    assert result.status is Status.CHANGED
+    assert result.code == "from shims import routed\n\n" + code
