@@ -960,6 +960,8 @@ class _Extractor:
                 self.urls.append((scope, node, len(self.calls)))
             if chain is not None and chain[1].endswith(".connect") and node.args:
                 self._connect(chain, node)
+            if text == "getattr" and len(node.args) >= 2:
+                self._getattr_setting(node)
         self.calls.append(
             (
                 scope,
@@ -972,6 +974,18 @@ class _Extractor:
                 text,
             )
         )
+
+    def _getattr_setting(self, node: ast.Call) -> None:
+        """``getattr(settings, "NAME", default)``: a settings read like ``settings.NAME``."""
+        target, name = node.args[0], node.args[1]
+        if (
+            type(target) is ast.Name
+            and target.id in self.settings_names
+            and type(name) is ast.Constant
+            and isinstance(name.value, str)
+        ):
+            loc = Location(self.path, node.lineno, node.col_offset)
+            self.settings.append(SettingsRead(self.scope.caller, name.value, loc))
 
     def _connect(self, chain: tuple[str, str], node: ast.Call) -> None:
         receiver = _chain(node.args[0])

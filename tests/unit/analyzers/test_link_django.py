@@ -361,9 +361,13 @@ def test_settings_reads() -> None:
     views = (
         "from django.conf import settings\ndef f():\n    return settings.SHOP_URL\n"
         "def g(settings):\n    return settings.OTHER\n"
+        "def h():\n    return getattr(settings, 'TIMEOUT', 3)\n"
     )
     reads = shop(views)["orders.views"].settings_reads
-    assert [(r.function, r.name) for r in reads] == [("orders.views.f", "SHOP_URL")]
+    assert [(r.function, r.name) for r in reads] == [
+        ("orders.views.f", "SHOP_URL"),
+        ("orders.views.h", "TIMEOUT"),
+    ]
 
 
 def test_return_types_and_get_object_or_404_type_locals() -> None:
