@@ -233,7 +233,7 @@ class _Mover:
         module = parsed.source.name
         if binding.how == "builtin":
             return
-        if binding.how == "undefined":
+        if binding.how == "undefined" and not parsed.star_import:
             self.out.notes.append(f"{user} uses {name!r}, which {module} does not define")
             return
         if binding.how == "import" and not binding.conditional:

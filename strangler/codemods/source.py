@@ -86,6 +86,16 @@ class ParsedModule:
     type_checking: set[int] = field(default_factory=set)  # ids of imports under TYPE_CHECKING
 
     @property
+    def star_import(self) -> bool:
+        """True when the module has a top-level ``from x import *`` (names scope can't see)."""
+        return any(
+            isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
+            for statement in self.module.body
+            if isinstance(statement, cst.SimpleStatementLine)
+            for small in statement.body
+        )
+
+    @property
     def future_annotations(self) -> bool:
         """True when the module starts with ``from __future__ import annotations``."""
         for statement in self.module.body:

@@ -551,3 +551,19 @@ def test_scaffolding_lines_fit_with_long_names() -> None:
         assert too_long == [], path
     tests = package.files["functions/notifications_and_reminders/tests/test_handlers.py"]
     assert 'fixtures = ("one.json", "two.json")' in tests
+
+
+def test_names_from_a_star_import_come_from_the_monolith_module() -> None:
+    source = "from os.path import *\n\n\ndef f(p):\n    return basename(p) + undefined_name\n"
+    spec = HandlerPackageSpec("x", (EntryPointSpec("m", "f", "x.f"),), (ModuleSource("m", source),))
+    result = generate_handler_package(spec)
+    assert isinstance(result, GeneratedPackage), result
+    assert "from m import basename, undefined_name\n" in result.files["functions/x/handlers.py"]
+    plain = HandlerPackageSpec(
+        "x",
+        (EntryPointSpec("m", "f", "x.f"),),
+        (ModuleSource("m", source.replace("from os.path import *\n", "")),),
+    )
+    noted = generate_handler_package(plain)
+    assert isinstance(noted, GeneratedPackage)
+    assert "m.f uses 'basename', which m does not define" in noted.notes
