@@ -76,6 +76,8 @@ def start_worker(
     *,
     concurrency: int = 2,
     queue: str | None = None,
+    app_module: str = "tests.integration.app.worker",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Worker]:
     queue = queue or f"it-{uuid.uuid4().hex[:8]}"
     out.mkdir(parents=True, exist_ok=True)
@@ -90,10 +92,11 @@ def start_worker(
         "IT_OUT_DIR": str(out),
         "DJANGO_SETTINGS_MODULE": "tests.integration.app.settings",
         "PYTHONPATH": str(ROOT),
+        **(extra_env or {}),
     }
     log = out / "worker.log"
     command = [
-        sys.executable, "-m", "celery", "-A", "tests.integration.app.worker", "worker",
+        sys.executable, "-m", "celery", "-A", app_module, "worker",
         "--pool=threads", f"--concurrency={concurrency}", "-Q", queue,
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel=INFO", f"--hostname={queue}@%h",
