@@ -1,0 +1,206 @@
+"""``@routed`` per path, with the publisher replaced by an in-process fake (unit level).
+
+The real broker and worker are exercised in tests/integration/test_dispatch_redis.py.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from shims.breaker import BreakerPolicy, BreakerState
+from shims.context import use_key
+from shims.dispatch import (
+    FunctionPathError,
+    breakers,
+    mismatches,
+    publisher,
+    routed,
+    shadow_pool,
+)
+from shims.encoding import UnencodableArgument
+from shims.routing import Mode, Route
+from shims.runtime import configure, get_runtime, reset_runtime
+
+
+class FakeBroker:
+    """Records published events; answers request/reply with ``reply(event)``."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.fail: Exception | None = None
+        self.reply: Any = lambda event: {"by": "function", "data": event["data"]}
+
+    def publish(self, settings: Any, task: str, event: dict[str, Any]) -> Any:
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append((task, event))
+        return event
+
+    def wait(self, pending: Any, timeout: float) -> Any:
+        return self.reply(pending)
+
+
+@pytest.fixture
+def broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBroker]:
+    fake = FakeBroker()
+    monkeypatch.setattr(publisher, "publish", fake.publish)
+    monkeypatch.setattr(publisher, "wait", fake.wait)
+    configure(route_store_url="memory://", route_ttl=0)
+    breakers.clear(BreakerPolicy(failure_threshold=2, cooldown=60))
+    mismatches.clear()
+    yield fake
+    shadow_pool.join()
+    reset_runtime()
+
+
+def route(feature: str, mode: Mode, percent: int = 0) -> None:
+    get_runtime().store.set(Route(feature, mode, percent), actor="test")
+
+
+def outcomes(feature: str, path: str) -> dict[str, int]:
+    stats = get_runtime().metrics.snapshot().get((feature, path))
+    return {} if stats is None else dict(stats.outcomes)
+
+
+@routed("u.rr", task="t.rr", style="request_reply", timeout=1.0)
+def rr(order_id: int, note: str = "") -> dict[str, Any]:
+    return {"by": "monolith", "order_id": order_id}
+
+
+@routed("u.strict", task="t.strict", style="request_reply", fallback=False)
+def strict(amount: Any) -> str:
+    return "monolith"
+
+
+@routed("u.ff", task="t.ff")
+def ff(order_id: int) -> str:
+    return "monolith"
+
+
+@routed("u.boom", task="t.boom")
+def boom() -> None:
+    raise KeyError("monolith bug")
+
+
+def test_monolith_mode_calls_the_body_and_counts(broker: FakeBroker) -> None:
+    assert rr(1) == {"by": "monolith", "order_id": 1}
+    route("u.rr", Mode.MONOLITH)
+    assert rr(2)["by"] == "monolith"
+    assert broker.sent == []
+    assert outcomes("u.rr", "monolith") == {"ok": 2}
+
+
+def test_monolith_errors_propagate_and_count(broker: FakeBroker) -> None:
+    with pytest.raises(KeyError):
+        boom()
+    assert outcomes("u.boom", "monolith") == {"error": 1}
+
+
+def test_function_fire_and_forget_publishes_a_cloudevent(broker: FakeBroker) -> None:
+    route("u.ff", Mode.FUNCTION)
+    assert ff(order_id=9) is None
+    [(task, event)] = broker.sent
+    assert task == "t.ff"
+    assert event["type"] == "u.ff"
+    assert event["data"] == {"order_id": 9}
+    assert outcomes("u.ff", "function") == {"ok": 1}
+
+
+def test_request_reply_returns_the_reply(broker: FakeBroker) -> None:
+    route("u.rr", Mode.FUNCTION)
+    assert rr(3, "n") == {"by": "function", "data": {"order_id": 3, "note": "n"}}
+
+
+def test_failure_falls_back_and_opens_the_breaker(broker: FakeBroker) -> None:
+    route("u.rr", Mode.FUNCTION)
+    broker.fail = ConnectionError("broker down")
+    assert rr(1)["by"] == "monolith"
+    assert rr(1)["by"] == "monolith"
+    assert breakers.get("u.rr").state is BreakerState.OPEN
+    broker.fail = None
+    assert rr(1)["by"] == "monolith"  # open: not even tried
+    assert broker.sent == []
+    assert outcomes("u.rr", "function") == {"fallback": 3}
+
+
+def test_without_fallback_failures_raise(broker: FakeBroker) -> None:
+    route("u.strict", Mode.FUNCTION)
+    broker.fail = ConnectionError("broker down")
+    with pytest.raises(FunctionPathError, match="ConnectionError: broker down"):
+        strict(1)
+    assert outcomes("u.strict", "function") == {"error": 1}
+
+
+def test_unencodable_arguments_fall_back_or_raise(broker: FakeBroker) -> None:
+    route("u.rr", Mode.FUNCTION)
+    route("u.strict", Mode.FUNCTION)
+    assert rr(decimal.Decimal(1))["by"] == "monolith"  # type: ignore[arg-type]
+    with pytest.raises(UnencodableArgument, match=r"u\.strict: argument 'amount'"):
+        strict(decimal.Decimal(1))
+    assert broker.sent == []
+
+
+def test_canary_is_sticky_per_key(broker: FakeBroker) -> None:
+    route("u.rr", Mode.CANARY, 50)
+    paths = {}
+    for key in (f"user-{i}" for i in range(40)):
+        with use_key(key):
+            first = rr(1)["by"]
+            assert all(rr(1)["by"] == first for _ in range(3))
+            paths[key] = first
+    assert set(paths.values()) == {"monolith", "function"}
+
+
+def test_shadow_answers_from_the_monolith_and_records_the_mismatch(broker: FakeBroker) -> None:
+    route("u.rr", Mode.SHADOW)
+    broker.reply = lambda event: {"result": {"by": "function", "x": "y" * 2000}, "effects": {}}
+    assert rr(5) == {"by": "monolith", "order_id": 5}
+    assert shadow_pool.join()
+    [(_, event)] = broker.sent
+    assert event["stranglershadow"] is True
+    [found] = mismatches.list("u.rr")
+    assert found.field == "result"
+    assert found.monolith == '{"by": "monolith", "order_id": 5}'
+    assert len(found.function) == 500  # truncated
+    assert found.function.endswith("…")
+    assert outcomes("u.rr", "shadow") == {"mismatch": 1}
+
+
+def test_shadow_match(broker: FakeBroker) -> None:
+    route("u.rr", Mode.SHADOW)
+    broker.reply = lambda e: {"result": {"by": "monolith", "order_id": 5}, "effects": {}}
+    rr(5)
+    assert shadow_pool.join()
+    assert outcomes("u.rr", "shadow") == {"match": 1}
+    assert mismatches.list() == []
+
+
+def test_shadow_candidate_failure_never_reaches_the_caller(broker: FakeBroker) -> None:
+    route("u.rr", Mode.SHADOW)
+    broker.fail = ConnectionError("down")
+    assert rr(5)["by"] == "monolith"
+    assert shadow_pool.join()
+    assert outcomes("u.rr", "shadow") == {"error": 1}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"style": "async"}, "style must be"),
+        ({"style": "request_reply", "outbox": True}, "outbox=True needs"),
+        ({"timeout": 0}, "timeout must be > 0"),
+    ],
+)
+def test_decorator_options_are_checked(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        routed("f", task="t", **kwargs)
+
+
+def test_wrapper_keeps_the_function_identity() -> None:
+    assert rr.__name__ == "rr"
+    assert rr.__wrapped__(1)["by"] == "monolith"  # type: ignore[attr-defined]
+    assert rr.__strangler_entry__.task == "t.rr"  # type: ignore[attr-defined]
