@@ -6,11 +6,17 @@ analyzers or strangler imports, so importing it costs the monolith little.
 
 from shims.config import Settings, load_settings, mask_url
 from shims.context import current_key, use_key
+from shims.dispatch import FunctionPathError, routed
+from shims.events import Event
+from shims.handlers import DeadLettered, handler
 from shims.routing import BUCKETS, Mode, Path, Route, bucket, decide
 from shims.runtime import Runtime, configure, get_runtime, reset_runtime
 
 __all__ = [
     "BUCKETS",
+    "DeadLettered",
+    "Event",
+    "FunctionPathError",
     "Mode",
     "Path",
     "Route",
@@ -21,8 +27,10 @@ __all__ = [
     "current_key",
     "decide",
     "get_runtime",
+    "handler",
     "load_settings",
     "mask_url",
     "reset_runtime",
+    "routed",
     "use_key",
 ]
