@@ -315,9 +315,10 @@ class ModuleFacts:
     :func:`analyzers.parse.facts_from_source`, names are *references* resolved through
     this module only; ``models``, ``orm``, ``tasks`` and ``effects`` are empty (they
     need other modules: is this base chain a model? is that name a re-export?);
-    ``urls``/``signals``/``global_uses`` hold candidates. After linking (what
-    :func:`analyzers.collect.collect` returns) references are qualnames or None,
-    those fields are filled, and candidates that did not hold up are dropped.
+    ``urls``/``signals``/``global_uses``/``model_candidates`` hold candidates. After
+    linking (what :func:`analyzers.collect.collect` returns) references are qualnames
+    or None, those fields are filled, candidates that did not hold up are dropped and
+    ``model_candidates`` is empty (the models are in ``models``).
     """
 
     module: str

@@ -581,6 +581,7 @@ class _Linker:
             tasks=tuple(self._tasks(defs)),
             effects=tuple(self._effects(calls)),
             global_uses=tuple(self._global_uses(m)),
+            model_candidates=(),  # decided: the models are in ``models`` now
         )
 
     def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
