@@ -43,7 +43,8 @@ POOL_MIN_FILES = 150
 
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "build", "dist"})
 """Never project code: caches, vendored installs, build copies. Hidden folders (``.git``,
-``.venv``, ``.strangler``) and virtualenvs (a ``pyvenv.cfg`` inside) are skipped too."""
+``.venv``, ``.strangler``) and top-level virtualenvs (``pyvenv.cfg`` inside) are skipped
+too."""
 
 
 class NothingToAnalyse(ValueError):
@@ -117,7 +118,8 @@ def discover(root: Path, excludes: Sequence[str] = ()) -> tuple[Path, list[_Sour
 
 
 def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Iterator[_Source]:
-    """Depth-first over plain strings and DirEntry (no Path objects: this runs every time)."""
+    """Depth-first over plain strings and DirEntry (no Path objects: this runs every time;
+    Django's tree has 2,400 folders, mostly translations)."""
     stack = [(str(root), rel)]
     while stack:
         directory, rel = stack.pop()
@@ -127,19 +129,17 @@ def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Itera
             continue
         for entry in entries:
             name = entry.name
-            relpath = f"{rel}/{name}" if rel else name
-            if excludes and _excluded(relpath, excludes):
-                continue
             if name.endswith(".py"):
-                if entry.is_file():
+                relpath = f"{rel}/{name}" if rel else name
+                if (not excludes or not _excluded(relpath, excludes)) and entry.is_file():
                     st = entry.stat()
                     yield _Source(relpath, module_name(relpath, prefix), st.st_size, st.st_mtime_ns)
-            elif (
-                name[0] != "."
-                and name not in _SKIP_DIRS
-                and entry.is_dir(follow_symlinks=False)
-                and not os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
-            ):
+            elif name[0] != "." and name not in _SKIP_DIRS and entry.is_dir(follow_symlinks=False):
+                relpath = f"{rel}/{name}" if rel else name
+                if excludes and _excluded(relpath, excludes):
+                    continue
+                if not rel and os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+                    continue  # a virtualenv beside the code (looked for at the top only)
                 stack.append((entry.path, relpath))
 
 
