@@ -6,7 +6,7 @@ analyzers or strangler imports, so importing it costs the monolith little.
 
 from shims.config import Settings, load_settings, mask_url
 from shims.context import current_key, use_key
-from shims.dispatch import FunctionPathError, routed
+from shims.dispatch import FunctionPathError, dispatch_only, routed
 from shims.events import Event
 from shims.handlers import DeadLettered, handler
 from shims.routing import BUCKETS, Mode, Path, Route, bucket, decide
@@ -26,6 +26,7 @@ __all__ = [
     "configure",
     "current_key",
     "decide",
+    "dispatch_only",
     "get_runtime",
     "handler",
     "load_settings",

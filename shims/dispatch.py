@@ -41,7 +41,7 @@ import queue
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import perf_counter
@@ -63,6 +63,7 @@ __all__ = [
     "Publisher",
     "Style",
     "breakers",
+    "dispatch_only",
     "mismatches",
     "publisher",
     "routed",
@@ -321,6 +322,52 @@ class _Entry:
         rt.metrics.record(self.feature, Path.MONOLITH, Outcome.OK, elapsed)
         shadow_pool.submit(_ShadowJob(self, rt, args, kwargs, result, effects))
         return result
+
+
+# ---------------------------------------------------------------- retired features
+
+
+def dispatch_only(
+    feature: str,
+    *,
+    task: str,
+    style: Style = "fire_and_forget",
+    timeout: float = 5.0,
+    outbox: bool = False,
+    arguments: Mapping[str, Any],
+) -> Any:
+    """The function path with no monolith left: what ``strangler retire`` writes.
+
+    No route lookup and no fallback (there is nothing to fall back to): arguments are
+    encoded (``UnencodableArgument`` on bad input), fire-and-forget publishes (on commit
+    inside ``transaction.atomic``, or to the outbox), request/reply waits ``timeout`` and
+    raises :class:`FunctionPathError` on any failure. Counted like the function path.
+    """
+    rt = get_runtime()
+    start = perf_counter()
+    data = {name: encode_value(value, f"{feature}: argument {name!r}") for name, value in
+            arguments.items()}  # fmt: skip
+    event = build_event(feature, data)
+    try:
+        if style == "request_reply":
+            value = publisher.wait(publisher.publish(rt.settings, task, event), timeout)
+        elif outbox:
+            from shims.outbox import write_outbox
+
+            write_outbox(task, event)
+            value = None
+        elif _in_atomic_block():
+            _on_commit(lambda: publisher.publish(rt.settings, task, event))
+            value = None
+        else:
+            publisher.publish(rt.settings, task, event)
+            value = None
+    except Exception as exc:
+        outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
+        rt.metrics.record(feature, Path.FUNCTION, outcome, perf_counter() - start)
+        raise FunctionPathError(f"{feature}: function path failed: {_describe(exc)}") from exc
+    rt.metrics.record(feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
+    return value
 
 
 # ---------------------------------------------------------------- publishing

@@ -204,3 +204,19 @@ def test_wrapper_keeps_the_function_identity() -> None:
     assert rr.__name__ == "rr"
     assert rr.__wrapped__(1)["by"] == "monolith"  # type: ignore[attr-defined]
     assert rr.__strangler_entry__.task == "t.rr"  # type: ignore[attr-defined]
+
+
+def test_dispatch_only_always_publishes_and_never_falls_back(broker: FakeBroker) -> None:
+    from shims import dispatch_only
+
+    assert dispatch_only("u.retired", task="t.r", arguments={"order_id": 4}) is None
+    [(task, event)] = broker.sent
+    assert (task, event["data"]) == ("t.r", {"order_id": 4})
+    reply = dispatch_only("u.retired", task="t.r", style="request_reply", arguments={"order_id": 5})
+    assert reply == {"by": "function", "data": {"order_id": 5}}
+    broker.fail = ConnectionError("down")
+    with pytest.raises(FunctionPathError, match="ConnectionError: down"):
+        dispatch_only("u.retired", task="t.r", arguments={})
+    with pytest.raises(UnencodableArgument):
+        dispatch_only("u.retired", task="t.r", arguments={"x": object()})
+    assert outcomes("u.retired", "function") == {"ok": 2, "error": 1}
