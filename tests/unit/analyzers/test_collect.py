@@ -42,8 +42,8 @@ def test_collect_links_modules_and_keeps_going_past_bad_files(tmp_path: Path) ->
             "shop/broken.py": "def f(:\n",
             "shop/tests/test_views.py": "def test_v():\n    pass\n",
             ".venv/lib/skipped.py": "x = 1\n",
-        "env/pyvenv.cfg": "home = /usr/bin\n",
-        "env/lib/python3.11/site.py": "x = 1\n",
+            "env/pyvenv.cfg": "home = /usr/bin\n",
+            "env/lib/python3.11/site.py": "x = 1\n",
             "shop/__pycache__/x.py": "x = 1\n",
         },
     )
