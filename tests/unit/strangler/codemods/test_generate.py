@@ -567,3 +567,49 @@ def test_names_from_a_star_import_come_from_the_monolith_module() -> None:
     noted = generate_handler_package(plain)
     assert isinstance(noted, GeneratedPackage)
     assert "m.f uses 'basename', which m does not define" in noted.notes
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+def test_generated_package_runs_in_a_real_worker(tmp_path: Path) -> None:
+    """A Celery worker subprocess on the embedded filesystem transport runs the task."""
+    for path, code in {**MODULES, **generate().files}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(code)
+    env = {"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    celery = Path(sys.executable).with_name("celery")
+    worker = subprocess.Popen(
+        [str(celery), "-A", "functions.notify.celery", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    script = dedent(
+        """\
+        import json
+        from functions.notify.celery import app
+        from shims.events import build_event
+
+        data = {"order_number": 3, "tags": ["x"], "loud": True, "extra": {"a": "b"}}
+        event = build_event("notify.send", data)
+        reply = app.send_task("functions.notify.tasks.send", args=(event,))
+        print(json.dumps(reply.get(timeout=30)))
+        """
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        worker.terminate()
+        _, worker_err = worker.communicate(timeout=30)
+    assert done.returncode == 0, done.stderr + worker_err
+    assert json.loads(done.stdout)["body"] == "[shop] order 3:b"
+    assert json.loads(done.stdout)["extra"] == {"a": "b"}
