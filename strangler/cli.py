@@ -15,6 +15,7 @@ import click
 from strangler import __version__
 from strangler.commands.analyze import analyze, explain, graph
 from strangler.commands.dlq import dlq
+from strangler.commands.extract import extract, retire
 from strangler.commands.outbox import outbox
 from strangler.commands.route import route
 
@@ -35,3 +36,5 @@ main.add_command(explain)
 main.add_command(graph)
 main.add_command(dlq)
 main.add_command(outbox)
+main.add_command(extract)
+main.add_command(retire)

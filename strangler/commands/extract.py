@@ -1,0 +1,239 @@
+"""``strangler extract`` and ``strangler retire``: dry-run diffs by default, ``--apply`` writes.
+
+Thin: options -> :mod:`strangler.extract` (plan, changes) -> a unified diff or
+:func:`strangler.codemods.apply` (every file or none). Exit codes: 0 done (or nothing to
+do), 1 refused for a reason the user can act on (blockers, uncommitted files, a route
+that is not ``function``), 2 bad input (unknown path or capability), nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from shims.config import load_settings, mask_url
+from shims.routing import Mode
+from shims.stores import StoreConfigError, StoreUnavailable, open_store
+from strangler.analysis import BadInput
+from strangler.codemods import ApplyError, Change, StaleFileError, apply, diff, dirty_files
+from strangler.config import ConfigError, load_config
+from strangler.extract import (
+    Outcome,
+    Project,
+    Refused,
+    extraction_changes,
+    load_project,
+    plan_for,
+    retirement_changes,
+    revert_changes,
+)
+from strangler.plan import ExtractionPlan
+
+__all__ = ["extract", "retire"]
+
+EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    click.echo(f"strangler: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _project(path: str, flags: dict[str, Any]) -> Project:
+    root = Path(path)
+    if not root.is_dir():
+        _fail(f"{path}: no such directory")
+    try:
+        config = load_config(root, {"target": flags.get("target")}, os.environ)
+        return load_project(root, config)
+    except (BadInput, ConfigError) as exc:
+        _fail(str(exc))
+
+
+def _target(path: str, given: str | None) -> str:
+    if given:
+        return given
+    try:
+        return load_config(Path(path), None, os.environ).target
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@click.command()
+@click.argument("path", type=str)
+@click.argument("capability", type=str)
+@click.option("--plan", "show_plan", is_flag=True, help="Show the extraction plan, change nothing.")
+@click.option("--apply", "do_apply", is_flag=True, help="Write the changes (every file or none).")
+@click.option("--force", is_flag=True, help="Extract despite blockers or uncommitted files.")
+@click.option("--revert", is_flag=True, help="Remove what a previous extract added.")
+@click.option("--target", default=None, help="Folder of the handler packages (default functions).")
+@click.option("--celery-app", default=None, help="Reuse the monolith's Celery app (module:app).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def extract(
+    path: str,
+    capability: str,
+    show_plan: bool,
+    do_apply: bool,
+    force: bool,
+    revert: bool,
+    target: str | None,
+    celery_app: str | None,
+    fmt: str,
+) -> None:
+    """Carve CAPABILITY of the project at PATH into a package of event handlers.
+
+    Dry-run by default: prints the unified diff (new files included). Running it
+    twice changes nothing the second time.
+    """
+    project = _project(path, {"target": target})
+    try:
+        plan = plan_for(project, capability, _target(path, target))
+    except BadInput as exc:
+        _fail(str(exc))
+    if show_plan:
+        _show_plan(plan, fmt)
+        sys.exit(EXIT_REFUSED if plan.blocked and not force else EXIT_OK)
+    if plan.blocked and not force and not revert:
+        lines = "\n".join(f"  - {b}" for b in plan.blockers)
+        _fail(f"{plan.capability} is blocked (use --force to extract anyway):\n{lines}", 1)
+    outcome = (
+        revert_changes(project, plan)
+        if revert
+        else extraction_changes(project, plan, celery_app=celery_app)
+    )
+    _finish(project.root, outcome, do_apply=do_apply, force=force, fmt=fmt)
+
+
+@click.command()
+@click.argument("path", type=str)
+@click.argument("feature", type=str)
+@click.option("--apply", "do_apply", is_flag=True, help="Write the changes (every file or none).")
+@click.option("--force", is_flag=True, help="Write over uncommitted files.")
+@click.option("--store", "store_url", default=None, metavar="URL", help="Route store URL.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def retire(
+    path: str, feature: str, do_apply: bool, force: bool, store_url: str | None, fmt: str
+) -> None:
+    """Remove the monolith path of FEATURE once it runs as a function for all traffic.
+
+    Each entry point routed as FEATURE keeps its signature and docstring; its body
+    becomes the dispatch-only call. Refused unless the route store says ``function``.
+    """
+    if not Path(path).is_dir():
+        _fail(f"{path}: no such directory")
+    _require_function(feature, store_url)
+    project = _project(path, {})
+    _finish(project.root, retirement_changes(project, [feature]), do_apply, force, fmt)
+
+
+def _require_function(feature: str, store_url: str | None) -> None:
+    try:
+        settings = load_settings({"route_store_url": store_url} if store_url else None)
+        store = open_store(settings.route_store_url, timeout=5.0)
+    except (StoreConfigError, ValueError) as exc:
+        _fail(str(exc))
+    except StoreUnavailable as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    try:
+        route = store.get(feature)
+    except StoreUnavailable as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    finally:
+        store.close()
+    if route is None or route.mode is not Mode.FUNCTION:
+        mode = "unset (monolith)" if route is None else _mode(route.mode.value, route.percent)
+        _fail(
+            f"{feature} routes to {mode} in {mask_url(settings.route_store_url)}; retire only "
+            "after `strangler route set {feature} function` has carried all traffic".replace(
+                "{feature}", feature
+            ),
+            EXIT_REFUSED,
+        )
+
+
+def _mode(mode: str, percent: int) -> str:
+    return f"canary {percent}%" if mode == Mode.CANARY.value else mode
+
+
+def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool, fmt: str) -> None:
+    if isinstance(outcome, Refused):
+        _fail("refused:\n" + "\n".join(f"  - {r}" for r in outcome.reasons), EXIT_REFUSED)
+    changes = [c for c in outcome.changes if c.kind != "unchanged"]
+    for note in outcome.notes:
+        click.echo(f"note: {note}", err=True)
+    if not do_apply:
+        _emit_diff(changes, fmt)
+        return
+    if not changes:
+        click.echo("nothing to change")
+        return
+    _check_clean(root, changes, force)
+    try:
+        written = apply(changes, root)
+    except (StaleFileError, ApplyError) as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    if fmt == "json":
+        click.echo(json.dumps({"written": list(written)}, indent=2))
+    else:
+        click.echo(f"wrote {len(written)} files:")
+        for item in written:
+            click.echo(f"  {item}")
+
+
+def _emit_diff(changes: Sequence[Change], fmt: str) -> None:
+    if fmt == "json":
+        files = [{"path": c.path, "kind": c.kind} for c in changes]
+        click.echo(json.dumps({"changes": files, "diff": diff(changes)}, indent=2))
+    elif changes:
+        click.echo(diff(changes), nl=False)
+    else:
+        click.echo("nothing to change", err=True)
+
+
+def _check_clean(root: Path, changes: Sequence[Change], force: bool) -> None:
+    if force:
+        return
+    dirty = dirty_files(root, [c.path for c in changes if c.before is not None])
+    if dirty:
+        _fail(
+            f"uncommitted changes in {', '.join(dirty)}; commit them or use --force", EXIT_REFUSED
+        )
+
+
+def _show_plan(plan: ExtractionPlan, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(plan.to_json(), indent=2))
+        return
+    click.echo(f"extraction plan: {plan.capability} -> {plan.package}")
+    for entry in plan.entries:
+        click.echo(f"  entry point {entry.qualname}")
+        click.echo(f"    feature {entry.feature}, task {entry.task}")
+        why = (
+            f"result used at {', '.join(entry.result_used_at)}"
+            if entry.result_used_at
+            else "no call site uses the result"
+        )
+        click.echo(f"    dispatch {entry.style} ({why})")
+        args = ", ".join(
+            f"{a.name}: {a.kind.value}{f' {a.model}' if a.model else ''}" for a in entry.arguments
+        )
+        click.echo(f"    event data: {args or '(no arguments)'}")
+    _section("moves (only this capability uses it)", plan.moves)
+    _section("copied (pure helpers also used elsewhere)", plan.copies)
+    _section("stays (called back from the handler)", plan.stays)
+    _section("imported types (keep their identity)", plan.types)
+    _section("couplings", plan.couplings)
+    _section("BLOCKERS (refused unless --force)", plan.blockers)
+
+
+def _section(title: str, items: Sequence[str]) -> None:
+    if items:
+        click.echo(f"  {title}:")
+        for item in items:
+            click.echo(f"    - {item}")

@@ -1,0 +1,298 @@
+"""Use cases behind ``strangler extract`` and ``strangler retire``: plans in, changes out.
+
+Nothing here writes a file or prints: each function returns the list of
+:class:`~strangler.codemods.Change` values (or a refusal with its reasons) that the
+CLI shows as a diff or applies, all files or none, with :func:`strangler.codemods.apply`.
+The monolith's code is read as text and transformed with libcst; it is never imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from libcst.codemod import Codemod
+
+from analyzers.analysis import Analysis, find_capability
+from analyzers.collect import Collection, CollectOptions, NothingToAnalyse, collect
+from analyzers.facts import ModuleFacts
+from strangler.analysis import BadInput, run_analysis
+from strangler.codemods import (
+    AddRoutedDecorator,
+    ArgSpec,
+    Change,
+    EntryPointSpec,
+    GenerationFailure,
+    HandlerPackageSpec,
+    ModuleSource,
+    RemoveRouted,
+    RetireMonolithPath,
+    RoutedSpec,
+    Status,
+    file_changes,
+    file_removals,
+    generate_handler_package,
+    read_source,
+    run_codemod,
+    run_over_files,
+)
+from strangler.config import Config
+from strangler.plan import ExtractionPlan, PlannedEntry, package_name, plan_extraction
+
+__all__ = [
+    "Outcome",
+    "Project",
+    "Refused",
+    "extraction_changes",
+    "load_project",
+    "plan_for",
+    "retirement_changes",
+    "revert_changes",
+    "target_package",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """The monolith as the planner sees it: its analysis and its linked facts."""
+
+    root: Path
+    analysis: Analysis
+    modules: tuple[ModuleFacts, ...]
+
+    def module(self, name: str) -> ModuleFacts | None:
+        return next((m for m in self.modules if m.module == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a command would change (``changes``) and what it wants the user to know."""
+
+    changes: tuple[Change, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing can be written: one line per reason."""
+
+    reasons: tuple[str, ...]
+
+
+def load_project(root: Path, config: Config) -> Project:
+    """Analysis (cached) plus the linked facts (cached per file). Raises BadInput."""
+    analysis = run_analysis(root, config).analysis
+    options = CollectOptions(
+        jobs=config.jobs,
+        cache_dir=config.cache_path(root.resolve()),
+        use_cache=config.cache,
+        excludes=config.exclude,
+    )
+    try:
+        collection: Collection = collect(root.resolve(), options)
+    except NothingToAnalyse as exc:
+        raise BadInput(str(exc)) from None
+    return Project(root.resolve(), analysis, collection.modules)
+
+
+def target_package(target: str) -> str:
+    """``functions`` or ``src/functions`` (a folder) -> the dotted package name."""
+    parts = [p for p in target.replace("\\", "/").strip("/").split("/") if p not in ("", ".")]
+    dotted = ".".join(parts)
+    if not parts or not all(p.isidentifier() for p in dotted.split(".")):
+        raise BadInput(f"--target {target!r} is not a folder name usable as a Python package")
+    return dotted
+
+
+def plan_for(project: Project, capability: str, target: str) -> ExtractionPlan:
+    found = find_capability(project.analysis, capability)
+    if found is None:
+        raise BadInput(f"no capability named {capability!r} (see `strangler analyze`)")
+    return plan_extraction(found, project.modules, target=target_package(target))
+
+
+def extraction_changes(
+    project: Project, plan: ExtractionPlan, *, celery_app: str | None = None
+) -> Outcome | Refused:
+    """The new handler package plus the ``@routed`` decorators, as changes."""
+    spec = _package_spec(project, plan, celery_app)
+    generated = generate_handler_package(spec)
+    if isinstance(generated, GenerationFailure):
+        return Refused(generated.reasons)
+    batch = run_over_files(project.root, _decorators(plan, project))
+    if not batch.ok:
+        return Refused(batch.failures)
+    skipped = [n for n in batch.notes if "not found" not in n]
+    if any("refused" in n or "already routed" in n or "async" in n for n in skipped):
+        return Refused(tuple(skipped))
+    files = file_changes(
+        project.root,
+        _with_django_setup(generated.files, plan.package, _django_settings(project.root)),
+        create_only=generated.create_only,
+    )
+    return Outcome((*files, *batch.changes), (*generated.notes, *skipped))
+
+
+def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
+    """Remove the decorators and delete the generated package (``--revert``).
+
+    The target folder's shared ``__init__.py`` stays; folders left empty go.
+    """
+    edits = _chain(
+        project,
+        {
+            path: [RemoveRouted(e.feature) for e in entries]
+            for path, entries in _by_path(project, plan).items()
+        },
+    )
+    if isinstance(edits, Refused):
+        return edits
+    base = project.root / plan.package.replace(".", "/")
+    generated = sorted(
+        p.relative_to(project.root).as_posix()
+        for p in base.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    return Outcome((*file_removals(project.root, generated), *edits))
+
+
+def retirement_changes(project: Project, features: Sequence[str]) -> Outcome | Refused:
+    """Replace each entry point routed as one of ``features`` by its dispatch-only call."""
+    wanted = sorted(set(features))
+    paths = sorted(
+        m.path
+        for m in project.modules
+        if any(f in wanted for d in m.definitions for f in _routed_features(d.decorators))
+    )
+    if not paths:
+        return Refused((f"no entry point is routed as {', '.join(wanted)}",))
+    edits = _chain(project, {path: [RetireMonolithPath(f) for f in wanted] for path in paths})
+    return edits if isinstance(edits, Refused) else Outcome(tuple(edits))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _chain(project: Project, codemods: Mapping[str, Sequence[Codemod]]) -> list[Change] | Refused:
+    """Run several codemods one after the other over each file; the changed files."""
+    changes: list[Change] = []
+    for path, chain in codemods.items():
+        code = read_source(project.root / path)
+        if code is None:
+            return Refused((f"{path}: no such file",))
+        after = code
+        for codemod in chain:
+            result = run_codemod(codemod, after, filename=path)
+            if result.status is Status.FAILED:
+                return Refused((f"{path}: {result.error}",))
+            after = result.code
+        if after != code:
+            changes.append(Change(path, code, after))
+    return changes
+
+
+def _routed_features(decorators: Sequence[str]) -> list[str]:
+    """Feature names of ``@routed("feature", ...)`` decorators, from their source text."""
+    out = []
+    for text in decorators:
+        head, _, rest = text.partition("(")
+        literal = rest.strip().split(",")[0].strip()
+        if head.rpartition(".")[2] == "routed" and literal[:1] in {"'", '"'}:
+            out.append(literal.strip("\"'"))
+    return out
+
+
+def _by_path(project: Project, plan: ExtractionPlan) -> dict[str, list[PlannedEntry]]:
+    out: dict[str, list[PlannedEntry]] = {}
+    for entry in plan.entries:
+        facts = project.module(entry.module)
+        if facts is not None:
+            out.setdefault(facts.path, []).append(entry)
+    return out
+
+
+def _decorators(plan: ExtractionPlan, project: Project) -> Mapping[str, Callable[[], Codemod]]:
+    codemods: dict[str, Callable[[], Codemod]] = {}
+    for path, entries in _by_path(project, plan).items():
+        specs = {
+            e.name: RoutedSpec(e.feature, task=e.task, style=e.style, key_expr=None)
+            for e in entries
+        }
+        codemods[path] = functools.partial(AddRoutedDecorator, specs)
+    return codemods
+
+
+def _package_spec(
+    project: Project, plan: ExtractionPlan, celery_app: str | None
+) -> HandlerPackageSpec:
+    names = {*plan.modules, *(e.module for e in plan.entries)}
+    sources = []
+    for name in sorted(names):
+        facts = project.module(name)
+        code = read_source(project.root / facts.path) if facts else None
+        if facts is not None and code is not None:
+            sources.append(ModuleSource(name, code, is_package=facts.is_package))
+    entries = tuple(
+        EntryPointSpec(
+            e.module,
+            e.name,
+            e.feature,
+            style=e.style,
+            args=tuple(ArgSpec(a.name, a.kind, a.model, a.sample) for a in e.arguments),
+        )
+        for e in plan.entries
+    )
+    target, _, capability = plan.package.rpartition(".")
+    assert capability == package_name(plan.capability)
+    return HandlerPackageSpec(
+        capability=capability,
+        entry_points=entries,
+        modules=tuple(sources),
+        moves=plan.moves,
+        copies=plan.copies,
+        celery_app=celery_app,
+        target=target,
+        test_fixtures=_fixtures(project),
+    )
+
+
+_SETTINGS_RE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+
+
+def _django_settings(root: Path) -> str | None:
+    """The settings module ``manage.py`` names (read as text, never run), if any."""
+    match = _SETTINGS_RE.search(read_source(root / "manage.py") or "")
+    return match.group(1) if match else None
+
+
+def _with_django_setup(
+    files: Mapping[str, str], package: str, settings: str | None
+) -> dict[str, str]:
+    """The worker imports the handlers, which import the monolith's models: in a Django
+    project its ``celery.py`` configures Django before the app loads the tasks (what
+    a Django project's own ``celery.py`` does)."""
+    out = dict(files)
+    path = package.replace(".", "/") + "/celery.py"
+    text = out.get(path)
+    marker = "from shims.celery import build_app\n"
+    if settings is None or text is None or marker not in text:
+        return out
+    setup = (
+        f'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{settings}")\n'
+        "django.setup()  # the handlers import the monolith's models\n\n"
+    )
+    text = text.replace(marker, "import django\n" + marker, 1)
+    head, sep, rest = text.partition('"""\n\n')  # after the module docstring
+    head2, sep2, body = rest.partition("\napp = ")
+    out[path] = f"{head}{sep}import os\n\n{head2}\n{setup}app = {body}" if sep2 else text
+    return out
+
+
+def _fixtures(project: Project) -> tuple[str, ...]:
+    """Every fixture file the monolith ships (``<app>/fixtures/*.json``), by name, so the
+    generated handler tests find rows to feed the handlers."""
+    found = sorted(p.stem for p in project.root.glob("*/fixtures/*.json"))
+    return tuple(dict.fromkeys(found))

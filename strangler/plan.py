@@ -1,0 +1,332 @@
+"""The extraction plan: what ``strangler extract`` will do, decided before anything is written.
+
+Pure over the analysis (the ranked :class:`~analyzers.analysis.Capability`) and the
+linked facts: no file is read here beyond what collection already did. The plan says
+
+* what **moves** (the entry points and the functions only they reach: the capability's
+  members), what is **copied** (pure helpers that stay in the monolith because other
+  code calls them too, but that the handler may carry a copy of), and what **stays**
+  and is called back from the handler;
+* what **blocks**: the analyzer's hard blockers refuse the extraction unless forced;
+  its easy ones (an ORM instance argument) are reported as couplings;
+* each entry point's **event**: the JSON Schema of its data (from the annotations as
+  written and the argument kinds seen at every production call site; an ORM instance
+  travels as ``{"$model", "pk"}`` and is refetched by the handler, which is
+  shared-database coupling) and its **dispatch style**: fire-and-forget when no call
+  site uses the return value, else request/reply.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from analyzers.analysis import Capability
+from analyzers.facts import ArgKind, Call, ModelFact, ModuleFacts, Param
+from analyzers.graph import CodeIndex, build_index
+from strangler.codemods.schema import ParamSchema, data_schema
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "EventArgument",
+    "ExtractionPlan",
+    "PlannedEntry",
+    "feature_name",
+    "package_name",
+    "plan_extraction",
+]
+
+DEFAULT_TARGET = "functions"
+FIRE_AND_FORGET = "fire_and_forget"
+REQUEST_REPLY = "request_reply"
+# When call sites disagree, the argument is as hard to move as its hardest use.
+_PRECEDENCE = (
+    ArgKind.REQUEST,
+    ArgKind.FILE,
+    ArgKind.LOCK,
+    ArgKind.CALLABLE,
+    ArgKind.ORM_INSTANCE,
+    ArgKind.UNKNOWN,
+    ArgKind.JSON,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventArgument:
+    """One argument of an entry point as it travels in the event."""
+
+    name: str
+    kind: ArgKind
+    annotation: str | None = None
+    param_kind: str = "positional"
+    model: str | None = None  # "app_label.ModelName" for an ORM instance
+    sample: str | None = None  # Python expression for the generated handler test
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEntry:
+    """One entry point: its routing (feature, task, style) and its event."""
+
+    qualname: str
+    module: str
+    name: str  # inside its module: ``function`` or ``Class.method``
+    feature: str
+    task: str
+    style: str
+    call_sites: tuple[str, ...]  # file:line of every production call
+    result_used_at: tuple[str, ...]  # the call sites that use the return value
+    arguments: tuple[EventArgument, ...]
+    schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionPlan:
+    capability: str
+    package: str  # the Python package of the handlers, e.g. ``functions.catalog_make_thumbnail``
+    target: str
+    entries: tuple[PlannedEntry, ...]
+    moves: tuple[str, ...]  # functions copied into handlers.py (members of the capability)
+    copies: tuple[str, ...]  # pure helpers used elsewhere too, copied alongside
+    stays: tuple[str, ...]  # code outside the capability the handler calls back (imported)
+    types: tuple[str, ...]  # classes of the capability: imported, so they keep their identity
+    modules: tuple[str, ...]  # every monolith module whose source the generator needs
+    blockers: tuple[str, ...]  # hard: refuse unless forced ("message at file:line: fix")
+    couplings: tuple[str, ...]  # easy blockers and shared-database coupling, reported
+    tables_read: tuple[str, ...]
+    tables_written: tuple[str, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blockers)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "capability": self.capability,
+            "package": self.package,
+            "target": self.target,
+            "blocked": self.blocked,
+            "entry_points": [_entry_json(e) for e in self.entries],
+            "moves": list(self.moves),
+            "copies": list(self.copies),
+            "stays": list(self.stays),
+            "types": list(self.types),
+            "blockers": list(self.blockers),
+            "couplings": list(self.couplings),
+            "tables_read": list(self.tables_read),
+            "tables_written": list(self.tables_written),
+        }
+
+
+def _entry_json(entry: PlannedEntry) -> dict[str, Any]:
+    return {
+        "qualname": entry.qualname,
+        "feature": entry.feature,
+        "task": entry.task,
+        "style": entry.style,
+        "call_sites": list(entry.call_sites),
+        "result_used_at": list(entry.result_used_at),
+        "arguments": [
+            {"name": a.name, "kind": a.kind.value, "model": a.model} for a in entry.arguments
+        ],
+        "schema": dict(entry.schema),
+    }
+
+
+def package_name(capability: str) -> str:
+    """A valid, unique Python package name: the capability's dotted name, joined by ``_``."""
+    return capability.replace(".", "_")
+
+
+def feature_name(qualname: str, module: str) -> str:
+    """``<top package>.<name in module>``, e.g. ``notifications.send_order_confirmation``."""
+    return f"{module.split('.')[0]}.{qualname[len(module) + 1 :]}"
+
+
+def plan_extraction(
+    capability: Capability, modules: Sequence[ModuleFacts], *, target: str = DEFAULT_TARGET
+) -> ExtractionPlan:
+    """The plan for ``capability`` over the linked facts ``modules`` (pure)."""
+    index = build_index(modules)
+    members = set(capability.members)
+    package = f"{target}.{package_name(capability.name)}"
+    entries = tuple(_entry(q, index, package) for q in capability.entry_points)
+    functions = [m for m in sorted(members) if index.kinds.get(m) != "class"]
+    called = _called_outside(members, index)
+    copies = tuple(sorted(c for c in called if _pure(c, index)))
+    stays = tuple(sorted(set(called) - set(copies)))
+    involved = {index.functions[q] for q in [*members, *copies] if q in index.functions}
+    hard = [b for b in capability.blockers if b.severity == "hard"]
+    easy = [b for b in capability.blockers if b.severity != "hard"]
+    return ExtractionPlan(
+        capability=capability.name,
+        package=package,
+        target=target,
+        entries=entries,
+        moves=tuple(f for f in functions if f not in capability.entry_points),
+        copies=copies,
+        stays=stays,
+        types=tuple(m for m in sorted(members) if index.kinds.get(m) == "class"),
+        modules=tuple(sorted(involved)),
+        blockers=tuple(str(b) for b in hard),
+        couplings=(*(str(b) for b in easy), *_database_coupling(entries, capability)),
+        tables_read=capability.tables_read,
+        tables_written=capability.tables_written,
+    )
+
+
+def _entry(qualname: str, index: CodeIndex, package: str) -> PlannedEntry:
+    module = index.functions.get(qualname, qualname.rpartition(".")[0])
+    name = qualname[len(module) + 1 :]
+    sites = [c for c in index.calls_to.get(qualname, ()) if c.caller not in index.test_code]
+    used = [str(c.loc) for c in sites if c.result_used]
+    arguments = _arguments(index.params.get(qualname, ()), sites, index, method="." in name)
+    samples = _samples(arguments, index.calls_to.get(qualname, ()), index, method="." in name)
+    arguments = [replace(a, sample=samples.get(a.name)) for a in arguments]
+    feature = feature_name(qualname, module)
+    params = [ParamSchema(a.name, a.annotation, a.param_kind, a.kind, a.model) for a in arguments]
+    return PlannedEntry(
+        qualname=qualname,
+        module=module,
+        name=name,
+        feature=feature,
+        task=f"{package}.tasks.{name.rpartition('.')[2]}",
+        style=REQUEST_REPLY if used else FIRE_AND_FORGET,
+        call_sites=tuple(str(c.loc) for c in sites),
+        result_used_at=tuple(used),
+        arguments=tuple(arguments),
+        schema=data_schema(feature, qualname, params),
+    )
+
+
+def _bind(params: Sequence[str], call: Call) -> dict[str, str]:
+    """Argument source text by parameter name, for one call site."""
+    out: dict[str, str] = {}
+    position = 0
+    for arg in call.args:
+        if arg.keyword is not None:
+            out[arg.keyword] = arg.text
+        elif position < len(params):
+            out[params[position]] = arg.text
+            position += 1
+    return out
+
+
+def _samples(
+    arguments: Sequence[EventArgument], calls: Sequence[Call], index: CodeIndex, *, method: bool
+) -> dict[str, str]:
+    """A sample value per parameter for the generated handler test, from evidence: a
+    literal passed at some call site (tests included: they hold the best examples), else
+    for ``<model>_id`` a row of that model; parameters with neither are left to the
+    generator's schema-based sample."""
+    positional = [a.name for a in arguments if a.param_kind == "positional"][1 if method else 0 :]
+    literals: dict[str, str] = {}
+    for call in sorted(calls, key=lambda c: (c.loc.path, c.loc.line)):
+        for name, text in _bind(positional, call).items():
+            if name not in literals and (value := _literal(text)) is not None:
+                literals[name] = value
+    for a in arguments:
+        label = _model_for_id(a.name, index)
+        if a.name not in literals and a.kind is not ArgKind.ORM_INSTANCE and label:
+            literals[a.name] = f'self.model_ref("{label}")["pk"]'
+    return literals
+
+
+def _literal(text: str) -> str | None:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return repr(value) if value is not None else None
+
+
+def _model_for_id(name: str, index: CodeIndex) -> str | None:
+    """``order_id`` -> the one model named ``Order`` (case-insensitive), as a label."""
+    if not name.endswith("_id"):
+        return None
+    wanted = name[:-3].replace("_", "")
+    found = {
+        label
+        for q in index.models
+        if q.rpartition(".")[2].lower() == wanted and (label := _model_label(q, index))
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _arguments(
+    params: Sequence[Param], sites: Sequence[Call], index: CodeIndex, *, method: bool
+) -> list[EventArgument]:
+    """Each parameter with the hardest argument kind any call site passes for it."""
+    seen: dict[str, list[tuple[ArgKind, str | None]]] = {p.name: [] for p in params}
+    positional = [p.name for p in params if p.kind == "positional"][1 if method else 0 :]
+    for call in sites:
+        position = 0
+        for arg in call.args:
+            if arg.keyword is not None:
+                name = arg.keyword
+            elif position < len(positional):
+                name, position = positional[position], position + 1
+            else:
+                continue
+            if name in seen:
+                seen[name].append((arg.kind, arg.model))
+    return [_argument(p, seen[p.name], index) for p in params]
+
+
+def _argument(
+    param: Param, kinds: Sequence[tuple[ArgKind, str | None]], index: CodeIndex
+) -> EventArgument:
+    kind = min((k for k, _ in kinds), key=_PRECEDENCE.index, default=ArgKind.JSON)
+    if kind is ArgKind.JSON and param.annotation is None and not kinds:
+        kind = ArgKind.UNKNOWN  # no call site and no annotation: nothing is known
+    models = {m for k, m in kinds if k is ArgKind.ORM_INSTANCE and m}
+    label = _model_label(next(iter(models)), index) if len(models) == 1 else None
+    return EventArgument(param.name, kind, param.annotation, param.kind, label)
+
+
+def _model_label(model: str, index: CodeIndex) -> str | None:
+    """``app_label.ModelName``, what the shim's encoder writes as ``$model``."""
+    fact: ModelFact | None = index.models.get(model)
+    if fact is None:
+        return None
+    return f"{fact.app_label}.{fact.qualname.rpartition('.')[2]}"
+
+
+def _called_outside(members: set[str], index: CodeIndex) -> list[str]:
+    """Project functions outside the capability that its members call."""
+    found = {
+        c.callee
+        for m in members
+        for c in index.calls_from.get(m, ())
+        if c.callee is not None and c.callee not in members and c.callee in index.kinds
+    }
+    return sorted(found)
+
+
+def _pure(function: str, index: CodeIndex) -> bool:
+    """The analyzer's rule for a helper that can be copied instead of called back: no ORM,
+    no module state, no side effects, and no call into other project code."""
+    if index.kinds.get(function) != "function":
+        return False
+    if (
+        index.orm_by_function.get(function)
+        or index.global_uses.get(function)
+        or index.effects_by_function.get(function)
+    ):
+        return False
+    return not any(c.callee in index.kinds for c in index.calls_from.get(function, ()))
+
+
+def _database_coupling(entries: Iterable[PlannedEntry], capability: Capability) -> list[str]:
+    out = [
+        f"{e.feature}: {a.name} travels as its primary key ({a.model or 'a model'}); the "
+        "handler refetches it from the shared database"
+        for e in entries
+        for a in e.arguments
+        if a.kind is ArgKind.ORM_INSTANCE
+    ]
+    if capability.tables_read or capability.tables_written:
+        tables = sorted({*capability.tables_read, *capability.tables_written})
+        out.append(f"shared database: the handlers use {', '.join(tables)}")
+    return out
