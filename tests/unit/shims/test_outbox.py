@@ -1,0 +1,91 @@
+"""Outbox rows and the relay, with an in-process publish function (unit level).
+
+The broker outage and two-relay cases with a real worker are in
+tests/integration/test_outbox.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from celery import Celery
+from click.testing import CliRunner
+from django.db import transaction
+
+from shims.dispatch import publisher
+from shims.django.models import OutboxEvent
+from shims.events import build_event
+from shims.outbox import RELAY_TASK, pending_count, register_relay_task, relay_once, write_outbox
+from strangler.cli import main
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_rows_follow_the_transaction() -> None:
+    with transaction.atomic():
+        write_outbox("t.kept", build_event("f", {"n": 1}))
+    with transaction.atomic():
+        write_outbox("t.lost", build_event("f", {"n": 2}))
+        transaction.set_rollback(True)
+    assert list(OutboxEvent.objects.values_list("task", flat=True)) == ["t.kept"]
+    assert pending_count() == 1
+
+
+def test_relay_publishes_in_order_and_marks_sent() -> None:
+    events = [build_event("f", {"n": n}) for n in range(5)]
+    for event in events:
+        write_outbox("t.x", event)
+    sent: list[tuple[str, Any]] = []
+    result = relay_once(3, publish=lambda task, event: sent.append((task, event)))
+    assert (result.sent, result.failed) == (3, 0)
+    assert relay_once(3, publish=lambda task, event: sent.append((task, event))).sent == 2
+    assert [event for _, event in sent] == events
+    assert pending_count() == 0
+    assert relay_once(3, publish=lambda task, event: sent.append((task, event))).sent == 0
+    assert OutboxEvent.objects.filter(sent_at__isnull=False, attempts=1).count() == 5
+
+
+def test_a_failed_publish_keeps_the_row_with_the_error() -> None:
+    write_outbox("t.x", build_event("f", {"n": 1}))
+    write_outbox("t.x", build_event("f", {"n": 2}))
+
+    def down(task: str, event: dict[str, Any]) -> None:
+        raise ConnectionError("broker down")
+
+    result = relay_once(10, publish=down)
+    assert (result.sent, result.failed) == (0, 2)
+    assert result.error == "ConnectionError: broker down"
+    first = OutboxEvent.objects.order_by("id").first()
+    assert first is not None
+    assert (first.attempts, first.last_error, first.sent_at) == (1, result.error, None)
+    assert pending_count() == 2
+    assert OutboxEvent.objects.exclude(claim_token="").count() == 0  # claims released
+
+
+def test_relay_task_is_scheduled_with_beat() -> None:
+    app = Celery("t", set_as_current=False)
+    task = register_relay_task(app, every=2.0, batch=7)
+    assert task.name == RELAY_TASK
+    assert app.conf.beat_schedule[RELAY_TASK] == {"task": RELAY_TASK, "schedule": 2.0, "args": (7,)}
+
+
+def test_cli_relay_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_outbox("t.x", build_event("f", {"n": 1}))
+    sent: list[str] = []
+    monkeypatch.setattr(publisher, "publish", lambda settings, task, event: sent.append(task))
+    result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "sent 1 event(s); 0 pending"
+    assert sent == ["t.x"]
+
+
+def test_cli_relay_once_with_the_broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    write_outbox("t.x", build_event("f", {"n": 1}))
+
+    def down(settings: Any, task: str, event: Any) -> None:
+        raise ConnectionError("refused")
+
+    monkeypatch.setattr(publisher, "publish", down)
+    result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
+    assert result.exit_code == 1
+    assert "1 row(s) wait" in result.output
