@@ -579,7 +579,16 @@ def test_generated_package_runs_in_a_real_worker(tmp_path: Path) -> None:
     env = {"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     celery = Path(sys.executable).with_name("celery")
     worker = subprocess.Popen(
-        [str(celery), "-A", "functions.notify.celery", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        [
+            str(celery),
+            "-A",
+            "functions.notify.celery",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
