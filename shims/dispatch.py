@@ -34,6 +34,7 @@ SHADOW mode they are recorded as a shadow ``error`` and the caller is unaffected
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import os
@@ -113,6 +114,8 @@ def routed(
         raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+            raise TypeError(f"{feature}: @routed does not support async functions yet")
         entry = _Entry(feature, task, style, key, timeout, fallback, outbox, func)
         return _hot_path(entry, func)
 

@@ -127,6 +127,8 @@ def replay_command(
     try:
         with _opened(url) as store:
             ids = [e.id for e in store.list(limit=1_000_000)] if replay_all else [entry_id or 0]
+            if not ids:
+                click.echo(f"nothing to replay in {mask_url(store.url)}")
             for one in ids:
                 _replay_one(store, one, app)
     finally:

@@ -200,6 +200,14 @@ def test_decorator_options_are_checked(kwargs: dict[str, Any], message: str) -> 
         routed("f", task="t", **kwargs)
 
 
+def test_async_functions_are_refused() -> None:
+    async def handler() -> None:
+        """Not supported: the wrapper is synchronous."""
+
+    with pytest.raises(TypeError, match="async"):
+        routed("f", task="t")(handler)
+
+
 def test_wrapper_keeps_the_function_identity() -> None:
     assert rr.__name__ == "rr"
     assert rr.__wrapped__(1)["by"] == "monolith"  # type: ignore[attr-defined]
