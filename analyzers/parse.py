@@ -825,7 +825,7 @@ class _Extractor:
     def _expr(self, node: ast.expr) -> None:
         t = type(node)
         if t is ast.Name:
-            if self.scope.kind != _MODULE and node.id in self.watch:  # type: ignore[attr-defined]
+            if node.id in self.watch and self.scope.kind != _MODULE:  # type: ignore[attr-defined]
                 self.uses.append((self.scope, node.id, node.lineno, node.col_offset, False))  # type: ignore[attr-defined]
             return
         if t is ast.Constant:
@@ -955,13 +955,13 @@ class _Extractor:
                 chain = ("", scope.self_ref + chain[1])
             elif head == "super()":
                 chain = ("", f"^{scope.cls}^{chain[1]}") if scope.cls else None
-            last = chain[1].rpartition(".")[2] if chain is not None and chain[1] else head
-            if last in _URL_NAMES and len(node.args) >= 2:
-                self.urls.append((scope, node, len(self.calls)))
-            if chain is not None and chain[1].endswith(".connect") and node.args:
+            if len(node.args) >= 2:  # the rare shapes first: most calls stop here
+                if text.rpartition(".")[2] in _URL_NAMES:
+                    self.urls.append((scope, node, len(self.calls)))
+                elif text == "getattr":
+                    self._getattr_setting(node)
+            if chain is not None and node.args and chain[1].endswith(".connect"):
                 self._connect(chain, node)
-            if text == "getattr" and len(node.args) >= 2:
-                self._getattr_setting(node)
         self.calls.append(
             (
                 scope,
