@@ -10,8 +10,8 @@ machine is unit-tested without sleeping.
 States: CLOSED (calls pass; failures counted) -> OPEN (after ``failure_threshold``
 consecutive failures, or an error rate >= ``error_rate`` over the last ``window``
 seconds with at least ``min_calls`` calls) -> after ``cooldown`` seconds HALF_OPEN
-(exactly one probe call passes) -> CLOSED on the probe's success, OPEN again on its
-failure.
+(exactly one probe call passes; another one only if the first has not reported within
+``cooldown``) -> CLOSED on the probe's success, OPEN again on its failure.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class CircuitBreaker:
         self._consecutive = 0
         self._opened_at = 0.0
         self._probing = False
+        self._probe_started = 0.0
         self._calls: deque[tuple[float, bool]] = deque()
 
     @property
@@ -78,10 +79,17 @@ class CircuitBreaker:
             self._maybe_half_open()
             if self._state is BreakerState.CLOSED:
                 return True
-            if self._state is BreakerState.HALF_OPEN and not self._probing:
+            if self._state is BreakerState.HALF_OPEN and self._probe_free():
                 self._probing = True
+                self._probe_started = self._clock()
                 return True
             return False
+
+    def _probe_free(self) -> bool:
+        # A probe that never reported (its transaction rolled back before the deferred
+        # publish, its thread died) must not hold the breaker half-open forever.
+        stale = self._clock() - self._probe_started >= self.policy.cooldown
+        return not self._probing or stale
 
     def record_success(self) -> None:
         with self._lock:

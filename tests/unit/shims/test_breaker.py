@@ -54,6 +54,20 @@ def test_half_open_lets_exactly_one_probe_through_after_cooldown() -> None:
     assert not breaker.allow()  # the probe is in flight
 
 
+def test_a_probe_that_never_reports_is_replaced_after_a_cooldown() -> None:
+    breaker, clock = make()
+    for _ in range(3):
+        breaker.record_failure()
+    clock.now = 10.0
+    assert breaker.allow()  # this probe is lost (e.g. its transaction rolled back)
+    clock.now = 19.9
+    assert not breaker.allow()
+    clock.now = 20.0
+    assert breaker.allow()
+    breaker.record_success()
+    assert breaker.state is BreakerState.CLOSED
+
+
 def test_probe_success_closes_probe_failure_reopens() -> None:
     breaker, clock = make()
     for _ in range(3):
