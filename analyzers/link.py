@@ -595,18 +595,21 @@ class _Linker:
             args = call.args
             if args and any(a.ref is not None and a.kind is unknown for a in args):
                 args = tuple([self._argument(a) for a in args])
-            # direct construction: dataclasses.replace is five times slower, 36k calls here
-            out.append(
-                Call(
-                    call.caller,
-                    callee_of(state),
-                    call.text,
-                    call.loc,
-                    args,
-                    call.result_used,
-                    call.in_atomic,
+            callee = callee_of(state)
+            if callee == ref and args is call.args:
+                out.append(call)  # unchanged (external names, direct references): reuse it
+            else:  # direct construction: dataclasses.replace is five times slower
+                out.append(
+                    Call(
+                        call.caller,
+                        callee,
+                        call.text,
+                        call.loc,
+                        args,
+                        call.result_used,
+                        call.in_atomic,
+                    )
                 )
-            )
             if state is not None and ref is not None:
                 access = self._orm(call, state, ref)
                 if access is not None:
