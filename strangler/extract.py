@@ -160,17 +160,23 @@ def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
 
 
 def retirement_changes(project: Project, features: Sequence[str]) -> Outcome | Refused:
-    """Replace each entry point routed as one of ``features`` by its dispatch-only call."""
+    """Replace each entry point routed as one of ``features`` by its dispatch-only call.
+
+    The files are those whose text names a feature as a string literal (the
+    ``@routed`` decorator, or the dispatch-only call of an entry point already
+    retired); the codemod decides what, in each, is routed as that feature.
+    """
     wanted = sorted(set(features))
-    paths = sorted(
-        m.path
-        for m in project.modules
-        if any(f in wanted for d in m.definitions for f in _routed_features(d.decorators))
-    )
+    paths = [m.path for m in project.modules if _names_feature(project.root / m.path, wanted)]
     if not paths:
         return Refused((f"no entry point is routed as {', '.join(wanted)}",))
     edits = _chain(project, {path: [RetireMonolithPath(f) for f in wanted] for path in paths})
     return edits if isinstance(edits, Refused) else Outcome(tuple(edits))
+
+
+def _names_feature(path: Path, features: Sequence[str]) -> bool:
+    text = read_source(path) or ""
+    return any(f'"{f}"' in text or f"'{f}'" in text for f in features)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -192,17 +198,6 @@ def _chain(project: Project, codemods: Mapping[str, Sequence[Codemod]]) -> list[
         if after != code:
             changes.append(Change(path, code, after))
     return changes
-
-
-def _routed_features(decorators: Sequence[str]) -> list[str]:
-    """Feature names of ``@routed("feature", ...)`` decorators, from their source text."""
-    out = []
-    for text in decorators:
-        head, _, rest = text.partition("(")
-        literal = rest.strip().split(",")[0].strip()
-        if head.rpartition(".")[2] == "routed" and literal[:1] in {"'", '"'}:
-            out.append(literal.strip("\"'"))
-    return out
 
 
 def _by_path(project: Project, plan: ExtractionPlan) -> dict[str, list[PlannedEntry]]:
