@@ -159,7 +159,7 @@ def collect(root: Path, options: CollectOptions | None = None) -> Collection:
         else None
     )
     with _no_cyclic_gc():
-        result = _collect(base, sources, prefix, cache, options)
+        result = _collect(base, sources, cache, options)
     modules, diagnostics, parsed, jobs, linked_hit = result
     calls = sum(len(m.calls) for m in modules)
     stats = CollectStats(
@@ -181,7 +181,6 @@ def collect(root: Path, options: CollectOptions | None = None) -> Collection:
 def _collect(
     base: Path,
     sources: list[_Source],
-    prefix: str,
     cache: FactsCache | None,
     options: CollectOptions,
 ) -> tuple[tuple[ModuleFacts, ...], tuple[Diagnostic, ...], int, int, bool]:

@@ -325,7 +325,6 @@ class _Extractor:
         # raw calls: scope, head, tail, text, line, col, args, used, atomic
         self.calls: list[tuple[Any, ...]] = []
         self.atomics: list[AtomicRegion] = []
-        self.global_states: list[GlobalState] = []
         self.variables: list[tuple[str, int, str | None]] = []
         self.uses: list[tuple[_Scope, str, int, int, bool]] = []
         self.settings: list[SettingsRead] = []
