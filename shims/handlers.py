@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 from shims.deadletter import DeadLetterStore, open_dead_letters
 from shims.dedupe import ClaimState, DedupeStore, open_dedupe
 from shims.effects import capture
-from shims.events import MAX_EVENT_BYTES, Event, InvalidEvent, parse_event
+from shims.events import MAX_EVENT_BYTES, Event, InvalidEvent, parse_event, use_traceparent
 
 __all__ = [
     "DEFAULT_STATE_URL",
@@ -203,7 +203,8 @@ def run(
         # Another delivery is running it (or died holding the lease): look again later.
         raise task.retry(countdown=min(spec.lease, max(0.5, spec.lease / 4)), max_retries=None)
     try:
-        result = handle(parsed)
+        with use_traceparent(parsed.traceparent):  # events the handler publishes join the trace
+            result = handle(parsed)
         result_json = json.dumps(result)
     except spec.transient as exc:
         state.dedupe.release(parsed.id, claim.token)
@@ -229,6 +230,6 @@ def _dead(
 
 
 def _run_shadow(handle: Callable[[Event], Any], event: Event) -> dict[str, Any]:
-    with capture() as effects:
+    with capture() as effects, use_traceparent(event.traceparent):
         result = handle(event)
     return {"result": result, "effects": effects.as_dict()}

@@ -50,3 +50,12 @@ def test_user_apps_are_checked_too() -> None:
         ensure_json_only(app)
     app.conf.accept_content = ["json"]
     assert ensure_json_only(app) is app
+
+
+def test_handlers_refuse_to_register_on_a_pickle_app() -> None:
+    from shims.handlers import handler
+
+    app = Celery("user", set_as_current=False)
+    app.conf.task_serializer = "pickle"
+    with pytest.raises(UnsafeSerializerError, match="task_serializer='pickle'"):
+        handler(app, "t.x")

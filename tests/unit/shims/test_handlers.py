@@ -1,0 +1,86 @@
+"""The handler base run in-process (``Task.apply``) with memory stores: unit level only.
+
+Delivery through a real broker and worker: tests/integration/test_handlers_redis.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from celery import Celery
+from django.core import mail
+from django.core.mail import send_mail
+
+from shims.events import Event, build_event, current_traceparent, use_traceparent
+from shims.handlers import DeadLettered, handler
+
+TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+@pytest.fixture
+def app() -> Celery:
+    return Celery("unit", set_as_current=False)
+
+
+def register(app: Celery, fn: Any, **kw: Any) -> Any:
+    return handler(app, "t.unit", dedupe_url="memory://", dead_letter_url="memory://", **kw)(fn)
+
+
+def test_runs_once_per_event_id_and_replays_the_stored_result(app: Celery) -> None:
+    calls: list[str] = []
+
+    def handle(event: Event) -> Any:
+        calls.append(event.id)
+        return {"n": len(calls)}
+
+    task = register(app, handle)
+    event = build_event("f", {"a": 1})
+    assert task.apply(args=[event]).get() == {"n": 1}
+    assert task.apply(args=[event]).get() == {"n": 1}
+    assert calls == [event["id"]]
+
+
+def test_invalid_events_are_dead_lettered_and_not_run(app: Celery) -> None:
+    task = register(app, lambda e: pytest.fail("must not run"), schema={"required": ["a"]})
+    result = task.apply(args=[build_event("f", {"b": 1})])
+    with pytest.raises(DeadLettered, match="schema"):
+        result.get()
+    [entry] = task.strangler_state.dead_letters.list()
+    assert entry.reason.startswith("invalid: schema: (root): 'a' is a required property")
+    assert entry.attempts == 0
+
+
+def test_a_non_transient_error_dead_letters_at_once(app: Celery) -> None:
+    def handle(event: Event) -> Any:
+        raise ValueError("bad data")
+
+    task = register(app, handle)
+    with pytest.raises(DeadLettered, match="error after 1 attempt"):
+        task.apply(args=[build_event("f", {})]).get()
+    [entry] = task.strangler_state.dead_letters.list()
+    assert (entry.reason, entry.last_error) == ("error", "ValueError: bad data")
+
+
+def test_the_trace_context_follows_the_event_into_the_handler(app: Celery) -> None:
+    seen: list[str | None] = []
+    task = register(app, lambda e: seen.append(current_traceparent()))
+    with use_traceparent(TRACE):
+        event = build_event("f", {})
+    task.apply(args=[event]).get()
+    assert seen == [TRACE]
+    assert current_traceparent() is None
+
+
+@pytest.mark.django_db
+def test_shadow_events_capture_mail_and_return_effects(app: Celery) -> None:
+    def handle(event: Event) -> str:
+        send_mail("S", "B", "a@example.com", ["b@example.com"])
+        return "sent"
+
+    task = register(app, handle)
+    mail.outbox = []
+    reply = task.apply(args=[build_event("f", {}, shadow=True)]).get()
+    assert mail.outbox == []
+    assert reply["result"] == "sent"
+    assert [m["subject"] for m in reply["effects"]["mail"]] == ["S"]
+    assert task.strangler_state.dead_letters.list() == []
