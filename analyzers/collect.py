@@ -86,9 +86,14 @@ class Collection:
 @dataclass(frozen=True, slots=True)
 class _Source:
     relpath: str
-    module: str
     size: int
     mtime_ns: int
+    prefix: str = ""
+
+    @property
+    def module(self) -> str:
+        """Computed when needed: a warm run never asks (it runs on every file, every run)."""
+        return module_name(self.relpath, self.prefix)
 
 
 def discover(root: Path, excludes: Sequence[str] = ()) -> tuple[Path, list[_Source], str]:
@@ -107,7 +112,7 @@ def discover(root: Path, excludes: Sequence[str] = ()) -> tuple[Path, list[_Sour
         st = root.stat()
         return (
             root.parent,
-            [_Source(root.name, module_name(root.name), st.st_size, st.st_mtime_ns)],
+            [_Source(root.name, st.st_size, st.st_mtime_ns)],
             "",
         )
     prefix = root.resolve().name if (root / "__init__.py").is_file() else ""
@@ -133,7 +138,7 @@ def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Itera
                 relpath = f"{rel}/{name}" if rel else name
                 if (not excludes or not _excluded(relpath, excludes)) and entry.is_file():
                     st = entry.stat()
-                    yield _Source(relpath, module_name(relpath, prefix), st.st_size, st.st_mtime_ns)
+                    yield _Source(relpath, st.st_size, st.st_mtime_ns, prefix)
             elif name[0] != "." and name not in _SKIP_DIRS and entry.is_dir(follow_symlinks=False):
                 relpath = f"{rel}/{name}" if rel else name
                 if excludes and _excluded(relpath, excludes):
