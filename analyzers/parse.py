@@ -661,13 +661,14 @@ class _Extractor:
                 self.atomics.append(
                     AtomicRegion(
                         qual,
-                        Location(self.path, node.lineno, node.col_offset),
+                        # The decorator's line: it is what a reader must change.
+                        Location(self.path, dec.lineno, dec.col_offset),
                         node.end_lineno or node.lineno,
                         "decorator",
                     )
                 )
             if text == "receiver" or text.endswith(".receiver"):
-                self._receiver(dec, qual, node.lineno)
+                self._receiver(dec, qual, dec.lineno)
         if outer.kind == _CLASS and params and not static:
             scope.self_name = params[0].name
             scope.cls = outer.qual
