@@ -55,7 +55,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     transport_options = dict(settings.broker_transport_options())
     if transport_options:  # filesystem transport: poll often enough for request/reply
         transport_options.setdefault("polling_interval", 0.1)
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in transport_options:
             Path(transport_options[key]).mkdir(parents=True, exist_ok=True)
     _prepare_result_backend(settings.result_backend)

@@ -74,6 +74,9 @@ class Settings:
             "data_folder_in": queue,
             "data_folder_out": queue,
             "processed_folder": str(Path(self.broker_folder) / "processed"),
+            # kombu keeps its exchange table in ./control by default: keep it with the
+            # rest of the broker instead of littering the working directory.
+            "control_folder": str(Path(self.broker_folder) / "control"),
             "store_processed": False,
         }
 

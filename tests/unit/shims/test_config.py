@@ -38,6 +38,7 @@ def test_defaults_need_no_server(no_django: None, tmp_path: Path) -> None:
     opts = s.broker_transport_options()
     assert opts["data_folder_in"] == opts["data_folder_out"]
     assert opts["data_folder_in"].startswith(".strangler/broker")
+    assert opts["control_folder"].startswith(".strangler/broker")
 
 
 def test_pyproject_over_defaults(no_django: None, pyproject: Path) -> None:
