@@ -17,7 +17,8 @@ def main(argv: list[str]) -> int:
         print(f"== {name}", flush=True)
         for m in module.run():
             results.append(m)
-            bar = "" if m.bar is None else f"  (bar {m.op} {m.bar:g}: {'ok' if m.passed else 'MISSED'})"
+            verdict = "ok" if m.passed else "MISSED"
+            bar = "" if m.bar is None else f"  (bar {m.op} {m.bar:g}: {verdict})"
             print(f"  {m.name}: {m.value:.3g} {m.unit}{bar}", flush=True)
     report = write_report(results)
     print(f"report: {report}")

@@ -4,7 +4,7 @@ Every test that needs Django uses these settings (``DJANGO_SETTINGS_MODULE`` in
 pyproject); tests that do not touch Django pay only for ``django.setup()``.
 """
 
-SECRET_KEY = "tests-only-not-secret"  # noqa: S105
+SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 USE_TZ = True
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
