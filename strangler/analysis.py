@@ -11,20 +11,23 @@ fact collection (which has its own per-file cache) and the analysis.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
-from typing import overload
+from typing import Protocol, overload
 
 import networkx as nx
 
 from analyzers import analysis as analysis_module
 from analyzers import capabilities as capabilities_module
 from analyzers import graph as graph_module
+from analyzers import jsonio
 from analyzers import quality as quality_module
 from analyzers import scoring as scoring_module
 from analyzers.analysis import (
@@ -60,16 +63,39 @@ class AnalysisRun:
 
 def run_analysis(root: Path, config: Config, progress: Progress | None = None) -> AnalysisRun:
     root = _check_root(root)
-    key = _cache_key(root, config) if config.cache else None
-    if key is not None:
-        cached = _load(config.cache_path(root), key)
+    probe = _probe(root, config) if config.cache else None
+    if probe is not None:
+        cached = _load(config.cache_path(root), probe)
         if cached is not None:
             return AnalysisRun(cached, from_cache=True)
-    collection = _collect(root, config, progress)
-    analysis = analyze_collection(collection, config.weights, proposal_size=config.proposal_size)
-    if key is not None:
-        _store(config.cache_path(root), key, analysis)
+    with _cyclic_gc_paused():
+        collection = _collect(root, config, progress)
+        analysis = analyze_collection(
+            collection, config.weights, proposal_size=config.proposal_size
+        )
+        if probe is not None:
+            _store(config.cache_path(root), probe, analysis)
     return AnalysisRun(analysis, from_cache=False)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic collection during a cold run; what it built is frozen afterwards.
+
+    Why: collection and analysis each pause the collector for their own work, but in
+    between and while the result is encoded for the cache, every few thousand
+    allocations would trigger a collection that walks the whole (acyclic) heap of
+    facts and capabilities: a tenth of a cold run on Django's source. ``gc.freeze``
+    moves the result to the permanent generation so later collections skip it too.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
 
 
 def build_project_graph(root: Path, config: Config, progress: Progress | None = None) -> nx.DiGraph:
@@ -102,14 +128,55 @@ def _collect(root: Path, config: Config, progress: Progress | None) -> Collectio
 # ------------------------------------------------------------------ final-analysis cache
 
 
-def _cache_key(root: Path, config: Config) -> str:
-    """Hash of every analysed file's content (the same files collection reads, from
-    its own ``discover``), the result-changing options and the tool version."""
+@dataclass(slots=True)
+class _Probe:
+    """What decides whether the cached analysis is still the answer.
+
+    ``header``: the tool, analysis code, schema, result-changing options and module
+    prefix. ``files``: every analysed file's (path, size, mtime_ns), from discovery
+    alone. A cache whose header and files both match is current without reading a
+    byte of source (what the facts cache's index also trusts). When only the stat
+    data differ (a checkout, a ``touch``), :meth:`key`, the hash of every file's
+    content, decides.
+    """
+
+    base: Path
+    sources: list[_SourceLike]
+    header: str
+    _key: str | None = None
+
+    def files(self) -> list[list[str | int]]:
+        return [[s.relpath, s.size, s.mtime_ns] for s in self.sources]
+
+    def key(self) -> str:
+        if self._key is None:
+            digest = hashlib.blake2b(self.header.encode(), digest_size=20)
+            for src in self.sources:
+                try:
+                    content = (self.base / src.relpath).read_bytes()
+                except OSError:
+                    content = b"<unreadable>"
+                digest.update(src.relpath.encode() + b"\0")
+                digest.update(hashlib.blake2b(content, digest_size=16).digest())
+            self._key = digest.hexdigest()
+        return self._key
+
+
+class _SourceLike(Protocol):
+    @property
+    def relpath(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime_ns(self) -> int: ...
+
+
+def _probe(root: Path, config: Config) -> _Probe:
+    """The files collection will read (its own ``discover``) and the header."""
     try:
         base, sources, prefix = discover(root, config.exclude)
     except NothingToAnalyse as exc:
         raise BadInput(str(exc)) from None
-    digest = hashlib.blake2b(digest_size=20)
     header = {
         "tool": __version__,
         "facts": tool_fingerprint(),
@@ -118,17 +185,10 @@ def _cache_key(root: Path, config: Config) -> str:
         "config": config.fingerprint(),
         "prefix": prefix,
     }
-    digest.update(json.dumps(header, sort_keys=True).encode())
-    for src in sources:
-        try:
-            content = (base / src.relpath).read_bytes()
-        except OSError:
-            content = b"<unreadable>"
-        digest.update(src.relpath.encode() + b"\0")
-        digest.update(hashlib.blake2b(content, digest_size=16).digest())
-    return digest.hexdigest()
+    return _Probe(base, list(sources), json.dumps(header, sort_keys=True))
 
 
+@cache
 def _analysis_fingerprint() -> str:
     """Hash of the analysis code itself, so a development build never reuses a result
     computed by different scoring code under the same version number."""
@@ -149,10 +209,12 @@ def _analysis_file(cache_dir: Path) -> Path:
     return cache_dir / "analysis.json"
 
 
-def _load(cache_dir: Path, key: str) -> Analysis | None:
+def _load(cache_dir: Path, probe: _Probe) -> Analysis | None:
     try:
-        data = json.loads(_analysis_file(cache_dir).read_text(encoding="utf-8"))
-        if data.get("key") != key:
+        data = jsonio.loads(_analysis_file(cache_dir).read_bytes())
+        if data.get("header") != probe.header:
+            return None
+        if data.get("files") != probe.files() and data.get("key") != probe.key():
             return None
         head = from_json({**data["head"], "capabilities": []})
         caps = _LazyCapabilities(data["names"], data["capabilities"])
@@ -163,32 +225,28 @@ def _load(cache_dir: Path, key: str) -> Analysis | None:
         return None  # missing or corrupt: recompute
 
 
-def _store(cache_dir: Path, key: str, analysis: Analysis) -> None:
+def _store(cache_dir: Path, probe: _Probe, analysis: Analysis) -> None:
     head = to_json(analysis, top=0)
     del head["capabilities"]
-    texts = [
-        json.dumps(capability_to_json(c), separators=(",", ":")) for c in analysis.capabilities
-    ]
+    texts = [jsonio.dumps(capability_to_json(c)).decode() for c in analysis.capabilities]
     document = {
-        "key": key,
+        "header": probe.header,
+        "files": probe.files(),
+        "key": probe.key(),
         "head": head,
         "names": [c.name for c in analysis.capabilities],
         "digest": _digest(texts),
         "capabilities": texts,
     }
-    text = json.dumps(document, separators=(",", ":"))
     with contextlib.suppress(OSError):  # a read-only cache folder must not fail the run
-        write_atomic(_analysis_file(cache_dir), text)
+        write_atomic(_analysis_file(cache_dir), jsonio.dumps(document))
 
 
 def _digest(texts: Sequence[str]) -> str:
     """Checked on load, because capabilities are decoded later, one by one: a damaged
     entry must make the whole cache a miss now, not a crash in the middle of a report."""
-    digest = hashlib.blake2b(digest_size=16)
-    for text in texts:
-        digest.update(text.encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
+    joined = "\0".join(texts).encode()
+    return hashlib.blake2b(joined, digest_size=16).hexdigest() + f"-{len(texts)}"
 
 
 class _LazyCapabilities(Sequence[Capability]):
@@ -222,7 +280,7 @@ class _LazyCapabilities(Sequence[Capability]):
 
     def _get(self, index: int) -> Capability:
         if index not in self._decoded:
-            self._decoded[index] = capability_from_json(json.loads(self._texts[index]))
+            self._decoded[index] = capability_from_json(jsonio.loads(self._texts[index]))
         return self._decoded[index]
 
     def __eq__(self, other: object) -> bool:
@@ -233,13 +291,14 @@ class _LazyCapabilities(Sequence[Capability]):
     __hash__ = None  # type: ignore[assignment]
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Write via a temporary file in the same folder and rename: all or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    data = text.encode() if isinstance(text, str) else text
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
