@@ -44,8 +44,9 @@ class RedisServer:
     client-side design can get them back.
     """
 
-    def __init__(self, folder: Path, *, persistent: bool = False) -> None:
+    def __init__(self, folder: Path, *, persistent: bool = False, password: str = "") -> None:
         self.folder = folder
+        self.password = password
         self.port = free_port()
         self.persistent = persistent
         self.process: subprocess.Popen[bytes] | None = None
@@ -53,7 +54,8 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}"
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None, "already running"
@@ -64,6 +66,8 @@ class RedisServer:
             "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
             "--dir", str(self.folder), *persistence, "--protected-mode", "yes",
         ]  # fmt: skip
+        if self.password:
+            command += ["--requirepass", self.password]
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / "redis.log").open("ab") as sink:
             self.process = subprocess.Popen(
@@ -88,7 +92,7 @@ class RedisServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
                     sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    if sock.recv(64).startswith((b"+PONG", b"-NOAUTH")):
                         return
             except OSError:
                 pass
@@ -104,10 +108,12 @@ def require_redis_binary() -> None:
 
 
 @contextlib.contextmanager
-def own_redis(folder: Path, *, persistent: bool = False) -> Iterator[RedisServer]:
+def own_redis(
+    folder: Path, *, persistent: bool = False, password: str = ""
+) -> Iterator[RedisServer]:
     """A private Redis server, stopped (SIGKILL to its group) whatever happens."""
     require_redis_binary()
-    server = RedisServer(folder, persistent=persistent)
+    server = RedisServer(folder, persistent=persistent, password=password)
     try:
         server.start()
         yield server
