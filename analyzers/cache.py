@@ -163,6 +163,12 @@ class FactsCache:
             self._new[key] = encoded
 
     # ------------------------------------------------------------------ linked
+    def fingerprint(self, keys: dict[str, str]) -> str:
+        """One hash of every file's content key (``""`` when a file could not be read):
+        what the linked snapshot is keyed by, and what a caller caching a result
+        computed from all files can key it by without reading them again."""
+        return "" if "" in keys.values() else self._linked_key(keys)
+
     def _linked_key(self, keys: dict[str, str]) -> str:
         digest = hashlib.blake2b(f"{tool_fingerprint()}\0{self.prefix}".encode(), digest_size=20)
         for relpath in sorted(keys):

@@ -81,6 +81,9 @@ class Collection:
     modules: tuple[ModuleFacts, ...]
     diagnostics: tuple[Diagnostic, ...]
     stats: CollectStats = field(compare=False)
+    fingerprint: str = field(default="", compare=False)
+    """Hash of every file's content key (see ``FactsCache.fingerprint``); ``""`` without
+    a cache or when a file could not be read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +168,7 @@ def collect(root: Path, options: CollectOptions | None = None) -> Collection:
     )
     with _no_cyclic_gc():
         result = _collect(base, sources, cache, options)
-    modules, diagnostics, parsed, jobs, linked_hit = result
+    modules, diagnostics, parsed, jobs, linked_hit, fingerprint = result
     calls = sum(len(m.calls) for m in modules)
     stats = CollectStats(
         files=len(sources),
@@ -180,7 +183,7 @@ def collect(root: Path, options: CollectOptions | None = None) -> Collection:
         jobs=jobs,
         linked_from_cache=linked_hit,
     )
-    return Collection(base, modules, diagnostics, stats)
+    return Collection(base, modules, diagnostics, stats, fingerprint)
 
 
 def _collect(
@@ -188,13 +191,14 @@ def _collect(
     sources: list[_Source],
     cache: FactsCache | None,
     options: CollectOptions,
-) -> tuple[tuple[ModuleFacts, ...], tuple[Diagnostic, ...], int, int, bool]:
+) -> tuple[tuple[ModuleFacts, ...], tuple[Diagnostic, ...], int, int, bool, str]:
     keys, read = cache.keys(base, sources) if cache is not None else ({}, {})
+    fingerprint = cache.fingerprint(keys) if cache is not None else ""
     if cache is not None:
         linked = cache.load_linked(keys)
         if linked is not None:
             _report(options, len(sources), len(sources))
-            return linked[0], linked[1], 0, 1, True
+            return linked[0], linked[1], 0, 1, True, fingerprint
     results: dict[str, ModuleFacts | Diagnostic] = {}
     todo: list[_Source] = []
     for src in sources:
@@ -217,7 +221,7 @@ def _collect(
     if cache is not None:
         cache.store_linked(keys, linked_modules, diagnostics)
         cache.save()
-    return linked_modules, diagnostics, len(todo), jobs, False
+    return linked_modules, diagnostics, len(todo), jobs, False, fingerprint
 
 
 def _jobs(requested: int | None, todo: int) -> int:

@@ -40,7 +40,7 @@ from analyzers.analysis import (
     from_json,
     to_json,
 )
-from analyzers.cache import tool_fingerprint
+from analyzers.cache import FactsCache, tool_fingerprint
 from analyzers.collect import Collection, CollectOptions, NothingToAnalyse, collect, discover
 from analyzers.graph import build_graph
 from strangler import __version__
@@ -73,8 +73,9 @@ def run_analysis(root: Path, config: Config, progress: Progress | None = None) -
         analysis = analyze_collection(
             collection, config.weights, proposal_size=config.proposal_size
         )
+        _check_analysable(root, analysis)
         if probe is not None:
-            _store(config.cache_path(root), probe, analysis)
+            _store(config.cache_path(root), probe, analysis, collection.fingerprint)
     return AnalysisRun(analysis, from_cache=False)
 
 
@@ -101,6 +102,19 @@ def _cyclic_gc_paused() -> Iterator[None]:
 def build_project_graph(root: Path, config: Config, progress: Progress | None = None) -> nx.DiGraph:
     collection = _collect(_check_root(root), config, progress)
     return build_graph(collection.modules)
+
+
+def _check_analysable(root: Path, analysis: Analysis) -> None:
+    """Refuse a project none of whose files could be read: bad input, not an empty report.
+
+    Checked before the cache is written, so a refused project leaves nothing behind.
+    """
+    if analysis.stats.modules == 0 and analysis.diagnostics:
+        first = analysis.diagnostics[0]
+        raise BadInput(
+            f"{root}: none of its {len(analysis.diagnostics)} Python files could be analysed "
+            f"(e.g. {first.path}: {first.reason})"
+        )
 
 
 def _check_root(root: Path) -> Path:
@@ -136,13 +150,16 @@ class _Probe:
     prefix. ``files``: every analysed file's (path, size, mtime_ns), from discovery
     alone. A cache whose header and files both match is current without reading a
     byte of source (what the facts cache's index also trusts). When only the stat
-    data differ (a checkout, a ``touch``), :meth:`key`, the hash of every file's
-    content, decides.
+    data differ (a checkout, a ``touch``), :meth:`key` decides: the header and the
+    content keys of every file, which the facts cache's index gives without reading
+    the files whose stat data it already knows (a cold run gets them from collection).
     """
 
     base: Path
     sources: list[_SourceLike]
     header: str
+    cache_dir: Path
+    prefix: str
     _key: str | None = None
 
     def files(self) -> list[list[str | int]]:
@@ -150,21 +167,23 @@ class _Probe:
 
     def key(self) -> str:
         if self._key is None:
-            digest = hashlib.blake2b(self.header.encode(), digest_size=20)
-            for src in self.sources:
-                try:
-                    content = (self.base / src.relpath).read_bytes()
-                except OSError:
-                    content = b"<unreadable>"
-                digest.update(src.relpath.encode() + b"\0")
-                digest.update(hashlib.blake2b(content, digest_size=16).digest())
-            self._key = digest.hexdigest()
+            facts = FactsCache.open(self.cache_dir, self.prefix)
+            self._key = self.keyed(facts.fingerprint(facts.keys(self.base, self.sources)[0]))
         return self._key
+
+    def keyed(self, fingerprint: str) -> str:
+        """The cache key for a facts fingerprint; ``""`` (never equal) without one."""
+        if not fingerprint:
+            return ""
+        text = f"{self.header}\0{fingerprint}".encode()
+        return hashlib.blake2b(text, digest_size=20).hexdigest()
 
 
 class _SourceLike(Protocol):
     @property
     def relpath(self) -> str: ...
+    @property
+    def module(self) -> str: ...
     @property
     def size(self) -> int: ...
     @property
@@ -185,7 +204,9 @@ def _probe(root: Path, config: Config) -> _Probe:
         "config": config.fingerprint(),
         "prefix": prefix,
     }
-    return _Probe(base, list(sources), json.dumps(header, sort_keys=True))
+    return _Probe(
+        base, list(sources), json.dumps(header, sort_keys=True), config.cache_path(root), prefix
+    )
 
 
 @cache
@@ -214,8 +235,10 @@ def _load(cache_dir: Path, probe: _Probe) -> Analysis | None:
         data = jsonio.loads(_analysis_file(cache_dir).read_bytes())
         if data.get("header") != probe.header:
             return None
-        if data.get("files") != probe.files() and data.get("key") != probe.key():
-            return None
+        if data.get("files") != probe.files():
+            key = probe.key()  # stat data differ: the content decides
+            if not key or data.get("key") != key:
+                return None
         head = from_json({**data["head"], "capabilities": []})
         caps = _LazyCapabilities(data["names"], data["capabilities"])
         if len(caps.names) != len(caps) or data["digest"] != _digest(data["capabilities"]):
@@ -225,14 +248,14 @@ def _load(cache_dir: Path, probe: _Probe) -> Analysis | None:
         return None  # missing or corrupt: recompute
 
 
-def _store(cache_dir: Path, probe: _Probe, analysis: Analysis) -> None:
+def _store(cache_dir: Path, probe: _Probe, analysis: Analysis, fingerprint: str) -> None:
     head = to_json(analysis, top=0)
     del head["capabilities"]
     texts = [jsonio.dumps(capability_to_json(c)).decode() for c in analysis.capabilities]
     document = {
         "header": probe.header,
         "files": probe.files(),
-        "key": probe.key(),
+        "key": probe.keyed(fingerprint),
         "head": head,
         "names": [c.name for c in analysis.capabilities],
         "digest": _digest(texts),
