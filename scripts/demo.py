@@ -204,8 +204,9 @@ class Traffic:
             clients.append((str(user.pk), client))
         return clients
 
-    def drive(self, rounds: int) -> dict[str, int]:
-        """``rounds`` customer journeys and one image upload per staff user per round."""
+    def drive(self, rounds: int, *, staff_actions: bool = False) -> dict[str, int]:
+        """``rounds`` customer journeys and one image upload per staff user per round;
+        ``staff_actions`` adds traffic.py's staff round (ship an order, the reports)."""
         from django.core.files.uploadedfile import SimpleUploadedFile
         from django.urls import reverse
         from PIL import Image
@@ -222,6 +223,8 @@ class Traffic:
                 response = self.driver.request(key, client, "post", path, data={"image": upload})
                 code = str(response.status_code)
                 statuses[code] = statuses.get(code, 0) + 1
+            if staff_actions:
+                self.driver.staff_actions()
         errors = self.driver.summary.server_errors
         if errors:
             raise StepFailed(f"{errors} requests answered 5xx")

@@ -250,6 +250,7 @@ def _package_spec(
         copies=plan.copies,
         celery_app=celery_app,
         target=target,
+        first_party=tuple(sorted({m.module.split(".")[0] for m in project.modules})),
         test_fixtures=_fixtures(project),
     )
 

@@ -1,0 +1,299 @@
+"""Acceptance: `strangler extract` on demo_monolith, with the real components.
+
+For every "extract first" capability of the README's ground truth, on a fresh copy:
+``extract --apply``; the generated code compiles and passes ruff; a second extract has
+no diff; then demo_monolith's own suite (the generated handler tests included) runs
+with the feature at ``monolith``, at ``canary 50`` and at ``function``, the last two
+with a real Celery worker subprocess on the real Redis (db 9, flushed).
+
+Subset strategy (CI has 2 cores): the suite itself takes ~1.5 s, so it runs *whole*
+three times per capability; the cost is the worker start (~3 s) per capability. The
+one module left out is ``shop.tests.test_project``: it pins the README's ``file:line``
+evidence to the unmodified source, and any extraction (a decorator added) moves lines.
+
+What "passes" means at ``canary 50`` and ``function`` is documented in docs/extract.md:
+a fire-and-forget entry point called inside the test's transaction publishes on commit,
+which Django's ``TestCase`` never does, so a test asserting the moved side effect
+(an e-mail in ``mail.outbox``) in the monolith's process cannot see it. Those tests are
+named below with the reason, and the test checks both that they pass at ``monolith``
+and that nothing else fails; that the function path really works is checked separately
+by calling the entry point outside a test transaction and waiting for the worker's effect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+DEMO = ROOT / "demo_monolith"
+BIN = Path(sys.executable).parent
+REDIS_DB = 9
+READY_TIMEOUT = 60.0
+
+# pyflakes, pycodestyle and import order; not line length: moved code keeps the
+# monolith's own formatting (demo_monolith itself is exempt from E501).
+RUFF_RULES = ("--select", "E,F,W,I", "--ignore", "E501")
+
+pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.slow]
+
+
+def _ground_truth() -> dict[str, list[str]]:
+    text = (DEMO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```ground-truth\n(.*?)```", text, re.S)
+    assert block is not None
+    truth: dict[str, list[str]] = {}
+    for line in block.group(1).strip().splitlines():
+        key, _, values = line.partition(":")
+        truth[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    return truth
+
+
+TRUTH = _ground_truth()
+# Tests that assert, in the monolith's process, an effect a fire-and-forget entry point
+# now has in the worker (see the module docstring): expected to differ off `monolith`.
+MOVED_EFFECT_TESTS = {
+    "notifications.send_order_confirmation": {
+        "notifications.tests.OrderEmailTests.test_order_confirmation",
+        "orders.tests.CheckoutViewTests.test_successful_checkout",
+    },
+    # It returns the thumbnail's name, which the test asserts (production ignores it:
+    # fire-and-forget), and writes the file from a row only the test's transaction sees.
+    "catalog.make_thumbnail": {
+        "catalog.tests.ThumbnailTests.test_make_thumbnail_from_real_png",
+        "catalog.tests.ThumbnailTests.test_staff_upload_view_creates_thumbnail",
+    },
+    "notifications.send_shipping_notification": {
+        "notifications.tests.OrderEmailTests.test_shipping_notification_has_tracking",
+        "orders.tests.OrderPagesTests.test_cannot_ship_twice",
+        "orders.tests.OrderPagesTests.test_staff_ships_order_and_customer_is_told",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Copy:
+    root: Path
+    feature: str
+    package: str
+    style: str
+
+
+def _git(folder: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+    subprocess.run(["git", *args], cwd=folder, env=env, check=True, capture_output=True)
+
+
+def _strangler(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "strangler"), *args], capture_output=True, text=True, env=env, check=False
+    )
+
+
+def _fresh_copy(tmp: Path) -> Path:
+    root = tmp / "shop"
+    ignore = shutil.ignore_patterns("__pycache__", ".strangler", "db.sqlite3", "media")
+    shutil.copytree(DEMO, root, ignore=ignore)
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "before")
+    return root
+
+
+def _extracted(capability: str, tmp: Path) -> Copy:
+    root = _fresh_copy(tmp)
+    plan = _strangler("extract", str(root), capability, "--plan", "--format", "json")
+    assert plan.returncode == 0, plan.stderr
+    done = _strangler("extract", str(root), capability, "--apply")
+    assert done.returncode == 0, done.stderr
+    import json
+
+    entry = json.loads(plan.stdout)["entry_points"][0]
+    return Copy(root, entry["feature"], json.loads(plan.stdout)["package"], entry["style"])
+
+
+def _env(copy: Copy, redis_url: str) -> dict[str, str]:
+    url = f"{redis_url}/{REDIS_DB}"
+    env = {
+        **os.environ,
+        "STRANGLER_ROUTE_STORE": url,
+        "STRANGLER_BROKER_URL": url,
+        "STRANGLER_RESULT_BACKEND": url,
+        "STRANGLER_ROUTE_TTL": "0.2",
+        "DJANGO_SETTINGS_MODULE": "shop.settings",
+        "SHOP_DB_PATH": str(copy.root / "worker.sqlite3"),
+        "SHOP_MEDIA_ROOT": str(copy.root / "media"),
+        "SHOP_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PYTHONPATH": os.pathsep.join([str(copy.root), str(ROOT)]),
+    }
+    env.pop("DJANGO_COLORS", None)
+    return env
+
+
+def _suite(copy: Copy, env: dict[str, str]) -> tuple[set[str], str]:
+    """Run demo_monolith's suite in the copy: the ids of failing tests, and the output."""
+    labels = sorted(p.name for p in copy.root.iterdir() if (p / "tests.py").is_file())
+    args = [sys.executable, "-W", "error", "manage.py", "test", "--noinput", *labels, "functions"]
+    done = subprocess.run(args, cwd=copy.root, env=env, capture_output=True, text=True, check=False)
+    failed = set(re.findall(r"^(?:FAIL|ERROR): \S+ \((\S+)\)", done.stderr, re.M))
+    if done.returncode != 0 and not failed:
+        failed = {"<the suite did not run>"}
+    return failed, done.stderr[-4000:]
+
+
+def _set_route(env: dict[str, str], feature: str, *mode: str) -> None:
+    done = _strangler("route", "set", feature, *mode, "--store", env["STRANGLER_ROUTE_STORE"])
+    assert done.returncode == 0, done.stderr
+
+
+@contextlib.contextmanager
+def _worker(copy: Copy, env: dict[str, str]) -> Iterator[Path]:
+    log = copy.root / "worker.log"
+    args = [sys.executable, "-m", "celery", "-A", f"{copy.package}.celery", "worker"]
+    args += ["--pool", "threads", "--concurrency", "2", "--loglevel", "INFO"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args,
+            cwd=copy.root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while " ready." not in log.read_text(errors="replace"):
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "worker not ready:\n" + log.read_text()[-3000:]
+            time.sleep(0.1)
+        yield log
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _flush(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(f"{redis_url}/{REDIS_DB}")
+    client.flushdb()
+    client.close()
+
+
+@pytest.mark.parametrize("capability", TRUTH["extract_first"])
+def test_extracted_capability_keeps_the_monolith_suite_green(
+    capability: str, tmp_path: Path, redis_server: str
+) -> None:
+    copy = _extracted(capability, tmp_path)
+    _flush(redis_server)
+    env = _env(copy, redis_server)
+
+    # The generated code is valid Python and lint-clean; a second extract has no diff.
+    compiled = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "functions"], cwd=copy.root, capture_output=True
+    )
+    assert compiled.returncode == 0, compiled.stdout
+    ruff = subprocess.run(
+        [str(BIN / "ruff"), "check", "--no-cache", "--isolated", *RUFF_RULES, "functions"],
+        cwd=copy.root,
+        capture_output=True,
+        text=True,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    again = _strangler("extract", str(copy.root), capability)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "", again.stdout[:2000]
+
+    _set_route(env, copy.feature, "monolith")
+    failed, output = _suite(copy, env)
+    assert not failed, f"at monolith: {sorted(failed)}\n{output}"
+    assert "Ran 0 tests" not in output
+
+    moved = MOVED_EFFECT_TESTS.get(copy.feature, set())
+    with _worker(copy, env):
+        # canary 50: a call without a routing key (a direct call in a test) is routed at
+        # random, so a moved-effect test may land on either side; nothing else may fail.
+        _set_route(env, copy.feature, "canary", "--percent", "50")
+        failed, output = _suite(copy, env)
+        assert failed <= moved, f"at canary 50: {sorted(failed - moved)}\n{output}"
+        _set_route(env, copy.feature, "function")
+        failed, output = _suite(copy, env)
+        assert failed <= moved, f"at function: {sorted(failed - moved)}\n{output}"
+        assert failed == moved, f"at function these should differ: {sorted(moved - failed)}"
+
+
+_DRIVE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {scripts!r})
+import demo
+traffic = demo.Traffic(Path({root!r}), dict(__import__("os").environ))
+traffic.drive(2, staff_actions=True)
+traffic.flush_metrics()
+"""
+
+
+def _function_path(env: dict[str, str], feature: str) -> dict[str, int]:
+    done = _strangler(
+        "route", "status", "--format", "json", "--store", env["STRANGLER_ROUTE_STORE"]
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    for item in json.loads(done.stdout)["features"]:
+        for path in item["paths"]:
+            if item["feature"] == feature and path["path"] == "function":
+                return {k: v for k, v in path.items() if isinstance(v, int)}
+    return {}
+
+
+@pytest.mark.parametrize("capability", TRUTH["extract_first"])
+def test_function_path_runs_in_the_worker(
+    capability: str, tmp_path: Path, redis_server: str
+) -> None:
+    """Outside a test transaction (demo traffic on a SQLite file the worker shares), calls
+    at ``function`` are answered by the worker: calls counted, no error, and the task
+    succeeds in the worker's log."""
+    copy = _extracted(capability, tmp_path)
+    _flush(redis_server)
+    env = _env(copy, redis_server)
+    _set_route(env, copy.feature, "function")
+    with _worker(copy, env) as log:
+        script = _DRIVE.format(scripts=str(ROOT / "scripts"), root=str(copy.root))
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=copy.root, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        stats = _function_path(env, copy.feature)
+        assert stats.get("calls", 0) > 0, f"no call reached the function path: {stats}"
+        # Errors none; fallbacks (the monolith answered) are allowed but not all: an
+        # argument the shim cannot encode (quote's Decimal subtotal from checkout) falls
+        # back by design, see docs/extract.md.
+        assert stats.get("errors", 0) == 0, (stats, done.stderr[-3000:])
+        answered = stats["calls"] - stats.get("fallbacks", 0)
+        assert answered > 0, (stats, done.stderr[-3000:], log.read_text()[-3000:])
+        task = f"{copy.package}.tasks."
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "succeeded" not in log.read_text():
+            time.sleep(0.1)
+        handled = [
+            line for line in log.read_text().splitlines() if task in line and "succeeded" in line
+        ]
+        assert handled, log.read_text()[-3000:]
