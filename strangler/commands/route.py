@@ -23,6 +23,8 @@ from shims.routing import Mode, Route
 from shims.stats import PathStats
 from shims.stores import RouteStore, StoreConfigError, StoreUnavailable, open_store
 from shims.stores.base import Change, validate_route
+from shims.stores.memory import MemoryStore
+from shims.stores.sqlite import sqlite_path
 
 __all__ = ["route"]
 
@@ -63,7 +65,7 @@ def route(ctx: click.Context, store_url: str | None) -> None:
 @click.pass_context
 def list_routes(ctx: click.Context, store_url: str | None, fmt: str) -> None:
     """Every feature that has a route, with its mode."""
-    with _opened(ctx, store_url) as store:
+    with _opened(ctx, store_url, read_only=True) as store:
         routes = sorted(_guarded(store.all).values(), key=lambda r: r.feature)
         if fmt == "json":
             _print_json({"store": mask_url(store.url), "routes": [_route_json(r) for r in routes]})
@@ -84,7 +86,7 @@ def list_routes(ctx: click.Context, store_url: str | None, fmt: str) -> None:
 @click.pass_context
 def status(ctx: click.Context, store_url: str | None, fmt: str) -> None:
     """Mode and live counters per feature and path (flushed by the running processes)."""
-    with _opened(ctx, store_url) as store:
+    with _opened(ctx, store_url, read_only=True) as store:
         routes = _guarded(store.all)
         metrics = _guarded(store.read_metrics)
     features = sorted(routes.keys() | {feature for feature, _ in metrics})
@@ -134,7 +136,7 @@ def set_route(
 @click.pass_context
 def history(ctx: click.Context, feature: str, limit: int, store_url: str | None, fmt: str) -> None:
     """The audit log of FEATURE, newest first: who, when, from, to, why."""
-    with _opened(ctx, store_url) as store:
+    with _opened(ctx, store_url, read_only=True) as store:
         changes = _guarded(lambda: store.history(feature, limit))
     if not changes:
         _fail(f"unknown feature {feature!r}: no route changes recorded in {mask_url(store.url)}")
@@ -240,9 +242,16 @@ def _guarded(call: Callable[[], T]) -> T:
 
 
 @contextmanager
-def _opened(ctx: click.Context, store_url: str | None) -> Iterator[RouteStore]:
+def _opened(
+    ctx: click.Context, store_url: str | None, *, read_only: bool = False
+) -> Iterator[RouteStore]:
     url = store_url or ctx.obj
     settings = _checked(lambda: load_settings({"route_store_url": url} if url else None))
+    if read_only and _missing_sqlite(settings.route_store_url):
+        # Reading must not create the store: a SQLite file that does not exist yet is
+        # an empty store (no routes, no history, no metrics), shown under its own URL.
+        yield MemoryStore(settings.route_store_url)
+        return
     try:
         store = open_store(settings.route_store_url, timeout=_CLI_STORE_TIMEOUT)
     except StoreConfigError as exc:
@@ -253,6 +262,15 @@ def _opened(ctx: click.Context, store_url: str | None) -> Iterator[RouteStore]:
         yield store
     finally:
         store.close()
+
+
+def _missing_sqlite(url: str) -> bool:
+    if not url.startswith("sqlite:"):
+        return False
+    try:
+        return not sqlite_path(url).exists()
+    except StoreConfigError:
+        return False  # open_store reports the bad URL
 
 
 def _parse_percent(raw: str | None) -> int | None:
