@@ -31,7 +31,7 @@ from tests.reliability.report import Report
 
 pytestmark = [pytest.mark.redis]
 
-SECRET = "s3cr3t-store-pw"  # noqa: S105 - a throwaway password for a throwaway server
+SECRET = "s3cr3t-store-pw"
 ROOT = Path(__file__).resolve().parents[2]
 TTL, TIMEOUT = 0.2, 0.2
 
@@ -118,7 +118,8 @@ def test_store_outage_keeps_last_known_routes_and_a_new_process_uses_the_monolit
     # One bounded store read per TTL: no call waits much longer than the store timeout.
     assert max(outage) < TIMEOUT + 0.5
     text = caplog.text + fresh.stderr
-    assert "unreachable" in caplog.text and "keeping the last known routes" in caplog.text
+    assert "unreachable" in caplog.text
+    assert "keeping the last known routes" in caplog.text
     assert SECRET not in text
     assert ":****@127.0.0.1" in caplog.text
     report.add(
