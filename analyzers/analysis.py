@@ -24,6 +24,8 @@ from analyzers.scoring import (
     Component,
     Evidence,
     GlobalFacts,
+    Role,
+    Scored,
     has_entry_point,
     prepare,
     score_candidate,
@@ -60,6 +62,8 @@ class Capability:
     tables_written: tuple[str, ...]
     components: tuple[Component, ...]
     blockers: tuple[Blocker, ...]
+    role: str = Role.CAPABILITY  # or Role.HELPER: pure and small, copy it (see scoring)
+    role_reason: str = ""
 
     def component(self, name: str) -> Component:
         for c in self.components:
@@ -188,7 +192,10 @@ def _rank(
         for c in candidates
         if has_entry_point(c.members, index)
     ]
-    scored.sort(key=lambda pair: (-pair[1].score, pair[0].name))
+    scored = _drop_subsumed(scored)
+    # Shared helpers rank after every capability, whatever their score: they are
+    # copied, not extracted (see analyzers.scoring).
+    scored.sort(key=lambda p: (p[1].role != Role.CAPABILITY, -p[1].score, p[0].name))
     return [
         Capability(
             rank=i + 1,
@@ -203,9 +210,31 @@ def _rank(
             tables_written=s.tables_written,
             components=s.components,
             blockers=s.blockers,
+            role=s.role,
+            role_reason=s.role_reason,
         )
         for i, (c, s) in enumerate(scored)
     ]
+
+
+def _drop_subsumed(scored: list[tuple[Candidate, Scored]]) -> list[tuple[Candidate, Scored]]:
+    """Drop a module/app/community candidate that is a strict part of one entry
+    point's candidate with that same single entry point.
+
+    Why: the entry candidate is everything that only its entry point reaches (the
+    dominator subtree); a smaller set behind the same single seam moves the same
+    behaviour but leaves code only it uses behind, as calls back into the monolith.
+    It is the same capability with a worse boundary, listed twice.
+    """
+    by_entry = {c.anchor: c.members for c, _ in scored if c.sources[0] == "entry"}
+    kept = []
+    for c, s in scored:
+        if c.sources[0] != "entry" and len(s.entry_points) == 1:
+            whole = by_entry.get(s.entry_points[0])
+            if whole is not None and c.members < whole:
+                continue
+        kept.append((c, s))
+    return kept
 
 
 def _propose(ranked: Sequence[Capability], size: int) -> tuple[str, ...]:
@@ -286,6 +315,8 @@ def capability_to_json(c: Capability) -> dict[str, Any]:
         "anchor": c.anchor,
         "sources": list(c.sources),
         "score": c.score,
+        "role": c.role,
+        "role_reason": c.role_reason,
         "entry_points": list(c.entry_points),
         "members": list(c.members),
         "size": c.size,
@@ -358,4 +389,6 @@ def capability_from_json(c: Mapping[str, Any]) -> Capability:
             for p in c["components"]
         ),
         blockers=tuple(Blocker(**b) for b in c["blockers"]),
+        role=c.get("role", Role.CAPABILITY),
+        role_reason=c.get("role_reason", ""),
     )

@@ -16,10 +16,21 @@ Four sources, cheapest evidence first:
 Candidates with the same members are merged (their sources listed together), and so
 are near-duplicates (Jaccard >= 0.9). Test code is never a member: tests move with
 nothing, they are evidence.
+
+**Framework plumbing is not a capability** (:func:`framework_role`): ``manage.py``,
+management commands, app configs, admin, migrations, URLconfs, settings, WSGI/ASGI
+modules, middleware, context processors, template tags, and classes built on a Django
+base class that Django drives (forms, admin, app configs, commands), with their
+methods. (Forms go by class, not by module name: a plain class in ``forms.py`` is
+ordinary code.) Django calls that code
+through its own machinery (there is no seam a router can sit in), and a migration
+engineer extracts the business behaviour behind it, not the plumbing: a management
+command's ``handle`` moves nothing, the service it calls does.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,10 +40,13 @@ import networkx as nx
 from analyzers.graph import CodeIndex
 
 __all__ = [
+    "FRAMEWORK_MODULES",
+    "FRAMEWORK_PACKAGES",
     "Candidate",
     "CapabilityGraph",
     "build_capability_graph",
     "find_candidates",
+    "framework_role",
     "immediate_dominators",
     "label_propagation",
 ]
@@ -43,6 +57,25 @@ NEAR_DUPLICATE = 0.9
 MIN_COMMUNITY = 5
 """Smaller call-graph communities are a helper and its caller, which the entry-point
 and module candidates already cover; on Django they were a thousand extra rows."""
+
+FRAMEWORK_MODULES = {
+    "admin": "Django admin",
+    "apps": "app configuration",
+    "asgi": "ASGI entry module",
+    "context_processors": "template context processor",
+    "middleware": "middleware (runs on every request)",
+    "settings": "settings",
+    "urls": "URLconf",
+    "wsgi": "WSGI entry module",
+}
+"""Django's conventional module names (the last part of a module's dotted name) for
+code the framework drives; see :func:`framework_role`."""
+FRAMEWORK_PACKAGES = {
+    "migrations": "migration",
+    "templatetags": "template tags",
+    "settings": "settings",
+}
+"""Package names (any part of a module's dotted name) whose code the framework drives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +134,63 @@ def find_candidates(
     raw += _module_candidates(cap, index)
     if communities:
         raw += _community_candidates(cap)
-    data = _model_code(index)
-    return _name(_merge(r for r in raw if not r[2] <= data))
+    excluded = _model_code(index) | _framework_code(cap, index)  # once, not per candidate
+    return _name(
+        _merge(
+            r
+            for r in raw
+            if not r[2] <= excluded and (r[0] == "app" or framework_role(r[1], index) is None)
+        )
+    )
+
+
+def framework_role(name: str, index: CodeIndex) -> str | None:
+    """Why Django, not the monolith's own code, drives ``name`` (a module, function
+    or class qualname); ``None`` for ordinary code.
+
+    By Django's conventions, which hold in any Django project: the top-level
+    ``manage`` module, ``*.management.commands.*``, the module names in
+    :data:`FRAMEWORK_MODULES`, the packages in :data:`FRAMEWORK_PACKAGES`, and
+    classes (with what is nested in them) built on a Django base class other than
+    models, managers and views (forms, admin, app configs, commands...). A view is
+    kept: the URLconf routes to it, so a router can sit in front of it.
+    """
+    module = index.functions.get(name, name)
+    parts = module.split(".")
+    if module == "manage":
+        return "manage.py (Django's command line)"
+    for a, b in itertools.pairwise(parts):
+        if (a, b) == ("management", "commands"):
+            return "management command"
+    if parts[-1] in FRAMEWORK_MODULES and len(parts) > 1:
+        return FRAMEWORK_MODULES[parts[-1]]
+    for part in parts:
+        if part in FRAMEWORK_PACKAGES:
+            return FRAMEWORK_PACKAGES[part]
+    head = name
+    while head and head != module:
+        base = _driving_base(head, index)
+        if base is not None:
+            return f"subclass of {base}"
+        head = head.rpartition(".")[0]
+    return None
+
+
+def _driving_base(node: str, index: CodeIndex) -> str | None:
+    """The Django base class through which Django drives ``node`` (forms, admin, app
+    configs, commands), if any; models and managers (data) and views (routed) are
+    not that."""
+    if index.kinds.get(node) != "class" or node in index.external_entries:
+        return None
+    for base in index.bases.get(node, ()):
+        if base.startswith("django.") and not base.startswith(("django.db.models", "django.views")):
+            return base
+    return None
+
+
+def _framework_code(cap: CapabilityGraph, index: CodeIndex) -> frozenset[str]:
+    """Every node of the capability graph that :func:`framework_role` names."""
+    return frozenset(n for n in cap.graph if framework_role(n, index) is not None)
 
 
 def _model_code(index: CodeIndex) -> frozenset[str]:

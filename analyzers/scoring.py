@@ -10,6 +10,13 @@ that would remove each.
 Normalisation is ``1 / (1 + x / h)``: 1 at zero, 0.5 at the "half point" ``h``,
 falling smoothly - chosen over thresholds so one more shared table always costs
 something and no single component saturates the total.
+
+A candidate is ranked as a **capability** only if it carries a business behaviour:
+it touches the database, causes a side effect or mutates module state (itself or
+through what it calls), or it is a computation of meaningful size (``SUBSTANTIAL``
+lines that move). Anything else is a **shared helper**: pure, small code that costs
+less to copy into each handler that needs it than to run behind a network hop, so it
+is labelled "copy, don't extract" and ranked after every capability.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ __all__ = [
     "Component",
     "Evidence",
     "GlobalFacts",
+    "Role",
     "Scored",
     "has_entry_point",
     "prepare",
@@ -37,7 +45,13 @@ __all__ = [
 ]
 
 MAX_EVIDENCE = 20
-SMALL = 10
+SUBSTANTIAL = 30
+"""Lines of code (about a screenful) that make a pure computation a behaviour worth a
+handler of its own rather than a helper to copy; also where ``size`` stops
+discounting small capabilities (counting the code they run, see :func:`_size`)."""
+OBJECT_GOODNESS = 0.3
+"""An instance method's ``self`` at an inbound call: an object whose state must travel
+with the event (a model instance travels as its pk and counts as one)."""
 BLOCKER_FACTOR = 0.8
 """Each distinct kind of hard blocker multiplies the score by this: a capability that
 cannot move until something else changes ranks below one that can move today, but
@@ -111,6 +125,13 @@ class Blocker:
         return f"{self.message} at {self.location}: {self.fix}"
 
 
+class Role:
+    """What a ranked candidate is: a capability to extract, or a helper to copy."""
+
+    CAPABILITY = "capability"
+    HELPER = "helper"
+
+
 @dataclass(frozen=True, slots=True)
 class Scored:
     score: float  # 0..100
@@ -120,6 +141,8 @@ class Scored:
     size: int
     tables_read: tuple[str, ...]
     tables_written: tuple[str, ...]
+    role: str = Role.CAPABILITY
+    role_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +154,7 @@ class GlobalFacts:
     tested: frozenset[str]  # code reachable from test code
     parents: Mapping[str, str]  # qualname -> enclosing qualname
     module_scc_of: Mapping[str, int]  # module -> id of its import cycle (size > 1 only)
+    pure: frozenset[str] = frozenset()  # code with no behaviour of its own, transitively
 
 
 def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
@@ -158,6 +182,36 @@ def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
         tested=frozenset(_test_reach(index)),
         parents=parents,
         module_scc_of=module_scc_of,
+        pure=_pure_code(index),
+    )
+
+
+def _pure_code(index: CodeIndex) -> frozenset[str]:
+    """Functions and classes that neither touch the database, nor cause a side effect,
+    nor use module-level state that some code mutates, nor call (transitively) code
+    that does. A read-only module-level table (``CURRENCY_SYMBOLS``) is a constant.
+
+    One backward BFS from the impure code over call sites: linear. Unresolved calls
+    are not evidence either way (as everywhere else).
+    """
+    mutated = {u.name for uses in index.global_uses.values() for u in uses if u.writes}
+    impure = {
+        f
+        for f, uses in index.global_uses.items()
+        if f in index.kinds and any(u.name in mutated for u in uses)
+    }
+    impure |= {f for f, a in index.orm_by_function.items() if a and f in index.kinds}
+    impure |= {f for f, e in index.effects_by_function.items() if e and f in index.kinds}
+    impure |= {m for m in index.models if m in index.kinds}
+    queue = deque(impure)
+    while queue:
+        node = queue.popleft()
+        for call in index.calls_to.get(node, ()):
+            if call.caller not in impure:
+                impure.add(call.caller)
+                queue.append(call.caller)
+    return frozenset(
+        n for n, kind in index.kinds.items() if kind in ("function", "class") and n not in impure
     )
 
 
@@ -249,12 +303,12 @@ def score_candidate(
     view = _view(members, index)
     parts = [
         _inbound(view),
-        _outbound(view, index),
+        _outbound(view, index, facts),
         _shared_writes(view, index),
         _foreign_reads(view, index),
         _cycles(view, index, facts),
         _interface(view, index),
-        _serialisability(view, index),
+        _serialisability(view, index, facts),
         _fire_and_forget(view, index),
         _transactions(view, index, facts),
         _global_state(view, index),
@@ -278,14 +332,34 @@ def score_candidate(
     total_weight = sum(c.weight for c in components) or 1.0
     mean = sum(c.weight * c.score for c in components) / total_weight
     total = 100.0 * mean * BLOCKER_FACTOR ** hard_blocker_kinds(blockers)
+    size = int(components[COMPONENTS.index("size")].value)
+    helper = _helper_reason(view, size, facts)
     return Scored(
         score=round(total, 2),
         components=components,
         blockers=blockers,
         entry_points=view.entry_points,
-        size=int(components[COMPONENTS.index("size")].value),
+        size=size,
         tables_read=tuple(sorted(view.reads)),
         tables_written=tuple(sorted(view.writes)),
+        role=Role.CAPABILITY if helper is None else Role.HELPER,
+        role_reason=helper or "",
+    )
+
+
+def _helper_reason(view: _View, size: int, facts: GlobalFacts) -> str | None:
+    """Why the candidate is a shared helper rather than a capability, or ``None``.
+
+    A capability carries a business behaviour: database access, a side effect, module
+    state, or a computation of ``SUBSTANTIAL`` size (``shipping.quotes.quote``-like
+    pricing rules). Pure code smaller than that is copied into the handlers that need
+    it (``copy, don't extract``): a network hop costs more than the few lines it runs.
+    """
+    if size >= SUBSTANTIAL or not view.members <= facts.pure:
+        return None
+    return (
+        f"shared helper: pure (no database, side effect or module state) and {size} lines "
+        f"(< {SUBSTANTIAL}); copy it, don't extract it"
     )
 
 
@@ -359,12 +433,12 @@ def _inbound(view: _View) -> _Part:
     return ("inbound_coupling", len(callers), _half(len(callers) - 1, 4), summary, ev, [])
 
 
-def _outbound(view: _View, index: CodeIndex) -> _Part:
+def _outbound(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     """Calls back into code that stays. A *pure helper* (no ORM, no module state, no
-    side effects, calls nothing else in the monolith) can be copied rather than
-    called back, so it costs a quarter of a real dependency."""
+    side effects, and calls only code like that, transitively) can be copied rather
+    than called back, so it costs a quarter of a real dependency."""
     targets = {c.callee for c in view.outbound if c.callee is not None}
-    pure = {t for t in targets if _pure(t, index)}
+    pure = targets & facts.pure
     ev = _Truncated(
         [
             Evidence(
@@ -382,18 +456,6 @@ def _outbound(view: _View, index: CodeIndex) -> _Part:
         f"{len(pure)} pure helpers to copy)"
     )
     return ("outbound_coupling", len(targets), _half(cost, 3), summary, ev, [])
-
-
-def _pure(function: str, index: CodeIndex) -> bool:
-    if (
-        index.orm_by_function.get(function)
-        or index.global_uses.get(function)
-        or index.effects_by_function.get(function)
-    ):
-        return False
-    return not any(
-        c.callee is not None and c.callee in index.kinds for c in index.calls_from.get(function, ())
-    )
 
 
 def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str, Location]]:
@@ -535,11 +597,24 @@ def _definition_loc(qualname: str, index: CodeIndex) -> str:
     return str(loc) if loc is not None else "?"
 
 
-def _serialisability(view: _View, index: CodeIndex) -> _Part:
+def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     ev: list[Evidence] = []
     blockers: list[Blocker] = []
     goodness: list[float] = []
     for call in view.inbound:
+        owner = _instance_of(call.callee, index, facts)
+        if owner is not None:
+            is_model = owner in index.models
+            goodness.append(_ARG_GOODNESS[ArgKind.ORM_INSTANCE] if is_model else OBJECT_GOODNESS)
+            if len(ev) < MAX_EVIDENCE:
+                what = "a model instance (travels as its pk)" if is_model else "an object"
+                ev.append(
+                    Evidence(
+                        str(call.loc),
+                        f"{call.callee} is a method: its {owner} instance (self) is {what} "
+                        "that must travel with the event",
+                    )
+                )
         for arg in call.args:
             goodness.append(_ARG_GOODNESS[arg.kind])
             if arg.kind is ArgKind.JSON:
@@ -592,6 +667,21 @@ def _serialisability(view: _View, index: CodeIndex) -> _Part:
     bad = sum(1 for g in goodness if g < 1.0)
     summary = f"{bad} of {len(goodness)} arguments at its call sites are not plain JSON"
     return ("serialisability", bad, score, summary, _Truncated(ev, max(bad, len(ev))), blockers)
+
+
+def _instance_of(callee: str | None, index: CodeIndex, facts: GlobalFacts) -> str | None:
+    """The class of an instance method (first parameter ``self``), else ``None``.
+
+    Why it matters: extracting one method of an object means sending the object's
+    state along; a plain function of plain values has no hidden argument.
+    """
+    if callee is None:
+        return None
+    owner = facts.parents.get(callee)
+    if owner is None or index.kinds.get(owner) != "class":
+        return None
+    params = index.params.get(callee, ())
+    return owner if params and params[0].name == "self" else None
 
 
 def _takes_request(function: str, index: CodeIndex) -> bool:
@@ -781,13 +871,20 @@ def _side_effects(view: _View, index: CodeIndex) -> _Part:
 
 
 def _size(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
+    """Large is harder to move (goodness halves at 300 lines that move); small is not
+    worth a network hop and a worker. "Small" counts the code a call runs - its own
+    lines plus those of the monolith functions it calls directly - because a
+    four-line façade over a shared renderer still takes that renderer's work off the
+    request path: goodness rises to 1 at ``SUBSTANTIAL`` lines run."""
     top = [m for m in view.members if facts.parents.get(m) not in view.members]
     lines = sum(index.sizes.get(m, 0) for m in top)
-    summary = f"{lines} lines in {len(view.members)} functions/classes"
-    # Large is harder to move; tiny is not worth a network hop and a worker (a
-    # two-line helper is better copied than extracted): goodness rises to 1 at
-    # SMALL lines, then halves at 300.
-    return ("size", lines, min(1.0, lines / SMALL) * _half(lines, 300), summary, [], [])
+    called = {c.callee for c in view.outbound if c.callee is not None}
+    runs = lines + sum(index.sizes.get(c, 0) for c in called if facts.parents.get(c) not in called)
+    summary = (
+        f"{lines} lines in {len(view.members)} functions/classes; runs {runs} with its callees"
+    )
+    score = min(1.0, runs / SUBSTANTIAL) * _half(lines, 300)
+    return ("size", lines, score, summary, [], [])
 
 
 def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:

@@ -142,12 +142,24 @@ def _analyse(path: str, config: Config) -> Analysis:
             _fail(str(exc))
 
 
+PIPE_WIDTH = 160
+"""Width of tables written to a pipe or file when ``COLUMNS`` is not set: rich's
+default of 80 cut dotted capability names over several lines; a pager or an editor
+shows long lines whole."""
+
+
+def _pipe_width() -> int | None:
+    if sys.stdout.isatty() or "COLUMNS" in os.environ:
+        return None  # the terminal's (or the user's) width
+    return PIPE_WIDTH
+
+
 def _emit(text: str | RenderableType, output: str | None) -> None:
     if output is None:
         if isinstance(text, str):
             click.echo(text, nl=False)
         else:
-            Console(soft_wrap=True).print(text)
+            Console(soft_wrap=True, width=_pipe_width()).print(text)
         return
     if not isinstance(text, str):
         buffer = io.StringIO()

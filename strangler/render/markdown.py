@@ -29,7 +29,7 @@ def analysis_markdown(analysis: Analysis, top: int) -> str:
         out.append(
             f"| {c.rank} | `{_cell(c.name)}` | {c.score:.1f} | {'+'.join(c.sources)} | "
             f"{len(c.entry_points)} | {c.size} | {_cell(', '.join(c.tables_written))} | "
-            f"{_cell(key_components(c))} | {len(c.blockers)} |"
+            f"{_cell(_costs(c))} | {len(c.blockers)} |"
         )
     out += [
         "",
@@ -49,6 +49,12 @@ def analysis_markdown(analysis: Analysis, top: int) -> str:
             where = d.path if d.line is None else f"{d.path}:{d.line}"
             out.append(f"| `{_cell(where)}` | {_cell(d.reason)} |")
     return "\n".join(out) + "\n"
+
+
+def _costs(c: Capability) -> str:
+    if c.role != "capability":
+        return "shared helper: copy, don't extract"
+    return key_components(c)
 
 
 def explain_markdown(analysis: Analysis, cap: Capability) -> str:

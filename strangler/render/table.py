@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from analyzers.analysis import Analysis, Capability
+from analyzers.scoring import Role
 from strangler.render.common import group_members, key_components
 
 __all__ = ["analysis_table", "explain_table"]
@@ -27,13 +29,19 @@ _EXPLAIN_SECTIONS = (
 
 
 def analysis_table(analysis: Analysis, top: int) -> RenderableType:
-    table = Table(title=f"Extractable capabilities in {analysis.root}", expand=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("capability", overflow="fold", max_width=48)
-    for header in ("score", "entry", "lines", "blockers"):
+    """Names are never wrapped (a dotted name cut over three lines cannot be read or
+    pasted into ``explain``): the "costs most" column folds instead."""
+    shown = analysis.capabilities[:top]
+    table = Table(
+        title=f"Extractable capabilities in {analysis.root}", expand=False, box=box.SIMPLE_HEAD
+    )
+    table.add_column("#", justify="right", no_wrap=True, min_width=len(str(len(shown))))
+    widest = max((len(c.name) for c in shown), default=10)
+    table.add_column("capability", no_wrap=True, min_width=widest)
+    for header in ("score", "entry", "lines", "blk"):
         table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("costs most", min_width=22)
-    for cap in analysis.capabilities[:top]:
+    table.add_column("costs most", overflow="fold", min_width=10)
+    for cap in shown:
         table.add_row(
             str(cap.rank),
             cap.name,
@@ -41,9 +49,15 @@ def analysis_table(analysis: Analysis, top: int) -> RenderableType:
             str(len(cap.entry_points)),
             str(cap.size),
             str(len(cap.blockers)),
-            key_components(cap, limit=3),
+            _costs(cap),
         )
     return Group(table, *_footer(analysis, top))
+
+
+def _costs(cap: Capability) -> str:
+    if cap.role == Role.HELPER:
+        return "shared helper: copy, don't extract"
+    return key_components(cap, limit=3)
 
 
 def _footer(analysis: Analysis, top: int) -> list[RenderableType]:
@@ -78,6 +92,7 @@ def explain_table(analysis: Analysis, cap: Capability) -> RenderableType:
             style="bold",
         ),
         Text("Entry points: " + (", ".join(cap.entry_points) or "none")),
+        *([Text(f"Role: {cap.role_reason}", style="bold")] if cap.role_reason else []),
         _moves(cap),
         Text(
             f"Tables read: {', '.join(cap.tables_read) or '-'}; "

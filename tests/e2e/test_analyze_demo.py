@@ -78,6 +78,34 @@ def test_every_extract_first_ranks_above_every_do_not_extract(analysis: dict[str
     )
 
 
+def test_extract_first_lead_the_ranking_with_a_margin(analysis: dict[str, object]) -> None:
+    """The six extract-first capabilities are within the top 8 (the other two may be
+    ``extract_later`` or capabilities the ground truth does not rank), and the worst of
+    them outscores the best do-not-extract one by a clear margin."""
+    truth = _ground_truth()
+    caps = {c["name"]: c for c in analysis["capabilities"]}  # type: ignore[attr-defined]
+    top8 = [c["name"] for c in analysis["capabilities"][:8]]  # type: ignore[index]
+    assert set(truth["extract_first"]) <= set(top8), top8
+    assert set(top8) & set(truth["do_not_extract"]) == set()
+    worst = min(caps[n]["score"] for n in truth["extract_first"])
+    best_blocked = max(caps[n]["score"] for n in truth["do_not_extract"])
+    assert worst - best_blocked >= 10, (worst, best_blocked)
+
+
+def test_framework_plumbing_and_helpers_are_not_ranked_as_capabilities(
+    analysis: dict[str, object],
+) -> None:
+    caps = analysis["capabilities"]  # type: ignore[assignment]
+    names = {c["name"] for c in caps}  # type: ignore[attr-defined]
+    assert "manage" not in names
+    assert not [n for n in names if ".management.commands." in n or n.endswith((".apps", ".admin"))]
+    roles = [c["role"] for c in caps]  # type: ignore[attr-defined]
+    assert roles == sorted(roles)  # every capability before every helper
+    helpers = {c["name"] for c in caps if c["role"] == "helper"}  # type: ignore[attr-defined]
+    assert {"core.utils.rows_to_csv", "orders.cart.Cart.clear", "core.utils.quantize"} <= helpers
+    assert not helpers & set(_ground_truth()["extract_first"])
+
+
 def test_fire_and_forget_and_request_reply_are_told_apart(analysis: dict[str, object]) -> None:
     truth = _ground_truth()
     caps = {c["name"]: c for c in analysis["capabilities"]}  # type: ignore[attr-defined]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from analyzers.capabilities import Candidate, build_capability_graph, find_candidates
+from analyzers.capabilities import (
+    Candidate,
+    build_capability_graph,
+    find_candidates,
+    framework_role,
+)
 from analyzers.facts import DefKind, Location, ModuleFacts, UrlRoute
 from analyzers.graph import build_graph, build_index
-from tests.unit.analyzers.factkit import call, fn, shop
+from tests.unit.analyzers.factkit import call, fn, path_of, shop
 
 
 def _candidates(modules: list[ModuleFacts], communities: bool = True) -> dict[str, Candidate]:
@@ -170,3 +175,98 @@ def test_django_framework_subclasses_are_not_entry_points() -> None:
     anchors = {c.anchor for c in found.values() if "entry" in c.sources}
     assert "shop.forms.Pricing" in anchors  # a plain class called across areas
     assert "shop.forms.OrderForm" not in anchors  # Django drives it
+
+
+def _plumbing() -> list[ModuleFacts]:
+    """A management command, manage.py, an AppConfig and a URLconf around one service."""
+    command = "shop.management.commands.export"
+    handle = f"{command}.Command.handle"
+    return [
+        ModuleFacts(
+            module="manage",
+            path="manage.py",
+            lines=12,
+            definitions=(fn("manage.main", 1, 10),),
+            calls=(call("manage", "manage.main", "manage.py", 12),),
+        ),
+        ModuleFacts(
+            module=command,
+            path=path_of(command),
+            lines=20,
+            definitions=(
+                fn(
+                    f"{command}.Command",
+                    3,
+                    20,
+                    kind=DefKind.CLASS,
+                    bases=("django.core.management.base.BaseCommand",),
+                ),
+                fn(handle, 5, 20, parent=f"{command}.Command", kind=DefKind.METHOD),
+                fn(f"{command}.helper", 22, 30),
+            ),
+            calls=(
+                call(handle, "sales.report.build", path_of(command), 8),
+                call(handle, f"{command}.helper", path_of(command), 9),
+            ),
+        ),
+        ModuleFacts(
+            module="shop.apps",
+            path="shop/apps.py",
+            lines=8,
+            definitions=(
+                fn(
+                    "shop.apps.ShopConfig",
+                    1,
+                    8,
+                    kind=DefKind.CLASS,
+                    bases=("django.apps.AppConfig",),
+                ),
+                fn(
+                    "shop.apps.ShopConfig.ready",
+                    4,
+                    8,
+                    parent="shop.apps.ShopConfig",
+                    kind=DefKind.METHOD,
+                ),
+            ),
+        ),
+        ModuleFacts(
+            module="sales.report",
+            path="sales/report.py",
+            lines=40,
+            definitions=(fn("sales.report.build", 1, 40, params=("start", "end")),),
+        ),
+    ]
+
+
+def test_framework_plumbing_is_not_a_candidate() -> None:
+    found = _candidates(_plumbing(), communities=False)
+    assert "sales.report.build" in found  # the service the command calls stays a candidate
+    plumbing = [n for n in found if n.startswith(("manage", "shop.management", "shop.apps"))]
+    assert plumbing == []
+
+
+def test_framework_role_names_the_convention() -> None:
+    index = build_index(_plumbing())
+    assert framework_role("manage", index) == "manage.py (Django's command line)"
+    assert framework_role("manage.main", index) == "manage.py (Django's command line)"
+    assert framework_role("shop.management.commands.export.helper", index) == "management command"
+    assert framework_role("shop.apps", index) == "app configuration"
+    assert framework_role("shop.urls", index) == "URLconf"
+    assert framework_role("shop.migrations.0001_initial", index) == "migration"
+    assert framework_role("sales.report.build", index) is None
+    assert framework_role("sales.manage", index) is None  # only the top-level manage.py
+    # a Django-driven class and what is nested in it, wherever it lives
+    forms = ModuleFacts(
+        module="web.forms",
+        path="web/forms.py",
+        lines=10,
+        definitions=(
+            fn("web.forms.F", 1, 9, kind=DefKind.CLASS, bases=("django.forms.Form",)),
+            fn("web.forms.F.clean", 3, 9, parent="web.forms.F", kind=DefKind.METHOD),
+            fn("web.forms.M", 1, 9, kind=DefKind.CLASS, bases=("django.db.models.Model",)),
+        ),
+    )
+    index = build_index([forms])
+    assert framework_role("web.forms.F.clean", index) == "subclass of django.forms.Form"
+    assert framework_role("web.forms.M", index) is None  # models are data, handled apart

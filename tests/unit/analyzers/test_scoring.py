@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 
 from analyzers.analysis import Analysis, Capability, analyze
-from analyzers.facts import ModuleFacts
-from tests.unit.analyzers.factkit import call, fn, shop
+from analyzers.facts import (
+    DefKind,
+    GlobalState,
+    GlobalUse,
+    Location,
+    ModuleFacts,
+    OrmAccess,
+    OrmOp,
+)
+from tests.unit.analyzers.factkit import arg, call, fn, shop
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +132,10 @@ def test_cycles_crossing_the_boundary_are_blockers() -> None:
     assert ("cycle", "b.py:4") in _blockers(h)
 
 
-def test_weights_change_the_score_and_ranking_is_by_score(result: Analysis) -> None:
-    scores = [c.score for c in result.capabilities]
-    assert scores == sorted(scores, reverse=True)
+def test_weights_change_the_score_and_ranking_is_by_role_then_score(result: Analysis) -> None:
+    keys = [(c.role != "capability", -c.score) for c in result.capabilities]
+    assert keys == sorted(keys)
+    scores = keys
     assert [c.rank for c in result.capabilities] == list(range(1, len(scores) + 1))
     heavy = analyze(shop(), weights={"shared_writes": 50.0})
     before = _cap(result, "inventory.stock.reserve").score
@@ -145,3 +154,146 @@ def test_score_is_the_weighted_mean_times_the_blocker_factor(result: Analysis) -
         assert cap.score == pytest.approx(100 * mean * 0.8**hard, abs=0.02)
     send = _cap(result, "notifications.emails.send_order_confirmation")
     assert {b.severity for b in send.blockers if b.kind == "argument"} == {"easy"}  # a pk
+
+
+def _helpers_and_behaviours() -> list[ModuleFacts]:
+    """A pure formatter used from three places, a 40-line pure pricing rule, a tiny
+    wrapper over a query, a method called from outside, and their callers."""
+    util, rules, db, cart, web = (
+        "util/money.py",
+        "rules/calc.py",
+        "db/q.py",
+        "cart/c.py",
+        "web/views.py",
+    )
+    return [
+        ModuleFacts(
+            module="util.money",
+            path=util,
+            lines=20,
+            definitions=(fn("util.money.fmt", 3, 7), fn("util.money.total", 10, 14)),
+            calls=(call("util.money.total", "db.q.fetch", util, 11),),
+            globals=(GlobalState("util.money.SYMBOLS", Location(util, 1), "dict"),),
+            global_uses=(
+                GlobalUse("util.money.fmt", "util.money.SYMBOLS", Location(util, 4), False),
+            ),
+        ),
+        ModuleFacts(
+            module="db.q",
+            path=db,
+            lines=10,
+            definitions=(fn("db.q.fetch", 1, 3),),
+            orm=(OrmAccess("db.q.fetch", "db.models.Row", OrmOp.READ, "filter", Location(db, 2)),),
+        ),
+        ModuleFacts(
+            module="rules.calc",
+            path=rules,
+            lines=45,
+            definitions=(fn("rules.calc.quote", 1, 40, params=("weight",)),),
+            calls=(call("rules.calc.quote", "util.money.fmt", rules, 30),),
+        ),
+        ModuleFacts(
+            module="cart.c",
+            path=cart,
+            lines=30,
+            definitions=(
+                fn("cart.c.Cart", 1, 30, kind=DefKind.CLASS),
+                fn(
+                    "cart.c.Cart.lines",
+                    5,
+                    25,
+                    parent="cart.c.Cart",
+                    kind=DefKind.METHOD,
+                    params=("self",),
+                ),
+            ),
+            calls=(call("cart.c.Cart.lines", "db.q.fetch", cart, 6),),
+        ),
+        ModuleFacts(
+            module="web.views",
+            path=web,
+            lines=40,
+            definitions=(
+                fn("web.views.a", 1, 9),
+                fn("web.views.b", 10, 19),
+                fn("web.views.c", 20, 29),
+            ),
+            calls=(
+                call("web.views.a", "util.money.fmt", web, 2, arg("1")),
+                call("web.views.b", "util.money.fmt", web, 12, arg("2")),
+                call("web.views.b", "util.money.total", web, 13, arg("2")),
+                call("web.views.c", "rules.calc.quote", web, 22, arg("3")),
+                call("web.views.c", "cart.c.Cart.lines", web, 23),
+            ),
+        ),
+    ]
+
+
+def test_pure_small_code_is_a_helper_ranked_after_every_capability() -> None:
+    found = analyze(_helpers_and_behaviours(), communities=False)
+    caps = {c.name: c for c in found.capabilities}
+    fmt = caps["util.money.fmt"]  # reads only a constant: still pure
+    assert fmt.role == "helper"
+    assert "copy it" in fmt.role_reason
+    assert caps["util.money.total"].role == "capability"  # a query, through db.q.fetch
+    assert caps["rules.calc.quote"].role == "capability"  # pure, but 40 lines of rules
+    assert caps["rules.calc.quote"].role_reason == ""
+    roles = [c.role for c in found.capabilities]
+    assert roles == sorted(roles)  # "capability" < "helper": helpers come last
+    # the role decides, not the score: the helper outscores a capability it ranks below
+    assert fmt.score > min(c.score for c in found.capabilities if c.role == "capability")
+
+
+def test_a_called_pure_helper_is_copied_not_called_back() -> None:
+    found = analyze(_helpers_and_behaviours(), communities=False)
+    quote = next(c for c in found.capabilities if c.name == "rules.calc.quote")
+    outbound = quote.component("outbound_coupling")
+    assert outbound.value == 1
+    assert outbound.score == pytest.approx(1 / (1 + 0.25 / 3), abs=1e-4)  # 1/4 of a call back
+    assert "pure helper: copy it" in outbound.evidence[0].detail
+
+
+def test_an_instance_method_carries_its_object() -> None:
+    found = analyze(_helpers_and_behaviours(), communities=False)
+    lines = next(c for c in found.capabilities if c.name == "cart.c.Cart.lines")
+    ser = lines.component("serialisability")
+    assert ser.value == 1
+    assert ser.score == pytest.approx(0.3)
+    assert "cart.c.Cart instance (self)" in ser.evidence[0].detail
+
+
+def test_size_counts_the_code_a_small_facade_runs() -> None:
+    found = analyze(_helpers_and_behaviours(), communities=False)
+    total = next(c for c in found.capabilities if c.name == "util.money.total")
+    size = total.component("size")
+    assert size.value == 5
+    assert "runs 8 with its callees" in size.summary  # its 5 lines + fetch's 3
+    assert size.score == pytest.approx(8 / 30 / (1 + 5 / 300), abs=1e-4)
+
+
+def test_a_part_of_an_entry_candidate_behind_the_same_seam_is_not_listed_twice() -> None:
+    mod = ModuleFacts(
+        module="q.mod",
+        path="q/mod.py",
+        lines=30,
+        definitions=(fn("q.mod.entry", 1, 9), fn("q.mod._h", 10, 19)),
+        calls=(
+            call("q.mod.entry", "q.mod._h", "q/mod.py", 2),
+            call("q.mod._h", "z.util.only", "q/mod.py", 12),
+        ),
+    )
+    only = ModuleFacts(
+        module="z.util", path="z/util.py", lines=10, definitions=(fn("z.util.only", 1, 9),)
+    )
+    caller = ModuleFacts(
+        module="w.v",
+        path="w/v.py",
+        lines=10,
+        definitions=(fn("w.v.view", 1, 9),),
+        calls=(call("w.v.view", "q.mod.entry", "w/v.py", 2),),
+    )
+    found = analyze([mod, only, caller], communities=False)
+    names = {c.name for c in found.capabilities}
+    entry = next(c for c in found.capabilities if c.name == "q.mod.entry")
+    assert set(entry.members) == {"q.mod.entry", "q.mod._h", "z.util.only"}
+    assert "q.mod" not in names  # same seam, leaves z.util.only behind
