@@ -156,7 +156,20 @@ def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
         for p in base.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     )
-    return Outcome((*file_removals(project.root, generated), *edits))
+    removals = file_removals(project.root, [*generated, *_last_init(project.root, base)])
+    return Outcome((*removals, *edits))
+
+
+def _last_init(root: Path, package: Path) -> list[str]:
+    """The target folder's ``__init__.py`` when this package is all it holds besides it."""
+    folder = package.parent
+    others = [
+        p for p in folder.glob("*") if p.name not in {"__init__.py", "__pycache__", package.name}
+    ]
+    init = folder / "__init__.py"
+    if others or not init.is_file() or not package.is_dir():
+        return []
+    return [init.relative_to(root).as_posix()]
 
 
 def retirement_changes(project: Project, features: Sequence[str]) -> Outcome | Refused:

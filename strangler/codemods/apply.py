@@ -188,7 +188,13 @@ def _prune_emptied(transaction: _Transaction) -> None:
         if item.change.after is not None:
             continue
         folder = item.target.parent.resolve()
-        while folder != root and root in folder.parents and not any(folder.iterdir()):
+        # ``is_dir``: an earlier deletion in the same folder may have pruned it already.
+        while (
+            folder != root
+            and root in folder.parents
+            and folder.is_dir()
+            and not any(folder.iterdir())
+        ):
             folder.rmdir()
             folder = folder.parent
 

@@ -1,0 +1,160 @@
+"""`strangler extract` / `retire` on a copy of demo_monolith: refusals, bad input,
+dry-run, --apply, twice, --revert, retire gated by the route store. No worker needed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from strangler.cli import main
+
+ROOT = Path(__file__).parents[2]
+DEMO = ROOT / "demo_monolith"
+ENV = {"STRANGLER_JOBS": "1", "STRANGLER_CACHE": "0"}
+
+
+def _truth(key: str) -> list[str]:
+    text = (DEMO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```ground-truth\n(.*?)```", text, re.S)
+    assert block is not None
+    for line in block.group(1).splitlines():
+        name, _, values = line.partition(":")
+        if name.strip() == key:
+            return [v.strip() for v in values.split(",") if v.strip()]
+    raise KeyError(key)
+
+
+def _git(folder: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+    subprocess.run(["git", *args], cwd=folder, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    ignore = shutil.ignore_patterns("__pycache__", ".strangler", "db.sqlite3", "media")
+    shutil.copytree(DEMO, root, ignore=ignore)
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "before")
+    return root
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.parts and "__pycache__" not in p.parts
+    }
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), env={**ENV, **(env or {})})
+
+
+@pytest.mark.parametrize("capability", _truth("do_not_extract"))
+def test_blocked_capability_is_refused_with_the_blockers(shop: Path, capability: str) -> None:
+    before = _tree(shop)
+    result = _run("extract", str(shop), capability, "--apply")
+    assert result.exit_code == 1
+    assert "is blocked" in result.stderr
+    assert re.search(r"at [\w/]+\.py:\d+", result.stderr), result.stderr  # file:line reasons
+    assert _tree(shop) == before
+
+
+def test_unknown_capability_and_missing_path_are_bad_input(shop: Path, tmp_path: Path) -> None:
+    before = _tree(shop)
+    unknown = _run("extract", str(shop), "no.such.capability", "--apply")
+    missing = _run("extract", str(tmp_path / "nowhere"), "catalog.images.make_thumbnail")
+    bad_target = _run("extract", str(shop), "catalog.images.make_thumbnail", "--target", "../x")
+    for result in (unknown, missing, bad_target):
+        assert result.exit_code == 2, result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert _tree(shop) == before
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(shop: Path) -> None:
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail")
+    assert result.exit_code == 0, result.stderr
+    assert "+++ b/functions/catalog_images_make_thumbnail/handlers.py" in result.stdout
+    assert "--- /dev/null" in result.stdout  # new files are in the diff
+    assert "+@routed(" in result.stdout
+    assert _tree(shop) == before
+
+
+def test_plan_shows_style_schema_and_coupling(shop: Path) -> None:
+    result = _run("extract", str(shop), "notifications.emails.send_order_confirmation", "--plan")
+    assert result.exit_code == 0, result.stderr
+    assert "dispatch fire_and_forget" in result.stdout
+    assert "order: orm_instance orders.Order" in result.stdout
+    assert "refetches it from the shared database" in result.stdout
+
+
+def test_apply_twice_then_revert_restores_the_tree(shop: Path) -> None:
+    before = _tree(shop)
+    capability = "shipping.quotes.quote"
+    applied = _run("extract", str(shop), capability, "--apply")
+    assert applied.exit_code == 0, applied.stderr
+    assert "functions/shipping_quotes_quote/tasks.py" in applied.stdout
+    assert "@routed(" in (shop / "shipping/quotes.py").read_text()
+    again = _run("extract", str(shop), capability)
+    assert again.exit_code == 0
+    assert again.stdout == ""
+    # shipping/quotes.py is now modified and uncommitted: --revert --apply needs --force
+    refused = _run("extract", str(shop), capability, "--revert", "--apply")
+    assert refused.exit_code == 1
+    assert "uncommitted" in refused.stderr
+    reverted = _run("extract", str(shop), capability, "--revert", "--apply", "--force")
+    assert reverted.exit_code == 0, reverted.stderr
+    assert _tree(shop) == before
+
+
+def test_apply_refuses_over_uncommitted_changes(shop: Path) -> None:
+    target = shop / "catalog/images.py"
+    target.write_text(target.read_text() + "\n# local edit\n")
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert result.exit_code == 1
+    assert "catalog/images.py" in result.stderr
+    assert _tree(shop) == before
+
+
+def test_retire_only_after_function(shop: Path, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/routes.db"
+    capability, feature = "catalog.images.make_thumbnail", "catalog.make_thumbnail"
+    assert _run("extract", str(shop), capability, "--apply").exit_code == 0
+    _git(shop, "add", "-A")
+    _git(shop, "commit", "-q", "-m", "extract")
+    before = _tree(shop)
+    unset = _run("retire", str(shop), feature, "--apply", "--store", store)
+    assert unset.exit_code == 1
+    assert "unset (monolith)" in unset.stderr
+    canary_set = _run("route", "set", feature, "canary", "--percent", "50", "--store", store)
+    assert canary_set.exit_code == 0
+    canary = _run("retire", str(shop), feature, "--apply", "--store", store)
+    assert canary.exit_code == 1
+    assert "canary 50%" in canary.stderr
+    assert _tree(shop) == before
+
+    assert _run("route", "set", feature, "function", "--store", store).exit_code == 0
+    dry = _run("retire", str(shop), feature, "--store", store)
+    assert dry.exit_code == 0, dry.stderr
+    assert "+    return dispatch_only(" in dry.stdout
+    assert _tree(shop) == before
+    done = _run("retire", str(shop), feature, "--apply", "--store", store)
+    assert done.exit_code == 0, done.stderr
+    code = (shop / "catalog/images.py").read_text()
+    assert "dispatch_only(" in code
+    assert "@routed(" not in code
+    again = _run("retire", str(shop), feature, "--store", store)
+    assert again.exit_code == 0
+    assert again.stdout == ""
