@@ -1,0 +1,119 @@
+"""The extraction plan over demo_monolith's facts, compared with its README's ground truth."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from analyzers.analysis import Analysis, analyze_collection, find_capability
+from analyzers.collect import Collection, CollectOptions, collect
+from analyzers.facts import ArgKind
+from strangler.plan import ExtractionPlan, feature_name, package_name, plan_extraction
+
+DEMO = Path(__file__).parents[3] / "demo_monolith"
+Project = tuple[Collection, Analysis]
+
+
+def _truth() -> dict[str, list[str]]:
+    text = (DEMO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```ground-truth\n(.*?)```", text, re.S)
+    assert block is not None
+    out: dict[str, list[str]] = {}
+    for line in block.group(1).strip().splitlines():
+        key, _, values = line.partition(":")
+        out[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    return out
+
+
+TRUTH = _truth()
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    collection = collect(DEMO, CollectOptions(jobs=1, use_cache=False))
+    return collection, analyze_collection(collection)
+
+
+def _plan(
+    project: tuple[Collection, Analysis], name: str, target: str = "functions"
+) -> ExtractionPlan:
+    collection, analysis = project
+    capability = find_capability(analysis, name)
+    assert capability is not None, name
+    return plan_extraction(capability, collection.modules, target=target)
+
+
+def test_names() -> None:
+    assert package_name("catalog.images.make_thumbnail") == "catalog_images_make_thumbnail"
+    assert feature_name("orders.cart.Cart.add", "orders.cart") == "orders.Cart.add"
+
+
+@pytest.mark.parametrize("name", TRUTH["fire_and_forget"])
+def test_fire_and_forget_when_no_call_site_uses_the_result(project: Project, name: str) -> None:
+    (entry,) = _plan(project, name).entries
+    assert entry.style == "fire_and_forget"
+    assert entry.result_used_at == ()
+
+
+@pytest.mark.parametrize("name", TRUTH["request_reply"])
+def test_request_reply_names_the_call_sites_using_the_result(project: Project, name: str) -> None:
+    (entry,) = _plan(project, name).entries
+    assert entry.style == "request_reply"
+    assert entry.result_used_at
+    assert all(re.fullmatch(r"[\w/]+\.py:\d+", site) for site in entry.result_used_at)
+
+
+@pytest.mark.parametrize("name", TRUTH["do_not_extract"])
+def test_do_not_extract_is_blocked_with_reasons(project: Project, name: str) -> None:
+    plan = _plan(project, name)
+    assert plan.blocked
+    assert all(re.search(r" at [\w/]+\.py:\d+: ", reason) for reason in plan.blockers)
+
+
+@pytest.mark.parametrize("name", TRUTH["extract_first"])
+def test_extract_first_is_not_blocked(project: Project, name: str) -> None:
+    plan = _plan(project, name)
+    assert not plan.blocked, plan.blockers
+    assert plan.package == f"functions.{package_name(name)}"
+    assert all(e.task.startswith(f"{plan.package}.tasks.") for e in plan.entries)
+
+
+def test_orm_argument_travels_as_a_reference_and_is_reported(project: Project) -> None:
+    plan = _plan(project, "notifications.emails.send_order_confirmation")
+    (entry,) = plan.entries
+    (order,) = entry.arguments
+    assert (order.kind, order.model) == (ArgKind.ORM_INSTANCE, "orders.Order")
+    schema = entry.schema["properties"]["order"]
+    assert schema["properties"]["$model"] == {"const": "orders.Order"}
+    assert schema["required"] == ["$model", "pk"]
+    assert any("refetches it from the shared database" in c for c in plan.couplings)
+
+
+def test_moves_copies_and_stays(project: Project) -> None:
+    plan = _plan(project, "shipping.quotes.quote", target="src.functions")
+    assert plan.package == "src.functions.shipping_quotes_quote"
+    assert "shipping.quotes.zone_for" in plan.moves
+    assert "shipping.quotes.quote" not in plan.moves  # the entry point is not a helper
+    assert plan.types == ("shipping.quotes.QuoteError",)  # imported, keeps its identity
+    assert not set(plan.copies) & set(plan.stays)
+    assert plan.copies  # pure helpers of core.utils called by the quote
+
+
+def test_samples_come_from_call_site_literals(project: Project) -> None:
+    (entry,) = _plan(project, "shipping.quotes.quote").entries
+    samples = {a.name: a.sample for a in entry.arguments}
+    # shipping/tests.py calls quote("DE", 5000, "100.00") and friends
+    assert samples["country"] is not None
+    assert samples["country"].strip("'\"").isalpha()
+    assert samples["weight_grams"] is not None
+    assert samples["weight_grams"].isdigit()
+
+
+def test_plan_json_is_plain_data(project: Project) -> None:
+    import json
+
+    data = _plan(project, "invoices.rendering.render_invoice").to_json()
+    assert json.loads(json.dumps(data)) == data
+    assert data["entry_points"][0]["feature"] == "invoices.render_invoice"
