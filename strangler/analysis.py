@@ -41,7 +41,14 @@ from analyzers.analysis import (
     to_json,
 )
 from analyzers.cache import FactsCache, tool_fingerprint
-from analyzers.collect import Collection, CollectOptions, NothingToAnalyse, collect, discover
+from analyzers.collect import (
+    Collection,
+    CollectOptions,
+    Discovered,
+    NothingToAnalyse,
+    collect,
+    discover,
+)
 from analyzers.graph import build_graph
 from strangler import __version__
 from strangler.config import Config
@@ -69,7 +76,7 @@ def run_analysis(root: Path, config: Config, progress: Progress | None = None) -
         if cached is not None:
             return AnalysisRun(cached, from_cache=True)
     with _cyclic_gc_paused():
-        collection = _collect(root, config, progress)
+        collection = _collect(root, config, progress, probe)
         analysis = analyze_collection(
             collection, config.weights, proposal_size=config.proposal_size
         )
@@ -125,7 +132,9 @@ def _check_root(root: Path) -> Path:
     return root.resolve()
 
 
-def _collect(root: Path, config: Config, progress: Progress | None) -> Collection:
+def _collect(
+    root: Path, config: Config, progress: Progress | None, probe: _Probe | None = None
+) -> Collection:
     options = CollectOptions(
         jobs=config.jobs,
         cache_dir=config.cache_path(root),
@@ -134,7 +143,7 @@ def _collect(root: Path, config: Config, progress: Progress | None) -> Collectio
         progress=progress,
     )
     try:
-        return collect(root, options)
+        return collect(root, options, discovered=probe.discovered if probe else None)
     except NothingToAnalyse as exc:
         raise BadInput(str(exc)) from None
 
@@ -155,12 +164,22 @@ class _Probe:
     the files whose stat data it already knows (a cold run gets them from collection).
     """
 
-    base: Path
-    sources: list[_SourceLike]
+    discovered: Discovered
     header: str
     cache_dir: Path
-    prefix: str
     _key: str | None = None
+
+    @property
+    def base(self) -> Path:
+        return self.discovered[0]
+
+    @property
+    def sources(self) -> Sequence[_SourceLike]:
+        return self.discovered[1]
+
+    @property
+    def prefix(self) -> str:
+        return self.discovered[2]
 
     def files(self) -> list[list[str | int]]:
         return [[s.relpath, s.size, s.mtime_ns] for s in self.sources]
@@ -193,7 +212,7 @@ class _SourceLike(Protocol):
 def _probe(root: Path, config: Config) -> _Probe:
     """The files collection will read (its own ``discover``) and the header."""
     try:
-        base, sources, prefix = discover(root, config.exclude)
+        discovered = discover(root, config.exclude)
     except NothingToAnalyse as exc:
         raise BadInput(str(exc)) from None
     header = {
@@ -202,11 +221,9 @@ def _probe(root: Path, config: Config) -> _Probe:
         "analysis": _analysis_fingerprint(),
         "schema": SCHEMA_VERSION,
         "config": config.fingerprint(),
-        "prefix": prefix,
+        "prefix": discovered[2],
     }
-    return _Probe(
-        base, list(sources), json.dumps(header, sort_keys=True), config.cache_path(root), prefix
-    )
+    return _Probe(discovered, json.dumps(header, sort_keys=True), config.cache_path(root))
 
 
 @cache
