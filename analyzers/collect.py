@@ -11,8 +11,10 @@ loaded from the cache and nothing is parsed or linked again.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import gc
 import os
+import re
 import resource
 import sys
 import time
@@ -157,8 +159,15 @@ def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Itera
 
 
 def _excluded(relpath: str, excludes: tuple[str, ...]) -> bool:
-    name = relpath.rpartition("/")[2]
-    return any(fnmatch.fnmatchcase(relpath, g) or fnmatch.fnmatchcase(name, g) for g in excludes)
+    """A glob matches the relative path or the file/folder name (``fnmatchcase`` rules)."""
+    match = _exclusion_pattern(excludes)
+    return match(relpath) is not None or match(relpath.rpartition("/")[2]) is not None
+
+
+@functools.cache
+def _exclusion_pattern(excludes: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """All globs as one compiled regex: discovery tests every file and folder name."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in excludes)).match
 
 
 def collect(

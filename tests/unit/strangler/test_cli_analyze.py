@@ -209,7 +209,7 @@ def test_a_touched_but_unchanged_file_still_hits_the_cache(project: Path) -> Non
 def test_corrupt_cache_is_a_miss_not_a_crash(project: Path) -> None:
     config = load_config(project, {}, {})
     first = run_analysis(project, config)
-    (config.cache_path(project) / "analysis.json").write_text("{not json", encoding="utf-8")
+    (config.cache_path(project) / "analysis.jsonl").write_text("{not json", encoding="utf-8")
     again = run_analysis(project, config)
     assert not again.from_cache
     assert again.analysis == first.analysis
@@ -228,10 +228,11 @@ def test_weights_from_pyproject_change_the_scores(project: Path) -> None:
 def test_an_edited_cached_capability_is_a_miss(project: Path) -> None:
     config = load_config(project, {}, {})
     first = run_analysis(project, config)
-    path = config.cache_path(project) / "analysis.json"
-    document = json.loads(path.read_text())
-    document["capabilities"][0] = document["capabilities"][0].replace('"score":', '"scor":')
-    path.write_text(json.dumps(document))
+    path = config.cache_path(project) / "analysis.jsonl"
+    head, *capabilities = path.read_text().split("\n")  # line 1: head; then one per line
+    assert json.loads(capabilities[0])["name"] == first.analysis.capabilities[0].name
+    capabilities[0] = capabilities[0].replace('"score":', '"scor":')
+    path.write_text("\n".join([head, *capabilities]))
     again = run_analysis(project, config)
     assert not again.from_cache
     assert again.analysis == first.analysis
