@@ -51,6 +51,9 @@ _EFFECTS = {k.value: k for k in EffectKind}
 _OPS = {k.value: k for k in OrmOp}
 
 Encoded = list[Any]
+"""Enum members are put in as they are, not as ``.value``: they are ``StrEnum``s, so
+they *are* their value for any JSON encoder, and ``.value`` (a Python-level enum
+property) was a fifth of encoding a module."""
 
 
 def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded:
@@ -77,14 +80,14 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
         [_call(c) for c in f.calls] if tables is None else tables.calls(f.calls),
         [_model(m) for m in f.models],
         [
-            [o.function, o.model, o.op.value, o.method, o.loc.line, o.loc.col, o.select_for_update]
+            [o.function, o.model, o.op, o.method, o.loc.line, o.loc.col, o.select_for_update]
             for o in f.orm
         ],
         [[u.pattern, u.view, u.name, u.loc.line, u.loc.col, u.include] for u in f.urls],
         [[s.receiver, s.signal, s.sender, s.loc.line, s.loc.col] for s in f.signals],
         [[t.qualname, t.loc.line, t.loc.col, t.name] for t in f.tasks],
         [[a.function, a.loc.line, a.loc.col, a.end_line, a.kind] for a in f.atomics],
-        [[e.function, e.kind.value, e.callee, e.loc.line, e.loc.col] for e in f.effects],
+        [[e.function, e.kind, e.callee, e.loc.line, e.loc.col] for e in f.effects],
         [[g.qualname, g.loc.line, g.loc.col, g.kind] for g in f.globals],
         [[u.function, u.name, u.loc.line, u.loc.col, u.writes] for u in f.global_uses],
         [[s.function, s.name, s.loc.line, s.loc.col] for s in f.settings_reads],
@@ -115,7 +118,7 @@ class _Tables:
         arg_keys = dict.fromkeys(
             [(a.text, a.kind, a.keyword, a.model, a.ref) for c in calls for a in c.args]
         )
-        self.args: list[Encoded] = [[t, k.value, kw, m, r] for t, k, kw, m, r in arg_keys]
+        self.args: list[Encoded] = [[t, k, kw, m, r] for t, k, kw, m, r in arg_keys]
         self._args = {key: i for i, key in enumerate(arg_keys)}
         param_keys = dict.fromkeys(
             [(p.name, p.annotation, p.kind, p.has_default) for d in definitions for p in d.params]
@@ -146,7 +149,7 @@ class _Tables:
 def _definition(d: Definition, tables: _Tables | None = None) -> Encoded:
     return [
         d.qualname,
-        d.kind.value,
+        d.kind,
         d.loc.line,
         d.loc.col,
         d.end_line,
@@ -163,7 +166,7 @@ def _definition(d: Definition, tables: _Tables | None = None) -> Encoded:
 
 
 def _call(c: Call) -> Encoded:
-    args = [[a.text, a.kind.value, a.keyword, a.model, a.ref] for a in c.args]
+    args = [[a.text, a.kind, a.keyword, a.model, a.ref] for a in c.args]
     return [c.caller, c.callee, c.text, c.loc.line, c.loc.col, args, c.result_used, c.in_atomic]
 
 
