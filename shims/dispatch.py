@@ -65,6 +65,7 @@ __all__ = [
     "Style",
     "breakers",
     "dispatch_only",
+    "keep_unpublished",
     "mismatches",
     "publisher",
     "routed",
@@ -209,9 +210,18 @@ class _Entry:
             return self._to_outbox(rt, event, args, kwargs, start)
         if _in_atomic_block():
             # Recorded when it fires: a rolled-back transaction made no call at all.
-            _on_commit(lambda: self._fire(rt, event, args, kwargs, perf_counter(), deferred=True))
+            _on_commit(lambda: self._fire_after_commit(rt, event, args, kwargs))
             return None
         return self._fire(rt, event, args, kwargs, start, deferred=False)
+
+    def _fire_after_commit(
+        self, rt: Any, event: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        """The ``on_commit`` callback: never raises (the caller's commit already happened)."""
+        try:
+            self._fire(rt, event, args, kwargs, perf_counter(), deferred=True)
+        except Exception:
+            log.exception("%s: publish after commit crashed (event %s)", self.feature, event["id"])
 
     def _fire(
         self,
@@ -229,23 +239,31 @@ class _Entry:
         except Exception as exc:
             breaker.record_failure()
             if deferred:  # after commit: nobody to raise to; never half-run the monolith
-                return self._deferred_failure(rt, args, kwargs, start, exc)
+                return self._deferred_failure(rt, event, args, kwargs, start, exc)
             return cast(None, self._fail(rt, args, kwargs, start, Outcome.ERROR, exc))
         breaker.record_success()
         rt.metrics.record(self.feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
         return None
 
     def _deferred_failure(
-        self, rt: Any, args: tuple[Any, ...], kwargs: dict[str, Any], start: float, exc: Exception
+        self,
+        rt: Any,
+        event: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+        exc: Exception,
     ) -> None:
-        log.error("%s: publish after commit failed (%s)", self.feature, _describe(exc))
+        """After commit the caller saw success: run the body (fallback) or keep the event."""
         if self.fallback:
+            log.error("%s: publish after commit failed (%s)", self.feature, _describe(exc))
             try:
                 self.func(*args, **kwargs)
             except Exception:
                 log.exception("%s: monolith fallback after commit failed", self.feature)
             rt.metrics.record(self.feature, Path.FUNCTION, Outcome.FALLBACK, perf_counter() - start)
         else:
+            keep_unpublished(self.feature, self.task, event, exc)
             rt.metrics.record(self.feature, Path.FUNCTION, Outcome.ERROR, perf_counter() - start)
 
     def _to_outbox(
@@ -360,8 +378,9 @@ def dispatch_only(
             write_outbox(task, event)
             value = None
         elif _in_atomic_block():
-            _on_commit(lambda: publisher.publish(rt.settings, task, event))
-            value = None
+            # Counted when it fires; a failure after the commit keeps the event.
+            _on_commit(lambda: _publish_after_commit(rt, feature, task, event))
+            return None
         else:
             publisher.publish(rt.settings, task, event)
             value = None
@@ -371,6 +390,78 @@ def dispatch_only(
         raise FunctionPathError(f"{feature}: function path failed: {_describe(exc)}") from exc
     rt.metrics.record(feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
     return value
+
+
+def _publish_after_commit(rt: Any, feature: str, task: str, event: dict[str, Any]) -> None:
+    """``dispatch_only``'s ``on_commit`` callback: publish, or keep the event; never raise.
+
+    Raising from an ``on_commit`` callback would surface from the ``atomic`` exit *after*
+    the commit, telling the caller its change failed when it did not.
+    """
+    start = perf_counter()
+    try:
+        try:
+            publisher.publish(rt.settings, task, event)
+        except Exception as exc:
+            keep_unpublished(feature, task, event, exc)
+            rt.metrics.record(feature, Path.FUNCTION, Outcome.ERROR, perf_counter() - start)
+            return
+        rt.metrics.record(feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
+    except Exception:
+        log.exception("%s: publish after commit crashed (event %s)", feature, event["id"])
+
+
+def keep_unpublished(feature: str, task: str, event: dict[str, Any], exc: BaseException) -> str:
+    """Store an event whose publish failed after its transaction committed; never raises.
+
+    The shim accepted the event (the caller saw success), so it must not be lost: it goes
+    to the outbox table when the ``shims.django`` app is installed (the relay publishes it
+    once the broker is back), else - or if that write fails - to the dead-letter store with
+    reason ``publish failed`` (``strangler dlq replay`` sends it). Returns where it went:
+    ``"outbox"``, ``"dead-letter"``, or ``"log"`` when both failed (the event is then
+    logged in full at CRITICAL, the last place left to recover it from).
+    """
+    error = _describe(exc)
+    if _outbox_installed():
+        try:
+            from shims.outbox import write_outbox
+
+            write_outbox(task, event)
+        except Exception as store_exc:
+            log.error("%s: outbox write failed (%s)", feature, _describe(store_exc))
+        else:
+            log.error("%s: publish after commit failed (%s); event %s kept in the outbox",
+                      feature, error, event["id"])  # fmt: skip
+            return "outbox"
+    try:
+        entry_id = _dead_letter(task, event, error)
+    except Exception as store_exc:
+        log.critical("%s: publish failed (%s) and the dead-letter store too (%s); event: %s",
+                     feature, error, _describe(store_exc), json.dumps(event))  # fmt: skip
+        return "log"
+    log.error("%s: publish after commit failed (%s); event %s dead-lettered as #%s",
+              feature, error, event["id"], entry_id)  # fmt: skip
+    return "dead-letter"
+
+
+def _outbox_installed() -> bool:
+    """True when this process runs Django with the ``shims.django`` app (the outbox table)."""
+    if "django.apps" not in sys.modules:
+        return False
+    from django.apps import apps
+
+    return bool(apps.ready and apps.is_installed("shims.django"))
+
+
+def _dead_letter(task: str, event: dict[str, Any], error: str) -> int:
+    from shims.deadletter import open_dead_letters
+    from shims.handlers import dead_letter_url
+
+    store = open_dead_letters(dead_letter_url())
+    try:
+        return store.add(task, event, "publish failed", 0, error).id
+    finally:
+        store.close()
 
 
 # ---------------------------------------------------------------- publishing
