@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analyzers._make import maker
 from analyzers.facts import (
     ArgKind,
     Argument,
@@ -49,6 +50,14 @@ _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
 _EFFECTS = {k.value: k for k in EffectKind}
 _OPS = {k.value: k for k in OrmOp}
+# positional constructors for the types decoded by the tens of thousands (see _make)
+_Location = maker(Location)
+_Call = maker(Call)
+_Argument = maker(Argument)
+_Param = maker(Param)
+_Definition = maker(Definition)
+_ImportFact = maker(ImportFact)
+_Variable = maker(Variable)
 
 Encoded = list[Any]
 """Enum members are put in as they are, not as ``.value``: they are ``StrEnum``s, so
@@ -200,12 +209,12 @@ def decode(data: Encoded) -> ModuleFacts | Diagnostic:
 
 
 def _decode_calls(calls: Encoded, path: str) -> tuple[Call, ...]:
-    L = Location  # local aliases: the hot loop of a warm run
-    A = Argument
+    L = _Location  # local aliases: the hot loop of a warm run
+    A = _Argument
     kinds = _ARG_KINDS
     return tuple(
         [
-            Call(
+            _Call(
                 caller,
                 callee,
                 text,
@@ -223,13 +232,13 @@ def _decode_compact(data: Encoded) -> ModuleFacts:
     path = data[2]
     strings, arg_rows, param_rows = data[21], data[22], data[23]
     kinds = _ARG_KINDS
-    args = [Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
-    params = [Param(n, a, k, h) for n, a, k, h in param_rows]
-    L = Location
+    args = [_Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
+    params = [_Param(n, a, k, h) for n, a, k, h in param_rows]
+    L = _Location
     S = strings
     calls = tuple(
         [
-            Call(
+            _Call(
                 S[caller],
                 S[callee],
                 S[text],
@@ -244,7 +253,7 @@ def _decode_compact(data: Encoded) -> ModuleFacts:
     kinds_of_def = _DEF_KINDS
     definitions = tuple(
         [
-            Definition(
+            _Definition(
                 qual,
                 kinds_of_def[kind],
                 L(path, line, col),
@@ -302,7 +311,7 @@ def _assemble(
         variables,
         candidates,
     ) = data[:21]
-    L = Location
+    L = _Location
     return ModuleFacts(
         module=module,
         path=path,
@@ -310,7 +319,7 @@ def _assemble(
         is_test=is_test,
         is_package=is_package,
         definitions=definitions,
-        imports=tuple([ImportFact(t, b, L(path, ln, co), c) for t, b, ln, co, c in imports])
+        imports=tuple([_ImportFact(t, b, L(path, ln, co), c) for t, b, ln, co, c in imports])
         if imports
         else (),
         calls=calls,
@@ -347,7 +356,7 @@ def _assemble(
         settings_reads=tuple([SettingsRead(f, n, L(path, ln, co)) for f, n, ln, co in settings])
         if settings
         else (),
-        variables=tuple([Variable(q, L(path, ln, co), t) for q, ln, co, t in variables])
+        variables=tuple([_Variable(q, L(path, ln, co), t) for q, ln, co, t in variables])
         if variables
         else (),
         model_candidates=tuple([_decode_model(m, path) for m in candidates]) if candidates else (),
@@ -356,13 +365,13 @@ def _assemble(
 
 def _decode_definition(d: Encoded, path: str) -> Definition:
     qual, kind, line, col, end, parent, params, decorators, bases, is_async, doc, returns = d
-    return Definition(
+    return _Definition(
         qual,
         _DEF_KINDS[kind],
-        Location(path, line, col),
+        _Location(path, line, col),
         end,
         parent,
-        tuple([Param(n, a, k, h) for n, a, k, h in params]) if params else (),
+        tuple([_Param(n, a, k, h) for n, a, k, h in params]) if params else (),
         tuple(decorators),
         tuple(bases),
         is_async,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from analyzers._make import maker
 from analyzers.facts import (
     ArgKind,
     Argument,
@@ -166,6 +167,10 @@ _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
     ("django.core.files.storage.default_storage.", EffectKind.FILE),
 )
 _MAX_DEPTH = 24  # re-export chains longer than this are treated as cycles
+# positional constructors, every field passed (see analyzers._make)
+_Call = maker(Call)
+_Argument = maker(Argument)
+_Definition = maker(Definition)
 
 
 _ALL_EFFECT_PREFIXES = tuple(prefix for prefix, _ in _EFFECT_PREFIXES)
@@ -600,7 +605,7 @@ class _Linker:
                 out.append(call)  # unchanged (external names, direct references): reuse it
             else:  # direct construction: dataclasses.replace is five times slower
                 out.append(
-                    Call(
+                    _Call(
                         call.caller,
                         callee,
                         call.text,
@@ -647,17 +652,17 @@ class _Linker:
         state = self.interpret(arg.ref)
         text, keyword = arg.text, arg.keyword
         if state is None:
-            return Argument(text, arg.kind, keyword, None, None)
+            return _Argument(text, arg.kind, keyword, None, None)
         kind = state[0]
         if kind == "inst" and state[1] in self.models:
-            return Argument(text, ArgKind.ORM_INSTANCE, keyword, state[1], None)
+            return _Argument(text, ArgKind.ORM_INSTANCE, keyword, state[1], None)
         if kind in ("def", "cls", "task"):
-            return Argument(text, ArgKind.CALLABLE, keyword, None, state[1])
+            return _Argument(text, ArgKind.CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):
-            return Argument(text, arg.kind, keyword, None, state[1])
+            return _Argument(text, arg.kind, keyword, None, state[1])
         if kind == "inst":  # an instance of a project class that is not a model
-            return Argument(text, arg.kind, keyword, None, f"{state[1]}()")
-        return Argument(text, arg.kind, keyword, None, None)
+            return _Argument(text, arg.kind, keyword, None, f"{state[1]}()")
+        return _Argument(text, arg.kind, keyword, None, None)
 
     def _definition(self, d: Definition) -> Definition:
         if not d.decorators and not d.bases and d.returns is None:
@@ -665,7 +670,7 @@ class _Linker:
         decorators = tuple([self._name(x) for x in d.decorators])
         bases = tuple([self._name(x) for x in d.bases])
         returns = self.interpret(d.returns) if d.returns else None
-        return Definition(
+        return _Definition(
             d.qualname,
             d.kind,
             d.loc,

@@ -24,6 +24,7 @@ import builtins
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from analyzers._make import maker
 from analyzers.facts import (
     ArgKind,
     Argument,
@@ -148,6 +149,13 @@ _JSON_FUNCS = frozenset(
     }
 )
 _TEXT_MAX = 80
+# positional constructors, every field passed (see analyzers._make): the facts of a
+# module are built by the tens of thousands
+_Location = maker(Location)
+_Call = maker(Call)
+_Argument = maker(Argument)
+_Param = maker(Param)
+_Definition = maker(Definition)
 _JSON = "=json"  # type marker of a local bound to a JSON-able literal
 _FUNC, _CLASS, _MODULE = 0, 1, 2
 _AnyFunc = ast.FunctionDef | ast.AsyncFunctionDef
@@ -482,7 +490,7 @@ class _Extractor:
                 ImportFact(
                     alias.name if alias.asname else target,
                     bound,
-                    Location(self.path, stmt.lineno, stmt.col_offset),
+                    _Location(self.path, stmt.lineno, stmt.col_offset),
                     cond,
                 )
             )
@@ -491,7 +499,7 @@ class _Extractor:
     def _import_from(self, stmt: ast.ImportFrom) -> None:
         base = self._absolute(stmt.module, stmt.level)
         cond = self.cond_depth > 0 or self.scope.kind != _MODULE
-        loc = Location(self.path, stmt.lineno, stmt.col_offset)
+        loc = _Location(self.path, stmt.lineno, stmt.col_offset)
         for alias in stmt.names:
             if alias.name == "*":
                 self.imports.append(ImportFact(base, "*", loc, cond))
@@ -586,7 +594,7 @@ class _Extractor:
                 self.atomics.append(
                     AtomicRegion(
                         self.scope.caller,
-                        Location(self.path, stmt.lineno, stmt.col_offset),
+                        _Location(self.path, stmt.lineno, stmt.col_offset),
                         stmt.end_lineno or stmt.lineno,
                         "with",
                     )
@@ -662,7 +670,7 @@ class _Extractor:
                     AtomicRegion(
                         qual,
                         # The decorator's line: it is what a reader must change.
-                        Location(self.path, dec.lineno, dec.col_offset),
+                        _Location(self.path, dec.lineno, dec.col_offset),
                         node.end_lineno or node.lineno,
                         "decorator",
                     )
@@ -679,10 +687,10 @@ class _Extractor:
             if outer.self_name not in {p.name for p in params}:  # a closure over self
                 scope.self_name, scope.self_ref = outer.self_name, outer.self_ref
         self.defs.append(
-            Definition(
+            _Definition(
                 qual,
                 DefKind.METHOD if outer.kind == _CLASS else DefKind.FUNCTION,
-                Location(self.path, node.lineno, node.col_offset),
+                _Location(self.path, node.lineno, node.col_offset),
                 node.end_lineno or node.lineno,
                 None if outer.kind == _MODULE else outer.qual,
                 tuple(params),
@@ -690,6 +698,7 @@ class _Extractor:
                 (),
                 type(node) is ast.AsyncFunctionDef,
                 _docline(node),
+                None,
             )
         )
         index = len(self.defs) - 1
@@ -742,7 +751,7 @@ class _Extractor:
                 scope.types[name] = type_ref
         if name in ("request", "req") and name not in scope.types:
             scope.types[name] = "django.http.HttpRequest()"
-        return Param(name, text, kind, has_default)
+        return _Param(name, text, kind, has_default)
 
     def _annotation_type(self, annotation: ast.expr) -> str | None:
         """``order: Order`` / ``order: "Order"`` / ``Optional[Order]``: an instance of it."""
@@ -784,10 +793,10 @@ class _Extractor:
         ]
         index = len(self.defs)
         self.defs.append(
-            Definition(
+            _Definition(
                 qual,
                 DefKind.CLASS,
-                Location(self.path, node.lineno, node.col_offset),
+                _Location(self.path, node.lineno, node.col_offset),
                 node.end_lineno or node.lineno,
                 None if outer.kind == _MODULE else outer.qual,
                 (),
@@ -795,6 +804,7 @@ class _Extractor:
                 tuple(c[0] + c[1] if c else "<expr>" for c in base_chains),
                 False,
                 _docline(node),
+                None,
             )
         )
         self._late_bases.append((index, outer, base_chains))
@@ -840,7 +850,7 @@ class _Extractor:
                         SettingsRead(
                             self.scope.caller,
                             node.attr,  # type: ignore[attr-defined]
-                            Location(self.path, node.lineno, node.col_offset),
+                            _Location(self.path, node.lineno, node.col_offset),
                         )
                     )
                 elif self.scope.kind != _MODULE and value.id in self.watch:
@@ -984,7 +994,7 @@ class _Extractor:
             and type(name) is ast.Constant
             and isinstance(name.value, str)
         ):
-            loc = Location(self.path, node.lineno, node.col_offset)
+            loc = _Location(self.path, node.lineno, node.col_offset)
             self.settings.append(SettingsRead(self.scope.caller, name.value, loc))
 
     def _connect(self, chain: tuple[str, str], node: ast.Call) -> None:
@@ -1167,7 +1177,7 @@ class _Extractor:
         variables = tuple(
             Variable(
                 f"{module}.{name}",
-                Location(path, line, 0),
+                _Location(path, line, 0),
                 None if t is None else (None if t == _JSON else self._expand(root, t)),
             )
             for name, line, t in self.variables
@@ -1196,11 +1206,11 @@ class _Extractor:
         callee = self._ref(scope, chain)
         if callee is not None and callee.startswith("?"):
             callee = self._expand(scope, callee)
-        return Call(
+        return _Call(
             scope.caller,
             callee,
             text[:_TEXT_MAX],
-            Location(self.path, line, col),
+            _Location(self.path, line, col),
             tuple([self._make_arg(scope, a) for a in args]) if args else (),
             used,
             atomic,
@@ -1213,7 +1223,7 @@ class _Extractor:
             ref = self._expand(scope, ref)
         if ref is not None and kind is ArgKind.UNKNOWN:
             kind = _kind_of_type(ref)
-        return Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
+        return _Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
 
     def _url(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:
         if call.callee not in _URL_FUNCS:
@@ -1226,7 +1236,7 @@ class _Extractor:
         for kw in node.keywords:
             if kw.arg == "name" and type(kw.value) is ast.Constant:
                 name = str(kw.value.value)
-        loc = Location(self.path, node.lineno, node.col_offset)
+        loc = _Location(self.path, node.lineno, node.col_offset)
         if type(view_node) is ast.Call:
             inner = _chain(view_node.func)
             ref = self._ref(scope, inner)
@@ -1255,7 +1265,7 @@ class _Extractor:
             if signal_ref is None or receiver_ref is None:
                 continue
             sender_ref = self._ref(scope, sender) if sender is not None else None
-            yield SignalHandler(receiver_ref, signal_ref, sender_ref, Location(self.path, line, 0))
+            yield SignalHandler(receiver_ref, signal_ref, sender_ref, _Location(self.path, line, 0))
 
     def _global_states(self) -> Iterable[GlobalState]:
         seen = set()
@@ -1263,7 +1273,7 @@ class _Extractor:
             kind = self.mutable.get(name)
             if kind and name not in seen:
                 seen.add(name)
-                yield GlobalState(f"{self.module}.{name}", Location(self.path, line, 0), kind)
+                yield GlobalState(f"{self.module}.{name}", _Location(self.path, line, 0), kind)
 
     def _global_uses(self) -> Iterable[GlobalUse]:
         target_prefix = self.module + "."
@@ -1272,11 +1282,11 @@ class _Extractor:
             if name in scope.globals or ref == target_prefix + name:
                 if name in self.mutable or writes:
                     yield GlobalUse(
-                        scope.caller, target_prefix + name, Location(self.path, line, col), writes
+                        scope.caller, target_prefix + name, _Location(self.path, line, col), writes
                     )
             elif ref is not None and name in self.imported:
                 # another module's name: linking keeps it only if it is mutable state there
-                yield GlobalUse(scope.caller, ref, Location(self.path, line, col), writes)
+                yield GlobalUse(scope.caller, ref, _Location(self.path, line, col), writes)
 
     def _model(self, node: ast.ClassDef, qual: str) -> ModelFact:
         meta: dict[str, object] = {}
@@ -1304,7 +1314,7 @@ class _Extractor:
             qual,
             label,
             table,
-            Location(self.path, node.lineno, node.col_offset),
+            _Location(self.path, node.lineno, node.col_offset),
             bool(meta.get("abstract")),
             tuple(r.target for r in relations),
             tuple(relations),
@@ -1382,7 +1392,7 @@ def _replace(
     returns: str | None = None,
 ) -> Definition:
     """dataclasses.replace for the three late fields, without its generic (slow) path."""
-    return Definition(
+    return _Definition(
         d.qualname,
         d.kind,
         d.loc,
