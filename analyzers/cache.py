@@ -44,6 +44,7 @@ _FINGERPRINTED = (
     "codec.py",
     "cache.py",
     "jsonio.py",
+    "_make.py",
 )
 _DECODE_ERRORS = (ValueError, TypeError, IndexError, KeyError, AttributeError)
 
