@@ -35,13 +35,6 @@ SOURCE = REPO / "demo_monolith"
 PYTHON = sys.executable
 STAFF_USERS = 8  # staff who upload images: distinct routing keys for the canary
 WORKER_READY_TIMEOUT = 60.0
-# What the scratch copy's settings gain to route per user: the shim's app and middleware.
-SETTINGS_PATCH = """
-
-# --- added by scripts/demo.py: strangler's shim (routing key per logged-in user) ---
-INSTALLED_APPS += ["shims.django"]
-MIDDLEWARE += ["shims.django.middleware.RoutingKeyMiddleware"]
-"""
 
 
 class StepFailed(RuntimeError):
@@ -86,8 +79,6 @@ def scratch_copy(folder: Path) -> None:
         shutil.rmtree(folder)
     ignore = shutil.ignore_patterns("__pycache__", ".strangler", "db.sqlite3", "media")
     shutil.copytree(SOURCE, folder, ignore=ignore)
-    with (folder / "shop" / "settings.py").open("a", encoding="utf-8") as fh:
-        fh.write(SETTINGS_PATCH)
     git(folder, "init", "-q")
     git(folder, "add", "-A")
     git(folder, "commit", "-q", "-m", "the monolith before strangler")
@@ -281,7 +272,7 @@ def main() -> int:
 
 
 def lifecycle(scratch: Path, env: dict[str, str]) -> None:
-    step(1, "a scratch copy of demo_monolith (its own git repo; the shim's app + middleware)")
+    step(1, "a scratch copy of demo_monolith, in its own git repository")
     scratch_copy(scratch)
     say(f"  {_short(str(scratch))}")
 
@@ -297,7 +288,7 @@ def lifecycle(scratch: Path, env: dict[str, str]) -> None:
         strangler("extract", str(scratch), top, "--plan", "--format", "json", env=env)
     )
     feature, package = plan["entry_points"][0]["feature"], plan["package"]
-    strangler("extract", str(scratch), top, "--apply", env=env, show=12)
+    strangler("extract", str(scratch), top, "--apply", env=env, show=12)  # + shim settings
     again = strangler("extract", str(scratch), top, env=env)
     if again.strip():
         raise StepFailed("extract is not idempotent: a second run still has a diff")
@@ -308,8 +299,9 @@ def lifecycle(scratch: Path, env: dict[str, str]) -> None:
     step(4, "start a Celery worker on the filesystem transport (no server)")
     with worker(scratch, package, env):
         traffic = Traffic(scratch, env)
-        for mode in (["monolith"], ["shadow"], ["canary", "--percent", "25"], ["function"]):
-            step(5, f"route {feature} -> {' '.join(mode)}, then drive traffic")
+        modes = (["monolith"], ["shadow"], ["canary", "--percent", "25"], ["function"])
+        for number, mode in enumerate(modes, start=5):
+            step(number, f"route {feature} -> {' '.join(mode)}, then drive traffic")
             strangler("route", "set", feature, *mode, "--reason", "demo", env=env, show=1)
             time.sleep(1.2)  # the route table's TTL: the running monolith sees it within 1s
             statuses = traffic.drive(rounds=3)
@@ -317,7 +309,7 @@ def lifecycle(scratch: Path, env: dict[str, str]) -> None:
         traffic.flush_metrics()
         _wait_for_function_path(env, feature)
 
-    step(6, f"strangler route status: calls per path for {feature}")
+    step(9, f"strangler route status: calls per path for {feature}")
     strangler("route", "status", env=env, show=12)
     paths = status(env, feature)
     function = paths.get("function", {})
@@ -326,7 +318,7 @@ def lifecycle(scratch: Path, env: dict[str, str]) -> None:
     if function.get("errors"):
         raise StepFailed(f"{function['errors']} calls of {feature} failed on the function path")
 
-    step(7, f"retire {feature}: the monolith body becomes a dispatch-only call")
+    step(10, f"retire {feature}: the monolith body becomes a dispatch-only call")
     strangler("retire", str(scratch), feature, env=env, show=40)
     strangler("retire", str(scratch), feature, "--apply", env=env, show=4)
     if strangler("retire", str(scratch), feature, env=env).strip():

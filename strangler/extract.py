@@ -40,6 +40,7 @@ from strangler.codemods import (
     run_over_files,
 )
 from strangler.config import Config
+from strangler.django_settings import AddShimSettings
 from strangler.plan import ExtractionPlan, PlannedEntry, package_name, plan_extraction
 
 __all__ = [
@@ -128,12 +129,16 @@ def extraction_changes(
     skipped = [n for n in batch.notes if "not found" not in n]
     if any("refused" in n or "already routed" in n or "async" in n for n in skipped):
         return Refused(tuple(skipped))
+    settings = _settings_changes(project, remove=False)
     files = file_changes(
         project.root,
         _with_django_setup(generated.files, plan.package, _django_settings(project.root)),
         create_only=generated.create_only,
     )
-    return Outcome((*files, *batch.changes), (*generated.notes, *skipped))
+    return Outcome(
+        (*files, *batch.changes, *settings.changes),
+        (*generated.notes, *skipped, *settings.notes),
+    )
 
 
 def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
@@ -156,8 +161,10 @@ def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
         for p in base.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     )
-    removals = file_removals(project.root, [*generated, *_last_init(project.root, base)])
-    return Outcome((*removals, *edits))
+    last = _last_init(project.root, base)
+    removals = file_removals(project.root, [*generated, *last])
+    settings = _settings_changes(project, remove=True) if last else Outcome(())
+    return Outcome((*removals, *edits, *settings.changes))
 
 
 def _last_init(root: Path, package: Path) -> list[str]:
@@ -298,6 +305,23 @@ def _with_django_setup(
     head2, sep2, body = rest.partition("\napp = ")
     out[path] = f"{head}{sep}import os\n\n{head2}\n{setup}app = {body}" if sep2 else text
     return out
+
+
+def _settings_changes(project: Project, *, remove: bool) -> Outcome:
+    """The shim's app and middleware in the settings module ``manage.py`` names: added
+    with the first extraction, taken out when ``--revert`` removes the last one."""
+    settings = _django_settings(project.root)
+    if settings is None:
+        return Outcome(())
+    base = settings.replace(".", "/")
+    for path in (f"{base}.py", f"{base}/__init__.py"):
+        code = read_source(project.root / path)
+        if code is not None:
+            result = run_codemod(AddShimSettings(remove=remove), code, filename=path)
+            notes = tuple(f"{path}: {note}" for note in result.notes)
+            changed = result.status is Status.CHANGED
+            return Outcome((Change(path, code, result.code),) if changed else (), notes)
+    return Outcome((), (f"{settings}: no such module; add the shim's app and middleware",))
 
 
 def _fixtures(project: Project) -> tuple[str, ...]:

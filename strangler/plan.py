@@ -170,7 +170,11 @@ def plan_extraction(
         types=tuple(m for m in sorted(members) if index.kinds.get(m) == "class"),
         modules=tuple(sorted(involved)),
         blockers=tuple(str(b) for b in hard),
-        couplings=(*(str(b) for b in easy), *_database_coupling(entries, capability)),
+        couplings=(
+            *(str(b) for b in easy),
+            *_database_coupling(entries, capability),
+            *_settings_coupling(members, modules),
+        ),
         tables_read=capability.tables_read,
         tables_written=capability.tables_written,
     )
@@ -316,6 +320,15 @@ def _pure(function: str, index: CodeIndex) -> bool:
     ):
         return False
     return not any(c.callee in index.kinds for c in index.calls_from.get(function, ()))
+
+
+def _settings_coupling(members: set[str], modules: Sequence[ModuleFacts]) -> list[str]:
+    """Settings the moved code reads: the worker reads its own (an ``override_settings``
+    in a monolith test, or a per-process tweak, does not reach it)."""
+    names = sorted({r.name for m in modules for r in m.settings_reads if r.function in members})
+    if not names:
+        return []
+    return [f"settings read by the handler in the worker's process: {', '.join(names)}"]
 
 
 def _database_coupling(entries: Iterable[PlannedEntry], capability: Capability) -> list[str]:

