@@ -235,7 +235,7 @@ class _Entry:
     ) -> None:
         breaker = breakers.get(self.feature)
         try:
-            publisher.publish(rt.settings, self.task, event)
+            publisher.publish(rt.settings, self.task, event, ignore_result=True)
         except Exception as exc:
             breaker.record_failure()
             if deferred:  # after commit: nobody to raise to; never half-run the monolith
@@ -382,7 +382,7 @@ def dispatch_only(
             _on_commit(lambda: _publish_after_commit(rt, feature, task, event))
             return None
         else:
-            publisher.publish(rt.settings, task, event)
+            publisher.publish(rt.settings, task, event, ignore_result=True)
             value = None
     except Exception as exc:
         outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
@@ -401,7 +401,7 @@ def _publish_after_commit(rt: Any, feature: str, task: str, event: dict[str, Any
     start = perf_counter()
     try:
         try:
-            publisher.publish(rt.settings, task, event)
+            publisher.publish(rt.settings, task, event, ignore_result=True)
         except Exception as exc:
             keep_unpublished(feature, task, event, exc)
             rt.metrics.record(feature, Path.FUNCTION, Outcome.ERROR, perf_counter() - start)
@@ -498,7 +498,15 @@ class Publisher:
                     app = self._apps[key] = build_app(settings)
         return app
 
-    def publish(self, settings: Any, task: str, event: dict[str, Any]) -> Any:
+    def publish(
+        self, settings: Any, task: str, event: dict[str, Any], *, ignore_result: bool = False
+    ) -> Any:
+        """Send ``event`` to ``task``; ``ignore_result`` for fire-and-forget.
+
+        Fire-and-forget must depend on the broker only: without ``ignore_result`` Celery
+        prepares the result backend for every send (a Redis backend subscribes to the
+        task's channel), so a dead result backend would fail a call that never reads it.
+        """
         from shims.celery import PublishConfig
 
         # A short argsrepr (what Flower and worker logs show) instead of Celery's
@@ -511,6 +519,7 @@ class Publisher:
             kwargsrepr="{}",
             retry=True,
             retry_policy=PublishConfig.retry_policy,
+            ignore_result=ignore_result,
         )
 
     def wait(self, pending: Any, timeout: float) -> Any:

@@ -107,7 +107,8 @@ def _default_publish() -> Publish:
     settings = get_runtime().settings
 
     def publish(task: str, event: dict[str, Any]) -> Any:
-        return publisher.publish(settings, task, event)
+        # Outbox events are fire-and-forget: nobody waits for a result.
+        return publisher.publish(settings, task, event, ignore_result=True)
 
     return publish
 

@@ -139,7 +139,11 @@ def _replay_one(store: DeadLetterStore, entry_id: int, app: Any) -> None:
     from shims.celery import PublishConfig
 
     def publish(task: str, event: dict[str, Any]) -> None:
-        app.send_task(task, args=[event], retry=True, retry_policy=PublishConfig.retry_policy)
+        # Nobody waits for a replayed event's result: depend on the broker only.
+        app.send_task(
+            task, args=[event], retry=True, retry_policy=PublishConfig.retry_policy,
+            ignore_result=True,
+        )  # fmt: skip
 
     try:
         entry = replay(store, entry_id, publish)

@@ -31,13 +31,17 @@ class FakeBroker:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.ignored: list[bool] = []  # ignore_result of each publish
         self.fail: Exception | None = None
         self.reply: Any = lambda event: {"by": "function", "data": event["data"]}
 
-    def publish(self, settings: Any, task: str, event: dict[str, Any]) -> Any:
+    def publish(
+        self, settings: Any, task: str, event: dict[str, Any], *, ignore_result: bool = False
+    ) -> Any:
         if self.fail is not None:
             raise self.fail
         self.sent.append((task, event))
+        self.ignored.append(ignore_result)
         return event
 
     def wait(self, pending: Any, timeout: float) -> Any:
@@ -107,6 +111,7 @@ def test_function_fire_and_forget_publishes_a_cloudevent(broker: FakeBroker) -> 
     assert task == "t.ff"
     assert event["type"] == "u.ff"
     assert event["data"] == {"order_id": 9}
+    assert broker.ignored == [True]  # fire-and-forget never needs the result backend
     assert outcomes("u.ff", "function") == {"ok": 1}
 
 

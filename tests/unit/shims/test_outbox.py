@@ -72,7 +72,9 @@ def test_relay_task_is_scheduled_with_beat() -> None:
 def test_cli_relay_once(monkeypatch: pytest.MonkeyPatch) -> None:
     write_outbox("t.x", build_event("f", {"n": 1}))
     sent: list[str] = []
-    monkeypatch.setattr(publisher, "publish", lambda settings, task, event: sent.append(task))
+    monkeypatch.setattr(
+        publisher, "publish", lambda settings, task, event, **options: sent.append(task)
+    )
     result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "sent 1 event(s); 0 pending"
