@@ -17,6 +17,8 @@ from libcst.codemod import Codemod
 
 __all__ = ["APP", "AUTH_MIDDLEWARE", "MIDDLEWARE", "AddShimSettings"]
 
+Sequence_ = cst.List | cst.Tuple
+
 APP = "shims.django"
 MIDDLEWARE = "shims.django.middleware.RoutingKeyMiddleware"
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
@@ -66,7 +68,7 @@ class _Settings(cst.CSTTransformer):
         return updated_node.with_changes(value=changed)
 
 
-def _strings(node: cst.List | cst.Tuple) -> list[str | None]:
+def _strings(node: Sequence_) -> list[str | None]:
     return [
         e.value.evaluated_value
         if isinstance(e.value, cst.SimpleString) and isinstance(e.value.evaluated_value, str)
@@ -75,7 +77,7 @@ def _strings(node: cst.List | cst.Tuple) -> list[str | None]:
     ]
 
 
-def _insert(node: cst.List | cst.Tuple, entry: str, *, after: str | None) -> cst.List | cst.Tuple:
+def _insert(node: Sequence_, entry: str, *, after: str | None) -> Sequence_:
     """``entry`` after ``after`` (else at the end), laid out like its neighbours."""
     values = _strings(node)
     if entry in values or not node.elements:
@@ -86,32 +88,23 @@ def _insert(node: cst.List | cst.Tuple, entry: str, *, after: str | None) -> cst
     if index < len(elements):  # between two elements: copy the comma before it
         elements.insert(index, cst.Element(value, comma=elements[index - 1].comma))
         return node.with_changes(elements=elements)
-    last, inner = elements[-1], elements[-2].comma if len(elements) > 1 else None
-    closing = node.rbracket.whitespace_before if isinstance(node, cst.List) else None
-    if (
-        isinstance(node, cst.List)
-        and isinstance(last.comma, cst.Comma)
-        and isinstance(inner, cst.Comma)
-        and isinstance(inner.whitespace_after, cst.ParenthesizedWhitespace)
-        and isinstance(closing, cst.ParenthesizedWhitespace)
-    ):
+    last, step, closing = elements[-1], _step(node), _closing(node)
+    if isinstance(last.comma, cst.Comma) and step is not None and closing is not None:
         # One entry per line, trailing comma: the comment after the old last entry
         # (held by the closing bracket) stays on its line; the new entry takes the
         # line break before the bracket.
-        step = inner.whitespace_after
         own_line = step.with_changes(first_line=closing.first_line, empty_lines=())
-        elements[-1] = last.with_changes(comma=inner.with_changes(whitespace_after=own_line))
+        elements[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=own_line))
         elements.append(cst.Element(value, comma=last.comma))
-        bracket = node.rbracket.with_changes(
-            whitespace_before=closing.with_changes(first_line=cst.TrailingWhitespace())
-        )
-        return node.with_changes(elements=elements, rbracket=bracket)
-    elements[-1] = last.with_changes(comma=inner or cst.Comma(_SPACE))
+        closed = closing.with_changes(first_line=cst.TrailingWhitespace())
+        return _with_closing(node.with_changes(elements=elements), closed)
+    inner = elements[-2].comma if len(elements) > 1 else cst.Comma(whitespace_after=_SPACE)
+    elements[-1] = last.with_changes(comma=inner)
     elements.append(cst.Element(value, comma=last.comma))
     return node.with_changes(elements=elements)
 
 
-def _remove(node: cst.List | cst.Tuple, entry: str) -> cst.List | cst.Tuple:
+def _remove(node: Sequence_, entry: str) -> Sequence_:
     """The inverse of :func:`_insert`: the same bytes as before it ran."""
     values = _strings(node)
     if entry not in values:
@@ -123,19 +116,41 @@ def _remove(node: cst.List | cst.Tuple, entry: str) -> cst.List | cst.Tuple:
         return node.with_changes(elements=elements)
     previous = elements[-1]
     own = previous.comma.whitespace_after if isinstance(previous.comma, cst.Comma) else None
-    closing = node.rbracket.whitespace_before if isinstance(node, cst.List) else None
-    if (
-        isinstance(node, cst.List)
-        and isinstance(own, cst.ParenthesizedWhitespace)
-        and isinstance(closing, cst.ParenthesizedWhitespace)
-    ):
-        elements[-1] = previous.with_changes(comma=gone.comma)
-        bracket = node.rbracket.with_changes(
-            whitespace_before=closing.with_changes(first_line=own.first_line)
-        )
-        return node.with_changes(elements=elements, rbracket=bracket)
+    closing = _closing(node)
     elements[-1] = previous.with_changes(comma=gone.comma)
-    return node.with_changes(elements=elements)
+    changed = node.with_changes(elements=elements)
+    if isinstance(own, cst.ParenthesizedWhitespace) and closing is not None:
+        return _with_closing(changed, closing.with_changes(first_line=own.first_line))
+    return changed
+
+
+def _step(node: Sequence_) -> cst.ParenthesizedWhitespace | None:
+    """The line break + indentation between entries: after an inner comma, else after
+    the opening bracket; ``None`` when the entries are not one per line."""
+    if len(node.elements) > 1:
+        comma = node.elements[-2].comma
+        ws = comma.whitespace_after if isinstance(comma, cst.Comma) else None
+    elif isinstance(node, cst.List):
+        ws = node.lbracket.whitespace_after
+    else:
+        ws = node.lpar[0].whitespace_after if node.lpar else None
+    return ws if isinstance(ws, cst.ParenthesizedWhitespace) else None
+
+
+def _closing(node: Sequence_) -> cst.ParenthesizedWhitespace | None:
+    ws: cst.BaseParenthesizableWhitespace | None = None
+    if isinstance(node, cst.List):
+        ws = node.rbracket.whitespace_before
+    elif node.rpar:
+        ws = node.rpar[-1].whitespace_before
+    return ws if isinstance(ws, cst.ParenthesizedWhitespace) else None
+
+
+def _with_closing(node: Sequence_, ws: cst.ParenthesizedWhitespace) -> Sequence_:
+    if isinstance(node, cst.List):
+        return node.with_changes(rbracket=node.rbracket.with_changes(whitespace_before=ws))
+    rpar = [*node.rpar[:-1], node.rpar[-1].with_changes(whitespace_before=ws)]
+    return node.with_changes(rpar=rpar)
 
 
 _SPACE = cst.SimpleWhitespace(" ")
