@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration test-demo lint bench venv clean
+.PHONY: demo test test-unit test-integration test-reliability test-demo lint bench venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test-unit: $(STAMP)
 
 test-integration: $(STAMP)
 	@$(BIN)/python -m pytest -p no:cacheprovider tests/integration tests/e2e $(PYTEST_ARGS)
+
+# Fault injection with real servers (kills its own redis-server, SIGKILLs workers, 30 s
+# of load); writes its figures to benchmarks/results/reliability.{json,md}.
+test-reliability: $(STAMP)
+	@$(BIN)/python -m pytest -p no:cacheprovider tests/reliability -rx $(PYTEST_ARGS)
 
 # demo_monolith keeps its own Django test suite, as a legacy project would.
 test-demo: $(STAMP)

@@ -28,6 +28,8 @@ from tests.integration.conftest import Worker, start_worker, worker_settings
 from tests.reliability.report import Report
 
 READY_TIMEOUT = 10.0
+# This suite's database on the shared Redis (others: 9, 11, 12, 14); flushed per worker.
+RELIABILITY_DB = 15
 
 
 def free_port() -> int:
@@ -154,4 +156,12 @@ def report() -> Iterator[Report]:
         collected.write()
 
 
-__all__ = ["RedisServer", "free_port", "own_redis", "rel_worker", "state_url", "worker_settings"]
+__all__ = [
+    "RELIABILITY_DB",
+    "RedisServer",
+    "free_port",
+    "own_redis",
+    "rel_worker",
+    "state_url",
+    "worker_settings",
+]

@@ -45,7 +45,7 @@ class Report:
             "| case | guarantee | figures |",
             "|---|---|---|",
         ]
-        for case, row in self.cases.items():
+        for case, row in sorted(self.cases.items()):
             figures = ", ".join(f"{k} {_fmt(v)}" for k, v in row.items() if k != "guarantee")
             lines.append(f"| {case} | {row['guarantee']} | {figures} |")
         lines.append("")

@@ -54,6 +54,7 @@ CASES = [
     pytest.param(
         "every file broken, cache on",
         ["analyze", "broken_project"],
+        id="every file broken, cache on",
         marks=pytest.mark.xfail(
             strict=True,
             reason="gap: the per-file facts cache (PROJECT/.strangler/cache/facts.json) is "
@@ -71,7 +72,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "args"), CASES)
+@pytest.mark.parametrize(
+    ("case", "args"),
+    [c if hasattr(c, "marks") else pytest.param(*c, id=c[0]) for c in CASES],
+)
 def test_bad_input_is_one_line_exit_2_nothing_written(
     case: str, args: list[str], tmp_path: Path, report: Report
 ) -> None:

@@ -20,12 +20,10 @@ from shims.events import build_event
 from strangler.cli import main
 from tests.integration.conftest import Worker, flush_redis
 from tests.reliability import effects
-from tests.reliability.conftest import rel_worker, state_url, worker_settings
+from tests.reliability.conftest import RELIABILITY_DB, rel_worker, state_url, worker_settings
 from tests.reliability.report import Report
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
-
-REDIS_DB = 14  # the reliability suite's database on the shared Redis
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +33,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def worker(redis_server: str, folder: Path) -> Iterator[Worker]:
-    url = f"{redis_server}/{REDIS_DB}"
+    url = f"{redis_server}/{RELIABILITY_DB}"
     flush_redis(url)
     with rel_worker(worker_settings(url, url, folder), folder) as running:
         yield running

@@ -29,7 +29,7 @@ from shims.stores import open_store
 from tests.integration.conftest import Worker, flush_redis
 from tests.reliability import entries
 from tests.reliability.callers import run_load
-from tests.reliability.conftest import rel_worker, worker_settings
+from tests.reliability.conftest import RELIABILITY_DB, rel_worker, worker_settings
 from tests.reliability.report import Report
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker, pytest.mark.slow]
@@ -51,7 +51,7 @@ CYCLE = [
 
 @pytest.fixture
 def worker(redis_server: str, tmp_path: Path) -> Iterator[Worker]:
-    url = f"{redis_server}/13"
+    url = f"{redis_server}/{RELIABILITY_DB}"
     flush_redis(url)
     with rel_worker(worker_settings(url, url, tmp_path), tmp_path) as running:
         yield running
@@ -73,7 +73,7 @@ def toggle(store_url: str, stop: threading.Event, changes: list[str]) -> None:
 def test_load_with_a_route_toggled_every_second(
     worker: Worker, redis_server: str, report: Report
 ) -> None:
-    store_url = f"{redis_server}/13?prefix=rel-{uuid.uuid4().hex[:8]}:"
+    store_url = f"{redis_server}/{RELIABILITY_DB}?prefix=rel-{uuid.uuid4().hex[:8]}:"
     broker = worker.env["STRANGLER_BROKER_URL"]
     configure(route_store_url=store_url, route_ttl=0.5, metrics_flush_interval=1.0)
     publisher.use_app(worker.app)

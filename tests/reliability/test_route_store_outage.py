@@ -26,7 +26,7 @@ from shims.routing import Mode, Route
 from shims.runtime import configure, get_runtime, reset_runtime
 from shims.stores import open_store
 from tests.reliability import entries
-from tests.reliability.conftest import RedisServer, own_redis
+from tests.reliability.conftest import RELIABILITY_DB, RedisServer, own_redis
 from tests.reliability.report import Report
 
 pytestmark = [pytest.mark.redis]
@@ -34,6 +34,10 @@ pytestmark = [pytest.mark.redis]
 SECRET = "s3cr3t-store-pw"
 ROOT = Path(__file__).resolve().parents[2]
 TTL, TIMEOUT = 0.2, 0.2
+
+
+def shared_db(redis_server: str) -> str:
+    return f"{redis_server}/{RELIABILITY_DB}"
 
 
 @pytest.fixture
@@ -47,7 +51,7 @@ def queue(redis_server: str) -> Iterator[str]:
     """The function path publishes to a queue on the shared Redis (no worker needed)."""
     name = f"rel-store-{uuid.uuid4().hex[:8]}"
     app = build_app(
-        Settings(broker_url=f"{redis_server}/14", result_backend=f"{redis_server}/14"),
+        Settings(broker_url=shared_db(redis_server), result_backend=shared_db(redis_server)),
         name="rel-store", task_default_queue=name,
     )  # fmt: skip
     publisher.use_app(app)
@@ -58,13 +62,13 @@ def queue(redis_server: str) -> Iterator[str]:
         publisher.use_app(None)
         reset_runtime()
         close_app(app)
-        client = redis.Redis.from_url(f"{redis_server}/14")
+        client = redis.Redis.from_url(shared_db(redis_server))
         client.delete(name)
         client.close()
 
 
 def queued(redis_server: str, name: str) -> int:
-    client = redis.Redis.from_url(f"{redis_server}/14")
+    client = redis.Redis.from_url(shared_db(redis_server))
     try:
         return int(client.llen(name))
     finally:

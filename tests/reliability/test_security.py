@@ -31,7 +31,7 @@ from shims.routing import Mode, Route
 from shims.runtime import configure, get_runtime, reset_runtime
 from strangler.cli import main
 from tests.integration.conftest import Worker, flush_redis
-from tests.reliability.conftest import free_port, rel_worker, worker_settings
+from tests.reliability.conftest import RELIABILITY_DB, free_port, rel_worker, worker_settings
 from tests.reliability.report import Report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ class _Evil:
 
 @pytest.fixture
 def worker(redis_server: str, tmp_path: Path) -> Iterator[Worker]:
-    url = f"{redis_server}/14"
+    url = f"{redis_server}/{RELIABILITY_DB}"
     flush_redis(url)
     with rel_worker(worker_settings(url, url, tmp_path), tmp_path, concurrency=1) as running:
         yield running
