@@ -18,7 +18,6 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import networkx as nx
 
@@ -243,29 +242,17 @@ def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
         index.global_defs[state.qualname] = state.loc
 
 
-_Edges = dict[tuple[str, str], dict[str, Any]]  # (source, target) -> edge attributes
-
-
 def build_graph(modules: Sequence[ModuleFacts], index: CodeIndex | None = None) -> nx.DiGraph:
-    """The dependency graph (see module docstring). Deterministic for the same facts.
-
-    Edges are gathered in a plain dict first and handed to networkx in one call, in
-    first-seen order (so node and adjacency order are what adding them one by one
-    gave): networkx's per-edge ``add_edge``/``get_edge_data`` cost more than the rest of
-    building the graph, for 30k edges on Django's source.
-    """
+    """The dependency graph (see module docstring). Deterministic for the same facts."""
     index = index or build_index(modules)
     graph = nx.DiGraph()
-    ordered = sorted(modules, key=lambda f: f.module)
-    for facts in ordered:
+    for facts in sorted(modules, key=lambda f: f.module):
         _add_code_nodes(graph, facts)
-    edges: _Edges = {}
-    for facts in ordered:
-        _add_imports(edges, facts, index)
-        _add_inheritance(edges, facts, index)
-        _add_calls(edges, facts, index)
-        _add_table_edges(graph, edges, facts, index)
-    graph.add_edges_from((u, v, data) for (u, v), data in edges.items())
+    for facts in sorted(modules, key=lambda f: f.module):
+        _add_imports(graph, facts, index)
+        _add_inheritance(graph, facts, index)
+        _add_calls(graph, facts, index)
+        _add_table_edges(graph, facts, index)
     return graph
 
 
@@ -291,11 +278,11 @@ def _add_code_nodes(graph: nx.DiGraph, facts: ModuleFacts) -> None:
         )
 
 
-def _add_imports(edges: _Edges, facts: ModuleFacts, index: CodeIndex) -> None:
+def _add_imports(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
     for imp in facts.imports:
         target = _owning_module(imp.target, index)
         if target is not None and target != facts.module:
-            _bump(edges, facts.module, target, "imports", imp.loc.line)
+            _bump(graph, facts.module, target, "imports", imp.loc.line)
 
 
 def _owning_module(name: str, index: CodeIndex) -> str | None:
@@ -310,31 +297,23 @@ def _owning_module(name: str, index: CodeIndex) -> str | None:
     return None
 
 
-def _add_inheritance(edges: _Edges, facts: ModuleFacts, index: CodeIndex) -> None:
+def _add_inheritance(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
     for d in facts.definitions:
         for base in d.bases:
             if index.kinds.get(base) == "class":
-                _bump(edges, d.qualname, base, "inherits", d.loc.line)
+                _bump(graph, d.qualname, base, "inherits", d.loc.line)
 
 
-def _add_calls(edges: _Edges, facts: ModuleFacts, index: CodeIndex) -> None:
-    kinds = index.kinds
+def _add_calls(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
     for call in facts.calls:
-        callee = call.callee
-        if callee is None or callee not in kinds:
+        if call.callee is None or call.callee not in index.kinds:
             continue
-        caller = call.caller if call.caller in kinds else facts.module
-        if caller != callee:
-            data = edges.get((caller, callee))
-            if data is None:
-                edges[caller, callee] = {"kind": "calls", "count": 1, "line": call.loc.line}
-            else:
-                data["count"] += 1
+        caller = call.caller if call.caller in index.kinds else facts.module
+        if caller != call.callee:
+            _bump(graph, caller, call.callee, "calls", call.loc.line)
 
 
-def _add_table_edges(
-    graph: nx.DiGraph, edges: _Edges, facts: ModuleFacts, index: CodeIndex
-) -> None:
+def _add_table_edges(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
     for access in facts.orm:
         table = index.table_of(access.model)
         if table is None:
@@ -343,10 +322,10 @@ def _add_table_edges(
         if node not in graph:
             graph.add_node(node, kind="table", module="", path="", line=0, size=0, is_test=False)
         caller = access.function if access.function in index.kinds else facts.module
-        data = edges.get((caller, node))
+        data = graph.get_edge_data(caller, node)
         if data is None:
-            data = {"kind": "reads", "count": 0, "reads": 0, "writes": 0, "line": 0}
-            edges[caller, node] = data
+            graph.add_edge(caller, node, kind="reads", count=0, reads=0, writes=0, line=0)
+            data = graph.edges[caller, node]
         key = "writes" if access.op is OrmOp.WRITE else "reads"
         data[key] += 1
         data["count"] += 1
@@ -356,10 +335,10 @@ def _add_table_edges(
             data["line"] = access.loc.line
 
 
-def _bump(edges: _Edges, source: str, target: str, kind: str, line: int) -> None:
-    data = edges.get((source, target))
+def _bump(graph: nx.DiGraph, source: str, target: str, kind: str, line: int) -> None:
+    data = graph.get_edge_data(source, target)
     if data is None:
-        edges[source, target] = {"kind": kind, "count": 1, "line": line}
+        graph.add_edge(source, target, kind=kind, count=1, line=line)
     else:
         data["count"] += 1
 
