@@ -24,13 +24,15 @@ stateless function:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from shims.deadletter import DeadLetterStore, open_dead_letters
 from shims.dedupe import ClaimState, DedupeStore, open_dedupe
@@ -50,6 +52,8 @@ __all__ = [
 log = logging.getLogger("shims.handlers")
 
 DEFAULT_STATE_URL = "sqlite:///.strangler/handlers.db"
+REQUEUE_PAUSE = 1.0  # seconds a delivery waits before requeueing during a store outage
+T = TypeVar("T")
 
 
 class DeadLettered(RuntimeError):
@@ -187,44 +191,90 @@ def handler(
 def run(
     task: Any, spec: HandlerSpec, state: _State, handle: Callable[[Event], Any], raw: Any
 ) -> Any:
-    """One delivery of one event (the body of every handler task)."""
+    """One delivery of one event (the body of every handler task).
+
+    Every call to the dedupe store, the dead-letter store and the broker (a retry is a
+    publish) goes through :func:`_infra`: with late acks, an exception escaping from
+    them would ack (or, from Celery's own failed retry publish, reject) the message and
+    drop the event with no dead letter. An unavailable store or broker requeues it.
+    """
     parsed = parse_event(raw, schema=spec.schema, max_bytes=spec.max_bytes)
     attempt = int(task.request.retries or 0)
     if isinstance(parsed, InvalidEvent):
-        state.dead_letters.add(spec.name, raw, f"invalid: {parsed.reason}", attempt, "")
+        reason = f"invalid: {parsed.reason}"
+        add = functools.partial(state.dead_letters.add, spec.name, raw, reason)
+        _infra(spec, "dead-letter store", lambda: add(attempt, ""))
         raise DeadLettered(f"{spec.name}: invalid event {parsed.event_id}: {parsed.reason}")
     if parsed.shadow:
         return _run_shadow(handle, parsed)
-    claim = state.dedupe.claim(parsed.id, spec.lease)
+    claim = _infra(spec, "dedupe store", lambda: state.dedupe.claim(parsed.id, spec.lease))
     if claim.state is ClaimState.DONE:
         log.info("%s: event %s already handled; skipped", spec.name, parsed.id)
         return None if claim.result is None else json.loads(claim.result)
     if claim.state is ClaimState.BUSY:
         # Another delivery is running it (or died holding the lease): look again later.
-        raise task.retry(countdown=min(spec.lease, max(0.5, spec.lease / 4)), max_retries=None)
+        _retry(task, spec, countdown=min(spec.lease, max(0.5, spec.lease / 4)), max_retries=None)
+    release = functools.partial(state.dedupe.release, parsed.id, claim.token)
     try:
         with use_traceparent(parsed.traceparent):  # events the handler publishes join the trace
             result = handle(parsed)
         result_json = json.dumps(result)
     except spec.transient as exc:
-        state.dedupe.release(parsed.id, claim.token)
+        _infra(spec, "dedupe store", release)
         if attempt >= spec.max_retries:
             _dead(state, spec, raw, "max retries exceeded", attempt + 1, exc)
-        raise task.retry(
-            exc=exc, countdown=backoff(attempt, spec.backoff_base, spec.backoff_max)
-        ) from exc
+        _retry(task, spec, exc=exc, countdown=backoff(attempt, spec.backoff_base, spec.backoff_max))
     except Exception as exc:
-        state.dedupe.release(parsed.id, claim.token)
+        _infra(spec, "dedupe store", release)
         _dead(state, spec, raw, "error", attempt + 1, exc)
-    state.dedupe.complete(parsed.id, claim.token, result_json, spec.done_ttl)
+    complete = functools.partial(state.dedupe.complete, parsed.id, claim.token)
+    _infra(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl))
     return result
+
+
+def _infra(spec: HandlerSpec, what: str, operation: Callable[[], T]) -> T:
+    """Run a store call; if the store is unavailable, requeue the message (never ack it)."""
+    try:
+        return operation()
+    except Exception as exc:
+        _requeue(spec, what, exc)
+
+
+def _retry(task: Any, spec: HandlerSpec, **options: Any) -> NoReturn:
+    """``task.retry``, except that a failed retry publish requeues instead of dropping.
+
+    Celery turns a retry it could not publish into ``Reject(requeue=False)``: the message
+    would be dropped, and with it the event.
+    """
+    from celery.exceptions import Reject
+
+    try:
+        raise task.retry(**options)
+    except Reject as exc:
+        if exc.requeue:
+            raise
+        reason = exc.reason if isinstance(exc.reason, BaseException) else RuntimeError(exc.reason)
+        _requeue(spec, "broker (retry publish)", reason)
+
+
+def _requeue(spec: HandlerSpec, what: str, exc: BaseException) -> NoReturn:
+    """Give the message back to the broker, after a pause so an outage is not a hot loop."""
+    from celery.exceptions import Reject
+
+    error = " ".join(f"{type(exc).__name__}: {exc}".split())
+    log.warning("%s: %s unavailable (%s); event requeued", spec.name, what, error)
+    time.sleep(REQUEUE_PAUSE)
+    raise Reject(exc, requeue=True) from exc
 
 
 def _dead(
     state: _State, spec: HandlerSpec, raw: Any, reason: str, attempts: int, exc: BaseException
 ) -> NoReturn:
     error = f"{type(exc).__name__}: {exc}"
-    entry = state.dead_letters.add(spec.name, raw, reason, attempts, error)
+    entry = _infra(
+        spec, "dead-letter store",
+        lambda: state.dead_letters.add(spec.name, raw, reason, attempts, error),
+    )  # fmt: skip
     log.error("%s: event dead-lettered as #%s (%s; %s)", spec.name, entry.id, reason, error)
     raise DeadLettered(f"{spec.name}: {reason} after {attempts} attempt(s): {error}") from exc
 

@@ -84,3 +84,52 @@ def test_shadow_events_capture_mail_and_return_effects(app: Celery) -> None:
     assert reply["result"] == "sent"
     assert [m["subject"] for m in reply["effects"]["mail"]] == ["S"]
     assert task.strangler_state.dead_letters.list() == []
+
+
+def run_once(handlers: Any, task: Any) -> Any:
+    return handlers.run(
+        _Task(), task.strangler_spec, task.strangler_state, task.handle, build_event("f", {})
+    )
+
+
+class _Task:
+    """The two things ``run`` uses of a bound Celery task; its retry publish fails."""
+
+    class request:  # mirrors Celery's ``task.request``
+        retries = 0
+
+    def retry(self, **options: Any) -> Exception:
+        from celery.exceptions import Reject
+
+        raise Reject(OSError("broker down"), requeue=False)  # what Celery does
+
+
+def test_a_retry_the_broker_refused_requeues_instead_of_dropping(
+    app: Celery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from celery.exceptions import Reject
+
+    from shims import handlers
+
+    monkeypatch.setattr(handlers, "REQUEUE_PAUSE", 0.0)
+    task = register(app, lambda e: (_ for _ in ()).throw(ConnectionError("flaky")))
+    with pytest.raises(Reject) as info:
+        run_once(handlers, task)
+    assert info.value.requeue is True
+
+
+def test_an_unavailable_dead_letter_store_requeues(
+    app: Celery, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from celery.exceptions import Reject
+
+    from shims import handlers
+
+    monkeypatch.setattr(handlers, "REQUEUE_PAUSE", 0.0)
+    (tmp_path / "blocked").write_text("not a folder")
+    blocked = f"sqlite:///{tmp_path}/blocked/h.db"
+    register_blocked = handler(app, "t.unit2", dedupe_url="memory://", dead_letter_url=blocked)
+    task = register_blocked(lambda e: 1 / 0)
+    with pytest.raises(Reject) as info:
+        run_once(handlers, task)
+    assert info.value.requeue is True
