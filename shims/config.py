@@ -30,9 +30,16 @@ _KEY_FOR_FIELD = {"route_store_url": "route_store"}
 _SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "secret", "token", "api_key"})
 
 
-@dataclass(frozen=True, slots=True)
+_URL_FIELDS = frozenset({"route_store_url", "broker_url", "result_backend"})
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
-    """Everything the runtime needs; every field has a default that works offline."""
+    """Everything the runtime needs; every field has a default that works offline.
+
+    Its ``repr`` masks the URLs' passwords: the runtime holds a ``Settings``, so it shows
+    up in tracebacks, Django's debug pages and error reports.
+    """
 
     route_store_url: str = "sqlite:///.strangler/routes.db"
     route_ttl: float = 1.0
@@ -61,6 +68,10 @@ class Settings:
         if self.outbox_batch_size < 1:
             raise ValueError(f"outbox_batch_size must be >= 1, got {self.outbox_batch_size}")
 
+    def __repr__(self) -> str:
+        shown = (f"{f.name}={_masked_field(f.name, getattr(self, f.name))!r}" for f in fields(self))
+        return f"Settings({', '.join(shown)})"
+
     def broker_transport_options(self) -> dict[str, Any]:
         """Celery ``broker_transport_options`` for the filesystem transport (else empty).
 
@@ -79,6 +90,10 @@ class Settings:
             "control_folder": str(Path(self.broker_folder) / "control"),
             "store_processed": False,
         }
+
+
+def _masked_field(name: str, value: Any) -> Any:
+    return mask_url(value) if name in _URL_FIELDS and isinstance(value, str) else value
 
 
 def env_var(field_name: str) -> str:
@@ -113,7 +128,12 @@ def mask_url(url: str) -> str:
 
     Every place that prints or logs a store or broker URL goes through this, so a
     ``redis://:secret@host`` never reaches a terminal, a log file or a CI transcript.
+    A kombu failover list (``redis://:a@h1;redis://:b@h2``) is masked URL by URL.
     """
+    return ";".join(_mask_one(part) for part in url.split(";"))
+
+
+def _mask_one(url: str) -> str:
     try:
         parts = urlsplit(url)
         masked = url

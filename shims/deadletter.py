@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from shims.dedupe import _closing, _sqlite_path
+from shims.urls import open_by_scheme
 
 __all__ = ["DeadLetter", "DeadLetterStore", "open_dead_letters", "replay"]
 
@@ -245,15 +245,12 @@ def _from_row(row: dict[str, Any]) -> DeadLetter:
 
 def open_dead_letters(url: str) -> DeadLetterStore:
     """The dead-letter store ``url`` names (``redis://``, ``sqlite:///``, ``memory://``)."""
-    scheme = urlsplit(url).scheme
-    if scheme in ("redis", "rediss"):
-        return RedisDeadLetters(url)
-    if scheme == "sqlite":
-        return SqliteDeadLetters(url)
-    if scheme == "memory":
-        return MemoryDeadLetters(url)
-    raise ValueError(
-        f"unknown dead-letter store scheme in {url!r}: use redis://, sqlite:///, memory://"
+    openers: dict[str, Callable[[str], DeadLetterStore]] = {
+        "redis": RedisDeadLetters, "rediss": RedisDeadLetters, "sqlite": SqliteDeadLetters,
+        "memory": MemoryDeadLetters,
+    }  # fmt: skip
+    return open_by_scheme(
+        url, openers, kind="dead-letter store", expected="redis://, sqlite:///path or memory://"
     )
 
 

@@ -23,11 +23,12 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from shims.urls import open_by_scheme, sqlite_path
 
 __all__ = ["Claim", "ClaimState", "DedupeStore", "open_dedupe"]
 
@@ -207,23 +208,17 @@ class _closing:
 
 
 def _sqlite_path(url: str) -> str:
-    path = url.removeprefix("sqlite://")
-    path = path[1:] if path.startswith("/") and not path.startswith("//") else path
-    if path.startswith("//"):
-        path = path[1:]
-    if not path:
-        raise ValueError(f"sqlite URL {url!r} has no path: use sqlite:///relative/file.db")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return path
+    path = sqlite_path(url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 def open_dedupe(url: str) -> DedupeStore:
     """The dedupe store ``url`` names (``redis://``, ``sqlite:///``, ``memory://``)."""
-    scheme = urlsplit(url).scheme
-    if scheme in ("redis", "rediss"):
-        return RedisDedupe(url)
-    if scheme == "sqlite":
-        return SqliteDedupe(url)
-    if scheme == "memory":
-        return MemoryDedupe(url)
-    raise ValueError(f"unknown dedupe store scheme in {url!r}: use redis://, sqlite:///, memory://")
+    openers: dict[str, Callable[[str], DedupeStore]] = {
+        "redis": RedisDedupe, "rediss": RedisDedupe, "sqlite": SqliteDedupe,
+        "memory": MemoryDedupe,
+    }  # fmt: skip
+    return open_by_scheme(
+        url, openers, kind="dedupe store", expected="redis://, sqlite:///path or memory://"
+    )

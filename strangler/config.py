@@ -37,7 +37,7 @@ class ConfigError(ValueError):
     """A bad configuration value; the message is one line naming its source."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Config:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
@@ -51,6 +51,12 @@ class Config:
     broker_url: str = _RUNTIME.broker_url
     route_store: str = _RUNTIME.route_store_url
     sources: Mapping[str, str] = field(default_factory=dict)  # option -> where it came from
+
+    def __repr__(self) -> str:
+        """Like the dataclass repr, with URL passwords masked (tracebacks, logs)."""
+        masked = {name: mask_url(getattr(self, name)) for name in ("broker_url", "route_store")}
+        shown = (f"{f.name}={masked.get(f.name, getattr(self, f.name))!r}" for f in fields(self))
+        return f"Config({', '.join(shown)})"
 
     def cache_path(self, root: Path) -> Path:
         path = Path(self.cache_dir).expanduser()

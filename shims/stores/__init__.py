@@ -7,10 +7,9 @@ imported on first use, so a monolith on SQLite never imports ``redis``.
 
 from __future__ import annotations
 
+import functools
 import importlib
-from urllib.parse import urlsplit
 
-from shims.config import mask_url
 from shims.stores.base import (
     Change,
     RouteStore,
@@ -18,6 +17,7 @@ from shims.stores.base import (
     StoreUnavailable,
     validate_route,
 )
+from shims.urls import open_by_scheme
 
 __all__ = [
     "BACKENDS",
@@ -44,17 +44,17 @@ def open_store(url: str, *, timeout: float = 0.5) -> RouteStore:
     ``timeout`` bounds how long a networked store may block one call, so an outage
     costs the refreshing request at most that long (see ``shims.table``).
     """
-    scheme = urlsplit(url).scheme.lower()
-    target = BACKENDS.get(scheme)
-    if target is None:
-        raise StoreConfigError(
-            f"unknown route store URL {mask_url(url)!r}: expected memory://, "
-            "sqlite:///path/to/routes.db or redis://host:port/db"
-        )
-    module_name, _, class_name = target.partition(":")
+    return open_by_scheme(
+        url,
+        {scheme: functools.partial(_open, scheme, timeout=timeout) for scheme in BACKENDS},
+        kind="route store",
+        expected="memory://, sqlite:///path/to/routes.db or redis://host:port/db",
+        error=StoreConfigError,
+    )
+
+
+def _open(scheme: str, url: str, *, timeout: float) -> RouteStore:
+    module_name, _, class_name = BACKENDS[scheme].partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    if scheme == "memory":
-        store: RouteStore = cls(url)
-    else:
-        store = cls(url, timeout=timeout)
+    store: RouteStore = cls(url) if scheme == "memory" else cls(url, timeout=timeout)
     return store

@@ -34,6 +34,7 @@ from shims.stores.base import (
     route_to_dict,
     utcnow,
 )
+from shims.urls import sqlite_path as _sqlite_path
 
 __all__ = ["SqliteStore", "sqlite_path"]
 
@@ -73,13 +74,7 @@ CREATE TABLE IF NOT EXISTS metric_latency (
 
 def sqlite_path(url: str) -> Path:
     """The file a ``sqlite:///...`` URL names; ``StoreConfigError`` if it names none."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise StoreConfigError(
-            f"bad SQLite store URL {mask_url(url)!r}: expected sqlite:///relative/path.db "
-            "or sqlite:////absolute/path.db"
-        )
-    return Path(url[len(prefix) :])
+    return _sqlite_path(url, error=StoreConfigError)
 
 
 class SqliteStore(RouteStore):

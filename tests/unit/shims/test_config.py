@@ -147,7 +147,23 @@ def test_broken_pyproject(no_django: None, tmp_path: Path) -> None:
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
         ("memory://", "memory://"),
         ("filesystem://", "filesystem://"),
+        # kombu failover: every URL of the list has its password masked
+        ("redis://:a@h1;redis://:b@h2", "redis://:****@h1;redis://:****@h2"),
+        ("amqp://u:p1@h1//;amqp://u:p2@h2//", "amqp://u:****@h1//;amqp://u:****@h2//"),
     ],
 )
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+def test_settings_repr_masks_every_url_password() -> None:
+    settings = Settings(
+        route_store_url="redis://:routepw@r:6379/0",
+        broker_url="amqp://u:brokerpw@b:5672//",
+        result_backend="redis://:resultpw@s:6379/1",
+    )
+    shown = repr(settings)
+    for secret in ("routepw", "brokerpw", "resultpw"):
+        assert secret not in shown
+    assert "redis://:****@r:6379/0" in shown
+    assert "route_ttl=1.0" in shown  # the rest is shown as before

@@ -117,7 +117,15 @@ def test_replay_removes_only_after_a_successful_publish(dead: DeadLetterStore) -
 
 
 def test_unknown_schemes_are_refused() -> None:
-    with pytest.raises(ValueError, match="unknown dedupe store scheme"):
+    with pytest.raises(ValueError, match="unknown dedupe store URL"):
         open_dedupe("mongodb://x")
-    with pytest.raises(ValueError, match="unknown dead-letter store scheme"):
+    with pytest.raises(ValueError, match="unknown dead-letter store URL"):
         open_dead_letters("ftp://x")
+
+
+def test_errors_never_show_a_password() -> None:
+    for opener in (open_dedupe, open_dead_letters):
+        with pytest.raises(ValueError) as info:
+            opener("mongodb://user:hunter2@db:27017/x")
+        assert "hunter2" not in str(info.value)
+        assert "mongodb://user:****@db:27017/x" in str(info.value)

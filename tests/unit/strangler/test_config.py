@@ -99,3 +99,11 @@ def test_display_masks_url_secrets(tmp_path: Path) -> None:
     assert "hunter2" not in str(shown)
     assert "pw@" not in str(shown)
     assert shown["broker_url"] == "redis://:****@cache:6379/0"
+
+
+def test_repr_masks_url_passwords() -> None:
+    config = Config(broker_url="redis://:brokerpw@h:6379/0", route_store="redis://u:storepw@h/1")
+    shown = repr(config)
+    assert "brokerpw" not in shown
+    assert "storepw" not in shown
+    assert "redis://:****@h:6379/0" in shown
