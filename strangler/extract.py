@@ -126,9 +126,9 @@ def extraction_changes(
     batch = run_over_files(project.root, _decorators(plan, project))
     if not batch.ok:
         return Refused(batch.failures)
-    skipped = [n for n in batch.notes if "not found" not in n]
-    if any("refused" in n or "already routed" in n or "async" in n for n in skipped):
-        return Refused(tuple(skipped))
+    unrouted = _unrouted(project, plan, {c.path: c.after for c in batch.changes})
+    if unrouted:  # the codemod refused a target (another feature's @routed, async def...)
+        return Refused((*batch.notes, *unrouted))
     settings = _settings_changes(project, remove=False)
     files = file_changes(
         project.root,
@@ -137,7 +137,7 @@ def extraction_changes(
     )
     return Outcome(
         (*files, *batch.changes, *settings.changes),
-        (*generated.notes, *skipped, *settings.notes),
+        (*generated.notes, *settings.notes),
     )
 
 
@@ -196,7 +196,7 @@ def retirement_changes(project: Project, features: Sequence[str]) -> Outcome | R
 
 def _names_feature(path: Path, features: Sequence[str]) -> bool:
     text = read_source(path) or ""
-    return any(f'"{f}"' in text or f"'{f}'" in text for f in features)
+    return any(_names(text, f) for f in features)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -218,6 +218,23 @@ def _chain(project: Project, codemods: Mapping[str, Sequence[Codemod]]) -> list[
         if after != code:
             changes.append(Change(path, code, after))
     return changes
+
+
+def _unrouted(project: Project, plan: ExtractionPlan, after: Mapping[str, str | None]) -> list[str]:
+    """Entry points whose module would not name their feature once the changes apply."""
+    missing = []
+    for path, entries in _by_path(project, plan).items():
+        text = after.get(path) or read_source(project.root / path) or ""
+        missing += [
+            f"{e.qualname}: not routed as {e.feature}"
+            for e in entries
+            if not _names(text, e.feature)
+        ]
+    return missing
+
+
+def _names(text: str, feature: str) -> bool:
+    return f'"{feature}"' in text or f"'{feature}'" in text
 
 
 def _by_path(project: Project, plan: ExtractionPlan) -> dict[str, list[PlannedEntry]]:

@@ -158,3 +158,16 @@ def test_retire_only_after_function(shop: Path, tmp_path: Path) -> None:
     again = _run("retire", str(shop), feature, "--store", store)
     assert again.exit_code == 0
     assert again.stdout == ""
+
+
+def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:
+    images = shop / "catalog/images.py"
+    code = images.read_text().replace(
+        "def make_thumbnail(", '@routed("other.feature", task="x.tasks.y")\ndef make_thumbnail('
+    )
+    images.write_text("from shims import routed\n" + code)
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply", "--force")
+    assert result.exit_code == 1
+    assert "already routed as 'other.feature'" in result.stderr
+    assert _tree(shop) == before
