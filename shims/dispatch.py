@@ -698,8 +698,8 @@ class ShadowPool:
 
     Why hand-written rather than ``ThreadPoolExecutor``: its queue is unbounded and its
     ``submit`` builds a Future under a lock; here ``submit`` is one C-level
-    ``SimpleQueue.put`` and a counter, and a slow candidate costs memory only up to
-    ``maxsize`` queued jobs (approximate: the counter is not locked), after which shadow
+    ``SimpleQueue.put`` and a counter (under an uncontended lock), and a slow candidate
+    costs memory only up to ``maxsize`` queued jobs, after which shadow
     calls are dropped (recorded as ``dropped``), never the request path. Restarts its
     threads after a fork (pre-forking servers import the monolith before forking).
     """
@@ -716,11 +716,15 @@ class ShadowPool:
     def submit(self, job: _ShadowJob) -> None:
         if self._pid != os.getpid():
             self._start()
-        if self._outstanding >= self.maxsize:
-            self.dropped += 1
+        with self._lock:  # the workers decrement under it: an unlocked += loses updates
+            full = self._outstanding >= self.maxsize
+            if full:
+                self.dropped += 1
+            else:
+                self._outstanding += 1
+        if full:
             job.rt.metrics.record(job.entry.feature, Path.SHADOW, "dropped", 0.0)
             return
-        self._outstanding += 1
         self._queue.put(job)
 
     def join(self, timeout: float = 10.0) -> bool:

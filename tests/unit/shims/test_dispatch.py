@@ -233,3 +233,46 @@ def test_dispatch_only_always_publishes_and_never_falls_back(broker: FakeBroker)
     with pytest.raises(UnencodableArgument):
         dispatch_only("u.retired", task="t.r", arguments={"x": object()})
     assert outcomes("u.retired", "function") == {"ok": 2, "error": 1}
+
+
+class _NoopJob:
+    def run(self) -> None:
+        pass
+
+
+def test_shadow_pool_counts_every_job_under_concurrent_submits() -> None:
+    """Increments race the workers' decrements: both must hold the pool's lock.
+
+    The counter's store yields to other threads (as a free-threaded interpreter would
+    interleave), so an unlocked ``+=`` loses updates and the count never returns to 0.
+    """
+    import threading
+    import time
+
+    from shims.dispatch import ShadowPool
+
+    class SlowCounterPool(ShadowPool):
+        @property  # type: ignore[override]
+        def _outstanding(self) -> int:
+            return self._value
+
+        @_outstanding.setter
+        def _outstanding(self, value: int) -> None:
+            time.sleep(0)  # another thread may run between the read and this write
+            self._value = value
+
+    pool = SlowCounterPool(threads=2, maxsize=10**9)
+    job: Any = _NoopJob()
+
+    def submit_many() -> None:
+        for _ in range(2_000):
+            pool.submit(job)
+
+    pool.submit(job)  # starts the workers in this process
+    submitters = [threading.Thread(target=submit_many) for _ in range(4)]
+    for t in submitters:
+        t.start()
+    for t in submitters:
+        t.join()
+    assert pool.join(timeout=5)
+    assert pool._outstanding == 0
