@@ -107,8 +107,34 @@ def load_config(
                 sources[key] = source
             elif key in _PARSERS:
                 values[key] = _parse(key, raw, source)
+                if source == "pyproject" and key in _PROJECT_PATHS:
+                    _check_inside(root, key, values[key])
                 sources[key] = source
     return Config(weights=weights, sources=sources, **values)
+
+
+_PROJECT_PATHS = frozenset({"cache_dir", "target"})
+"""Options naming a folder the tool writes into, relative to the analysed root.
+
+From ``[tool.strangler]`` they must stay inside the project: that file belongs to the
+code under analysis, which must not be able to make the tool write anywhere else (an
+absolute path, ``..``, ``~`` or a symlink out). A flag or an environment variable is the
+operator's own choice and may point anywhere, e.g. a shared cache folder."""
+
+
+def _check_inside(root: Path, key: str, value: str) -> None:
+    base = root.resolve()
+    path = Path(value)
+    if (
+        path.is_absolute()
+        or value.startswith("~")
+        or not (base / path).resolve().is_relative_to(base)
+    ):
+        option = key.replace("_", "-")
+        raise ConfigError(
+            f"{_where(key, 'pyproject')}: {value!r} is outside the project {root} "
+            f"(a path outside it can only come from --{option} or {env_var(key)})"
+        )
 
 
 def _pyproject_table(root: Path) -> Mapping[str, Any]:

@@ -159,6 +159,24 @@ def test_unknown_capability_is_one_line_exit_2(project: Path, tmp_path: Path) ->
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["analyze", "graph"])
+def test_a_cache_dir_outside_the_project_from_its_pyproject_is_refused(
+    project: Path, tmp_path: Path, command: str
+) -> None:
+    (project / "pyproject.toml").write_text('[tool.strangler]\ncache_dir = "../p2/escaped"\n')
+    _one_line_error(_run(command, str(project)))
+    assert not (tmp_path / "p2").exists()
+    assert not (project / ".strangler").exists()
+
+
+def test_an_absolute_cache_dir_from_the_command_line_is_used(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "shared-cache"
+    result = _run("analyze", str(project), "--cache-dir", str(cache), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert (cache / "analysis.jsonl").is_file()
+    assert not (project / ".strangler").exists()
+
+
 def test_bad_option_values_are_one_line_exit_2(project: Path) -> None:
     _one_line_error(_run("analyze", str(project), "--weight", "bogus=1"))
     _one_line_error(_run("analyze", str(project), "--top", "-3"))

@@ -93,6 +93,54 @@ def test_nearest_pyproject_above_the_root(tmp_path: Path) -> None:
     assert load_config(nested, {}, {}).top == 3
 
 
+@pytest.mark.parametrize("key", ["cache_dir", "target"])
+@pytest.mark.parametrize("value", ["../p2/escaped", "a/../../out", "/tmp/abs", "~/cache"])
+def test_paths_from_the_projects_pyproject_must_stay_inside_it(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    """The analysed project's pyproject is data from the code under analysis: it must not
+    be able to make the tool write outside the project."""
+    root = tmp_path / "p1"
+    root.mkdir()
+    _project(root, f'{key} = "{value}"')
+    with pytest.raises(ConfigError) as info:
+        load_config(root, {}, {})
+    message = str(info.value)
+    assert message.startswith(f"[tool.strangler] {key}: ")
+    assert "outside the project" in message
+    assert "\n" not in message
+
+
+def test_a_pyproject_path_through_a_symlink_out_of_the_project_is_refused(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "p1"
+    (tmp_path / "elsewhere").mkdir()
+    root.mkdir()
+    (root / "link").symlink_to(tmp_path / "elsewhere")
+    _project(root, 'cache_dir = "link/cache"')
+    with pytest.raises(ConfigError, match="outside the project"):
+        load_config(root, {}, {})
+
+
+def test_pyproject_paths_inside_the_project_are_kept(tmp_path: Path) -> None:
+    nested = tmp_path / "src"
+    nested.mkdir()
+    _project(tmp_path, 'cache_dir = "build/../.cache/strangler"\ntarget = "src/functions"')
+    config = load_config(tmp_path, {}, {})
+    assert config.cache_path(tmp_path) == tmp_path / "build/../.cache/strangler"
+    assert config.target == "src/functions"
+    assert load_config(nested, {}, {}).cache_dir == "build/../.cache/strangler"  # under src/
+
+
+def test_a_flag_or_env_path_may_point_anywhere(tmp_path: Path) -> None:
+    root = _project(tmp_path, 'cache_dir = "inside"')
+    elsewhere = str(tmp_path / "shared-cache")
+    assert load_config(root, {"cache_dir": elsewhere}, {}).cache_path(root) == Path(elsewhere)
+    env = {"STRANGLER_CACHE_DIR": "../sibling"}
+    assert load_config(root, {}, env).cache_path(root) == root / "../sibling"
+
+
 def test_display_masks_url_secrets(tmp_path: Path) -> None:
     root = _project(tmp_path, 'broker_url = "redis://:hunter2@cache:6379/0"')
     shown = load_config(root, {}, {"STRANGLER_ROUTE_STORE": "redis://u:pw@h/1"}).display()
