@@ -3,7 +3,9 @@
 Routes live in the route store, not in a Django model, so this is a plain view served
 through the admin site's ``admin_view`` wrapper: it inherits the admin's login
 redirect, its staff-only check (``is_active`` and ``is_staff``), CSRF protection and
-no-cache headers, and renders inside the admin's layout. Mount it with
+no-cache headers, and renders inside the admin's layout. Changing a route moves live
+traffic, so a POST also needs the ``strangler.change_route`` permission (superusers
+have it); other staff only see the page. Mount it with
 ``path("strangler/", include("shims.django.urls"))``. Every change is recorded in the
 store's audit log with the Django user as the actor.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,12 +25,17 @@ from shims.routing import Mode
 from shims.runtime import get_runtime
 from shims.stores.base import StoreUnavailable, validate_route
 
-__all__ = ["routes_view"]
+__all__ = ["CHANGE_PERMISSION", "routes_view"]
+
+
+CHANGE_PERMISSION = "strangler.change_route"
 
 
 def routes_view(request: HttpRequest) -> HttpResponse:
-    """GET: the routes table. POST: set one route (feature, mode, percent, reason)."""
+    """GET: the routes table (staff). POST: set one route (needs ``CHANGE_PERMISSION``)."""
     if request.method == "POST":
+        if not request.user.has_perm(CHANGE_PERMISSION):
+            raise PermissionDenied(f"changing a route needs the {CHANGE_PERMISSION} permission")
         return _set_route(request)
     return _render(request)
 
@@ -73,6 +81,7 @@ def _render(request: HttpRequest, status: int = 200) -> HttpResponse:
         "ttl": runtime.settings.route_ttl,
         "store_error": error,
         "form": request.POST if request.method == "POST" else {},
+        "can_change": request.user.has_perm(CHANGE_PERMISSION),
     }
     return TemplateResponse(request, "strangler/routes.html", context, status=status)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["OutboxEvent"]
+__all__ = ["OutboxEvent", "RoutePermissions"]
 
 
 class OutboxEvent(models.Model):  # type: ignore[misc]  # no django-stubs
@@ -34,3 +34,18 @@ class OutboxEvent(models.Model):  # type: ignore[misc]  # no django-stubs
     def __str__(self) -> str:
         state = "sent" if self.sent_at else "pending"
         return f"{self.feature} {self.event_id} ({state})"
+
+
+class RoutePermissions(models.Model):  # type: ignore[misc]  # no django-stubs
+    """No table: only carries ``strangler.change_route``, the right to change live routing.
+
+    Routes live in the route store, not in a Django model, so the permission needs a
+    model of its own to hang on. Staff may *see* the routes page; changing a route sends
+    real traffic somewhere else, so it takes this permission (or a superuser).
+    """
+
+    class Meta:
+        app_label = "strangler"
+        managed = False
+        default_permissions = ()
+        permissions = (("change_route", "Can change feature routes (live traffic)"),)

@@ -1,4 +1,6 @@
-"""The staff routes page: staff only, sets routes with the Django user as the actor."""
+"""The staff routes page: staff see it; changing a route needs ``strangler.change_route``.
+
+Changes are recorded with the Django user as the actor."""
 
 from __future__ import annotations
 
@@ -25,6 +27,16 @@ def runtime() -> Iterator[Runtime]:
 @pytest.fixture
 def staff(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user("ops", password="x", is_staff=True)
+
+
+@pytest.fixture
+def operator(django_user_model: Any) -> Any:
+    """Staff allowed to change live routing."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_route"))
+    return user
 
 
 @pytest.fixture
@@ -59,8 +71,10 @@ def test_staff_sees_the_routes(client: Client, runtime: Runtime, staff: Any) -> 
     assert "memory://" in html
 
 
-def test_staff_sets_a_route_with_a_reason(client: Client, runtime: Runtime, staff: Any) -> None:
-    client.force_login(staff)
+def test_an_operator_sets_a_route_with_a_reason(
+    client: Client, runtime: Runtime, operator: Any
+) -> None:
+    client.force_login(operator)
     response = client.post(
         URL, {"feature": "orders.confirm", "mode": "canary", "percent": "20", "reason": "looks ok"}
     )
@@ -83,18 +97,40 @@ def test_staff_sets_a_route_with_a_reason(client: Client, runtime: Runtime, staf
     ],
 )
 def test_bad_input_is_refused_and_nothing_written(
-    client: Client, runtime: Runtime, staff: Any, form: dict[str, str], message: str
+    client: Client, runtime: Runtime, operator: Any, form: dict[str, str], message: str
 ) -> None:
-    client.force_login(staff)
+    client.force_login(operator)
     response = client.post(URL, form)
     assert response.status_code == 400
     assert message in html.unescape(response.content.decode()).lower()
     assert runtime.store.get("f") is None
 
 
-def test_csrf_is_enforced(runtime: Runtime, staff: Any) -> None:
+def test_csrf_is_enforced(runtime: Runtime, operator: Any) -> None:
     client = Client(enforce_csrf_checks=True)
-    client.force_login(staff)
+    client.force_login(operator)
     response = client.post(URL, {"feature": "f", "mode": "function"})
     assert response.status_code == 403
     assert runtime.store.get("f") is None
+
+
+def test_staff_without_the_permission_can_look_but_not_change(
+    client: Client, runtime: Runtime, staff: Any
+) -> None:
+    client.force_login(staff)
+    response = client.post(URL, {"feature": "orders.confirm", "mode": "function"})
+    assert response.status_code == 403
+    assert runtime.store.get("orders.confirm") is None
+    page = client.get(URL)
+    assert page.status_code == 200
+    assert 'name="mode"' not in page.content.decode()  # no form offered
+
+
+def test_a_superuser_may_change_routes(
+    client: Client, runtime: Runtime, django_user_model: Any
+) -> None:
+    root = django_user_model.objects.create_superuser("root", password="x")
+    client.force_login(root)
+    response = client.post(URL, {"feature": "orders.confirm", "mode": "shadow"})
+    assert response.status_code == 303
+    assert runtime.store.get("orders.confirm") == Route("orders.confirm", Mode.SHADOW)
