@@ -6,7 +6,8 @@ analyzers or strangler imports, so importing it costs the monolith little.
 
 from shims.config import Settings, load_settings, mask_url
 from shims.context import current_key, use_key
-from shims.dispatch import FunctionPathError, dispatch_only, routed
+from shims.dispatch import BreakerOpen, FunctionPathError, dispatch_only, routed
+from shims.encoding import UnencodableArgument
 from shims.events import Event
 from shims.handlers import DeadLettered, handler
 from shims.routing import BUCKETS, Mode, Path, Route, bucket, decide
@@ -14,6 +15,7 @@ from shims.runtime import Runtime, configure, get_runtime, reset_runtime
 
 __all__ = [
     "BUCKETS",
+    "BreakerOpen",
     "DeadLettered",
     "Event",
     "FunctionPathError",
@@ -22,6 +24,7 @@ __all__ = [
     "Route",
     "Runtime",
     "Settings",
+    "UnencodableArgument",
     "bucket",
     "configure",
     "current_key",

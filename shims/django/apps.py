@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+__all__ = ["StranglerConfig"]
+
 
 class StranglerConfig(AppConfig):  # type: ignore[misc]  # no django-stubs
     name = "shims.django"
