@@ -5,10 +5,13 @@ ints, finite floats, strings, lists/tuples of those and dicts with string keys p
 as they are; a Django model instance travels as a reference
 ``{"$model": "app_label.ModelName", "pk": ...}`` and is fetched again by the handler
 (the handler sees the row as it is *now*, which is what an asynchronous consumer must
-expect anyway). Anything else (``Decimal``, ``datetime``, a file, a queryset, a custom
-object) is refused with :class:`UnencodableArgument`, a ``TypeError`` naming the
-argument, its type and the feature, because silently ``str()``-ing it would hand the
-function something different from what the monolith received.
+expect anyway). The value types a Django code base passes around most — ``Decimal``
+(money), ``datetime``, ``date`` and ``UUID`` — travel as tagged strings
+(``{"$decimal": "12.50"}``) and come back as the same type, exactly, so the function
+computes with what the monolith received (a float would round money). Anything else (a
+file, a queryset, a set, a custom object) is refused with :class:`UnencodableArgument`,
+a ``TypeError`` naming the argument, its type and the feature, because silently
+``str()``-ing it would hand the function something different.
 
 Django is never imported here: a value is recognised as a model instance only when
 ``django.db.models`` is already loaded, which it is in any process that has one.
@@ -16,14 +19,18 @@ Django is never imported here: a value is recognised as a model instance only wh
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import math
 import sys
+import uuid
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
     "MODEL_KEY",
+    "RESERVED_KEYS",
     "ArgumentEncoder",
     "UnencodableArgument",
     "decode_arguments",
@@ -32,6 +39,16 @@ __all__ = [
 ]
 
 MODEL_KEY = "$model"
+
+# Tagged value types: (type, tag, to text, from text). datetime before date: it is one.
+_TAGGED: tuple[tuple[type, str, Callable[[Any], str], Callable[[str], Any]], ...] = (
+    (Decimal, "$decimal", str, Decimal),
+    (dt.datetime, "$datetime", dt.datetime.isoformat, dt.datetime.fromisoformat),
+    (dt.date, "$date", dt.date.isoformat, dt.date.fromisoformat),
+    (uuid.UUID, "$uuid", str, uuid.UUID),
+)
+_DECODERS = {tag: parse for _, tag, _, parse in _TAGGED}
+RESERVED_KEYS = frozenset({MODEL_KEY, *_DECODERS})
 
 _SCALARS = (str, int, bool, type(None))
 
@@ -57,6 +74,9 @@ def encode_value(value: Any, where: str = "value") -> Any:
         return [encode_value(item, f"{where}[{i}]") for i, item in enumerate(value)]
     if isinstance(value, dict):
         return _encode_dict(value, where)
+    for kind, tag, text, _ in _TAGGED:
+        if isinstance(value, kind):
+            return {tag: text(value)}
     model = _model_base()
     if model is not None and isinstance(value, model):
         return _encode_model(value, where)
@@ -71,7 +91,7 @@ def _encode_dict(value: dict[Any, Any], where: str) -> dict[str, Any]:
     for key, item in value.items():
         if not isinstance(key, str):
             raise UnencodableArgument(f"{where}: dict key {key!r} is not a string")
-        if key == MODEL_KEY:
+        if key in RESERVED_KEYS:
             raise UnencodableArgument(f"{where}: the key {MODEL_KEY!r} is reserved")
         out[key] = encode_value(item, f"{where}[{key!r}]")
     return out
@@ -118,6 +138,11 @@ def decode_value(value: Any) -> Any:
     if isinstance(value, dict):
         if MODEL_KEY in value:
             return _fetch_model(value)
+        if len(value) == 1:
+            ((key, text),) = value.items()
+            parse = _DECODERS.get(key)
+            if parse is not None:
+                return parse(text)
         return {key: decode_value(item) for key, item in value.items()}
     return value
 

@@ -38,6 +38,35 @@ _SCALARS: dict[str, dict[str, Any]] = {
     "Any": {},
     "object": {},
 }
+
+
+def _tagged(tag: str, fmt: str | None = None) -> dict[str, Any]:
+    """A value the shim carries as ``{tag: text}`` (see ``shims.encoding``)."""
+    text: dict[str, Any] = {"type": "string"}
+    if fmt:
+        text["format"] = fmt
+    return {
+        "type": "object",
+        "properties": {tag: text},
+        "required": [tag],
+        "additionalProperties": False,
+    }
+
+
+_SCALARS.update(
+    {
+        "Decimal": _tagged("$decimal"),
+        "datetime": _tagged("$datetime", "date-time"),
+        "date": _tagged("$date", "date"),
+        "UUID": _tagged("$uuid", "uuid"),
+    }
+)
+_TAG_SAMPLES = {
+    "$decimal": "1.00",
+    "$datetime": "2026-01-01T00:00:00+00:00",
+    "$date": "2026-01-01",
+    "$uuid": "00000000-0000-4000-8000-000000000000",
+}
 _ARRAYS = frozenset({"list", "set", "frozenset", "Sequence", "Iterable", "List", "Set"})
 _OBJECTS = frozenset({"dict", "Mapping", "Dict"})
 
@@ -151,6 +180,9 @@ def sample_value(schema: dict[str, Any]) -> Any:
         return schema["const"]
     if "anyOf" in schema:
         return sample_value(schema["anyOf"][0])
+    for tag, text in _TAG_SAMPLES.items():
+        if schema.get("required") == [tag]:
+            return {tag: text}
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = kind[0]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import decimal
+import json
+import uuid
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from shims.encoding import (
     ArgumentEncoder,
     UnencodableArgument,
     decode_arguments,
+    decode_value,
     encode_value,
 )
 
@@ -39,7 +43,8 @@ def test_bad_call_is_a_type_error_naming_the_feature() -> None:
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
-        (decimal.Decimal("1.5"), "decimal.Decimal is not JSON-serialisable"),
+        ({1, 2}, "builtins.set is not JSON-serialisable"),
+        ({"$decimal": "1"}, "reserved"),
         (float("nan"), "not representable"),
         ({1: "a"}, "dict key 1 is not a string"),
         ({MODEL_KEY: "x"}, "reserved"),
@@ -79,3 +84,30 @@ def test_unsaved_instances_are_refused() -> None:
 
     with pytest.raises(UnencodableArgument, match="unsaved User has no pk"):
         encode_value(User(username="x"))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        decimal.Decimal("12.50"),
+        decimal.Decimal("-0.001"),
+        datetime.datetime(2026, 11, 27, 21, 39, 5, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 1, 2, 3, 4, 5),
+        datetime.date(2026, 2, 28),
+        uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    ],
+)
+def test_value_types_round_trip_exactly(value: Any) -> None:
+    encoded = encode_value({"v": value, "in": [value]})
+    assert json.loads(json.dumps(encoded)) == encoded  # plain JSON on the wire
+    decoded = decode_value(encoded)
+    assert decoded == {"v": value, "in": [value]}
+    assert type(decoded["v"]) is type(value)  # a Decimal stays a Decimal, not a float
+
+
+def test_a_decimal_keeps_its_exponent_so_money_is_not_rounded() -> None:
+    assert str(decode_value(encode_value(decimal.Decimal("0.10")))) == "0.10"
+
+
+def test_a_one_key_dict_with_an_unknown_dollar_key_is_left_alone() -> None:
+    assert decode_value({"$other": "x"}) == {"$other": "x"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import pytest
 
 from analyzers.facts import ArgKind
@@ -101,3 +102,34 @@ def test_long_from_import_wraps_one_member_a_line() -> None:
     text = render_imports({ImportLine("pkg.module", n) for n in names}, set(), 60)
     assert text.startswith("from pkg.module import (\n    name_0,\n    name_1,\n    name_2,\n")
     assert text.endswith("    name_9,\n    name_10,\n    name_11,\n)\n")  # natural order
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value"),
+    [
+        ("Decimal", "12.50"),
+        ("decimal.Decimal", "0.10"),
+        ("datetime", "2026-11-27T21:39:00+00:00"),
+        ("date", "2026-11-27"),
+        ("uuid.UUID", "12345678-1234-5678-1234-567812345678"),
+    ],
+)
+def test_value_type_schemas_accept_what_the_shim_sends(annotation: str, value: str) -> None:
+    """The schema and the shim's encoder must agree, or real events are dead-lettered."""
+    import datetime
+    import decimal
+    import uuid
+
+    from shims.encoding import encode_value
+
+    parse = {
+        "Decimal": decimal.Decimal,
+        "datetime": datetime.datetime.fromisoformat,
+        "date": datetime.date.fromisoformat,
+        "UUID": uuid.UUID,
+    }[annotation.rsplit(".", 1)[-1]]
+    schema = argument_schema(ParamSchema("x", annotation))
+    jsonschema.validate(encode_value(parse(value)), schema)
+    jsonschema.validate(sample_value(schema), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(12.5, schema)  # a float would round money: refused
