@@ -91,6 +91,7 @@ class FactsCache:
         self._dirty = False
         self._pack: dict[str, Encoded] | None = None  # loaded on first use
         self._new: dict[str, Encoded] = {}
+        self._linked: tuple[str, Sequence[ModuleFacts], Sequence[Diagnostic]] | None = None
 
     @classmethod
     def open(cls, directory: Path, prefix: str = "") -> FactsCache:
@@ -201,17 +202,18 @@ class FactsCache:
         modules: Sequence[ModuleFacts],
         diagnostics: Sequence[Diagnostic],
     ) -> None:
+        """Keep the linked result for :meth:`save` (nothing is written before it)."""
         if "" in keys.values():
             return
-        payload = {
-            "key": self._linked_key(keys),
-            "modules": [encode(m, compact=True) for m in modules],
-            "diagnostics": [encode(d) for d in diagnostics],
-        }
-        self._write(self.directory / "linked.json", jsonio.dumps(payload))
+        self._linked = (self._linked_key(keys), modules, diagnostics)
 
     def save(self) -> None:
-        """Write the pack (entries used or made by this run only) and the index."""
+        """Write the linked result, the pack (entries used or made by this run only) and
+        the index: every write of a run happens here, so a caller that refuses the
+        project after collecting it can leave nothing behind by not calling it."""
+        if self._linked is not None:
+            self._write_linked(*self._linked)
+            self._linked = None
         if self._new.keys() != self._entries().keys():
             pack = {"tool": tool_fingerprint(), "entries": self._new}
             self._write(self.directory / "facts.json", jsonio.dumps(pack))
@@ -220,6 +222,16 @@ class FactsCache:
             payload = {"tool": tool_fingerprint(), "files": self._index}
             self._write(self.directory / "index.json", jsonio.dumps(payload))
             self._dirty = False
+
+    def _write_linked(
+        self, key: str, modules: Sequence[ModuleFacts], diagnostics: Sequence[Diagnostic]
+    ) -> None:
+        payload = {
+            "key": key,
+            "modules": [encode(m, compact=True) for m in modules],
+            "diagnostics": [encode(d) for d in diagnostics],
+        }
+        self._write(self.directory / "linked.json", jsonio.dumps(payload))
 
     # ------------------------------------------------------------------ I/O
     @staticmethod

@@ -61,6 +61,10 @@ class CollectOptions:
     use_cache: bool = True
     excludes: tuple[str, ...] = ()  # globs on the path relative to root (dirs or files)
     progress: Callable[[int, int], None] | None = None  # (done, total) as files are parsed
+    write_cache: bool = True
+    """False: read the cache, but hold this run's writes until ``Collection.save_cache()``,
+    so that a caller which may still refuse the project (no file analysable, an unknown
+    capability) writes nothing when it does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,13 @@ class Collection:
     fingerprint: str = field(default="", compare=False)
     """Hash of every file's content key (see ``FactsCache.fingerprint``); ``""`` without
     a cache or when a file could not be read."""
+    pending: FactsCache | None = field(default=None, compare=False, repr=False)
+    """The cache writes held back by ``CollectOptions(write_cache=False)``."""
+
+    def save_cache(self) -> None:
+        """Write what ``CollectOptions(write_cache=False)`` held back (else nothing)."""
+        if self.pending is not None:
+            self.pending.save()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +204,7 @@ def collect(
     with _no_cyclic_gc():
         result = _collect(base, sources, cache, options)
     modules, diagnostics, parsed, jobs, linked_hit, fingerprint = result
+    pending = cache if cache is not None and not linked_hit and not options.write_cache else None
     calls = sum(len(m.calls) for m in modules)
     stats = CollectStats(
         files=len(sources),
@@ -207,7 +219,7 @@ def collect(
         jobs=jobs,
         linked_from_cache=linked_hit,
     )
-    return Collection(base, modules, diagnostics, stats, fingerprint)
+    return Collection(base, modules, diagnostics, stats, fingerprint, pending)
 
 
 def _collect(
@@ -244,7 +256,8 @@ def _collect(
     linked_modules = link(modules)
     if cache is not None:
         cache.store_linked(keys, linked_modules, diagnostics)
-        cache.save()
+        if options.write_cache:
+            cache.save()
     return linked_modules, diagnostics, len(todo), jobs, False, fingerprint
 
 

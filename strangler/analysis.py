@@ -69,19 +69,35 @@ class AnalysisRun:
     from_cache: bool
 
 
-def run_analysis(root: Path, config: Config, progress: Progress | None = None) -> AnalysisRun:
+def run_analysis(
+    root: Path,
+    config: Config,
+    progress: Progress | None = None,
+    *,
+    accept: Callable[[Analysis], None] | None = None,
+) -> AnalysisRun:
+    """The analysis of the project at ``root``, from the cache when nothing changed.
+
+    Raises :class:`BadInput` for a project that cannot be analysed, or when ``accept``
+    (the caller's own check, e.g. that a named capability exists) raises it. Nothing is
+    written before the result is accepted: the facts and analysis caches come last.
+    """
     root = _check_root(root)
     probe = _probe(root, config) if config.cache else None
     if probe is not None:
         cached = _load(config.cache_path(root), probe)
         if cached is not None:
+            if accept is not None:
+                accept(cached)
             return AnalysisRun(cached, from_cache=True)
     with _cyclic_gc_paused():
         collection = _collect(root, config, progress, probe)
         analysis = analyze_collection(
             collection, config.weights, proposal_size=config.proposal_size
         )
-        _check_analysable(root, analysis)
+        if accept is not None:
+            accept(analysis)
+        collection.save_cache()
         if probe is not None:
             _store(config.cache_path(root), probe, analysis, collection.fingerprint)
     return AnalysisRun(analysis, from_cache=False)
@@ -109,18 +125,19 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 def build_project_graph(root: Path, config: Config, progress: Progress | None = None) -> nx.DiGraph:
     collection = _collect(_check_root(root), config, progress)
+    collection.save_cache()
     return build_graph(collection.modules)
 
 
-def _check_analysable(root: Path, analysis: Analysis) -> None:
+def _check_analysable(root: Path, collection: Collection) -> None:
     """Refuse a project none of whose files could be read: bad input, not an empty report.
 
-    Checked before the cache is written, so a refused project leaves nothing behind.
+    Checked before any cache is written, so a refused project leaves nothing behind.
     """
-    if analysis.stats.modules == 0 and analysis.diagnostics:
-        first = analysis.diagnostics[0]
+    if not collection.modules and collection.diagnostics:
+        first = collection.diagnostics[0]
         raise BadInput(
-            f"{root}: none of its {len(analysis.diagnostics)} Python files could be analysed "
+            f"{root}: none of its {len(collection.diagnostics)} Python files could be analysed "
             f"(e.g. {first.path}: {first.reason})"
         )
 
@@ -136,17 +153,21 @@ def _check_root(root: Path) -> Path:
 def _collect(
     root: Path, config: Config, progress: Progress | None, probe: _Probe | None = None
 ) -> Collection:
+    """Collected facts, cache writes held back (``Collection.save_cache``), or BadInput."""
     options = CollectOptions(
         jobs=config.jobs,
         cache_dir=config.cache_path(root),
         use_cache=config.cache,
         excludes=config.exclude,
         progress=progress,
+        write_cache=False,
     )
     try:
-        return collect(root, options, discovered=probe.discovered if probe else None)
+        collection = collect(root, options, discovered=probe.discovered if probe else None)
     except NothingToAnalyse as exc:
         raise BadInput(str(exc)) from None
+    _check_analysable(root, collection)
+    return collection
 
 
 # ------------------------------------------------------------------ final-analysis cache

@@ -134,12 +134,28 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
-def _analyse(path: str, config: Config) -> Analysis:
+def _analyse(
+    path: str, config: Config, accept: Callable[[Analysis], None] | None = None
+) -> Analysis:
     with _progress() as progress:
         try:
-            return run_analysis(Path(path), config, progress).analysis
+            return run_analysis(Path(path), config, progress, accept=accept).analysis
         except BadInput as exc:
             _fail(str(exc))
+
+
+def _has_capability(path: str, name: str) -> Callable[[Analysis], None]:
+    """Checked by the use case before it writes any cache: a refused name writes nothing."""
+
+    def check(analysis: Analysis) -> None:
+        if find_capability(analysis, name) is None:
+            raise BadInput(_unknown_capability(path, name))
+
+    return check
+
+
+def _unknown_capability(path: str, name: str) -> str:
+    return f"no capability named {name!r} (see `strangler analyze {path}`)"
 
 
 PIPE_WIDTH = 160
@@ -226,10 +242,10 @@ def analyze(path: str, fmt: str, output: str | None, **flags: Any) -> None:
 def explain(path: str, capability: str, fmt: str, output: str | None, **flags: Any) -> None:
     """Explain one CAPABILITY of the project at PATH: evidence, tables, blockers."""
     config = _config(path, **flags)
-    analysis = _analyse(path, config)
+    analysis = _analyse(path, config, accept=_has_capability(path, capability))
     cap = find_capability(analysis, capability)
-    if cap is None:
-        _fail(f"no capability named {capability!r} (see `strangler analyze {path}`)")
+    if cap is None:  # not reached: _has_capability accepted it
+        _fail(_unknown_capability(path, capability))
     if fmt == "json":
         _emit(explain_json(analysis, cap), output)
     elif fmt == "markdown":

@@ -135,3 +135,25 @@ def test_codec_round_trips_parsed_facts() -> None:
     facts = facts_from_source(src, module="m", path="m.py")
     assert decode(encode(facts)) == facts
     assert decode(encode(facts, compact=True)) == facts
+
+
+def test_held_back_writes_land_only_when_the_caller_saves(project: Path) -> None:
+    """``write_cache=False``: a caller that may still refuse the project (nothing
+    analysable, an unknown capability) decides whether anything is written."""
+    cache_dir = project / ".strangler" / "cache"
+    held = collect(project, CollectOptions(jobs=1, write_cache=False))
+    assert not cache_dir.exists()
+    held.save_cache()
+    assert sorted(p.name for p in cache_dir.iterdir()) == [
+        "facts.json",
+        "index.json",
+        "linked.json",
+    ]
+    warm = collect(project, CollectOptions(jobs=1))
+    assert warm.stats.linked_from_cache
+    assert warm.modules == held.modules
+
+
+def test_save_cache_without_a_cache_writes_nothing(project: Path) -> None:
+    collect(project, CollectOptions(use_cache=False, write_cache=False)).save_cache()
+    assert not (project / ".strangler").exists()

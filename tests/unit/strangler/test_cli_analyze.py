@@ -177,6 +177,27 @@ def test_an_absolute_cache_dir_from_the_command_line_is_used(project: Path, tmp_
     assert not (project / ".strangler").exists()
 
 
+@pytest.mark.parametrize("command", ["analyze", "graph", "explain"])
+def test_a_project_whose_every_file_is_broken_is_refused_before_any_cache_is_written(
+    tmp_path: Path, command: str
+) -> None:
+    root = _write(tmp_path / "broken", {"a.py": "def f(:\n", "pkg/__init__.py": "class (\n"})
+    args = [command, str(root)] + (["anything"] if command == "explain" else [])
+    _one_line_error(_run(*args))  # caches on (the default)
+    assert not (root / ".strangler").exists()
+
+
+def test_an_unknown_capability_is_refused_before_any_cache_is_written(project: Path) -> None:
+    _one_line_error(_run("explain", str(project), "no.such.thing"))
+    assert not (project / ".strangler").exists()
+    run_analysis(project, load_config(project, {}, {}))  # a warm refusal writes nothing new
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (project / ".strangler").rglob("*"))
+    _one_line_error(_run("explain", str(project), "no.such.thing"))
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (project / ".strangler").rglob("*")) == (
+        before
+    )
+
+
 def test_bad_option_values_are_one_line_exit_2(project: Path) -> None:
     _one_line_error(_run("analyze", str(project), "--weight", "bogus=1"))
     _one_line_error(_run("analyze", str(project), "--top", "-3"))
