@@ -10,6 +10,8 @@ exit code. Exit codes, for every command:
 
 from __future__ import annotations
 
+from typing import IO, Any
+
 import click
 
 from strangler import __version__
@@ -19,10 +21,46 @@ from strangler.commands.extract import extract, retire
 from strangler.commands.outbox import outbox
 from strangler.commands.route import route
 
-__all__ = ["main"]
+__all__ = ["OneLineUsageError", "StranglerGroup", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineUsageError(click.ClickException):
+    """A usage error shown as ``strangler: error: <message>`` on one line, exit 2.
+
+    Click prints usage errors as four lines (usage, a hint, a blank, the error); an
+    operator's terminal, a CI log and a test all want the one line that matters.
+    """
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"strangler: error: {self.format_message()}", err=True, file=file)
+
+
+def _one_line(exc: click.UsageError) -> OneLineUsageError:
+    return OneLineUsageError(" ".join(exc.format_message().split()))
+
+
+class StranglerGroup(click.Group):
+    """The root group: every usage error below it, parsing or raised, is one line."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:  # fmt: skip
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+@click.group(cls=StranglerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="strangler")
 def main() -> None:
     """Carve a Django monolith into event-driven functions, one capability at a time."""

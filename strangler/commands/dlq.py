@@ -19,8 +19,15 @@ from rich.console import Console
 from rich.table import Table
 
 from shims.config import load_settings, mask_url
-from shims.deadletter import DeadLetter, DeadLetterStore, open_dead_letters, replay
+from shims.deadletter import (
+    DeadLetter,
+    DeadLetterStore,
+    MemoryDeadLetters,
+    open_dead_letters,
+    replay,
+)
 from shims.handlers import dead_letter_url
+from shims.urls import sqlite_path
 
 __all__ = ["dlq"]
 
@@ -45,6 +52,11 @@ def dlq() -> None:
 @contextmanager
 def _opened(url: str | None) -> Iterator[DeadLetterStore]:
     target = url or dead_letter_url()
+    if _missing_sqlite(target):
+        # Reading must not create the store: a SQLite file that does not exist yet holds
+        # no dead letters, shown under its own URL.
+        yield MemoryDeadLetters(target)
+        return
     try:
         store = open_dead_letters(target)
     except (ValueError, ImportError) as exc:
@@ -63,6 +75,15 @@ def _opened(url: str | None) -> Iterator[DeadLetterStore]:
         store.close()
 
 
+def _missing_sqlite(url: str) -> bool:
+    if not url.startswith("sqlite:"):
+        return False
+    try:
+        return not sqlite_path(url).exists()
+    except ValueError:
+        return False  # open_dead_letters reports the bad URL
+
+
 def _when(entry: DeadLetter) -> str:
     return datetime.fromtimestamp(entry.at, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -79,7 +100,9 @@ def list_entries(url: str | None, fmt: str, limit: int) -> None:
             click.echo(json.dumps([e.to_dict() for e in entries], indent=2))
             return
         if not entries:
-            click.echo(f"no dead letters in {mask_url(store.url)}")
+            missing = isinstance(store, MemoryDeadLetters) and store.url.startswith("sqlite:")
+            what = "no dead-letter store at" if missing else "no dead letters in"
+            click.echo(f"{what} {mask_url(store.url)}")
             return
         table = Table()
         for column in ("id", "when (UTC)", "task", "event id", "reason", "attempts", "last error"):

@@ -7,6 +7,7 @@ exits (cron, tests); without it the relay loops until interrupted.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 
@@ -28,6 +29,8 @@ def outbox() -> None:
 def relay(once: bool, batch: int, interval: float, settings_module: str | None) -> None:
     """Publish pending outbox rows and mark them sent."""
     if settings_module:
+        if not _importable(settings_module):
+            raise click.UsageError(f"cannot load Django settings: no module {settings_module!r}")
         os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
         raise click.UsageError("no Django project: pass --settings or set DJANGO_SETTINGS_MODULE")
@@ -58,3 +61,11 @@ def relay(once: bool, batch: int, interval: float, settings_module: str | None) 
         run_relay(batch=batch, interval=interval, stop=stop)
     except KeyboardInterrupt:
         stop.set()
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` can be found, without importing it (or failing half-way)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False

@@ -222,7 +222,7 @@ def _console() -> Console:
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"strangler: error: {message}", err=True)
     raise click.exceptions.Exit(code)
 
 
@@ -247,6 +247,11 @@ def _opened(
 ) -> Iterator[RouteStore]:
     url = store_url or ctx.obj
     settings = _checked(lambda: load_settings({"route_store_url": url} if url else None))
+    if settings.route_store_url.startswith("memory:"):
+        _fail(
+            "a memory:// route store lives in one process and dies with it: a change made "
+            "by this command would be gone when it exits; use sqlite:///... or redis://..."
+        )
     if read_only and _missing_sqlite(settings.route_store_url):
         # Reading must not create the store: a SQLite file that does not exist yet is
         # an empty store (no routes, no history, no metrics), shown under its own URL.
@@ -258,6 +263,8 @@ def _opened(
         _fail(str(exc))
     except StoreUnavailable as exc:
         _fail(str(exc), code=1)
+    except ValueError as exc:  # the backend's own URL parsing, e.g. ?socket_timeout=abc
+        _fail(f"bad route store URL {mask_url(settings.route_store_url)}: {exc}")
     try:
         yield store
     finally:

@@ -78,7 +78,7 @@ def test_history_newest_first(url: str) -> None:
 def test_history_of_an_unknown_feature_is_bad_input(url: str) -> None:
     result = run("history", "never.set", "--store", url)
     assert result.exit_code == 2
-    assert result.stderr.strip().startswith("error: unknown feature 'never.set'")
+    assert result.stderr.strip().startswith("strangler: error: unknown feature 'never.set'")
 
 
 def test_status_shows_counters_per_feature_and_path(url: str) -> None:
