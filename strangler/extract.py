@@ -9,7 +9,9 @@ The monolith's code is read as text and transformed with libcst; it is never imp
 from __future__ import annotations
 
 import functools
+import keyword
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ __all__ = [
     "Outcome",
     "Project",
     "Refused",
+    "celery_app_ref",
     "extraction_changes",
     "load_project",
     "plan_for",
@@ -100,12 +103,30 @@ def load_project(root: Path, config: Config) -> Project:
 
 
 def target_package(target: str) -> str:
-    """``functions`` or ``src/functions`` (a folder) -> the dotted package name."""
-    parts = [p for p in target.replace("\\", "/").strip("/").split("/") if p not in ("", ".")]
+    """``functions`` or ``src/functions`` (a folder) -> the dotted package name.
+
+    The package is written under the project root and imported from it, so an absolute
+    folder or one climbing out with ``..`` is refused rather than silently re-rooted
+    (``/tmp/x`` would otherwise become the package ``tmp.x`` inside the project).
+    """
+    text = target.replace("\\", "/")
+    if text.startswith("/") or re.match(r"[A-Za-z]:", text) or ".." in text.split("/"):
+        raise BadInput(f"--target {target!r} must be a relative folder inside the project")
+    parts = [p for p in text.strip("/").split("/") if p not in ("", ".")]
     dotted = ".".join(parts)
     if not parts or not all(p.isidentifier() for p in dotted.split(".")):
         raise BadInput(f"--target {target!r} is not a folder name usable as a Python package")
     return dotted
+
+
+def celery_app_ref(value: str) -> str:
+    """``--celery-app``: ``dotted.module:attr``, identifiers only (it is written into
+    the generated ``celery.py`` as an import, so anything else would be code)."""
+    module, sep, attr = value.partition(":")
+    names = [*module.split("."), attr]
+    if not sep or not all(n.isidentifier() and not keyword.iskeyword(n) for n in names):
+        raise BadInput(f"--celery-app {value!r} is not module:attr (e.g. shop.celery:app)")
+    return value
 
 
 def plan_for(project: Project, capability: str, target: str) -> ExtractionPlan:
@@ -135,9 +156,11 @@ def extraction_changes(
         _with_django_setup(generated.files, plan.package, _django_settings(project.root)),
         create_only=generated.create_only,
     )
-    return Outcome(
-        (*files, *batch.changes, *settings.changes),
-        (*generated.notes, *settings.notes),
+    return _parse_checked(
+        Outcome(
+            (*files, *batch.changes, *settings.changes),
+            (*generated.notes, *settings.notes),
+        )
     )
 
 
@@ -164,7 +187,7 @@ def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
     last = _last_init(project.root, base)
     removals = file_removals(project.root, [*generated, *last])
     settings = _settings_changes(project, remove=True) if last else Outcome(())
-    return Outcome((*removals, *edits, *settings.changes))
+    return _parse_checked(Outcome((*removals, *edits, *settings.changes)))
 
 
 def _last_init(root: Path, package: Path) -> list[str]:
@@ -191,7 +214,7 @@ def retirement_changes(project: Project, features: Sequence[str]) -> Outcome | R
     if not paths:
         return Refused((f"no entry point is routed as {', '.join(wanted)}",))
     edits = _chain(project, {path: [RetireMonolithPath(f) for f in wanted] for path in paths})
-    return edits if isinstance(edits, Refused) else Outcome(tuple(edits))
+    return edits if isinstance(edits, Refused) else _parse_checked(Outcome(tuple(edits)))
 
 
 def _names_feature(path: Path, features: Sequence[str]) -> bool:
@@ -200,6 +223,29 @@ def _names_feature(path: Path, features: Sequence[str]) -> bool:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _parse_checked(outcome: Outcome) -> Outcome | Refused:
+    """Refuse the whole outcome when a Python file it writes would not compile: a
+    codemod or generator bug must never reach the monolith (nothing is written)."""
+    problems = [
+        problem
+        for change in outcome.changes
+        if change.path.endswith(".py") and change.after is not None and change.kind != "unchanged"
+        if (problem := _compile_problem(change.path, change.after))
+    ]
+    return Refused(tuple(problems)) if problems else outcome
+
+
+def _compile_problem(path: str, code: str) -> str | None:
+    with warnings.catch_warnings():  # the moved code's own SyntaxWarnings are not ours
+        warnings.simplefilter("ignore")
+        try:
+            compile(code, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            return f"{path}{f':{line}' if line else ''}: generated code does not parse ({exc})"
+    return None
 
 
 def _chain(project: Project, codemods: Mapping[str, Sequence[Codemod]]) -> list[Change] | Refused:

@@ -16,6 +16,7 @@ rewriting at all.
 from __future__ import annotations
 
 import json
+import keyword
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -432,6 +433,8 @@ def generate_handler_package(spec: HandlerPackageSpec) -> GeneratedPackage | Gen
     entries = [_entry(mover, entry) for entry in spec.entry_points]
     if not spec.entry_points:
         mover.out.problems.append(f"{spec.capability}: no entry point to generate a handler for")
+    if spec.celery_app is not None and not _dotted(spec.celery_app.replace(":", ".", 1)):
+        mover.out.problems.append(f"celery_app {spec.celery_app!r} is not module:attr")
     for entry in entries:
         if entry is not None:
             qualname = f"{entry.spec.module}.{entry.spec.name}"
@@ -458,6 +461,12 @@ def generate_handler_package(spec: HandlerPackageSpec) -> GeneratedPackage | Gen
     shared = _target_inits(spec)
     files.update(shared)
     return GeneratedPackage(files, tuple(dict.fromkeys(mover.out.notes)), tuple(shared))
+
+
+def _dotted(name: str) -> bool:
+    """Identifiers joined by dots: safe to write into an import line."""
+    parts = name.split(".")
+    return len(parts) > 1 and all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
 
 
 def _target_inits(spec: HandlerPackageSpec) -> dict[str, str]:

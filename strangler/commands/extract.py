@@ -27,11 +27,13 @@ from strangler.extract import (
     Outcome,
     Project,
     Refused,
+    celery_app_ref,
     extraction_changes,
     load_project,
     plan_for,
     retirement_changes,
     revert_changes,
+    target_package,
 )
 from strangler.plan import ExtractionPlan
 
@@ -91,9 +93,16 @@ def extract(
     Dry-run by default: prints the unified diff (new files included). Running it
     twice changes nothing the second time.
     """
+    folder = _target(path, target)
+    try:  # bad input is refused before the (slow) analysis
+        target_package(folder)
+        if celery_app is not None:
+            celery_app_ref(celery_app)
+    except BadInput as exc:
+        _fail(str(exc))
     project = _project(path, {"target": target})
     try:
-        plan = plan_for(project, capability, _target(path, target))
+        plan = plan_for(project, capability, folder)
     except BadInput as exc:
         _fail(str(exc))
     if show_plan:

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -170,4 +171,57 @@ def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:
     result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply", "--force")
     assert result.exit_code == 1
     assert "already routed as 'other.feature'" in result.stderr
+    assert _tree(shop) == before
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--target", "/tmp/strangler_abs_target", "inside the project"),
+        ("--target", "functions/../../x", "inside the project"),
+        ("--celery-app", 'os:system("id")', "module:attr"),
+        ("--celery-app", "shop.celery:", "module:attr"),
+        ("--celery-app", "shop..celery:app", "module:attr"),
+    ],
+)
+def test_bad_target_or_celery_app_is_bad_input(
+    shop: Path, flag: str, value: str, says: str
+) -> None:
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply", flag, value)
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert says in result.stderr
+    assert _tree(shop) == before
+    assert not Path("/tmp/strangler_abs_target").exists()
+
+
+def test_celery_app_is_accepted_as_module_colon_attr(shop: Path) -> None:
+    result = _run(
+        "extract", str(shop), "catalog.images.make_thumbnail", "--celery-app", "shop.celery:app"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "+from shop.celery import app" in result.stdout
+
+
+def test_generated_code_that_does_not_parse_is_refused(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import strangler.extract as use_cases
+
+    real = use_cases.generate_handler_package
+
+    def broken(spec: object) -> object:
+        package = real(spec)  # type: ignore[arg-type]
+        files = dict(package.files)  # type: ignore[union-attr]
+        path = next(p for p in files if p.endswith("/handlers.py"))
+        files[path] += "\ndef broken(:\n"
+        return replace(package, files=files)  # type: ignore[type-var]
+
+    monkeypatch.setattr(use_cases, "generate_handler_package", broken)
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert result.exit_code == 1, result.output
+    assert "handlers.py" in result.stderr
+    assert "does not parse" in result.stderr
     assert _tree(shop) == before

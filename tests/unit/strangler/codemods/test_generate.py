@@ -622,3 +622,10 @@ def test_generated_package_runs_in_a_real_worker(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr + worker_err
     assert json.loads(done.stdout)["body"] == "[shop] order 3:b"
     assert json.loads(done.stdout)["extra"] == {"a": "b"}
+
+
+@pytest.mark.parametrize("app", ['os:system("id")', "shop.celery:", "import:app", "a b:app"])
+def test_a_celery_app_that_is_not_a_dotted_name_is_refused(app: str) -> None:
+    result = generate_handler_package(make_spec(celery_app=app))
+    assert isinstance(result, GenerationFailure)
+    assert any("celery_app" in reason for reason in result.reasons), result.reasons
