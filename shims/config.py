@@ -53,6 +53,11 @@ class Settings:
     outbox_enabled: bool = False
     outbox_batch_size: int = 100
     outbox_relay_interval: float = 1.0
+    # A sent outbox row not confirmed by the handler side after this many seconds is
+    # published again (the wait doubles each time), at most ``outbox_max_publishes``
+    # publishes in all; then it is dead-lettered ``never confirmed``. 0 disables.
+    outbox_redeliver_after: float = 30.0
+    outbox_max_publishes: int = 5
 
     def __post_init__(self) -> None:
         if self.route_ttl < 0:
@@ -67,6 +72,12 @@ class Settings:
             )
         if self.outbox_batch_size < 1:
             raise ValueError(f"outbox_batch_size must be >= 1, got {self.outbox_batch_size}")
+        if self.outbox_redeliver_after < 0:
+            raise ValueError(
+                f"outbox_redeliver_after must be >= 0 seconds, got {self.outbox_redeliver_after}"
+            )
+        if self.outbox_max_publishes < 1:
+            raise ValueError(f"outbox_max_publishes must be >= 1, got {self.outbox_max_publishes}")
 
     def __repr__(self) -> str:
         shown = (f"{f.name}={_masked_field(f.name, getattr(self, f.name))!r}" for f in fields(self))

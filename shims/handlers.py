@@ -16,6 +16,10 @@ stateless function:
   exceptions, up to ``max_retries``; then, or at once for any other exception, the
   event goes to the dead-letter store (``shims.deadletter``) and the task fails with
   :class:`DeadLettered` (a request/reply caller falls back instead of waiting).
+* Confirmations for the outbox relay (``shims.confirm``): an event that asks for one
+  (``stranglerconfirm: true``, set by the relay) is confirmed ``done`` once handled (or
+  seen again after) and ``dead`` once dead-lettered, so the relay can publish again an
+  event the broker lost after accepting it.
 * Shadow events (``stranglershadow: true``) run under ``shims.effects.capture``: mail
   recorded not sent, HTTP recorded not sent, database writes rolled back. They skip
   dedupe, retries and the dead-letter store, and return ``{"result", "effects"}`` for
@@ -34,6 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
+from shims.confirm import ConfirmationStore, Outcome, open_confirmations, wants_confirmation
 from shims.deadletter import DeadLetterStore, open_dead_letters
 from shims.dedupe import ClaimState, DedupeStore, open_dedupe
 from shims.effects import capture
@@ -113,6 +118,7 @@ class _State:
         self.spec = spec
         self._dedupe: DedupeStore | None = None
         self._dead: DeadLetterStore | None = None
+        self._confirmations: ConfirmationStore | None = None
 
     @property
     def dedupe(self) -> DedupeStore:
@@ -125,6 +131,13 @@ class _State:
         if self._dead is None:
             self._dead = open_dead_letters(self.spec.dead_letter_url or dead_letter_url())
         return self._dead
+
+    @property
+    def confirmations(self) -> ConfirmationStore:
+        """Kept where the dedupe records are: the store the outbox relay reads too."""
+        if self._confirmations is None:
+            self._confirmations = open_confirmations(self.spec.dedupe_url or dedupe_url())
+        return self._confirmations
 
 
 def handler(
@@ -204,12 +217,14 @@ def run(
         reason = f"invalid: {parsed.reason}"
         add = functools.partial(state.dead_letters.add, spec.name, raw, reason)
         _infra(spec, "dead-letter store", lambda: add(attempt, ""))
+        _confirm(spec, state, raw, Outcome.DEAD)
         raise DeadLettered(f"{spec.name}: invalid event {parsed.event_id}: {parsed.reason}")
     if parsed.shadow:
         return _run_shadow(handle, parsed)
     claim = _infra(spec, "dedupe store", lambda: state.dedupe.claim(parsed.id, spec.lease))
     if claim.state is ClaimState.DONE:
         log.info("%s: event %s already handled; skipped", spec.name, parsed.id)
+        _confirm(spec, state, raw, Outcome.DONE)  # the first confirmation may have been lost
         return None if claim.result is None else json.loads(claim.result)
     if claim.state is ClaimState.BUSY:
         # Another delivery is running it (or died holding the lease): look again later.
@@ -229,7 +244,16 @@ def run(
         _dead(state, spec, raw, "error", attempt + 1, exc)
     complete = functools.partial(state.dedupe.complete, parsed.id, claim.token)
     _infra(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl))
+    _confirm(spec, state, raw, Outcome.DONE)
     return result
+
+
+def _confirm(spec: HandlerSpec, state: _State, raw: Any, outcome: Outcome) -> None:
+    """Tell the outbox relay the event is accounted for, if it asked (``shims.confirm``)."""
+    event_id = raw.get("id") if wants_confirmation(raw) else None
+    if isinstance(event_id, str):
+        confirm = functools.partial(state.confirmations.confirm, event_id, outcome)
+        _infra(spec, "confirmation store", lambda: confirm(spec.done_ttl))
 
 
 def _infra(spec: HandlerSpec, what: str, operation: Callable[[], T]) -> T:
@@ -276,6 +300,7 @@ def _dead(
         lambda: state.dead_letters.add(spec.name, raw, reason, attempts, error),
     )  # fmt: skip
     log.error("%s: event dead-lettered as #%s (%s; %s)", spec.name, entry.id, reason, error)
+    _confirm(spec, state, raw, Outcome.DEAD)
     raise DeadLettered(f"{spec.name}: {reason} after {attempts} attempt(s): {error}") from exc
 
 

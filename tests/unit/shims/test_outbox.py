@@ -12,6 +12,7 @@ from celery import Celery
 from click.testing import CliRunner
 from django.db import transaction
 
+from shims.confirm import CONFIRM_ATTRIBUTE
 from shims.dispatch import publisher
 from shims.django.models import OutboxEvent
 from shims.events import build_event
@@ -39,7 +40,8 @@ def test_relay_publishes_in_order_and_marks_sent() -> None:
     result = relay_once(3, publish=lambda task, event: sent.append((task, event)))
     assert (result.sent, result.failed) == (3, 0)
     assert relay_once(3, publish=lambda task, event: sent.append((task, event))).sent == 2
-    assert [event for _, event in sent] == events
+    # Published as stored, plus the request to confirm (redelivery is on by default).
+    assert [event for _, event in sent] == [{**e, CONFIRM_ATTRIBUTE: True} for e in events]
     assert pending_count() == 0
     assert relay_once(3, publish=lambda task, event: sent.append((task, event))).sent == 0
     assert OutboxEvent.objects.filter(sent_at__isnull=False, attempts=1).count() == 5
