@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from time import monotonic
 
 from shims.config import mask_url
@@ -29,9 +30,12 @@ log = logging.getLogger("shims.table")
 class RouteTable:
     """All routes of one store, cached for ``ttl`` seconds (``0``: read on every call)."""
 
-    __slots__ = ("_expires", "_failing", "_lock", "_routes", "loaded", "store", "ttl")
+    __slots__ = ("_clock", "_expires", "_failing", "_lock", "_routes", "loaded", "store", "ttl")
 
-    def __init__(self, store: RouteStore, ttl: float = 1.0) -> None:
+    def __init__(
+        self, store: RouteStore, ttl: float = 1.0, *, clock: Callable[[], float] = monotonic
+    ) -> None:
+        """``clock`` is injectable so that TTL behaviour is tested without sleeping."""
         if ttl < 0:
             raise ValueError(f"ttl must be >= 0 seconds, got {ttl}")
         self.store = store
@@ -41,16 +45,17 @@ class RouteTable:
         self._expires = float("-inf")
         self._failing = False
         self._lock = threading.Lock()
+        self._clock = clock
 
     def get(self, feature: str) -> Route | None:
         """The cached route of ``feature`` (``None``: never set, or never reachable)."""
-        if monotonic() >= self._expires:
+        if self._clock() >= self._expires:
             self._refresh()
         return self._routes.get(feature)
 
     def routes(self) -> dict[str, Route]:
         """A copy of every cached route (refreshed first if the TTL has passed)."""
-        if monotonic() >= self._expires:
+        if self._clock() >= self._expires:
             self._refresh()
         return dict(self._routes)
 
@@ -65,7 +70,7 @@ class RouteTable:
         if not self._lock.acquire(blocking=not self.loaded):
             return
         try:
-            if monotonic() < self._expires:  # another thread just refreshed
+            if self._clock() < self._expires:  # another thread just refreshed
                 return
             self._load()
         finally:
@@ -75,7 +80,7 @@ class RouteTable:
         try:
             routes = self.store.all()
         except Exception as exc:  # any outage: keep serving what we know
-            self._expires = monotonic() + self.ttl
+            self._expires = self._clock() + self.ttl
             if not self._failing:
                 self._failing = True
                 state = "keeping the last known routes" if self.loaded else "routing to monolith"
@@ -87,7 +92,7 @@ class RouteTable:
             return
         self._routes = routes
         self.loaded = True
-        self._expires = monotonic() + self.ttl
+        self._expires = self._clock() + self.ttl
         if self._failing:
             self._failing = False
             log.warning("route store %s reachable again", mask_url(self.store.url))

@@ -59,16 +59,17 @@ class Watcher:
             text=True,
             env=env,
         )
-        self.lines: queue.Queue[dict[str, object]] = queue.Queue()
+        self.lines: queue.Queue[tuple[float, dict[str, object]]] = queue.Queue()
         self.pump = threading.Thread(target=self._pump, daemon=True)
         self.pump.start()
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            self.lines.put(json.loads(line))
+            self.lines.put((time.monotonic(), json.loads(line)))  # when it was seen
 
-    def next(self, timeout: float) -> dict[str, object]:
+    def next(self, timeout: float) -> tuple[float, dict[str, object]]:
+        """``(monotonic time the line arrived, the line)``."""
         try:
             return self.lines.get(timeout=timeout)
         except queue.Empty:
@@ -98,7 +99,7 @@ def assert_live_toggle(store_url: str, feature: str) -> list[float]:
     watcher = Watcher(store_url, feature)
     delays = []
     try:
-        assert watcher.next(timeout=30) == {"route": ["monolith", 0], "path": "monolith"}
+        assert watcher.next(timeout=30)[1] == {"route": ["monolith", 0], "path": "monolith"}
         steps = [
             (("shadow",), ["shadow", 0], "shadow"),
             (("canary", "--percent", "100"), ["canary", 100], "function"),
@@ -107,10 +108,13 @@ def assert_live_toggle(store_url: str, feature: str) -> list[float]:
         ]
         for args, route, path in steps:
             time.sleep(random.uniform(0, TTL))  # land the change anywhere in the TTL window
-            start = time.monotonic()
             route_set(store_url, feature, *args, "--reason", "live toggle test")
-            seen = watcher.next(timeout=TTL + SLACK + 5)
-            delays.append(time.monotonic() - start)
+            # Timed from the moment the CLI's write has returned (the change is in the
+            # store), to the moment the other process printed it: the CLI's own start-up
+            # and the test's scheduling are not part of the propagation delay.
+            written = time.monotonic()
+            arrived, seen = watcher.next(timeout=TTL + SLACK + 5)
+            delays.append(max(0.0, arrived - written))
             assert seen == {"route": route, "path": path}
     finally:
         watcher.stop()
