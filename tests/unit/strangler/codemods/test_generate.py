@@ -629,3 +629,31 @@ def test_a_celery_app_that_is_not_a_dotted_name_is_refused(app: str) -> None:
     result = generate_handler_package(make_spec(celery_app=app))
     assert isinstance(result, GenerationFailure)
     assert any("celery_app" in reason for reason in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize("celery_app", [None, "shop.celery_application_module:celery_app"])
+def test_celery_module_passes_ruff_with_very_long_package_names(
+    tmp_path: Path, celery_app: str | None
+) -> None:
+    capability = "notifications_and_reminders_for_customers_of_the_shop_when_orders_ship"
+    package = generate(
+        capability=capability,
+        target="extracted_functions_of_the_monolith.handlers_of_the_shop",
+        celery_app=celery_app,
+    )
+    path = f"extracted_functions_of_the_monolith/handlers_of_the_shop/{capability}/celery.py"
+    for name, code in {**MODULES, **package.files}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(code)
+    (tmp_path / "shop/celery_application_module.py").write_text("celery_app = None\n")
+    done = subprocess.run(
+        [str(RUFF), "check", "--isolated", "--no-cache", "--select", "E,F,W,I", path],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + package.files[path]
+    assert (
+        f"celery -A extracted_functions_of_the_monolith.handlers_of_the_shop.{capability}.celery"
+        in (package.files[path].replace("\n", " ").replace("  ", " "))
+    )
