@@ -9,11 +9,28 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 
 import pytest
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 RABBITMQ_HOST, RABBITMQ_PORT = "127.0.0.1", 5672
+
+# THE table of Redis database numbers: one owner each, so that no test file flushes
+# another's data (Redis has 16 databases: 0-15; 0 is left to people's own use). A
+# suite whose modules share one worker fixture owns one database: its modules run one
+# after the other and the fixture flushes it at the start of each. Add a row here
+# rather than hard-coding a number anywhere else.
+REDIS_DBS: dict[str, int] = {
+    "unit.stores.contract": 1,  # tests/unit/shims/stores/test_contract.py
+    "unit.handler_stores": 2,  # tests/unit/shims/test_handler_stores.py
+    "unit.outbox_confirm": 3,  # tests/unit/shims/test_outbox_confirm.py
+    "integration": 4,  # tests/integration/conftest.py (redis_url / redis_worker)
+    "integration.live_toggle": 5,  # tests/integration/test_live_toggle.py
+    "e2e.extract_demo": 6,  # tests/e2e/test_extract_demo.py
+    "reliability": 7,  # tests/reliability/conftest.py (RELIABILITY_DB)
+    "benchmarks.bench_dispatch": 15,  # benchmarks/bench_dispatch.py (not a test: reserved)
+}
 
 
 def services_required() -> bool:
@@ -44,3 +61,22 @@ def redis_server() -> str:
 def rabbitmq_url() -> str:
     require_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}//"
+
+
+def redis_db_url(base: str, name: str) -> str:
+    """``base/N`` for the database ``name`` owns in :data:`REDIS_DBS`, flushed first."""
+    import redis
+
+    url = f"{base}/{REDIS_DBS[name]}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_db(redis_server: str) -> Callable[[str], str]:
+    """``redis_db(name)``: the URL of the database ``name`` owns, flushed (see REDIS_DBS)."""
+    return lambda name: redis_db_url(redis_server, name)

@@ -36,10 +36,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REDIS_DBS
+
 ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "demo_monolith"
 BIN = Path(sys.executable).parent
-REDIS_DB = 9
+REDIS_DB = REDIS_DBS["e2e.extract_demo"]  # this file's own database (tests/conftest.py)
 READY_TIMEOUT = 60.0
 
 # pyflakes, pycodestyle and import order; not line length: moved code keeps the
@@ -146,13 +148,21 @@ def _env(copy: Copy, redis_url: str) -> dict[str, str]:
 
 
 def _suite(copy: Copy, env: dict[str, str]) -> tuple[set[str], str]:
-    """Run demo_monolith's suite in the copy: the ids of failing tests, and the output."""
+    """Run demo_monolith's suite in the copy: the ids of failing tests, and the output.
+
+    The generated handler tests must all have run and passed, none skipped: a skipped
+    generated test would hide a broken handler (checked here, at every mode)."""
     labels = sorted(p.name for p in copy.root.iterdir() if (p / "tests.py").is_file())
-    args = [sys.executable, "-W", "error", "manage.py", "test", "--noinput", *labels, "functions"]
+    args = [sys.executable, "-W", "error", "manage.py", "test", "--noinput", "-v", "2"]
+    args += [*labels, "functions"]
     done = subprocess.run(args, cwd=copy.root, env=env, capture_output=True, text=True, check=False)
     failed = set(re.findall(r"^(?:FAIL|ERROR): \S+ \((\S+)\)", done.stderr, re.M))
     if done.returncode != 0 and not failed:
         failed = {"<the suite did not run>"}
+    generated = dict(re.findall(r"^\w+ \((functions\.\S+)\) \.\.\. (\w+)", done.stderr, re.M))
+    assert generated, "the generated handler tests did not run\n" + done.stderr[-4000:]
+    not_ok = {test: outcome for test, outcome in generated.items() if outcome != "ok"}
+    assert not not_ok, f"generated handler tests not passing (skips included): {not_ok}"
     return failed, done.stderr[-4000:]
 
 

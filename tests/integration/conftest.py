@@ -25,10 +25,12 @@ import pytest
 
 from shims.celery import build_app, close_app
 from shims.config import Settings
+from tests.conftest import REDIS_DBS
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0
-REDIS_DB = 12  # this suite's Redis database (broker, results, dedupe, dead letters)
+# this suite's Redis database (broker, results, dedupe, dead letters): see tests/conftest.py
+REDIS_DB = REDIS_DBS["integration"]
 
 
 @dataclass

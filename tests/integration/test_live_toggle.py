@@ -23,10 +23,11 @@ import pytest
 from click.testing import CliRunner
 
 from strangler.cli import main
+from tests.conftest import REDIS_DBS
 
 TTL = 1.0
 SLACK = 0.5
-REDIS_DB = 14  # this file's own database on the shared Redis (dispatch tests flush 12)
+REDIS_DB = REDIS_DBS["integration.live_toggle"]  # this file's own database (tests/conftest.py)
 
 WATCHER = textwrap.dedent(
     """

@@ -23,13 +23,13 @@ from pathlib import Path
 import pytest
 
 from shims.config import Settings
-from tests.conftest import services_required
+from tests.conftest import REDIS_DBS, services_required
 from tests.integration.conftest import Worker, start_worker, worker_settings
 from tests.reliability.report import Report
 
 READY_TIMEOUT = 10.0
-# This suite's database on the shared Redis (others: 9, 11, 12, 14); flushed per worker.
-RELIABILITY_DB = 15
+# This suite's database on the shared Redis (the table is in tests/conftest.py).
+RELIABILITY_DB = REDIS_DBS["reliability"]
 
 
 def free_port() -> int:

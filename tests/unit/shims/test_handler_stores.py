@@ -1,19 +1,18 @@
 """Dedupe and dead-letter stores: one contract, run against memory and SQLite.
 
-The Redis backends run the same contract against the real server (database 12)."""
+The Redis backends run the same contract against the real server (this file's own
+database, ``unit.handler_stores`` in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from shims.deadletter import DeadLetterStore, open_dead_letters, replay
 from shims.dedupe import ClaimState, DedupeStore, open_dedupe
-
-REDIS_DB = "/12"
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -22,13 +21,8 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return "memory://"
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/state.db"
-    import redis
-
-    url = request.getfixturevalue("redis_server") + REDIS_DB
-    client = redis.Redis.from_url(url)
-    client.delete("strangler:dlq:entries", "strangler:dlq:seq")
-    client.close()
-    return url
+    redis_db: Callable[[str], str] = request.getfixturevalue("redis_db")
+    return redis_db("unit.handler_stores")
 
 
 @pytest.fixture

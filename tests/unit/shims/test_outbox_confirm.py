@@ -25,8 +25,9 @@ from shims.confirm import (
 )
 from shims.events import Event, build_event
 from shims.handlers import DeadLettered, handler
+from tests.conftest import REDIS_DBS
 
-REDIS_DB = 13
+REDIS_DB = REDIS_DBS["unit.outbox_confirm"]  # this file's own database (tests/conftest.py)
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])

@@ -23,3 +23,11 @@ def test_every_name_in_all_exists(name: str) -> None:
     exported = module.__dict__.get("__all__")
     assert exported is not None, f"{name} has no __all__"
     assert [n for n in exported if not hasattr(module, n)] == []
+
+
+def test_every_redis_database_has_one_owner() -> None:
+    from tests.conftest import REDIS_DBS
+
+    dbs = list(REDIS_DBS.values())
+    assert len(dbs) == len(set(dbs)), REDIS_DBS
+    assert all(1 <= db <= 15 for db in dbs)  # Redis has 0-15; 0 is left to people

@@ -22,8 +22,9 @@ from shims.stores import RouteStore, StoreConfigError, open_store
 from shims.stores.memory import MemoryStore
 from shims.stores.redis import RedisStore
 from shims.stores.sqlite import SqliteStore
+from tests.conftest import REDIS_DBS
 
-REDIS_DB = 11  # this file's own database on the shared Redis
+REDIS_DB = REDIS_DBS["unit.stores.contract"]  # this file's own database (tests/conftest.py)
 
 
 class RouteStoreContract:
