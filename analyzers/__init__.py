@@ -6,6 +6,7 @@ analysed code is never imported or executed.
 
 # ``collect`` the function shadows ``analyzers.collect`` the module as an attribute of
 # this package: import its other names with ``from analyzers.collect import ...``.
+from analyzers._gc import paused_gc
 from analyzers.collect import (
     Collection,
     CollectOptions,
@@ -26,4 +27,5 @@ __all__ = [
     "NothingToAnalyse",
     "collect",
     "facts_from_source",
+    "paused_gc",
 ]

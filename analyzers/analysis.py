@@ -9,11 +9,11 @@ is described by ``strangler/schemas/analysis.schema.json``.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from analyzers._gc import paused_gc
 from analyzers.capabilities import Candidate, build_capability_graph, find_candidates
 from analyzers.facts import Diagnostic, ModuleFacts
 from analyzers.graph import CodeIndex, build_graph, build_index
@@ -139,13 +139,8 @@ def analyze(
     hundreds of thousands of small, acyclic values on top of a large heap of facts,
     and full collections were a third of its CPU time on Django's source.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _analyze(modules, diagnostics, root, weights, proposal_size, communities)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _analyze(

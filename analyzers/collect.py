@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import gc
 import os
 import re
 import resource
@@ -20,11 +19,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzers import jsonio
+from analyzers._gc import paused_gc
 from analyzers.cache import FactsCache
 from analyzers.codec import decode, encode
 from analyzers.facts import Diagnostic, ModuleFacts
@@ -201,7 +200,7 @@ def collect(
         if options.use_cache
         else None
     )
-    with _no_cyclic_gc():
+    with paused_gc():
         result = _collect(base, sources, cache, options)
     modules, diagnostics, parsed, jobs, linked_hit, fingerprint = result
     pending = cache if cache is not None and not linked_hit and not options.write_cache else None
@@ -360,7 +359,7 @@ def _parse_in_pool(
 
 def _worker(base: str, chunk: list[_Source]) -> list[tuple[str, bytes]]:
     results = []
-    with _no_cyclic_gc():
+    with paused_gc():
         for src in chunk:
             facts, _ = _parse_one(Path(base), src)
             results.append((src.relpath, jsonio.dumps(encode(facts))))
@@ -370,25 +369,3 @@ def _worker(base: str, chunk: list[_Source]) -> list[tuple[str, bytes]]:
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while facts are built, then freeze them.
-
-    Why: facts are acyclic (tuples of frozen dataclasses of strings) and long-lived;
-    reference counting frees them when the caller drops them. The cyclic collector
-    would only scan the AST nodes and the hundreds of thousands of new fact objects,
-    repeatedly while building and once more in full when re-enabled: about a third of
-    a cold run. ``gc.freeze()`` moves what exists now to the permanent generation so
-    that later collections skip it (CPython's documented use). The code in this
-    package avoids creating reference cycles, so nothing collectable is frozen.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()

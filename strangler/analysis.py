@@ -11,13 +11,12 @@ fact collection (which has its own per-file cache) and the analysis.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import json
 import os
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -28,7 +27,7 @@ import networkx as nx
 from analyzers import analysis as analysis_module
 from analyzers import capabilities as capabilities_module
 from analyzers import graph as graph_module
-from analyzers import jsonio
+from analyzers import jsonio, paused_gc
 from analyzers import quality as quality_module
 from analyzers import scoring as scoring_module
 from analyzers.analysis import (
@@ -90,7 +89,7 @@ def run_analysis(
             if accept is not None:
                 accept(cached)
             return AnalysisRun(cached, from_cache=True)
-    with _cyclic_gc_paused():
+    with paused_gc():  # the whole cold run: facts, analysis, encoding the caches
         collection = _collect(root, config, progress, probe)
         analysis = analyze_collection(
             collection, config.weights, proposal_size=config.proposal_size
@@ -101,26 +100,6 @@ def run_analysis(
         if probe is not None:
             _store(config.cache_path(root), probe, analysis, collection.fingerprint)
     return AnalysisRun(analysis, from_cache=False)
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic collection during a cold run; what it built is frozen afterwards.
-
-    Why: collection and analysis each pause the collector for their own work, but in
-    between and while the result is encoded for the cache, every few thousand
-    allocations would trigger a collection that walks the whole (acyclic) heap of
-    facts and capabilities: a tenth of a cold run on Django's source. ``gc.freeze``
-    moves the result to the permanent generation so later collections skip it too.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def build_project_graph(root: Path, config: Config, progress: Progress | None = None) -> nx.DiGraph:

@@ -8,6 +8,9 @@ value) are one line on stderr and exit 2; nothing is written.
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import io
 import os
 import sys
@@ -20,6 +23,7 @@ import click
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+from analyzers import paused_gc
 from analyzers.analysis import Analysis, find_capability
 from analyzers.graph import FORMATS as GRAPH_FORMATS
 from analyzers.graph import export_graph
@@ -91,6 +95,41 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         fn = option(fn)
     return fn
+
+
+def _gc_paused(command: Callable[..., None]) -> Callable[..., None]:
+    """The whole command runs with the cyclic GC paused; the previous state comes back
+    when it returns.
+
+    Why here: the analysis builds a large acyclic heap (facts, capabilities) that the
+    cyclic collector would walk for nothing as soon as the library gives it back
+    (rendering allocates): ~45 ms of a warm Django run. A command ends right after, so
+    it can keep the collector paused until then, which the library (used by long-lived
+    hosts) must not; restoring it keeps an in-process caller (CliRunner) as it was.
+    The heap is frozen only at interpreter exit (:func:`_freeze_at_exit`).
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        _freeze_at_exit()
+        with paused_gc():
+            command(*args, **kwargs)
+
+    return run
+
+
+@functools.cache
+def _freeze_at_exit() -> None:
+    """``gc.freeze()`` once the process is ending (atexit), never before.
+
+    Why: the interpreter's final collections then skip the ~100k objects of the loaded
+    libraries (django, networkx, rich, libcst) instead of walking and tearing them
+    down: ~0.1 s of every ``strangler analyze`` on a 2-core machine. Done in an atexit
+    hook rather than when the command returns because a command can run in-process in
+    a longer-lived host (CliRunner under pytest), whose heap must stay collectable
+    until it too ends. Registered once per process (``functools.cache``).
+    """
+    atexit.register(gc.freeze)
 
 
 def _config(path: str, **flags: Any) -> Config:
@@ -214,6 +253,7 @@ def _finish(analysis: Analysis, config: Config) -> None:
     "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
 )
 @_common
+@_gc_paused
 def analyze(path: str, fmt: str, output: str | None, **flags: Any) -> None:
     """Rank the capabilities of the project at PATH by how easy they are to extract."""
     config = _config(path, **flags)
@@ -239,6 +279,7 @@ def analyze(path: str, fmt: str, output: str | None, **flags: Any) -> None:
     "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
 )
 @_common
+@_gc_paused
 def explain(path: str, capability: str, fmt: str, output: str | None, **flags: Any) -> None:
     """Explain one CAPABILITY of the project at PATH: evidence, tables, blockers."""
     config = _config(path, **flags)
@@ -262,6 +303,7 @@ def explain(path: str, capability: str, fmt: str, output: str | None, **flags: A
 )
 @click.option("--output", "-o", type=str, default=None, help="Write the graph to FILE.")
 @_common
+@_gc_paused
 def graph(path: str, fmt: str, output: str | None, **flags: Any) -> None:
     """Export the dependency graph of the project at PATH (modules, functions, tables)."""
     config = _config(path, **flags)

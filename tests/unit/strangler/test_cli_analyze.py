@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import networkx as nx
@@ -230,6 +232,59 @@ def test_warm_run_reuses_the_cached_analysis_until_a_file_changes(project: Path)
     changed = run_analysis(project, config)
     assert not changed.from_cache
     assert all("send_order_confirmation" not in c.name for c in changed.analysis.capabilities)
+
+
+def test_the_use_case_and_the_cli_leave_the_callers_gc_as_they_found_it(project: Path) -> None:
+    """A library (and a command run in-process, as here) must not freeze its host's heap."""
+    state = (gc.get_freeze_count(), gc.isenabled())
+    assert not run_analysis(project, load_config(project, {}, {})).from_cache
+    assert (gc.get_freeze_count(), gc.isenabled()) == state
+    for command in (["analyze"], ["graph"], ["explain", "send_order_confirmation"]):
+        args = [command[0], str(project), *command[1:], "--no-cache"]
+        assert _run(*args).exit_code == 0
+        assert (gc.get_freeze_count(), gc.isenabled()) == state
+
+
+def test_a_command_keeps_the_gc_paused_until_it_returns(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI, which ends right after, keeps the collector paused through rendering."""
+    import strangler.commands.analyze as commands
+
+    seen: list[bool] = []
+    real = commands.analysis_table
+
+    def table(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "analysis_table", table)
+    enabled = gc.isenabled()
+    assert _run("analyze", str(project), "--no-cache").exit_code == 0
+    assert seen == [False]
+    assert gc.isenabled() is enabled
+
+
+def test_the_cli_process_freezes_its_heap_only_once_it_is_exiting(project: Path) -> None:
+    import subprocess
+    import sys
+
+    code = textwrap.dedent(
+        """
+        import atexit, gc, sys
+        atexit.register(lambda: print("at exit:", gc.get_freeze_count() > 0))  # runs last
+        from strangler.cli import main
+        try:
+            main(["analyze", sys.argv[1], "--no-cache", "--format", "json"])
+        except SystemExit:
+            print("after the command:", gc.get_freeze_count(), gc.isenabled())
+            raise
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(project)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-2:] == ["after the command: 0 True", "at exit: True"]
 
 
 def test_a_touched_but_unchanged_file_still_hits_the_cache(project: Path) -> None:
