@@ -320,6 +320,7 @@ def _package_spec(
             e.feature,
             style=e.style,
             args=tuple(ArgSpec(a.name, a.kind, a.model, a.sample) for a in e.arguments),
+            effects=e.effects,
         )
         for e in plan.entries
     )

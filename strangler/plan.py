@@ -79,6 +79,7 @@ class PlannedEntry:
     result_used_at: tuple[str, ...]  # the call sites that use the return value
     arguments: tuple[EventArgument, ...]
     schema: Mapping[str, Any]
+    effects: tuple[str, ...] = ()  # side-effect kinds in it or in project code it calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ def _entry_json(entry: PlannedEntry) -> dict[str, Any]:
             {"name": a.name, "kind": a.kind.value, "model": a.model} for a in entry.arguments
         ],
         "schema": dict(entry.schema),
+        "effects": list(entry.effects),
     }
 
 
@@ -201,7 +203,21 @@ def _entry(qualname: str, index: CodeIndex, package: str) -> PlannedEntry:
         result_used_at=tuple(used),
         arguments=tuple(arguments),
         schema=data_schema(feature, qualname, params),
+        effects=_effects(qualname, index),
     )
+
+
+def _effects(qualname: str, index: CodeIndex) -> tuple[str, ...]:
+    """The side-effect kinds (mail, http, ...) of the entry point and of the project code
+    it calls, transitively: the handler calls it all, moved or called back, so the
+    generated test can expect what the capture records (e.g. the mail a helper sends)."""
+    seen, todo = {qualname}, [qualname]
+    while todo:
+        for call in index.calls_from.get(todo.pop(), ()):
+            if call.callee in index.kinds and call.callee not in seen:
+                seen.add(call.callee)
+                todo.append(call.callee)
+    return tuple(sorted({e.kind.value for f in seen for e in index.effects_by_function.get(f, ())}))
 
 
 def _bind(params: Sequence[str], call: Call) -> dict[str, str]:

@@ -117,3 +117,20 @@ def test_plan_json_is_plain_data(project: Project) -> None:
     data = _plan(project, "invoices.rendering.render_invoice").to_json()
     assert json.loads(json.dumps(data)) == data
     assert data["entry_points"][0]["feature"] == "invoices.render_invoice"
+
+
+@pytest.mark.parametrize(
+    ("name", "effects"),
+    [
+        # the mail is sent by notifications.emails._send, which the entry point calls
+        ("notifications.emails.send_order_confirmation", {"mail"}),
+        ("notifications.emails.send_shipping_notification", {"mail"}),
+        ("shipping.quotes.quote", set()),
+    ],
+)
+def test_entry_effects_include_what_the_entry_point_reaches(
+    project: Project, name: str, effects: set[str]
+) -> None:
+    (entry,) = _plan(project, name).entries
+    assert set(entry.effects) == effects
+    assert _plan(project, name).to_json()["entry_points"][0]["effects"] == sorted(effects)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from textwrap import dedent
 
@@ -392,9 +393,16 @@ def test_generated_handler_test_runs_and_passes(written: Path) -> None:
     assert "1 passed" in done.stdout
 
 
-def test_generated_tests_import_json_only_when_a_result_is_checked() -> None:
-    files = generate(entry_points=(NOTIFY,)).files
-    assert "import json" not in files["functions/notify/tests/test_handlers.py"]
+def test_generated_fire_and_forget_tests_check_the_result_and_capture_effects() -> None:
+    text = generate(entry_points=(NOTIFY,)).files["functions/notify/tests/test_handlers.py"]
+    assert "del result" not in text
+    assert "with capture():" in text
+    assert "json.dumps(result)" in text
+    assert "effects.mail" not in text  # the spec says nothing about mail
+    mailing = replace(NOTIFY, effects=("mail",))
+    text = generate(entry_points=(mailing,)).files["functions/notify/tests/test_handlers.py"]
+    assert "with capture() as effects:" in text
+    assert "effects.mail" in text
 
 
 def test_generated_task_runs_through_the_shim_handler_base(written: Path) -> None:
@@ -657,3 +665,67 @@ def test_celery_module_passes_ruff_with_very_long_package_names(
         f"celery -A extracted_functions_of_the_monolith.handlers_of_the_shop.{capability}.celery"
         in (package.files[path].replace("\n", " ").replace("  ", " "))
     )
+
+
+MAILER = """\
+from django.core.mail import send_mail
+
+
+def welcome(address: str) -> int:
+    return send_mail("Welcome", "Hello", "shop@example.com", [address])
+
+
+def quiet(address: str) -> int:
+    return len(address)
+
+
+def touch(user) -> str:
+    return user.username
+"""
+
+
+def _run_generated(tmp_path: Path, *entries: EntryPointSpec) -> subprocess.CompletedProcess[str]:
+    spec = HandlerPackageSpec("mailer", entries, (ModuleSource("mailer", MAILER),))
+    package = generate_handler_package(spec)
+    assert isinstance(package, GeneratedPackage), package
+    for path, code in {"mailer.py": MAILER, **package.files}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(code)
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"),
+            *("--ds=tests.django_settings", "functions/mailer/tests/test_handlers.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{tmp_path}:{REPO}", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_generated_test_asserts_the_mail_the_analysis_knows_about(tmp_path: Path) -> None:
+    sends = EntryPointSpec("mailer", "welcome", "mailer.welcome", effects=("mail",))
+    done = _run_generated(tmp_path, sends)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_generated_test_fails_when_the_handler_sends_no_mail(tmp_path: Path) -> None:
+    claims = EntryPointSpec("mailer", "quiet", "mailer.quiet", effects=("mail",))
+    done = _run_generated(tmp_path, claims)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in done.stdout
+    assert "sends mail" in done.stdout
+
+
+def test_generated_test_fails_instead_of_skipping_without_a_sample_row(tmp_path: Path) -> None:
+    user = EntryPointSpec(
+        "mailer",
+        "touch",
+        "mailer.touch",
+        args=(ArgSpec("user", ArgKind.ORM_INSTANCE, "auth.User"),),
+    )
+    done = _run_generated(tmp_path, user)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "skipped" not in done.stdout
+    assert "no auth.User row in the test database" in done.stdout
