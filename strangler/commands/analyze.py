@@ -49,52 +49,72 @@ def _fail(message: str) -> NoReturn:
     sys.exit(EXIT_BAD_INPUT)
 
 
-def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options every analysing command shares; each is also STRANGLER_* and pyproject."""
-    options = [
-        click.option(
-            "--jobs",
-            "-j",
-            type=str,
-            default=None,
-            help="Parallel workers for parsing (default: all cores; env STRANGLER_JOBS).",
-        ),
-        click.option(
-            "--no-cache",
-            "no_cache",
-            is_flag=True,
-            default=None,
-            help="Ignore and do not write caches (env STRANGLER_CACHE=0).",
-        ),
-        click.option(
-            "--cache-dir",
-            type=str,
-            default=None,
-            help="Cache folder, relative to PATH (default .strangler/cache).",
-        ),
-        click.option(
-            "--exclude",
-            multiple=True,
-            metavar="GLOB",
-            help="Skip files whose path relative to PATH matches (repeatable).",
-        ),
-        click.option(
-            "--weight",
-            "weights",
-            multiple=True,
-            metavar="NAME=NUMBER",
-            help="Override one score weight (repeatable; env STRANGLER_WEIGHTS).",
-        ),
-        click.option(
-            "--proposal-size",
-            type=str,
-            default=None,
-            help="Capabilities in the proposed partition (default 10).",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+def _stacked(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """One decorator applying ``options`` in the order listed (as ``--help`` shows them)."""
+
+    def apply(fn: Any) -> Any:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+_common = _stacked(
+    click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Parallel workers for parsing (default: all cores; env STRANGLER_JOBS).",
+    ),
+    click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        default=None,
+        help="Ignore and do not write caches (env STRANGLER_CACHE=0).",
+    ),
+    click.option(
+        "--cache-dir",
+        type=str,
+        default=None,
+        help="Cache folder, relative to PATH (default .strangler/cache).",
+    ),
+    click.option(
+        "--exclude",
+        multiple=True,
+        metavar="GLOB",
+        help="Skip files whose path relative to PATH matches (repeatable).",
+    ),
+    click.option(
+        "--weight",
+        "weights",
+        multiple=True,
+        metavar="NAME=NUMBER",
+        help="Override one score weight (repeatable; env STRANGLER_WEIGHTS).",
+    ),
+    click.option(
+        "--proposal-size",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Capabilities in the proposed partition (default 10).",
+    ),
+)
+"""Options every analysing command shares; each is also STRANGLER_* and pyproject."""
+
+_report = _stacked(
+    click.option(
+        "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True
+    ),
+    click.option(
+        "--output", "-o", type=str, default=None, metavar="FILE", help="Write the report to FILE."
+    ),
+    click.option(
+        "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
+    ),
+)
+"""The report options of ``analyze`` and ``explain``."""
 
 
 def _gc_paused(command: Callable[..., None]) -> Callable[..., None]:
@@ -239,18 +259,12 @@ def _finish(analysis: Analysis, config: Config) -> None:
 
 @click.command()
 @click.argument("path", type=str)
-@click.option(
-    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True
-)
+@_report
 @click.option(
     "--top",
-    type=str,
+    type=click.IntRange(min=0),
     default=None,
-    help="Show the best N (default 20 for table/markdown, all for json).",
-)
-@click.option("--output", "-o", type=str, default=None, help="Write the report to FILE.")
-@click.option(
-    "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
+    help="Show the best N (default 20; 0: all; env STRANGLER_TOP).",
 )
 @_common
 @_gc_paused
@@ -271,13 +285,7 @@ def analyze(path: str, fmt: str, output: str | None, **flags: Any) -> None:
 @click.command()
 @click.argument("path", type=str)
 @click.argument("capability", type=str)
-@click.option(
-    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True
-)
-@click.option("--output", "-o", type=str, default=None, help="Write the report to FILE.")
-@click.option(
-    "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
-)
+@_report
 @_common
 @_gc_paused
 def explain(path: str, capability: str, fmt: str, output: str | None, **flags: Any) -> None:

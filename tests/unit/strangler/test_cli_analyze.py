@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import click
 import jsonschema
 import networkx as nx
 import pytest
@@ -197,6 +198,44 @@ def test_an_unknown_capability_is_refused_before_any_cache_is_written(project: P
     _one_line_error(_run("explain", str(project), "no.such.thing"))
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (project / ".strangler").rglob("*")) == (
         before
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("analyze", "--top", "-1"),
+        ("analyze", "--top", "x"),
+        ("analyze", "--top", "1.5"),
+        ("analyze", "--jobs", "0"),
+        ("analyze", "-j", "many"),
+        ("explain", "--jobs", "-2"),
+        ("graph", "--jobs", "0"),
+        ("analyze", "--proposal-size", "0"),
+        ("explain", "--proposal-size", "ten"),
+        ("graph", "--proposal-size", "-5"),
+    ],
+)
+def test_numeric_options_are_usage_errors_naming_the_option(
+    project: Path, command: str, option: str, value: str
+) -> None:
+    args = [command, str(project), *(["x"] if command == "explain" else []), option, value]
+    result = _run(*args)
+    _one_line_error(result)
+    assert "Invalid value for '" in result.stderr
+    assert not (project / ".strangler").exists()
+
+
+def test_analyze_and_explain_share_their_options() -> None:
+    from strangler.commands.analyze import analyze, explain, graph
+
+    def options(command: click.Command) -> dict[str, tuple[str, ...]]:
+        return {p.name or "": tuple(p.opts) for p in command.params if p.name}
+
+    shared = {k: v for k, v in options(analyze).items() if k not in {"path", "top"}}
+    assert shared == {k: v for k, v in options(explain).items() if k not in {"path", "capability"}}
+    assert {"jobs", "no_cache", "cache_dir", "exclude", "weights", "proposal_size"} <= set(
+        options(graph)
     )
 
 
