@@ -7,12 +7,14 @@ import pytest
 from analyzers.analysis import Analysis, Capability, analyze
 from analyzers.facts import (
     DefKind,
+    EffectKind,
     GlobalState,
     GlobalUse,
     Location,
     ModuleFacts,
     OrmAccess,
     OrmOp,
+    SideEffect,
 )
 from tests.unit.analyzers.factkit import arg, call, fn, shop
 
@@ -135,8 +137,7 @@ def test_cycles_crossing_the_boundary_are_blockers() -> None:
 def test_weights_change_the_score_and_ranking_is_by_role_then_score(result: Analysis) -> None:
     keys = [(c.role != "capability", -c.score) for c in result.capabilities]
     assert keys == sorted(keys)
-    scores = keys
-    assert [c.rank for c in result.capabilities] == list(range(1, len(scores) + 1))
+    assert [c.rank for c in result.capabilities] == list(range(1, len(keys) + 1))
     heavy = analyze(shop(), weights={"shared_writes": 50.0})
     before = _cap(result, "inventory.stock.reserve").score
     after = _cap(heavy, "inventory.stock.reserve").score
@@ -146,12 +147,92 @@ def test_weights_change_the_score_and_ranking_is_by_role_then_score(result: Anal
     assert send_after > send_before  # writes nothing shared: a heavier weight helps it
 
 
-def test_score_is_the_weighted_mean_times_the_blocker_factor(result: Analysis) -> None:
-    for cap in result.capabilities:
-        total = sum(c.weight for c in cap.components)
-        mean = sum(c.weight * c.score for c in cap.components) / total
-        hard = len({b.kind for b in cap.blockers if b.severity == "hard"})
-        assert cap.score == pytest.approx(100 * mean * 0.8**hard, abs=0.02)
+def _notifier(callers: int = 1, *, atomic: bool = False) -> list[ModuleFacts]:
+    """``jobs.mail.notify`` (lines 1-60, sends one mail) called by ``callers`` views, each
+    passing one JSON literal and ignoring the result; ``atomic``: inside a transaction."""
+    views = tuple(fn(f"web.views.v{i}", 10 * i + 1, 10 * i + 9) for i in range(callers))
+    sites = tuple(
+        call(
+            v.qualname,
+            "jobs.mail.notify",
+            v.loc.path,
+            v.loc.line + 1,
+            arg("1"),
+            used=False,
+            atomic=atomic,
+        )
+        for v in views
+    )
+    mail = SideEffect("jobs.mail.notify", EffectKind.MAIL, "send_mail", Location("jobs/mail.py", 5))
+    notify = fn("jobs.mail.notify", 1, 60, params=("n",))
+    return [
+        ModuleFacts("jobs.mail", "jobs/mail.py", 60, definitions=(notify,), effects=(mail,)),
+        ModuleFacts("web.views", "web/views.py", 10 * callers + 10, definitions=views, calls=sites),
+    ]
+
+
+def _notify_score(
+    callers: int = 1, *, atomic: bool = False, weights: dict[str, float] | None = None
+) -> float:
+    found = analyze(_notifier(callers, atomic=atomic), weights=weights, communities=False)
+    return _cap(found, "jobs.mail.notify").score
+
+
+# Goodness of each component of jobs.mail.notify with one caller, worked out by hand
+# from the table in docs/analysis.md (1 = no obstacle), and the default weights.
+NOTIFY_BY_HAND = {
+    # name: (goodness, weight)
+    "inbound_coupling": (1.0, 1.0),  # 1 caller: h=4 on value-1 = 0
+    "outbound_coupling": (1.0, 1.5),  # calls nothing back
+    "shared_writes": (1.0, 2.0),
+    "foreign_reads": (1.0, 0.75),
+    "cycles": (1.0, 1.0),
+    "interface_width": (1.0, 0.5),  # one entry point
+    "serialisability": (1.0, 1.5),  # one JSON argument
+    "fire_and_forget": (1.0, 1.0),  # 0.5 + 0.5 x every site ignores the result
+    "transactions": (1.0, 1.5),
+    "global_state": (1.0, 1.0),
+    "side_effects": (0.75, 1.0),  # 1 - 1/2 / (1 + 1 mail)
+    "size": (1 / 1.2, 0.5),  # 60 lines: min(1, 60/30) x 1 / (1 + 60/300)
+    "tests": (0.0, 0.5),  # no test reaches it
+}
+
+
+def test_the_score_of_a_small_capability_matches_a_hand_computation() -> None:
+    found = analyze(_notifier(), communities=False)
+    notify = _cap(found, "jobs.mail.notify")
+    assert {c.name: c.score for c in notify.components} == pytest.approx(
+        {name: goodness for name, (goodness, _) in NOTIFY_BY_HAND.items()}, abs=1e-4
+    )
+    assert notify.blockers == ()
+    # 100 x (10 x 1.0 weighted 11.75, + 0.75 + 0.5/1.2 + 0) / 13.75
+    assert notify.score == pytest.approx(93.94, abs=0.01)
+
+
+def test_a_hard_blocker_costs_its_component_and_a_fifth_of_the_total() -> None:
+    # inside atomic: transactions goodness 1/(1 + 1/1) = 0.5 (weight 1.5), and one hard
+    # blocker kind ("transaction"): x 0.8.  100 x (12.9167 - 0.75) / 13.75 x 0.8
+    assert _notify_score(atomic=True) == pytest.approx(70.79, abs=0.01)
+
+
+def test_a_zero_weight_removes_its_component_from_the_total() -> None:
+    # without "tests" (goodness 0, weight 0.5): 100 x 12.9167 / 13.25
+    assert _notify_score(weights={"tests": 0.0}) == pytest.approx(97.48, abs=0.01)
+
+
+def test_more_inbound_coupling_never_raises_the_score() -> None:
+    scores = [_notify_score(callers) for callers in range(1, 7)]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[-1] < scores[0]
+
+
+def test_a_blocker_never_raises_the_score(result: Analysis) -> None:
+    for callers in (1, 3):
+        assert _notify_score(callers, atomic=True) < _notify_score(callers)
+    for cap in result.capabilities:  # and every score stays within 0..100
+        assert 0 <= cap.score <= 100
+        hard = {b.kind for b in cap.blockers if b.severity == "hard"}
+        assert not hard or cap.score <= 80  # at least one factor 0.8 on at most 100
     send = _cap(result, "notifications.emails.send_order_confirmation")
     assert {b.severity for b in send.blockers if b.kind == "argument"} == {"easy"}  # a pk
 
