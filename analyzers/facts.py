@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from analyzers._make import maker
+
 __all__ = [
     "ArgKind",
     "Argument",
@@ -95,6 +97,29 @@ class Definition:
     @property
     def size(self) -> int:
         return self.end_line - self.loc.line + 1
+
+    def with_resolved(
+        self, decorators: tuple[str, ...], bases: tuple[str, ...], returns: str | None
+    ) -> Definition:
+        """This definition with its late fields replaced: what parsing resolves after its
+        first pass and linking resolves across modules. ``dataclasses.replace`` without
+        its generic (slow) path: both run once per definition of the project."""
+        return _new_definition(
+            self.qualname,
+            self.kind,
+            self.loc,
+            self.end_line,
+            self.parent,
+            self.params,
+            decorators,
+            bases,
+            self.is_async,
+            self.docstring,
+            returns,
+        )
+
+
+_new_definition = maker(Definition)
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,7 +170,6 @@ _MAX_DEPTH = 24  # re-export chains longer than this are treated as cycles
 # positional constructors, every field passed (see analyzers._make)
 _Call = maker(Call)
 _Argument = maker(Argument)
-_Definition = maker(Definition)
 
 
 _ALL_EFFECT_PREFIXES = tuple(prefix for prefix, _ in _EFFECT_PREFIXES)
@@ -670,18 +669,8 @@ class _Linker:
         decorators = tuple([self._name(x) for x in d.decorators])
         bases = tuple([self._name(x) for x in d.bases])
         returns = self.interpret(d.returns) if d.returns else None
-        return _Definition(
-            d.qualname,
-            d.kind,
-            d.loc,
-            d.end_line,
-            d.parent,
-            d.params,
-            decorators,
-            bases,
-            d.is_async,
-            d.docstring,
-            returns[1] if returns and returns[0] == "inst" else None,
+        return d.with_resolved(
+            decorators, bases, returns[1] if returns and returns[0] == "inst" else None
         )
 
     def _name(self, ref: str) -> str:

@@ -1160,17 +1160,19 @@ class _Extractor:
                 d = defs[index]
                 decs = list(d.decorators)
                 decs[i] = ref
-                defs[index] = _replace(d, decorators=tuple(decs))
+                defs[index] = d.with_resolved(tuple(decs), d.bases, d.returns)
         for index, scope, chains in self._late_bases:
             d = defs[index]
             # "?Name": written so, but bound nowhere we can see (a star import, a typo)
             bases = tuple(
                 self._ref(scope, c) or (f"?{c[0]}{c[1]}" if c else "<expr>") for c in chains
             )
-            defs[index] = _replace(d, bases=bases)
+            defs[index] = d.with_resolved(d.decorators, bases, d.returns)
         for index, scope, ref in self._late_returns:
             d = defs[index]
-            defs[index] = _replace(d, returns=self._expand(scope, ref))
+            returns = self._expand(scope, ref)
+            if returns is not None:
+                defs[index] = d.with_resolved(d.decorators, d.bases, returns)
         calls = [self._make_call(raw) for raw in self.calls]
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
         root = self.scope_root()
@@ -1382,29 +1384,6 @@ def _kind_of_type(type_ref: str) -> ArgKind:
     if type_ref in _REQUEST_TYPES:
         return ArgKind.REQUEST
     return ArgKind.UNKNOWN
-
-
-def _replace(
-    d: Definition,
-    *,
-    decorators: tuple[str, ...] | None = None,
-    bases: tuple[str, ...] | None = None,
-    returns: str | None = None,
-) -> Definition:
-    """dataclasses.replace for the three late fields, without its generic (slow) path."""
-    return _Definition(
-        d.qualname,
-        d.kind,
-        d.loc,
-        d.end_line,
-        d.parent,
-        d.params,
-        d.decorators if decorators is None else decorators,
-        d.bases if bases is None else bases,
-        d.is_async,
-        d.docstring,
-        d.returns if returns is None else returns,
-    )
 
 
 _STATEMENTS: dict[type, Callable[[_Extractor, Any], None]] = {

@@ -60,3 +60,25 @@ def test_refuses_classes_it_cannot_build_safely() -> None:
     for cls in (NoSlots, Checked):
         with pytest.raises(TypeError):
             maker(cls)
+
+
+def test_definition_with_resolved_is_dataclasses_replace_of_the_late_fields() -> None:
+    """The one copy of a Definition with its late fields (decorators, bases, returns),
+    shared by parse (first resolution) and link (across modules)."""
+    d = Definition(
+        "m.C",
+        DefKind.CLASS,
+        Location("m.py", 3),
+        9,
+        parent="m",
+        params=(Param("x"),),
+        decorators=("dec",),
+        bases=("?Base",),
+        is_async=True,
+        docstring="doc",
+        returns="m.R",
+    )
+    new = d.with_resolved(("m.dec",), ("m.Base",), None)
+    assert new == dataclasses.replace(d, decorators=("m.dec",), bases=("m.Base",), returns=None)
+    assert type(new) is Definition
+    assert d.with_resolved(d.decorators, d.bases, d.returns) == d
