@@ -168,9 +168,13 @@ def _parse(key: str, raw: Any, source: str) -> Any:
         raise ConfigError(f"{_where(key, source)}: {exc}") from None
 
 
+_FLAGS = {"weights": "--weight", "cache": "--no-cache"}
+"""Flags not spelled like their option: errors name the flag as the user typed it."""
+
+
 def _where(key: str, source: str) -> str:
     return {
-        "flag": f"--{key.replace('_', '-')}",
+        "flag": _FLAGS.get(key, f"--{key.replace('_', '-')}"),
         "env": env_var(key),
         "pyproject": f"[tool.strangler] {key}",
     }.get(source, key)

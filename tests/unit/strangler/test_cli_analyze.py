@@ -154,6 +154,32 @@ def test_bad_path_is_one_line_exit_2_and_nothing_written(tmp_path: Path, case: s
         args = [*command, str(target)] + (["anything"] if command == ["explain"] else [])
         _one_line_error(_run(*args, "--output", str(out)))
         assert not out.exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == (
+        [] if case == "missing" else ["README.txt", "target"] if case == "no_python" else ["target"]
+    )  # no .strangler/ anywhere
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["graph", "{project}", "--format", "bogus"],
+        ["analyze", "{project}", "--format", "html"],
+        ["explain", "{project}"],  # CAPABILITY missing
+        ["analyze", "{project}", "--no-such-option"],
+    ],
+)
+def test_usage_errors_are_one_line_exit_2_and_nothing_written(
+    project: Path, args: list[str]
+) -> None:
+    result = _run(*[a.format(project=project) for a in args])
+    _one_line_error(result)
+    assert not (project / ".strangler").exists()
+
+
+def test_a_bad_weight_flag_is_named_as_typed(project: Path) -> None:
+    result = _run("analyze", str(project), "--weight", "nope=1", "--no-cache")
+    _one_line_error(result)
+    assert result.stderr.startswith("strangler: error: --weight: unknown weight 'nope'")
 
 
 def test_unknown_capability_is_one_line_exit_2(project: Path, tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ def test_excludes_and_booleans(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("flags", "env", "table", "message"),
     [
-        ({"weights": ["nope=1"]}, {}, "", "--weights: unknown weight 'nope'"),
+        ({"weights": ["nope=1"]}, {}, "", "--weight: unknown weight 'nope'"),
         ({}, {"STRANGLER_TOP": "zero"}, "", "STRANGLER_TOP"),
         ({}, {}, "jobs = -1", "[tool.strangler] jobs"),
         ({}, {"STRANGLER_WEIGHTS": "tests=-1"}, "", "must be a number >= 0"),
