@@ -21,9 +21,13 @@ from libcst.codemod import Codemod
 from analyzers.analysis import Analysis, find_capability
 from analyzers.collect import Collection, CollectOptions, NothingToAnalyse, collect
 from analyzers.facts import ModuleFacts
+from shims.config import load_settings, mask_url
+from shims.routing import Mode, Route
+from shims.stores import StoreConfigError, StoreUnavailable, open_store
 from strangler.analysis import BadInput, run_analysis
 from strangler.codemods import (
     AddRoutedDecorator,
+    ApplyError,
     ArgSpec,
     Change,
     EntryPointSpec,
@@ -33,7 +37,10 @@ from strangler.codemods import (
     RemoveRouted,
     RetireMonolithPath,
     RoutedSpec,
+    StaleFileError,
     Status,
+    apply,
+    dirty_files,
     file_changes,
     file_removals,
     generate_handler_package,
@@ -46,16 +53,20 @@ from strangler.django_settings import AddShimSettings
 from strangler.plan import ExtractionPlan, PlannedEntry, package_name, plan_extraction
 
 __all__ = [
+    "Invalid",
     "Outcome",
     "Project",
     "Refused",
+    "Written",
     "celery_app_ref",
     "extraction_changes",
     "load_project",
     "plan_for",
+    "retire_gate",
     "retirement_changes",
     "revert_changes",
     "target_package",
+    "write_changes",
 ]
 
 
@@ -84,6 +95,20 @@ class Refused:
     """Nothing can be written: one line per reason."""
 
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """Bad input (a route store URL that cannot be used): one line, nothing done."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The files written, all of them (``apply`` writes every file or none)."""
+
+    paths: tuple[str, ...]
 
 
 def load_project(root: Path, config: Config) -> Project:
@@ -215,6 +240,59 @@ def retirement_changes(project: Project, features: Sequence[str]) -> Outcome | R
         return Refused((f"no entry point is routed as {', '.join(wanted)}",))
     edits = _chain(project, {path: [RetireMonolithPath(f) for f in wanted] for path in paths})
     return edits if isinstance(edits, Refused) else _parse_checked(Outcome(tuple(edits)))
+
+
+def retire_gate(feature: str, store_url: str | None) -> Invalid | Refused | None:
+    """``None`` when ``feature`` may be retired: its route is ``function`` in the store
+    (``store_url``, else the shim's settings). Retiring removes the monolith path, so it
+    waits until the function has carried all traffic; an unreachable store refuses."""
+    try:
+        settings = load_settings({"route_store_url": store_url} if store_url else None)
+        store = open_store(settings.route_store_url, timeout=5.0)
+    except (StoreConfigError, ValueError) as exc:
+        return Invalid(str(exc))
+    except StoreUnavailable as exc:
+        return Refused((str(exc),))
+    try:
+        route = store.get(feature)
+    except StoreUnavailable as exc:
+        return Refused((str(exc),))
+    finally:
+        store.close()
+    if route is not None and route.mode is Mode.FUNCTION:
+        return None
+    return Refused(
+        (
+            f"{feature} routes to {_mode(route)} in {mask_url(settings.route_store_url)}; "
+            f"retire only after `strangler route set {feature} function` has carried all "
+            "traffic",
+        )
+    )
+
+
+def _mode(route: Route | None) -> str:
+    if route is None:
+        return "unset (monolith)"
+    return f"canary {route.percent}%" if route.mode is Mode.CANARY else route.mode.value
+
+
+def write_changes(root: Path, changes: Sequence[Change], *, force: bool) -> Written | Refused:
+    """Write ``changes`` under ``root``, every file or none.
+
+    Refused when a file it would replace has uncommitted changes (git) unless
+    ``force``: the user's own edits would be mixed with the codemod's, or lost. Outside
+    a git work tree there is nothing to compare with, and it proceeds.
+    """
+    if not force:
+        dirty = dirty_files(root, [c.path for c in changes if c.before is not None])
+        if dirty:
+            return Refused(
+                (f"uncommitted changes in {', '.join(dirty)}; commit them or use --force",)
+            )
+    try:
+        return Written(tuple(apply(changes, root)))
+    except (StaleFileError, ApplyError) as exc:
+        return Refused((str(exc),))
 
 
 def _names_feature(path: Path, features: Sequence[str]) -> bool:

@@ -17,13 +17,11 @@ from typing import Any, NoReturn
 
 import click
 
-from shims.config import load_settings, mask_url
-from shims.routing import Mode
-from shims.stores import StoreConfigError, StoreUnavailable, open_store
 from strangler.analysis import BadInput
-from strangler.codemods import ApplyError, Change, StaleFileError, apply, diff, dirty_files
+from strangler.codemods import Change, diff
 from strangler.config import ConfigError, load_config
 from strangler.extract import (
+    Invalid,
     Outcome,
     Project,
     Refused,
@@ -31,9 +29,11 @@ from strangler.extract import (
     extraction_changes,
     load_project,
     plan_for,
+    retire_gate,
     retirement_changes,
     revert_changes,
     target_package,
+    write_changes,
 )
 from strangler.plan import ExtractionPlan
 
@@ -136,38 +136,13 @@ def retire(
     """
     if not Path(path).is_dir():
         _fail(f"{path}: no such directory")
-    _require_function(feature, store_url)
+    gate = retire_gate(feature, store_url)
+    if isinstance(gate, Invalid):
+        _fail(gate.reason)
+    if isinstance(gate, Refused):
+        _fail("; ".join(gate.reasons), EXIT_REFUSED)
     project = _project(path, {})
     _finish(project.root, retirement_changes(project, [feature]), do_apply, force, fmt)
-
-
-def _require_function(feature: str, store_url: str | None) -> None:
-    try:
-        settings = load_settings({"route_store_url": store_url} if store_url else None)
-        store = open_store(settings.route_store_url, timeout=5.0)
-    except (StoreConfigError, ValueError) as exc:
-        _fail(str(exc))
-    except StoreUnavailable as exc:
-        _fail(str(exc), EXIT_REFUSED)
-    try:
-        route = store.get(feature)
-    except StoreUnavailable as exc:
-        _fail(str(exc), EXIT_REFUSED)
-    finally:
-        store.close()
-    if route is None or route.mode is not Mode.FUNCTION:
-        mode = "unset (monolith)" if route is None else _mode(route.mode.value, route.percent)
-        _fail(
-            f"{feature} routes to {mode} in {mask_url(settings.route_store_url)}; retire only "
-            "after `strangler route set {feature} function` has carried all traffic".replace(
-                "{feature}", feature
-            ),
-            EXIT_REFUSED,
-        )
-
-
-def _mode(mode: str, percent: int) -> str:
-    return f"canary {percent}%" if mode == Mode.CANARY.value else mode
 
 
 def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool, fmt: str) -> None:
@@ -182,16 +157,14 @@ def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool,
     if not changes:
         click.echo("nothing to change")
         return
-    _check_clean(root, changes, force)
-    try:
-        written = apply(changes, root)
-    except (StaleFileError, ApplyError) as exc:
-        _fail(str(exc), EXIT_REFUSED)
+    written = write_changes(root, changes, force=force)
+    if isinstance(written, Refused):
+        _fail("; ".join(written.reasons), EXIT_REFUSED)
     if fmt == "json":
-        click.echo(json.dumps({"written": list(written)}, indent=2))
+        click.echo(json.dumps({"written": list(written.paths)}, indent=2))
     else:
-        click.echo(f"wrote {len(written)} files:")
-        for item in written:
+        click.echo(f"wrote {len(written.paths)} files:")
+        for item in written.paths:
             click.echo(f"  {item}")
 
 
@@ -203,16 +176,6 @@ def _emit_diff(changes: Sequence[Change], fmt: str) -> None:
         click.echo(diff(changes), nl=False)
     else:
         click.echo("nothing to change", err=True)
-
-
-def _check_clean(root: Path, changes: Sequence[Change], force: bool) -> None:
-    if force:
-        return
-    dirty = dirty_files(root, [c.path for c in changes if c.before is not None])
-    if dirty:
-        _fail(
-            f"uncommitted changes in {', '.join(dirty)}; commit them or use --force", EXIT_REFUSED
-        )
 
 
 def _show_plan(plan: ExtractionPlan, fmt: str) -> None:
