@@ -220,9 +220,11 @@ def relay_once(
         return result
     settle = _Settle(policy, publish, alias, confirmations, dead_letters)
     later = _pass(batch, alias, policy.due(timezone.now()), settle)
+    early = settle.confirmed_early(batch) if not later.error else 0
     return RelayResult(
-        result.sent, later.failed, later.error, later.redelivered, later.handled, later.dead
-    )
+        result.sent, later.failed, later.error, later.redelivered, later.handled + early,
+        later.dead,
+    )  # fmt: skip
 
 
 def _settings_redelivery() -> Redelivery:
@@ -359,6 +361,31 @@ class _Settle:
         if redelivered:
             log.info("outbox relay: %d unconfirmed event(s) published again", redelivered)
         return RelayResult(0, 0, "", redelivered, len(done), dead)
+
+    def confirmed_early(self, batch: int) -> int:
+        """Mark handled the oldest sent rows already confirmed, due or not; returns how many.
+
+        Not needed for correctness (a due row is looked up anyway) but it keeps ``sent``
+        meaning "still open" within a pass or two, not ``redeliver_after`` later. No claim:
+        the update is conditional on the row still being ``sent``, and marking a
+        confirmed row handled is right whichever relay does it.
+        """
+        sent = _manager(self.alias).filter(state=State.SENT).order_by("id")
+        rows = _retry_locked(lambda: list(sent.values_list("pk", "event_id")[:batch]))
+        if not rows:
+            return 0
+        try:
+            confirmed = self.confirmations().outcomes([event_id for _, event_id in rows])
+        except Exception:
+            return 0  # the due rows' lookup reports the outage; nothing to change here
+        done = [pk for pk, event_id in rows if event_id in confirmed]
+        if not done:
+            return 0
+        handled = _manager(self.alias).filter(pk__in=done, state=State.SENT)
+        count: int = _retry_locked(
+            lambda: handled.update(state=State.HANDLED, handled_at=timezone.now())
+        )
+        return count
 
     def dead_letter(self, row: Any) -> int:
         """Hand a never-confirmed row to the dead-letter store; 0 if the store refused."""

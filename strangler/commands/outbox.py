@@ -2,7 +2,11 @@
 
 Runs inside the monolith's Django project (``--settings`` or ``DJANGO_SETTINGS_MODULE``)
 because the outbox is a table of its database. ``--once`` relays what is pending and
-exits (cron, tests); without it the relay loops until interrupted.
+exits (cron, tests); without it the relay loops until interrupted. Each pass also
+settles sent rows: confirmed by the handler side -> ``handled``; unconfirmed after
+``outbox_redeliver_after`` -> published again; still unconfirmed after
+``outbox_max_publishes`` publishes -> dead-lettered ``never confirmed`` (see
+``shims.outbox``). ``prune`` deletes handled rows.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from datetime import timedelta
 
 import click
 
@@ -27,7 +32,54 @@ def outbox() -> None:
 @click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True)
 @click.option("--settings", "settings_module", default=None, help="Django settings module.")
 def relay(once: bool, batch: int, interval: float, settings_module: str | None) -> None:
-    """Publish pending outbox rows and mark them sent."""
+    """Publish pending outbox rows, settle sent ones (confirmed, republished, dead)."""
+    _setup_django(settings_module)
+    from shims.outbox import pending_count, relay_once, run_relay
+
+    if once:
+        total, settled = 0, [0, 0, 0]
+        while True:
+            result = relay_once(batch)
+            total += result.sent
+            settled = [a + b for a, b in zip(settled, _settled(result), strict=True)]
+            if result.failed:
+                raise click.ClickException(
+                    f"sent {total}; broker refused the rest ({result.error}); "
+                    f"{pending_count()} row(s) wait"
+                )
+            if result.sent < batch:
+                break
+        again, handled, dead = settled
+        extra = f"; {again} republished, {handled} confirmed, {dead} never confirmed"
+        shown = extra if any(settled) else ""
+        click.echo(f"sent {total} event(s); {pending_count()} pending{shown}")
+        return
+    stop = threading.Event()
+    try:
+        run_relay(batch=batch, interval=interval, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@outbox.command("prune")
+@click.option(
+    "--older-than", "days", type=click.FloatRange(min=0), default=7.0, show_default=True,
+    help="Days since the handler side confirmed the row.",
+)  # fmt: skip
+@click.option("--settings", "settings_module", default=None, help="Django settings module.")
+def prune(days: float, settings_module: str | None) -> None:
+    """Delete outbox rows the handler side confirmed more than --older-than days ago."""
+    _setup_django(settings_module)
+    from shims.outbox import prune_handled
+
+    click.echo(f"pruned {prune_handled(timedelta(days=days))} handled row(s)")
+
+
+def _settled(result: object) -> list[int]:
+    return [int(getattr(result, name)) for name in ("redelivered", "handled", "dead")]
+
+
+def _setup_django(settings_module: str | None) -> None:
     if settings_module:
         if not _importable(settings_module):
             raise click.UsageError(f"cannot load Django settings: no module {settings_module!r}")
@@ -40,27 +92,6 @@ def relay(once: bool, batch: int, interval: float, settings_module: str | None) 
         django.setup()
     except ImportError as exc:
         raise click.UsageError(f"cannot load Django settings: {exc}") from None
-    from shims.outbox import pending_count, relay_once, run_relay
-
-    if once:
-        total = 0
-        while True:
-            result = relay_once(batch)
-            total += result.sent
-            if result.failed:
-                raise click.ClickException(
-                    f"sent {total}; broker refused the rest ({result.error}); "
-                    f"{pending_count()} row(s) wait"
-                )
-            if result.sent < batch:
-                break
-        click.echo(f"sent {total} event(s); {pending_count()} pending")
-        return
-    stop = threading.Event()
-    try:
-        run_relay(batch=batch, interval=interval, stop=stop)
-    except KeyboardInterrupt:
-        stop.set()
 
 
 def _importable(module: str) -> bool:

@@ -5,16 +5,19 @@ tests/integration/test_outbox.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from celery import Celery
 from click.testing import CliRunner
 from django.db import transaction
+from django.utils import timezone
 
 from shims.confirm import CONFIRM_ATTRIBUTE
 from shims.dispatch import publisher
-from shims.django.models import OutboxEvent
+from shims.django.models import OutboxEvent, State
 from shims.events import build_event
 from shims.outbox import RELAY_TASK, pending_count, register_relay_task, relay_once, write_outbox
 from strangler.cli import main
@@ -93,3 +96,36 @@ def test_cli_relay_once_with_the_broker_down(monkeypatch: pytest.MonkeyPatch) ->
     result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
     assert result.exit_code == 1
     assert "1 row(s) wait" in result.output
+
+
+def test_cli_relay_once_republishes_an_unconfirmed_row(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STRANGLER_DEDUPE_URL", f"sqlite:///{tmp_path}/handlers.db")
+    event = build_event("f", {"n": 1})
+    write_outbox("t.x", event)
+    sent: list[str] = []
+    monkeypatch.setattr(
+        publisher, "publish", lambda settings, task, event, **options: sent.append(event["id"])
+    )
+    assert CliRunner().invoke(main, ["outbox", "relay", "--once"]).exit_code == 0
+    OutboxEvent.objects.update(sent_at=timezone.now() - timedelta(seconds=31))  # default 30 s
+    result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        "sent 0 event(s); 0 pending; 1 republished, 0 confirmed, 0 never confirmed"
+    )
+    assert sent == [event["id"], event["id"]]
+
+
+def test_cli_prune_deletes_old_handled_rows_only() -> None:
+    for n in range(3):
+        write_outbox("t.x", build_event("f", {"n": n}))
+    old = timezone.now() - timedelta(days=8)
+    first, second, _ = OutboxEvent.objects.order_by("id")
+    OutboxEvent.objects.filter(pk=first.pk).update(state=State.HANDLED, handled_at=old)
+    OutboxEvent.objects.filter(pk=second.pk).update(state=State.HANDLED, handled_at=timezone.now())
+    result = CliRunner().invoke(main, ["outbox", "prune"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "pruned 1 handled row(s)"
+    assert OutboxEvent.objects.count() == 2

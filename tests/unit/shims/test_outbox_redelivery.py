@@ -7,10 +7,14 @@ is tests/reliability/test_broker_outage.py.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from shims.confirm import CONFIRM_ATTRIBUTE, ConfirmationStore, Outcome, open_confirmations
@@ -139,6 +143,18 @@ def test_a_confirmed_row_is_marked_handled_and_not_republished(
     assert unconfirmed_count() == 0
 
 
+def test_a_confirmed_row_is_marked_handled_before_its_wait_is_over(
+    relay: Any, confirmations: ConfirmationStore
+) -> None:
+    event_id = one_sent(relay)
+    assert relay().handled == 0
+    confirmations.confirm(event_id, Outcome.DONE, ttl=60)
+    result = relay()
+    assert (result.handled, result.redelivered) == (1, 0)
+    assert row().state == State.HANDLED
+    assert relay().handled == 0  # once
+
+
 def test_never_confirmed_after_max_publishes_is_dead_lettered(
     relay: Any, dead_letters: DeadLetterStore
 ) -> None:
@@ -225,3 +241,40 @@ def test_redelivery_settings_are_validated() -> None:
         Redelivery(after=-1)
     with pytest.raises(ValueError, match="max_publishes"):
         Redelivery(max_publishes=0)
+
+
+def test_two_relays_republish_each_due_row_once(
+    confirmations: ConfirmationStore, dead_letters: DeadLetterStore
+) -> None:
+    broker, lock = Broker(), threading.Lock()
+
+    def publish(task: str, event: dict[str, Any]) -> None:
+        with lock:
+            broker(task, event)
+        time.sleep(0.001)  # let the other relay in
+
+    policy = Redelivery(after=AFTER, max_publishes=3)
+    kw: dict[str, Any] = {
+        "publish": publish, "redelivery": policy,
+        "confirmations": confirmations, "dead_letters": dead_letters,
+    }  # fmt: skip
+    for n in range(40):
+        write_outbox("t.x", build_event("f", {"n": n}))
+    while relay_once(7, **kw).sent:
+        pass
+    age(AFTER + 1)
+
+    def relay() -> None:
+        try:
+            while relay_once(7, **kw).redelivered:
+                pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(Counter(broker.ids).values()) == [2] * 40
+    assert set(OutboxEvent.objects.values_list("publish_count", flat=True)) == {2}
