@@ -5,9 +5,9 @@ Two entry points at ``function`` share the outage:
 * fire-and-forget **with the outbox**: each call runs in its own transaction (every
   tenth rolled back); the relay thread publishes pending rows, keeps failed ones, and
   publishes again the sent rows the handler side has not confirmed after
-  ``REDELIVERY.after`` seconds (the default, 30). Afterwards the set of handled event ids must equal the set
-  of committed outbox rows, exactly, each effect applied once, and every row must be
-  confirmed (``handled``), none dead-lettered.
+  ``REDELIVERY.after`` seconds (the default, 30). Afterwards the set of handled event
+  ids must equal the set of committed outbox rows, exactly, each effect applied once,
+  and every row must be confirmed (``handled``), none dead-lettered.
 * **request/reply with fallback**: every call must return the right sum; calls made
   while the broker is down are answered by the monolith body (the fallback).
 
