@@ -523,7 +523,10 @@ class Publisher:
         )
 
     def wait(self, pending: Any, timeout: float) -> Any:
-        return pending.get(timeout=timeout, interval=0.02, disable_sync_subtasks=False)
+        try:
+            return pending.get(timeout=timeout, interval=0.02, disable_sync_subtasks=False)
+        finally:
+            _release(pending)
 
     def reset(self) -> None:
         """Close and forget the cached apps (tests, or after a settings change)."""
@@ -533,6 +536,24 @@ class Publisher:
 
         for app in apps:
             close_app(app)
+
+
+def _release(pending: Any) -> None:
+    """Stop listening for ``pending``'s result now, while we know the backend's state.
+
+    Left to ``AsyncResult.__del__``, the unsubscribe runs whenever the garbage collector
+    gets to it — possibly long after the result backend went away — and its error
+    surfaces in the host process as an "Exception ignored in __del__". A reply that is
+    no longer awaited (answered, timed out, or fallen back) needs no subscription.
+    """
+    backend = getattr(pending, "backend", None)
+    if backend is None:
+        return
+    try:
+        backend.remove_pending_result(pending)
+    except Exception as exc:  # the backend is down: nothing left to unsubscribe from
+        log.debug("releasing a pending result failed: %s", _describe(exc))
+    pending.backend = None  # __del__ has nothing left to do
 
 
 def _is_timeout(exc: BaseException) -> bool:

@@ -275,3 +275,39 @@ def test_shadow_pool_counts_every_job_under_concurrent_submits() -> None:
         t.join()
     assert pool.join(timeout=5)
     assert pool._outstanding == 0
+
+
+class _DeadBackend:
+    def __init__(self) -> None:
+        self.released: list[object] = []
+
+    def remove_pending_result(self, pending: object) -> None:
+        self.released.append(pending)
+        raise ConnectionError("result backend gone")
+
+
+class _Pending:
+    def __init__(self, backend: _DeadBackend, outcome: object) -> None:
+        self.backend: _DeadBackend | None = backend
+        self.outcome = outcome
+
+    def get(self, **_: object) -> object:
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
+
+
+@pytest.mark.parametrize("outcome", [{"ok": 1}, TimeoutError("no reply")])
+def test_a_waited_result_is_released_even_when_its_backend_is_gone(outcome: object) -> None:
+    """Else AsyncResult.__del__ unsubscribes later, on a dead backend, in the host process."""
+    from shims.dispatch import Publisher
+
+    backend = _DeadBackend()
+    pending = _Pending(backend, outcome)
+    if isinstance(outcome, BaseException):
+        with pytest.raises(TimeoutError):
+            Publisher().wait(pending, 0.1)
+    else:
+        assert Publisher().wait(pending, 0.1) == outcome
+    assert backend.released == [pending]
+    assert pending.backend is None
