@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,26 +106,31 @@ def test_failure_on_second_replace_rolls_everything_back(
     assert snapshot(tree) == before  # a.py restored, no temp/backup files, no new folder
 
 
-def test_unwritable_folder_on_second_file_writes_nothing(tree: Path) -> None:
+def test_unwritable_folder_on_second_file_writes_nothing(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that refuses new files (permissions, read-only mount). Simulated at the
+    temp-file step rather than with chmod, which does not bite as root (CI runs as root)."""
     locked = tree / "locked"
     locked.mkdir()
     (locked / "c.py").write_text("c = 1\n")
-    locked.chmod(0o500)
-    if os.access(locked, os.W_OK):  # running as root: permissions do not bite
-        locked.chmod(0o700)
-        pytest.skip("permissions are not enforced for this user")
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if Path(kwargs.get("dir", "")).resolve() == locked.resolve():
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
     before = snapshot(tree)
-    try:
-        with pytest.raises(ApplyError, match=r"locked/c\.py"):
-            apply(
-                [
-                    Change("shop/a.py", "a = 1\n", "a = 2\n"),
-                    Change("locked/c.py", "c = 1\n", "c = 2\n"),
-                ],
-                tree,
-            )
-    finally:
-        locked.chmod(0o700)
+    with pytest.raises(ApplyError, match=r"locked/c\.py"):
+        apply(
+            [
+                Change("shop/a.py", "a = 1\n", "a = 2\n"),
+                Change("locked/c.py", "c = 1\n", "c = 2\n"),
+            ],
+            tree,
+        )
     assert snapshot(tree) == before
 
 
