@@ -128,7 +128,8 @@ def _hot_path(entry: _Entry, func: Callable[P, R]) -> Callable[P, R]:
     feature = entry.feature
     monolith_mode = Mode.MONOLITH
     monolith_path = Path.MONOLITH
-    ok, error = Outcome.OK, Outcome.ERROR
+    ok_key = (feature, monolith_path, Outcome.OK)  # built once: Metrics.add takes them as-is
+    error_key = (feature, monolith_path, Outcome.ERROR)
     runtime = get_runtime
     clock = perf_counter
     divert = entry.divert
@@ -142,9 +143,9 @@ def _hot_path(entry: _Entry, func: Callable[P, R]) -> Callable[P, R]:
             try:
                 result = func(*args, **kwargs)
             except BaseException:
-                rt.metrics.record(feature, monolith_path, error, clock() - start)
+                rt.metrics.add(error_key, clock() - start)
                 raise
-            rt.metrics.record(feature, monolith_path, ok, clock() - start)
+            rt.metrics.add(ok_key, clock() - start)
             return result
         return cast(R, divert(rt, route, args, kwargs))
 

@@ -1,9 +1,10 @@
 """Per-feature, per-path call metrics: counted in memory, flushed to the store in batches.
 
-``Metrics.record`` is on the request path, so it only updates two small dicts under one
-uncontended lock (no I/O, no allocation beyond the first call of a feature/path). A
-daemon thread flushes the accumulated deltas to the route store every
-``metrics_flush_interval`` seconds and once more at interpreter exit, where
+``Metrics.record`` is on the request path, so it takes no lock and does no I/O: each
+thread adds to its own cumulative row per (feature, path, outcome) (a bucket count and
+the summed seconds; allocated on the first call of a key on a thread). A daemon thread
+copies every thread's rows and sends the deltas since its last flush to the route
+store every ``metrics_flush_interval`` seconds and once more at interpreter exit, where
 ``strangler route status`` merges what every process sent. A failed flush keeps its
 batch for the next attempt, so a store outage delays counters instead of losing them.
 
@@ -32,22 +33,36 @@ __all__ = ["Metrics"]
 log = logging.getLogger("shims.metrics")
 
 _Key = tuple[str, str]
+_Row = tuple[str, str, str]  # (feature, path, outcome)
+_SECONDS = len(LATENCY_BOUNDS) + 1  # a row: the bucket counts (overflow last), then seconds
+_WIDTH = _SECONDS + 1
 _LIVE: weakref.WeakSet[Metrics] = weakref.WeakSet()
 
 
-class _Acc:
-    """Mutable accumulator of one (feature, path) between two flushes."""
+class _Cells:
+    """One thread's cumulative counters: ``(feature, path, outcome)`` -> histogram row.
 
-    __slots__ = ("latency", "outcomes", "seconds")
+    A row is ``len(LATENCY_BOUNDS) + 1`` bucket counts followed by the summed seconds.
+    Only the owning thread writes its rows; the flusher only copies them, so the hot
+    path needs no lock and no count can be lost between a write and a flush.
+    """
 
-    def __init__(self) -> None:
-        self.outcomes: dict[str, int] = {}
-        self.latency: dict[int, int] = {}
-        self.seconds = 0.0
+    __slots__ = ("flushed", "rows", "thread")
+
+    def __init__(self, thread: threading.Thread | None) -> None:
+        self.thread = thread
+        self.rows: dict[_Row, list[float]] = {}
+        self.flushed: dict[_Row, list[float]] = {}  # what the store already has
 
 
 class Metrics:
-    """In-memory aggregation with a background flush to ``store`` (``None``: memory only)."""
+    """In-memory aggregation with a background flush to ``store`` (``None``: memory only).
+
+    Written by hand (not prometheus_client's counters) because ``record`` runs on every
+    routed call and must stay well under a microsecond: each thread counts into its own
+    rows (a ``threading.local``), lock-free, and the flusher sends the difference
+    between a copy of every thread's rows and what it sent before.
+    """
 
     def __init__(self, store: RouteStore | None, flush_interval: float = 2.0) -> None:
         if flush_interval <= 0:
@@ -56,10 +71,10 @@ class Metrics:
         self.flush_interval = flush_interval
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._pending: dict[_Key, _Acc] = {}
+        self._local = threading.local()
+        self._threads: list[_Cells] = []
+        self._retired = _Cells(None)  # the rows of threads that have finished
         self._unsent: dict[_Key, PathStats] = {}
-        self._totals: dict[_Key, PathStats] = {}
-        self._seconds: dict[_Key, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing = False
@@ -68,24 +83,29 @@ class Metrics:
 
     def record(self, feature: str, path: str, outcome: str, seconds: float) -> None:
         """Count one call of ``feature`` on ``path`` with ``outcome``, taking ``seconds``."""
-        index = bisect_left(LATENCY_BOUNDS, seconds)
-        key = (feature, path)
-        with self._lock:
-            acc = self._pending.get(key)
-            if acc is None:
-                acc = self._pending[key] = _Acc()
-            acc.outcomes[outcome] = acc.outcomes.get(outcome, 0) + 1
-            acc.latency[index] = acc.latency.get(index, 0) + 1
-            acc.seconds += seconds
-        if self._thread is None and self.store is not None:
-            self._start()
+        self.add((feature, path, outcome), seconds)
+
+    def add(self, key: tuple[str, str, str], seconds: float) -> None:
+        """:meth:`record` for a ``(feature, path, outcome)`` key built once by the caller.
+
+        The hot path of ``@routed`` builds its keys at decoration time; this saves it
+        a tuple and a call per routed call.
+        """
+        try:
+            rows = self._local.rows
+        except AttributeError:
+            rows = self._adopt_thread()
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = [0.0] * _WIDTH
+        row[bisect_left(LATENCY_BOUNDS, seconds)] += 1
+        row[_SECONDS] += seconds
 
     def snapshot(self) -> dict[_Key, PathStats]:
         """Everything this process recorded so far (flushed or not), by (feature, path)."""
         with self._lock:
-            pending = [_stats(k, a) for k, a in self._pending.items()]
-            totals = list(self._totals.values())
-        return merge_all([*totals, *pending])
+            rows = [item for _, copied in self._copy_rows() for item in copied.items()]
+        return merge_all(_stats(key, row) for key, row in rows if _count(row))
 
     def flush(self) -> bool:
         """Send the accumulated deltas to the store now; ``False`` if the store failed.
@@ -146,14 +166,46 @@ class Metrics:
     # ------------------------------------------------------------ internals
 
     def _take(self) -> dict[_Key, PathStats]:
-        """Swap out the pending deltas and fold them into the totals and the unsent batch."""
+        """Copy every thread's rows, mark them flushed, merge the deltas with the unsent batch."""
+        fresh: list[PathStats] = []
         with self._lock:
-            pending, self._pending = self._pending, {}
-            fresh = [_stats(k, a) for k, a in pending.items()]
-            self._totals = merge_all([*self._totals.values(), *fresh])
-            for key, acc in pending.items():
-                self._seconds[key] = self._seconds.get(key, 0.0) + acc.seconds
+            for cells, copied in self._copy_rows():
+                for key, row in copied.items():
+                    before = cells.flushed.get(key)
+                    delta = row if before is None else _minus(row, before)
+                    cells.flushed[key] = row
+                    if _count(delta):
+                        fresh.append(_stats(key, delta))
         return merge_all([*self._unsent.values(), *fresh])
+
+    def _copy_rows(self) -> list[tuple[_Cells, dict[_Row, list[float]]]]:
+        """A copy of every thread's rows (caller holds ``_lock``).
+
+        The rows of threads that have finished are folded into ``_retired`` first, so
+        a server that starts a thread per request does not keep one entry per thread.
+        A finished thread can no longer write, so folding it cannot lose a count.
+        Copies of a dict or list are single C calls under the GIL: never torn.
+        """
+        alive: list[_Cells] = []
+        retired = self._retired
+        for cells in self._threads:
+            if cells.thread is not None and cells.thread.is_alive():
+                alive.append(cells)
+            else:
+                _fold(retired.rows, cells.rows)
+                _fold(retired.flushed, cells.flushed)
+        self._threads = alive
+        return [(c, {k: r[:] for k, r in list(c.rows.items())}) for c in [retired, *alive]]
+
+    def _adopt_thread(self) -> dict[_Row, list[float]]:
+        """First ``record`` on this thread: give it its own rows (and start the flusher)."""
+        cells = _Cells(threading.current_thread())
+        with self._lock:
+            self._threads.append(cells)
+        self._local.rows = cells.rows
+        if self._thread is None and self.store is not None:
+            self._start()
+        return cells.rows
 
     def _start(self) -> None:
         with self._lock:
@@ -172,16 +224,19 @@ class Metrics:
         """The child starts empty: the parent flushes what it recorded before the fork."""
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._pending, self._unsent, self._totals, self._seconds = {}, {}, {}, {}
+        self._local = threading.local()
+        self._threads, self._retired, self._unsent = [], _Cells(None), {}
         self._thread = None
         self._stop = threading.Event()
 
     def _prometheus_rows(self) -> Iterator[tuple[_Key, PathStats, float]]:
-        stats = self.snapshot()
         with self._lock:
-            seconds = dict(self._seconds)
-            for key, acc in self._pending.items():
-                seconds[key] = seconds.get(key, 0.0) + acc.seconds
+            rows = [item for _, copied in self._copy_rows() for item in copied.items()]
+        stats = merge_all(_stats(key, row) for key, row in rows if _count(row))
+        seconds: dict[_Key, float] = {}
+        for (feature, path, _), row in rows:
+            key = (str(feature), str(path))
+            seconds[key] = seconds.get(key, 0.0) + row[_SECONDS]
         for key in sorted(stats):
             yield key, stats[key], seconds.get(key, 0.0)
 
@@ -235,14 +290,29 @@ def _cumulative(stats: PathStats, exported: tuple[int, ...]) -> list[tuple[str, 
     return buckets
 
 
-def _stats(key: _Key, acc: _Acc) -> PathStats:
+def _stats(key: _Row, row: list[float]) -> PathStats:
     # str() turns a StrEnum path/outcome into its plain value before it is stored.
-    return PathStats(
-        str(key[0]),
-        str(key[1]),
-        {str(o): n for o, n in acc.outcomes.items()},
-        dict(acc.latency),
-    )
+    feature, path, outcome = key
+    latency = {index: int(n) for index, n in enumerate(row[:_SECONDS]) if n}
+    return PathStats(str(feature), str(path), {str(outcome): _count(row)}, latency)
+
+
+def _count(row: list[float]) -> int:
+    return int(sum(row[:_SECONDS]))
+
+
+def _minus(a: list[float], b: list[float]) -> list[float]:
+    return [n - m for n, m in zip(a, b, strict=True)]
+
+
+def _plus(a: list[float], b: list[float]) -> list[float]:
+    return [n + m for n, m in zip(a, b, strict=True)]
+
+
+def _fold(into: dict[_Row, list[float]], rows: dict[_Row, list[float]]) -> None:
+    for key, row in list(rows.items()):
+        current = into.get(key)
+        into[key] = row[:] if current is None else _plus(current, row)
 
 
 def _flush_all_at_exit() -> None:

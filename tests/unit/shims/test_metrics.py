@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -112,6 +113,87 @@ def test_concurrent_records_are_all_counted() -> None:
         t.join()
     metrics.close()
     assert store.read_metrics()[("f", "monolith")].calls == 20_000
+
+
+def test_no_count_is_lost_while_threads_record_and_flushes_run() -> None:
+    # record() takes no lock: each thread writes its own rows and the flusher copies
+    # them. A tiny switch interval and a flusher in a tight loop make a flush land
+    # between the reads and writes of every recording thread, so a design that
+    # resets or swaps what a recorder is still writing loses counts here.
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    stop = threading.Event()
+    per_thread, threads_n = 20_000, 6
+
+    def flusher() -> None:
+        while not stop.is_set():
+            metrics.flush()
+
+    def hammer(n: int) -> None:
+        outcome = "ok" if n % 2 else "error"
+        for i in range(per_thread):
+            metrics.record("f", "monolith", outcome, 0.0001 if i % 3 else 0.01)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        background = threading.Thread(target=flusher)
+        background.start()
+        threads = [threading.Thread(target=hammer, args=(n,)) for n in range(threads_n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stop.set()
+        background.join()
+    finally:
+        sys.setswitchinterval(switch)
+    metrics.close()
+    stats = store.read_metrics()[("f", "monolith")]
+    assert stats.calls == per_thread * threads_n
+    assert stats.errors == per_thread * threads_n // 2
+    assert sum(stats.latency.values()) == per_thread * threads_n
+    assert metrics.snapshot()[("f", "monolith")].calls == per_thread * threads_n
+
+
+def test_finished_threads_are_folded_without_losing_counts() -> None:
+    # A server may start one thread per request: their rows must not pile up, and
+    # folding them into the process's retired rows must keep every count.
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    for _ in range(50):
+        t = threading.Thread(target=metrics.record, args=("f", "monolith", "ok", 0.001))
+        t.start()
+        t.join()
+    assert metrics.flush() is True
+    assert metrics._threads == []  # every recording thread has finished
+    for _ in range(10):
+        t = threading.Thread(target=metrics.record, args=("f", "monolith", "ok", 0.001))
+        t.start()
+        t.join()
+    assert metrics.flush() is True
+    assert store.read_metrics()[("f", "monolith")].calls == 60
+    assert metrics.snapshot()[("f", "monolith")].calls == 60
+    metrics.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_empty() -> None:
+    metrics = Metrics(None)
+    metrics.record("f", "monolith", "ok", 0.001)
+    pid = os.fork()
+    if pid == 0:  # the child: nothing inherited, and it records on its own
+        code = 1
+        try:
+            empty = metrics.snapshot() == {}
+            metrics.record("f", "monolith", "ok", 0.001)
+            code = 0 if empty and metrics.snapshot()[("f", "monolith")].calls == 1 else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert metrics.snapshot()[("f", "monolith")].calls == 1
+    metrics.close()
 
 
 def test_pending_metrics_are_flushed_at_interpreter_exit(tmp_path: Path) -> None:
