@@ -43,7 +43,7 @@ class Config:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     cache_dir: str = ".strangler/cache"  # relative paths are relative to the analysed root
     cache: bool = True
-    jobs: int | None = None  # None: all cores
+    jobs: int | None = None  # None: all cores when there are 3 or more, else in-process
     strict: bool = False
     top: int = 20  # 0: all
     proposal_size: int = 10

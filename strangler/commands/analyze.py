@@ -66,7 +66,10 @@ _common = _stacked(
         "-j",
         type=click.IntRange(min=1),
         default=None,
-        help="Parallel workers for parsing (default: all cores; env STRANGLER_JOBS).",
+        help=(
+            "Parallel parsing processes (default: all cores when there are 3 or more, "
+            "else in-process; env STRANGLER_JOBS)."
+        ),
     ),
     click.option(
         "--no-cache",
