@@ -365,7 +365,15 @@ class _LazyCapabilities(Sequence[Capability]):
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write via a temporary file in the same folder and rename: all or nothing."""
+    """Write via a temporary file in the same folder and rename: all or nothing.
+
+    An existing target that is not a regular file (``/dev/null``, ``/dev/stdout``, a
+    FIFO) is written in place: renaming over it would replace the device node itself.
+    """
+    if path.exists() and not path.is_file():
+        with path.open("wb") as stream:
+            stream.write(text.encode() if isinstance(text, str) else text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     data = text.encode() if isinstance(text, str) else text

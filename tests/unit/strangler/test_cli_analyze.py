@@ -429,3 +429,23 @@ def test_json_is_identical_under_different_hash_seeds(project: Path) -> None:
         )
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
+
+
+def test_output_to_a_device_writes_through_it_and_keeps_it_a_device(tmp_path: Path) -> None:
+    """``-o /dev/null`` must never replace the device node with a regular file."""
+    import os
+    import stat
+
+    from strangler.analysis import write_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_atomic(fifo, "report\n")
+        assert os.read(reader, 100) == b"report\n"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO, not replaced by a file
+    write_atomic(Path(os.devnull), "x")
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
