@@ -49,7 +49,7 @@ _FINGERPRINTED = (
 _DECODE_ERRORS = (ValueError, TypeError, IndexError, KeyError, AttributeError)
 
 
-class _SourceLike(Protocol):
+class SourceLike(Protocol):
     @property
     def relpath(self) -> str: ...
     @property
@@ -105,7 +105,7 @@ class FactsCache:
 
     # ------------------------------------------------------------------ keys
     def keys(
-        self, base: Path, sources: Sequence[_SourceLike]
+        self, base: Path, sources: Sequence[SourceLike]
     ) -> tuple[dict[str, str], dict[str, bytes]]:
         """Content key per file, and the bytes of the files that had to be read for it:
         unchanged (size, mtime) files are not even read."""
@@ -132,7 +132,7 @@ class FactsCache:
             read[src.relpath] = data
         return keys, read
 
-    def key_for(self, src: _SourceLike, data: bytes) -> str:
+    def key_for(self, src: SourceLike, data: bytes) -> str:
         key = content_key(src.relpath, src.module, data)
         if len(data) == src.size:
             self._index[src.relpath] = [src.size, src.mtime_ns, key]

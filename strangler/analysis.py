@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Protocol, overload
+from typing import overload
 
 import networkx as nx
 
@@ -40,7 +40,7 @@ from analyzers.analysis import (
     from_json,
     to_json,
 )
-from analyzers.cache import FactsCache, tool_fingerprint
+from analyzers.cache import FactsCache, SourceLike, tool_fingerprint
 from analyzers.collect import (
     Collection,
     CollectOptions,
@@ -191,7 +191,7 @@ class _Probe:
         return self.discovered[0]
 
     @property
-    def sources(self) -> Sequence[_SourceLike]:
+    def sources(self) -> Sequence[SourceLike]:
         return self.discovered[1]
 
     @property
@@ -213,17 +213,6 @@ class _Probe:
             return ""
         text = f"{self.header}\0{fingerprint}".encode()
         return hashlib.blake2b(text, digest_size=20).hexdigest()
-
-
-class _SourceLike(Protocol):
-    @property
-    def relpath(self) -> str: ...
-    @property
-    def module(self) -> str: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def mtime_ns(self) -> int: ...
 
 
 def _probe(root: Path, config: Config) -> _Probe:
