@@ -272,30 +272,37 @@ def immediate_dominators(
     for node in unreached:
         if node not in seen:
             walk(node)
+    # The fixpoint on integers: each node is its postorder rank, ROOT the highest.
+    root = len(postorder)
     rank = {node: i for i, node in enumerate(postorder)}
-    rank[ROOT] = len(postorder)
-    from_root = set(entries) | set(unreached)
-    idom: dict[str, str] = {ROOT: ROOT}
+    from_root = {rank[n] for n in entries} | {rank[n] for n in unreached}
+    preds = [[rank[p] for p in pred[node] if p in rank] for node in postorder]
+    dom: list[int] = [-1] * root + [root]  # -1: not yet known
 
-    def intersect(a: str, b: str) -> str:
+    def intersect(a: int, b: int) -> int:
         while a != b:
-            while rank[a] < rank[b]:
-                a = idom[a]
-            while rank[b] < rank[a]:
-                b = idom[b]
+            while a < b:
+                a = dom[a]
+            while b < a:
+                b = dom[b]
         return a
 
     changed = True
     while changed:
         changed = False
-        for node in reversed(postorder):
-            new = ROOT if node in from_root else None
-            for p in pred[node]:
-                if p in idom:
-                    new = p if new is None else intersect(p, new)
-            if new is not None and idom.get(node) != new:
-                idom[node] = new
+        for i in range(root - 1, -1, -1):
+            new = root if i in from_root else -1
+            for p in preds[i]:
+                if dom[p] != -1:
+                    new = p if new == -1 else intersect(p, new)
+            if new != -1 and dom[i] != new:
+                dom[i] = new
                 changed = True
+    idom: dict[str, str] = {ROOT: ROOT}
+    names = [*postorder, ROOT]
+    for i in range(root - 1, -1, -1):
+        if dom[i] != -1:
+            idom[names[i]] = names[dom[i]]
     return idom
 
 
@@ -455,25 +462,44 @@ def label_propagation(adjacency: dict[str, set[str]], rounds: int = 20) -> dict[
     visited in sorted order and ties go to the smallest label, so the same graph
     always gives the same communities.
     """
-    label = {n: n for n in adjacency}
+    # On integers (each node's place in sorted order): the smallest label is the same
+    # node either way, lists index faster than dicts of strings, and a node with one
+    # neighbour (most of them) needs no counting at all.
     order = sorted(adjacency)
+    place = {n: i for i, n in enumerate(order)}
+    neighbours = [[place[m] for m in adjacency[n]] for n in order]
+    label = list(range(len(order)))
+    # A node is looked at again only when a neighbour's label changed since its last
+    # look: otherwise it would keep its label (same counts, and its label is already
+    # the smallest of the best), so the result is that of visiting every node.
+    stale = [True] * len(order)
     for _ in range(rounds):
         changed = False
-        for node in order:
-            neighbours = adjacency[node]
-            if not neighbours:
+        for node, around in enumerate(neighbours):
+            if not stale[node]:
                 continue
-            counts: dict[str, int] = {}
-            for other in neighbours:
-                counts[label[other]] = counts.get(label[other], 0) + 1
-            best = max(counts.values())
-            if counts.get(label[node], 0) == best:
-                continue  # keep the current label on a tie: this is what converges
-            label[node] = min(lab for lab, c in counts.items() if c == best)
-            changed = True
+            stale[node] = False
+            if len(around) == 1:
+                new = label[around[0]]
+            elif not around:
+                continue
+            else:
+                counts: dict[int, int] = {}
+                for m in around:
+                    lab = label[m]
+                    counts[lab] = counts.get(lab, 0) + 1
+                best = max(counts.values())
+                if counts.get(label[node], 0) == best:
+                    continue  # keep the current label on a tie: this is what converges
+                new = min(lab for lab, c in counts.items() if c == best)
+            if new != label[node]:
+                label[node] = new
+                changed = True
+                for m in around:
+                    stale[m] = True
         if not changed:
             break
-    return label
+    return {n: order[label[place[n]]] for n in adjacency}
 
 
 # ------------------------------------------------------------------ merge and name

@@ -73,6 +73,13 @@ class CollectOptions:
     """False: read the cache, but hold this run's writes until ``Collection.save_cache()``,
     so that a caller which may still refuse the project (no file analysable, an unknown
     capability) writes nothing when it does."""
+    snapshot_after_parse: bool = True
+    """False: write the linked snapshot (``linked.json``) only when every file's facts
+    came from the cache, not in a run that parsed. For a caller that caches its own
+    result over the same files (``strangler.analysis``): after a cold run its cache
+    answers the next run and the snapshot would be read only if that result is
+    recomputed over unchanged files (other weights, say); that run writes it, for the
+    ones after it. On Django's source the snapshot is ~0.12 s of a ~2.7 s cold run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +270,8 @@ def _collect(
     diagnostics = tuple(r for s in sources if isinstance(r := results[s.relpath], Diagnostic))
     linked_modules = link(modules)
     if cache is not None:
-        cache.store_linked(keys, linked_modules, diagnostics)
+        if options.snapshot_after_parse or not todo:
+            cache.store_linked(keys, linked_modules, diagnostics)
         if options.write_cache:
             cache.save()
     return linked_modules, diagnostics, len(todo), jobs, False, fingerprint

@@ -156,6 +156,7 @@ def _collect(
         excludes=config.exclude,
         progress=progress,
         write_cache=False,
+        snapshot_after_parse=False,  # the analysis cache answers the next run
     )
     try:
         collection = collect(root, options, discovered=probe.discovered if probe else None)

@@ -48,6 +48,22 @@ def test_cold_then_warm_run_parses_nothing_and_gives_the_same_facts(project: Pat
     assert warm.diagnostics == cold.diagnostics
 
 
+def test_without_snapshot_after_parse_the_snapshot_waits_for_a_run_that_parsed_nothing(
+    project: Path,
+) -> None:
+    options = CollectOptions(jobs=1, snapshot_after_parse=False)
+    linked = project / ".strangler" / "cache" / "linked.json"
+    cold = collect(project, options)
+    assert cold.stats.parsed == 5
+    assert not linked.exists()
+    again = collect(project, options)  # every file from the pack: linked, then snapshot
+    assert (again.stats.parsed, again.stats.linked_from_cache) == (0, False)
+    assert linked.is_file()
+    warm = collect(project, options)
+    assert warm.stats.linked_from_cache
+    assert warm.modules == again.modules == cold.modules
+
+
 def test_changing_one_file_reparses_only_that_file(project: Path) -> None:
     run(project)
     pack = json.loads((project / ".strangler" / "cache" / "facts.json").read_text())
