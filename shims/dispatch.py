@@ -48,10 +48,18 @@ from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
+from shims import parity
 from shims.breaker import BreakerRegistry
 from shims.context import routing_key
 from shims.effects import EffectLog, observe
-from shims.encoding import ArgumentEncoder, UnencodableArgument, encode_value
+from shims.encoding import (
+    ArgumentEncoder,
+    UnencodableArgument,
+    decode_exception,
+    decode_value,
+    encode_value,
+    is_error_answer,
+)
 from shims.events import build_event
 from shims.routing import Mode, Path, decide
 from shims.runtime import get_runtime
@@ -204,7 +212,9 @@ class _Entry:
         breaker = breakers.get(self.feature)
         if not breaker.allow():
             return self._fail(rt, args, kwargs, start, Outcome.ERROR, BreakerOpen(self.feature))
-        event = build_event(self.feature, data)
+        if parity.active():
+            return self._parity(rt, data, args, kwargs, start)
+        event = build_event(self.feature, data, reply=self.style == "request_reply")
         if self.style == "request_reply":
             return self._request_reply(rt, event, args, kwargs, start)
         if self.outbox:
@@ -292,14 +302,79 @@ class _Entry:
         breaker = breakers.get(self.feature)
         try:
             pending = publisher.publish(rt.settings, self.task, event)
-            value = publisher.wait(pending, self.timeout)
+            value = _answer(publisher.wait(pending, self.timeout))
         except Exception as exc:
             breaker.record_failure()
             outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
             return self._fail(rt, args, kwargs, start, outcome, exc)
-        breaker.record_success()
+        return self._answered(rt, value, start)
+
+    def _answered(self, rt: Any, value: Any, start: float) -> Any:
+        """A reply came: return it, or raise the exception the handler answered with.
+
+        The breaker counts either as a working function path; the metrics count a raised
+        answer as ``error``, as the monolith path counts an exception of its body.
+        """
+        breakers.get(self.feature).record_success()
+        if parity.active():
+            parity.report.answer(self.feature)
+        if isinstance(value, _Raised):
+            rt.metrics.record(self.feature, Path.FUNCTION, Outcome.ERROR, perf_counter() - start)
+            raise value.exc
         rt.metrics.record(self.feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
         return value
+
+    def _parity(
+        self,
+        rt: Any,
+        data: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+    ) -> Any:
+        """The function path under parity testing (``shims.parity``): the call waits.
+
+        Publishing keeps its production rules (after commit inside ``atomic``; fallback
+        when the broker refuses, if the feature allows it). The difference is that a
+        fire-and-forget call waits for its handler and returns its result, and the
+        handler's mail lands in this process's outbox. A fire-and-forget handler that
+        fails raises :class:`FunctionPathError` instead of vanishing into the dead-letter
+        store: in production the caller would never know, in a test it must.
+        """
+        reply = self.style == "request_reply"
+        event = build_event(self.feature, data, reply=reply, parity=parity.attribute())
+        if not reply and _in_atomic_block():
+            _on_commit(lambda: self._parity_call(rt, event, args, kwargs, perf_counter()))
+            return None
+        return self._parity_call(rt, event, args, kwargs, start)
+
+    def _parity_call(
+        self,
+        rt: Any,
+        event: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+    ) -> Any:
+        breaker = breakers.get(self.feature)
+        try:
+            pending = publisher.publish(rt.settings, self.task, event)
+        except Exception as exc:
+            breaker.record_failure()
+            return self._fail(rt, args, kwargs, start, Outcome.ERROR, exc)
+        try:
+            value = _answer(publisher.wait(pending, max(self.timeout, parity.timeout())))
+        except Exception as exc:
+            breaker.record_failure()
+            outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
+            if self.style == "request_reply":
+                return self._fail(rt, args, kwargs, start, outcome, exc)
+            rt.metrics.record(self.feature, Path.FUNCTION, outcome, perf_counter() - start)
+            parity.report.fail(self.feature, _describe(exc))
+            raise FunctionPathError(
+                f"{self.feature}: the handler failed in the worker: {_describe(exc)}"
+            ) from exc
+        return self._answered(rt, value, start)
 
     def _fail(
         self,
@@ -311,6 +386,9 @@ class _Entry:
         exc: Exception,
     ) -> Any:
         """Fall back to the monolith body (recorded ``fallback``) or raise."""
+        if parity.active():
+            record = parity.report.fallback if self.fallback else parity.report.fail
+            record(self.feature, _describe(exc))
         if self.fallback:
             log.debug("%s: falling back to the monolith (%s)", self.feature, _describe(exc))
             try:
@@ -369,10 +447,12 @@ def dispatch_only(
     start = perf_counter()
     data = {name: encode_value(value, f"{feature}: argument {name!r}") for name, value in
             arguments.items()}  # fmt: skip
-    event = build_event(feature, data)
+    if parity.active():
+        return _parity_only(rt, feature, task, style, timeout, data, start)
+    event = build_event(feature, data, reply=style == "request_reply")
     try:
         if style == "request_reply":
-            value = publisher.wait(publisher.publish(rt.settings, task, event), timeout)
+            value = _answer(publisher.wait(publisher.publish(rt.settings, task, event), timeout))
         elif outbox:
             from shims.outbox import write_outbox
 
@@ -389,8 +469,61 @@ def dispatch_only(
         outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
         rt.metrics.record(feature, Path.FUNCTION, outcome, perf_counter() - start)
         raise FunctionPathError(f"{feature}: function path failed: {_describe(exc)}") from exc
+    return _only_answered(rt, feature, value, start)
+
+
+def _only_answered(rt: Any, feature: str, value: Any, start: float) -> Any:
+    if parity.active():
+        parity.report.answer(feature)
+    if isinstance(value, _Raised):
+        rt.metrics.record(feature, Path.FUNCTION, Outcome.ERROR, perf_counter() - start)
+        raise value.exc
     rt.metrics.record(feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    """A reply that is the handler's exception, rebuilt (``shims.encoding``)."""
+
+    exc: Exception
+
+
+def _answer(reply: Any) -> Any:
+    """A reply as the caller sees it: the value, or :class:`_Raised` for an exception.
+
+    A parity reply (``shims.parity``) is unwrapped first (its mail delivered). A
+    :class:`~shims.encoding.RemoteError` (a type not loaded here) propagates: the caller
+    treats it as a failed function path.
+    """
+    if is_error_answer(reply):
+        return _Raised(decode_exception(reply))
+    if parity.active():
+        return parity.unwrap(reply)
+    return decode_value(reply)
+
+
+def _parity_only(
+    rt: Any,
+    feature: str,
+    task: str,
+    style: Style,
+    timeout: float,
+    data: dict[str, Any],
+    start: float,
+) -> Any:
+    """``dispatch_only`` under parity testing: publish, wait, and raise on any failure."""
+    reply = style == "request_reply"
+    event = build_event(feature, data, reply=reply, parity=parity.attribute())
+    try:
+        pending = publisher.publish(rt.settings, task, event)
+        value = _answer(publisher.wait(pending, max(timeout, parity.timeout())))
+    except Exception as exc:
+        outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
+        rt.metrics.record(feature, Path.FUNCTION, outcome, perf_counter() - start)
+        parity.report.fail(feature, _describe(exc))
+        raise FunctionPathError(f"{feature}: function path failed: {_describe(exc)}") from exc
+    return _only_answered(rt, feature, value, start)
 
 
 def _publish_after_commit(rt: Any, feature: str, task: str, event: dict[str, Any]) -> None:

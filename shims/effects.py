@@ -52,6 +52,9 @@ class EffectLog:
     mail: list[dict[str, Any]] = field(default_factory=list)
     http: list[dict[str, Any]] = field(default_factory=list)
     db: list[str] = field(default_factory=list)
+    # The message objects themselves, for parity mode (``shims.parity``), which hands
+    # the test process everything it may assert; never serialised or compared.
+    messages: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"mail": list(self.mail), "http": list(self.http), "db": list(self.db)}
@@ -201,6 +204,7 @@ class _RecordingConnection:
     def send_messages(self, messages: Any) -> int:
         messages = list(messages or [])
         self._mode.log.mail.extend(mail_summary(m) for m in messages)
+        self._mode.log.messages.extend(messages)
         if self._mode.passthrough:
             return int(self._connection.send_messages(messages) or 0)
         return len(messages)

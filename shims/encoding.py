@@ -29,13 +29,18 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
+    "ERROR_KEY",
     "MODEL_KEY",
     "RESERVED_KEYS",
     "ArgumentEncoder",
+    "RemoteError",
     "UnencodableArgument",
     "decode_arguments",
+    "decode_exception",
     "decode_value",
+    "encode_exception",
     "encode_value",
+    "is_error_answer",
 ]
 
 MODEL_KEY = "$model"
@@ -48,7 +53,8 @@ _TAGGED: tuple[tuple[type, str, Callable[[Any], str], Callable[[str], Any]], ...
     (uuid.UUID, "$uuid", str, uuid.UUID),
 )
 _DECODERS = {tag: parse for _, tag, _, parse in _TAGGED}
-RESERVED_KEYS = frozenset({MODEL_KEY, *_DECODERS})
+ERROR_KEY = "$error"  # a request/reply handler's exception, as its answer
+RESERVED_KEYS = frozenset({MODEL_KEY, ERROR_KEY, *_DECODERS})
 
 _SCALARS = (str, int, bool, type(None))
 
@@ -92,7 +98,7 @@ def _encode_dict(value: dict[Any, Any], where: str) -> dict[str, Any]:
         if not isinstance(key, str):
             raise UnencodableArgument(f"{where}: dict key {key!r} is not a string")
         if key in RESERVED_KEYS:
-            raise UnencodableArgument(f"{where}: the key {MODEL_KEY!r} is reserved")
+            raise UnencodableArgument(f"{where}: the key {key!r} is reserved")
         out[key] = encode_value(item, f"{where}[{key!r}]")
     return out
 
@@ -160,3 +166,55 @@ def _fetch_model(ref: Mapping[str, Any]) -> Any:
         raise ValueError(f"bad model reference {ref!r}")
     model = apps.get_model(label)
     return model._default_manager.get(pk=ref["pk"])
+
+
+# ---------------------------------------------------------------- exceptions as answers
+
+
+class RemoteError(RuntimeError):
+    """A handler's exception that this process cannot raise again as its own type."""
+
+
+def encode_exception(exc: BaseException) -> dict[str, Any]:
+    """A request/reply handler's exception as its answer: type, arguments and message.
+
+    As in any RPC (Celery's own results, gRPC statuses), an exception the handler raises
+    is the call's answer — ``QuoteError("country must be a two-letter ISO code")`` — not a
+    failure of the function path: the caller raises it again (:func:`decode_exception`).
+    Arguments that do not encode are replaced by the message.
+    """
+    cls = type(exc)
+    try:
+        args = [encode_value(arg, "exception argument") for arg in exc.args]
+    except UnencodableArgument:
+        args = [str(exc)]
+    kind = f"{cls.__module__}:{cls.__qualname__}"
+    return {ERROR_KEY: {"type": kind, "args": args, "message": str(exc)}}
+
+
+def is_error_answer(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and ERROR_KEY in value
+
+
+def decode_exception(value: Mapping[str, Any]) -> Exception:
+    """The exception an :func:`encode_exception` answer stands for, as its own type.
+
+    The type is looked up only among modules this process has already imported (never
+    imported on a reply's say-so) and must be an ``Exception`` subclass; otherwise, or if
+    it cannot be built from its arguments, :class:`RemoteError` is raised, which the shim
+    treats as a failed function path (fallback when allowed).
+    """
+    info = value[ERROR_KEY] if isinstance(value.get(ERROR_KEY), dict) else {}
+    module, _, qualname = str(info.get("type", "")).partition(":")
+    message = str(info.get("message", ""))
+    target: Any = sys.modules.get(module)
+    for part in qualname.split(".") if qualname else ["<missing>"]:
+        target = getattr(target, part, None)
+    if not (isinstance(target, type) and issubclass(target, Exception)):
+        raise RemoteError(f"the handler raised {module}:{qualname} ({message}), not loaded here")
+    try:
+        exc = target(*[decode_value(arg) for arg in info.get("args", [])])
+    except Exception as build_error:
+        raise RemoteError(f"the handler raised {module}:{qualname} ({message})") from build_error
+    exc.add_note("raised by the extracted handler, in the worker")
+    return exc

@@ -36,6 +36,8 @@ from shims.encoding import decode_arguments
 __all__ = [
     "FEATURE_ATTRIBUTE",
     "MAX_EVENT_BYTES",
+    "PARITY_ATTRIBUTE",
+    "REPLY_ATTRIBUTE",
     "SHADOW_ATTRIBUTE",
     "Event",
     "InvalidEvent",
@@ -47,6 +49,8 @@ __all__ = [
 
 SHADOW_ATTRIBUTE = "stranglershadow"  # extension names: lowercase letters and digits only
 FEATURE_ATTRIBUTE = "stranglerfeature"
+REPLY_ATTRIBUTE = "stranglerreply"  # the caller waits: an exception is the answer
+PARITY_ATTRIBUTE = "stranglerparity"  # parity testing only (shims.parity): a JSON string
 MAX_EVENT_BYTES = 256 * 1024
 SOURCE = "/strangler/monolith"
 
@@ -94,6 +98,8 @@ def build_event(
     data: Mapping[str, Any],
     *,
     shadow: bool = False,
+    reply: bool = False,
+    parity: str | None = None,
     event_id: str | None = None,
     source: str = SOURCE,
 ) -> dict[str, Any]:
@@ -112,6 +118,10 @@ def build_event(
         attributes["traceparent"] = traceparent
     if shadow:
         attributes[SHADOW_ATTRIBUTE] = True
+    if reply:
+        attributes[REPLY_ATTRIBUTE] = True
+    if parity is not None:
+        attributes[PARITY_ATTRIBUTE] = parity
     event = CloudEvent(attributes, dict(data))
     return _to_dict(event)
 
@@ -139,6 +149,8 @@ class Event:
     shadow: bool = False
     traceparent: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    parity: str | None = None  # the ``stranglerparity`` attribute (shims.parity)
+    reply: bool = False  # a request/reply call: the caller waits for the answer
 
     def arguments(self) -> dict[str, Any]:
         """The entry point's arguments, model references fetched again (needs Django)."""
@@ -185,6 +197,8 @@ def parse_event(
         shadow=raw.get(SHADOW_ATTRIBUTE) is True,
         traceparent=raw.get("traceparent"),
         attributes=attributes,
+        parity=raw.get(PARITY_ATTRIBUTE),
+        reply=raw.get(REPLY_ATTRIBUTE) is True,
     )
 
 
@@ -202,6 +216,8 @@ def _envelope_problem(raw: Mapping[str, Any]) -> str | None:
         CloudEvent(attributes, None)
     except BaseCloudEventException as exc:
         return f"invalid envelope: {' '.join(str(exc).split())}"
+    if PARITY_ATTRIBUTE in raw and not isinstance(raw[PARITY_ATTRIBUTE], str):
+        return f"invalid attribute {PARITY_ATTRIBUTE!r}: must be a JSON string"
     content_type = raw.get("datacontenttype", "application/json")
     if content_type != "application/json":
         return f"unsupported datacontenttype {content_type!r} (JSON only)"

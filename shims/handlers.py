@@ -16,6 +16,10 @@ stateless function:
   exceptions, up to ``max_retries``; then, or at once for any other exception, the
   event goes to the dead-letter store (``shims.deadletter``) and the task fails with
   :class:`DeadLettered` (a request/reply caller falls back instead of waiting).
+  Except for a request/reply event (``stranglerreply``) whose handler raises: the
+  exception is the call's answer (``shims.encoding.encode_exception``), returned and
+  raised again in the caller, as an RPC would; replaying it later from the dead-letter
+  store would answer nobody.
 * Confirmations for the outbox relay (``shims.confirm``): an event that asks for one
   (``stranglerconfirm: true``, set by the relay) is confirmed ``done`` once handled (or
   seen again after) and ``dead`` once dead-lettered, so the relay can publish again an
@@ -24,6 +28,10 @@ stateless function:
   recorded not sent, HTTP recorded not sent, database writes rolled back. They skip
   dedupe, retries and the dead-letter store, and return ``{"result", "effects"}`` for
   the shim to compare.
+* Parity events (``stranglerparity``, ``shims.parity``): the monolith's test suite run
+  against the function path. Only a worker started with ``STRANGLER_PARITY_WORKER=1``
+  runs them (with the test's settings overrides, reply carrying the mail sent); any
+  other worker dead-letters them.
 """
 
 from __future__ import annotations
@@ -38,10 +46,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
+from shims import parity
 from shims.confirm import ConfirmationStore, Outcome, open_confirmations, wants_confirmation
 from shims.deadletter import DeadLetterStore, open_dead_letters
 from shims.dedupe import ClaimState, DedupeStore, open_dedupe
 from shims.effects import capture
+from shims.encoding import encode_exception
 from shims.events import MAX_EVENT_BYTES, Event, InvalidEvent, parse_event, use_traceparent
 
 __all__ = [
@@ -221,6 +231,14 @@ def run(
         raise DeadLettered(f"{spec.name}: invalid event {parsed.event_id}: {parsed.reason}")
     if parsed.shadow:
         return _run_shadow(handle, parsed)
+    if parsed.parity is not None:
+        if not parity.worker_enabled():  # settings from an event: only a test worker
+            reason = f"invalid: parity event refused ({parity.WORKER_ENV} is not set)"
+            add = functools.partial(state.dead_letters.add, spec.name, raw, reason)
+            _infra(spec, "dead-letter store", lambda: add(attempt, ""))
+            _confirm(spec, state, raw, Outcome.DEAD)
+            raise DeadLettered(f"{spec.name}: {reason}: event {parsed.id}")
+        handle = functools.partial(parity.run_parity_event, handle, value=parsed.parity)
     claim = _infra(spec, "dedupe store", lambda: state.dedupe.claim(parsed.id, spec.lease))
     if claim.state is ClaimState.DONE:
         log.info("%s: event %s already handled; skipped", spec.name, parsed.id)
@@ -240,8 +258,14 @@ def run(
             _dead(state, spec, raw, "max retries exceeded", attempt + 1, exc)
         _retry(task, spec, exc=exc, countdown=backoff(attempt, spec.backoff_base, spec.backoff_max))
     except Exception as exc:
-        _infra(spec, "dedupe store", release)
-        _dead(state, spec, raw, "error", attempt + 1, exc)
+        if not parsed.reply:
+            _infra(spec, "dedupe store", release)
+            _dead(state, spec, raw, "error", attempt + 1, exc)
+        # A caller waits: the exception is its answer (raised again there), not poison.
+        log.info("%s: event %s answered with %s: %s", spec.name, parsed.id,
+                 type(exc).__name__, exc)  # fmt: skip
+        result = encode_exception(exc)
+        result_json = json.dumps(result)
     complete = functools.partial(state.dedupe.complete, parsed.id, claim.token)
     _infra(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl))
     _confirm(spec, state, raw, Outcome.DONE)

@@ -17,6 +17,7 @@ from shims.dispatch import FunctionPathError, breakers, mismatches, publisher, r
 from shims.events import build_event
 from shims.routing import Mode, Route
 from shims.runtime import get_runtime
+from tests.integration.app.errors import QuoteRefused
 from tests.integration.conftest import Worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker]
@@ -46,6 +47,11 @@ def add_strict(a: int, b: int, sleep: float = 0) -> dict[str, Any]:
 @routed("it.record", task="it.tasks.record")
 def record(log: str, n: int) -> None:
     raise AssertionError("the monolith body must not run on the function path")
+
+
+@routed("it.refuse", task="it.tasks.refuse", style="request_reply", timeout=5.0)
+def refuse(country: str, unknown_type: bool = False) -> None:
+    raise QuoteRefused(f"no quote for {country} (monolith)")
 
 
 def test_fire_and_forget_returns_at_once_and_the_handler_runs(shim: Worker) -> None:
@@ -244,3 +250,33 @@ def test_an_invalid_event_is_dead_lettered_and_never_run(shim: Worker) -> None:
         assert shim.effects(log) == []
     finally:
         store.close()
+
+
+def test_a_request_reply_handlers_exception_is_its_answer(shim: Worker) -> None:
+    """Raised again in the caller as its own type; not a fallback, not a dead letter,
+    and the breaker stays closed however many times it happens."""
+    from shims.deadletter import open_dead_letters
+
+    set_route("it.refuse", Mode.FUNCTION)
+    for _ in range(8):  # more than the breaker's failure threshold
+        with pytest.raises(QuoteRefused, match=r"no quote for FR \(worker\)") as raised:
+            refuse("FR")
+    assert "raised by the extracted handler, in the worker" in (raised.value.__notes__ or [])
+    assert outcomes("it.refuse", "function") == {"error": 8}
+    assert breakers.get("it.refuse").state is BreakerState.CLOSED
+    store = open_dead_letters(shim.env["STRANGLER_DLQ_URL"])
+    try:
+        assert [e for e in store.list() if e.task == "it.tasks.refuse"] == []
+    finally:
+        store.close()
+
+
+def test_an_exception_of_a_type_this_process_never_loaded_falls_back(shim: Worker) -> None:
+    """The type is not imported on a reply's say-so: the monolith answers instead."""
+    import sys
+
+    set_route("it.refuse", Mode.FUNCTION)
+    with pytest.raises(QuoteRefused, match=r"\(monolith\)"):
+        refuse("FR", unknown_type=True)
+    assert outcomes("it.refuse", "function") == {"fallback": 1}
+    assert "it_worker_only" not in sys.modules

@@ -23,6 +23,7 @@ from shims.celery import build_app  # noqa: E402
 from shims.config import load_settings  # noqa: E402
 from shims.events import Event  # noqa: E402
 from shims.handlers import handler  # noqa: E402
+from tests.integration.app.errors import QuoteRefused  # noqa: E402
 
 OUT = Path(os.environ.get("IT_OUT_DIR", "/tmp/strangler-it"))
 
@@ -100,3 +101,11 @@ def notify(event: Event) -> Any:
         "Order confirmed", f"order {event.data['order_id']}", "shop@example.com", [event.data["to"]]
     )
     return "sent"
+
+
+@handler(app, "it.tasks.refuse", **fast)
+def refuse(event: Event) -> Any:
+    """Answers with a domain error the caller knows, or one only this process defines."""
+    if event.data.get("unknown_type"):
+        raise type("WorkerOnlyError", (Exception,), {"__module__": "it_worker_only"})("?")
+    raise QuoteRefused(f"no quote for {event.data['country']} (worker)")

@@ -1,0 +1,249 @@
+"""Parity testing (``shims.parity``) and exceptions as answers, at unit level.
+
+The handler base runs in-process (``Task.apply``) with memory stores, as in
+test_handlers.py; the whole loop with a real worker and the monolith's own suite is
+tests/e2e/test_extract_demo.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives, send_mail
+from django.test import override_settings
+
+from shims import parity
+from shims.encoding import (
+    RemoteError,
+    decode_exception,
+    encode_exception,
+    encode_value,
+    is_error_answer,
+)
+from shims.events import Event, build_event, parse_event
+from shims.handlers import DeadLettered, handler
+
+
+class OutOfStock(Exception):
+    """A domain error defined in a module the caller has loaded (this one)."""
+
+
+@pytest.fixture
+def app() -> Celery:
+    return Celery("unit-parity", set_as_current=False)
+
+
+@pytest.fixture(autouse=True)
+def parity_off() -> Any:
+    yield
+    parity.disable()
+    parity.report.clear()
+
+
+def register(app: Celery, fn: Any) -> Any:
+    return handler(app, "t.parity", dedupe_url="memory://", dead_letter_url="memory://")(fn)
+
+
+# ---------------------------------------------------------------- worker side
+
+
+def test_a_worker_not_started_for_tests_dead_letters_parity_events(
+    app: Celery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(parity.WORKER_ENV, raising=False)
+    task = register(app, lambda e: pytest.fail("must not run"))
+    event = build_event("f", {}, parity=json.dumps({"settings": {"DEBUG": True}}))
+    with pytest.raises(DeadLettered, match="parity event refused"):
+        task.apply(args=[event]).get()
+    [entry] = task.strangler_state.dead_letters.list()
+    assert entry.reason == f"invalid: parity event refused ({parity.WORKER_ENV} is not set)"
+
+
+def test_a_parity_worker_applies_the_tests_settings_and_returns_its_mail(
+    app: Celery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(parity.WORKER_ENV, "1")
+    seen: dict[str, Any] = {}
+
+    def handle(event: Event) -> Any:
+        seen["threshold"] = settings.FREE_SHIPPING_OVER
+        seen["backend"] = settings.EMAIL_BACKEND
+        message = EmailMultiAlternatives("Hi", "plain", "shop@example.com", ["a@example.com"])
+        message.attach_alternative("<b>html</b>", "text/html")
+        message.send()
+        return {"total": "12.50"}
+
+    task = register(app, handle)
+    overrides = {"FREE_SHIPPING_OVER": encode_value(Decimal("75.00"))}
+    event = build_event("f", {}, parity=json.dumps({"settings": overrides}))
+    reply = task.apply(args=[event]).get()
+
+    assert seen == {
+        "threshold": Decimal("75.00"),  # the tagged Decimal came back as a Decimal
+        "backend": parity.LOCMEM_BACKEND,  # a test worker never sends real mail
+    }
+    assert not hasattr(settings, "FREE_SHIPPING_OVER")  # the override ended with the event
+    assert reply[parity.REPLY_MARK] == 1
+    assert reply["result"] == {"total": "12.50"}
+    [sent] = reply["mail"]
+    assert (sent["subject"], sent["to"]) == ("Hi", ["a@example.com"])
+    assert sent["alternatives"] == [["<b>html</b>", "text/html"]]
+
+
+def test_a_malformed_parity_attribute_is_an_invalid_event() -> None:
+    event = build_event("f", {})
+    event[parity.ATTRIBUTE] = {"settings": {}}  # an object, not the JSON string
+    parsed = parse_event(event)
+    assert not isinstance(parsed, Event)
+    assert "must be a JSON string" in parsed.reason
+
+
+# ---------------------------------------------------------------- caller side
+
+
+def test_only_the_tests_overrides_are_collected_innermost_first() -> None:
+    assert parity.settings_overrides() == {}
+    with override_settings(SHOP_NAME="outer", MAX_ITEMS=3), override_settings(SHOP_NAME="inner"):
+        assert parity.settings_overrides() == {"SHOP_NAME": "inner", "MAX_ITEMS": 3}
+    assert parity.settings_overrides() == {}
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_the_attribute_leaves_out_databases_and_reports_what_does_not_encode() -> None:
+    with override_settings(
+        DATABASES=settings.DATABASES, SHOP_NAME="x", HOOK=object(), WHEN=Decimal("1.5")
+    ):
+        sent = json.loads(parity.attribute())["settings"]
+    assert sent == {"SHOP_NAME": "x", "WHEN": {"$decimal": "1.5"}}
+    assert parity.report.unsent_settings == {"HOOK"}
+
+
+def test_a_parity_reply_delivers_its_mail_and_decoded_result() -> None:
+    mail.outbox = []
+    message = EmailMultiAlternatives(
+        "Order 7",
+        "body",
+        "shop@example.com",
+        ["a@example.com"],
+        bcc=["archive@example.com"],
+        reply_to=["help@example.com"],
+        headers={"X-Order": "7"},
+    )
+    message.attach_alternative("<p>7</p>", "text/html")
+    message.attach("note.txt", "text attachment", "text/plain")
+    message.attach("logo.png", b"\x89PNG\x00\xff", "image/png")
+    reply = {
+        parity.REPLY_MARK: 1,
+        "result": {"$decimal": "9.90"},
+        "mail": [parity.message_to_dict(message)],
+    }
+    assert parity.unwrap(reply) == Decimal("9.90")
+    [got] = mail.outbox
+    assert (got.subject, got.body, got.from_email) == ("Order 7", "body", "shop@example.com")
+    assert (got.to, got.bcc, got.reply_to) == (["a@example.com"], ["archive@example.com"],
+                                               ["help@example.com"])  # fmt: skip
+    assert got.extra_headers == {"X-Order": "7"}
+    assert [tuple(a) for a in got.alternatives] == [("<p>7</p>", "text/html")]
+    assert [tuple(a) for a in got.attachments] == [
+        ("note.txt", "text attachment", "text/plain"),
+        ("logo.png", b"\x89PNG\x00\xff", "image/png"),
+    ]
+
+
+def test_an_ordinary_reply_is_not_taken_for_a_parity_reply() -> None:
+    with pytest.raises(parity.ParityError, match=parity.WORKER_ENV):
+        parity.unwrap({"total": "1.00"})
+
+
+def test_sent_mail_is_recorded_as_messages_for_parity(
+    app: Celery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(parity.WORKER_ENV, "1")
+
+    def handle(event: Event) -> Any:
+        send_mail("One", "1", "s@example.com", ["x@example.com"])
+        send_mail("Two", "2", "s@example.com", ["y@example.com"])
+        return None
+
+    event = build_event("f", {}, parity=json.dumps({"settings": {}}))
+    reply = register(app, handle).apply(args=[event]).get()
+    assert [m["subject"] for m in reply["mail"]] == ["One", "Two"]
+
+
+# ---------------------------------------------------------------- exceptions as answers
+
+
+def test_a_request_reply_handlers_exception_is_answered_not_dead_lettered(app: Celery) -> None:
+    calls: list[str] = []
+
+    def handle(event: Event) -> Any:
+        calls.append(event.id)
+        raise OutOfStock("grinder", 0)
+
+    task = register(app, handle)
+    event = build_event("f", {}, reply=True)
+    answer = task.apply(args=[event]).get()
+    assert is_error_answer(answer)
+    assert task.apply(args=[event]).get() == answer  # a redelivery gets the same answer
+    assert calls == [event["id"]]
+    assert task.strangler_state.dead_letters.list() == []
+    rebuilt = decode_exception(answer)
+    assert type(rebuilt) is OutOfStock
+    assert rebuilt.args == ("grinder", 0)
+
+
+def test_the_same_exception_without_a_waiting_caller_is_dead_lettered(app: Celery) -> None:
+    task = register(app, lambda e: (_ for _ in ()).throw(OutOfStock("grinder")))
+    with pytest.raises(DeadLettered, match="OutOfStock: grinder"):
+        task.apply(args=[build_event("f", {})]).get()
+    assert len(task.strangler_state.dead_letters.list()) == 1
+
+
+def test_exception_arguments_that_do_not_encode_travel_as_the_message() -> None:
+    exc = OutOfStock(object())
+    answer = encode_exception(exc)
+    assert answer["$error"] == {
+        "type": f"{__name__}:OutOfStock",
+        "args": [str(exc)],
+        "message": str(exc),
+    }
+    rebuilt = decode_exception(answer)
+    assert type(rebuilt) is OutOfStock
+    assert str(rebuilt) == str(exc)
+
+
+@pytest.mark.parametrize(
+    ("kind", "why"),
+    [
+        ("not_loaded_anywhere:Boom", "a module this process never imported"),
+        ("builtins:SystemExit", "not an Exception subclass"),
+        ("os:path", "not a class"),
+        (f"{__name__}:Missing", "no such name"),
+    ],
+)
+def test_an_answer_names_a_type_only_if_it_is_a_loaded_exception(kind: str, why: str) -> None:
+    answer = {"$error": {"type": kind, "args": ["x"], "message": "x"}}
+    with pytest.raises(RemoteError, match="not loaded here"):
+        decode_exception(answer)
+    assert "not_loaded_anywhere" not in sys.modules, why  # looked up, never imported
+
+
+def test_a_type_that_cannot_be_built_from_its_arguments_is_a_remote_error() -> None:
+    class NeedsTwo(Exception):
+        def __init__(self, a: str, b: str) -> None:
+            super().__init__(a, b)
+
+    sys.modules[__name__].NeedsTwo = NeedsTwo  # type: ignore[attr-defined]
+    try:
+        answer = {"$error": {"type": f"{__name__}:NeedsTwo", "args": ["only one"], "message": ""}}
+        with pytest.raises(RemoteError, match="NeedsTwo"):
+            decode_exception(answer)
+    finally:
+        del sys.modules[__name__].NeedsTwo  # type: ignore[attr-defined]
