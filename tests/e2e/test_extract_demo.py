@@ -2,27 +2,30 @@
 
 For every "extract first" capability of the README's ground truth, on a fresh copy:
 ``extract --apply``; the generated code compiles and passes ruff; a second extract has
-no diff; then demo_monolith's own suite (the generated handler tests included) runs
-with the feature at ``monolith``, at ``canary 50`` and at ``function``, the last two
-with a real Celery worker subprocess on the real Redis (db 9, flushed).
+no diff; then demo_monolith's own suite (the generated handler tests included) passes
+whole with the feature at ``monolith`` (Django's own runner, no worker), and at
+``canary 50`` and ``function`` with a real Celery worker subprocess on the real Redis
+(this file's db, flushed) taking part in the tests.
 
-Subset strategy (CI has 2 cores): the suite itself takes ~1.5 s, so it runs *whole*
-three times per capability; the cost is the worker start (~3 s) per capability. The
-one module left out is ``shop.tests.test_project``: it pins the README's ``file:line``
-evidence to the unmodified source, and any extraction (a decorator added) moves lines.
+At ``canary 50`` and ``function`` the suite runs under ``shims.django.testing.ParityRunner``
+(docs/extract.md, "Parity testing"): the test database is a file the worker opens too,
+each test commits, a fire-and-forget call waits for its handler, the handler's mail
+comes back to ``mail.outbox`` and ``override_settings`` travels with the event. The
+runner's report must show calls answered by the worker, and at ``function`` none that
+fell back to the monolith or failed: a test passing on the monolith's body proves nothing
+about the function.
 
-What "passes" means at ``canary 50`` and ``function`` is documented in docs/extract.md:
-a fire-and-forget entry point called inside the test's transaction publishes on commit,
-which Django's ``TestCase`` never does, so a test asserting the moved side effect
-(an e-mail in ``mail.outbox``) in the monolith's process cannot see it. Those tests are
-named below with the reason, and the test checks both that they pass at ``monolith``
-and that nothing else fails; that the function path really works is checked separately
-by calling the entry point outside a test transaction and waiting for the worker's effect.
+Subset strategy (CI has 2 cores): the suite itself takes a few seconds, so it runs
+*whole* three times per capability; the cost is the worker start (~3 s) per capability.
+The one module left out is ``shop.tests.test_project``: it pins the README's
+``file:line`` evidence to the unmodified source, and any extraction (a decorator added)
+moves lines.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -33,6 +36,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,28 +67,6 @@ def _ground_truth() -> dict[str, list[str]]:
 
 
 TRUTH = _ground_truth()
-# Tests that assert, in the monolith's process, an effect a fire-and-forget entry point
-# now has in the worker (see the module docstring): expected to differ off `monolith`.
-MOVED_EFFECT_TESTS = {
-    "notifications.send_order_confirmation": {
-        "notifications.tests.OrderEmailTests.test_order_confirmation",
-        "orders.tests.CheckoutViewTests.test_successful_checkout",
-    },
-    # It returns the thumbnail's name, which the test asserts (production ignores it:
-    # fire-and-forget), and writes the file from a row only the test's transaction sees.
-    "catalog.make_thumbnail": {
-        "catalog.tests.ThumbnailTests.test_make_thumbnail_from_real_png",
-        "catalog.tests.ThumbnailTests.test_staff_upload_view_creates_thumbnail",
-    },
-    # Overrides FREE_SHIPPING_OVER with override_settings, which only changes the
-    # monolith's process: the worker answers with its own settings.
-    "shipping.quote": {"shipping.tests.QuoteTests.test_threshold_comes_from_settings"},
-    "notifications.send_shipping_notification": {
-        "notifications.tests.OrderEmailTests.test_shipping_notification_has_tracking",
-        "orders.tests.OrderPagesTests.test_cannot_ship_twice",
-        "orders.tests.OrderPagesTests.test_staff_ships_order_and_customer_is_told",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -123,8 +105,6 @@ def _extracted(capability: str, tmp: Path) -> Copy:
     assert plan.returncode == 0, plan.stderr
     done = _strangler("extract", str(root), capability, "--apply")
     assert done.returncode == 0, done.stderr
-    import json
-
     entry = json.loads(plan.stdout)["entry_points"][0]
     return Copy(root, entry["feature"], json.loads(plan.stdout)["package"], entry["style"])
 
@@ -147,13 +127,24 @@ def _env(copy: Copy, redis_url: str) -> dict[str, str]:
     return env
 
 
-def _suite(copy: Copy, env: dict[str, str]) -> tuple[set[str], str]:
+def _test_database(copy: Copy) -> Path:
+    """The file the parity run's test database lives in, shared with the worker."""
+    return copy.root / "parity-test.sqlite3"
+
+
+def _suite(copy: Copy, env: dict[str, str], report: Path | None = None) -> tuple[set[str], str]:
     """Run demo_monolith's suite in the copy: the ids of failing tests, and the output.
 
+    With ``report``, under ``shims.django.testing.ParityRunner`` (the worker takes part
+    in the tests), writing its parity report there; else with Django's own runner.
     The generated handler tests must all have run and passed, none skipped: a skipped
     generated test would hide a broken handler (checked here, at every mode)."""
     labels = sorted(p.name for p in copy.root.iterdir() if (p / "tests.py").is_file())
     args = [sys.executable, "-W", "error", "manage.py", "test", "--noinput", "-v", "2"]
+    if report is not None:
+        args += ["--testrunner", "shims.django.testing.ParityRunner"]
+        args += ["--parity-report", str(report)]
+        env = {**env, "STRANGLER_TEST_DATABASE": str(_test_database(copy))}
     args += [*labels, "functions"]
     done = subprocess.run(args, cwd=copy.root, env=env, capture_output=True, text=True, check=False)
     failed = set(re.findall(r"^(?:FAIL|ERROR): \S+ \((\S+)\)", done.stderr, re.M))
@@ -172,10 +163,12 @@ def _set_route(env: dict[str, str], feature: str, *mode: str) -> None:
 
 
 @contextlib.contextmanager
-def _worker(copy: Copy, env: dict[str, str]) -> Iterator[Path]:
+def _worker(copy: Copy, env: dict[str, str], *, parity: bool = False) -> Iterator[Path]:
     log = copy.root / "worker.log"
     args = [sys.executable, "-m", "celery", "-A", f"{copy.package}.celery", "worker"]
     args += ["--pool", "threads", "--concurrency", "2", "--loglevel", "INFO"]
+    if parity:  # serves the parity runner's tests: their database, parity events allowed
+        env = {**env, "STRANGLER_PARITY_WORKER": "1", "SHOP_DB_PATH": str(_test_database(copy))}
     with log.open("wb") as out:
         process = subprocess.Popen(
             args,
@@ -239,18 +232,28 @@ def test_extracted_capability_keeps_the_monolith_suite_green(
     assert not failed, f"at monolith: {sorted(failed)}\n{output}"
     assert "Ran 0 tests" not in output
 
-    moved = MOVED_EFFECT_TESTS.get(copy.feature, set())
-    with _worker(copy, env):
-        # canary 50: a call without a routing key (a direct call in a test) is routed at
-        # random, so a moved-effect test may land on either side; nothing else may fail.
-        _set_route(env, copy.feature, "canary", "--percent", "50")
-        failed, output = _suite(copy, env)
-        assert failed <= moved, f"at canary 50: {sorted(failed - moved)}\n{output}"
-        _set_route(env, copy.feature, "function")
-        failed, output = _suite(copy, env)
-        assert failed <= moved, f"at function: {sorted(failed - moved)}\n{output}"
-        if copy.style == "fire_and_forget":  # deterministic: nothing is published in TestCase
-            assert failed == moved, f"at function these should differ: {sorted(moved - failed)}"
+    with _worker(copy, env, parity=True):
+        for mode in (("canary", "--percent", "50"), ("function",)):
+            _set_route(env, copy.feature, *mode)
+            report = copy.root / f"parity-{mode[0]}.json"
+            failed, output = _suite(copy, env, report)
+            assert not failed, f"at {' '.join(mode)}: {sorted(failed)}\n{output}"
+            _check_parity(copy, json.loads(report.read_text()), mode[0], output)
+
+
+def _check_parity(copy: Copy, report: dict[str, Any], mode: str, output: str) -> None:
+    """The worker really answered: calls reached it, none failed, none fell back.
+
+    At ``canary 50`` a call without a routing key (a direct call in a test) is routed at
+    random, so only "some" is certain; at ``function`` every call takes the function
+    path, so a fallback there would mean a test passed on the monolith's body.
+    """
+    item = report["features"].get(copy.feature)
+    assert item is not None, f"at {mode}: no call reached the function path\n{output}"
+    assert item["failed"] == {}, f"at {mode}: {item['failed']}"
+    assert item["fell_back"] == {}, f"at {mode}: passed on the monolith body: {item['fell_back']}"
+    assert item["answered_by_function"] > 0, (mode, item)
+    assert report["settings_not_sent"] == [], report
 
 
 _DRIVE = """
@@ -269,8 +272,6 @@ def _function_path(env: dict[str, str], feature: str) -> dict[str, int]:
         "route", "status", "--format", "json", "--store", env["STRANGLER_ROUTE_STORE"]
     )
     assert done.returncode == 0, done.stderr
-    import json
-
     for item in json.loads(done.stdout)["features"]:
         for path in item["paths"]:
             if item["feature"] == feature and path["path"] == "function":
