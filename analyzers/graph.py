@@ -36,6 +36,11 @@ from analyzers.facts import (
     SignalHandler,
 )
 
+# enum members bound once: ``ArgKind.JSON`` goes through the enum's class
+# machinery on every use (~15x a global lookup), on the hottest paths
+_DEF_CLASS = DefKind.CLASS
+_ORM_WRITE = OrmOp.WRITE
+
 __all__ = [
     "EDGE_KINDS",
     "FORMATS",
@@ -177,7 +182,7 @@ def _index_definitions(index: CodeIndex, facts: ModuleFacts) -> None:
     if facts.is_test:
         index.test_code.add(facts.module)
     for d in facts.definitions:
-        index.kinds[d.qualname] = "class" if d.kind is DefKind.CLASS else "function"
+        index.kinds[d.qualname] = "class" if d.kind is _DEF_CLASS else "function"
         index.functions[d.qualname] = facts.module
         index.sizes[d.qualname] = d.size
         index.locations[d.qualname] = d.loc
@@ -210,7 +215,7 @@ def _index_behaviour(index: CodeIndex, facts: ModuleFacts) -> None:
         index.orm_by_function[access.function].append(access)
         table = index.table_of(access.model)
         if table is not None:
-            target = index.writers if access.op is OrmOp.WRITE else index.readers
+            target = index.writers if access.op is _ORM_WRITE else index.readers
             target[table].add(access.function)
     for region in facts.atomics:
         index.atomic_by_function[region.function].append(region)
@@ -269,7 +274,7 @@ def _add_code_nodes(graph: nx.DiGraph, facts: ModuleFacts) -> None:
     for d in facts.definitions:
         graph.add_node(
             d.qualname,
-            kind="class" if d.kind is DefKind.CLASS else "function",
+            kind="class" if d.kind is _DEF_CLASS else "function",
             module=facts.module,
             path=d.loc.path,
             line=d.loc.line,
@@ -326,7 +331,7 @@ def _add_table_edges(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) ->
         if data is None:
             graph.add_edge(caller, node, kind="reads", count=0, reads=0, writes=0, line=0)
             data = graph.edges[caller, node]
-        key = "writes" if access.op is OrmOp.WRITE else "reads"
+        key = "writes" if access.op is _ORM_WRITE else "reads"
         data[key] += 1
         data["count"] += 1
         if data["writes"]:

@@ -37,6 +37,22 @@ from analyzers.facts import (
     UrlRoute,
 )
 
+# enum members bound once: ``ArgKind.JSON`` goes through the enum's class
+# machinery on every use (~15x a global lookup), on the hottest paths
+_ARG_CALLABLE = ArgKind.CALLABLE
+_ARG_ORM_INSTANCE = ArgKind.ORM_INSTANCE
+_ARG_UNKNOWN = ArgKind.UNKNOWN
+_DEF_CLASS = DefKind.CLASS
+_DEF_FUNCTION = DefKind.FUNCTION
+_EFFECT_CACHE = EffectKind.CACHE
+_EFFECT_FILE = EffectKind.FILE
+_EFFECT_HTTP = EffectKind.HTTP
+_EFFECT_IMAGE = EffectKind.IMAGE
+_EFFECT_MAIL = EffectKind.MAIL
+_EFFECT_SUBPROCESS = EffectKind.SUBPROCESS
+_ORM_READ = OrmOp.READ
+_ORM_WRITE = OrmOp.WRITE
+
 __all__ = ["link"]
 
 # (kind, value[, extra]). kinds: mod def cls inst ext extinst extattr var mgr qs qm
@@ -116,7 +132,7 @@ _WRITE = frozenset(
         "set",
     ]
 )
-_INSTANCE_ORM = {"save": OrmOp.WRITE, "delete": OrmOp.WRITE, "refresh_from_db": OrmOp.READ}
+_INSTANCE_ORM = {"save": _ORM_WRITE, "delete": _ORM_WRITE, "refresh_from_db": _ORM_READ}
 _QS_CALLEE = "django.db.models.QuerySet."
 _TASK_DECORATORS = frozenset(
     {
@@ -129,42 +145,42 @@ _TASK_DECORATORS = frozenset(
 )
 _TASK_ATTRS = frozenset({"delay", "apply_async", "s", "si", "signature", "run"})
 _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
-    ("django.core.mail.", EffectKind.MAIL),
-    ("smtplib.", EffectKind.MAIL),
-    ("requests.", EffectKind.HTTP),
-    ("httpx.", EffectKind.HTTP),
-    ("urllib.request.", EffectKind.HTTP),
-    ("urllib3.", EffectKind.HTTP),
-    ("http.client.", EffectKind.HTTP),
-    ("aiohttp.", EffectKind.HTTP),
-    ("subprocess.", EffectKind.SUBPROCESS),
-    ("os.system", EffectKind.SUBPROCESS),
-    ("os.popen", EffectKind.SUBPROCESS),
-    ("os.spawn", EffectKind.SUBPROCESS),
-    ("os.exec", EffectKind.SUBPROCESS),
-    ("PIL.", EffectKind.IMAGE),
-    ("cv2.", EffectKind.IMAGE),
-    ("imageio.", EffectKind.IMAGE),
-    ("django.core.cache.cache.", EffectKind.CACHE),
-    ("django.core.cache.caches", EffectKind.CACHE),
-    ("django.core.cache.cache", EffectKind.CACHE),
-    ("builtins.open", EffectKind.FILE),
-    ("io.open", EffectKind.FILE),
-    ("shutil.", EffectKind.FILE),
-    ("tempfile.", EffectKind.FILE),
-    ("os.remove", EffectKind.FILE),
-    ("os.unlink", EffectKind.FILE),
-    ("os.rename", EffectKind.FILE),
-    ("os.replace", EffectKind.FILE),
-    ("os.makedirs", EffectKind.FILE),
-    ("os.mkdir", EffectKind.FILE),
-    ("os.rmdir", EffectKind.FILE),
-    ("pathlib.Path.write_", EffectKind.FILE),
-    ("pathlib.Path.read_", EffectKind.FILE),
-    ("pathlib.Path.open", EffectKind.FILE),
-    ("pathlib.Path.unlink", EffectKind.FILE),
-    ("pathlib.Path.mkdir", EffectKind.FILE),
-    ("django.core.files.storage.default_storage.", EffectKind.FILE),
+    ("django.core.mail.", _EFFECT_MAIL),
+    ("smtplib.", _EFFECT_MAIL),
+    ("requests.", _EFFECT_HTTP),
+    ("httpx.", _EFFECT_HTTP),
+    ("urllib.request.", _EFFECT_HTTP),
+    ("urllib3.", _EFFECT_HTTP),
+    ("http.client.", _EFFECT_HTTP),
+    ("aiohttp.", _EFFECT_HTTP),
+    ("subprocess.", _EFFECT_SUBPROCESS),
+    ("os.system", _EFFECT_SUBPROCESS),
+    ("os.popen", _EFFECT_SUBPROCESS),
+    ("os.spawn", _EFFECT_SUBPROCESS),
+    ("os.exec", _EFFECT_SUBPROCESS),
+    ("PIL.", _EFFECT_IMAGE),
+    ("cv2.", _EFFECT_IMAGE),
+    ("imageio.", _EFFECT_IMAGE),
+    ("django.core.cache.cache.", _EFFECT_CACHE),
+    ("django.core.cache.caches", _EFFECT_CACHE),
+    ("django.core.cache.cache", _EFFECT_CACHE),
+    ("builtins.open", _EFFECT_FILE),
+    ("io.open", _EFFECT_FILE),
+    ("shutil.", _EFFECT_FILE),
+    ("tempfile.", _EFFECT_FILE),
+    ("os.remove", _EFFECT_FILE),
+    ("os.unlink", _EFFECT_FILE),
+    ("os.rename", _EFFECT_FILE),
+    ("os.replace", _EFFECT_FILE),
+    ("os.makedirs", _EFFECT_FILE),
+    ("os.mkdir", _EFFECT_FILE),
+    ("os.rmdir", _EFFECT_FILE),
+    ("pathlib.Path.write_", _EFFECT_FILE),
+    ("pathlib.Path.read_", _EFFECT_FILE),
+    ("pathlib.Path.open", _EFFECT_FILE),
+    ("pathlib.Path.unlink", _EFFECT_FILE),
+    ("pathlib.Path.mkdir", _EFFECT_FILE),
+    ("django.core.files.storage.default_storage.", _EFFECT_FILE),
 )
 _MAX_DEPTH = 24  # re-export chains longer than this are treated as cycles
 # positional constructors, every field passed (see analyzers._make)
@@ -277,7 +293,7 @@ class _Linker:
         qual = f"{module}.{name}"
         d = self.defs.get(qual)
         if d is not None and d.parent is None:
-            return ("cls" if d.kind is DefKind.CLASS else "def", qual)
+            return ("cls" if d.kind is _DEF_CLASS else "def", qual)
         target = self.imports.get(module, {}).get(name)
         if target is not None and target != qual:
             return self._symbol(target, depth + 1)
@@ -326,7 +342,7 @@ class _Linker:
             qual = f"{k}.{name}"
             d = self.defs.get(qual)
             if d is not None:
-                return ("cls" if d.kind is DefKind.CLASS else "def", qual)
+                return ("cls" if d.kind is _DEF_CLASS else "def", qual)
         return None
 
     # ------------------------------------------------------------------ references
@@ -410,7 +426,7 @@ class _Linker:
         if kind == "def":
             nested = self.defs.get(f"{state[1]}.{name}")  # a function's nested definition
             if nested is not None:
-                return ("cls" if nested.kind is DefKind.CLASS else "def", nested.qualname)
+                return ("cls" if nested.kind is _DEF_CLASS else "def", nested.qualname)
             if name in _TASK_ATTRS:
                 return ("task", state[1], name)
         return None
@@ -477,7 +493,7 @@ class _Linker:
 
     def _infer_param(self, function: str, name: str) -> str | None:
         d = self.defs.get(function)
-        if d is None or d.kind is not DefKind.FUNCTION:
+        if d is None or d.kind is not _DEF_FUNCTION:
             return None
         positional = [p.name for p in d.params if p.kind == "positional"]
         index = positional.index(name) if name in positional else None
@@ -485,7 +501,7 @@ class _Linker:
         for args in self._call_sites().get(function, ()):
             arg = _argument_for(args, name, index)
             state = self.interpret(arg.ref) if arg is not None and arg.ref else None
-            if arg is not None and arg.kind is ArgKind.ORM_INSTANCE and arg.model:
+            if arg is not None and arg.kind is _ARG_ORM_INSTANCE and arg.model:
                 state = ("inst", arg.model)
             if state is None or state[0] != "inst":
                 return None
@@ -591,7 +607,7 @@ class _Linker:
     def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
         out: list[Call] = []
         orm: list[OrmAccess] = []
-        unknown = ArgKind.UNKNOWN
+        unknown = _ARG_UNKNOWN
         memo, interpret, callee_of = self.memo, self.interpret, self.callee
         for call in m.calls:
             ref = call.callee
@@ -625,9 +641,9 @@ class _Linker:
         if state[0] == "qm":
             method = state[2]
             if method in _WRITE:
-                op = OrmOp.WRITE
+                op = _ORM_WRITE
             elif method in _READ:
-                op = OrmOp.READ
+                op = _ORM_READ
             else:
                 return None
             return OrmAccess(call.caller, state[1], op, method, call.loc, sfu)
@@ -646,7 +662,7 @@ class _Linker:
         return None
 
     def _argument(self, arg: Argument) -> Argument:
-        if arg.ref is None or arg.kind is not ArgKind.UNKNOWN:
+        if arg.ref is None or arg.kind is not _ARG_UNKNOWN:
             return arg
         state = self.interpret(arg.ref)
         text, keyword = arg.text, arg.keyword
@@ -654,9 +670,9 @@ class _Linker:
             return _Argument(text, arg.kind, keyword, None, None)
         kind = state[0]
         if kind == "inst" and state[1] in self.models:
-            return _Argument(text, ArgKind.ORM_INSTANCE, keyword, state[1], None)
+            return _Argument(text, _ARG_ORM_INSTANCE, keyword, state[1], None)
         if kind in ("def", "cls", "task"):
-            return _Argument(text, ArgKind.CALLABLE, keyword, None, state[1])
+            return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):
             return _Argument(text, arg.kind, keyword, None, state[1])
         if kind == "inst":  # an instance of a project class that is not a model

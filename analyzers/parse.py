@@ -47,6 +47,18 @@ from analyzers.facts import (
     Variable,
 )
 
+# enum members bound once: ``ArgKind.JSON`` goes through the enum's class
+# machinery on every use (~15x a global lookup), on the hottest paths
+_ARG_CALLABLE = ArgKind.CALLABLE
+_ARG_FILE = ArgKind.FILE
+_ARG_JSON = ArgKind.JSON
+_ARG_LOCK = ArgKind.LOCK
+_ARG_REQUEST = ArgKind.REQUEST
+_ARG_UNKNOWN = ArgKind.UNKNOWN
+_DEF_CLASS = DefKind.CLASS
+_DEF_FUNCTION = DefKind.FUNCTION
+_DEF_METHOD = DefKind.METHOD
+
 __all__ = ["MAX_BYTES", "facts_from_source", "is_test_path", "module_name"]
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -149,6 +161,35 @@ _JSON_FUNCS = frozenset(
     }
 )
 _TEXT_MAX = 80
+# node types the walker tests with ``is`` on hot paths, bound once: a module global
+# is one lookup, ``ast.Name`` two
+_AstName = ast.Name
+_AstCall = ast.Call
+_AstConstant = ast.Constant
+_AstAttribute = ast.Attribute
+_AstSubscript = ast.Subscript
+_AstTuple = ast.Tuple
+_AstList = ast.List
+_AstLambda = ast.Lambda
+_AstNamedExpr = ast.NamedExpr
+_AstJoinedStr = ast.JoinedStr
+_AstDict = ast.Dict
+_AstUnaryOp = ast.UnaryOp
+_AstStarred = ast.Starred
+_AstAwait = ast.Await
+_AstBinOp = ast.BinOp
+_AstClassDef = ast.ClassDef
+_AstAssign = ast.Assign
+_AstExpr = ast.Expr
+_AstAnnAssign = ast.AnnAssign
+_AstIf = ast.If
+_AstTry = ast.Try
+_AstDictComp = ast.DictComp
+_AstListComp = ast.ListComp
+_AstSetComp = ast.SetComp
+_AstSet = ast.Set
+_AstGlobal = ast.Global
+_AstAsyncFunctionDef = ast.AsyncFunctionDef
 # positional constructors, every field passed (see analyzers._make): the facts of a
 # module are built by the tens of thousands
 _Location = maker(Location)
@@ -263,33 +304,33 @@ class _Scope:
 def _loc_text(node: ast.expr) -> str:
     """Short source-like text of a simple expression, without ast.unparse (slow)."""
     t = type(node)
-    if t is ast.Name:
+    if t is _AstName:
         return node.id  # type: ignore[attr-defined, no-any-return]
-    if t is ast.Attribute:
+    if t is _AstAttribute:
         return f"{_loc_text(node.value)}.{node.attr}"  # type: ignore[attr-defined]
-    if t is ast.Constant:
+    if t is _AstConstant:
         return repr(node.value)[:_TEXT_MAX]  # type: ignore[attr-defined]
-    if t is ast.Call:
+    if t is _AstCall:
         return f"{_loc_text(node.func)}()"  # type: ignore[attr-defined]
-    if t is ast.Subscript:
+    if t is _AstSubscript:
         return f"{_loc_text(node.value)}[]"  # type: ignore[attr-defined]
     return f"<{t.__name__.lower()}>"
 
 
 def _is_json_literal(node: ast.expr) -> bool:
     t = type(node)
-    if t is ast.Constant:
+    if t is _AstConstant:
         return not isinstance(node.value, bytes | type(...))  # type: ignore[attr-defined]
-    if t is ast.JoinedStr:
+    if t is _AstJoinedStr:
         return True
-    if t is ast.List or t is ast.Tuple:
+    if t is _AstList or t is _AstTuple:
         return all(_is_json_literal(e) for e in node.elts)  # type: ignore[attr-defined]
-    if t is ast.Dict:
+    if t is _AstDict:
         return all(
             k is not None and _is_json_literal(k) and _is_json_literal(v)
             for k, v in zip(node.keys, node.values, strict=True)  # type: ignore[attr-defined]
         )
-    if t is ast.UnaryOp:
+    if t is _AstUnaryOp:
         return _is_json_literal(node.operand)  # type: ignore[attr-defined]
     return False
 
@@ -299,15 +340,15 @@ def _chain(node: ast.expr) -> tuple[str, str] | None:
     parts: list[str] = []
     while True:
         t = type(node)
-        if t is ast.Attribute:
+        if t is _AstAttribute:
             parts.append("." + node.attr)  # type: ignore[attr-defined]
             node = node.value  # type: ignore[attr-defined]
-        elif t is ast.Name:
+        elif t is _AstName:
             parts.reverse()
             return node.id, "".join(parts)  # type: ignore[attr-defined]
-        elif t is ast.Call:
+        elif t is _AstCall:
             func = node.func  # type: ignore[attr-defined]
-            if type(func) is ast.Name and func.id == "super":
+            if type(func) is _AstName and func.id == "super":
                 parts.reverse()
                 return "super()", "".join(parts)
             parts.append("()")
@@ -363,31 +404,31 @@ class _Extractor:
         """Module-level names and mutable globals, before any function body is read."""
         for stmt in body:
             t = type(stmt)
-            if t is ast.Assign:
+            if t is _AstAssign:
                 value = stmt.value  # type: ignore[attr-defined]
                 for target in stmt.targets:  # type: ignore[attr-defined]
-                    if type(target) is ast.Name:
+                    if type(target) is _AstName:
                         kind = self._mutable_kind(value)
                         if kind and not target.id.startswith("__"):
                             self.mutable[target.id] = kind
-            elif t is ast.AnnAssign and stmt.value is not None:  # type: ignore[attr-defined]
+            elif t is _AstAnnAssign and stmt.value is not None:  # type: ignore[attr-defined]
                 target = stmt.target  # type: ignore[attr-defined]
                 kind = self._mutable_kind(stmt.value)  # type: ignore[attr-defined]
-                if type(target) is ast.Name and kind and not target.id.startswith("__"):
+                if type(target) is _AstName and kind and not target.id.startswith("__"):
                     self.mutable[target.id] = kind
-            elif t is ast.If or t is ast.Try:
+            elif t is _AstIf or t is _AstTry:
                 self._prepass(stmt.body)  # type: ignore[attr-defined]
                 self._prepass(stmt.orelse)  # type: ignore[attr-defined]
 
     def _mutable_kind(self, value: ast.expr) -> str | None:
         t = type(value)
-        if t is ast.Dict or t is ast.DictComp:
+        if t is _AstDict or t is _AstDictComp:
             return "dict"
-        if t is ast.List or t is ast.ListComp:
+        if t is _AstList or t is _AstListComp:
             return "list"
-        if t is ast.Set or t is ast.SetComp:
+        if t is _AstSet or t is _AstSetComp:
             return "set"
-        if t is ast.Call:
+        if t is _AstCall:
             chain = _chain(value.func)  # type: ignore[attr-defined]
             if chain is not None:
                 text = chain[0] + chain[1]
@@ -438,7 +479,7 @@ class _Extractor:
 
     def _bind_target(self, target: ast.expr, type_ref: str | None, line: int) -> None:
         t = type(target)
-        if t is ast.Name:
+        if t is _AstName:
             name = target.id  # type: ignore[attr-defined]
             scope = self.scope
             if scope.kind == _MODULE:
@@ -460,18 +501,18 @@ class _Extractor:
                     scope.types[name] = type_ref
                 else:
                     scope.types.pop(name, None)
-        elif t is ast.Tuple or t is ast.List:
+        elif t is _AstTuple or t is _AstList:
             for elt in target.elts:  # type: ignore[attr-defined]
                 self._bind_target(elt, None, line)
-        elif t is ast.Starred:
+        elif t is _AstStarred:
             self._bind_target(target.value, None, line)  # type: ignore[attr-defined]
-        elif t is ast.Subscript or t is ast.Attribute:
+        elif t is _AstSubscript or t is _AstAttribute:
             base = target.value  # type: ignore[attr-defined]
-            if type(base) is ast.Name:
+            if type(base) is _AstName:
                 self._mutation(base.id, line, target.col_offset)
             else:
                 self._expr(base)
-            if t is ast.Subscript:
+            if t is _AstSubscript:
                 self._expr(target.slice)  # type: ignore[attr-defined]
 
     def _mutation(self, name: str, line: int, col: int) -> None:
@@ -546,7 +587,7 @@ class _Extractor:
     def _aug_assign(self, stmt: ast.AugAssign) -> None:
         self._expr(stmt.value)
         target = stmt.target
-        if type(target) is ast.Name:
+        if type(target) is _AstName:
             if self.scope.kind != _MODULE:
                 self.uses.append(
                     (
@@ -563,18 +604,18 @@ class _Extractor:
     def _expr_stmt(self, stmt: ast.Expr) -> None:
         value = stmt.value
         t = type(value)
-        if t is ast.Call:
+        if t is _AstCall:
             self._call(value, False)  # type: ignore[arg-type]
-        elif t is ast.Await and type(value.value) is ast.Call:  # type: ignore[attr-defined]
+        elif t is _AstAwait and type(value.value) is _AstCall:  # type: ignore[attr-defined]
             self._call(value.value, False)  # type: ignore[attr-defined]
-        elif t is not ast.Constant:
+        elif t is not _AstConstant:
             self._expr(value)
 
     def _value_stmt(self, stmt: ast.Return) -> None:
         value = stmt.value
         if value is not None:
             self._expr(value)
-            if type(value) is not ast.Constant or value.value is not None:
+            if type(value) is not _AstConstant or value.value is not None:
                 self.scope.returns.append(self._type_of(value))
 
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
@@ -626,12 +667,12 @@ class _Extractor:
         self.cond_depth -= 1
 
     def _global(self, stmt: ast.Global | ast.Nonlocal) -> None:
-        if type(stmt) is ast.Global:
+        if type(stmt) is _AstGlobal:
             self.scope.globals.update(stmt.names)
 
     def _delete(self, stmt: ast.Delete) -> None:
         for target in stmt.targets:
-            if type(target) is not ast.Name:
+            if type(target) is not _AstName:
                 self._bind_target(target, None, stmt.lineno)
 
     # ------------------------------------------------------------------ definitions
@@ -689,14 +730,14 @@ class _Extractor:
         self.defs.append(
             _Definition(
                 qual,
-                DefKind.METHOD if outer.kind == _CLASS else DefKind.FUNCTION,
+                _DEF_METHOD if outer.kind == _CLASS else _DEF_FUNCTION,
                 _Location(self.path, node.lineno, node.col_offset),
                 node.end_lineno or node.lineno,
                 None if outer.kind == _MODULE else outer.qual,
                 tuple(params),
                 tuple(self._pending_decorators(chains, decorator_texts, outer)),
                 (),
-                type(node) is ast.AsyncFunctionDef,
+                type(node) is _AstAsyncFunctionDef,
                 _docline(node),
                 None,
             )
@@ -756,20 +797,20 @@ class _Extractor:
     def _annotation_type(self, annotation: ast.expr) -> str | None:
         """``order: Order`` / ``order: "Order"`` / ``Optional[Order]``: an instance of it."""
         t = type(annotation)
-        if t is ast.Constant and isinstance(annotation.value, str):  # type: ignore[attr-defined]
+        if t is _AstConstant and isinstance(annotation.value, str):  # type: ignore[attr-defined]
             text = annotation.value.strip()  # type: ignore[attr-defined]
             if text.replace(".", "").replace("_", "").isalnum():
                 head, _, rest = text.partition(".")
                 return f"?{head}{'.' + rest if rest else ''}()"
             return None
-        if t is ast.Subscript:
+        if t is _AstSubscript:
             chain = _chain(annotation.value)  # type: ignore[attr-defined]
             if chain and chain[0] + chain[1] in ("Optional", "typing.Optional"):
                 return self._annotation_type(annotation.slice)  # type: ignore[attr-defined]
             return None
-        if t is ast.BinOp and type(annotation.right) is ast.Constant:  # type: ignore[attr-defined]
+        if t is _AstBinOp and type(annotation.right) is _AstConstant:  # type: ignore[attr-defined]
             return self._annotation_type(annotation.left)  # type: ignore[attr-defined]
-        if t is ast.Name or t is ast.Attribute:
+        if t is _AstName or t is _AstAttribute:
             chain = _chain(annotation)
             if chain is not None:
                 return f"?{chain[0]}{chain[1]}()"
@@ -795,7 +836,7 @@ class _Extractor:
         self.defs.append(
             _Definition(
                 qual,
-                DefKind.CLASS,
+                _DEF_CLASS,
                 _Location(self.path, node.lineno, node.col_offset),
                 node.end_lineno or node.lineno,
                 None if outer.kind == _MODULE else outer.qual,
@@ -818,7 +859,7 @@ class _Extractor:
             self.candidates.append((node, qual))
 
     def _receiver(self, dec: ast.expr, qual: str, line: int) -> None:
-        if type(dec) is not ast.Call or not dec.args:
+        if type(dec) is not _AstCall or not dec.args:
             return
         signals = dec.args[0]
         items = signals.elts if type(signals) in (ast.List, ast.Tuple) else [signals]  # type: ignore[attr-defined]
@@ -834,15 +875,15 @@ class _Extractor:
     # ------------------------------------------------------------------ expressions
     def _expr(self, node: ast.expr) -> None:
         t = type(node)
-        if t is ast.Name:
+        if t is _AstName:
             if node.id in self.watch and self.scope.kind != _MODULE:  # type: ignore[attr-defined]
                 self.uses.append((self.scope, node.id, node.lineno, node.col_offset, False))  # type: ignore[attr-defined]
             return
-        if t is ast.Constant:
+        if t is _AstConstant:
             return
-        if t is ast.Attribute:
+        if t is _AstAttribute:
             value = node.value  # type: ignore[attr-defined]
-            if type(value) is ast.Name:
+            if type(value) is _AstName:
                 if value.id in self.settings_names and (
                     self.scope.kind == _MODULE or value.id not in self.scope.bindings
                 ):
@@ -858,20 +899,20 @@ class _Extractor:
                 return
             self._expr(value)
             return
-        if t is ast.Call:
+        if t is _AstCall:
             self._call(node, True)  # type: ignore[arg-type]
             return
-        if t is ast.Subscript:
+        if t is _AstSubscript:
             value = node.value  # type: ignore[attr-defined]
-            if type(value) is ast.Name and value.id in self.imported and self.scope.kind != _MODULE:
+            if type(value) is _AstName and value.id in self.imported and self.scope.kind != _MODULE:
                 self.uses.append((self.scope, value.id, node.lineno, node.col_offset, False))
             self._expr(value)
             self._expr(node.slice)  # type: ignore[attr-defined]
             return
-        if t is ast.Lambda or t in _COMPREHENSIONS:
+        if t is _AstLambda or t in _COMPREHENSIONS:
             self._nested_scope(node)
             return
-        if t is ast.NamedExpr:
+        if t is _AstNamedExpr:
             self._expr(node.value)  # type: ignore[attr-defined]
             self._bind_target(node.target, self._type_of(node.value), node.lineno)  # type: ignore[attr-defined]
             return
@@ -897,7 +938,7 @@ class _Extractor:
         scope.cls = outer.cls
         scope.self_name = outer.self_name
         scope.self_ref = outer.self_ref
-        if type(node) is ast.Lambda:
+        if type(node) is _AstLambda:
             for default in node.args.defaults:
                 self._expr(default)
             for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
@@ -919,7 +960,7 @@ class _Extractor:
             self._bind_target(gen.target, None, node.lineno)
             for cond in gen.ifs:
                 self._expr(cond)
-        if type(node) is ast.DictComp:
+        if type(node) is _AstDictComp:
             self._expr(node.key)
             self._expr(node.value)
         else:
@@ -929,9 +970,9 @@ class _Extractor:
     def _call(self, node: ast.Call, used: bool) -> None:
         func = node.func
         ft = type(func)
-        if ft is ast.Attribute:
+        if ft is _AstAttribute:
             base = func.value  # type: ignore[attr-defined]
-            if type(base) is ast.Name:
+            if type(base) is _AstName:
                 mutates = func.attr in _MUTATORS  # type: ignore[attr-defined]
                 if self.scope.kind != _MODULE and (
                     base.id in self.watch or (base.id in self.imported and mutates)
@@ -939,7 +980,7 @@ class _Extractor:
                     self.uses.append((self.scope, base.id, node.lineno, node.col_offset, mutates))
             else:
                 self._expr(base)
-        elif ft is not ast.Name:
+        elif ft is not _AstName:
             self._expr(func)
         args = []
         expr, argument = self._expr, self._argument
@@ -989,9 +1030,9 @@ class _Extractor:
         """``getattr(settings, "NAME", default)``: a settings read like ``settings.NAME``."""
         target, name = node.args[0], node.args[1]
         if (
-            type(target) is ast.Name
+            type(target) is _AstName
             and target.id in self.settings_names
-            and type(name) is ast.Constant
+            and type(name) is _AstConstant
             and isinstance(name.value, str)
         ):
             loc = _Location(self.path, node.lineno, node.col_offset)
@@ -1011,40 +1052,40 @@ class _Extractor:
     def _argument(self, node: ast.expr, keyword: str | None) -> tuple[Any, ...]:
         """Kind decided now when the expression alone tells; else a reference for linking."""
         t = type(node)
-        if t is ast.Name:  # the common case first
+        if t is _AstName:  # the common case first
             name = text = node.id  # type: ignore[attr-defined]
             if name == self.scope.self_name and self.scope.self_ref is not None:
-                return (text, ArgKind.UNKNOWN, keyword, ("", self.scope.self_ref))
+                return (text, _ARG_UNKNOWN, keyword, ("", self.scope.self_ref))
             local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
             if local_type is not None:
                 return (text, _kind_of_type(local_type), keyword, ("", local_type))
-            return (text, ArgKind.UNKNOWN, keyword, (name, ""))
+            return (text, _ARG_UNKNOWN, keyword, (name, ""))
         text = _loc_text(node)
-        if t is ast.Constant or t is ast.JoinedStr:
+        if t is _AstConstant or t is _AstJoinedStr:
             return (
                 text,
-                ArgKind.JSON if _is_json_literal(node) else ArgKind.UNKNOWN,
+                _ARG_JSON if _is_json_literal(node) else _ARG_UNKNOWN,
                 keyword,
                 None,
             )
-        if t is ast.Lambda:
-            return (text, ArgKind.CALLABLE, keyword, None)
-        if t is ast.Attribute:
+        if t is _AstLambda:
+            return (text, _ARG_CALLABLE, keyword, None)
+        if t is _AstAttribute:
             if node.attr in ("pk", "id") or node.attr.endswith("_id"):  # type: ignore[attr-defined]
-                return (text, ArgKind.JSON, keyword, None)
-            return (text, ArgKind.UNKNOWN, keyword, _chain(node))
-        if t is ast.Call:
+                return (text, _ARG_JSON, keyword, None)
+            return (text, _ARG_UNKNOWN, keyword, _chain(node))
+        if t is _AstCall:
             chain = _chain(node.func)  # type: ignore[attr-defined]
             if chain is not None:
-                return (text, ArgKind.UNKNOWN, keyword, (chain[0], chain[1] + "()"))
+                return (text, _ARG_UNKNOWN, keyword, (chain[0], chain[1] + "()"))
         if _is_json_literal(node):
-            return (text, ArgKind.JSON, keyword, None)
-        return (text, ArgKind.UNKNOWN, keyword, None)
+            return (text, _ARG_JSON, keyword, None)
+        return (text, _ARG_UNKNOWN, keyword, None)
 
     def _type_of(self, value: ast.expr) -> str | None:
         """The reference of what ``value`` evaluates to, for a local's flow-sensitive type."""
         t = type(value)
-        if t is ast.Call:
+        if t is _AstCall:
             func = value.func  # type: ignore[attr-defined]
             chain = _chain(func)
             if chain is None:
@@ -1058,18 +1099,18 @@ class _Extractor:
                 if found is not None and (found + chain[1]) in _GET_OR_404:
                     return self._instance_of(value.args[0])  # type: ignore[attr-defined]
             return self._resolve_now(chain) + "()"
-        if t is ast.Name or t is ast.Attribute:
+        if t is _AstName or t is _AstAttribute:
             chain = _chain(value)
             return None if chain is None else self._resolve_now(chain)
         if _is_json_literal(value):
             return _JSON
-        if t is ast.Await:
+        if t is _AstAwait:
             return self._type_of(value.value)  # type: ignore[attr-defined]
         return None
 
     def _instance_of(self, model_or_queryset: ast.expr) -> str | None:
         """``get_object_or_404(Order, ...)`` / ``(Order.objects.filter(...), ...)``."""
-        if type(model_or_queryset) is ast.Call:
+        if type(model_or_queryset) is _AstCall:
             queryset = self._type_of(model_or_queryset)
             return None if queryset is None else queryset + "[]"
         chain = _chain(model_or_queryset)
@@ -1223,7 +1264,7 @@ class _Extractor:
         ref = self._ref(scope, chain) if chain is not None else None
         if ref is not None and ref.startswith("?"):
             ref = self._expand(scope, ref)
-        if ref is not None and kind is ArgKind.UNKNOWN:
+        if ref is not None and kind is _ARG_UNKNOWN:
             kind = _kind_of_type(ref)
         return _Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
 
@@ -1232,21 +1273,21 @@ class _Extractor:
             return None
         pattern_node, view_node = node.args[0], node.args[1]
         pattern = (
-            pattern_node.value if type(pattern_node) is ast.Constant else _loc_text(pattern_node)
+            pattern_node.value if type(pattern_node) is _AstConstant else _loc_text(pattern_node)
         )
         name = None
         for kw in node.keywords:
-            if kw.arg == "name" and type(kw.value) is ast.Constant:
+            if kw.arg == "name" and type(kw.value) is _AstConstant:
                 name = str(kw.value.value)
         loc = _Location(self.path, node.lineno, node.col_offset)
-        if type(view_node) is ast.Call:
+        if type(view_node) is _AstCall:
             inner = _chain(view_node.func)
             ref = self._ref(scope, inner)
             if ref is not None and ref.endswith("include") and view_node.args:
                 target = view_node.args[0]
-                if type(target) is ast.Tuple and target.elts:
+                if type(target) is _AstTuple and target.elts:
                     target = target.elts[0]
-                if type(target) is ast.Constant:
+                if type(target) is _AstConstant:
                     include = str(target.value)
                 else:
                     include = self._ref(scope, _chain(target)) or _loc_text(target)
@@ -1295,13 +1336,13 @@ class _Extractor:
         relations: list[Relation] = []
         scope = self.class_scopes[qual]
         for stmt in node.body:
-            if type(stmt) is ast.ClassDef and stmt.name == "Meta":
+            if type(stmt) is _AstClassDef and stmt.name == "Meta":
                 for item in stmt.body:
-                    if type(item) is ast.Assign and type(item.value) is ast.Constant:
+                    if type(item) is _AstAssign and type(item.value) is _AstConstant:
                         for target in item.targets:
-                            if type(target) is ast.Name:
+                            if type(target) is _AstName:
                                 meta[target.id] = item.value.value
-            elif type(stmt) is ast.Assign and type(stmt.value) is ast.Call:
+            elif type(stmt) is _AstAssign and type(stmt.value) is _AstCall:
                 relation = self._relation(stmt, scope)
                 if relation is not None:
                     relations.append(relation)
@@ -1330,18 +1371,18 @@ class _Extractor:
         if chain is None:
             return None
         kind = (chain[0] + chain[1]).rpartition(".")[2]
-        if kind not in _RELATION_KINDS or type(stmt.targets[0]) is not ast.Name:
+        if kind not in _RELATION_KINDS or type(stmt.targets[0]) is not _AstName:
             return None
         target_node = call.args[0] if call.args else None
         related_name = None
         for kw in call.keywords:
             if kw.arg == "to":
                 target_node = kw.value
-            elif kw.arg == "related_name" and type(kw.value) is ast.Constant:
+            elif kw.arg == "related_name" and type(kw.value) is _AstConstant:
                 related_name = str(kw.value.value)
         if target_node is None:
             return None
-        if type(target_node) is ast.Constant:
+        if type(target_node) is _AstConstant:
             target = str(target_node.value)
         else:
             target = self._ref(scope, _chain(target_node)) or _loc_text(target_node)
@@ -1350,7 +1391,7 @@ class _Extractor:
 
 def _sender(node: ast.expr) -> tuple[str, str] | None:
     """A signal's sender: a class reference, or a lazy ``"app.Model"`` string."""
-    if type(node) is ast.Constant and isinstance(node.value, str) and "." in node.value:
+    if type(node) is _AstConstant and isinstance(node.value, str) and "." in node.value:
         return ("", "@" + node.value)
     return _chain(node)
 
@@ -1358,15 +1399,15 @@ def _sender(node: ast.expr) -> tuple[str, str] | None:
 def _docline(node: _AnyFunc | ast.ClassDef) -> str | None:
     """First line of the docstring: enough for a report, cheap to cache."""
     body = node.body
-    if body and type(body[0]) is ast.Expr:
+    if body and type(body[0]) is _AstExpr:
         value = body[0].value
-        if type(value) is ast.Constant and isinstance(value.value, str):
+        if type(value) is _AstConstant and isinstance(value.value, str):
             return value.value.strip().split("\n", 1)[0][:200] or None
     return None
 
 
 def _model_label(call: ast.Call) -> str | None:
-    values = [a.value for a in call.args if type(a) is ast.Constant and isinstance(a.value, str)]
+    values = [a.value for a in call.args if type(a) is _AstConstant and isinstance(a.value, str)]
     if len(values) == 2:
         return f"{values[0]}.{values[1]}"
     if len(values) == 1 and "." in values[0]:
@@ -1376,14 +1417,14 @@ def _model_label(call: ast.Call) -> str | None:
 
 def _kind_of_type(type_ref: str) -> ArgKind:
     if type_ref == _JSON:
-        return ArgKind.JSON
+        return _ARG_JSON
     if type_ref in _FILE_TYPES or type_ref.endswith(".open()"):
-        return ArgKind.FILE
+        return _ARG_FILE
     if type_ref in _LOCK_TYPES:
-        return ArgKind.LOCK
+        return _ARG_LOCK
     if type_ref in _REQUEST_TYPES:
-        return ArgKind.REQUEST
-    return ArgKind.UNKNOWN
+        return _ARG_REQUEST
+    return _ARG_UNKNOWN
 
 
 _STATEMENTS: dict[type, Callable[[_Extractor, Any], None]] = {

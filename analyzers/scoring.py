@@ -30,6 +30,17 @@ import networkx as nx
 from analyzers.facts import ArgKind, Call, Location, OrmOp
 from analyzers.graph import CodeIndex
 
+# enum members bound once: ``ArgKind.JSON`` goes through the enum's class
+# machinery on every use (~15x a global lookup), on the hottest paths
+_ARG_CALLABLE = ArgKind.CALLABLE
+_ARG_FILE = ArgKind.FILE
+_ARG_JSON = ArgKind.JSON
+_ARG_LOCK = ArgKind.LOCK
+_ARG_ORM_INSTANCE = ArgKind.ORM_INSTANCE
+_ARG_REQUEST = ArgKind.REQUEST
+_ARG_UNKNOWN = ArgKind.UNKNOWN
+_ORM_WRITE = OrmOp.WRITE
+
 __all__ = [
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
@@ -80,19 +91,19 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
 
 _ARG_GOODNESS = {
-    ArgKind.JSON: 1.0,
-    ArgKind.ORM_INSTANCE: 0.6,
-    ArgKind.UNKNOWN: 0.8,  # usually a plain local; not proven either way
-    ArgKind.REQUEST: 0.0,
-    ArgKind.FILE: 0.0,
-    ArgKind.CALLABLE: 0.0,
-    ArgKind.LOCK: 0.0,
+    _ARG_JSON: 1.0,
+    _ARG_ORM_INSTANCE: 0.6,
+    _ARG_UNKNOWN: 0.8,  # usually a plain local; not proven either way
+    _ARG_REQUEST: 0.0,
+    _ARG_FILE: 0.0,
+    _ARG_CALLABLE: 0.0,
+    _ARG_LOCK: 0.0,
 }
 _ARG_FIX = {
-    ArgKind.REQUEST: "pass the fields it needs (e.g. request.user.pk) instead of the request",
-    ArgKind.FILE: "store the file and pass its path or storage key instead",
-    ArgKind.CALLABLE: "pass a name the handler can look up instead of a callable",
-    ArgKind.LOCK: "take the lock inside the handler; a lock cannot travel in an event",
+    _ARG_REQUEST: "pass the fields it needs (e.g. request.user.pk) instead of the request",
+    _ARG_FILE: "store the file and pass its path or storage key instead",
+    _ARG_CALLABLE: "pass a name the handler can look up instead of a callable",
+    _ARG_LOCK: "take the lock inside the handler; a lock cannot travel in an event",
 }
 
 
@@ -403,7 +414,7 @@ def _view(members: frozenset[str], index: CodeIndex) -> _View:
         for access in index.orm_by_function.get(m, ()):
             table = index.table_of(access.model)
             if table is not None:
-                (writes if access.op is OrmOp.WRITE else reads)[table].append(access.loc)
+                (writes if access.op is _ORM_WRITE else reads)[table].append(access.loc)
     key = _site_key
     return _View(
         members=members,
@@ -467,7 +478,7 @@ def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str,
         if writer in view.members or writer in index.test_code:
             continue
         for access in index.orm_by_function.get(writer, ()):
-            if access.op is OrmOp.WRITE and index.table_of(access.model) == table:
+            if access.op is _ORM_WRITE and index.table_of(access.model) == table:
                 found.append((writer, access.loc))
                 break
     return found
@@ -506,7 +517,7 @@ def _own_writes(table: str, view: _View, index: CodeIndex) -> list[Location]:
         (access.loc.path, access.loc.line): access.loc
         for m in view.members
         for access in index.orm_by_function.get(m, ())
-        if access.op is OrmOp.WRITE and index.table_of(access.model) == table
+        if access.op is _ORM_WRITE and index.table_of(access.model) == table
     }
     return [found[k] for k in sorted(found)]
 
@@ -605,7 +616,7 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
         owner = _instance_of(call.callee, index, facts)
         if owner is not None:
             is_model = owner in index.models
-            goodness.append(_ARG_GOODNESS[ArgKind.ORM_INSTANCE] if is_model else OBJECT_GOODNESS)
+            goodness.append(_ARG_GOODNESS[_ARG_ORM_INSTANCE] if is_model else OBJECT_GOODNESS)
             if len(ev) < MAX_EVIDENCE:
                 what = "a model instance (travels as its pk)" if is_model else "an object"
                 ev.append(
@@ -617,7 +628,7 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
                 )
         for arg in call.args:
             goodness.append(_ARG_GOODNESS[arg.kind])
-            if arg.kind is ArgKind.JSON:
+            if arg.kind is _ARG_JSON:
                 continue
             if len(ev) < MAX_EVIDENCE:
                 ev.append(
@@ -633,7 +644,7 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
                         f"{arg.text} ({arg.kind.value}) passed to {call.callee}",
                         str(call.loc),
                         fix,
-                        "easy" if arg.kind is ArgKind.ORM_INSTANCE else "hard",
+                        "easy" if arg.kind is _ARG_ORM_INSTANCE else "hard",
                     )
                 )
     for entry in view.entry_points:
@@ -696,12 +707,12 @@ def _request_uses(function: str, index: CodeIndex) -> list[Evidence]:
     return [
         Evidence(str(c.loc), f"{function} uses {c.text}")
         for c in index.calls_from.get(function, ())
-        if c.text.startswith("request.") or any(a.kind is ArgKind.REQUEST for a in c.args)
+        if c.text.startswith("request.") or any(a.kind is _ARG_REQUEST for a in c.args)
     ]
 
 
 def _arg_fix(kind: ArgKind, text: str) -> str | None:
-    if kind is ArgKind.ORM_INSTANCE:
+    if kind is _ARG_ORM_INSTANCE:
         return f"pass {text}.pk instead of {text}"
     return _ARG_FIX.get(kind)
 
