@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import attrgetter
 
 import networkx as nx
 
+from analyzers._make import maker
 from analyzers.facts import ArgKind, Call, Location, OrmOp
 from analyzers.graph import CodeIndex
 
@@ -136,6 +138,12 @@ class Blocker:
         return f"{self.message} at {self.location}: {self.fix}"
 
 
+# positional constructors (see analyzers._make): scoring Django's candidates builds
+# ~45,000 Evidence and ~18,000 Component values
+_Evidence = maker(Evidence)
+_Component = maker(Component)
+
+
 class Role:
     """What a ranked candidate is: a capability to extract, or a helper to copy."""
 
@@ -166,6 +174,9 @@ class GlobalFacts:
     parents: Mapping[str, str]  # qualname -> enclosing qualname
     module_scc_of: Mapping[str, int]  # module -> id of its import cycle (size > 1 only)
     pure: frozenset[str] = frozenset()  # code with no behaviour of its own, transitively
+    cyclic_imports: Mapping[str, tuple[tuple[str, Location], ...]] = field(default_factory=dict)
+    """Each module in an import cycle -> its imports (module, first location), sorted:
+    sorted once here rather than for every candidate that has code in the module."""
 
 
 def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
@@ -194,6 +205,9 @@ def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
         parents=parents,
         module_scc_of=module_scc_of,
         pure=_pure_code(index),
+        cyclic_imports={
+            m: tuple(sorted(index.module_imports.get(m, {}).items())) for m in module_scc_of
+        },
     )
 
 
@@ -328,7 +342,7 @@ def score_candidate(
         _tests(view, index, facts),
     ]
     components = tuple(
-        Component(
+        _Component(
             name,
             value,
             round(score, 4),
@@ -426,8 +440,8 @@ def _view(members: frozenset[str], index: CodeIndex) -> _View:
     )
 
 
-def _site_key(call: Call) -> tuple[str, int, int]:
-    return (call.loc.path, call.loc.line, call.loc.col)
+_site_key = attrgetter("loc.path", "loc.line", "loc.col")
+"""A call site's sort key, ``(path, line, col)``: C code, not a Python call per site."""
 
 
 def _half(x: float, half: float) -> float:
@@ -437,7 +451,10 @@ def _half(x: float, half: float) -> float:
 def _inbound(view: _View) -> _Part:
     callers = {c.caller for c in view.inbound}
     ev = _Truncated(
-        [Evidence(str(c.loc), f"{c.caller} calls {c.callee}") for c in view.inbound[:MAX_EVIDENCE]],
+        [
+            _Evidence(str(c.loc), f"{c.caller} calls {c.callee}")
+            for c in view.inbound[:MAX_EVIDENCE]
+        ],
         len(view.inbound),
     )
     summary = f"{len(view.inbound)} call sites from {len(callers)} functions outside"
@@ -452,7 +469,7 @@ def _outbound(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     pure = targets & facts.pure
     ev = _Truncated(
         [
-            Evidence(
+            _Evidence(
                 str(c.loc),
                 f"{c.caller} calls {c.callee} "
                 + ("(pure helper: copy it)" if c.callee in pure else "(stays behind)"),
@@ -495,7 +512,7 @@ def _shared_writes(view: _View, index: CodeIndex) -> _Part:
         if not others:
             continue
         shared += 1
-        ev.extend(Evidence(str(loc), f"{w} also writes {table}") for w, loc in others)
+        ev.extend(_Evidence(str(loc), f"{w} also writes {table}") for w, loc in others)
         writer, where = others[0]
         for own in _own_writes(table, view, index):
             blockers.append(
@@ -529,7 +546,7 @@ def _foreign_reads(view: _View, index: CodeIndex) -> _Part:
         others = _other_writers(table, view, index)
         if others:
             count += 1
-            ev.extend(Evidence(str(loc), f"reads {table}, written by {w}") for w, loc in others)
+            ev.extend(_Evidence(str(loc), f"reads {table}, written by {w}") for w, loc in others)
     summary = f"{count} tables it reads are written by code that stays"
     return ("foreign_reads", count, _half(count, 2), summary, ev, [])
 
@@ -541,7 +558,7 @@ def _cycles(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
         if scc is not None and scc == facts.scc_of.get(call.caller) and scc not in crossing:
             crossing[scc] = call
     ev = [
-        Evidence(str(c.loc), f"{c.caller} -> {c.callee} closes a call cycle")
+        _Evidence(str(c.loc), f"{c.caller} -> {c.callee} closes a call cycle")
         for c in crossing.values()
     ]
     blockers = [
@@ -573,14 +590,14 @@ def _import_cycles(
     found: set[int] = set()
     for module in cyclic:
         scc = facts.module_scc_of[module]
-        for other, loc in sorted(index.module_imports.get(module, {}).items()):
+        for other, loc in facts.cyclic_imports.get(module, ()):
             if other in mine or facts.module_scc_of.get(other) != scc:
                 continue
             back = index.module_imports.get(other, {}).get(module)
             found.add(scc)
             pairs = [(loc, module, other)] + ([(back, other, module)] if back else [])
             for where, a, b in pairs:
-                ev.append(Evidence(str(where), f"{a} imports {b} (import cycle)"))
+                ev.append(_Evidence(str(where), f"{a} imports {b} (import cycle)"))
                 out.append(
                     Blocker(
                         "import_cycle",
@@ -598,7 +615,7 @@ def _interface(view: _View, index: CodeIndex) -> _Part:
     for entry in view.entry_points:
         why = index.external_entries.get(entry, "called from outside")
         loc = _definition_loc(entry, index)
-        ev.append(Evidence(loc, f"entry point {entry}: {why}"))
+        ev.append(_Evidence(loc, f"entry point {entry}: {why}"))
     n = len(view.entry_points)
     return ("interface_width", n, _half(max(n - 1, 0), 2), f"{n} entry points", ev, [])
 
@@ -620,7 +637,7 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
             if len(ev) < MAX_EVIDENCE:
                 what = "a model instance (travels as its pk)" if is_model else "an object"
                 ev.append(
-                    Evidence(
+                    _Evidence(
                         str(call.loc),
                         f"{call.callee} is a method: its {owner} instance (self) is {what} "
                         "that must travel with the event",
@@ -632,7 +649,7 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
                 continue
             if len(ev) < MAX_EVIDENCE:
                 ev.append(
-                    Evidence(
+                    _Evidence(
                         str(call.loc), f"{arg.text} passed to {call.callee} is {arg.kind.value}"
                     )
                 )
@@ -663,7 +680,7 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
         if _takes_request(entry, index):
             goodness.append(0.0)
             loc = _definition_loc(entry, index)
-            ev.append(Evidence(loc, f"{entry} takes the HTTP request"))
+            ev.append(_Evidence(loc, f"{entry} takes the HTTP request"))
             ev.extend(_request_uses(entry, index))
             blockers.append(
                 Blocker(
@@ -705,7 +722,7 @@ def _takes_request(function: str, index: CodeIndex) -> bool:
 def _request_uses(function: str, index: CodeIndex) -> list[Evidence]:
     """Where the body reaches into the request (``request.build_absolute_uri``...)."""
     return [
-        Evidence(str(c.loc), f"{function} uses {c.text}")
+        _Evidence(str(c.loc), f"{function} uses {c.text}")
         for c in index.calls_from.get(function, ())
         if c.text.startswith("request.") or any(a.kind is _ARG_REQUEST for a in c.args)
     ]
@@ -729,7 +746,7 @@ def _fire_and_forget(view: _View, index: CodeIndex) -> _Part:
     ignored = sum(1 for _, fire, _ in sites if fire)
     ev = _Truncated(
         [
-            Evidence(str(loc), f"{callee}: {'result ignored' if fire else 'result used'}")
+            _Evidence(str(loc), f"{callee}: {'result ignored' if fire else 'result used'}")
             for loc, fire, callee in sites[:MAX_EVIDENCE]
         ],
         len(sites),
@@ -763,7 +780,7 @@ def _inbound_in_transaction(
             continue
         where = str(region) if region is not None else "an atomic block"
         ev.append(
-            Evidence(str(call.loc), f"{call.callee} called inside transaction.atomic ({where})")
+            _Evidence(str(call.loc), f"{call.callee} called inside transaction.atomic ({where})")
         )
         out.append(
             Blocker(
@@ -783,8 +800,8 @@ def _own_transactions(
     writes, or calls back into code that stays: the transaction cannot be split
     between a handler and the monolith."""
     shared = any(_other_writers(t, view, index) for t in view.writes)
-    for m in sorted(view.members):
-        for region in index.atomic_by_function.get(m, ()):
+    for m in sorted(view.members & index.atomic_by_function.keys()):
+        for region in index.atomic_by_function[m]:
             inside = [
                 c
                 for c in index.calls_from.get(m, ())
@@ -793,8 +810,8 @@ def _own_transactions(
                 and c.callee in index.kinds
                 and c.callee != m
             ]
-            ev.append(Evidence(str(region.loc), f"{m} opens transaction.atomic ({region.kind})"))
-            ev.extend(Evidence(str(c.loc), f"{m} calls {c.callee} inside it") for c in inside)
+            ev.append(_Evidence(str(region.loc), f"{m} opens transaction.atomic ({region.kind})"))
+            ev.extend(_Evidence(str(c.loc), f"{m} calls {c.callee} inside it") for c in inside)
             leaves = [c for c in inside if c.callee not in view.members]
             if shared or leaves:
                 why = "over tables other code writes" if shared else f"calling {leaves[0].callee}"
@@ -811,12 +828,12 @@ def _own_transactions(
 
 def _row_locks(view: _View, index: CodeIndex, ev: list[Evidence], out: list[Blocker]) -> None:
     seen: set[tuple[str, str]] = set()
-    for m in sorted(view.members):
-        for access in index.orm_by_function.get(m, ()):
+    for m in sorted(view.members & index.orm_by_function.keys()):
+        for access in index.orm_by_function[m]:
             if not access.select_for_update or (m, str(access.loc)) in seen:
                 continue
             seen.add((m, str(access.loc)))
-            ev.append(Evidence(str(access.loc), f"{m} locks rows with select_for_update"))
+            ev.append(_Evidence(str(access.loc), f"{m} locks rows with select_for_update"))
             out.append(
                 Blocker(
                     "select_for_update",
@@ -832,16 +849,16 @@ def _global_state(view: _View, index: CodeIndex) -> _Part:
     ev: list[Evidence] = []
     blockers: list[Blocker] = []
     names: set[str] = set()
-    for m in sorted(view.members):
-        for use in index.global_uses.get(m, ()):
+    for m in sorted(view.members & index.global_uses.keys()):
+        for use in index.global_uses[m]:
             shared = sorted(index.global_users.get(use.name, set()) - view.members)
             verb = "writes" if use.writes else "reads"
             note = f" (also used by {shared[0]})" if shared else ""
             defined = index.global_defs.get(use.name)
             where = f", defined at {defined}" if defined is not None else ""
             if defined is not None and use.name not in names:
-                ev.append(Evidence(str(defined), f"module-level mutable {use.name}"))
-            ev.append(Evidence(str(use.loc), f"{m} {verb} module-level {use.name}{note}"))
+                ev.append(_Evidence(str(defined), f"module-level mutable {use.name}"))
+            ev.append(_Evidence(str(use.loc), f"{m} {verb} module-level {use.name}{note}"))
             names.add(use.name)
             if use.writes and shared:
                 blockers.append(
@@ -871,10 +888,11 @@ def _side_effects(view: _View, index: CodeIndex) -> _Part:
     """Slow I/O (mail, HTTP, images, files, subprocesses) is what extraction buys back:
     the more of it a capability causes, the more an asynchronous handler helps. Effects
     of the helpers it calls directly count too (``send_x`` -> shared ``_send`` -> mail)."""
-    found = [(m, e) for m in sorted(view.members) for e in index.effects_by_function.get(m, ())]
+    effects = index.effects_by_function
+    found = [(m, e) for m in sorted(view.members & effects.keys()) for e in effects[m]]
     helpers = sorted({c.callee for c in view.outbound if c.callee is not None})
     found += [(h, e) for h in helpers for e in index.effects_by_function.get(h, ())]
-    ev = [Evidence(str(e.loc), f"{m}: {e.kind.value} via {e.callee}") for m, e in found]
+    ev = [_Evidence(str(e.loc), f"{m}: {e.kind.value} via {e.callee}") for m, e in found]
     kinds = sorted({e.kind.value for _, e in found})
     score = 1.0 - _half(len(found), 1) * 0.5 if found else 0.25
     summary = f"{len(found)} side effects ({', '.join(kinds) or 'none'})"
@@ -905,7 +923,7 @@ def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     ]
     direct.sort(key=_site_key)
     ev = _Truncated(
-        [Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct[:MAX_EVIDENCE]],
+        [_Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct[:MAX_EVIDENCE]],
         len(direct),
     )
     fraction = len(reached) / len(view.members) if view.members else 0.0
