@@ -134,6 +134,8 @@ _WRITE = frozenset(
 )
 _INSTANCE_ORM = {"save": _ORM_WRITE, "delete": _ORM_WRITE, "refresh_from_db": _ORM_READ}
 _QS_CALLEE = "django.db.models.QuerySet."
+_DIRECT_CALLEES = frozenset({"def", "ext", "extattr"})
+"""State kinds whose callee is the state's own name (see ``_Linker.callee``)."""
 _TASK_DECORATORS = frozenset(
     {
         "celery.shared_task",
@@ -605,17 +607,27 @@ class _Linker:
         )
 
     def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
+        # The hottest loop of linking (every call site of the project): the common
+        # cases of ``callee`` and ``_orm`` are decided inline, without a method call.
         out: list[Call] = []
         orm: list[OrmAccess] = []
         unknown = _ARG_UNKNOWN
         memo, interpret, callee_of = self.memo, self.interpret, self.callee
+        direct, instance_orm = _DIRECT_CALLEES, _INSTANCE_ORM
         for call in m.calls:
             ref = call.callee
             state = None if ref is None else memo[ref] if ref in memo else interpret(ref)
             args = call.args
-            if args and any(a.ref is not None and a.kind is unknown for a in args):
-                args = tuple([self._argument(a) for a in args])
-            callee = callee_of(state)
+            for a in args:
+                if a.ref is not None and a.kind is unknown:
+                    args = tuple([self._argument(a) for a in args])
+                    break
+            if state is None:
+                callee = None
+            elif state[0] in direct:
+                callee = state[1]
+            else:
+                callee = callee_of(state)
             if callee == ref and args is call.args:
                 out.append(call)  # unchanged (external names, direct references): reuse it
             else:  # direct construction: dataclasses.replace is five times slower
@@ -630,7 +642,11 @@ class _Linker:
                         call.in_atomic,
                     )
                 )
-            if state is not None and ref is not None:
+            if (
+                state is not None
+                and ref is not None
+                and (state[0] == "qm" or ref.rpartition(".")[2] in instance_orm)
+            ):
                 access = self._orm(call, state, ref)
                 if access is not None:
                     orm.append(access)

@@ -920,12 +920,12 @@ class _Extractor:
             value = getattr(node, field)
             if type(value) is list:
                 for item in value:
-                    if item is not None:
+                    if item is not None and type(item) is not _AstConstant:
                         if isinstance(item, ast.expr):
                             self._expr(item)
                         else:
                             self._generic(item)
-            elif value is not None:
+            elif value is not None and type(value) is not _AstConstant:
                 if isinstance(value, ast.expr):
                     self._expr(value)
                 else:
@@ -985,11 +985,14 @@ class _Extractor:
         args = []
         expr, argument = self._expr, self._argument
         for arg in node.args:
-            expr(arg)
+            if type(arg) is not _AstConstant:  # a literal has nothing to walk: no call
+                expr(arg)
             args.append(argument(arg, None))
         for kw in node.keywords:
-            expr(kw.value)
-            args.append(argument(kw.value, kw.arg))
+            value = kw.value
+            if type(value) is not _AstConstant:
+                expr(value)
+            args.append(argument(value, kw.arg))
         chain = _chain(func)
         scope = self.scope
         if chain is None:
