@@ -512,9 +512,22 @@ def _parity_only(
     data: dict[str, Any],
     start: float,
 ) -> Any:
-    """``dispatch_only`` under parity testing: publish, wait, and raise on any failure."""
+    """``dispatch_only`` under parity testing: publish, wait, and raise on any failure.
+
+    Fire-and-forget inside ``atomic`` still publishes after the commit: the worker could
+    not see the caller's rows before it.
+    """
     reply = style == "request_reply"
     event = build_event(feature, data, reply=reply, parity=parity.attribute())
+    if not reply and _in_atomic_block():
+        _on_commit(lambda: _parity_wait(rt, feature, task, timeout, event, perf_counter()))
+        return None
+    return _parity_wait(rt, feature, task, timeout, event, start)
+
+
+def _parity_wait(
+    rt: Any, feature: str, task: str, timeout: float, event: dict[str, Any], start: float
+) -> Any:
     try:
         pending = publisher.publish(rt.settings, task, event)
         value = _answer(publisher.wait(pending, max(timeout, parity.timeout())))

@@ -247,3 +247,121 @@ def test_a_type_that_cannot_be_built_from_its_arguments_is_a_remote_error() -> N
             decode_exception(answer)
     finally:
         del sys.modules[__name__].NeedsTwo  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- the caller's paths
+
+
+class InProcessWorker:
+    """The publisher replaced: each event runs through the handler base in this process
+    (``Task.apply``), parity side included. The real worker: tests/e2e."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+        self.tasks: dict[str, Any] = {}
+
+    def add(self, name: str, handle: Any) -> None:
+        self.tasks[name] = handler(
+            self.app, name, dedupe_url="memory://", dead_letter_url="memory://"
+        )(handle)
+
+    def publish(self, settings: Any, task: str, event: dict[str, Any], **_: Any) -> Any:
+        return task, event
+
+    def wait(self, pending: Any, timeout: float) -> Any:
+        task, event = pending
+        ours = mail.outbox  # the worker's outbox is another process's: keep them apart
+        try:
+            return self.tasks[task].apply(args=[event]).get()
+        finally:
+            mail.outbox = ours
+
+
+@pytest.fixture
+def worker(app: Celery, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from shims.dispatch import breakers, publisher
+    from shims.runtime import configure, reset_runtime
+
+    fake = InProcessWorker(app)
+    monkeypatch.setattr(publisher, "publish", fake.publish)
+    monkeypatch.setattr(publisher, "wait", fake.wait)
+    monkeypatch.setenv(parity.WORKER_ENV, "1")
+    configure(route_store_url="memory://", route_ttl=0)
+    breakers.clear()
+    parity.enable(timeout=5)
+    yield fake
+    reset_runtime()
+
+
+def _at_function(feature: str) -> None:
+    from shims.routing import Mode, Route
+    from shims.runtime import get_runtime
+
+    get_runtime().store.set(Route(feature, Mode.FUNCTION, 0), actor="test")
+
+
+def _notify_handler(event: Event) -> Any:
+    send_mail("From the function", "hi", "s@example.com", [event.data["to"]])
+    return "function"
+
+
+def test_fire_and_forget_waits_returns_the_result_and_delivers_the_mail(worker: Any) -> None:
+    from shims.dispatch import routed
+
+    @routed("p.notify", task="p.notify")
+    def notify(to: str) -> str:
+        send_mail("From the monolith", "hi", "s@example.com", [to])
+        return "monolith"
+
+    worker.add("p.notify", _notify_handler)
+    _at_function("p.notify")
+    mail.outbox = []
+    assert notify("a@example.com") == "function"
+    assert [(m.subject, m.to) for m in mail.outbox] == [("From the function", ["a@example.com"])]
+    assert parity.report.as_dict()["features"]["p.notify"]["answered_by_function"] == 1
+
+
+def test_a_failing_fire_and_forget_handler_fails_the_call_instead_of_vanishing(
+    worker: Any,
+) -> None:
+    from shims.dispatch import FunctionPathError, routed
+
+    @routed("p.broken", task="p.broken")
+    def broken(n: int) -> None:
+        return None
+
+    worker.add("p.broken", lambda event: 1 / 0)
+    _at_function("p.broken")
+    with pytest.raises(FunctionPathError, match="the handler failed in the worker"):
+        broken(1)
+    assert list(parity.report.as_dict()["features"]["p.broken"]["failed"]) == [
+        "DeadLettered: p.broken: error after 1 attempt(s): ZeroDivisionError: division by zero"
+    ]
+
+
+def test_request_reply_under_parity_raises_the_handlers_exception(worker: Any) -> None:
+    from shims.dispatch import routed
+
+    @routed("p.stock", task="p.stock", style="request_reply")
+    def stock(sku: str) -> int:
+        return 0
+
+    def handle(event: Event) -> Any:
+        raise OutOfStock(event.data["sku"])
+
+    worker.add("p.stock", handle)
+    _at_function("p.stock")
+    with pytest.raises(OutOfStock, match="grinder"):
+        stock("grinder")
+    item = parity.report.as_dict()["features"]["p.stock"]
+    assert (item["answered_by_function"], item["fell_back"]) == (1, {})
+
+
+def test_a_retired_entry_point_under_parity_returns_the_handlers_result(worker: Any) -> None:
+    from shims.dispatch import dispatch_only
+
+    worker.add("p.retired", _notify_handler)
+    mail.outbox = []
+    value = dispatch_only("p.retired", task="p.retired", arguments={"to": "b@example.com"})
+    assert value == "function"
+    assert [m.to for m in mail.outbox] == [["b@example.com"]]
