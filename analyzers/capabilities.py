@@ -30,6 +30,7 @@ command's ``handle`` moves nothing, the service it calls does.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -156,6 +157,22 @@ def framework_role(name: str, index: CodeIndex) -> str | None:
     kept: the URLconf routes to it, so a router can sit in front of it.
     """
     module = index.functions.get(name, name)
+    role = _module_role(module)
+    if role is not None:
+        return role
+    head = name
+    while head and head != module:
+        base = _driving_base(head, index)
+        if base is not None:
+            return f"subclass of {base}"
+        head = head.rpartition(".")[0]
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _module_role(module: str) -> str | None:
+    """The part of :func:`framework_role` that depends on the module name alone: asked
+    for every node of the graph, so once per module."""
     parts = module.split(".")
     if module == "manage":
         return "manage.py (Django's command line)"
@@ -167,12 +184,6 @@ def framework_role(name: str, index: CodeIndex) -> str | None:
     for part in parts:
         if part in FRAMEWORK_PACKAGES:
             return FRAMEWORK_PACKAGES[part]
-    head = name
-    while head and head != module:
-        base = _driving_base(head, index)
-        if base is not None:
-            return f"subclass of {base}"
-        head = head.rpartition(".")[0]
     return None
 
 
