@@ -299,14 +299,39 @@ class _Entry:
         kwargs: dict[str, Any],
         start: float,
     ) -> Any:
+        return self._await(rt, event, args, kwargs, start, self.timeout)
+
+    def _await(
+        self,
+        rt: Any,
+        event: dict[str, Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        start: float,
+        timeout: float,
+    ) -> Any:
+        """Publish and wait for the answer: request/reply, and any call under parity.
+
+        A failure falls back (or raises) as the feature says, except a fire-and-forget
+        handler failing after its event was published (parity only): in production the
+        caller would never know, in a test it must, so it raises.
+        """
         breaker = breakers.get(self.feature)
+        published = False
         try:
             pending = publisher.publish(rt.settings, self.task, event)
-            value = _answer(publisher.wait(pending, self.timeout))
+            published = True
+            value = _answer(publisher.wait(pending, timeout))
         except Exception as exc:
             breaker.record_failure()
             outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
-            return self._fail(rt, args, kwargs, start, outcome, exc)
+            if not published or self.style == "request_reply":
+                return self._fail(rt, args, kwargs, start, outcome, exc)
+            rt.metrics.record(self.feature, Path.FUNCTION, outcome, perf_counter() - start)
+            parity.report.fail(self.feature, _describe(exc))
+            raise FunctionPathError(
+                f"{self.feature}: the handler failed in the worker: {_describe(exc)}"
+            ) from exc
         return self._answered(rt, value, start)
 
     def _answered(self, rt: Any, value: Any, start: float) -> Any:
@@ -344,37 +369,10 @@ class _Entry:
         reply = self.style == "request_reply"
         event = build_event(self.feature, data, reply=reply, parity=parity.attribute())
         if not reply and _in_atomic_block():
-            _on_commit(lambda: self._parity_call(rt, event, args, kwargs, perf_counter()))
+            wait = max(self.timeout, parity.timeout())
+            _on_commit(lambda: self._await(rt, event, args, kwargs, perf_counter(), wait))
             return None
-        return self._parity_call(rt, event, args, kwargs, start)
-
-    def _parity_call(
-        self,
-        rt: Any,
-        event: dict[str, Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        start: float,
-    ) -> Any:
-        breaker = breakers.get(self.feature)
-        try:
-            pending = publisher.publish(rt.settings, self.task, event)
-        except Exception as exc:
-            breaker.record_failure()
-            return self._fail(rt, args, kwargs, start, Outcome.ERROR, exc)
-        try:
-            value = _answer(publisher.wait(pending, max(self.timeout, parity.timeout())))
-        except Exception as exc:
-            breaker.record_failure()
-            outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
-            if self.style == "request_reply":
-                return self._fail(rt, args, kwargs, start, outcome, exc)
-            rt.metrics.record(self.feature, Path.FUNCTION, outcome, perf_counter() - start)
-            parity.report.fail(self.feature, _describe(exc))
-            raise FunctionPathError(
-                f"{self.feature}: the handler failed in the worker: {_describe(exc)}"
-            ) from exc
-        return self._answered(rt, value, start)
+        return self._await(rt, event, args, kwargs, start, max(self.timeout, parity.timeout()))
 
     def _fail(
         self,
