@@ -1,7 +1,8 @@
 """`make demo`: the whole strangler-fig lifecycle on a scratch copy of demo_monolith.
 
-analyze -> extract the top capability (--apply) -> start a Celery worker on the
-filesystem transport -> drive traffic at monolith, shadow, canary 25 and function ->
+analyze -> extract the top capability (--apply) -> parity: the monolith's own test
+suite with the feature at function and a worker answering -> start a Celery worker on
+the filesystem transport -> drive traffic at monolith, shadow, canary 25 and function ->
 per-path counts from `strangler route status` -> retire. Embedded defaults only: the
 broker is Celery's filesystem transport and the route store a SQLite file, both under
 the scratch copy (``.demo/`` at the repository root, gitignored), so no server is needed.
@@ -118,9 +119,11 @@ def environment(scratch: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def worker(scratch: Path, package: str, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+def worker(
+    scratch: Path, package: str, env: dict[str, str], log_name: str = "worker.log"
+) -> Iterator[subprocess.Popen[bytes]]:
     """``celery -A <package>.celery worker`` in its own process group, stopped at exit."""
-    log = scratch / ".strangler" / "worker.log"
+    log = scratch / ".strangler" / log_name
     log.parent.mkdir(parents=True, exist_ok=True)
     args = [PYTHON, "-m", "celery", "-A", f"{package}.celery", "worker"]
     args += ["--pool", "threads", "--concurrency", "2", "--loglevel", "INFO"]
@@ -257,9 +260,16 @@ def status(env: dict[str, str], feature: str) -> dict[str, dict[str, Any]]:
     return {}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="the strangler lifecycle on demo_monolith")
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=REPO / ".demo" / "shop",
+        help="where the scratch copy goes (replaced on every run; default .demo/shop)",
+    )
+    scratch = parser.parse_args(argv).scratch.resolve()
     started = time.monotonic()
-    scratch = REPO / ".demo" / "shop"
     env = environment(scratch)
     try:
         lifecycle(scratch, env)
@@ -296,11 +306,14 @@ def lifecycle(scratch: Path, env: dict[str, str]) -> None:
     git(scratch, "add", "-A")
     git(scratch, "commit", "-q", "-m", f"strangler extract {top}")
 
-    step(4, "start a Celery worker on the filesystem transport (no server)")
+    step(4, f"parity: demo_monolith's own test suite with {feature} at function")
+    parity(scratch, package, feature, env)
+
+    step(5, "start a Celery worker on the filesystem transport (no server)")
     with worker(scratch, package, env):
         traffic = Traffic(scratch, env)
         modes = (["monolith"], ["shadow"], ["canary", "--percent", "25"], ["function"])
-        for number, mode in enumerate(modes, start=5):
+        for number, mode in enumerate(modes, start=6):
             step(number, f"route {feature} -> {' '.join(mode)}, then drive traffic")
             strangler("route", "set", feature, *mode, "--reason", "demo", env=env, show=1)
             time.sleep(1.2)  # the route table's TTL: the running monolith sees it within 1s
@@ -309,7 +322,7 @@ def lifecycle(scratch: Path, env: dict[str, str]) -> None:
         traffic.flush_metrics()
         _wait_for_function_path(env, feature)
 
-    step(9, f"strangler route status: calls per path for {feature}")
+    step(10, f"strangler route status: calls per path for {feature}")
     strangler("route", "status", env=env, show=12)
     paths = status(env, feature)
     function = paths.get("function", {})
@@ -318,12 +331,51 @@ def lifecycle(scratch: Path, env: dict[str, str]) -> None:
     if function.get("errors"):
         raise StepFailed(f"{function['errors']} calls of {feature} failed on the function path")
 
-    step(10, f"retire {feature}: the monolith body becomes a dispatch-only call")
+    step(11, f"retire {feature}: the monolith body becomes a dispatch-only call")
     strangler("retire", str(scratch), feature, env=env, show=40)
     strangler("retire", str(scratch), feature, "--apply", env=env, show=4)
     if strangler("retire", str(scratch), feature, env=env).strip():
         raise StepFailed("retire is not idempotent: a second run still has a diff")
     say("  a second dry run: no diff")
+
+
+def parity(scratch: Path, package: str, feature: str, env: dict[str, str]) -> None:
+    """The monolith's unchanged suite, its calls of ``feature`` answered by a worker.
+
+    ``shims.django.testing.ParityRunner`` with a worker started for tests (the test
+    database, parity events allowed); docs/extract.md "Parity testing". Fails the step
+    unless every test passes and the worker answered every call of the feature.
+    """
+    state = scratch / ".strangler"
+    test_db, report = state / "parity-test.sqlite3", state / "parity.json"
+    # A test environment of its own: its route store (the demo's counts stay the
+    # traffic's), its database; the same broker and handler code.
+    env = {**env, "STRANGLER_ROUTE_STORE": f"sqlite:///{state}/parity-routes.db"}
+    worker_env = {**env, "STRANGLER_PARITY_WORKER": "1", "SHOP_DB_PATH": str(test_db)}
+    labels = sorted(p.name for p in scratch.iterdir() if (p / "tests.py").is_file())
+    with worker(scratch, package, worker_env, log_name="parity-worker.log"):
+        strangler("route", "set", feature, "function", "--reason", "parity", env=env, show=1)
+        args = [PYTHON, "-W", "error", "manage.py", "test", "--noinput"]
+        args += ["--testrunner", "shims.django.testing.ParityRunner"]
+        args += ["--parity-report", str(report), *labels, "functions"]
+        say(f"$ STRANGLER_TEST_DATABASE={_short(str(test_db))} manage.py test --testrunner "
+            "shims.django.testing.ParityRunner ...")  # fmt: skip
+        done = subprocess.run(
+            args,
+            cwd=scratch,
+            env={**env, "STRANGLER_TEST_DATABASE": str(test_db)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = done.stderr.strip().splitlines()
+        for line in [ln for ln in lines if ln.startswith(("Ran ", "OK", "FAILED"))] + lines[-2:]:
+            say(f"  {line}")
+        if done.returncode != 0:
+            raise StepFailed(f"the monolith's suite failed at function:\n{done.stderr[-3000:]}")
+    item = json.loads(report.read_text())["features"].get(feature, {})
+    if not item.get("answered_by_function") or item.get("fell_back") or item.get("failed"):
+        raise StepFailed(f"the worker did not answer every call of {feature}: {item}")
 
 
 def _wait_for_function_path(env: dict[str, str], feature: str, timeout: float = 20.0) -> None:
