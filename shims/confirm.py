@@ -26,15 +26,16 @@ Backends by URL: ``redis://`` (one key per event, ``SET PX``, read back with ``M
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from enum import StrEnum
 from typing import Any
 
-from shims.urls import open_by_scheme, sqlite_path
+from shims.sqlitefile import connect, prepare
+from shims.urls import open_by_scheme
 
 __all__ = [
     "CONFIRM_ATTRIBUTE",
@@ -97,21 +98,15 @@ class SqliteConfirmations(ConfirmationStore):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        path = sqlite_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = str(path)
+        self.path = prepare(url)
         self._run(
             "CREATE TABLE IF NOT EXISTS strangler_confirmed"
             " (event_id TEXT PRIMARY KEY, outcome TEXT NOT NULL, until REAL NOT NULL)"
         )
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
+        with closing(connect(self.path)) as db:
             return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
 
     def confirm(self, event_id: str, outcome: Outcome, ttl: float) -> None:
         self._run(

@@ -13,16 +13,16 @@ Backends by URL, like the route stores: ``sqlite:///path`` (default
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shims.dedupe import _closing, _sqlite_path
+from shims.sqlitefile import connect, prepare
 from shims.urls import open_by_scheme
 
 __all__ = ["DeadLetter", "DeadLetterStore", "open_dead_letters", "replay"]
@@ -121,23 +121,18 @@ class SqliteDeadLetters(DeadLetterStore):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path = _sqlite_path(url)
-        with _closing(self._connect()) as db:
+        self.path = prepare(url)
+        with closing(connect(self.path)) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS strangler_dead_letters (id INTEGER PRIMARY KEY"
                 " AUTOINCREMENT, task TEXT NOT NULL, event TEXT NOT NULL, reason TEXT NOT NULL,"
                 " attempts INTEGER NOT NULL, last_error TEXT NOT NULL, at REAL NOT NULL)"
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
-
     def add(self, task: str, event: Any, reason: str, attempts: int, last_error: str) -> DeadLetter:
         payload = _event_dict(event)
         now = time.time()
-        with _closing(self._connect()) as db:
+        with closing(connect(self.path)) as db:
             cursor = db.execute(
                 "INSERT INTO strangler_dead_letters (task, event, reason, attempts, last_error,"
                 " at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -147,7 +142,7 @@ class SqliteDeadLetters(DeadLetterStore):
         return DeadLetter(entry_id, task, payload, reason, attempts, last_error, now)
 
     def list(self, limit: int = 100) -> list[DeadLetter]:
-        with _closing(self._connect()) as db:
+        with closing(connect(self.path)) as db:
             rows = db.execute(
                 f"SELECT {self._COLUMNS} FROM strangler_dead_letters ORDER BY id LIMIT ?",  # noqa: S608
                 (limit,),
@@ -155,7 +150,7 @@ class SqliteDeadLetters(DeadLetterStore):
         return [_row(r) for r in rows]
 
     def get(self, entry_id: int) -> DeadLetter | None:
-        with _closing(self._connect()) as db:
+        with closing(connect(self.path)) as db:
             row = db.execute(
                 f"SELECT {self._COLUMNS} FROM strangler_dead_letters WHERE id = ?",  # noqa: S608
                 (entry_id,),
@@ -163,12 +158,12 @@ class SqliteDeadLetters(DeadLetterStore):
         return None if row is None else _row(row)
 
     def remove(self, entry_id: int) -> bool:
-        with _closing(self._connect()) as db:
+        with closing(connect(self.path)) as db:
             cursor = db.execute("DELETE FROM strangler_dead_letters WHERE id = ?", (entry_id,))
             return cursor.rowcount > 0
 
     def purge(self) -> int:
-        with _closing(self._connect()) as db:
+        with closing(connect(self.path)) as db:
             return int(db.execute("DELETE FROM strangler_dead_letters").rowcount)
 
 

@@ -18,17 +18,18 @@ for the release), ``sqlite:///path`` (one table, ``BEGIN IMMEDIATE`` transaction
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shims.urls import open_by_scheme, sqlite_path
+from shims.sqlitefile import connect, prepare
+from shims.urls import open_by_scheme
 
 __all__ = ["Claim", "ClaimState", "DedupeStore", "open_dedupe"]
 
@@ -105,21 +106,16 @@ class SqliteDedupe(DedupeStore):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path = _sqlite_path(url)
-        with _closing(self._connect()) as db:
+        self.path = prepare(url)
+        with closing(connect(self.path)) as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS strangler_dedupe (event_id TEXT PRIMARY KEY,"
                 " state TEXT NOT NULL, token TEXT NOT NULL, until REAL NOT NULL, result TEXT)"
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
-
     def claim(self, event_id: str, lease: float) -> Claim:
         now = time.time()
-        db = self._connect()
+        db = connect(self.path)
         try:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
@@ -142,14 +138,14 @@ class SqliteDedupe(DedupeStore):
             db.close()
 
     def complete(self, event_id: str, token: str, result_json: str, ttl: float) -> None:
-        with _closing(self._connect()) as db:
+        with closing(connect(self.path)) as db:
             db.execute(
                 "INSERT OR REPLACE INTO strangler_dedupe VALUES (?, 'done', ?, ?, ?)",
                 (event_id, token, time.time() + ttl, result_json),
             )
 
     def release(self, event_id: str, token: str) -> None:
-        with _closing(self._connect()) as db:
+        with closing(connect(self.path)) as db:
             db.execute(
                 "DELETE FROM strangler_dedupe WHERE event_id = ? AND state = 'busy' AND token = ?",
                 (event_id, token),
@@ -192,25 +188,6 @@ class RedisDedupe(DedupeStore):
 
     def close(self) -> None:
         self._redis.close()
-
-
-class _closing:
-    """``sqlite3.Connection`` as a context manager that also closes (its own only commits)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.db
-
-    def __exit__(self, *exc: object) -> None:
-        self.db.close()
-
-
-def _sqlite_path(url: str) -> str:
-    path = sqlite_path(url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return str(path)
 
 
 def open_dedupe(url: str) -> DedupeStore:
