@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class Worker:
     out: Path
     env: dict[str, str]
     log: Path
+    command: list[str] = field(default_factory=list)
+    restarts: int = 0
 
     def effects(self, name: str) -> list[str]:
         path = self.out / f"{name}.log"
@@ -59,6 +61,22 @@ class Worker:
 
     def log_tail(self) -> str:
         return self.log.read_text()[-3000:] if self.log.exists() else ""
+
+    def ensure_running(self) -> bool:
+        """Start the worker again if it exited, as a process supervisor would.
+
+        Returns True when it had to (counted in ``restarts``). The new process runs the
+        same command on the same queue and appends to the same log.
+        """
+        if self.process.poll() is None:
+            return False
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                self.command, cwd=ROOT, env=self.env, stdout=sink, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        self.restarts += 1
+        return True
 
 
 def worker_settings(broker_url: str, result_backend: str, folder: Path) -> Settings:
@@ -109,12 +127,12 @@ def start_worker(
             start_new_session=True,
         )  # fmt: skip
     app = build_app(settings, name="it-client", task_default_queue=queue)
-    worker = Worker(process, app, queue, out, env, log)
+    worker = Worker(process, app, queue, out, env, log, command)
     try:
         _wait_ready(worker)
         yield worker
     finally:
-        _stop(process)
+        _stop(worker.process)  # the one running now (ensure_running may have replaced it)
         close_app(app)
 
 
