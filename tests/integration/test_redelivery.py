@@ -44,3 +44,22 @@ def test_killed_worker_leaves_the_event_to_the_next_one(rabbitmq_url: str, tmp_p
     assert lines[0] != lines[1]  # a second worker process ran it
     assert lines[2] == "done"
     assert time.monotonic() - started < 30
+
+
+def test_a_supervised_worker_that_died_is_started_again_and_handles_the_event(
+    rabbitmq_url: str, tmp_path: Path
+) -> None:
+    """``Worker.ensure_running`` (what tests/reliability uses as its supervisor)."""
+    settings = worker_settings(rabbitmq_url, "rpc://", tmp_path)
+    state = "sqlite:///" + str(tmp_path / "handlers.db")
+    log = f"revive-{uuid.uuid4().hex[:6]}"
+    with start_worker(settings, tmp_path / "out", state, concurrency=1) as worker:
+        assert worker.ensure_running() is False  # alive: nothing to do
+        dead = worker.process
+        os.killpg(dead.pid, signal.SIGKILL)
+        dead.wait(timeout=10)
+        event = build_event("it.record", {"log": log, "n": 1})
+        worker.app.send_task("it.tasks.record", args=[event], ignore_result=True)
+        assert worker.ensure_running() is True
+        assert (worker.restarts, worker.process is dead) == (1, False)
+        assert worker.wait_for_effects(log, 1, timeout=30) == ["1"]
