@@ -590,7 +590,10 @@ def _import_cycles(
     found: set[int] = set()
     for module in cyclic:
         scc = facts.module_scc_of[module]
-        for other, loc in facts.cyclic_imports.get(module, ()):
+        imports = facts.cyclic_imports.get(module)
+        if imports is None:  # GlobalFacts built without it (not by prepare)
+            imports = tuple(sorted(index.module_imports.get(module, {}).items()))
+        for other, loc in imports:
             if other in mine or facts.module_scc_of.get(other) != scc:
                 continue
             back = index.module_imports.get(other, {}).get(module)
