@@ -440,8 +440,11 @@ def _view(members: frozenset[str], index: CodeIndex) -> _View:
     )
 
 
-_site_key = attrgetter("loc.path", "loc.line", "loc.col")
-"""A call site's sort key, ``(path, line, col)``: C code, not a Python call per site."""
+_site_key = attrgetter("loc.path", "loc.line", "loc.col", "callee", "caller", "text")
+"""A call site's sort key: where it is, then what it calls (chained calls share a
+location: ``Engine.get_default().from_string(...)``), from where and as written, so that
+ties do not fall back on the order members were iterated in (a set's, which changes
+with the hash seed). C code, not a Python call per site."""
 
 
 def _half(x: float, half: float) -> float:

@@ -378,3 +378,37 @@ def test_a_part_of_an_entry_candidate_behind_the_same_seam_is_not_listed_twice()
     entry = next(c for c in found.capabilities if c.name == "q.mod.entry")
     assert set(entry.members) == {"q.mod.entry", "q.mod._h", "z.util.only"}
     assert "q.mod" not in names  # same seam, leaves z.util.only behind
+
+
+def test_chained_calls_at_one_location_are_evidence_in_callee_order() -> None:
+    """Both calls of ``Engine.get_default().from_string(...)`` sit at one location: they
+    are ordered by callee, not by the order the candidate's members (a set, whose order
+    follows the hash seed) happened to be visited in."""
+    from tests.unit.analyzers.linkkit import project
+
+    files = {
+        "engine.py": """
+            class Engine:
+                @classmethod
+                def get_default(cls):
+                    return cls()
+
+                def from_string(self, text):
+                    open(text)
+                    return text
+        """,
+        "views.py": """
+            from engine import Engine
+
+            def page(text):
+                return Engine.get_default().from_string(text)
+        """,
+    }
+    result = analyze(tuple(project(files).values()))
+    cap = _cap(result, "engine")
+    sites = [e.detail for e in cap.component("inbound_coupling").evidence]
+    assert sites == [
+        "views.page calls engine.Engine.from_string",
+        "views.page calls engine.Engine.get_default",
+    ]
+    assert len({e.location for e in cap.component("inbound_coupling").evidence}) == 1
