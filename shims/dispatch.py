@@ -216,7 +216,7 @@ class _Entry:
             return self._parity(rt, data, args, kwargs, start)
         event = build_event(self.feature, data, reply=self.style == "request_reply")
         if self.style == "request_reply":
-            return self._request_reply(rt, event, args, kwargs, start)
+            return self._await(rt, event, args, kwargs, start, self.timeout)
         if self.outbox:
             return self._to_outbox(rt, event, args, kwargs, start)
         if _in_atomic_block():
@@ -290,16 +290,6 @@ class _Entry:
         write_outbox(self.task, event)
         breakers.get(self.feature).record_success()
         rt.metrics.record(self.feature, Path.FUNCTION, Outcome.OK, perf_counter() - start)
-
-    def _request_reply(
-        self,
-        rt: Any,
-        event: dict[str, Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        start: float,
-    ) -> Any:
-        return self._await(rt, event, args, kwargs, start, self.timeout)
 
     def _await(
         self,
