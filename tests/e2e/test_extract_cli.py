@@ -4,10 +4,7 @@ dry-run, --apply, twice, --revert, retire gated by the route store. No worker ne
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,38 +12,19 @@ import pytest
 from click.testing import CliRunner, Result
 
 from strangler.cli import main
+from tests.e2e.democopy import fresh_copy, git, ground_truth
 
 ROOT = Path(__file__).parents[2]
-DEMO = ROOT / "demo_monolith"
 ENV = {"STRANGLER_JOBS": "1", "STRANGLER_CACHE": "0"}
 
 
 def _truth(key: str) -> list[str]:
-    text = (DEMO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```ground-truth\n(.*?)```", text, re.S)
-    assert block is not None
-    for line in block.group(1).splitlines():
-        name, _, values = line.partition(":")
-        if name.strip() == key:
-            return [v.strip() for v in values.split(",") if v.strip()]
-    raise KeyError(key)
-
-
-def _git(folder: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid"}
-    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
-    subprocess.run(["git", *args], cwd=folder, env=env, check=True, capture_output=True)
+    return ground_truth()[key]
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    ignore = shutil.ignore_patterns("__pycache__", ".strangler", "db.sqlite3", "media")
-    shutil.copytree(DEMO, root, ignore=ignore)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "before")
-    return root
+    return fresh_copy(tmp_path)
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -133,8 +111,8 @@ def test_retire_only_after_function(shop: Path, tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path}/routes.db"
     capability, feature = "catalog.images.make_thumbnail", "catalog.make_thumbnail"
     assert _run("extract", str(shop), capability, "--apply").exit_code == 0
-    _git(shop, "add", "-A")
-    _git(shop, "commit", "-q", "-m", "extract")
+    git(shop, "add", "-A")
+    git(shop, "commit", "-q", "-m", "extract")
     before = _tree(shop)
     unset = _run("retire", str(shop), feature, "--apply", "--store", store)
     assert unset.exit_code == 1

@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,9 +40,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import REDIS_DBS
+from tests.e2e.democopy import fresh_copy, ground_truth
 
 ROOT = Path(__file__).parents[2]
-DEMO = ROOT / "demo_monolith"
 BIN = Path(sys.executable).parent
 REDIS_DB = REDIS_DBS["e2e.extract_demo"]  # this file's own database (tests/conftest.py)
 READY_TIMEOUT = 60.0
@@ -55,18 +54,7 @@ RUFF_RULES = ("--select", "E,F,W,I", "--ignore", "E501")
 pytestmark = [pytest.mark.worker, pytest.mark.redis, pytest.mark.slow]
 
 
-def _ground_truth() -> dict[str, list[str]]:
-    text = (DEMO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```ground-truth\n(.*?)```", text, re.S)
-    assert block is not None
-    truth: dict[str, list[str]] = {}
-    for line in block.group(1).strip().splitlines():
-        key, _, values = line.partition(":")
-        truth[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
-    return truth
-
-
-TRUTH = _ground_truth()
+TRUTH = ground_truth()
 
 
 @dataclass(frozen=True)
@@ -77,30 +65,14 @@ class Copy:
     style: str
 
 
-def _git(folder: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid"}
-    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
-    subprocess.run(["git", *args], cwd=folder, env=env, check=True, capture_output=True)
-
-
 def _strangler(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN / "strangler"), *args], capture_output=True, text=True, env=env, check=False
     )
 
 
-def _fresh_copy(tmp: Path) -> Path:
-    root = tmp / "shop"
-    ignore = shutil.ignore_patterns("__pycache__", ".strangler", "db.sqlite3", "media")
-    shutil.copytree(DEMO, root, ignore=ignore)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "before")
-    return root
-
-
 def _extracted(capability: str, tmp: Path) -> Copy:
-    root = _fresh_copy(tmp)
+    root = fresh_copy(tmp)
     plan = _strangler("extract", str(root), capability, "--plan", "--format", "json")
     assert plan.returncode == 0, plan.stderr
     done = _strangler("extract", str(root), capability, "--apply")
