@@ -54,6 +54,7 @@ from shims.context import routing_key
 from shims.effects import EffectLog, observe
 from shims.encoding import (
     ArgumentEncoder,
+    RemoteError,
     UnencodableArgument,
     decode_exception,
     decode_value,
@@ -480,12 +481,16 @@ class _Raised:
 def _answer(reply: Any) -> Any:
     """A reply as the caller sees it: the value, or :class:`_Raised` for an exception.
 
-    A parity reply (``shims.parity``) is unwrapped first (its mail delivered). A
-    :class:`~shims.encoding.RemoteError` (a type not loaded here) propagates: the caller
-    treats it as a failed function path.
+    A parity reply (``shims.parity``) is unwrapped (its mail delivered). An exception
+    whose type is not loaded here (or cannot be rebuilt) is raised as
+    :class:`~shims.encoding.RemoteError`: the handler already ran, so falling back to
+    the monolith body would do its work twice.
     """
     if is_error_answer(reply):
-        return _Raised(decode_exception(reply))
+        try:
+            return _Raised(decode_exception(reply))
+        except RemoteError as exc:  # the handler ran: never run the body again (fallback)
+            return _Raised(exc)
     if parity.active():
         return parity.unwrap(reply)
     return decode_value(reply)

@@ -21,10 +21,17 @@ from pathlib import Path
 import pytest
 
 from shims import parity
-from shims.django.testing import DATABASE_ENV, commit_test_cases, render_report, use_test_database
+from shims.django.testing import (
+    DATABASE_ENV,
+    commit_test_cases,
+    parity_problems,
+    render_report,
+    use_test_database,
+)
 
 __all__ = [
     "pytest_addoption",
+    "pytest_sessionfinish",
     "pytest_sessionstart",
     "pytest_terminal_summary",
     "pytest_unconfigure",
@@ -76,6 +83,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     target = config.getoption("parity_report")
     if target:
         Path(target).write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A call that fell back or failed fails the run, as in ``ParityRunner``."""
+    report = parity.report.as_dict()
+    if session.config.getoption("parity") and exitstatus == 0 and parity_problems(report):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -22,8 +22,8 @@ changes, and why each is needed for a worker in another process to take part in 
 
 At the end it prints, per feature, how many calls the worker answered, how many fell back
 to the monolith and why, and how many failed; ``--parity-report`` writes the same as JSON.
-A feature that fell back passed its tests on the monolith's body, not the function's: read
-the report before calling a run a parity pass.
+A call that fell back passed its test on the monolith's body, not the function's: such
+calls (and failed ones) count as failures, so the run exits non-zero.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from django.test.runner import DiscoverRunner
 
 from shims import parity
 
-__all__ = ["DATABASE_ENV", "ParityRunner"]
+__all__ = ["DATABASE_ENV", "ParityRunner", "parity_problems", "render_report"]
 
 DATABASE_ENV = "STRANGLER_TEST_DATABASE"
 
@@ -84,6 +84,12 @@ class ParityRunner(DiscoverRunner):  # type: ignore[misc]  # no django-stubs
         super().setup_test_environment(**kwargs)
         self._restore = commit_test_cases()
         parity.enable(self.parity_timeout)
+
+    def suite_result(self, suite: Any, result: Any, **kwargs: Any) -> int:
+        """Failed tests plus function-path calls that fell back or failed: a test that
+        passed on the monolith's body did not show parity, so the run must not pass."""
+        failures = int(super().suite_result(suite, result, **kwargs))
+        return failures + parity_problems(parity.report.as_dict())
 
     def teardown_test_environment(self, **kwargs: Any) -> None:
         parity.disable()
@@ -133,6 +139,14 @@ def commit_test_cases() -> Callable[[], None]:
         TestCase._databases_support_transactions = original
 
     return restore
+
+
+def parity_problems(summary: dict[str, Any]) -> int:
+    """How many function-path calls fell back to the monolith or failed."""
+    return sum(
+        sum(item["fell_back"].values()) + sum(item["failed"].values())
+        for item in summary["features"].values()
+    )
 
 
 def render_report(summary: dict[str, Any]) -> str:

@@ -271,12 +271,18 @@ def test_a_request_reply_handlers_exception_is_its_answer(shim: Worker) -> None:
         store.close()
 
 
-def test_an_exception_of_a_type_this_process_never_loaded_falls_back(shim: Worker) -> None:
-    """The type is not imported on a reply's say-so: the monolith answers instead."""
+def test_an_exception_of_a_type_this_process_never_loaded_is_a_remote_error(
+    shim: Worker,
+) -> None:
+    """The type is not imported on a reply's say-so, and the monolith body does not run
+    again: the handler already did the work."""
     import sys
 
+    from shims.encoding import RemoteError
+
     set_route("it.refuse", Mode.FUNCTION)
-    with pytest.raises(QuoteRefused, match=r"\(monolith\)"):
+    with pytest.raises(RemoteError, match="it_worker_only:WorkerOnlyError"):
         refuse("FR", unknown_type=True)
-    assert outcomes("it.refuse", "function") == {"fallback": 1}
+    assert outcomes("it.refuse", "function") == {"error": 1}
+    assert breakers.get("it.refuse").state is BreakerState.CLOSED
     assert "it_worker_only" not in sys.modules

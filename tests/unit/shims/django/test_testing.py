@@ -14,7 +14,12 @@ from django.core.management import CommandError
 from django.db import connections
 from django.test import TestCase
 
-from shims.django.testing import commit_test_cases, render_report, use_test_database
+from shims.django.testing import (
+    commit_test_cases,
+    parity_problems,
+    render_report,
+    use_test_database,
+)
 
 
 @pytest.fixture
@@ -73,3 +78,10 @@ def test_the_report_names_fallbacks_and_failures_with_their_reasons() -> None:
     assert "no call took the function path" in render_report(
         {"features": {}, "settings_not_sent": []}
     )
+
+
+def test_calls_that_fell_back_or_failed_count_as_failures_of_the_run() -> None:
+    item = {"answered_by_function": 4, "fell_back": {"TimeoutError": 2}, "failed": {"x": 1}}
+    clean = {"answered_by_function": 4, "fell_back": {}, "failed": {}}
+    assert parity_problems({"features": {"a": item, "b": clean}}) == 3
+    assert parity_problems({"features": {"b": clean}}) == 0
