@@ -16,21 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from strangler.cli import main
+from tests.e2e.democopy import ground_truth
 
 ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "demo_monolith"
 README = DEMO / "README.md"
 SCHEMA = json.loads((ROOT / "strangler/schemas/analysis.schema.json").read_text())
-
-
-def _ground_truth() -> dict[str, list[str]]:
-    block = re.search(r"```ground-truth\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-    assert block is not None, "demo_monolith/README.md has no ground-truth block"
-    truth: dict[str, list[str]] = {}
-    for line in block.group(1).strip().splitlines():
-        key, _, values = line.partition(":")
-        truth[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
-    return truth
 
 
 def _blocker_rows() -> list[tuple[str, str, str]]:
@@ -66,7 +57,7 @@ def analysis(cache_dir: str) -> dict[str, object]:
 
 
 def test_every_extract_first_ranks_above_every_do_not_extract(analysis: dict[str, object]) -> None:
-    truth = _ground_truth()
+    truth = ground_truth()
     ranks = {c["name"]: c["rank"] for c in analysis["capabilities"]}  # type: ignore[attr-defined]
     missing = [n for n in truth["extract_first"] + truth["do_not_extract"] if n not in ranks]
     assert not missing, f"not found as capabilities: {missing}"
@@ -82,7 +73,7 @@ def test_extract_first_lead_the_ranking_with_a_margin(analysis: dict[str, object
     """The six extract-first capabilities are within the top 8 (the other two may be
     ``extract_later`` or capabilities the ground truth does not rank), and the worst of
     them outscores the best do-not-extract one by a clear margin."""
-    truth = _ground_truth()
+    truth = ground_truth()
     caps = {c["name"]: c for c in analysis["capabilities"]}  # type: ignore[attr-defined]
     top8 = [c["name"] for c in analysis["capabilities"][:8]]  # type: ignore[index]
     assert set(truth["extract_first"]) <= set(top8), top8
@@ -103,11 +94,11 @@ def test_framework_plumbing_and_helpers_are_not_ranked_as_capabilities(
     assert roles == sorted(roles)  # every capability before every helper
     helpers = {c["name"] for c in caps if c["role"] == "helper"}  # type: ignore[attr-defined]
     assert {"core.utils.rows_to_csv", "orders.cart.Cart.clear", "core.utils.quantize"} <= helpers
-    assert not helpers & set(_ground_truth()["extract_first"])
+    assert not helpers & set(ground_truth()["extract_first"])
 
 
 def test_fire_and_forget_and_request_reply_are_told_apart(analysis: dict[str, object]) -> None:
-    truth = _ground_truth()
+    truth = ground_truth()
     caps = {c["name"]: c for c in analysis["capabilities"]}  # type: ignore[attr-defined]
 
     def fraction(name: str) -> float:
