@@ -217,10 +217,14 @@ def _check_parity(copy: Copy, report: dict[str, Any], mode: str, output: str) ->
     """The worker really answered: calls reached it, none failed, none fell back.
 
     At ``canary 50`` a call without a routing key (a direct call in a test) is routed at
-    random, so only "some" is certain; at ``function`` every call takes the function
-    path, so a fallback there would mean a test passed on the monolith's body.
+    random; a feature with 3 calls in the suite lands wholly on the monolith one run in
+    8, so there only "whatever reached the function was answered by it" is certain. At
+    ``function`` every call takes the function path: calls must have reached it, and a
+    fallback would mean a test passed on the monolith's body.
     """
     item = report["features"].get(copy.feature)
+    if item is None and mode == "canary":
+        return
     assert item is not None, f"at {mode}: no call reached the function path\n{output}"
     assert item["failed"] == {}, f"at {mode}: {item['failed']}"
     assert item["fell_back"] == {}, f"at {mode}: passed on the monolith body: {item['fell_back']}"
