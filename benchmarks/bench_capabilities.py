@@ -18,6 +18,10 @@ its worker processes (``RUSAGE_CHILDREN``), so a process pool cannot hide work.
   the caches). Bar: <= 2.0 x baseline.
 - ``full warm``: ``run_analysis`` again, nothing changed (hash every file, load the
   cached analysis; capabilities are decoded lazily). Bar: <= 0.3 x baseline.
+- ``floor``: the same ``ast.parse`` loop in this process with the cyclic GC paused, as
+  the analysis parses (each tree dropped). No bar: it is the part of "full cold" no
+  analysis built on ``ast`` can avoid, so ``2.0 - floor`` is what everything else
+  (walking the trees, linking, graph, scoring, caches) may cost.
 
 Each figure is the median over REPEAT rounds of the ratio taken within one round (one
 baseline subprocess, then the subjects, back to back), as in ``bench_analyze``: on a
@@ -30,6 +34,7 @@ Run: ``python -m benchmarks bench_capabilities`` (or ``make bench``).
 
 from __future__ import annotations
 
+import ast
 import json
 import resource
 import tempfile
@@ -37,6 +42,7 @@ import time
 from pathlib import Path
 from statistics import median
 
+from analyzers._gc import paused_gc
 from analyzers.analysis import analyze_collection
 from analyzers.collect import CollectOptions, collect
 from benchmarks.harness import Measurement, fresh_parse_cpu
@@ -52,12 +58,23 @@ def cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+def parse_here_cpu(sources: list[bytes]) -> float:
+    """CPU seconds of ``ast.parse`` over ``sources`` in this process, GC paused."""
+    with paused_gc():
+        start = time.process_time()
+        for source in sources:
+            ast.parse(source)
+        return time.process_time() - start
+
+
 def run() -> list[Measurement]:
     files = sorted(CORPUS.rglob("*.py"))
-    base, stage, cold, warm = [], [], [], []
+    sources = [f.read_bytes() for f in files]
+    base, floor, stage, cold, warm = [], [], [], [], []
     counts: dict[str, int] = {}
     for _ in range(REPEAT):
         base.append(fresh_parse_cpu(files))
+        floor.append(parse_here_cpu(sources))
         with tempfile.TemporaryDirectory() as tmp:
             collection = collect(CORPUS, CollectOptions(cache_dir=Path(tmp) / "facts"))
             start = time.process_time()
@@ -85,11 +102,19 @@ def run() -> list[Measurement]:
     details.update(counts)
     print(
         json.dumps(
-            {"ast_parse": base, "stage": stage, "cold": cold, "warm": warm},
+            {"ast_parse": base, "floor": floor, "stage": stage, "cold": cold, "warm": warm},
             default=lambda x: round(x, 4),
         )
     )
     return [
+        Measurement(
+            "floor: ast.parse here, GC paused / ast.parse",
+            ratio(floor, base),
+            "x",
+            None,
+            "<=",
+            {**details, "floor_cpu_s": round(median(floor), 4)},
+        ),
         Measurement(
             "graph+capabilities+scoring / ast.parse",
             ratio(stage, base),
