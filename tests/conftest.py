@@ -1,7 +1,7 @@
 """Shared fixtures: real services, or a clear skip locally / a failure under CI.
 
-Under CI (``CI=true``, or ``STRANGLER_REQUIRE_SERVICES=1``) a test that needs Redis or
-RabbitMQ fails when the service does not answer, so a broken CI machine can never
+Under CI (``CI=true``, or ``STRANGLER_REQUIRE_SERVICES=1``) a test that needs Redis,
+RabbitMQ or PostgreSQL fails when the service does not answer, so a broken CI machine can never
 turn into a green run of skipped tests.
 """
 
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 RABBITMQ_HOST, RABBITMQ_PORT = "127.0.0.1", 5672
+POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER = "127.0.0.1", 5432, "postgres"  # trust auth
 
 # THE table of Redis database numbers: one owner each, so that no test file flushes
 # another's data (Redis has 16 databases: 0-15; 0 is left to people's own use). A
@@ -61,6 +64,42 @@ def redis_server() -> str:
 def rabbitmq_url() -> str:
     require_service("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT)
     return f"amqp://guest:guest@{RABBITMQ_HOST}:{RABBITMQ_PORT}//"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The real PostgreSQL server's maintenance database: create and drop databases here only."""
+    require_service("PostgreSQL", POSTGRES_HOST, POSTGRES_PORT)
+    return f"postgresql://{POSTGRES_USER}@{POSTGRES_HOST}:{POSTGRES_PORT}/postgres"
+
+
+@pytest.fixture(scope="module")
+def postgres_database(postgres_url: str) -> Iterator[dict[str, Any]]:
+    """A fresh database for this test module, as a Django ``DATABASES`` entry; dropped after.
+
+    Named ``strangler_test_<random>``, so that parallel runs, other checkouts and the
+    databases people keep on the server never meet (unlike Redis, PostgreSQL has
+    databases enough for one per run). The module closes its own connections; the drop
+    forces out any it leaked.
+    """
+    import psycopg
+    from psycopg import sql
+
+    name = f"strangler_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": POSTGRES_USER,
+            "HOST": POSTGRES_HOST,
+            "PORT": str(POSTGRES_PORT),
+        }
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            admin.execute(drop.format(sql.Identifier(name)))
 
 
 def redis_db_url(base: str, name: str) -> str:
