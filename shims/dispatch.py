@@ -312,7 +312,7 @@ class _Entry:
         try:
             pending = publisher.publish(rt.settings, self.task, event)
             published = True
-            value = _answer(publisher.wait(pending, timeout))
+            value = _answer(publisher.wait(pending, timeout), self.func.__module__)
         except Exception as exc:
             breaker.record_failure()
             outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
@@ -434,14 +434,16 @@ def dispatch_only(
     """
     rt = get_runtime()
     start = perf_counter()
+    home = sys._getframe(1).f_globals.get("__name__")  # the retired entry point's module
     data = {name: encode_value(value, f"{feature}: argument {name!r}") for name, value in
             arguments.items()}  # fmt: skip
     if parity.active():
-        return _parity_only(rt, feature, task, style, timeout, data, start)
+        return _parity_only(rt, feature, task, style, timeout, data, start, home)
     event = build_event(feature, data, reply=style == "request_reply")
     try:
         if style == "request_reply":
-            value = _answer(publisher.wait(publisher.publish(rt.settings, task, event), timeout))
+            pending = publisher.publish(rt.settings, task, event)
+            value = _answer(publisher.wait(pending, timeout), home)
         elif outbox:
             from shims.outbox import write_outbox
 
@@ -478,17 +480,18 @@ class _Raised:
     exc: Exception
 
 
-def _answer(reply: Any) -> Any:
+def _answer(reply: Any, home: str | None) -> Any:
     """A reply as the caller sees it: the value, or :class:`_Raised` for an exception.
 
     A parity reply (``shims.parity``) is unwrapped (its mail delivered). An exception
-    whose type is not loaded here (or cannot be rebuilt) is raised as
-    :class:`~shims.encoding.RemoteError`: the handler already ran, so falling back to
-    the monolith body would do its work twice.
+    whose type is not loaded here, not the monolith's own or a builtin (``home``: the
+    entry point's module, see :func:`~shims.encoding.decode_exception`), or cannot be
+    rebuilt is raised as :class:`~shims.encoding.RemoteError`: the handler already ran,
+    so falling back to the monolith body would do its work twice.
     """
     if is_error_answer(reply):
         try:
-            return _Raised(decode_exception(reply))
+            return _Raised(decode_exception(reply, home))
         except RemoteError as exc:  # the handler ran: never run the body again (fallback)
             return _Raised(exc)
     if parity.active():
@@ -504,6 +507,7 @@ def _parity_only(
     timeout: float,
     data: dict[str, Any],
     start: float,
+    home: str | None,
 ) -> Any:
     """``dispatch_only`` under parity testing: publish, wait, and raise on any failure.
 
@@ -513,17 +517,23 @@ def _parity_only(
     reply = style == "request_reply"
     event = build_event(feature, data, reply=reply, parity=parity.attribute())
     if not reply and _in_atomic_block():
-        _on_commit(lambda: _parity_wait(rt, feature, task, timeout, event, perf_counter()))
+        _on_commit(lambda: _parity_wait(rt, feature, task, timeout, event, perf_counter(), home))
         return None
-    return _parity_wait(rt, feature, task, timeout, event, start)
+    return _parity_wait(rt, feature, task, timeout, event, start, home)
 
 
 def _parity_wait(
-    rt: Any, feature: str, task: str, timeout: float, event: dict[str, Any], start: float
+    rt: Any,
+    feature: str,
+    task: str,
+    timeout: float,
+    event: dict[str, Any],
+    start: float,
+    home: str | None,
 ) -> Any:
     try:
         pending = publisher.publish(rt.settings, task, event)
-        value = _answer(publisher.wait(pending, max(timeout, parity.timeout())))
+        value = _answer(publisher.wait(pending, max(timeout, parity.timeout())), home)
     except Exception as exc:
         outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
         rt.metrics.record(feature, Path.FUNCTION, outcome, perf_counter() - start)

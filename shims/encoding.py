@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import math
+import os
 import sys
 import uuid
 from collections.abc import Callable, Mapping
@@ -196,13 +197,17 @@ def is_error_answer(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and ERROR_KEY in value
 
 
-def decode_exception(value: Mapping[str, Any]) -> Exception:
+def decode_exception(value: Mapping[str, Any], home: str | None = None) -> Exception:
     """The exception an :func:`encode_exception` answer stands for, as its own type.
 
-    The type is looked up only among modules this process has already imported (never
-    imported on a reply's say-so) and must be an ``Exception`` subclass; otherwise, or if
-    it cannot be built from its arguments, :class:`RemoteError` is raised, which the shim
-    treats as a failed function path (fallback when allowed).
+    A reply is data from the broker, so it chooses nothing the caller runs: the type is
+    looked up only among modules this process has already imported (never imported on a
+    reply's say-so), must be an ``Exception`` subclass (never ``SystemExit``,
+    ``KeyboardInterrupt``, ``GeneratorExit``), and must be a builtin or defined in the
+    monolith's own source tree, the ``sys.path`` folder the entry point's module ``home``
+    was imported from (installed packages excluded, see :func:`_in_scope`). It is built
+    without running its Python ``__new__``/``__init__`` (:func:`_build`). Anything else
+    is :class:`RemoteError` carrying the type's name and message.
     """
     info = value[ERROR_KEY] if isinstance(value.get(ERROR_KEY), dict) else {}
     module, _, qualname = str(info.get("type", "")).partition(":")
@@ -212,9 +217,88 @@ def decode_exception(value: Mapping[str, Any]) -> Exception:
         target = getattr(target, part, None)
     if not (isinstance(target, type) and issubclass(target, Exception)):
         raise RemoteError(f"the handler raised {module}:{qualname} ({message}), not loaded here")
+    if issubclass(target, _NEVER) or not _in_scope(target, home):
+        raise RemoteError(
+            f"the handler raised {module}:{qualname} ({message}), a type outside the builtins "
+            "and the monolith's own code: not raised here"
+        )
     try:
-        exc = target(*[decode_value(arg) for arg in info.get("args", [])])
+        exc = _build(target, [decode_value(arg) for arg in info.get("args", [])])
     except Exception as build_error:
         raise RemoteError(f"the handler raised {module}:{qualname} ({message})") from build_error
-    exc.add_note("raised by the extracted handler, in the worker")
+    BaseException.add_note(exc, "raised by the extracted handler, in the worker")
+    return exc
+
+
+# Exception subclasses that are also process control, should a class mix them in.
+_NEVER = (SystemExit, KeyboardInterrupt, GeneratorExit)
+_INSTALLED = ("site-packages", "dist-packages")
+_ARGS = vars(BaseException)["args"]
+
+
+def _in_scope(cls: type, home: str | None) -> bool:
+    """A builtin, or a class of the monolith whose entry point lives in the module ``home``.
+
+    Why not any loaded type: raising a library's exception steers the library around the
+    caller, not just the caller (``celery.exceptions.Reject``/``Ignore``/``Retry`` inside
+    a task, Django's ``Http404``/``PermissionDenied``, ``unittest.SkipTest`` in a test).
+    The answers a handler legitimately gives are the monolith's own domain errors (the
+    extracted code imports them from the monolith) and builtins; everything else
+    (Django's ``ValidationError`` included) comes back as :class:`RemoteError`.
+
+    "The monolith's" is: the top-level package of ``home``, and any module defined under
+    the ``sys.path`` folder that package came from (a Django project's sibling apps),
+    except under ``site-packages``/``dist-packages`` — a project whose ``.venv`` sits in
+    its own folder, and a monolith installed as a package, keep their libraries out. The
+    class's own ``__module__`` is checked, not the module the reply named, so a monolith
+    module that re-exports a library's exception does not let it through.
+    """
+    if cls.__module__ == "builtins":
+        return True
+    if not home:
+        return False
+    top = home.partition(".")[0]
+    if cls.__module__ == top or cls.__module__.startswith(top + "."):
+        return True
+    root = _source_root(top)
+    defined = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if root is None or not isinstance(defined, str) or _installed(root):
+        return False
+    path = os.path.abspath(defined)
+    return path.startswith(root + os.sep) and not _installed(path[len(root) :])
+
+
+def _installed(path: str) -> bool:
+    return any(part in _INSTALLED for part in path.split(os.sep))
+
+
+def _source_root(top: str) -> str | None:
+    """The ``sys.path`` folder the top-level module ``top`` was imported from."""
+    module = sys.modules.get(top)
+    file = getattr(module, "__file__", None)
+    if not isinstance(file, str):
+        return None
+    folder = os.path.dirname(os.path.abspath(file))
+    return os.path.dirname(folder) if hasattr(module, "__path__") else folder
+
+
+def _build(cls: type[Exception], args: list[Any]) -> Exception:
+    """``cls`` with ``args``, running none of its Python code.
+
+    A builtin is called (its constructor is C code). Any other class is made by the
+    ``__new__`` of its nearest builtin base (C code too; ``BaseException.__new__`` would
+    refuse a subclass of ``OSError`` as unsafe) and given its ``args`` directly: its
+    ``__init__`` never runs, so attributes it would set are absent; a class that defines
+    its own ``__new__`` is refused, as it could not be built faithfully.
+    """
+    if cls.__module__ == "builtins":
+        return cls(*args)
+    base = next(k for k in cls.__mro__ if k.__module__ == "builtins")
+    for klass in cls.__mro__[: cls.__mro__.index(base)]:
+        if "__new__" in vars(klass):
+            raise TypeError(f"{klass.__qualname__} defines __new__")
+    exc = base.__new__(cls, *args)
+    if type(exc) is not cls:
+        raise TypeError(f"{base.__qualname__}.__new__ made a {type(exc).__qualname__}")
+    _ARGS.__set__(exc, tuple(args))  # past any ``args`` property or __setattr__ of the class
     return exc
