@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.db import OperationalError, connections, router, transaction
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -430,11 +430,27 @@ def run_relay(
     using: str | None = None,
     redelivery: Redelivery | None = None,
 ) -> int:
-    """Relay until ``stop`` is set; full batches go again at once. Returns rows sent."""
+    """Relay until ``stop`` is set; full batches go again at once. Returns rows sent.
+
+    A database that goes away (a restart, a failover, a session the server ended) costs a
+    pass, not the relay: the pass's transaction rolls back (its rows are published again:
+    at least once), the dead connection is dropped, and the next pass reconnects. Django
+    drops such a connection itself only around requests, which a relay never serves; a
+    connection lost outside a transaction would otherwise fail every later pass. Errors
+    of other kinds (``ProgrammingError``, ``IntegrityError``) still end the relay.
+    """
     stop = stop or threading.Event()
+    alias = using or router.db_for_write(OutboxEvent)
     total = 0
     while not stop.is_set():
-        result = relay_once(batch, publish=publish, using=using, redelivery=redelivery)
+        try:
+            result = relay_once(batch, publish=publish, using=alias, redelivery=redelivery)
+        except (OperationalError, InterfaceError) as exc:
+            error = " ".join(str(exc).split())
+            log.warning("outbox relay: database error (%s); next pass in %g s", error, interval)
+            connections[alias].close_if_unusable_or_obsolete()
+            stop.wait(interval)
+            continue
         total += result.sent
         if result.sent < batch or result.failed:
             stop.wait(interval)

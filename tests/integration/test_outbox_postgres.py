@@ -8,9 +8,14 @@ dropped after) through an alias of its own, migrated like a monolith's database.
 
 The subject is the database locking, so the broker side is a recording publish function
 (event id and which relay published it), as in the unit tests; the real-worker path of
-the same relay is tests/integration/test_outbox.py. The alias sets ``lock_timeout``: a
-relay that waited for a row lock instead of skipping it fails with ``LockNotAvailable``
-rather than hanging the run.
+the same relay is tests/integration/test_outbox.py (on SQLite). The alias sets
+``lock_timeout``: a relay that waited for a row lock instead of skipping it fails with
+``LockNotAvailable`` rather than hanging the run.
+
+A server database adds a failure SQLite does not have: the relay's session ended by the
+server (``pg_terminate_backend``, as a restart or failover would). The last tests show
+that nothing is lost (the pass rolls back and is published again) and that the relay
+loop goes on.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ from django.db import DatabaseError, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from shims import outbox
 from shims.confirm import ConfirmationStore, Outcome, open_confirmations
 from shims.deadletter import open_dead_letters
 from shims.django.models import OutboxEvent, State
 from shims.events import build_event
-from shims.outbox import Redelivery, pending_count, relay_once, write_outbox
+from shims.outbox import Redelivery, pending_count, relay_once, run_relay, write_outbox
 
 ALIAS = "outbox_pg"
 LOCKED_SQL = "FOR UPDATE SKIP LOCKED"
@@ -309,3 +315,71 @@ def test_a_relay_whose_connection_dies_mid_pass_loses_nothing(
     assert recorder.ids == written[:3] + written
     rows = OutboxEvent.objects.using(outbox_db)
     assert set(rows.values_list("state", "publish_count")) == {(State.SENT, 1)}
+
+
+class ConfirmAll:
+    """The handler side's confirmations: every event handled; ``before`` runs first, once."""
+
+    def __init__(self, before: Callable[[], None] | None) -> None:
+        self.before = before
+
+    def outcomes(self, event_ids: list[str]) -> dict[str, Outcome]:
+        if self.before:
+            self.before, before = None, self.before
+            before()
+        return dict.fromkeys(event_ids, Outcome.DONE)
+
+
+@pytest.mark.parametrize("where", ["mid-pass", "outside a transaction"])
+def test_the_relay_loop_outlives_a_lost_connection(
+    outbox_db: str, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run_relay`` (``strangler outbox relay``) goes on after the server ends its session
+    (a restart, a failover, an idle-session timeout): every row published and handled.
+
+    ``mid-pass``: after the third publish, inside the pass's transaction, whose exit drops
+    the broken connection. ``outside a transaction``: while the relay reads the handlers'
+    confirmations, before it marks the confirmed rows ``handled`` in autocommit; Django
+    keeps that dead connection (outside the request cycle nothing discards it) and every
+    later statement fails with ``the connection is closed`` unless the relay drops it.
+    """
+    written = write(outbox_db, 5)
+    recorder = Recorder()
+    record = recorder("loop")
+    killed: list[str] = []
+
+    def kill() -> None:
+        killed.append(where)
+        terminate_own_session(outbox_db)
+
+    def publish(task: str, event: dict[str, Any]) -> None:
+        record(task, event)
+        if where == "mid-pass" and len(recorder.published) == 3 and not killed:
+            kill()
+
+    confirm = ConfirmAll(kill if where == "outside a transaction" else None)
+    monkeypatch.setitem(outbox._stores, ("confirm", "memory://"), confirm)
+    stop = threading.Event()
+
+    def loop() -> int:
+        try:
+            return run_relay(
+                batch=10, interval=0.05, stop=stop, publish=publish, using=outbox_db,
+                redelivery=Redelivery(after=30, confirm_url="memory://"),
+            )  # fmt: skip
+        finally:
+            connections[outbox_db].close()
+
+    rows = OutboxEvent.objects.using(outbox_db)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(loop)
+        deadline = time.monotonic() + 30
+        while not running.done() and time.monotonic() < deadline:
+            if set(rows.values_list("state", flat=True)) == {State.HANDLED}:
+                break
+            time.sleep(0.05)
+        stop.set()
+        running.result(timeout=30)  # the loop ended because it was told to, not by an error
+    assert killed == [where]
+    assert set(recorder.ids) == set(written)
+    assert set(rows.values_list("state", flat=True)) == {State.HANDLED}
