@@ -361,7 +361,11 @@ class _Entry:
         event = build_event(self.feature, data, reply=reply, parity=parity.attribute())
         if not reply and _in_atomic_block():
             wait = max(self.timeout, parity.timeout())
-            _on_commit(lambda: self._await(rt, event, args, kwargs, perf_counter(), wait))
+            _on_commit(
+                _raising_after_commit(
+                    lambda: self._await(rt, event, args, kwargs, perf_counter(), wait)
+                )
+            )
             return None
         return self._await(rt, event, args, kwargs, start, max(self.timeout, parity.timeout()))
 
@@ -483,19 +487,23 @@ class _Raised:
 def _answer(reply: Any, home: str | None) -> Any:
     """A reply as the caller sees it: the value, or :class:`_Raised` for an exception.
 
-    A parity reply (``shims.parity``) is unwrapped (its mail delivered). An exception
-    whose type is not loaded here, not the monolith's own or a builtin (``home``: the
-    entry point's module, see :func:`~shims.encoding.decode_exception`), or cannot be
-    rebuilt is raised as :class:`~shims.encoding.RemoteError`: the handler already ran,
-    so falling back to the monolith body would do its work twice.
+    A parity reply (``shims.parity``) is unwrapped first, an error answer included: the
+    mail the handler sent before raising is in ``mail.outbox`` before the exception is
+    raised, as it would be after the monolith body raised. An exception whose type is not
+    loaded here, not the monolith's own or a builtin (``home``: the entry point's module,
+    see :func:`~shims.encoding.decode_exception`), or cannot be rebuilt is raised as
+    :class:`~shims.encoding.RemoteError`: the handler already ran, so falling back to the
+    monolith body would do its work twice.
     """
+    if parity.active() and not is_error_answer(reply):
+        reply = parity.unwrap(reply)  # mail delivered; the result decoded, or an error answer
+        if not is_error_answer(reply):
+            return reply
     if is_error_answer(reply):
         try:
             return _Raised(decode_exception(reply, home))
         except RemoteError as exc:  # the handler ran: never run the body again (fallback)
             return _Raised(exc)
-    if parity.active():
-        return parity.unwrap(reply)
     return decode_value(reply)
 
 
@@ -517,9 +525,38 @@ def _parity_only(
     reply = style == "request_reply"
     event = build_event(feature, data, reply=reply, parity=parity.attribute())
     if not reply and _in_atomic_block():
-        _on_commit(lambda: _parity_wait(rt, feature, task, timeout, event, perf_counter(), home))
+        _on_commit(
+            _raising_after_commit(
+                lambda: _parity_wait(rt, feature, task, timeout, event, perf_counter(), home)
+            )
+        )
         return None
     return _parity_wait(rt, feature, task, timeout, event, start, home)
+
+
+AFTER_COMMIT_NOTE = (
+    "parity: raised from a transaction.on_commit callback, after the transaction committed; "
+    "the on_commit callbacks registered after this one did not run"
+)
+
+
+def _raising_after_commit(call: Callable[[], Any]) -> Callable[[], None]:
+    """A parity ``on_commit`` callback that lets the handler's failure reach the test.
+
+    Unlike production (where nothing is raised after a commit), the failure is raised
+    from the callback, so Django raises it from the ``atomic`` exit *after* the commit
+    and skips the transaction's later ``on_commit`` callbacks; the note says so, since
+    the traceback alone points at the end of the ``with`` block.
+    """
+
+    def callback() -> None:
+        try:
+            call()
+        except Exception as exc:
+            exc.add_note(AFTER_COMMIT_NOTE)
+            raise
+
+    return callback
 
 
 def _parity_wait(

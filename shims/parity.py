@@ -18,9 +18,12 @@ gaps and nothing else; the calls still cross the real broker to a real worker:
 * **worker** (started with ``STRANGLER_PARITY_WORKER=1``; never in production): a parity
   event runs with those settings applied (``override_settings``, e-mail to the locmem
   backend, one parity event at a time) and its reply is
-  ``{"strangler_parity": 1, "result": ..., "mail": [...]}``. A worker without the flag
-  dead-letters parity events: settings from an event are applied only by a worker that
-  was started to serve tests.
+  ``{"strangler_parity": 1, "result": ..., "mail": [...]}``; when a request/reply
+  handler raises, ``result`` is the error answer and ``mail`` still holds what it sent
+  first (:class:`ParityRun`), delivered before the caller raises. Transient errors are
+  retried without backoff (``shims.handlers``). A worker without the flag dead-letters
+  parity events: settings from an event are applied only by a worker that was started
+  to serve tests.
 
 What parity cannot carry is stated, not papered over: state in the test process's memory
 (caches, module globals, mocks) and settings that do not encode as JSON (logged and
@@ -41,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from shims.encoding import UnencodableArgument, decode_value, encode_value
+from shims.encoding import UnencodableArgument, decode_value, encode_value, is_error_answer
 
 __all__ = [
     "ATTRIBUTE",
@@ -49,6 +52,7 @@ __all__ = [
     "WORKER_ENV",
     "ParityError",
     "ParityReport",
+    "ParityRun",
     "active",
     "attribute",
     "deliver_mail",
@@ -188,13 +192,20 @@ def attribute() -> str:
 
 
 def unwrap(reply: Any) -> Any:
-    """The handler's result from a parity reply; its mail goes to ``mail.outbox``."""
+    """The handler's result from a parity reply, decoded; its mail goes to ``mail.outbox``.
+
+    An error answer (the handler raised, ``shims.encoding.is_error_answer``) is returned as
+    it came, for the caller to raise (``decode_exception``); the mail the handler sent
+    before raising is delivered all the same, first, as the monolith body's mail would be
+    in the outbox when its exception reached the test.
+    """
     if not isinstance(reply, dict) or reply.get(REPLY_MARK) != 1:
         raise ParityError(
             f"not a parity reply ({type(reply).__name__}): start the worker with {WORKER_ENV}=1"
         )
     deliver_mail(reply.get("mail") or [])
-    return decode_value(reply.get("result"))
+    result = reply.get("result")
+    return result if is_error_answer(result) else decode_value(result)
 
 
 def deliver_mail(messages: list[dict[str, Any]]) -> None:
@@ -276,18 +287,39 @@ def worker_enabled() -> bool:
 _worker_lock = threading.Lock()  # settings are process-wide: one parity event at a time
 
 
+class ParityRun:
+    """One delivery of a parity event in the worker (``value``: its ``stranglerparity``).
+
+    Calling it runs the handler with the test's settings and returns the reply
+    ``{"strangler_parity": 1, "result": ..., "mail": [...]}``. The mail is kept even when
+    the handler raises, so the handler base can answer the exception with :meth:`reply`
+    too (a request/reply event): a handler that sends mail and then raises must not lose
+    the mail the test will look for.
+    """
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.mail: list[dict[str, Any]] = []
+
+    def __call__(self, handle: Callable[[Any], Any], event: Any) -> dict[str, Any]:
+        from shims.effects import observe
+
+        overrides = _decoded_settings(self.value)
+        with _worker_lock, _settings(overrides), observe() as effects:
+            try:
+                result = handle(event)
+            finally:
+                self.mail = [message_to_dict(m) for m in effects.messages]
+        return self.reply(result)
+
+    def reply(self, result: Any) -> dict[str, Any]:
+        """``result`` (a value, or an error answer) with the mail this delivery sent."""
+        return {REPLY_MARK: 1, "result": result, "mail": self.mail}
+
+
 def run_parity_event(handle: Callable[[Any], Any], event: Any, value: str) -> dict[str, Any]:
     """Run ``handle(event)`` with the test's settings; the reply carries result and mail."""
-    from shims.effects import observe
-
-    overrides = _decoded_settings(value)
-    with _worker_lock, _settings(overrides), observe() as effects:
-        result = handle(event)
-    return {
-        REPLY_MARK: 1,
-        "result": result,
-        "mail": [message_to_dict(m) for m in effects.messages],
-    }
+    return ParityRun(value)(handle, event)
 
 
 def _decoded_settings(value: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -286,3 +287,76 @@ def test_an_exception_of_a_type_this_process_never_loaded_is_a_remote_error(
     assert outcomes("it.refuse", "function") == {"error": 1}
     assert breakers.get("it.refuse").state is BreakerState.CLOSED
     assert "it_worker_only" not in sys.modules
+
+
+# ---------------------------------------------------------------- parity (shims.parity)
+
+
+@routed("it.flaky_count", task="it.tasks.flaky_count")
+def flaky_count(log: str, fail_times: int) -> str:
+    return "monolith"
+
+
+@routed("it.mail_then_refuse", task="it.tasks.mail_then_refuse", style="request_reply")
+def mail_then_refuse(to: str) -> None:
+    send_mail("Sorry", "no quote", "shop@example.com", [to])
+    raise QuoteRefused(f"no quote for {to} (monolith)")
+
+
+@pytest.fixture(scope="module")
+def parity_worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """A worker started to serve tests (``STRANGLER_PARITY_WORKER=1``), its own queue."""
+    from tests.integration.conftest import start_worker, worker_settings
+
+    out = tmp_path_factory.mktemp("parity-worker")
+    settings = worker_settings(redis_url, redis_url, out)
+    with start_worker(settings, out, redis_url, extra_env={"STRANGLER_PARITY_WORKER": "1"}) as w:
+        yield w
+
+
+@pytest.fixture
+def parity_shim(parity_worker: Worker) -> Iterator[Worker]:
+    from shims import parity
+    from shims.runtime import configure, reset_runtime
+
+    configure(route_store_url="memory://", route_ttl=0)
+    publisher.use_app(parity_worker.app)
+    breakers.clear()
+    parity.enable(timeout=20)
+    yield parity_worker
+    parity.disable()
+    parity.report.clear()
+    publisher.use_app(None)
+    reset_runtime()
+
+
+def test_parity_retries_a_transient_error_at_once_and_returns_the_real_outcome(
+    parity_shim: Worker,
+) -> None:
+    """The handler's backoff is days: only retries without backoff answer within the
+    20 s the test waits. Production retries keep their backoff (tests/unit)."""
+    set_route("it.flaky_count", Mode.FUNCTION)
+    log = f"parity-flaky-{uuid.uuid4().hex[:6]}"
+    assert flaky_count(log, 2) == "answered after 3 attempts"
+    assert parity_shim.effects(log) == ["attempt-1", "attempt-2", "attempt-3"]
+
+
+def test_parity_a_transient_error_past_max_retries_fails_the_call(parity_shim: Worker) -> None:
+    from shims import parity
+
+    set_route("it.flaky_count", Mode.FUNCTION)
+    log = f"parity-dead-{uuid.uuid4().hex[:6]}"
+    with pytest.raises(FunctionPathError, match="max retries exceeded after 4 attempt"):
+        flaky_count(log, 99)
+    assert len(parity_shim.effects(log)) == 4
+    assert list(parity.report.as_dict()["features"]["it.flaky_count"]["failed"]) != []
+
+
+def test_parity_an_answered_exception_delivers_the_handlers_mail_first(
+    parity_shim: Worker,
+) -> None:
+    set_route("it.mail_then_refuse", Mode.FUNCTION)
+    mail.outbox = []
+    with pytest.raises(QuoteRefused, match=r"\(worker\)"):
+        mail_then_refuse("a@example.com")
+    assert [(m.subject, m.to) for m in mail.outbox] == [("Sorry", ["a@example.com"])]

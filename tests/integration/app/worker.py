@@ -109,3 +109,23 @@ def refuse(event: Event) -> Any:
     if event.data.get("unknown_type"):
         raise type("WorkerOnlyError", (Exception,), {"__module__": "it_worker_only"})("?")
     raise QuoteRefused(f"no quote for {event.data['country']} (worker)")
+
+
+# Parity (tests run under shims.parity against a worker started with STRANGLER_PARITY_WORKER=1)
+
+
+@handler(app, "it.tasks.flaky_count", max_retries=3, backoff_base=1e6, backoff_max=1e6, lease=5.0)
+def flaky_count(event: Event) -> Any:
+    """Fails with a transient error ``fail_times`` times, then answers; backoff in days."""
+    log = OUT / f"{event.data['log']}.log"
+    attempts = len(log.read_text().split()) if log.exists() else 0
+    record_effect(event.data["log"], f"attempt-{attempts + 1}")
+    if attempts < event.data["fail_times"]:
+        raise ConnectionError("downstream unavailable")
+    return f"answered after {attempts + 1} attempts"
+
+
+@handler(app, "it.tasks.mail_then_refuse", **fast)
+def mail_then_refuse(event: Event) -> Any:
+    send_mail("Sorry", "no quote", "shop@example.com", [event.data["to"]])
+    raise QuoteRefused(f"no quote for {event.data['to']} (worker)")

@@ -367,3 +367,116 @@ def test_a_retired_entry_point_under_parity_returns_the_handlers_result(worker: 
     value = dispatch_only("p.retired", task="p.retired", arguments={"to": "b@example.com"})
     assert value == "function"
     assert [m.to for m in mail.outbox] == [["b@example.com"]]
+
+
+# ---------------------------------------------------------------- a handler that raises
+
+
+def _mail_then_refuse(event: Event) -> Any:
+    send_mail("Sorry", "out of stock", "s@example.com", [event.data["to"]])
+    raise OutOfStock("grinder")
+
+
+def test_an_error_answer_carries_the_mail_the_handler_sent_first(
+    app: Celery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(parity.WORKER_ENV, "1")
+    event = build_event("f", {"to": "a@example.com"}, reply=True, parity=json.dumps({}))
+    reply = register(app, _mail_then_refuse).apply(args=[event]).get()
+    assert reply[parity.REPLY_MARK] == 1
+    assert is_error_answer(reply["result"])
+    assert [(m["subject"], m["to"]) for m in reply["mail"]] == [("Sorry", ["a@example.com"])]
+
+
+def test_request_reply_delivers_the_mail_before_raising_the_handlers_exception(
+    worker: Any,
+) -> None:
+    from shims.dispatch import routed
+
+    @routed("p.refuse", task="p.refuse", style="request_reply")
+    def refuse(to: str) -> None:
+        send_mail("Sorry", "out of stock", "s@example.com", [to])
+        raise OutOfStock("grinder")
+
+    worker.add("p.refuse", _mail_then_refuse)
+    _at_function("p.refuse")
+    mail.outbox = []
+    with pytest.raises(OutOfStock, match="grinder"):
+        refuse("a@example.com")
+    assert [(m.subject, m.to) for m in mail.outbox] == [("Sorry", ["a@example.com"])]
+
+
+def test_a_retired_request_reply_delivers_the_mail_before_raising(worker: Any) -> None:
+    from shims.dispatch import dispatch_only
+
+    worker.add("p.retired_refuse", _mail_then_refuse)
+    mail.outbox = []
+    with pytest.raises(OutOfStock):
+        dispatch_only(
+            "p.retired_refuse",
+            task="p.retired_refuse",
+            style="request_reply",
+            arguments={"to": "b@example.com"},
+        )
+    assert [m.to for m in mail.outbox] == [["b@example.com"]]
+
+
+# ---------------------------------------------------------------- transient errors
+
+
+@pytest.mark.parametrize(("parity_event", "pause"), [(True, 0.0), (False, 42.0)])
+def test_a_parity_event_retries_a_transient_error_at_once(
+    app: Celery, monkeypatch: pytest.MonkeyPatch, parity_event: bool, pause: float
+) -> None:
+    """A test waits on a parity event: no backoff. Production keeps its backoff."""
+    import shims.handlers
+
+    class Retried(Exception):
+        pass
+
+    countdowns: list[float] = []
+
+    def fake_retry(task: Any, spec: Any, **options: Any) -> Any:
+        countdowns.append(options["countdown"])
+        raise Retried
+
+    monkeypatch.setenv(parity.WORKER_ENV, "1")
+    monkeypatch.setattr(shims.handlers, "backoff", lambda attempt, base, cap: 42.0)
+    monkeypatch.setattr(shims.handlers, "_retry", fake_retry)
+    task = register(app, lambda event: (_ for _ in ()).throw(ConnectionError("down")))
+    value = json.dumps({"settings": {}}) if parity_event else None
+    with pytest.raises(Retried):
+        task.apply(args=[build_event("f", {}, parity=value)], throw=True)
+    assert countdowns == [pause]
+
+
+# ---------------------------------------------------------------- inside transaction.atomic
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_commit_is_raised_from_the_atomic_exit_and_says_so(
+    worker: Any,
+) -> None:
+    """Parity only (production raises nothing after a commit): the handler's failure
+    leaves ``atomic`` after the commit, and the transaction's later callbacks are skipped."""
+    from django.db import transaction
+
+    from shims.dispatch import AFTER_COMMIT_NOTE, FunctionPathError, routed
+
+    @routed("p.broken_later", task="p.broken_later")
+    def broken(n: int) -> None:
+        return None
+
+    worker.add("p.broken_later", lambda event: 1 / 0)
+    _at_function("p.broken_later")
+    later: list[str] = []
+
+    def commit() -> None:
+        with transaction.atomic():
+            broken(1)
+            transaction.on_commit(lambda: later.append("ran"))
+
+    with pytest.raises(FunctionPathError, match="the handler failed") as raised:
+        commit()
+    assert AFTER_COMMIT_NOTE in (raised.value.__notes__ or [])
+    assert later == []
