@@ -31,7 +31,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -268,6 +268,36 @@ def test_a_row_locked_elsewhere_is_skipped_then_published_once_released(
     assert relay(outbox_db, recorder("a"), confirmations).sent == 1
     assert recorder.ids == [*others, first]
     assert pending_count(using=outbox_db) == 0
+
+
+def test_the_monolith_writes_to_the_outbox_while_a_relay_holds_its_batch(
+    outbox_db: str, confirmations: ConfirmationStore
+) -> None:
+    """A business transaction's outbox row neither waits for nor fails on a relay's locks.
+
+    (SQLite's shared-cache test database makes the writer retry: docs/reliability.md.)
+    """
+    first = write(outbox_db, 1)
+    recorder = Recorder()
+    record = recorder("a")
+    late = build_event("f", {"n": "late"})
+
+    def commit_one_row() -> None:
+        try:
+            with transaction.atomic(using=outbox_db):
+                write_outbox("t.x", late, using=outbox_db)  # lock_timeout if it waited
+        finally:
+            connections[outbox_db].close()
+
+    def publish(task: str, event: dict[str, Any]) -> None:
+        record(task, event)
+        if len(recorder.published) == 1:  # inside the pass: the batch is locked
+            with ThreadPoolExecutor(1) as monolith:
+                monolith.submit(commit_one_row).result(timeout=30)
+
+    assert relay(outbox_db, publish, confirmations).sent == 1
+    assert relay(outbox_db, publish, confirmations).sent == 1
+    assert recorder.ids == [*first, late["id"]]
 
 
 def test_a_publish_failure_mid_batch_leaves_the_rest_pending(
