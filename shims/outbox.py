@@ -25,7 +25,8 @@ is locked with ``SELECT ... FOR UPDATE SKIP LOCKED`` so each row goes to one rel
 elsewhere (SQLite) a relay claims a batch with a conditional ``UPDATE`` (rows not
 claimed, or whose claim lease expired) under a random token and publishes only the rows
 carrying its token. Delivery stays at-least-once (a relay that dies between publishing
-and marking re-sends after the lease), which the handlers' event-id dedupe absorbs.
+and marking re-sends: after the lease on SQLite, at once where its transaction rolled
+back and its locks went with its session), which the handlers' event-id dedupe absorbs.
 
 Imports Django, so it is imported only by outbox users (never by ``shims`` itself).
 """
