@@ -53,8 +53,10 @@ from shims.django.models import OutboxEvent, State
 __all__ = [
     "NEVER_CONFIRMED",
     "RELAY_TASK",
+    "OutboxNotReady",
     "Redelivery",
     "RelayResult",
+    "check_outbox",
     "pending_count",
     "prune_handled",
     "register_relay_task",
@@ -422,6 +424,29 @@ def _update_row(alias: str, pk: int, **fields: Any) -> None:
     _retry_locked(lambda: _manager(alias).filter(pk=pk).update(**fields))
 
 
+class OutboxNotReady(Exception):
+    """The outbox table is missing from the relay's database (migrations not run).
+
+    Raised before the first pass: a relay that tolerates database errors (below) would
+    otherwise log the same error every second and never say that nothing can work.
+    """
+
+
+def check_outbox(using: str | None = None) -> None:
+    """Raise :class:`OutboxNotReady` unless the outbox table exists in ``using``'s
+    database; a database that cannot be reached raises its own error."""
+    alias = using or router.db_for_write(OutboxEvent)
+    table = OutboxEvent._meta.db_table
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    if table not in tables:
+        raise OutboxNotReady(
+            f"outbox table {table!r} not found in database {alias!r}: "
+            "run `manage.py migrate` (the app shims.django must be in INSTALLED_APPS)"
+        )
+
+
 def run_relay(
     *,
     batch: int = 100,
@@ -438,10 +463,14 @@ def run_relay(
     at least once), the dead connection is dropped, and the next pass reconnects. Django
     drops such a connection itself only around requests, which a relay never serves; a
     connection lost outside a transaction would otherwise fail every later pass. Errors
-    of other kinds (``ProgrammingError``, ``IntegrityError``) still end the relay.
+    of other kinds (``ProgrammingError``, ``IntegrityError``) still end the relay, and
+    so does a database without the outbox table at start (:class:`OutboxNotReady`;
+    SQLite reports a missing table as an ``OperationalError``, which would else be
+    retried for ever).
     """
     stop = stop or threading.Event()
     alias = using or router.db_for_write(OutboxEvent)
+    check_outbox(alias)
     total = 0
     while not stop.is_set():
         try:

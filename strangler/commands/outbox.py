@@ -34,8 +34,14 @@ def outbox() -> None:
 def relay(once: bool, batch: int, interval: float, settings_module: str | None) -> None:
     """Publish pending outbox rows, settle sent ones (confirmed, republished, dead)."""
     _setup_django(settings_module)
-    from shims.outbox import pending_count, relay_once, run_relay
+    from django.db import DatabaseError
 
+    from shims.outbox import OutboxNotReady, check_outbox, pending_count, relay_once, run_relay
+
+    try:
+        check_outbox()
+    except (OutboxNotReady, DatabaseError) as exc:
+        raise click.ClickException(" ".join(str(exc).split())) from None
     if once:
         total, settled = 0, [0, 0, 0]
         while True:

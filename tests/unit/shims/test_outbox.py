@@ -19,7 +19,16 @@ from shims.confirm import CONFIRM_ATTRIBUTE
 from shims.dispatch import publisher
 from shims.django.models import OutboxEvent, State
 from shims.events import build_event
-from shims.outbox import RELAY_TASK, pending_count, register_relay_task, relay_once, write_outbox
+from shims.outbox import (
+    RELAY_TASK,
+    OutboxNotReady,
+    check_outbox,
+    pending_count,
+    register_relay_task,
+    relay_once,
+    run_relay,
+    write_outbox,
+)
 from strangler.cli import main
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -129,3 +138,20 @@ def test_cli_prune_deletes_old_handled_rows_only() -> None:
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "pruned 1 handled row(s)"
     assert OutboxEvent.objects.count() == 2
+
+
+def test_relay_refuses_a_database_without_the_outbox_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLite reports a missing table as an OperationalError, the kind the loop retries:
+    without the check at start a relay on an unmigrated database logged for ever."""
+    monkeypatch.setattr(OutboxEvent._meta, "db_table", "strangler_no_such_outbox")
+    with pytest.raises(OutboxNotReady, match="strangler_no_such_outbox"):
+        check_outbox()
+    with pytest.raises(OutboxNotReady):
+        run_relay(interval=0.05)  # raises before its first pass: no stop event needed
+    result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "manage.py migrate" in lines[0]
