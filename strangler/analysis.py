@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -51,8 +49,9 @@ from analyzers.graph import build_graph
 from analyzers.scoring import Blocker, Component, Evidence
 from strangler import __version__
 from strangler.config import Config
+from strangler.files import write_atomic
 
-__all__ = ["AnalysisRun", "BadInput", "build_project_graph", "run_analysis", "write_atomic"]
+__all__ = ["AnalysisRun", "BadInput", "build_project_graph", "run_analysis"]
 
 Progress = Callable[[int, int], None]
 
@@ -429,26 +428,3 @@ class _LazyCapabilities(Sequence[Capability]):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write via a temporary file in the same folder and rename: all or nothing.
-
-    An existing target that is not a regular file (``/dev/null``, ``/dev/stdout``, a
-    FIFO) is written in place: renaming over it would replace the device node itself.
-    """
-    if path.exists() and not path.is_file():
-        with path.open("wb") as stream:
-            stream.write(text.encode() if isinstance(text, str) else text)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    data = text.encode() if isinstance(text, str) else text
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -19,6 +19,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from strangler.files import new_file_mode
+
 __all__ = [
     "ApplyError",
     "Change",
@@ -226,6 +228,8 @@ def _stage(transaction: _Transaction, item: _Staged) -> None:
         _write_text(item.temp, item.change.after)
         if item.change.before is not None:
             shutil.copymode(item.target, item.temp)
+        else:  # mkstemp made it 0600; a new module gets what `open(path, "w")` would give
+            os.chmod(item.temp, new_file_mode())
 
 
 def _sibling(target: Path, suffix: str) -> Path:

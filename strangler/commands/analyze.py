@@ -27,8 +27,9 @@ from analyzers import paused_gc
 from analyzers.analysis import Analysis, find_capability
 from analyzers.graph import FORMATS as GRAPH_FORMATS
 from analyzers.graph import export_graph
-from strangler.analysis import BadInput, build_project_graph, run_analysis, write_atomic
+from strangler.analysis import BadInput, build_project_graph, run_analysis
 from strangler.config import Config, ConfigError, load_config
+from strangler.files import write_atomic
 from strangler.render import (
     analysis_json,
     analysis_markdown,

@@ -432,12 +432,34 @@ def test_json_is_identical_under_different_hash_seeds(project: Path) -> None:
     assert outputs[0] == outputs[1]
 
 
+def test_output_file_mode_follows_the_umask_and_an_existing_file_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    """The temporary file behind ``--output`` is 0600; the report must not be."""
+    import os
+
+    from strangler.files import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.md", "r\n")
+        kept = tmp_path / "shared.json"
+        kept.write_text("{}")
+        kept.chmod(0o664)
+        write_atomic(kept, "{}\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.md").stat().st_mode & 0o777 == 0o644
+    assert kept.stat().st_mode & 0o777 == 0o664
+    assert kept.read_text() == "{}\n"
+
+
 def test_output_to_a_device_writes_through_it_and_keeps_it_a_device(tmp_path: Path) -> None:
     """``-o /dev/null`` must never replace the device node with a regular file."""
     import os
     import stat
 
-    from strangler.analysis import write_atomic
+    from strangler.files import write_atomic
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

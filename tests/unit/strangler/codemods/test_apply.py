@@ -69,6 +69,16 @@ def test_apply_creates_modifies_and_deletes(tree: Path) -> None:
     assert snapshot(tree) == {"shop/a.py": b"a = 2\n", "functions/n/handlers.py": b"h = 1\n"}
 
 
+def test_a_created_file_gets_the_umask_mode_not_mkstemps_0600(tree: Path) -> None:
+    """A new handler module must be as readable as one made with ``open(path, "w")``."""
+    old = os.umask(0o027)
+    try:
+        apply([Change("functions/n/handlers.py", None, "h = 1\n")], tree)
+    finally:
+        os.umask(old)
+    assert (tree / "functions" / "n" / "handlers.py").stat().st_mode & 0o777 == 0o640
+
+
 def test_apply_keeps_line_endings_and_mode(tree: Path) -> None:
     target = tree / "shop" / "crlf.py"
     target.write_bytes(b"x = 1\r\n")

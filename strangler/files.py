@@ -1,0 +1,64 @@
+"""File writes shared by the commands: all or nothing, with the permissions a user expects.
+
+Every writer here stages into a temporary file beside the target and renames it over
+the target, so a crash or a full disk never leaves half a report or half a module.
+:func:`tempfile.mkstemp` creates that file with mode 0600 (it is meant to be private),
+and the rename keeps it: without :func:`new_file_mode` a report written with
+``--output``, or a handler module that ``extract`` creates, would be readable by its
+owner only, where ``open(path, "w")`` would have honoured the umask (0644 under the
+usual 022). An existing target keeps its own mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+__all__ = ["new_file_mode", "write_atomic"]
+
+
+def new_file_mode() -> int:
+    """The mode ``open(path, "w")`` gives a new file here: 0666 less the process umask.
+
+    The umask can only be read by setting it; it is put back at once (a process-wide
+    value, read in the command's own thread).
+    """
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def target_mode(path: Path) -> int:
+    """The mode the file at ``path`` should have after a rewrite: its own, else the default."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return new_file_mode()
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write via a temporary file in the same folder and rename: all or nothing.
+
+    An existing target that is not a regular file (``/dev/null``, ``/dev/stdout``, a
+    FIFO) is written in place: renaming over it would replace the device node itself.
+    """
+    data = text.encode() if isinstance(text, str) else text
+    if path.exists() and not path.is_file():
+        with path.open("wb") as stream:
+            stream.write(data)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = target_mode(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            os.fchmod(fh.fileno(), mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
