@@ -185,9 +185,18 @@ def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Itera
 
 
 def _excluded(relpath: str, excludes: tuple[str, ...]) -> bool:
-    """A glob matches the relative path or the file/folder name (``fnmatchcase`` rules)."""
+    """A glob matches the relative path or the file/folder name (``fnmatchcase`` rules).
+
+    The path is also tried with a leading ``/``, so that ``*/migrations/*`` (the
+    default) excludes ``migrations/0001.py`` when PATH is the app folder itself, as
+    it does ``shop/migrations/0001.py`` when PATH is the project.
+    """
     match = _exclusion_pattern(excludes)
-    return match(relpath) is not None or match(relpath.rpartition("/")[2]) is not None
+    return (
+        match(relpath) is not None
+        or match("/" + relpath) is not None
+        or match(relpath.rpartition("/")[2]) is not None
+    )
 
 
 @functools.cache

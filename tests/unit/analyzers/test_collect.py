@@ -65,6 +65,13 @@ def test_excludes_match_paths_and_names(tmp_path: Path) -> None:
     assert sorted(m.module for m in c.modules) == ["a", "keep.c"]
 
 
+def test_the_default_migrations_glob_also_applies_when_path_is_the_app(tmp_path: Path) -> None:
+    """``strangler analyze shop/orders`` must skip ``orders/migrations`` as the project run does."""
+    write(tmp_path, {"models.py": "", "migrations/0001_initial.py": "", "migrations.py": ""})
+    c = collect(tmp_path, CollectOptions(use_cache=False, excludes=("*/migrations/*",)))
+    assert sorted(m.module for m in c.modules) == ["migrations", "models"]
+
+
 def test_bad_corpus_collects_with_one_diagnostic_per_bad_file(tmp_path: Path) -> None:
     c = collect(BAD, CollectOptions(use_cache=False))
     assert len(c.diagnostics) == 8
