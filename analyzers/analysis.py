@@ -43,6 +43,7 @@ __all__ = [
     "find_capability",
     "from_json",
     "to_json",
+    "why_not_found",
 ]
 
 SCHEMA_VERSION = "1.0"
@@ -273,6 +274,27 @@ def find_capability(analysis: Analysis, name: str) -> Capability | None:
         return caps[list(names).index(name)]
     matches = [i for i, n in enumerate(names) if n.endswith("." + name)]
     return caps[matches[0]] if len(matches) == 1 else None
+
+
+def why_not_found(analysis: Analysis, name: str) -> str:
+    """Why :func:`find_capability` found nothing for ``name``, in words for one line.
+
+    A short name that ends several capabilities' names is ambiguous, not unknown:
+    saying "no capability named 'views'" when six end in ``.views`` sends the user
+    looking for a typo; listing them lets them pick.
+    """
+    caps = analysis.capabilities
+    names: Sequence[str] = getattr(caps, "names", None) or [c.name for c in caps]
+    matches = [n for n in names if n.endswith("." + name)]
+    if len(matches) < 2:
+        return f"no capability named {name!r}"
+    shown = ", ".join(matches[:AMBIGUOUS_SHOWN])
+    more = f" and {len(matches) - AMBIGUOUS_SHOWN} more" if len(matches) > AMBIGUOUS_SHOWN else ""
+    return f"{name!r} is ambiguous: {len(matches)} capabilities end with it ({shown}{more})"
+
+
+AMBIGUOUS_SHOWN = 5
+"""Names listed in an "ambiguous" message: enough to choose from, one line still."""
 
 
 # ------------------------------------------------------------------ JSON codec

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from libcst.codemod import Codemod
 
-from analyzers.analysis import Analysis, find_capability
+from analyzers.analysis import Analysis, find_capability, why_not_found
 from analyzers.collect import Collection, CollectOptions, NothingToAnalyse, collect
 from analyzers.facts import ModuleFacts
 from shims.config import load_settings, mask_url
@@ -157,7 +157,8 @@ def celery_app_ref(value: str) -> str:
 def plan_for(project: Project, capability: str, target: str) -> ExtractionPlan:
     found = find_capability(project.analysis, capability)
     if found is None:
-        raise BadInput(f"no capability named {capability!r} (see `strangler analyze`)")
+        reason = why_not_found(project.analysis, capability)
+        raise BadInput(f"{reason} (see `strangler analyze`)")
     return plan_extraction(found, project.modules, target=target_package(target))
 
 

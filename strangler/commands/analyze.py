@@ -24,7 +24,7 @@ from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from analyzers import paused_gc
-from analyzers.analysis import Analysis, find_capability
+from analyzers.analysis import Analysis, find_capability, why_not_found
 from analyzers.graph import FORMATS as GRAPH_FORMATS
 from analyzers.graph import export_graph
 from strangler.analysis import BadInput, build_project_graph, run_analysis
@@ -212,13 +212,13 @@ def _has_capability(path: str, name: str) -> Callable[[Analysis], None]:
 
     def check(analysis: Analysis) -> None:
         if find_capability(analysis, name) is None:
-            raise BadInput(_unknown_capability(path, name))
+            raise BadInput(_unknown_capability(analysis, path, name))
 
     return check
 
 
-def _unknown_capability(path: str, name: str) -> str:
-    return f"no capability named {name!r} (see `strangler analyze {path}`)"
+def _unknown_capability(analysis: Analysis, path: str, name: str) -> str:
+    return f"{why_not_found(analysis, name)} (see `strangler analyze {path}`)"
 
 
 PIPE_WIDTH = 160
@@ -298,7 +298,7 @@ def explain(path: str, capability: str, fmt: str, output: str | None, **flags: A
     analysis = _analyse(path, config, accept=_has_capability(path, capability))
     cap = find_capability(analysis, capability)
     if cap is None:  # not reached: _has_capability accepted it
-        _fail(_unknown_capability(path, capability))
+        _fail(_unknown_capability(analysis, path, capability))
     if fmt == "json":
         _emit(explain_json(analysis, cap), output)
     elif fmt == "markdown":

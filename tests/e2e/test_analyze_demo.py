@@ -114,3 +114,19 @@ def test_each_named_blocker_appears_in_explain(
 ) -> None:
     text = _run("explain", str(DEMO), capability, "--format", "markdown", "--cache-dir", cache_dir)
     assert location in text, f"{blocker} at {location} not shown by explain {capability}"
+
+
+def test_a_short_name_shared_by_several_capabilities_is_called_ambiguous(
+    analysis: dict[str, object], cache_dir: str
+) -> None:
+    """``explain demo views`` names the candidates instead of claiming there is none."""
+    names = [c["name"] for c in analysis["capabilities"]]  # type: ignore[attr-defined]
+    views = [n for n in names if n.endswith(".views")]
+    assert len(views) >= 2
+    result = CliRunner().invoke(
+        main, ["explain", str(DEMO), "views", "--cache-dir", cache_dir], catch_exceptions=False
+    )
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert f"'views' is ambiguous: {len(views)} capabilities end with it (" in result.stderr
+    assert views[0] in result.stderr
