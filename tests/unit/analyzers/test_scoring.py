@@ -113,6 +113,37 @@ def test_outbound_coupling_counts_calls_back_into_the_monolith(result: Analysis)
     assert out.evidence[0].location == "inventory/stock.py:9"
 
 
+def test_unresolved_calls_are_shown_as_outbound_evidence_but_not_counted() -> None:
+    """Counted and shown, never guessed: a user sees where coupling may hide."""
+    a = ModuleFacts(
+        module="a",
+        path="a.py",
+        lines=20,
+        definitions=(fn("a.f", 1),),
+        calls=(
+            call("a.f", "b.h", "a.py", 2),
+            call("a.f", None, "a.py", 3, text="self.helper.render"),
+        ),
+    )
+    b = ModuleFacts(
+        module="b",
+        path="b.py",
+        lines=10,
+        definitions=(fn("b.h", 1), fn("b.k", 5)),
+        calls=(call("b.k", "b.h", "b.py", 6), call("b.k", "a.f", "b.py", 7)),
+    )
+    found = analyze([a, b], communities=False)
+    f = next(c for c in found.capabilities if c.name == "a.f")
+    out = f.component("outbound_coupling")
+    assert out.value == 1  # b.h only: the unresolved call adds no target
+    assert out.evidence_total == 2
+    assert [(e.location, e.detail) for e in out.evidence] == [
+        ("a.py:2", "a.f calls b.h (pure helper: copy it)"),
+        ("a.py:3", "a.f calls self.helper.render(): unresolved, not counted"),
+    ]
+    assert out.summary.endswith("; 1 unresolved calls not counted")
+
+
 def test_cycles_crossing_the_boundary_are_blockers() -> None:
     a = ModuleFacts(
         module="a",
