@@ -45,13 +45,14 @@ from analyzers.collect import (
     collect,
     discover,
 )
+from analyzers.facts import Diagnostic
 from analyzers.graph import build_graph
 from analyzers.scoring import Blocker, Component, Evidence
 from strangler import __version__
 from strangler.config import Config
 from strangler.files import write_atomic
 
-__all__ = ["AnalysisRun", "BadInput", "build_project_graph", "run_analysis"]
+__all__ = ["AnalysisRun", "BadInput", "ProjectGraph", "build_project_graph", "run_analysis"]
 
 Progress = Callable[[int, int], None]
 
@@ -116,10 +117,22 @@ def _cold(
     return analysis
 
 
-def build_project_graph(root: Path, config: Config, progress: Progress | None = None) -> nx.DiGraph:
+@dataclass(frozen=True)
+class ProjectGraph:
+    """The project's dependency graph and the files that are not in it (and why)."""
+
+    graph: nx.DiGraph
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def build_project_graph(
+    root: Path, config: Config, progress: Progress | None = None
+) -> ProjectGraph:
+    """The graph of ``root`` and what was left out of it: the caller reports those files
+    (an unparseable file is missing from the graph, which must not look like no code)."""
     collection = _collect(_check_root(root), config, progress)
     collection.save_cache()
-    return build_graph(collection.modules)
+    return ProjectGraph(build_graph(collection.modules), tuple(collection.diagnostics))
 
 
 def _check_analysable(root: Path, collection: Collection) -> None:

@@ -314,14 +314,26 @@ def explain(path: str, capability: str, fmt: str, output: str | None, **flags: A
     "--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="json", show_default=True
 )
 @click.option("--output", "-o", type=str, default=None, help="Write the graph to FILE.")
+@click.option(
+    "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
+)
 @_common
 @_gc_paused
 def graph(path: str, fmt: str, output: str | None, **flags: Any) -> None:
-    """Export the dependency graph of the project at PATH (modules, functions, tables)."""
+    """Export the dependency graph of the project at PATH (modules, functions, tables).
+
+    Files that could not be analysed are not in the graph; each is named on stderr
+    (the graph formats have no place for them), and ``--strict`` makes that exit 1.
+    """
     config = _config(path, **flags)
     with _progress() as progress:
         try:
             result = build_project_graph(Path(path), config, progress)
         except BadInput as exc:
             _fail(str(exc))
-    _emit(export_graph(result, fmt), output)
+    _emit(export_graph(result.graph, fmt), output)
+    for d in result.diagnostics:
+        where = d.path if d.line is None else f"{d.path}:{d.line}"
+        click.echo(f"strangler: not in the graph: {where}: {d.reason}", err=True)
+    if result.diagnostics and config.strict:
+        sys.exit(EXIT_STRICT)

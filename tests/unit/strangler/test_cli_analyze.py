@@ -287,6 +287,19 @@ def test_graph_formats(project: Path, fmt: str) -> None:
         assert result.stdout.startswith("flowchart LR")
 
 
+def test_graph_names_the_files_left_out_and_strict_fails_on_them(project: Path) -> None:
+    """An unparseable file is missing from the graph: say so, never silently."""
+    (project / "orders" / "broken.py").write_text("def f(:\n")
+    result = _run("graph", str(project), "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    assert "orders.views.checkout" in result.stdout
+    assert result.stderr.startswith("strangler: not in the graph: orders/broken.py:1: ")
+    assert result.stderr.count("\n") == 1
+    strict = _run("graph", str(project), "--no-cache", "--strict")
+    assert strict.exit_code == 1
+    assert "orders.views.checkout" in strict.stdout  # the graph is still written
+
+
 def test_warm_run_reuses_the_cached_analysis_until_a_file_changes(project: Path) -> None:
     config = load_config(project, {}, {})
     cold = run_analysis(project, config)
