@@ -485,3 +485,50 @@ def test_output_to_a_device_writes_through_it_and_keeps_it_a_device(tmp_path: Pa
     assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO, not replaced by a file
     write_atomic(Path(os.devnull), "x")
     assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+
+
+def test_a_progress_bar_on_a_terminal_stderr_and_none_on_a_pipe(project: Path) -> None:
+    """Progress is for a human watching: drawn on a TTY stderr, never into a pipe or log."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from strangler.cli import main; main()"
+    args = ["analyze", str(project), "--no-cache", "--format", "json", "-o", os.devnull]
+    master, slave = os.openpty()
+    try:
+        env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+        env.pop("NO_COLOR", None)
+        done = subprocess.run([sys.executable, "-c", code, *args], stderr=slave, env=env)
+        os.close(slave)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child's end is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    assert b"parsing" in drawn
+    assert f"{len(FILES)}/{len(FILES)}".encode() in drawn  # files done / total
+    piped = subprocess.run([sys.executable, "-c", code, *args], capture_output=True)
+    assert piped.returncode == 0
+    assert piped.stderr == b""
+
+
+def test_exclude_and_jobs_through_the_cli(project: Path) -> None:
+    def names(*extra: str) -> list[str]:
+        result = _run("analyze", str(project), "--format", "json", "--top", "0", *extra)
+        assert result.exit_code == 0, result.stderr
+        return [c["name"] for c in json.loads(result.stdout)["capabilities"]]
+
+    everything = names("--no-cache", "--jobs", "1")
+    assert "notifications.emails.send_order_confirmation" in everything
+    assert names("--no-cache", "--jobs", "2") == everything  # a worker pool, same answer
+    without = names("--no-cache", "--exclude", "notifications/*")
+    assert without
+    assert not [n for n in without if n.startswith("notifications")]
