@@ -254,6 +254,8 @@ def build_graph(modules: Sequence[ModuleFacts], index: CodeIndex | None = None) 
     for facts in sorted(modules, key=lambda f: f.module):
         _add_code_nodes(graph, facts)
     for facts in sorted(modules, key=lambda f: f.module):
+        _add_model_tables(graph, facts)
+    for facts in sorted(modules, key=lambda f: f.module):
         _add_imports(graph, facts, index)
         _add_inheritance(graph, facts, index)
         _add_calls(graph, facts, index)
@@ -281,6 +283,26 @@ def _add_code_nodes(graph: nx.DiGraph, facts: ModuleFacts) -> None:
             size=d.size,
             is_test=facts.is_test,
         )
+
+
+def _add_model_tables(graph: nx.DiGraph, facts: ModuleFacts) -> None:
+    """Every concrete model's table is a node, located at the model, whether or not
+    any analysed code reads or writes it: Django's own ``auth_user`` is reached only
+    through ``get_user_model()``, and a graph that lists only the tables some call
+    resolved to would read as a schema of four tables. Two models on one table
+    (unmanaged views of the same relation) share the node; the first module wins."""
+    for m in facts.models:
+        node = table_node(m.table)
+        if not m.abstract and node not in graph:
+            graph.add_node(
+                node,
+                kind="table",
+                module=facts.module,
+                path=m.loc.path,
+                line=m.loc.line,
+                size=0,
+                is_test=facts.is_test,
+            )
 
 
 def _add_imports(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:

@@ -7,7 +7,7 @@ import json
 import networkx as nx
 import pytest
 
-from analyzers.facts import DefKind, ImportFact, Location, ModuleFacts
+from analyzers.facts import DefKind, ImportFact, Location, ModelFact, ModuleFacts
 from analyzers.graph import build_graph, export_graph, table_node
 from tests.unit.analyzers.factkit import call, fn, shop
 
@@ -52,6 +52,32 @@ def test_node_kinds(graph: nx.DiGraph) -> None:
     assert graph.nodes[table_node("orders_order")]["kind"] == "table"
     assert graph.nodes["orders.views.checkout"]["path"] == "orders/views.py"
     assert graph.nodes["orders.views.checkout"]["line"] == 10
+
+
+def test_every_concrete_model_table_is_a_node_even_when_nothing_touches_it() -> None:
+    """A schema the code only reaches dynamically (``get_user_model()``) is still drawn."""
+    models = ModuleFacts(
+        module="accounts.models",
+        path="accounts/models.py",
+        lines=20,
+        definitions=(
+            fn("accounts.models.Base", 1, kind=DefKind.CLASS),
+            fn("accounts.models.Member", 8, kind=DefKind.CLASS),
+        ),
+        models=(
+            ModelFact("accounts.models.Base", "accounts", "accounts_base", _loc(1), abstract=True),
+            ModelFact("accounts.models.Member", "accounts", "accounts_member", _loc(8)),
+        ),
+    )
+    graph = build_graph([models])
+    node = graph.nodes[table_node("accounts_member")]
+    assert (node["kind"], node["path"], node["line"]) == ("table", "accounts/models.py", 8)
+    assert graph.degree(table_node("accounts_member")) == 0  # no access: no edge invented
+    assert table_node("accounts_base") not in graph  # abstract: no table
+
+
+def _loc(line: int) -> Location:
+    return Location("accounts/models.py", line, 0)
 
 
 def test_call_edges_keep_only_analysed_code(graph: nx.DiGraph) -> None:
