@@ -653,7 +653,7 @@ class _Linker:
         return tuple(out), tuple(orm)
 
     def _orm(self, call: Call, state: _State, ref: str) -> OrmAccess | None:
-        sfu = ".select_for_update(" in ref or ref.endswith(".select_for_update")
+        sfu = _locks(ref)
         if state[0] == "qm":
             method = state[2]
             if method in _WRITE:
@@ -762,6 +762,33 @@ class _Linker:
             state = self._symbol(use.name)
             if state is not None and state[0] == "var" and state[1] in self.mutable:
                 yield replace(use, name=state[1])
+
+
+_SFU = ".select_for_update"
+
+
+def _locks(ref: str) -> bool:
+    """Does the call ``ref`` names belong to a ``select_for_update()`` queryset chain?
+
+    Only queryset steps may follow the lock (``.filter().get``): once a row has been
+    fetched (``.get()``, iteration), what is done with it later -- its ``save()``, a
+    related row's ``save()``, a related manager's ``create()`` -- takes no lock of its
+    own, though a local's type still carries the whole chain it came from.
+    """
+    cut = ref.rfind(_SFU)
+    if cut < 0:
+        return False
+    rest = ref[cut + len(_SFU) :]
+    if not rest:
+        return True  # the ``select_for_update()`` call itself
+    if not rest.startswith("()."):
+        return False  # iterated (``()[]``), or not a call at all
+    *steps, method = rest[3:].split(".")
+    for step in steps:
+        name, suffix = _split_suffix(step)
+        if suffix != "()" or name not in _QS_READ:
+            return False
+    return not _split_suffix(method)[1]
 
 
 def _argument_for(args: tuple[Argument, ...], name: str, index: int | None) -> Argument | None:

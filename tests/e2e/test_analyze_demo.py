@@ -114,3 +114,16 @@ def test_each_named_blocker_appears_in_explain(
 ) -> None:
     text = _run("explain", str(DEMO), capability, "--format", "markdown", "--cache-dir", cache_dir)
     assert location in text, f"{blocker} at {location} not shown by explain {capability}"
+
+
+def test_row_locks_are_only_the_locking_queries(analysis: dict[str, object]) -> None:
+    """A ``select_for_update`` blocker names a locking query, never a later save of the
+    rows it fetched (refund_payment saves them at capture.py:60, 64 and 66)."""
+    queries = {loc for _, kind, loc in _blocker_rows() if kind == "row lock"}
+    found = {
+        b["location"]
+        for c in analysis["capabilities"]  # type: ignore[attr-defined]
+        for b in c["blockers"]
+        if b["kind"] == "select_for_update"
+    }
+    assert found == queries

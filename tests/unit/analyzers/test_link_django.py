@@ -107,6 +107,40 @@ def lock():
     ]
 
 
+def test_select_for_update_stays_on_its_own_chain() -> None:
+    # the rows it fetched are locked, but saving them (or a related row, or rows
+    # reached through a relation) later is a plain write, not another lock
+    views = """
+from orders.models import Order
+def refund():
+    o = Order.objects.select_for_update().get(pk=1)
+    c = o.customer
+    c.save()
+    o.save()
+    o.orderitem_set.create()
+    for other in Order.objects.select_for_update().filter(x=1):
+        other.delete()
+    qs = Order.objects.select_for_update()
+    qs.filter(x=2).first()
+"""
+    orm = shop(views)["orders.views"].orm
+    found = [(o.loc.line, o.model.rpartition(".")[2], o.method, o.select_for_update) for o in orm]
+    assert found == [
+        (4, "Order", "select_for_update", True),
+        (4, "Order", "get", True),
+        (6, "Customer", "save", False),
+        (7, "Order", "save", False),
+        (8, "OrderItem", "create", False),
+        (9, "Order", "select_for_update", True),
+        (9, "Order", "filter", True),
+        (10, "Order", "delete", False),
+        (11, "Order", "select_for_update", True),
+        # a locking queryset evaluated later still locks, where it is evaluated
+        (12, "Order", "filter", True),
+        (12, "Order", "first", True),
+    ]
+
+
 def test_instance_save_with_known_type() -> None:
     views = """
 from orders.models import Order, Customer
