@@ -98,6 +98,14 @@ _MUTABLE_CTORS = {
     "collections.deque": "list",
     "weakref.WeakValueDictionary": "dict",
     "weakref.WeakKeyDictionary": "dict",
+    # from-imported (``from collections import defaultdict``): the prepass runs before
+    # imports are bound, so the constructor is known by its own name
+    "defaultdict": "dict",
+    "OrderedDict": "dict",
+    "Counter": "dict",
+    "deque": "list",
+    "WeakValueDictionary": "dict",
+    "WeakKeyDictionary": "dict",
 }
 _ATOMIC = frozenset({"django.db.transaction.atomic", "django.db.transaction.Atomic"})
 _GET_OR_404 = frozenset({"django.shortcuts.get_object_or_404"})
@@ -231,7 +239,10 @@ def facts_from_source(source: bytes | str, *, module: str, path: str) -> ModuleF
         if isinstance(tree, Diagnostic):
             return tree
         lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
-        return _Extractor(module, path).run(tree, lines)
+        # ``global`` statements are rare (7 files of Django's 885): only a module whose
+        # text has the word pays for looking for them before the walk
+        has_global = b"global " in source if isinstance(source, bytes) else "global " in source
+        return _Extractor(module, path).run(tree, lines, has_global)
     except RecursionError:
         return Diagnostic(path, "nesting too deep to analyse (recursion limit)")
     except MemoryError:
@@ -386,6 +397,10 @@ class _Extractor:
         self.mutable: dict[str, str] = {}
         self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
         self.imported: set[str] = set()  # from-imported names: cross-module state candidates
+        self.module_names: set[str] = set()  # bound by ``import m``: ``m.STATE.append()``
+        # names a function rebinds under ``global``, with the line of the first write:
+        # module state even when the value is an int or None
+        self.rebound: dict[str, int] = {}
         self.settings_names: set[str] = set()
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
@@ -395,8 +410,14 @@ class _Extractor:
         self.scope = _Scope(_MODULE, module, None, module)
 
     # ------------------------------------------------------------------ driver
-    def run(self, tree: ast.Module, lines: int) -> ModuleFacts:
+    def run(self, tree: ast.Module, lines: int, has_global: bool = True) -> ModuleFacts:
         self._prepass(tree.body)
+        if has_global:
+            declared = _declared_global(tree.body, set())
+            if declared:
+                # read before the function that rebinds them is walked: watch them all
+                # (``_global_uses`` keeps only those some function really rebinds)
+                self.watch = {**dict.fromkeys(declared, "other"), **self.mutable}
         self._body(tree.body)
         return self._finish(lines)
 
@@ -491,7 +512,7 @@ class _Extractor:
                 else:
                     scope.types.pop(name, None)
             elif name in scope.globals:
-                self.uses.append((scope, name, line, 0, True))
+                self._rebind_global(name, line, 0)
             else:
                 if name in scope.params:
                     scope.reassigned.add(name)
@@ -510,7 +531,7 @@ class _Extractor:
             base = target.value  # type: ignore[attr-defined]
             if type(base) is _AstName:
                 self._mutation(base.id, line, target.col_offset)
-            else:
+            elif t is _AstAttribute or not self._mutated_container(base, line, target.col_offset):
                 self._expr(base)
             if t is _AstSubscript:
                 self._expr(target.slice)  # type: ignore[attr-defined]
@@ -518,6 +539,46 @@ class _Extractor:
     def _mutation(self, name: str, line: int, col: int) -> None:
         if self.scope.kind != _MODULE:
             self.uses.append((self.scope, name, line, col, True))
+
+    def _rebind_global(self, name: str, line: int, col: int) -> None:
+        """``global NAME`` then ``NAME = ...`` / ``NAME += ...``: a write to module state."""
+        self.uses.append((self.scope, name, line, col, True))
+        if name not in self.rebound:
+            self.rebound[name] = line
+            # bound at module level by this function alone: others resolve it too
+            self.scope_root().bindings.setdefault(name, f"{self.module}.{name}")
+
+    def _mutated_container(self, node: ast.expr, line: int, col: int) -> bool:
+        """Record a write when ``node`` reaches module-level state, and walk its keys.
+
+        ``node`` is what is changed in place: ``_SEEN[k]`` in ``_SEEN[k].append(v)`` or
+        ``_SEEN[k][j] = v`` (state of this module, or from-imported), ``m._E`` in
+        ``m._E.append(v)`` with ``m`` an imported module (recorded as ``m._E``; the
+        reference is resolved through ``m`` and kept by linking only if it names
+        mutable state there). False, with nothing walked, for any other shape.
+        """
+        keys = []
+        while type(node) is _AstSubscript:
+            keys.append(node.slice)
+            node = node.value
+        attrs = []
+        while type(node) is _AstAttribute:
+            attrs.append(node.attr)
+            node = node.value
+        if type(node) is not _AstName or self.scope.kind == _MODULE:
+            return False
+        name = node.id
+        if attrs:
+            if name not in self.module_names and name not in self.imported:
+                return False
+            attrs.reverse()
+            name = f"{name}.{'.'.join(attrs)}"
+        elif name not in self.watch and name not in self.imported:
+            return False
+        self.uses.append((self.scope, name, line, col, True))
+        for key in keys:
+            self._expr(key)
+        return True
 
     # ------------------------------------------------------------------ statements
     def _import(self, stmt: ast.Import) -> None:
@@ -536,6 +597,7 @@ class _Extractor:
                 )
             )
             self._bind(bound, target)
+            self.module_names.add(bound)
 
     def _import_from(self, stmt: ast.ImportFrom) -> None:
         base = self._absolute(stmt.module, stmt.level)
@@ -589,15 +651,10 @@ class _Extractor:
         target = stmt.target
         if type(target) is _AstName:
             if self.scope.kind != _MODULE:
-                self.uses.append(
-                    (
-                        self.scope,
-                        target.id,
-                        stmt.lineno,
-                        target.col_offset,
-                        target.id in self.scope.globals,
-                    )
-                )
+                if target.id in self.scope.globals:
+                    self._rebind_global(target.id, stmt.lineno, target.col_offset)
+                else:
+                    self.uses.append((self.scope, target.id, stmt.lineno, target.col_offset, False))
         else:
             self._bind_target(target, None, stmt.lineno)
 
@@ -978,7 +1035,10 @@ class _Extractor:
                     base.id in self.watch or (base.id in self.imported and mutates)
                 ):
                     self.uses.append((self.scope, base.id, node.lineno, node.col_offset, mutates))
-            else:
+            elif (
+                func.attr not in _MUTATORS  # type: ignore[attr-defined]
+                or not self._mutated_container(base, node.lineno, node.col_offset)
+            ):
                 self._expr(base)
         elif ft is not _AstName:
             self._expr(func)
@@ -1315,18 +1375,30 @@ class _Extractor:
 
     def _global_states(self) -> Iterable[GlobalState]:
         seen = set()
+        mutable, rebound = self.mutable, self.rebound
         for name, line, _ in self.variables:
-            kind = self.mutable.get(name)
+            kind = mutable.get(name) or ("other" if name in rebound else None)
             if kind and name not in seen:
                 seen.add(name)
                 yield GlobalState(f"{self.module}.{name}", _Location(self.path, line, 0), kind)
+        for name, line in rebound.items():  # bound by ``global`` in a function only
+            if name not in seen:
+                yield GlobalState(f"{self.module}.{name}", _Location(self.path, line, 0), "other")
 
     def _global_uses(self) -> Iterable[GlobalUse]:
         target_prefix = self.module + "."
         for scope, name, line, col, writes in self.uses:
+            head, dot, attrs = name.partition(".")
+            if dot:  # ``m._E.append()``: linking keeps it if it is mutable state in m
+                base = self._lookup(scope, head)
+                if base is not None:
+                    yield GlobalUse(
+                        scope.caller, f"{base}.{attrs}", _Location(self.path, line, col), writes
+                    )
+                continue
             ref = self._lookup(scope, name)
             if name in scope.globals or ref == target_prefix + name:
-                if name in self.mutable or writes:
+                if name in self.mutable or writes or name in self.rebound:
                     yield GlobalUse(
                         scope.caller, target_prefix + name, _Location(self.path, line, col), writes
                     )
@@ -1390,6 +1462,24 @@ class _Extractor:
         else:
             target = self._ref(scope, _chain(target_node)) or _loc_text(target_node)
         return Relation(stmt.targets[0].id, target, kind, related_name)
+
+
+def _declared_global(body: list[ast.stmt], names: set[str]) -> set[str]:
+    """Names any ``global`` statement declares, statements only (no expression walk)."""
+    for stmt in body:
+        t = type(stmt)
+        if t is _AstGlobal:
+            names.update(stmt.names)  # type: ignore[attr-defined]
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if inner:
+                _declared_global(inner, names)
+        for handler in getattr(stmt, "handlers", ()):
+            _declared_global(handler.body, names)
+        for case in getattr(stmt, "cases", ()):
+            _declared_global(case.body, names)
+    return names
 
 
 def _sender(node: ast.expr) -> tuple[str, str] | None:

@@ -391,6 +391,80 @@ def test_module_level_mutable_state_and_uses_across_modules() -> None:
     ]
 
 
+def test_mutations_through_subscripts_are_writes() -> None:
+    # ``_SEEN[k].append(v)`` mutates _SEEN (it is not a read of it); so do nested
+    # subscripts assigned or deleted
+    files = {
+        "memo.py": "from collections import defaultdict\n_SEEN = defaultdict(list)\n"
+        "def remember(k, v):\n    _SEEN[k].append(v)\n"
+        "def nest(k, j, v):\n    _SEEN[k][j] = v\n"
+        "def drop(k, j):\n    del _SEEN[k][j]\n"
+        "def recall(k):\n    return _SEEN[k]\n"
+        "def count(k):\n    return _SEEN[k].count(1)\n",
+        "user.py": "from memo import _SEEN\ndef add(k):\n    _SEEN[k].append(k)\n",
+    }
+    linked = shop("", files)
+    assert [(u.function, u.name, u.writes) for u in linked["memo"].global_uses] == [
+        ("memo.remember", "memo._SEEN", True),
+        ("memo.nest", "memo._SEEN", True),
+        ("memo.drop", "memo._SEEN", True),
+        ("memo.recall", "memo._SEEN", False),
+        ("memo.count", "memo._SEEN", False),
+    ]
+    assert [(u.function, u.name, u.writes) for u in linked["user"].global_uses] == [
+        ("user.add", "memo._SEEN", True),
+    ]
+
+
+def test_mutations_through_a_module_attribute_resolve_at_link_time() -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/state.py": "_E = []\n_M = {}\nLIMIT = 3\ndef limit():\n    return 1\n",
+        "user.py": "import pkg.state\nfrom pkg import state\nimport pkg.state as st\n"
+        "def a():\n    pkg.state._E.append(1)\n"
+        "def b(k):\n    state._M[k] = 1\n"
+        "def c(k):\n    st._M[k].add(1)\n"
+        "def d():\n    st.LIMIT.append(1)\n    st.limit.update()\n"
+        "def e(state):\n    state._E.append(1)\n",
+    }
+    linked = shop("", files)
+    # LIMIT is no mutable state and limit a function: dropped; e's ``state`` is a
+    # parameter, not the module
+    assert [(u.function, u.name, u.writes) for u in linked["user"].global_uses] == [
+        ("user.a", "pkg.state._E", True),
+        ("user.b", "pkg.state._M", True),
+        ("user.c", "pkg.state._M", True),
+    ]
+
+
+def test_names_rebound_under_global_are_module_state() -> None:
+    files = {
+        "counter.py": "COUNT = 0\n"
+        "def read():\n    return COUNT, _LATE\n"  # before any function rebinds them
+        "def bump():\n    global COUNT\n    COUNT += 1\n"
+        "def reset():\n    global COUNT, _LATE\n    COUNT = 0\n    _LATE = 1\n"
+        "def shadow():\n    COUNT = 5\n    return COUNT\n"
+        "CONSTANT = 1\n"
+        "def const():\n    global CONSTANT\n    return CONSTANT\n",
+        "other.py": "from counter import COUNT, CONSTANT\ndef peek():\n    return COUNT\n",
+    }
+    linked = shop("", files)
+    counter = linked["counter"]
+    assert [(g.qualname, g.kind, g.loc.line) for g in counter.globals] == [
+        ("counter.COUNT", "other", 1),
+        ("counter._LATE", "other", 10),
+    ]
+    assert [(u.function, u.name, u.writes) for u in counter.global_uses] == [
+        ("counter.read", "counter.COUNT", False),
+        ("counter.read", "counter._LATE", False),
+        ("counter.bump", "counter.COUNT", True),
+        ("counter.reset", "counter.COUNT", True),
+        ("counter.reset", "counter._LATE", True),
+    ]
+    # ``from counter import COUNT`` copies the value: reading it reads no shared state
+    assert linked["other"].global_uses == ()
+
+
 def test_settings_reads() -> None:
     views = (
         "from django.conf import settings\ndef f():\n    return settings.SHOP_URL\n"
