@@ -36,6 +36,7 @@ from analyzers.facts import (
     SignalHandler,
     UrlRoute,
 )
+from analyzers.parse import kind_of_type
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
 # machinery on every use (~15x a global lookup), on the hottest paths
@@ -680,8 +681,17 @@ class _Linker:
     def _argument(self, arg: Argument) -> Argument:
         if arg.ref is None or arg.kind is not _ARG_UNKNOWN:
             return arg
-        state = self.interpret(arg.ref)
-        text, keyword = arg.text, arg.keyword
+        ref, text, keyword = arg.ref, arg.text, arg.keyword
+        if "(" not in ref and "[" not in ref and ref[:1] not in "%^@?":
+            # a module-level variable, of this module or imported: its value's
+            # constructor tells (``LOCK = threading.Lock()``, ``FH = open(...)``)
+            symbol = self._symbol(ref)
+            if symbol is not None and symbol[0] == "var":
+                type_ref = self.variables.get(symbol[1])
+                value_kind = kind_of_type(type_ref) if type_ref else _ARG_UNKNOWN
+                if value_kind is not _ARG_UNKNOWN:
+                    return _Argument(text, value_kind, keyword, None, symbol[1])
+        state = self.interpret(ref)
         if state is None:
             return _Argument(text, arg.kind, keyword, None, None)
         kind = state[0]

@@ -59,7 +59,7 @@ _DEF_CLASS = DefKind.CLASS
 _DEF_FUNCTION = DefKind.FUNCTION
 _DEF_METHOD = DefKind.METHOD
 
-__all__ = ["MAX_BYTES", "facts_from_source", "is_test_path", "module_name"]
+__all__ = ["MAX_BYTES", "facts_from_source", "is_test_path", "kind_of_type", "module_name"]
 
 MAX_BYTES = 5 * 1024 * 1024
 """Files larger than this are reported, not parsed: generated code, data, minified blobs."""
@@ -157,6 +157,9 @@ _REQUEST_TYPES = frozenset(
         "rest_framework.request.Request()",
     }
 )
+# what a request's uploads are reached by, after the request's type reference:
+# ``request.FILES``, ``request.FILES["f"]``, ``.get("f")``, ``.getlist("f")``
+_UPLOADS = (".FILES", ".FILES[]", ".FILES.get()", ".FILES.getlist()")
 _JSON_FUNCS = frozenset(
     {
         "builtins.str",
@@ -1121,7 +1124,7 @@ class _Extractor:
                 return (text, _ARG_UNKNOWN, keyword, ("", self.scope.self_ref))
             local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
             if local_type is not None:
-                return (text, _kind_of_type(local_type), keyword, ("", local_type))
+                return (text, kind_of_type(local_type), keyword, ("", local_type))
             return (text, _ARG_UNKNOWN, keyword, (name, ""))
         text = _loc_text(node)
         if t is _AstConstant or t is _AstJoinedStr:
@@ -1134,16 +1137,35 @@ class _Extractor:
         if t is _AstLambda:
             return (text, _ARG_CALLABLE, keyword, None)
         if t is _AstAttribute:
-            if node.attr in ("pk", "id") or node.attr.endswith("_id"):  # type: ignore[attr-defined]
+            attr = node.attr  # type: ignore[attr-defined]
+            if attr in ("pk", "id") or attr.endswith("_id"):
                 return (text, _ARG_JSON, keyword, None)
+            if attr == "FILES":
+                return self._typed_argument(text, keyword, _chain(node), "")
             return (text, _ARG_UNKNOWN, keyword, _chain(node))
         if t is _AstCall:
             chain = _chain(node.func)  # type: ignore[attr-defined]
             if chain is not None:
+                if ".FILES." in chain[1]:
+                    return self._typed_argument(text, keyword, chain, "()")
                 return (text, _ARG_UNKNOWN, keyword, (chain[0], chain[1] + "()"))
+        if t is _AstSubscript:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is _AstAttribute and value.attr == "FILES":
+                return self._typed_argument(text, keyword, _chain(value), "[]")
         if _is_json_literal(node):
             return (text, _ARG_JSON, keyword, None)
         return (text, _ARG_UNKNOWN, keyword, None)
+
+    def _typed_argument(
+        self, text: str, keyword: str | None, chain: tuple[str, str] | None, suffix: str
+    ) -> tuple[Any, ...]:
+        """An argument reached from a local's flow-sensitive type (``request.FILES["f"]``):
+        its type reference now, as for a typed name, so ``kind_of_type`` can tell."""
+        if chain is None:
+            return (text, _ARG_UNKNOWN, keyword, None)
+        ref = self._resolve_now(chain) + suffix
+        return (text, kind_of_type(ref), keyword, ("", ref))
 
     def _type_of(self, value: ast.expr) -> str | None:
         """The reference of what ``value`` evaluates to, for a local's flow-sensitive type."""
@@ -1169,6 +1191,11 @@ class _Extractor:
             return _JSON
         if t is _AstAwait:
             return self._type_of(value.value)  # type: ignore[attr-defined]
+        if t is _AstSubscript:  # ``up = request.FILES["f"]``: an upload, for kind_of_type
+            files = value.value  # type: ignore[attr-defined]
+            if type(files) is _AstAttribute and files.attr == "FILES":
+                owner = self._type_of(files)
+                return None if owner is None else owner + "[]"
         return None
 
     def _instance_of(self, model_or_queryset: ast.expr) -> str | None:
@@ -1328,7 +1355,7 @@ class _Extractor:
         if ref is not None and ref.startswith("?"):
             ref = self._expand(scope, ref)
         if ref is not None and kind is _ARG_UNKNOWN:
-            kind = _kind_of_type(ref)
+            kind = kind_of_type(ref)
         return _Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
 
     def _url(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:
@@ -1508,7 +1535,8 @@ def _model_label(call: ast.Call) -> str | None:
     return None
 
 
-def _kind_of_type(type_ref: str) -> ArgKind:
+def kind_of_type(type_ref: str) -> ArgKind:
+    """The kind of an argument whose value has the type reference ``type_ref``."""
     if type_ref == _JSON:
         return _ARG_JSON
     if type_ref in _FILE_TYPES or type_ref.endswith(".open()"):
@@ -1517,6 +1545,11 @@ def _kind_of_type(type_ref: str) -> ArgKind:
         return _ARG_LOCK
     if type_ref in _REQUEST_TYPES:
         return _ARG_REQUEST
+    if type_ref.endswith(_UPLOADS):
+        owner = type_ref[: type_ref.rfind(".FILES")]
+        # a request, or a class-based view's ``self.request`` (set by Django's View)
+        if owner in _REQUEST_TYPES or owner.endswith(".request"):
+            return _ARG_FILE
     return _ARG_UNKNOWN
 
 

@@ -362,6 +362,58 @@ def helper():
     assert call.args[1].model == "orders.models.Order"
 
 
+def test_module_level_locks_and_uploads_are_not_serialisable() -> None:
+    views = """
+import threading
+from django.db import connection
+from django.http import HttpRequest
+from django.views import View
+from locks import SHARED, CONN, NAMES, FH
+LOCK = threading.Lock()
+COUNT = 3
+def handler(request, other: HttpRequest, thing):
+    up = request.FILES["f"]
+    late = request.FILES.get("g")
+    notify(LOCK, SHARED, CONN, request.FILES["f"], request.FILES.get("g"),
+           request.FILES.getlist("h"), request.FILES, other.FILES["f"], up, late,
+           COUNT, NAMES, thing.FILES["f"], request.POST["p"], FH)
+class Upload(View):
+    def post(self, request):
+        notify(self.request.FILES["f"], request.FILES["f"])
+def notify(*args):
+    pass
+"""
+    extra = {
+        "locks.py": "import threading\nfrom django.db import connections\n"
+        "SHARED = threading.RLock()\nCONN = connections['default']\nNAMES = ['a']\n"
+        "FH = open('x')\n"
+    }
+    calls = [c for c in shop(views, extra)["orders.views"].calls if c.text == "notify"]
+    kinds = [[a.kind for a in c.args] for c in calls]
+    assert kinds == [
+        [
+            ArgKind.LOCK,  # a module-level threading.Lock()
+            ArgKind.LOCK,  # another module's RLock, imported
+            ArgKind.UNKNOWN,  # connections['default']: not a plain constructor call
+            ArgKind.FILE,  # request.FILES["f"]
+            ArgKind.FILE,  # request.FILES.get("g")
+            ArgKind.FILE,  # .getlist(): a list of uploads
+            ArgKind.FILE,  # all the uploads
+            ArgKind.FILE,  # an annotated request
+            ArgKind.FILE,  # a local bound to an upload
+            ArgKind.FILE,
+            ArgKind.UNKNOWN,  # module-level int: no type recorded
+            ArgKind.UNKNOWN,
+            ArgKind.UNKNOWN,  # ``thing`` is no request
+            ArgKind.UNKNOWN,  # request.POST is form data, not a file
+            ArgKind.FILE,  # a module-level open file, imported
+        ],
+        [ArgKind.FILE, ArgKind.FILE],  # a class-based view's self.request
+    ]
+    assert calls[0].args[0].ref == "orders.views.LOCK"
+    assert calls[0].args[1].ref == "locks.SHARED"
+
+
 def test_result_used() -> None:
     views = "def f():\n    g()\n    x = g()\n    return g()\ndef g():\n    return 1\n"
     m = shop(views)["orders.views"]
