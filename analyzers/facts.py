@@ -288,7 +288,8 @@ class SideEffect:
 
 @dataclass(frozen=True, slots=True)
 class GlobalState:
-    """A module-level mutable value (dict/list/set literal or constructor)."""
+    """A module-level mutable value (dict/list/set literal or constructor), or a name
+    some function rebinds under ``global`` (kind ``other``: a counter, a lazy singleton)."""
 
     qualname: str
     loc: Location
@@ -311,7 +312,9 @@ class Variable:
 @dataclass(frozen=True, slots=True)
 class GlobalUse:
     function: str
-    name: str  # GlobalState qualname
+    # GlobalState qualname; before linking a reference (``m._S`` for ``m._S.append()``
+    # through an imported module), kept by linking only if it names a GlobalState
+    name: str
     loc: Location
     writes: bool
 

@@ -36,6 +36,7 @@ from analyzers.facts import (
     SignalHandler,
     UrlRoute,
 )
+from analyzers.parse import kind_of_type
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
 # machinery on every use (~15x a global lookup), on the hottest paths
@@ -653,7 +654,7 @@ class _Linker:
         return tuple(out), tuple(orm)
 
     def _orm(self, call: Call, state: _State, ref: str) -> OrmAccess | None:
-        sfu = ".select_for_update(" in ref or ref.endswith(".select_for_update")
+        sfu = _locks(ref)
         if state[0] == "qm":
             method = state[2]
             if method in _WRITE:
@@ -680,8 +681,17 @@ class _Linker:
     def _argument(self, arg: Argument) -> Argument:
         if arg.ref is None or arg.kind is not _ARG_UNKNOWN:
             return arg
-        state = self.interpret(arg.ref)
-        text, keyword = arg.text, arg.keyword
+        ref, text, keyword = arg.ref, arg.text, arg.keyword
+        if "(" not in ref and "[" not in ref and ref[:1] not in "%^@?":
+            # a module-level variable, of this module or imported: its value's
+            # constructor tells (``LOCK = threading.Lock()``, ``FH = open(...)``)
+            symbol = self._symbol(ref)
+            if symbol is not None and symbol[0] == "var":
+                type_ref = self.variables.get(symbol[1])
+                value_kind = kind_of_type(type_ref) if type_ref else _ARG_UNKNOWN
+                if value_kind is not _ARG_UNKNOWN:
+                    return _Argument(text, value_kind, keyword, None, symbol[1])
+        state = self.interpret(ref)
         if state is None:
             return _Argument(text, arg.kind, keyword, None, None)
         kind = state[0]
@@ -762,6 +772,33 @@ class _Linker:
             state = self._symbol(use.name)
             if state is not None and state[0] == "var" and state[1] in self.mutable:
                 yield replace(use, name=state[1])
+
+
+_SFU = ".select_for_update"
+
+
+def _locks(ref: str) -> bool:
+    """Does the call ``ref`` names belong to a ``select_for_update()`` queryset chain?
+
+    Only queryset steps may follow the lock (``.filter().get``): once a row has been
+    fetched (``.get()``, iteration), what is done with it later -- its ``save()``, a
+    related row's ``save()``, a related manager's ``create()`` -- takes no lock of its
+    own, though a local's type still carries the whole chain it came from.
+    """
+    cut = ref.rfind(_SFU)
+    if cut < 0:
+        return False
+    rest = ref[cut + len(_SFU) :]
+    if not rest:
+        return True  # the ``select_for_update()`` call itself
+    if not rest.startswith("()."):
+        return False  # iterated (``()[]``), or not a call at all
+    *steps, method = rest[3:].split(".")
+    for step in steps:
+        name, suffix = _split_suffix(step)
+        if suffix != "()" or name not in _QS_READ:
+            return False
+    return not _split_suffix(method)[1]
 
 
 def _argument_for(args: tuple[Argument, ...], name: str, index: int | None) -> Argument | None:

@@ -59,7 +59,7 @@ _DEF_CLASS = DefKind.CLASS
 _DEF_FUNCTION = DefKind.FUNCTION
 _DEF_METHOD = DefKind.METHOD
 
-__all__ = ["MAX_BYTES", "facts_from_source", "is_test_path", "module_name"]
+__all__ = ["MAX_BYTES", "facts_from_source", "is_test_path", "kind_of_type", "module_name"]
 
 MAX_BYTES = 5 * 1024 * 1024
 """Files larger than this are reported, not parsed: generated code, data, minified blobs."""
@@ -98,6 +98,14 @@ _MUTABLE_CTORS = {
     "collections.deque": "list",
     "weakref.WeakValueDictionary": "dict",
     "weakref.WeakKeyDictionary": "dict",
+    # from-imported (``from collections import defaultdict``): the prepass runs before
+    # imports are bound, so the constructor is known by its own name
+    "defaultdict": "dict",
+    "OrderedDict": "dict",
+    "Counter": "dict",
+    "deque": "list",
+    "WeakValueDictionary": "dict",
+    "WeakKeyDictionary": "dict",
 }
 _ATOMIC = frozenset({"django.db.transaction.atomic", "django.db.transaction.Atomic"})
 _GET_OR_404 = frozenset({"django.shortcuts.get_object_or_404"})
@@ -149,6 +157,9 @@ _REQUEST_TYPES = frozenset(
         "rest_framework.request.Request()",
     }
 )
+# what a request's uploads are reached by, after the request's type reference:
+# ``request.FILES``, ``request.FILES["f"]``, ``.get("f")``, ``.getlist("f")``
+_UPLOADS = (".FILES", ".FILES[]", ".FILES.get()", ".FILES.getlist()")
 _JSON_FUNCS = frozenset(
     {
         "builtins.str",
@@ -231,7 +242,10 @@ def facts_from_source(source: bytes | str, *, module: str, path: str) -> ModuleF
         if isinstance(tree, Diagnostic):
             return tree
         lines = (source.count(b"\n") if isinstance(source, bytes) else source.count("\n")) + 1
-        return _Extractor(module, path).run(tree, lines)
+        # ``global`` statements are rare (7 files of Django's 885): only a module whose
+        # text has the word pays for looking for them before the walk
+        has_global = b"global " in source if isinstance(source, bytes) else "global " in source
+        return _Extractor(module, path).run(tree, lines, has_global)
     except RecursionError:
         return Diagnostic(path, "nesting too deep to analyse (recursion limit)")
     except MemoryError:
@@ -386,6 +400,10 @@ class _Extractor:
         self.mutable: dict[str, str] = {}
         self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
         self.imported: set[str] = set()  # from-imported names: cross-module state candidates
+        self.module_names: set[str] = set()  # bound by ``import m``: ``m.STATE.append()``
+        # names a function rebinds under ``global``, with the line of the first write:
+        # module state even when the value is an int or None
+        self.rebound: dict[str, int] = {}
         self.settings_names: set[str] = set()
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
@@ -395,8 +413,14 @@ class _Extractor:
         self.scope = _Scope(_MODULE, module, None, module)
 
     # ------------------------------------------------------------------ driver
-    def run(self, tree: ast.Module, lines: int) -> ModuleFacts:
+    def run(self, tree: ast.Module, lines: int, has_global: bool = True) -> ModuleFacts:
         self._prepass(tree.body)
+        if has_global:
+            declared = _declared_global(tree.body, set())
+            if declared:
+                # read before the function that rebinds them is walked: watch them all
+                # (``_global_uses`` keeps only those some function really rebinds)
+                self.watch = {**dict.fromkeys(declared, "other"), **self.mutable}
         self._body(tree.body)
         return self._finish(lines)
 
@@ -491,7 +515,7 @@ class _Extractor:
                 else:
                     scope.types.pop(name, None)
             elif name in scope.globals:
-                self.uses.append((scope, name, line, 0, True))
+                self._rebind_global(name, line, 0)
             else:
                 if name in scope.params:
                     scope.reassigned.add(name)
@@ -510,7 +534,7 @@ class _Extractor:
             base = target.value  # type: ignore[attr-defined]
             if type(base) is _AstName:
                 self._mutation(base.id, line, target.col_offset)
-            else:
+            elif t is _AstAttribute or not self._mutated_container(base, line, target.col_offset):
                 self._expr(base)
             if t is _AstSubscript:
                 self._expr(target.slice)  # type: ignore[attr-defined]
@@ -518,6 +542,46 @@ class _Extractor:
     def _mutation(self, name: str, line: int, col: int) -> None:
         if self.scope.kind != _MODULE:
             self.uses.append((self.scope, name, line, col, True))
+
+    def _rebind_global(self, name: str, line: int, col: int) -> None:
+        """``global NAME`` then ``NAME = ...`` / ``NAME += ...``: a write to module state."""
+        self.uses.append((self.scope, name, line, col, True))
+        if name not in self.rebound:
+            self.rebound[name] = line
+            # bound at module level by this function alone: others resolve it too
+            self.scope_root().bindings.setdefault(name, f"{self.module}.{name}")
+
+    def _mutated_container(self, node: ast.expr, line: int, col: int) -> bool:
+        """Record a write when ``node`` reaches module-level state, and walk its keys.
+
+        ``node`` is what is changed in place: ``_SEEN[k]`` in ``_SEEN[k].append(v)`` or
+        ``_SEEN[k][j] = v`` (state of this module, or from-imported), ``m._E`` in
+        ``m._E.append(v)`` with ``m`` an imported module (recorded as ``m._E``; the
+        reference is resolved through ``m`` and kept by linking only if it names
+        mutable state there). False, with nothing walked, for any other shape.
+        """
+        keys = []
+        while type(node) is _AstSubscript:
+            keys.append(node.slice)
+            node = node.value
+        attrs = []
+        while type(node) is _AstAttribute:
+            attrs.append(node.attr)
+            node = node.value
+        if type(node) is not _AstName or self.scope.kind == _MODULE:
+            return False
+        name = node.id
+        if attrs:
+            if name not in self.module_names and name not in self.imported:
+                return False
+            attrs.reverse()
+            name = f"{name}.{'.'.join(attrs)}"
+        elif name not in self.watch and name not in self.imported:
+            return False
+        self.uses.append((self.scope, name, line, col, True))
+        for key in keys:
+            self._expr(key)
+        return True
 
     # ------------------------------------------------------------------ statements
     def _import(self, stmt: ast.Import) -> None:
@@ -536,6 +600,7 @@ class _Extractor:
                 )
             )
             self._bind(bound, target)
+            self.module_names.add(bound)
 
     def _import_from(self, stmt: ast.ImportFrom) -> None:
         base = self._absolute(stmt.module, stmt.level)
@@ -589,15 +654,10 @@ class _Extractor:
         target = stmt.target
         if type(target) is _AstName:
             if self.scope.kind != _MODULE:
-                self.uses.append(
-                    (
-                        self.scope,
-                        target.id,
-                        stmt.lineno,
-                        target.col_offset,
-                        target.id in self.scope.globals,
-                    )
-                )
+                if target.id in self.scope.globals:
+                    self._rebind_global(target.id, stmt.lineno, target.col_offset)
+                else:
+                    self.uses.append((self.scope, target.id, stmt.lineno, target.col_offset, False))
         else:
             self._bind_target(target, None, stmt.lineno)
 
@@ -978,7 +1038,10 @@ class _Extractor:
                     base.id in self.watch or (base.id in self.imported and mutates)
                 ):
                     self.uses.append((self.scope, base.id, node.lineno, node.col_offset, mutates))
-            else:
+            elif (
+                func.attr not in _MUTATORS  # type: ignore[attr-defined]
+                or not self._mutated_container(base, node.lineno, node.col_offset)
+            ):
                 self._expr(base)
         elif ft is not _AstName:
             self._expr(func)
@@ -1061,7 +1124,7 @@ class _Extractor:
                 return (text, _ARG_UNKNOWN, keyword, ("", self.scope.self_ref))
             local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
             if local_type is not None:
-                return (text, _kind_of_type(local_type), keyword, ("", local_type))
+                return (text, kind_of_type(local_type), keyword, ("", local_type))
             return (text, _ARG_UNKNOWN, keyword, (name, ""))
         text = _loc_text(node)
         if t is _AstConstant or t is _AstJoinedStr:
@@ -1074,16 +1137,35 @@ class _Extractor:
         if t is _AstLambda:
             return (text, _ARG_CALLABLE, keyword, None)
         if t is _AstAttribute:
-            if node.attr in ("pk", "id") or node.attr.endswith("_id"):  # type: ignore[attr-defined]
+            attr = node.attr  # type: ignore[attr-defined]
+            if attr in ("pk", "id") or attr.endswith("_id"):
                 return (text, _ARG_JSON, keyword, None)
+            if attr == "FILES":
+                return self._typed_argument(text, keyword, _chain(node), "")
             return (text, _ARG_UNKNOWN, keyword, _chain(node))
         if t is _AstCall:
             chain = _chain(node.func)  # type: ignore[attr-defined]
             if chain is not None:
+                if ".FILES." in chain[1]:
+                    return self._typed_argument(text, keyword, chain, "()")
                 return (text, _ARG_UNKNOWN, keyword, (chain[0], chain[1] + "()"))
+        if t is _AstSubscript:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is _AstAttribute and value.attr == "FILES":
+                return self._typed_argument(text, keyword, _chain(value), "[]")
         if _is_json_literal(node):
             return (text, _ARG_JSON, keyword, None)
         return (text, _ARG_UNKNOWN, keyword, None)
+
+    def _typed_argument(
+        self, text: str, keyword: str | None, chain: tuple[str, str] | None, suffix: str
+    ) -> tuple[Any, ...]:
+        """An argument reached from a local's flow-sensitive type (``request.FILES["f"]``):
+        its type reference now, as for a typed name, so ``kind_of_type`` can tell."""
+        if chain is None:
+            return (text, _ARG_UNKNOWN, keyword, None)
+        ref = self._resolve_now(chain) + suffix
+        return (text, kind_of_type(ref), keyword, ("", ref))
 
     def _type_of(self, value: ast.expr) -> str | None:
         """The reference of what ``value`` evaluates to, for a local's flow-sensitive type."""
@@ -1109,6 +1191,11 @@ class _Extractor:
             return _JSON
         if t is _AstAwait:
             return self._type_of(value.value)  # type: ignore[attr-defined]
+        if t is _AstSubscript:  # ``up = request.FILES["f"]``: an upload, for kind_of_type
+            files = value.value  # type: ignore[attr-defined]
+            if type(files) is _AstAttribute and files.attr == "FILES":
+                owner = self._type_of(files)
+                return None if owner is None else owner + "[]"
         return None
 
     def _instance_of(self, model_or_queryset: ast.expr) -> str | None:
@@ -1268,7 +1355,7 @@ class _Extractor:
         if ref is not None and ref.startswith("?"):
             ref = self._expand(scope, ref)
         if ref is not None and kind is _ARG_UNKNOWN:
-            kind = _kind_of_type(ref)
+            kind = kind_of_type(ref)
         return _Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
 
     def _url(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:
@@ -1315,18 +1402,30 @@ class _Extractor:
 
     def _global_states(self) -> Iterable[GlobalState]:
         seen = set()
+        mutable, rebound = self.mutable, self.rebound
         for name, line, _ in self.variables:
-            kind = self.mutable.get(name)
+            kind = mutable.get(name) or ("other" if name in rebound else None)
             if kind and name not in seen:
                 seen.add(name)
                 yield GlobalState(f"{self.module}.{name}", _Location(self.path, line, 0), kind)
+        for name, line in rebound.items():  # bound by ``global`` in a function only
+            if name not in seen:
+                yield GlobalState(f"{self.module}.{name}", _Location(self.path, line, 0), "other")
 
     def _global_uses(self) -> Iterable[GlobalUse]:
         target_prefix = self.module + "."
         for scope, name, line, col, writes in self.uses:
+            head, dot, attrs = name.partition(".")
+            if dot:  # ``m._E.append()``: linking keeps it if it is mutable state in m
+                base = self._lookup(scope, head)
+                if base is not None:
+                    yield GlobalUse(
+                        scope.caller, f"{base}.{attrs}", _Location(self.path, line, col), writes
+                    )
+                continue
             ref = self._lookup(scope, name)
             if name in scope.globals or ref == target_prefix + name:
-                if name in self.mutable or writes:
+                if name in self.mutable or writes or name in self.rebound:
                     yield GlobalUse(
                         scope.caller, target_prefix + name, _Location(self.path, line, col), writes
                     )
@@ -1392,6 +1491,24 @@ class _Extractor:
         return Relation(stmt.targets[0].id, target, kind, related_name)
 
 
+def _declared_global(body: list[ast.stmt], names: set[str]) -> set[str]:
+    """Names any ``global`` statement declares, statements only (no expression walk)."""
+    for stmt in body:
+        t = type(stmt)
+        if t is _AstGlobal:
+            names.update(stmt.names)  # type: ignore[attr-defined]
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, field, None)
+            if inner:
+                _declared_global(inner, names)
+        for handler in getattr(stmt, "handlers", ()):
+            _declared_global(handler.body, names)
+        for case in getattr(stmt, "cases", ()):
+            _declared_global(case.body, names)
+    return names
+
+
 def _sender(node: ast.expr) -> tuple[str, str] | None:
     """A signal's sender: a class reference, or a lazy ``"app.Model"`` string."""
     if type(node) is _AstConstant and isinstance(node.value, str) and "." in node.value:
@@ -1418,7 +1535,8 @@ def _model_label(call: ast.Call) -> str | None:
     return None
 
 
-def _kind_of_type(type_ref: str) -> ArgKind:
+def kind_of_type(type_ref: str) -> ArgKind:
+    """The kind of an argument whose value has the type reference ``type_ref``."""
     if type_ref == _JSON:
         return _ARG_JSON
     if type_ref in _FILE_TYPES or type_ref.endswith(".open()"):
@@ -1427,6 +1545,11 @@ def _kind_of_type(type_ref: str) -> ArgKind:
         return _ARG_LOCK
     if type_ref in _REQUEST_TYPES:
         return _ARG_REQUEST
+    if type_ref.endswith(_UPLOADS):
+        owner = type_ref[: type_ref.rfind(".FILES")]
+        # a request, or a class-based view's ``self.request`` (set by Django's View)
+        if owner in _REQUEST_TYPES or owner.endswith(".request"):
+            return _ARG_FILE
     return _ARG_UNKNOWN
 
 

@@ -130,3 +130,16 @@ def test_a_short_name_shared_by_several_capabilities_is_called_ambiguous(
     assert result.stderr.count("\n") == 1
     assert f"'views' is ambiguous: {len(views)} capabilities end with it (" in result.stderr
     assert views[0] in result.stderr
+
+
+def test_row_locks_are_only_the_locking_queries(analysis: dict[str, object]) -> None:
+    """A ``select_for_update`` blocker names a locking query, never a later save of the
+    rows it fetched (refund_payment saves them at capture.py:60, 64 and 66)."""
+    queries = {loc for _, kind, loc in _blocker_rows() if kind == "row lock"}
+    found = {
+        b["location"]
+        for c in analysis["capabilities"]  # type: ignore[attr-defined]
+        for b in c["blockers"]
+        if b["kind"] == "select_for_update"
+    }
+    assert found == queries

@@ -107,6 +107,40 @@ def lock():
     ]
 
 
+def test_select_for_update_stays_on_its_own_chain() -> None:
+    # the rows it fetched are locked, but saving them (or a related row, or rows
+    # reached through a relation) later is a plain write, not another lock
+    views = """
+from orders.models import Order
+def refund():
+    o = Order.objects.select_for_update().get(pk=1)
+    c = o.customer
+    c.save()
+    o.save()
+    o.orderitem_set.create()
+    for other in Order.objects.select_for_update().filter(x=1):
+        other.delete()
+    qs = Order.objects.select_for_update()
+    qs.filter(x=2).first()
+"""
+    orm = shop(views)["orders.views"].orm
+    found = [(o.loc.line, o.model.rpartition(".")[2], o.method, o.select_for_update) for o in orm]
+    assert found == [
+        (4, "Order", "select_for_update", True),
+        (4, "Order", "get", True),
+        (6, "Customer", "save", False),
+        (7, "Order", "save", False),
+        (8, "OrderItem", "create", False),
+        (9, "Order", "select_for_update", True),
+        (9, "Order", "filter", True),
+        (10, "Order", "delete", False),
+        (11, "Order", "select_for_update", True),
+        # a locking queryset evaluated later still locks, where it is evaluated
+        (12, "Order", "filter", True),
+        (12, "Order", "first", True),
+    ]
+
+
 def test_instance_save_with_known_type() -> None:
     views = """
 from orders.models import Order, Customer
@@ -328,6 +362,58 @@ def helper():
     assert call.args[1].model == "orders.models.Order"
 
 
+def test_module_level_locks_and_uploads_are_not_serialisable() -> None:
+    views = """
+import threading
+from django.db import connection
+from django.http import HttpRequest
+from django.views import View
+from locks import SHARED, CONN, NAMES, FH
+LOCK = threading.Lock()
+COUNT = 3
+def handler(request, other: HttpRequest, thing):
+    up = request.FILES["f"]
+    late = request.FILES.get("g")
+    notify(LOCK, SHARED, CONN, request.FILES["f"], request.FILES.get("g"),
+           request.FILES.getlist("h"), request.FILES, other.FILES["f"], up, late,
+           COUNT, NAMES, thing.FILES["f"], request.POST["p"], FH)
+class Upload(View):
+    def post(self, request):
+        notify(self.request.FILES["f"], request.FILES["f"])
+def notify(*args):
+    pass
+"""
+    extra = {
+        "locks.py": "import threading\nfrom django.db import connections\n"
+        "SHARED = threading.RLock()\nCONN = connections['default']\nNAMES = ['a']\n"
+        "FH = open('x')\n"
+    }
+    calls = [c for c in shop(views, extra)["orders.views"].calls if c.text == "notify"]
+    kinds = [[a.kind for a in c.args] for c in calls]
+    assert kinds == [
+        [
+            ArgKind.LOCK,  # a module-level threading.Lock()
+            ArgKind.LOCK,  # another module's RLock, imported
+            ArgKind.UNKNOWN,  # connections['default']: not a plain constructor call
+            ArgKind.FILE,  # request.FILES["f"]
+            ArgKind.FILE,  # request.FILES.get("g")
+            ArgKind.FILE,  # .getlist(): a list of uploads
+            ArgKind.FILE,  # all the uploads
+            ArgKind.FILE,  # an annotated request
+            ArgKind.FILE,  # a local bound to an upload
+            ArgKind.FILE,
+            ArgKind.UNKNOWN,  # module-level int: no type recorded
+            ArgKind.UNKNOWN,
+            ArgKind.UNKNOWN,  # ``thing`` is no request
+            ArgKind.UNKNOWN,  # request.POST is form data, not a file
+            ArgKind.FILE,  # a module-level open file, imported
+        ],
+        [ArgKind.FILE, ArgKind.FILE],  # a class-based view's self.request
+    ]
+    assert calls[0].args[0].ref == "orders.views.LOCK"
+    assert calls[0].args[1].ref == "locks.SHARED"
+
+
 def test_result_used() -> None:
     views = "def f():\n    g()\n    x = g()\n    return g()\ndef g():\n    return 1\n"
     m = shop(views)["orders.views"]
@@ -355,6 +441,80 @@ def test_module_level_mutable_state_and_uses_across_modules() -> None:
         ("user.add", "registry.HANDLERS", True),
         ("user.read", "registry.HANDLERS", False),
     ]
+
+
+def test_mutations_through_subscripts_are_writes() -> None:
+    # ``_SEEN[k].append(v)`` mutates _SEEN (it is not a read of it); so do nested
+    # subscripts assigned or deleted
+    files = {
+        "memo.py": "from collections import defaultdict\n_SEEN = defaultdict(list)\n"
+        "def remember(k, v):\n    _SEEN[k].append(v)\n"
+        "def nest(k, j, v):\n    _SEEN[k][j] = v\n"
+        "def drop(k, j):\n    del _SEEN[k][j]\n"
+        "def recall(k):\n    return _SEEN[k]\n"
+        "def count(k):\n    return _SEEN[k].count(1)\n",
+        "user.py": "from memo import _SEEN\ndef add(k):\n    _SEEN[k].append(k)\n",
+    }
+    linked = shop("", files)
+    assert [(u.function, u.name, u.writes) for u in linked["memo"].global_uses] == [
+        ("memo.remember", "memo._SEEN", True),
+        ("memo.nest", "memo._SEEN", True),
+        ("memo.drop", "memo._SEEN", True),
+        ("memo.recall", "memo._SEEN", False),
+        ("memo.count", "memo._SEEN", False),
+    ]
+    assert [(u.function, u.name, u.writes) for u in linked["user"].global_uses] == [
+        ("user.add", "memo._SEEN", True),
+    ]
+
+
+def test_mutations_through_a_module_attribute_resolve_at_link_time() -> None:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/state.py": "_E = []\n_M = {}\nLIMIT = 3\ndef limit():\n    return 1\n",
+        "user.py": "import pkg.state\nfrom pkg import state\nimport pkg.state as st\n"
+        "def a():\n    pkg.state._E.append(1)\n"
+        "def b(k):\n    state._M[k] = 1\n"
+        "def c(k):\n    st._M[k].add(1)\n"
+        "def d():\n    st.LIMIT.append(1)\n    st.limit.update()\n"
+        "def e(state):\n    state._E.append(1)\n",
+    }
+    linked = shop("", files)
+    # LIMIT is no mutable state and limit a function: dropped; e's ``state`` is a
+    # parameter, not the module
+    assert [(u.function, u.name, u.writes) for u in linked["user"].global_uses] == [
+        ("user.a", "pkg.state._E", True),
+        ("user.b", "pkg.state._M", True),
+        ("user.c", "pkg.state._M", True),
+    ]
+
+
+def test_names_rebound_under_global_are_module_state() -> None:
+    files = {
+        "counter.py": "COUNT = 0\n"
+        "def read():\n    return COUNT, _LATE\n"  # before any function rebinds them
+        "def bump():\n    global COUNT\n    COUNT += 1\n"
+        "def reset():\n    global COUNT, _LATE\n    COUNT = 0\n    _LATE = 1\n"
+        "def shadow():\n    COUNT = 5\n    return COUNT\n"
+        "CONSTANT = 1\n"
+        "def const():\n    global CONSTANT\n    return CONSTANT\n",
+        "other.py": "from counter import COUNT, CONSTANT\ndef peek():\n    return COUNT\n",
+    }
+    linked = shop("", files)
+    counter = linked["counter"]
+    assert [(g.qualname, g.kind, g.loc.line) for g in counter.globals] == [
+        ("counter.COUNT", "other", 1),
+        ("counter._LATE", "other", 10),
+    ]
+    assert [(u.function, u.name, u.writes) for u in counter.global_uses] == [
+        ("counter.read", "counter.COUNT", False),
+        ("counter.read", "counter._LATE", False),
+        ("counter.bump", "counter.COUNT", True),
+        ("counter.reset", "counter.COUNT", True),
+        ("counter.reset", "counter._LATE", True),
+    ]
+    # ``from counter import COUNT`` copies the value: reading it reads no shared state
+    assert linked["other"].global_uses == ()
 
 
 def test_settings_reads() -> None:
