@@ -31,7 +31,7 @@ from typing import Any
 import networkx as nx
 
 from analyzers._make import maker
-from analyzers.facts import ArgKind, Call, Location, OrmOp
+from analyzers.facts import ArgKind, Argument, Call, Location, OrmOp
 from analyzers.graph import CodeIndex
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
@@ -677,6 +677,24 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
                     )
                 )
         for arg in call.args:
+            holder = _request_holder(arg, index)
+            if holder is not None:
+                goodness.append(_ARG_GOODNESS[_ARG_REQUEST])
+                what = f"an instance of {holder}, which holds the request (its __init__ takes it)"
+                if len(ev) < MAX_EVIDENCE:
+                    ev.append(
+                        _Evidence(str(call.loc), f"{arg.text} passed to {call.callee} is {what}")
+                    )
+                blockers.append(
+                    Blocker(
+                        "argument",
+                        f"{arg.text} ({what}) passed to {call.callee}",
+                        str(call.loc),
+                        f"pass the plain values {call.callee} needs from the {holder} "
+                        "instead of the object",
+                    )
+                )
+                continue
             goodness.append(_ARG_GOODNESS[arg.kind])
             if arg.kind is _ARG_JSON:
                 continue
@@ -743,6 +761,35 @@ def _instance_of(callee: str | None, index: CodeIndex, facts: GlobalFacts) -> st
         return None
     params = index.params.get(callee, ())
     return owner if params and params[0].name == "self" else None
+
+
+def _request_holder(arg: Argument, index: CodeIndex) -> str | None:
+    """The project class of an ``unknown`` argument whose instances are built from the
+    request (its ``__init__``, or an inherited one, takes ``request``), else ``None``.
+
+    Why: a session cart or a form wrapper passed on is the request in disguise; it
+    cannot travel in an event any more than the request can (demo: ``Cart(request)``
+    handed to ``place_order``). Only an instance whose class the linker resolved
+    (``ref`` ``"pkg.Cart()"``) counts; nothing is guessed from names.
+    """
+    ref = arg.ref
+    if arg.kind is not _ARG_UNKNOWN or ref is None or not ref.endswith("()"):
+        return None
+    cls = ref[:-2]
+    if index.kinds.get(cls) != "class":
+        return None
+    seen: set[str] = set()
+    todo = [cls]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        init = f"{current}.__init__"
+        if init in index.params:  # the first __init__ along the bases is the one that runs
+            return cls if _takes_request(init, index) else None
+        todo.extend(reversed(index.bases.get(current, ())))
+    return None
 
 
 def _takes_request(function: str, index: CodeIndex) -> bool:

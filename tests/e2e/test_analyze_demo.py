@@ -108,12 +108,40 @@ def test_fire_and_forget_and_request_reply_are_told_apart(analysis: dict[str, ob
     assert all(fraction(n) == 0.0 for n in truth["request_reply"])
 
 
+BLOCKER_KINDS = {
+    "transaction": "transaction",
+    "nested call in transaction": "transaction",
+    "called inside transaction": "transaction",
+    "runs inside transaction": "transaction",
+    "row lock": "select_for_update",
+    "shared table": "shared_write",
+    "import cycle": "import_cycle",
+    "signal receiver": "signal",
+    "module state": "global_state",
+    "request argument": "argument",
+    "non-serialisable argument": "argument",
+}
+"""The README's words for a blocker -> the analysis's blocker kind."""
+
+
 @pytest.mark.parametrize(("capability", "blocker", "location"), _blocker_rows())
 def test_each_named_blocker_appears_in_explain(
     cache_dir: str, capability: str, blocker: str, location: str
 ) -> None:
+    """The capability has a blocker of that kind, and explain shows the README's line:
+    as a blocker, or as evidence of one (a request argument's blocker sits on the
+    ``def``, the README names the line that uses the request)."""
     text = _run("explain", str(DEMO), capability, "--format", "markdown", "--cache-dir", cache_dir)
     assert location in text, f"{blocker} at {location} not shown by explain {capability}"
+    document = json.loads(
+        _run("explain", str(DEMO), capability, "--format", "json", "--cache-dir", cache_dir)
+    )
+    (cap,) = document["capabilities"]
+    kinds = {b["kind"] for b in cap["blockers"]}
+    assert BLOCKER_KINDS[blocker] in kinds, f"{capability}: no {blocker} blocker in {kinds}"
+    shown = {b["location"] for b in cap["blockers"]}
+    shown |= {e["location"] for part in cap["components"] for e in part["evidence"]}
+    assert location in shown, f"{location} is in the text of explain, not as evidence"
 
 
 def test_a_short_name_shared_by_several_capabilities_is_called_ambiguous(

@@ -6,6 +6,8 @@ import pytest
 
 from analyzers.analysis import Analysis, Capability, analyze
 from analyzers.facts import (
+    ArgKind,
+    Argument,
     DefKind,
     EffectKind,
     GlobalState,
@@ -142,6 +144,47 @@ def test_unresolved_calls_are_shown_as_outbound_evidence_but_not_counted() -> No
         ("a.py:3", "a.f calls self.helper.render(): unresolved, not counted"),
     ]
     assert out.summary.endswith("; 1 unresolved calls not counted")
+
+
+def test_an_object_built_from_the_request_is_a_request_argument() -> None:
+    """``Cart(request)`` handed on is the request in disguise; another object is not."""
+    method = DefKind.METHOD
+    c = ModuleFacts(
+        module="c",
+        path="c.py",
+        lines=40,
+        definitions=(
+            fn("c.Cart", 1, kind=DefKind.CLASS),
+            fn("c.Cart.__init__", 2, parent="c.Cart", kind=method, params=("self", "request")),
+            fn("c.SessionCart", 6, kind=DefKind.CLASS, bases=("c.Cart",)),
+            fn("c.Total", 10, kind=DefKind.CLASS),
+            fn("c.Total.__init__", 11, parent="c.Total", kind=method, params=("self", "amount")),
+            fn("c.place", 30),
+        ),
+    )
+    v = ModuleFacts(
+        module="v",
+        path="v.py",
+        lines=10,
+        definitions=(fn("v.view", 20),),
+        calls=tuple(
+            call("v.view", "c.place", "v.py", line, Argument(text, ArgKind.UNKNOWN, ref=ref))
+            for line, text, ref in (
+                (21, "cart", "c.Cart()"),
+                (22, "session_cart", "c.SessionCart()"),  # inherits Cart.__init__
+                (23, "total", "c.Total()"),
+                (24, "thing", "c.Unknown()"),  # not analysed code: stays unknown
+            )
+        ),
+    )
+    found = analyze([c, v], communities=False)
+    place = next(cap for cap in found.capabilities if cap.name == "c.place")
+    argument = [b for b in place.blockers if b.kind == "argument"]
+    assert [b.location for b in argument] == ["v.py:21", "v.py:22"]
+    assert "an instance of c.Cart, which holds the request" in argument[0].message
+    assert "an instance of c.SessionCart, which holds the request" in argument[1].message
+    assert place.component("serialisability").value == 4  # all four are not plain JSON
+    assert place.component("serialisability").score == pytest.approx((0 + 0 + 0.8 + 0.8) / 4)
 
 
 def test_cycles_crossing_the_boundary_are_blockers() -> None:
