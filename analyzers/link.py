@@ -519,7 +519,10 @@ class _Linker:
                 for call in m.calls:
                     # a call through a parameter ("%...") reaches a method, never a plain
                     # function: skipping it keeps inference from recursing into itself
-                    if call.callee is None or call.callee.startswith("%"):
+                    # a decorator's call (``@retry(3)``) passes none of the arguments
+                    # the function gets: the factory's own call site (made by the
+                    # module) is the one that tells
+                    if call.callee is None or call.callee.startswith("%") or call.text[:1] == "@":
                         continue
                     state = self.interpret(call.callee)
                     if state is not None and state[0] == "def":

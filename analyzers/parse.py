@@ -106,6 +106,8 @@ _URL_FUNCS = frozenset(
 )
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+# ``@x.setter``: the property's own accessor, not a wrapper the function runs in
+_ACCESSORS = (".setter", ".getter", ".deleter")
 _FILE_TYPES = frozenset(
     {
         "builtins.open()",
@@ -390,6 +392,7 @@ class _Extractor:
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
         self._late_returns: list[tuple[int, _Scope, str]] = []
+        self._decorated: dict[int, str] = {}  # index in calls -> the decorated function
         self.atomic_depth = 0
         self.cond_depth = 0
         self.scope = _Scope(_MODULE, module, None, module)
@@ -716,6 +719,8 @@ class _Extractor:
                         "decorator",
                     )
                 )
+            elif chain is not None and not chain[1].endswith(_ACCESSORS):
+                self._decorator_call(outer, chain, dec, text, qual)
             if text == "receiver" or text.endswith(".receiver"):
                 self._receiver(dec, qual, dec.lineno)
         if outer.kind == _CLASS and params and not static:
@@ -756,6 +761,16 @@ class _Extractor:
             returns = scope.returns[0]  # every ``return`` agrees (None: one is unknown)
         if returns is not None:
             self._late_returns.append((index, scope, returns))
+
+    def _decorator_call(
+        self, outer: _Scope, chain: tuple[str, str], dec: ast.expr, text: str, qual: str
+    ) -> None:
+        """A decorated function runs its decorator's wrapper: a call from the function
+        to the decorator (to the factory for ``@retry(3)``, whose call the module makes
+        too). The name is looked up where the decorator is written, in ``outer``;
+        ``_finish`` attributes the call to the function."""
+        self._decorated[len(self.calls)] = qual
+        self.calls.append((outer, chain, dec.lineno, dec.col_offset, (), True, False, "@" + text))
 
     def _pending_decorators(
         self, chains: list[tuple[str, str] | None], texts: list[str], scope: _Scope
@@ -1218,6 +1233,9 @@ class _Extractor:
             if returns is not None:
                 defs[index] = d.with_resolved(d.decorators, d.bases, returns)
         calls = [self._make_call(raw) for raw in self.calls]
+        for i, function in self._decorated.items():
+            c = calls[i]
+            calls[i] = _Call(function, c.callee, c.text, c.loc, (), True, False)
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
         root = self.scope_root()
         variables = tuple(

@@ -468,3 +468,22 @@ def test_parameter_inference_ignores_test_callers_and_reports_plain_instances() 
     ]
     place = next(c for c in linked["orders.checkout"].calls if c.text == "place")
     assert (place.args[0].kind, place.args[0].ref) == (ArgKind.UNKNOWN, "orders.checkout.Cart()")
+
+
+def test_a_decorator_call_does_not_hide_what_its_factory_is_passed() -> None:
+    files = {
+        "sig.py": "class Signal:\n    def connect(self, f):\n        pass\npost = Signal()\n",
+        "deco.py": """
+def receiver(signal):
+    def _decorator(func):
+        signal.connect(func)
+        return func
+    return _decorator
+""",
+        "m.py": "from sig import post\nfrom deco import receiver\n"
+        "@receiver(post)\ndef h():\n    pass\n",
+    }
+    deco = project(files)["deco"]
+    # the module's ``receiver(post)`` types the parameter; ``h``'s decorator call passes
+    # nothing and is not a call site that says otherwise
+    assert callee(deco, "deco.receiver._decorator", "signal.connect") == "sig.Signal.connect"
