@@ -37,6 +37,7 @@ from analyzers.facts import (
     GlobalUse,
     ImportFact,
     Location,
+    ManagerFact,
     ModelFact,
     ModuleFacts,
     Param,
@@ -1355,6 +1356,7 @@ class _Extractor:
     def _model(self, node: ast.ClassDef, qual: str) -> ModelFact:
         meta: dict[str, object] = {}
         relations: list[Relation] = []
+        managers: list[ManagerFact] = []
         scope = self.class_scopes[qual]
         for stmt in node.body:
             if type(stmt) is _AstClassDef and stmt.name == "Meta":
@@ -1367,6 +1369,10 @@ class _Extractor:
                 relation = self._relation(stmt, scope)
                 if relation is not None:
                     relations.append(relation)
+                elif type(stmt.targets[0]) is _AstName:
+                    manager = self._manager(stmt.targets[0].id, stmt.value, scope)
+                    if manager is not None:
+                        managers.append(manager)
         parts = self.module.split(".")
         if "models" in parts and parts.index("models") > 0:
             default_label = parts[parts.index("models") - 1]
@@ -1383,7 +1389,29 @@ class _Extractor:
             tuple(r.target for r in relations),
             tuple(relations),
             bool(meta.get("proxy")),
+            tuple(managers),
         )
+
+    def _manager(self, name: str, call: ast.Call, scope: _Scope) -> ManagerFact | None:
+        """``name = Mgr()``, ``Mgr.from_queryset(QS)()`` or ``QS.as_manager()`` in a class
+        body. Any other ``X()`` but a field is kept too: only linking can tell whether
+        ``X`` is a manager class (it drops what is not)."""
+        func = call.func
+        if type(func) is _AstAttribute and func.attr == "as_manager":
+            queryset = self._ref(scope, _chain(func.value))
+            return None if queryset is None else ManagerFact(name, None, queryset)
+        if type(func) is _AstCall:
+            inner = func.func
+            if type(inner) is _AstAttribute and inner.attr == "from_queryset" and func.args:
+                manager = self._ref(scope, _chain(inner.value))
+                queryset = self._ref(scope, _chain(func.args[0]))
+                return None if manager is None else ManagerFact(name, manager, queryset)
+            return None
+        chain = _chain(func)
+        if chain is None or chain[1].endswith("Field") or chain[0].endswith("Field"):
+            return None
+        manager = self._ref(scope, chain)
+        return None if manager is None or "(" in manager else ManagerFact(name, manager, None)
 
     def _relation(self, stmt: ast.Assign, scope: _Scope) -> Relation | None:
         call = stmt.value
