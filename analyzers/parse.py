@@ -107,7 +107,9 @@ _URL_FUNCS = frozenset(
 )
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
-# ``@x.setter``: the property's own accessor, not a wrapper the function runs in
+# Decorators that wrap nothing the function runs in: the builtin descriptors (half
+# of Django's decorators: no call recorded for them) and a property's own accessors
+_DESCRIPTORS = frozenset({"property", "classmethod", "staticmethod"})
 _ACCESSORS = (".setter", ".getter", ".deleter")
 _FILE_TYPES = frozenset(
     {
@@ -720,7 +722,7 @@ class _Extractor:
                         "decorator",
                     )
                 )
-            elif chain is not None and not chain[1].endswith(_ACCESSORS):
+            elif chain is not None and text not in _DESCRIPTORS and not text.endswith(_ACCESSORS):
                 self._decorator_call(outer, chain, dec, text, qual)
             if text == "receiver" or text.endswith(".receiver"):
                 self._receiver(dec, qual, dec.lineno)
