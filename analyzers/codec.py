@@ -29,6 +29,7 @@ from analyzers.facts import (
     GlobalUse,
     ImportFact,
     Location,
+    ManagerFact,
     ModelFact,
     ModuleFacts,
     OrmAccess,
@@ -44,7 +45,7 @@ from analyzers.facts import (
 
 __all__ = ["SCHEMA_VERSION", "decode", "encode"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
@@ -190,6 +191,7 @@ def _model(m: ModelFact) -> Encoded:
         list(m.relations),
         [[r.name, r.target, r.kind, r.related_name] for r in m.relation_fields],
         m.proxy,
+        [[g.name, g.manager, g.queryset] for g in m.managers],
     ]
 
 
@@ -381,7 +383,7 @@ def _decode_definition(d: Encoded, path: str) -> Definition:
 
 
 def _decode_model(m: Encoded, path: str) -> ModelFact:
-    qual, label, table, line, col, abstract, relations, fields, proxy = m
+    qual, label, table, line, col, abstract, relations, fields, proxy, managers = m
     return ModelFact(
         qual,
         label,
@@ -391,4 +393,5 @@ def _decode_model(m: Encoded, path: str) -> ModelFact:
         tuple(relations),
         tuple([Relation(n, t, k, r) for n, t, k, r in fields]),
         proxy,
+        tuple([ManagerFact(n, g, q) for n, g, q in managers]),
     )

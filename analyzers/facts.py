@@ -33,6 +33,7 @@ __all__ = [
     "GlobalUse",
     "ImportFact",
     "Location",
+    "ManagerFact",
     "ModelFact",
     "ModuleFacts",
     "OrmAccess",
@@ -180,8 +181,11 @@ class Call:
     -> the method found along the bases (``django.db.models.Model.save`` when an
     external base is the only place left); ``Order.objects.filter()`` and chained
     queryset calls -> ``django.db.models.QuerySet.filter`` (the ORM access itself is an
-    :class:`OrmAccess`); ``task.delay()``/``.apply_async()`` -> the task function;
-    ``EmailMessage(...).send()`` -> ``django.core.mail.EmailMessage.send``.
+    :class:`OrmAccess`), a method of a custom manager or QuerySet declared on the model
+    -> the project's method, any other name -> ``None``; ``task.delay()``/
+    ``.apply_async()`` -> the task function; ``EmailMessage(...).send()`` ->
+    ``django.core.mail.EmailMessage.send``. A decorated function calls its decorator
+    (``text`` ``@audited``, at the decorator's line, no arguments).
     """
 
     caller: str
@@ -204,6 +208,22 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
+class ManagerFact:
+    """A manager declared in a model's body: ``objects = OrderManager()``.
+
+    ``manager`` is the manager class, ``queryset`` the QuerySet class whose methods the
+    manager also offers (``Mgr.from_queryset(QS)()``: both; ``QS.as_manager()``: only
+    ``queryset``). References before linking, qualnames (or external names) after.
+    Linking uses them to resolve ``Order.objects.recent()`` to the project's method
+    instead of inventing a QuerySet method of that name.
+    """
+
+    name: str
+    manager: str | None = None
+    queryset: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelFact:
     """A Django model class and the table it maps to.
 
@@ -220,6 +240,7 @@ class ModelFact:
     relations: tuple[str, ...] = ()  # FK/M2M/O2O targets: qualnames or "app.Model" strings
     relation_fields: tuple[Relation, ...] = ()
     proxy: bool = False
+    managers: tuple[ManagerFact, ...] = ()  # declared in the class body, in order
 
 
 class OrmOp(StrEnum):

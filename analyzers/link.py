@@ -28,6 +28,7 @@ from analyzers.facts import (
     DefKind,
     EffectKind,
     GlobalUse,
+    ManagerFact,
     ModelFact,
     ModuleFacts,
     OrmAccess,
@@ -56,7 +57,13 @@ _ORM_WRITE = OrmOp.WRITE
 
 __all__ = ["link"]
 
-# (kind, value[, extra]). kinds: mod def cls inst ext extinst extattr var mgr qs qm
+# (kind, value[, extra...]). kinds: mod def cls inst ext extinst extattr var task, and
+# the ORM's: ("mgr", model, method classes, queryset class) a manager; ("qs", model,
+# queryset class) a queryset; ("qm", model, name, queryset class, override) a method of
+# Django's QuerySet/Manager API (override: the project's method of that name, or "");
+# ("cm", method, *receiver) a method of a project manager/queryset class reached
+# through a manager or queryset. Method classes: space-separated project classes whose
+# methods the manager offers; "" where only Django's API is known.
 _State = tuple[str, ...]
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
@@ -100,6 +107,29 @@ _QS_READ = frozenset(
     ]
 )
 _INSTANCE = frozenset(["get", "first", "last", "earliest", "latest", "create"])
+_QS_API = frozenset(
+    [
+        # QuerySet (Django 5.2's public names, async ones included)
+        "aaggregate", "abulk_create", "abulk_update", "acontains", "acount", "acreate",
+        "adelete", "aearliest", "aexists", "aexplain", "afirst", "aget", "aget_or_create",
+        "aggregate", "ain_bulk", "aiterator", "alast", "alatest", "alias", "all",
+        "annotate", "as_manager", "aupdate", "aupdate_or_create", "bulk_create",
+        "bulk_update", "complex_filter", "contains", "count", "create", "dates",
+        "datetimes", "db", "defer", "delete", "difference", "distinct", "earliest",
+        "exclude", "exists", "explain", "extra", "filter", "first", "get",
+        "get_or_create", "in_bulk", "intersection", "iterator", "last", "latest", "none",
+        "only", "order_by", "ordered", "prefetch_related", "query", "raw",
+        "resolve_expression", "reverse", "select_for_update", "select_related", "union",
+        "update", "update_or_create", "using", "values", "values_list",
+        # Manager
+        "check", "contribute_to_class", "db_manager", "deconstruct", "from_queryset",
+        "get_queryset",
+        # related managers
+        "add", "remove", "clear", "set", "aadd", "aremove", "aclear", "aset",
+    ]
+)  # fmt: skip
+"""What a manager or queryset of any model has. Any other name is the project's
+(a custom manager's or queryset's method) or unknown: never a made-up QuerySet method."""
 _READ = _QS_READ | frozenset(
     [
         "get",
@@ -246,6 +276,9 @@ class _Linker:
         self.mro_memo: dict[str, tuple[str, ...]] = {}
         self.models: dict[str, ModelFact] = {}
         self.reverse: dict[tuple[str, str], _State] = {}
+        # model -> its declared managers: (name, method classes, queryset class)
+        self.declared: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        self.served: dict[str, _State] = {}  # manager/queryset class -> its one receiver
         self.by_label: dict[tuple[str, str], str] = {}
         self.param_memo: dict[tuple[str, str], str | None] = {}
         self.sites: dict[str, list[tuple[Argument, ...]]] | None = None
@@ -261,6 +294,7 @@ class _Linker:
         )
         self.models = {q: self._relations(m) for q, m in self.models.items()}
         self.reverse = self._reverse()
+        self._declare_managers()
         self.memo.clear()
 
     # ------------------------------------------------------------------ symbols
@@ -375,6 +409,10 @@ class _Linker:
             if method is None:
                 return None
             state = self._lookup(cls, method, skip_self=True)
+            if (state is None or state[0] == "extattr") and method in _QS_API:
+                served = self.served.get(cls)  # super().get_queryset() in a manager
+                if served is not None:
+                    state = ("qm", served[1], method, served[-1], "")
             pieces = rest
         elif ref.startswith("@"):
             label, _, rest = ref[1:].partition(".")
@@ -392,6 +430,10 @@ class _Linker:
             state = self._symbol(plain) if plain else None
             if state is not None and state[0] == "var":
                 state = self._variable(state[1])
+        return self._walk(state, pieces)
+
+    def _walk(self, state: _State | None, pieces: str) -> _State | None:
+        """Apply ``.name()[]...`` pieces (each starting with a dot) to ``state``."""
         for piece in pieces.split(".")[1:] if pieces else ():
             if state is None:
                 return None
@@ -416,16 +458,25 @@ class _Linker:
         if kind == "ext":
             return ("ext", f"{state[1]}.{name}")
         if kind == "cls":
-            if name in _MANAGERS and state[1] in self.models:
-                return ("mgr", state[1])
+            if state[1] in self.models:
+                manager = self._manager(state[1], name)
+                if manager is not None:
+                    return manager
             return self._lookup(state[1], name)
         if kind == "inst":
             related = self._related(state[1], name)
-            return related if related is not None else self._lookup(state[1], name)
+            if related is not None:
+                return related
+            served = self.served.get(state[1])  # ``self`` in a manager of one model
+            if served is not None:
+                found = self._manager_attr(served, name)
+                if found is not None:
+                    return found
+            return self._lookup(state[1], name)
         if kind == "extinst":
             return ("extattr", f"{state[1]}.{name}")
         if kind in ("mgr", "qs"):
-            return ("qm", state[1], name)
+            return self._manager_attr(state, name)
         if kind == "def":
             nested = self.defs.get(f"{state[1]}.{name}")  # a function's nested definition
             if nested is not None:
@@ -455,8 +506,23 @@ class _Linker:
             if state[2] in _INSTANCE:
                 return ("inst", state[1])
             if state[2] in _QS_READ:
-                return ("qs", state[1])
+                return ("qs", state[1], state[3])
+        if kind == "cm":
+            return self._method_result(state)
         return None
+
+    def _method_result(self, state: _State) -> _State | None:
+        """What a project manager/queryset method returns, its ``self`` being the
+        manager or queryset it was reached through (``return self.filter(...)``)."""
+        d = self.defs.get(state[1])
+        if d is None or not d.returns or d.parent is None:
+            return None
+        receiver, self_ref, returns = state[2:], d.parent + "()", d.returns
+        if returns == self_ref:
+            return receiver
+        if returns.startswith(self_ref + "."):
+            return self._walk(receiver, returns[len(self_ref) :])
+        return self.interpret(returns)
 
     @staticmethod
     def _iterated(state: _State) -> _State | None:
@@ -472,8 +538,8 @@ class _Linker:
             init = self._lookup(state[1], "__init__")
             return init[1] if init is not None and init[0] == "def" else state[1]
         if kind == "qm":
-            return _QS_CALLEE + state[2]
-        if kind == "task":
+            return state[4] or _QS_CALLEE + state[2]
+        if kind in ("task", "cm"):
             return state[1]
         return None
 
@@ -520,7 +586,10 @@ class _Linker:
                 for call in m.calls:
                     # a call through a parameter ("%...") reaches a method, never a plain
                     # function: skipping it keeps inference from recursing into itself
-                    if call.callee is None or call.callee.startswith("%"):
+                    # a decorator's call (``@retry(3)``) passes none of the arguments
+                    # the function gets: the factory's own call site (made by the
+                    # module) is the one that tells
+                    if call.callee is None or call.callee.startswith("%") or call.text[:1] == "@":
                         continue
                     state = self.interpret(call.callee)
                     if state is not None and state[0] == "def":
@@ -580,12 +649,119 @@ class _Linker:
             return None
         for r in m.relation_fields:
             if r.name == name and r.target in self.models:
-                return ("mgr", r.target) if r.kind == "ManyToManyField" else ("inst", r.target)
+                if r.kind == "ManyToManyField":
+                    return self._manager(r.target, "_default_manager")
+                return ("inst", r.target)
         for k in self.mro(model):
             found = self.reverse.get((k, name))
-            if found is not None:
-                return found
+            if found is not None:  # a related manager subclasses the default manager
+                return self._manager(found[1], "_default_manager") if found[0] == "mgr" else found
         return None
+
+    # ------------------------------------------------------------------ managers
+    def _declare_managers(self) -> None:
+        """Managers declared on models (``objects = Mgr()``), by their project classes;
+        and which of those classes serve exactly one concrete model, whose table their
+        ``self.filter(...)`` then queries (a class serving several: not known)."""
+        for q, m in self.models.items():
+            declared, kept = [], []
+            for g in m.managers:
+                mcls = self._project_class(g.manager)
+                qcls = self._project_class(g.queryset)
+                if g.queryset is None:  # ``name = X()``: a manager only if X is one
+                    if mcls and not self._is_manager(mcls):
+                        continue
+                    if not mcls and not (g.manager or "").endswith("Manager"):
+                        continue
+                    qcls = self._queryset_of(mcls)
+                    methods = mcls
+                else:  # from_queryset / as_manager: the QuerySet's methods too
+                    methods = f"{mcls} {qcls}".strip()
+                declared.append((g.name, methods, qcls))
+                kept.append(
+                    ManagerFact(g.name, self._resolved(g.manager), self._resolved(g.queryset))
+                )
+            if declared:
+                self.declared[q] = tuple(declared)
+            if m.managers:  # what was not a manager (a field, a helper) is dropped
+                self.models[q] = replace(m, managers=tuple(kept))
+        serving: dict[str, set[_State]] = {}
+        for q, m in self.models.items():
+            if m.abstract:
+                continue
+            seen: set[str] = set()
+            for k in self.mro(q):
+                for name, methods, qcls in self.declared.get(k, ()):
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    for cls in methods.split():
+                        receiver = ("qs", q, qcls) if cls == qcls else ("mgr", q, methods, qcls)
+                        for base in self.mro(cls):
+                            if base in self.defs:
+                                serving.setdefault(base, set()).add(receiver)
+                    if qcls:
+                        for base in self.mro(qcls):
+                            if base in self.defs:
+                                serving.setdefault(base, set()).add(("qs", q, qcls))
+        self.served = {c: next(iter(s)) for c, s in serving.items() if len(s) == 1}
+
+    def _project_class(self, ref: str | None) -> str:
+        state = self.interpret(ref) if ref else None
+        return state[1] if state is not None and state[0] == "cls" else ""
+
+    def _resolved(self, ref: str | None) -> str | None:
+        return None if ref is None else self._name(ref)
+
+    def _is_manager(self, cls: str) -> bool:
+        return cls.endswith("Manager") or any(
+            k.startswith("!") and k.endswith("Manager") for k in self.mro(cls)
+        )
+
+    def _queryset_of(self, manager: str) -> str:
+        """The project QuerySet class a manager's ``get_queryset`` returns, if known."""
+        method = self._project_method(manager, "get_queryset") if manager else None
+        d = self.defs.get(method) if method else None
+        state = self.interpret(d.returns) if d is not None and d.returns else None
+        return state[1] if state is not None and state[0] == "inst" else ""
+
+    def _project_method(self, cls: str, name: str) -> str | None:
+        """The method ``name`` defined by ``cls`` or a project base before any opaque one."""
+        for k in self.mro(cls):
+            if k == "?" or k.startswith("!"):
+                return None
+            d = self.defs.get(f"{k}.{name}")
+            if d is not None:
+                return None if d.kind is _DEF_CLASS else d.qualname
+        return None
+
+    def _manager(self, model: str, name: str) -> _State | None:
+        """``Model.<name>``: a declared manager (inherited ones too), else Django's."""
+        if name == "_base_manager":  # always a plain Manager (without base_manager_name)
+            return ("mgr", model, "", "")
+        for k in self.mro(model):
+            for declared, methods, qcls in self.declared.get(k, ()):
+                if declared == name or name == "_default_manager":
+                    return ("mgr", model, methods, qcls)
+        return ("mgr", model, "", "") if name in _MANAGERS else None
+
+    def _manager_attr(self, state: _State, name: str) -> _State | None:
+        """A manager's or queryset's attribute: the project's method (its manager or
+        queryset class), else Django's API, else unknown (``None``), never invented."""
+        model = state[1]
+        if name == "model":  # ``self.model(...)`` in a manager builds an instance
+            return ("cls", model)
+        if state[0] == "mgr":
+            methods, qcls = state[2], state[3]
+        else:
+            methods = qcls = state[2]
+        for cls in methods.split():
+            found = self._project_method(cls, name)
+            if found is not None:
+                if name in _QS_API:  # an override: it runs, and it is still that API call
+                    return ("qm", model, name, qcls, found)
+                return ("cm", found, *state)
+        return ("qm", model, name, qcls, "") if name in _QS_API else None
 
     # ------------------------------------------------------------------ per module
     def module(self, m: ModuleFacts) -> ModuleFacts:
@@ -697,7 +873,7 @@ class _Linker:
         kind = state[0]
         if kind == "inst" and state[1] in self.models:
             return _Argument(text, _ARG_ORM_INSTANCE, keyword, state[1], None)
-        if kind in ("def", "cls", "task"):
+        if kind in ("def", "cls", "task", "cm"):
             return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):
             return _Argument(text, arg.kind, keyword, None, state[1])

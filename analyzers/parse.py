@@ -37,6 +37,7 @@ from analyzers.facts import (
     GlobalUse,
     ImportFact,
     Location,
+    ManagerFact,
     ModelFact,
     ModuleFacts,
     Param,
@@ -114,6 +115,10 @@ _URL_FUNCS = frozenset(
 )
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+# Decorators that wrap nothing the function runs in: the builtin descriptors (half
+# of Django's decorators: no call recorded for them) and a property's own accessors
+_DESCRIPTORS = frozenset({"property", "classmethod", "staticmethod"})
+_ACCESSORS = (".setter", ".getter", ".deleter")
 _FILE_TYPES = frozenset(
     {
         "builtins.open()",
@@ -408,6 +413,7 @@ class _Extractor:
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
         self._late_returns: list[tuple[int, _Scope, str]] = []
+        self._decorated: dict[int, str] = {}  # index in calls -> the decorated function
         self.atomic_depth = 0
         self.cond_depth = 0
         self.scope = _Scope(_MODULE, module, None, module)
@@ -776,6 +782,8 @@ class _Extractor:
                         "decorator",
                     )
                 )
+            elif chain is not None and text not in _DESCRIPTORS and not text.endswith(_ACCESSORS):
+                self._decorator_call(outer, chain, dec, text, qual)
             if text == "receiver" or text.endswith(".receiver"):
                 self._receiver(dec, qual, dec.lineno)
         if outer.kind == _CLASS and params and not static:
@@ -816,6 +824,16 @@ class _Extractor:
             returns = scope.returns[0]  # every ``return`` agrees (None: one is unknown)
         if returns is not None:
             self._late_returns.append((index, scope, returns))
+
+    def _decorator_call(
+        self, outer: _Scope, chain: tuple[str, str], dec: ast.expr, text: str, qual: str
+    ) -> None:
+        """A decorated function runs its decorator's wrapper: a call from the function
+        to the decorator (to the factory for ``@retry(3)``, whose call the module makes
+        too). The name is looked up where the decorator is written, in ``outer``;
+        ``_finish`` attributes the call to the function."""
+        self._decorated[len(self.calls)] = qual
+        self.calls.append((outer, chain, dec.lineno, dec.col_offset, (), True, False, "@" + text))
 
     def _pending_decorators(
         self, chains: list[tuple[str, str] | None], texts: list[str], scope: _Scope
@@ -1305,6 +1323,9 @@ class _Extractor:
             if returns is not None:
                 defs[index] = d.with_resolved(d.decorators, d.bases, returns)
         calls = [self._make_call(raw) for raw in self.calls]
+        for i, function in self._decorated.items():
+            c = calls[i]
+            calls[i] = _Call(function, c.callee, c.text, c.loc, (), True, False)
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
         root = self.scope_root()
         variables = tuple(
@@ -1436,6 +1457,7 @@ class _Extractor:
     def _model(self, node: ast.ClassDef, qual: str) -> ModelFact:
         meta: dict[str, object] = {}
         relations: list[Relation] = []
+        managers: list[ManagerFact] = []
         scope = self.class_scopes[qual]
         for stmt in node.body:
             if type(stmt) is _AstClassDef and stmt.name == "Meta":
@@ -1448,6 +1470,10 @@ class _Extractor:
                 relation = self._relation(stmt, scope)
                 if relation is not None:
                     relations.append(relation)
+                elif type(stmt.targets[0]) is _AstName:
+                    manager = self._manager(stmt.targets[0].id, stmt.value, scope)
+                    if manager is not None:
+                        managers.append(manager)
         parts = self.module.split(".")
         if "models" in parts and parts.index("models") > 0:
             default_label = parts[parts.index("models") - 1]
@@ -1464,7 +1490,29 @@ class _Extractor:
             tuple(r.target for r in relations),
             tuple(relations),
             bool(meta.get("proxy")),
+            tuple(managers),
         )
+
+    def _manager(self, name: str, call: ast.Call, scope: _Scope) -> ManagerFact | None:
+        """``name = Mgr()``, ``Mgr.from_queryset(QS)()`` or ``QS.as_manager()`` in a class
+        body. Any other ``X()`` but a field is kept too: only linking can tell whether
+        ``X`` is a manager class (it drops what is not)."""
+        func = call.func
+        if type(func) is _AstAttribute and func.attr == "as_manager":
+            queryset = self._ref(scope, _chain(func.value))
+            return None if queryset is None else ManagerFact(name, None, queryset)
+        if type(func) is _AstCall:
+            inner = func.func
+            if type(inner) is _AstAttribute and inner.attr == "from_queryset" and func.args:
+                manager = self._ref(scope, _chain(inner.value))
+                queryset = self._ref(scope, _chain(func.args[0]))
+                return None if manager is None else ManagerFact(name, manager, queryset)
+            return None
+        chain = _chain(func)
+        if chain is None or chain[1].endswith("Field") or chain[0].endswith("Field"):
+            return None
+        manager = self._ref(scope, chain)
+        return None if manager is None or "(" in manager else ManagerFact(name, manager, None)
 
     def _relation(self, stmt: ast.Assign, scope: _Scope) -> Relation | None:
         call = stmt.value

@@ -206,17 +206,20 @@ def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
         tested=frozenset(_test_reach(index)),
         parents=parents,
         module_scc_of=module_scc_of,
-        pure=_pure_code(index),
+        pure=_pure_code(index, parents),
         cyclic_imports={
             m: tuple(sorted(index.module_imports.get(m, {}).items())) for m in module_scc_of
         },
     )
 
 
-def _pure_code(index: CodeIndex) -> frozenset[str]:
+def _pure_code(index: CodeIndex, parents: Mapping[str, str]) -> frozenset[str]:
     """Functions and classes that neither touch the database, nor cause a side effect,
     nor use module-level state that some code mutates, nor call (transitively) code
     that does. A read-only module-level table (``CURRENCY_SYMBOLS``) is a constant.
+    A function that defines an impure function is impure too: what it returns (a
+    decorator's wrapper, a closure) does what that function does, without a call
+    edge between the two.
 
     One backward BFS from the impure code over call sites: linear. Unresolved calls
     are not evidence either way (as everywhere else).
@@ -237,6 +240,10 @@ def _pure_code(index: CodeIndex) -> frozenset[str]:
             if call.caller not in impure:
                 impure.add(call.caller)
                 queue.append(call.caller)
+        parent = parents.get(node)
+        if parent is not None and parent not in impure and index.kinds.get(parent) == "function":
+            impure.add(parent)
+            queue.append(parent)
     return frozenset(
         n for n, kind in index.kinds.items() if kind in ("function", "class") and n not in impure
     )

@@ -12,6 +12,7 @@ import pytest
 from analyzers import cache as cache_module
 from analyzers.codec import decode, encode
 from analyzers.collect import CollectOptions, collect
+from analyzers.facts import Diagnostic
 from analyzers.parse import facts_from_source
 
 FILES = {
@@ -145,10 +146,15 @@ def test_codec_round_trips_parsed_facts() -> None:
     src = (
         "from django.db import models, transaction\nfrom django.conf import settings\n"
         "CACHE = {}\nclass A(models.Model):\n    b = models.ForeignKey('x.B', related_name='as')\n"
-        "@transaction.atomic\ndef f(request, a: A):\n    CACHE['k'] = settings.X\n"
+        "    objects = models.Manager.from_queryset(models.QuerySet)()\n"
+        "    q = models.QuerySet.as_manager()\n"
+        "@transaction.atomic\n@deco(1)\ndef f(request, a: A):\n    CACHE['k'] = settings.X\n"
         "    g(a, lambda: 1, [1])\n"
     )
     facts = facts_from_source(src, module="m", path="m.py")
+    assert not isinstance(facts, Diagnostic)
+    assert [len(m.managers) for m in facts.model_candidates] == [2]
+    assert any(c.text == "@deco" for c in facts.calls)
     assert decode(encode(facts)) == facts
     assert decode(encode(facts, compact=True)) == facts
 

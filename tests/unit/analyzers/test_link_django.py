@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.facts import ArgKind, EffectKind, OrmOp
+from analyzers.facts import ArgKind, EffectKind, ManagerFact, OrmOp
 from tests.unit.analyzers.linkkit import callee, calls_in, project
 
 MODELS = """
@@ -628,3 +628,151 @@ def test_parameter_inference_ignores_test_callers_and_reports_plain_instances() 
     ]
     place = next(c for c in linked["orders.checkout"].calls if c.text == "place")
     assert (place.args[0].kind, place.args[0].ref) == (ArgKind.UNKNOWN, "orders.checkout.Cart()")
+
+
+MANAGED = """
+from django.db import models
+from django.contrib.contenttypes.fields import GenericForeignKey
+
+class Mgr(models.Manager):
+    def recent(self):
+        return self.filter(created__gt=1)
+
+    def create(self, **kw):
+        return super().create(**kw)
+
+class QS(models.QuerySet):
+    def paid(self):
+        return self.filter(paid=True)
+
+class Shared(models.Manager):
+    def live(self):
+        return self.filter(live=True)
+
+class Order(models.Model):
+    objects = Mgr()
+    shared = Shared()
+
+class Line(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    objects = Mgr.from_queryset(QS)()
+    shared = Shared()
+
+class Tag(models.Model):
+    objects = QS.as_manager()
+
+class Plain(models.Model):
+    name = models.CharField(max_length=3)
+    owner = GenericForeignKey()
+"""
+
+
+def test_custom_manager_and_queryset_methods_resolve_to_the_project() -> None:
+    views = """
+from shop.models import Order, Line, Tag, Plain
+def use(order: Order):
+    Order.objects.recent()
+    Order.objects.filter(x=1)
+    Order.objects.nonexistent()
+    Order.objects.filter(x=1).recent()
+    Line.objects.paid()
+    Line.objects.recent()
+    Line.objects.filter(x=1).paid()
+    Tag.objects.paid()
+    Tag.objects.exclude(x=1).paid().count()
+    Plain.objects.recent()
+    Plain.objects.filter(x=1).nonexistent()
+    Order.shared.live()
+    order.lines.paid()
+    Order.objects.create(x=1)
+"""
+    linked = project({"shop/__init__.py": "", "shop/models.py": MANAGED, "shop/views.py": views})
+    m = linked["shop.views"]
+    got = {c.text: c.callee for c in calls_in(m, "shop.views.use")}
+    assert got == {
+        "Order.objects.recent": "shop.models.Mgr.recent",
+        "Order.objects.filter": "django.db.models.QuerySet.filter",
+        "Order.objects.nonexistent": None,  # neither the API nor Mgr's: never invented
+        "Order.objects.filter().recent": None,  # a Mgr method is not on its querysets
+        "Line.objects.paid": "shop.models.QS.paid",
+        "Line.objects.recent": "shop.models.Mgr.recent",
+        "Line.objects.filter": "django.db.models.QuerySet.filter",
+        "Line.objects.filter().paid": "shop.models.QS.paid",
+        "Tag.objects.paid": "shop.models.QS.paid",
+        "Tag.objects.exclude().paid().count": "django.db.models.QuerySet.count",
+        "Tag.objects.exclude().paid": "shop.models.QS.paid",
+        "Tag.objects.exclude": "django.db.models.QuerySet.exclude",
+        "Plain.objects.recent": None,
+        "Plain.objects.filter().nonexistent": None,
+        "Plain.objects.filter": "django.db.models.QuerySet.filter",
+        "Order.shared.live": "shop.models.Shared.live",
+        "order.lines.paid": "shop.models.QS.paid",  # a related manager: Line's default
+        "Order.objects.create": "shop.models.Mgr.create",  # the override runs
+    }
+    orm = {(o.model, o.method) for o in m.orm}
+    assert ("shop.models.Order", "create") in orm  # still a write of Order's table
+    assert ("shop.models.Tag", "count") in orm
+    assert not any(o.method in ("recent", "nonexistent", "paid") for o in m.orm)
+
+
+def test_a_manager_serving_several_models_queries_no_known_table() -> None:
+    linked = project({"shop/__init__.py": "", "shop/models.py": MANAGED})
+    # Mgr serves Order and Line, QS Line and Tag, Shared Order and Line: whose table
+    # ``self.filter`` reads is not known, so no access is guessed
+    assert linked["shop.models"].orm == ()
+    declared = {m.qualname: m.managers for m in linked["shop.models"].models}
+    assert declared["shop.models.Line"] == (
+        ManagerFact("objects", "shop.models.Mgr", "shop.models.QS"),
+        ManagerFact("shared", "shop.models.Shared", None),
+    )
+    assert declared["shop.models.Tag"] == (ManagerFact("objects", None, "shop.models.QS"),)
+    assert declared["shop.models.Plain"] == ()  # a field is not a manager
+
+
+def test_a_manager_serving_one_model_queries_that_model() -> None:
+    models = """
+from django.db import models
+
+class Mgr(models.Manager):
+    def recent(self):
+        return self.filter(created__gt=1)
+    def archive(self):
+        self.get_queryset().update(archived=True)
+        super().get_queryset().delete()
+    def build(self):
+        return self.model(x=1)
+
+class Order(models.Model):
+    objects = Mgr()
+"""
+    linked = project({"shop/__init__.py": "", "shop/models.py": models})
+    orm = [(o.function, o.model, o.op, o.method) for o in linked["shop.models"].orm]
+    assert orm == [
+        ("shop.models.Mgr.recent", "shop.models.Order", OrmOp.READ, "filter"),
+        ("shop.models.Mgr.archive", "shop.models.Order", OrmOp.READ, "get_queryset"),
+        ("shop.models.Mgr.archive", "shop.models.Order", OrmOp.WRITE, "update"),
+        ("shop.models.Mgr.archive", "shop.models.Order", OrmOp.READ, "get_queryset"),
+        ("shop.models.Mgr.archive", "shop.models.Order", OrmOp.WRITE, "delete"),
+    ]
+    assert callee(linked["shop.models"], "shop.models.Mgr.build", "self.model") == (
+        "shop.models.Order"
+    )
+
+
+def test_a_decorator_call_does_not_hide_what_its_factory_is_passed() -> None:
+    files = {
+        "sig.py": "class Signal:\n    def connect(self, f):\n        pass\npost = Signal()\n",
+        "deco.py": """
+def receiver(signal):
+    def _decorator(func):
+        signal.connect(func)
+        return func
+    return _decorator
+""",
+        "m.py": "from sig import post\nfrom deco import receiver\n"
+        "@receiver(post)\ndef h():\n    pass\n",
+    }
+    deco = project(files)["deco"]
+    # the module's ``receiver(post)`` types the parameter; ``h``'s decorator call passes
+    # nothing and is not a call site that says otherwise
+    assert callee(deco, "deco.receiver._decorator", "signal.connect") == "sig.Signal.connect"

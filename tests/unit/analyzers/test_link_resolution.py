@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.analyzers.linkkit import callee, project
+from tests.unit.analyzers.linkkit import callee, calls_in, project
 
 
 def test_import_module_and_call_attribute() -> None:
@@ -159,3 +159,74 @@ def test_local_variable_shadowing_a_module_function_is_unresolved() -> None:
 def test_method_lookup_stops_at_an_unresolved_base() -> None:
     src = "from somewhere import *\nclass C(Unknown):\n    def m(self):\n        self.x()\n"
     assert callee(project({"m.py": src})["m"], "m.C.m", "self.x") is None
+
+
+DECO = """
+import functools
+from django.db import transaction
+
+def audited(fn):
+    @functools.wraps(fn)
+    def wrapper(*a, **kw):
+        return fn(*a, **kw)
+    return wrapper
+
+def retry(times):
+    def decorator(fn):
+        return fn
+    return decorator
+"""
+
+
+def test_a_decorator_is_a_call_from_the_function_it_wraps() -> None:
+    src = """
+import functools
+from django.db import transaction
+from django.dispatch import receiver
+from deco import audited, retry
+
+@audited
+def close():
+    pass
+
+@retry(3)
+def pay():
+    pass
+
+@functools.lru_cache(maxsize=1)
+@transaction.atomic
+def cached():
+    pass
+
+class C:
+    @property
+    def x(self):
+        return 1
+
+    @x.setter
+    def x(self, value):
+        pass
+"""
+    m = project({"deco.py": DECO, "m.py": src})["m"]
+    assert [(c.callee, c.text) for c in calls_in(m, "m.close")] == [("deco.audited", "@audited")]
+    # a decorator factory: called once by the module, its wrapper runs for every call
+    assert [(c.callee, c.text) for c in calls_in(m, "m.pay")] == [("deco.retry", "@retry")]
+    assert ("deco.retry", "retry") in [(c.callee, c.text) for c in calls_in(m, "m")]
+    # external decorators resolve to external names; atomic stays a region, not a call
+    assert [c.callee for c in calls_in(m, "m.cached")] == ["functools.lru_cache"]
+    assert [a.kind for a in m.atomics] == ["decorator"]
+    # builtin descriptors and a property's accessors wrap nothing: no call
+    assert calls_in(m, "m.C.x") == []
+    decorator_calls = [c for c in m.calls if c.text.startswith("@")]
+    assert all(not c.in_atomic and c.result_used and not c.args for c in decorator_calls)
+
+
+def test_a_decorator_inside_a_decorator_is_the_wrapper_s() -> None:
+    deco = project({"deco.py": DECO})["deco"]
+    # ``functools.wraps(fn)`` is called by ``audited`` when it defines the wrapper...
+    assert [c.callee for c in calls_in(deco, "deco.audited")] == ["functools.wraps"]
+    # ...and the wrapper runs inside what it returns: an external name, no coupling
+    assert [(c.text, c.callee) for c in calls_in(deco, "deco.audited.wrapper")] == [
+        ("@functools.wraps", "functools.wraps"),
+        ("fn", None),
+    ]

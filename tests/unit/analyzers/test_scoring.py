@@ -19,6 +19,7 @@ from analyzers.facts import (
     SideEffect,
 )
 from tests.unit.analyzers.factkit import arg, call, fn, shop
+from tests.unit.analyzers.linkkit import project
 
 
 @pytest.fixture(scope="module")
@@ -486,3 +487,78 @@ def test_chained_calls_at_one_location_are_evidence_in_callee_order() -> None:
         "views.page calls engine.Engine.get_default",
     ]
     assert len({e.location for e in cap.component("inbound_coupling").evidence}) == 1
+
+
+_AUDITED = {
+    "acc/__init__.py": "",
+    "acc/models.py": "from django.db import models\nclass Audit(models.Model):\n    pass\n",
+    "acc/deco.py": """
+import functools
+from .models import Audit
+def audited(fn):
+    @functools.wraps(fn)
+    def wrapper(*a, **kw):
+        Audit.objects.create()
+        return fn(*a, **kw)
+    return wrapper
+""",
+}
+
+
+def _decorated(services: str, views: str) -> Analysis:
+    files = {**_AUDITED, "acc/services.py": services, "acc/views.py": views}
+    return analyze(list(project(files).values()), communities=False)
+
+
+def test_a_decorator_s_writes_move_with_the_one_function_it_wraps() -> None:
+    services = """
+from django.contrib.auth.decorators import login_required
+from .deco import audited
+@audited
+def close_account(user_id):
+    return user_id
+@login_required
+def plain(user_id):
+    return user_id
+"""
+    views = """
+from .services import close_account, plain
+def close(request):
+    close_account(request.user.pk)
+    plain(request.user.pk)
+"""
+    caps = {c.name: c for c in _decorated(services, views).capabilities}
+    close = caps["acc.services.close_account"]
+    assert close.tables_written == ("acc_audit",)
+    assert {"acc.deco.audited", "acc.deco.audited.wrapper"} <= set(close.members)
+    assert close.role == "capability"
+    # an external decorator is no coupling: nothing moves with it, nothing calls back
+    plain = caps["acc.services.plain"]
+    assert plain.members == ("acc.services.plain",)
+    assert plain.component("outbound_coupling").value == 0
+    assert plain.role == "helper"
+
+
+def test_a_shared_decorator_that_writes_is_called_back_not_copied() -> None:
+    services = """
+from .deco import audited
+@audited
+def close_account(user_id):
+    return user_id
+@audited
+def open_account(user_id):
+    return user_id
+"""
+    views = """
+from .services import close_account, open_account
+def close(request):
+    close_account(request.user.pk)
+def reopen(request):
+    open_account(request.user.pk)
+"""
+    caps = {c.name: c for c in _decorated(services, views).capabilities}
+    close = caps["acc.services.close_account"]
+    outbound = close.component("outbound_coupling")
+    assert outbound.value == 1
+    assert "calls acc.deco.audited (stays behind)" in outbound.evidence[0].detail
+    assert close.role == "capability"  # what its wrapper writes is its behaviour too
