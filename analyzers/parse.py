@@ -273,14 +273,11 @@ def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:
         return Diagnostic(path, f"cannot parse: {exc}")
     if "codec can't decode" in message or "unicode error" in message:
         return Diagnostic(path, "not valid UTF-8 (and no PEP 263 coding cookie)", line)
-    from analyzers.modernise import modernise  # imported lazily: only failures pay for libcst
+    from analyzers.modernise import second_chance  # lazily: only failures pay for libcst
 
-    modern = modernise(source)
-    if modern is not None:
-        try:
-            return ast.parse(modern)
-        except (SyntaxError, ValueError, OverflowError):
-            pass
+    tree = second_chance(source)
+    if tree is not None:
+        return tree
     hint = " (Python 2 syntax?)" if "print" in message or "exec" in message else ""
     return Diagnostic(path, f"syntax error: {message}{hint}", line)
 

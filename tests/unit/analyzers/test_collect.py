@@ -79,6 +79,7 @@ def test_bad_corpus_collects_with_one_diagnostic_per_bad_file(tmp_path: Path) ->
         "latin1_with_cookie",
         "utf8_bom",
         "py312_generics",
+        "py312_fstrings",
         "py314_syntax",
     }
 
