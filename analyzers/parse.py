@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -250,13 +251,43 @@ def facts_from_source(source: bytes | str, *, module: str, path: str) -> ModuleF
         # ``global`` statements are rare (7 files of Django's 885): only a module whose
         # text has the word pays for looking for them before the walk
         has_global = b"global " in source if isinstance(source, bytes) else "global " in source
-        return _Extractor(module, path).run(tree, lines, has_global)
+        try:
+            return _Extractor(module, path).run(tree, lines, has_global)
+        except RecursionError:
+            return _walk_deep(tree, module, path, lines, has_global)
     except RecursionError:
         return Diagnostic(path, "nesting too deep to analyse (recursion limit)")
     except MemoryError:
         return Diagnostic(path, "out of memory while analysing")
     except Exception as exc:  # the contract is "never raises": a bug here is a diagnostic
         return Diagnostic(path, f"internal error: {type(exc).__name__}: {exc}")
+
+
+DEEP_RECURSION_LIMIT = 6000
+"""The recursion limit for a second walk of a tree too deep for the default (1000).
+
+``ast.parse`` accepts a left-nested ``a + b + ... `` of thousands of terms or a long
+``x.a().a()...`` chain (generated code, long string sums), and the walker recurses
+once or twice per level. Python-to-Python calls do not grow the C stack in 3.11+,
+so a few thousand frames are safe; deeper than this stays a diagnostic."""
+
+
+def _walk_deep(
+    tree: ast.Module, module: str, path: str, lines: int, has_global: bool
+) -> ModuleFacts | Diagnostic:
+    """The walk again with :data:`DEEP_RECURSION_LIMIT`, for the rare file that needs it.
+
+    The limit is process-wide: raised only for this walk and put back after (it is
+    never lowered below what the caller had set).
+    """
+    before = sys.getrecursionlimit()
+    if before >= DEEP_RECURSION_LIMIT:
+        raise RecursionError
+    sys.setrecursionlimit(DEEP_RECURSION_LIMIT)
+    try:
+        return _Extractor(module, path).run(tree, lines, has_global)
+    finally:
+        sys.setrecursionlimit(before)
 
 
 def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:

@@ -164,6 +164,19 @@ def test_invalid_fstrings_stay_a_diagnostic(source: str, line: int) -> None:
     assert result.line == line
 
 
+def test_a_long_valid_chain_is_analysed_not_a_diagnostic() -> None:
+    """``ast`` parses 2,000 summed calls; the walker must not give up at depth 1000."""
+    import sys
+
+    limit = sys.getrecursionlimit()
+    source = "def f(a):\n    return " + " + ".join(["g(a)"] * 2000) + "\n"
+    facts = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(facts, ModuleFacts), facts
+    assert len(facts.calls) == 2000
+    assert {c.text for c in facts.calls} == {"g"}
+    assert sys.getrecursionlimit() == limit  # raised for that walk only
+
+
 def test_oversized_file_is_skipped_unparsed() -> None:
     result = facts_from_source(b"x = 1\n" * (MAX_BYTES // 6 + 1), module="big", path="big.py")
     assert isinstance(result, Diagnostic)
