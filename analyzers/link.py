@@ -177,6 +177,13 @@ _TASK_DECORATORS = frozenset(
     }
 )
 _TASK_ATTRS = frozenset({"delay", "apply_async", "s", "si", "signature", "run"})
+_EXTERNAL_ITEMS = {
+    "django.core.cache.caches": "django.core.cache.backends.base.BaseCache",
+    "django.db.connections": "django.db.backends.base.base.BaseDatabaseWrapper",
+}
+"""What indexing these external handlers gives (``caches["default"]`` is a cache, as
+``django.core.cache.cache`` is): the class Django documents for the item. Any other
+subscript of an external name stays unresolved."""
 _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
     ("django.core.mail.", _EFFECT_MAIL),
     ("smtplib.", _EFFECT_MAIL),
@@ -197,6 +204,7 @@ _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
     ("django.core.cache.cache.", _EFFECT_CACHE),
     ("django.core.cache.caches", _EFFECT_CACHE),
     ("django.core.cache.cache", _EFFECT_CACHE),
+    ("django.core.cache.backends.", _EFFECT_CACHE),
     ("builtins.open", _EFFECT_FILE),
     ("io.open", _EFFECT_FILE),
     ("shutil.", _EFFECT_FILE),
@@ -526,7 +534,12 @@ class _Linker:
 
     @staticmethod
     def _iterated(state: _State) -> _State | None:
-        return ("inst", state[1]) if state[0] == "qs" else None
+        if state[0] == "qs":
+            return ("inst", state[1])
+        if state[0] == "ext":
+            item = _EXTERNAL_ITEMS.get(state[1])
+            return ("extinst", item) if item is not None else None
+        return None
 
     def callee(self, state: _State | None) -> str | None:
         if state is None:

@@ -383,7 +383,8 @@ def _is_json_literal(node: ast.expr) -> bool:
 
 
 def _chain(node: ast.expr) -> tuple[str, str] | None:
-    """``a.b().c`` -> ("a", ".b().c"); None for shapes that name nothing (``x[0]()``)."""
+    """``a.b().c`` -> ("a", ".b().c"), ``a[0].c`` -> ("a", "[].c"); None for shapes
+    that name nothing (``(a or b).c``, ``(lambda: x)()``)."""
     parts: list[str] = []
     while True:
         t = type(node)
@@ -400,6 +401,9 @@ def _chain(node: ast.expr) -> tuple[str, str] | None:
                 return "super()", "".join(parts)
             parts.append("()")
             node = func
+        elif t is _AstSubscript:  # ``caches["default"].get``: linking types the item
+            parts.append("[]")
+            node = node.value  # type: ignore[attr-defined]
         else:
             return None
 
@@ -438,6 +442,8 @@ class _Extractor:
         # module state even when the value is an int or None
         self.rebound: dict[str, int] = {}
         self.settings_names: set[str] = set()
+        # ``import django.conf`` binds ``django``: ``django.conf.settings.X`` reads X
+        self.settings_paths: dict[str, str] = {}  # bound module name -> "conf.settings"
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
         self._late_returns: list[tuple[int, _Scope, str]] = []
@@ -617,6 +623,20 @@ class _Extractor:
             self._expr(key)
         return True
 
+    def _is_settings(self, node: ast.expr) -> bool:
+        """``django.conf.settings`` spelled through ``import django.conf`` (or ``as``)."""
+        attrs: list[str] = []
+        while type(node) is _AstAttribute:
+            attrs.append(node.attr)
+            node = node.value
+        if type(node) is not _AstName or not attrs or attrs[0] != "settings":
+            return False
+        head = node.id
+        path = self.settings_paths.get(head)
+        if path is None or (self.scope.kind != _MODULE and head in self.scope.bindings):
+            return False
+        return ".".join(reversed(attrs)) == path
+
     # ------------------------------------------------------------------ statements
     def _import(self, stmt: ast.Import) -> None:
         cond = self.cond_depth > 0 or self.scope.kind != _MODULE
@@ -635,6 +655,8 @@ class _Extractor:
             )
             self._bind(bound, target)
             self.module_names.add(bound)
+            if "django.conf.settings".startswith(target + "."):
+                self.settings_paths[bound] = "django.conf.settings"[len(target) + 1 :]
 
     def _import_from(self, stmt: ast.ImportFrom) -> None:
         base = self._absolute(stmt.module, stmt.level)
@@ -1002,6 +1024,15 @@ class _Extractor:
                     )
                 elif self.scope.kind != _MODULE and value.id in self.watch:
                     self.uses.append((self.scope, value.id, node.lineno, node.col_offset, False))
+                return
+            if self.settings_paths and self._is_settings(value):
+                self.settings.append(
+                    SettingsRead(
+                        self.scope.caller,
+                        node.attr,  # type: ignore[attr-defined]
+                        _Location(self.path, node.lineno, node.col_offset),
+                    )
+                )
                 return
             self._expr(value)
             return

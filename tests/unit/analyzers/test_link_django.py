@@ -530,6 +530,38 @@ def test_settings_reads() -> None:
     ]
 
 
+def test_settings_through_an_imported_module_are_read() -> None:
+    views = (
+        "import django.conf\nimport django.conf as dc\n"
+        "def f():\n    return django.conf.settings.SHOP_URL + dc.settings.DEBUG\n"
+        "def g(django):\n    return django.conf.settings.OTHER\n"  # a parameter, not Django
+        "def h():\n    return django.conf.global_settings.X\n"
+    )
+    reads = shop(views)["orders.views"].settings_reads
+    assert [(r.function, r.name, r.loc.line) for r in reads] == [
+        ("orders.views.f", "SHOP_URL", 4),
+        ("orders.views.f", "DEBUG", 4),
+    ]
+
+
+def test_indexed_handlers_and_querysets_are_typed_and_other_items_are_not() -> None:
+    views = """
+import sys
+from django.core.cache import caches
+from orders.models import Order
+def f():
+    caches["default"].set("k", 1)
+    Order.objects.filter(x=1)[0].save()
+    sys.argv[1].split()
+"""
+    facts = shop(views)["orders.views"]
+    effects = [(e.kind, e.callee) for e in facts.effects]
+    assert effects == [(EffectKind.CACHE, "django.core.cache.backends.base.BaseCache.set")]
+    assert callee(facts, "orders.views.f", "sys.argv[].split") is None  # never guessed
+    writes = [(a.model, a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
+    assert writes == [("orders.models.Order", "save", 7)]
+
+
 def test_return_types_and_get_object_or_404_type_locals() -> None:
     views = """
 from django.shortcuts import get_object_or_404
