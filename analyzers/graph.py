@@ -290,10 +290,11 @@ def _add_model_tables(graph: nx.DiGraph, facts: ModuleFacts) -> None:
     any analysed code reads or writes it: Django's own ``auth_user`` is reached only
     through ``get_user_model()``, and a graph that lists only the tables some call
     resolved to would read as a schema of four tables. Two models on one table
-    (unmanaged views of the same relation) share the node; the first module wins."""
+    (unmanaged views of the same relation) share the node; the first module wins. A
+    proxy model has no table of its own."""
     for m in facts.models:
         node = table_node(m.table)
-        if not m.abstract and node not in graph:
+        if not m.abstract and not m.proxy and node not in graph:
             graph.add_node(
                 node,
                 kind="table",

@@ -102,10 +102,11 @@ _QS_READ = frozenset(
         "difference",
         "extra",
         "raw",
-        "dates",
-        "datetimes",
     ]
 )
+"""Queryset methods whose result is a queryset of the same model's rows (iterating or
+indexing it gives instances). ``dates``/``datetimes``/``values``/``values_list`` are
+reads too (``_READ``), but their rows are not instances: their result stays unknown."""
 _INSTANCE = frozenset(["get", "first", "last", "earliest", "latest", "create"])
 _QS_API = frozenset(
     [
@@ -141,6 +142,8 @@ _READ = _QS_READ | frozenset(
         "exists",
         "values",
         "values_list",
+        "dates",
+        "datetimes",
         "aggregate",
         "in_bulk",
         "iterator",

@@ -20,8 +20,9 @@ Rewrites keep every statement on its line (facts carry line numbers):
   fields' expressions, whitespace and comments as written, so their newlines stay and
   so does every line; no 3.11 spelling exists for ``f"{"\\n".join(x)}"`` (no backslash
   in a field) or for five nested same-quote f-strings, which is why this is not a
-  re-quoting. Columns inside such an f-string shift by a few characters, and the
-  ``x=`` text of ``f"{x=}"`` is not restored (the field is).
+  re-quoting. Columns inside such an f-string point into the rewritten text (lines
+  are exact, columns are not: tens of characters off), and the ``x=`` text of
+  ``f"{x=}"`` is not restored (the field is).
 """
 
 from __future__ import annotations

@@ -100,15 +100,11 @@ _MUTABLE_CTORS = {
     "collections.deque": "list",
     "weakref.WeakValueDictionary": "dict",
     "weakref.WeakKeyDictionary": "dict",
-    # from-imported (``from collections import defaultdict``): the prepass runs before
-    # imports are bound, so the constructor is known by its own name
-    "defaultdict": "dict",
-    "OrderedDict": "dict",
-    "Counter": "dict",
-    "deque": "list",
-    "WeakValueDictionary": "dict",
-    "WeakKeyDictionary": "dict",
 }
+"""Constructors of mutable containers, by what their name is imported from: the
+prepass, which runs before imports are bound, maps ``Counter`` or ``c.Counter`` through
+the module's own top-level imports first (``prometheus_client.Counter`` is a metric,
+not a dict)."""
 _ATOMIC = frozenset({"django.db.transaction.atomic", "django.db.transaction.Atomic"})
 _GET_OR_404 = frozenset({"django.shortcuts.get_object_or_404"})
 _URL_FUNCS = frozenset(
@@ -185,6 +181,9 @@ _AstCall = ast.Call
 _AstConstant = ast.Constant
 _AstAttribute = ast.Attribute
 _AstSubscript = ast.Subscript
+_AstSlice = ast.Slice
+_AstImport = ast.Import
+_AstImportFrom = ast.ImportFrom
 _AstTuple = ast.Tuple
 _AstList = ast.List
 _AstLambda = ast.Lambda
@@ -277,8 +276,9 @@ def _walk_deep(
 ) -> ModuleFacts | Diagnostic:
     """The walk again with :data:`DEEP_RECURSION_LIMIT`, for the rare file that needs it.
 
-    The limit is process-wide: raised only for this walk and put back after (it is
-    never lowered below what the caller had set).
+    The limit is process-wide: raised only for this walk and put back after (never
+    lowered below what the caller had set). Not for concurrent walks in threads of one
+    process: ``collect`` walks in one thread per process.
     """
     before = sys.getrecursionlimit()
     if before >= DEEP_RECURSION_LIMIT:
@@ -401,8 +401,11 @@ def _chain(node: ast.expr) -> tuple[str, str] | None:
                 return "super()", "".join(parts)
             parts.append("()")
             node = func
-        elif t is _AstSubscript:  # ``caches["default"].get``: linking types the item
-            parts.append("[]")
+        elif t is _AstSubscript:
+            # ``caches["default"].get``: linking types the item; a slice (``qs[:5]``)
+            # is the same kind of sequence as what it slices, so it adds nothing
+            if type(node.slice) is not _AstSlice:  # type: ignore[attr-defined]
+                parts.append("[]")
             node = node.value  # type: ignore[attr-defined]
         else:
             return None
@@ -435,6 +438,7 @@ class _Extractor:
         self.candidates: list[tuple[ast.ClassDef, str]] = []
         self.class_scopes: dict[str, _Scope] = {}
         self.mutable: dict[str, str] = {}
+        self._early_imports: dict[str, str] = {}  # the prepass's view of top-level imports
         self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
         self.imported: set[str] = set()  # from-imported names: cross-module state candidates
         self.module_names: set[str] = set()  # bound by ``import m``: ``m.STATE.append()``
@@ -480,6 +484,16 @@ class _Extractor:
                 kind = self._mutable_kind(stmt.value)  # type: ignore[attr-defined]
                 if type(target) is _AstName and kind and not target.id.startswith("__"):
                     self.mutable[target.id] = kind
+            elif t is _AstImportFrom:
+                if not stmt.level and stmt.module:  # type: ignore[attr-defined]
+                    for alias in stmt.names:  # type: ignore[attr-defined]
+                        self._early_imports[alias.asname or alias.name] = (
+                            f"{stmt.module}.{alias.name}"  # type: ignore[attr-defined]
+                        )
+            elif t is _AstImport:
+                for alias in stmt.names:  # type: ignore[attr-defined]
+                    if alias.asname:
+                        self._early_imports[alias.asname] = alias.name
             elif t is _AstIf or t is _AstTry:
                 self._prepass(stmt.body)  # type: ignore[attr-defined]
                 self._prepass(stmt.orelse)  # type: ignore[attr-defined]
@@ -495,9 +509,8 @@ class _Extractor:
         if t is _AstCall:
             chain = _chain(value.func)  # type: ignore[attr-defined]
             if chain is not None:
-                text = chain[0] + chain[1]
-                kind = _MUTABLE_CTORS.get(text) or _MUTABLE_CTORS.get(text.rpartition(".")[2])
-                return kind
+                head = self._early_imports.get(chain[0], chain[0])
+                return _MUTABLE_CTORS.get(head + chain[1])
         return None
 
     def _body(self, body: list[ast.stmt]) -> None:

@@ -772,7 +772,7 @@ def _instance_of(callee: str | None, index: CodeIndex, facts: GlobalFacts) -> st
 
 def _request_holder(arg: Argument, index: CodeIndex) -> str | None:
     """The project class of an ``unknown`` argument whose instances are built from the
-    request (its ``__init__``, or an inherited one, takes ``request``), else ``None``.
+    request (its ``__init__``, or an inherited one, requires ``request``), else ``None``.
 
     Why: a session cart or a form wrapper passed on is the request in disguise; it
     cannot travel in an event any more than the request can (demo: ``Cart(request)``
@@ -794,9 +794,19 @@ def _request_holder(arg: Argument, index: CodeIndex) -> str | None:
         seen.add(current)
         init = f"{current}.__init__"
         if init in index.params:  # the first __init__ along the bases is the one that runs
-            return cls if _takes_request(init, index) else None
+            return cls if _requires_request(init, index) else None
         todo.extend(reversed(index.bases.get(current, ())))
     return None
+
+
+def _requires_request(function: str, index: CodeIndex) -> bool:
+    """A ``request`` parameter without a default: every instance was built from one
+    (``Form(data, request=None)`` may hold none, so it proves nothing)."""
+    return any(
+        not p.has_default
+        and (p.name == "request" or (p.annotation is not None and "HttpRequest" in p.annotation))
+        for p in index.params.get(function, ())
+    )
 
 
 def _takes_request(function: str, index: CodeIndex) -> bool:

@@ -67,6 +67,7 @@ def test_every_concrete_model_table_is_a_node_even_when_nothing_touches_it() -> 
         models=(
             ModelFact("accounts.models.Base", "accounts", "accounts_base", _loc(1), abstract=True),
             ModelFact("accounts.models.Member", "accounts", "accounts_member", _loc(8)),
+            ModelFact("accounts.models.Vip", "accounts", "accounts_vip", _loc(14), proxy=True),
         ),
     )
     graph = build_graph([models])
@@ -74,6 +75,7 @@ def test_every_concrete_model_table_is_a_node_even_when_nothing_touches_it() -> 
     assert (node["kind"], node["path"], node["line"]) == ("table", "accounts/models.py", 8)
     assert graph.degree(table_node("accounts_member")) == 0  # no access: no edge invented
     assert table_node("accounts_base") not in graph  # abstract: no table
+    assert table_node("accounts_vip") not in graph  # a proxy reads its parent's table
 
 
 def _loc(line: int) -> Location:

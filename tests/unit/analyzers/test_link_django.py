@@ -468,6 +468,21 @@ def test_mutations_through_subscripts_are_writes() -> None:
     ]
 
 
+def test_containers_are_known_by_where_their_constructor_comes_from() -> None:
+    """``collections.Counter`` is a dict; ``prometheus_client.Counter`` is a metric."""
+    files = {
+        "metrics.py": "from prometheus_client import Counter\nimport collections as c\n"
+        "from collections import deque as dq\n"
+        "REQUESTS = Counter('requests_total', 'doc')\n"
+        "SEEN = c.Counter()\nRECENT = dq(maxlen=5)\n",
+    }
+    linked = shop("", files)
+    assert [(g.qualname, g.kind) for g in linked["metrics"].globals] == [
+        ("metrics.SEEN", "dict"),
+        ("metrics.RECENT", "list"),
+    ]
+
+
 def test_mutations_through_a_module_attribute_resolve_at_link_time() -> None:
     files = {
         "pkg/__init__.py": "",
@@ -553,11 +568,17 @@ def f():
     caches["default"].set("k", 1)
     Order.objects.filter(x=1)[0].save()
     sys.argv[1].split()
+    Order.objects.filter(x=1)[:5].count()
+    Order.objects.dates("created", "month")[0].strftime("%Y")
 """
     facts = shop(views)["orders.views"]
     effects = [(e.kind, e.callee) for e in facts.effects]
     assert effects == [(EffectKind.CACHE, "django.core.cache.backends.base.BaseCache.set")]
     assert callee(facts, "orders.views.f", "sys.argv[].split") is None  # never guessed
+    # a slice is still the queryset; a dates() row is a date, not an Order
+    count = "Order.objects.filter().count"
+    assert callee(facts, "orders.views.f", count) == "django.db.models.QuerySet.count"
+    assert callee(facts, "orders.views.f", "Order.objects.dates()[].strftime") is None
     writes = [(a.model, a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
     assert writes == [("orders.models.Order", "save", 7)]
 

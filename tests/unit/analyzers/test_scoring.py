@@ -8,6 +8,7 @@ from analyzers.analysis import Analysis, Capability, analyze
 from analyzers.facts import (
     ArgKind,
     Argument,
+    Definition,
     DefKind,
     EffectKind,
     GlobalState,
@@ -16,6 +17,7 @@ from analyzers.facts import (
     ModuleFacts,
     OrmAccess,
     OrmOp,
+    Param,
     SideEffect,
 )
 from tests.unit.analyzers.factkit import arg, call, fn, shop
@@ -160,6 +162,15 @@ def test_an_object_built_from_the_request_is_a_request_argument() -> None:
             fn("c.SessionCart", 6, kind=DefKind.CLASS, bases=("c.Cart",)),
             fn("c.Total", 10, kind=DefKind.CLASS),
             fn("c.Total.__init__", 11, parent="c.Total", kind=method, params=("self", "amount")),
+            fn("c.Form", 14, kind=DefKind.CLASS),
+            Definition(
+                "c.Form.__init__",
+                method,
+                Location("c.py", 15),
+                17,
+                parent="c.Form",
+                params=(Param("self"), Param("data"), Param("request", has_default=True)),
+            ),
             fn("c.place", 30),
         ),
     )
@@ -175,6 +186,7 @@ def test_an_object_built_from_the_request_is_a_request_argument() -> None:
                 (22, "session_cart", "c.SessionCart()"),  # inherits Cart.__init__
                 (23, "total", "c.Total()"),
                 (24, "thing", "c.Unknown()"),  # not analysed code: stays unknown
+                (25, "form", "c.Form()"),  # request=None: may hold none
             )
         ),
     )
@@ -184,8 +196,8 @@ def test_an_object_built_from_the_request_is_a_request_argument() -> None:
     assert [b.location for b in argument] == ["v.py:21", "v.py:22"]
     assert "an instance of c.Cart, which holds the request" in argument[0].message
     assert "an instance of c.SessionCart, which holds the request" in argument[1].message
-    assert place.component("serialisability").value == 4  # all four are not plain JSON
-    assert place.component("serialisability").score == pytest.approx((0 + 0 + 0.8 + 0.8) / 4)
+    assert place.component("serialisability").value == 5  # none is plain JSON
+    assert place.component("serialisability").score == pytest.approx((0 + 0 + 3 * 0.8) / 5)
 
 
 def test_cycles_crossing_the_boundary_are_blockers() -> None:
