@@ -103,6 +103,9 @@ class CodeIndex:
     )  # module -> analysed module it imports -> first import location
     unresolved_calls: int = 0
     total_calls: int = 0
+    unresolved_from: dict[str, list[Call]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # function -> its calls whose callee is unknown (a subset of calls_from)
 
     def table_of(self, model: str) -> str | None:
         """Table for a model reference: a qualname or an ``"app.Model"`` string."""
@@ -208,6 +211,7 @@ def _index_behaviour(index: CodeIndex, facts: ModuleFacts) -> None:
         index.total_calls += 1
         if call.callee is None:
             index.unresolved_calls += 1
+            index.unresolved_from[call.caller].append(call)
         index.calls_from[call.caller].append(call)
         if call.callee is not None and call.callee in index.kinds:
             index.calls_to[call.callee].append(call)

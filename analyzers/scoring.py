@@ -421,21 +421,17 @@ def _view(members: frozenset[str], index: CodeIndex) -> _View:
         for c in index.calls_to.get(m, ())
         if c.caller not in members and c.caller not in index.test_code
     ]
-    outbound: list[Call] = []
-    unresolved: list[Call] = []
-    kinds, tests = index.kinds, index.test_code
-    for m in members:
-        for c in index.calls_from.get(m, ()):
-            callee = c.callee
-            if callee is None:
-                unresolved.append(c)
-            elif (
-                callee in kinds
-                and callee not in members
-                and kinds[callee] != "module"
-                and callee not in tests
-            ):
-                outbound.append(c)
+    outbound = [
+        c
+        for m in members
+        for c in index.calls_from.get(m, ())
+        if c.callee is not None
+        and c.callee in index.kinds
+        and c.callee not in members
+        and index.kinds[c.callee] != "module"
+        and c.callee not in index.test_code
+    ]
+    unresolved = [c for m in members for c in index.unresolved_from.get(m, ())]
     entries = {c.callee for c in inbound if c.callee is not None}
     entries |= {m for m in members if m in index.external_entries}
     reads: dict[str, list[Location]] = defaultdict(list)
@@ -684,7 +680,11 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
                     )
                 )
         for arg in call.args:
-            holder = _request_holder(arg, index)
+            holder = (
+                _request_holder(arg, index)
+                if arg.kind is _ARG_UNKNOWN and arg.ref is not None and arg.ref[-1:] == ")"
+                else None
+            )
             if holder is not None:
                 goodness.append(_ARG_GOODNESS[_ARG_REQUEST])
                 what = f"an instance of {holder}, which holds the request (its __init__ takes it)"
