@@ -295,7 +295,8 @@ def _add_model_tables(graph: nx.DiGraph, facts: ModuleFacts) -> None:
     through ``get_user_model()``, and a graph that lists only the tables some call
     resolved to would read as a schema of four tables. Two models on one table
     (unmanaged views of the same relation) share the node; the first module wins. A
-    proxy model has no table of its own."""
+    proxy model has no table of its own: linking gave it its parent's, whose node the
+    parent adds (a parent outside the analysed code: no node)."""
     for m in facts.models:
         node = table_node(m.table)
         if not m.abstract and not m.proxy and node not in graph:

@@ -294,6 +294,7 @@ class _Linker:
         self.param_memo: dict[tuple[str, str], str | None] = {}
         self.sites: dict[str, list[tuple[Argument, ...]]] | None = None
         self.models = self._models()
+        self.models = {q: self._proxy_table(m) for q, m in self.models.items()}
         self.by_label = {
             (m.app_label, m.qualname.rpartition(".")[2]): q for q, m in self.models.items()
         }
@@ -615,6 +616,18 @@ class _Linker:
     # ------------------------------------------------------------------ models
     def _models(self) -> dict[str, ModelFact]:
         return {q: c for q, c in self.candidates.items() if self._is_model(q)}
+
+    def _proxy_table(self, model: ModelFact) -> ModelFact:
+        """A proxy model reads and writes its concrete parent's table (``Meta.proxy``):
+        ``OpenOrder.objects.update()`` writes ``orders_order``, not ``orders_openorder``.
+        A parent outside the analysed code leaves the table as parsed (unknown)."""
+        if not model.proxy:
+            return model
+        for base in self.mro(model.qualname)[1:]:
+            parent = self.candidates.get(base)
+            if parent is not None and not parent.abstract and not parent.proxy:
+                return replace(model, table=parent.table)
+        return model
 
     def _is_model(self, cls: str) -> bool:
         for k in self.mro(cls)[1:]:

@@ -468,6 +468,25 @@ def test_mutations_through_subscripts_are_writes() -> None:
     ]
 
 
+def test_a_proxy_model_reads_and_writes_its_concrete_parents_table() -> None:
+    files = {
+        "orders/__init__.py": "",
+        "orders/models.py": "from django.db import models\n"
+        "class Order(models.Model):\n    total = models.IntegerField()\n"
+        "class OpenOrder(Order):\n    class Meta:\n        proxy = True\n"
+        "class Urgent(OpenOrder):\n    class Meta:\n        proxy = True\n",
+        "orders/views.py": "from orders.models import OpenOrder, Urgent\n"
+        "def close():\n    OpenOrder.objects.update(total=0)\n    Urgent.objects.all()\n",
+    }
+    linked = project(files)
+    tables = {m.qualname: m.table for m in linked["orders.models"].models}
+    assert tables == {
+        "orders.models.Order": "orders_order",
+        "orders.models.OpenOrder": "orders_order",  # not orders_openorder
+        "orders.models.Urgent": "orders_order",  # a proxy of a proxy
+    }
+
+
 def test_containers_are_known_by_where_their_constructor_comes_from() -> None:
     """``collections.Counter`` is a dict; ``prometheus_client.Counter`` is a metric."""
     files = {
