@@ -794,26 +794,20 @@ def _request_holder(arg: Argument, index: CodeIndex) -> str | None:
         seen.add(current)
         init = f"{current}.__init__"
         if init in index.params:  # the first __init__ along the bases is the one that runs
-            return cls if _requires_request(init, index) else None
+            return cls if _takes_request(init, index, required=True) else None
         todo.extend(reversed(index.bases.get(current, ())))
     return None
 
 
-def _requires_request(function: str, index: CodeIndex) -> bool:
-    """A ``request`` parameter without a default: every instance was built from one
-    (``Form(data, request=None)`` may hold none, so it proves nothing)."""
+def _takes_request(function: str, index: CodeIndex, *, required: bool = False) -> bool:
+    """A parameter named ``request`` or annotated ``HttpRequest``; with ``required``,
+    only one without a default (``Form(data, request=None)`` may hold none: an instance
+    of it proves nothing)."""
     return any(
-        not p.has_default
-        and (p.name == "request" or (p.annotation is not None and "HttpRequest" in p.annotation))
+        (p.name == "request" or (p.annotation is not None and "HttpRequest" in p.annotation))
+        and not (required and p.has_default)
         for p in index.params.get(function, ())
     )
-
-
-def _takes_request(function: str, index: CodeIndex) -> bool:
-    for p in index.params.get(function, ()):
-        if p.name == "request" or (p.annotation is not None and "HttpRequest" in p.annotation):
-            return True
-    return False
 
 
 def _request_uses(function: str, index: CodeIndex) -> list[Evidence]:
