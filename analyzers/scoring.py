@@ -31,7 +31,7 @@ from typing import Any
 import networkx as nx
 
 from analyzers._make import maker
-from analyzers.facts import ArgKind, Argument, Call, Location, OrmOp
+from analyzers.facts import ArgKind, Call, Location, OrmOp
 from analyzers.graph import CodeIndex
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
@@ -680,9 +680,10 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
                     )
                 )
         for arg in call.args:
+            ref = arg.ref  # ``"pkg.Cart()"``: an instance of a class the linker resolved
             holder = (
-                _request_holder(arg, index)
-                if arg.kind is _ARG_UNKNOWN and arg.ref is not None and arg.ref[-1:] == ")"
+                _request_holder(ref[:-2], index)
+                if arg.kind is _ARG_UNKNOWN and ref is not None and ref.endswith("()")
                 else None
             )
             if holder is not None:
@@ -770,19 +771,15 @@ def _instance_of(callee: str | None, index: CodeIndex, facts: GlobalFacts) -> st
     return owner if params and params[0].name == "self" else None
 
 
-def _request_holder(arg: Argument, index: CodeIndex) -> str | None:
-    """The project class of an ``unknown`` argument whose instances are built from the
-    request (its ``__init__``, or an inherited one, requires ``request``), else ``None``.
+def _request_holder(cls: str, index: CodeIndex) -> str | None:
+    """``cls`` when it is a project class whose instances are built from the request
+    (its ``__init__``, or an inherited one, requires ``request``), else ``None``.
 
     Why: a session cart or a form wrapper passed on is the request in disguise; it
     cannot travel in an event any more than the request can (demo: ``Cart(request)``
     handed to ``place_order``). Only an instance whose class the linker resolved
-    (``ref`` ``"pkg.Cart()"``) counts; nothing is guessed from names.
+    counts; nothing is guessed from names.
     """
-    ref = arg.ref
-    if arg.kind is not _ARG_UNKNOWN or ref is None or not ref.endswith("()"):
-        return None
-    cls = ref[:-2]
     if index.kinds.get(cls) != "class":
         return None
     seen: set[str] = set()
