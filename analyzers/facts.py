@@ -355,6 +355,11 @@ class Diagnostic:
     reason: str
     line: int | None = None
 
+    @property
+    def where(self) -> str:
+        """``path:line``, or the path alone when the failure has no line (binary, size)."""
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
 
 @dataclass(frozen=True, slots=True)
 class ModuleFacts:

@@ -333,7 +333,6 @@ def graph(path: str, fmt: str, output: str | None, **flags: Any) -> None:
             _fail(str(exc))
     _emit(export_graph(result.graph, fmt), output)
     for d in result.diagnostics:
-        where = d.path if d.line is None else f"{d.path}:{d.line}"
-        click.echo(f"strangler: not in the graph: {where}: {d.reason}", err=True)
+        click.echo(f"strangler: not in the graph: {d.where}: {d.reason}", err=True)
     if result.diagnostics and config.strict:
         sys.exit(EXIT_STRICT)

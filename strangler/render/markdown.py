@@ -46,8 +46,7 @@ def analysis_markdown(analysis: Analysis, top: int) -> str:
     if analysis.diagnostics:
         out += ["", "## Files not analysed", "", "| file | reason |", "|---|---|"]
         for d in analysis.diagnostics:
-            where = d.path if d.line is None else f"{d.path}:{d.line}"
-            out.append(f"| `{_cell(where)}` | {_cell(d.reason)} |")
+            out.append(f"| `{_cell(d.where)}` | {_cell(d.reason)} |")
     return "\n".join(out) + "\n"
 
 

@@ -79,7 +79,7 @@ def _footer(analysis: Analysis, top: int) -> list[RenderableType]:
         diag.add_column("file")
         diag.add_column("reason")
         for d in analysis.diagnostics:
-            diag.add_row(d.path if d.line is None else f"{d.path}:{d.line}", d.reason)
+            diag.add_row(d.where, d.reason)
         lines.append(diag)
     return lines
 
