@@ -638,17 +638,14 @@ class _Extractor:
 
     def _is_settings(self, node: ast.expr) -> bool:
         """``django.conf.settings`` spelled through ``import django.conf`` (or ``as``)."""
-        attrs: list[str] = []
-        while type(node) is _AstAttribute:
-            attrs.append(node.attr)
-            node = node.value
-        if type(node) is not _AstName or not attrs or attrs[0] != "settings":
+        chain = _chain(node)
+        if chain is None:
             return False
-        head = node.id
+        head, tail = chain
         path = self.settings_paths.get(head)
         if path is None or (self.scope.kind != _MODULE and head in self.scope.bindings):
             return False
-        return ".".join(reversed(attrs)) == path
+        return tail == "." + path
 
     # ------------------------------------------------------------------ statements
     def _import(self, stmt: ast.Import) -> None:
