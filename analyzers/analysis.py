@@ -269,7 +269,7 @@ def find_capability(analysis: Analysis, name: str) -> Capability | None:
     capability found is decoded.
     """
     caps = analysis.capabilities
-    names: Sequence[str] = getattr(caps, "names", None) or [c.name for c in caps]
+    names = _names(caps)
     if name in names:
         return caps[list(names).index(name)]
     matches = [i for i, n in enumerate(names) if n.endswith("." + name)]
@@ -283,14 +283,17 @@ def why_not_found(analysis: Analysis, name: str) -> str:
     saying "no capability named 'views'" when six end in ``.views`` sends the user
     looking for a typo; listing them lets them pick.
     """
-    caps = analysis.capabilities
-    names: Sequence[str] = getattr(caps, "names", None) or [c.name for c in caps]
-    matches = [n for n in names if n.endswith("." + name)]
+    matches = [n for n in _names(analysis.capabilities) if n.endswith("." + name)]
     if len(matches) < 2:
         return f"no capability named {name!r}"
     shown = ", ".join(matches[:AMBIGUOUS_SHOWN])
     more = f" and {len(matches) - AMBIGUOUS_SHOWN} more" if len(matches) > AMBIGUOUS_SHOWN else ""
     return f"{name!r} is ambiguous: {len(matches)} capabilities end with it ({shown}{more})"
+
+
+def _names(caps: Sequence[Capability]) -> Sequence[str]:
+    """Capability names without decoding them (a lazily decoded sequence offers ``names``)."""
+    return getattr(caps, "names", None) or [c.name for c in caps]
 
 
 AMBIGUOUS_SHOWN = 5
