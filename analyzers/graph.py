@@ -134,11 +134,13 @@ def _index_imports(index: CodeIndex, facts: ModuleFacts) -> None:
             index.module_imports[facts.module].setdefault(target, imp.loc)
 
 
+_SAVES: tuple[str, ...] = ("save", "create", "get_or_create", "update_or_create")
+_SAVES += tuple("a" + name for name in _SAVES)  # asave, acreate...: the same signals
 _SAVE_SIGNALS = {
-    "django.db.models.signals.post_save": ("save", "create", "get_or_create", "update_or_create"),
-    "django.db.models.signals.pre_save": ("save", "create", "get_or_create", "update_or_create"),
-    "django.db.models.signals.post_delete": ("delete",),
-    "django.db.models.signals.pre_delete": ("delete",),
+    "django.db.models.signals.post_save": _SAVES,
+    "django.db.models.signals.pre_save": _SAVES,
+    "django.db.models.signals.post_delete": ("delete", "adelete"),
+    "django.db.models.signals.pre_delete": ("delete", "adelete"),
 }
 
 

@@ -108,6 +108,11 @@ _QS_READ = frozenset(
 indexing it gives instances). ``dates``/``datetimes``/``values``/``values_list`` are
 reads too (``_READ``), but their rows are not instances: their result stays unknown."""
 _INSTANCE = frozenset(["get", "first", "last", "earliest", "latest", "create"])
+_INSTANCE |= frozenset("a" + name for name in _INSTANCE)
+"""Methods whose result is one row: ``aget`` and the other async forms too, since
+``await`` is transparent to a local's type (``o = await Order.objects.aget(pk=1)``)."""
+_ROWS = frozenset(["iterator", "aiterator"])
+"""Not a queryset, but iterating it (``for``/``async for``) gives the model's rows."""
 _QS_API = frozenset(
     [
         # QuerySet (Django 5.2's public names, async ones included)
@@ -151,6 +156,9 @@ _READ = _QS_READ | frozenset(
         "explain",
     ]
 )
+_READ |= frozenset("a" + name for name in _READ if "a" + name in _QS_API)
+"""The async forms (Django 4.1+: ``acount``, ``aget``, ``aexists``...): the same
+queries, awaited."""
 _WRITE = frozenset(
     [
         "create",
@@ -166,7 +174,9 @@ _WRITE = frozenset(
         "set",
     ]
 )
+_WRITE |= frozenset("a" + name for name in _WRITE)
 _INSTANCE_ORM = {"save": _ORM_WRITE, "delete": _ORM_WRITE, "refresh_from_db": _ORM_READ}
+_INSTANCE_ORM |= {"a" + name: op for name, op in _INSTANCE_ORM.items()}
 _QS_CALLEE = "django.db.models.QuerySet."
 _DIRECT_CALLEES = frozenset({"def", "ext", "extattr"})
 """State kinds whose callee is the state's own name (see ``_Linker.callee``)."""
@@ -517,7 +527,7 @@ class _Linker:
         if kind == "qm":
             if state[2] in _INSTANCE:
                 return ("inst", state[1])
-            if state[2] in _QS_READ:
+            if state[2] in _QS_READ or state[2] in _ROWS:
                 return ("qs", state[1], state[3])
         if kind == "cm":
             return self._method_result(state)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analyzers.facts import ArgKind, EffectKind, ManagerFact, OrmOp
+from analyzers.graph import build_index
 from tests.unit.analyzers.linkkit import callee, calls_in, project
 
 MODELS = """
@@ -92,6 +93,60 @@ def listing():
         ("orders.models.Order", OrmOp.WRITE, "update"),
     ]
     assert all(o.function == "orders.views.listing" for o in orm)
+
+
+def test_async_orm_reads_and_writes_and_their_rows() -> None:
+    """Django's async API (4.1+): the same queries, awaited. ``await`` keeps the
+    type, so a row from ``aget`` and one from ``async for`` are known instances."""
+    views = """
+from orders.models import Order
+async def handle(pk):
+    order = await Order.objects.aget(pk=pk)
+    await order.asave()
+    if await Order.objects.filter(pk=pk).aexists():
+        await Order.objects.filter(pk=pk).aupdate(state=1)
+    async for row in Order.objects.filter(pk=pk).aiterator():
+        await row.adelete()
+    await Order.objects.abulk_create([])
+    await order.items.aadd(1)
+    await order.acustom()
+"""
+    orm = shop(views)["orders.views"].orm
+    assert [(o.method, o.op, o.loc.line) for o in orm if o.model == "orders.models.Order"] == [
+        ("aget", OrmOp.READ, 4),
+        ("asave", OrmOp.WRITE, 5),
+        ("filter", OrmOp.READ, 6),
+        ("aexists", OrmOp.READ, 6),
+        ("filter", OrmOp.READ, 7),
+        ("aupdate", OrmOp.WRITE, 7),
+        ("filter", OrmOp.READ, 8),
+        ("aiterator", OrmOp.READ, 8),
+        ("adelete", OrmOp.WRITE, 9),
+        ("abulk_create", OrmOp.WRITE, 10),
+    ]
+    # ``order.items`` is not a relation of Order (OrderItem's FK has no related_name:
+    # ``orderitem_set``), and ``acustom`` is no Django API: neither is invented
+    assert {o.method for o in orm} <= {
+        "aget",
+        "asave",
+        "filter",
+        "aexists",
+        "aupdate",
+        "aiterator",
+        "adelete",
+        "abulk_create",
+    }
+
+
+def test_iterating_an_iterator_gives_rows() -> None:
+    views = """
+from orders.models import Order
+def sweep():
+    for order in Order.objects.filter(state=1).iterator(chunk_size=100):
+        order.save()
+"""
+    orm = shop(views)["orders.views"].orm
+    assert [(o.model, o.method) for o in orm][-1] == ("orders.models.Order", "save")
 
 
 def test_select_for_update_is_flagged() -> None:
@@ -848,3 +903,30 @@ def receiver(signal):
     # the module's ``receiver(post)`` types the parameter; ``h``'s decorator call passes
     # nothing and is not a call site that says otherwise
     assert callee(deco, "deco.receiver._decorator", "signal.connect") == "sig.Signal.connect"
+
+
+def test_async_saves_send_model_signals_to_their_receivers() -> None:
+    """``await order.asave()`` sends ``post_save`` like ``save()`` does: the receiver
+    gets an implicit call site from the writer (``_index_signal_calls``)."""
+    signals = """
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import receiver
+@receiver(post_save, sender="orders.Order")
+def award(sender, instance, **kwargs):
+    pass
+@receiver(pre_delete, sender="orders.Order")
+def forget(sender, instance, **kwargs):
+    pass
+"""
+    views = """
+from orders.models import Order
+async def place(pk):
+    order = await Order.objects.acreate(pk=pk)
+    await order.adelete()
+"""
+    index = build_index(list(shop(views, {"loyalty/signals.py": signals}).values()))
+    sent = {
+        (c.caller, c.callee, c.text, c.loc.line) for c in index.calls_from["orders.views.place"]
+    }
+    assert ("orders.views.place", "loyalty.signals.award", "acreate (sends post_save)", 4) in sent
+    assert ("orders.views.place", "loyalty.signals.forget", "adelete (sends pre_delete)", 5) in sent
