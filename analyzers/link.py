@@ -717,9 +717,8 @@ class _Linker:
                 else:  # from_queryset / as_manager: the QuerySet's methods too
                     methods = f"{mcls} {qcls}".strip()
                 declared.append((g.name, methods, qcls))
-                kept.append(
-                    ManagerFact(g.name, self._resolved(g.manager), self._resolved(g.queryset))
-                )
+                offered = self._resolved(g.queryset) or self._made_from(mcls) or None
+                kept.append(ManagerFact(g.name, self._resolved(g.manager), offered))
             if declared:
                 self.declared[q] = tuple(declared)
             if m.managers:  # what was not a manager (a field, a helper) is dropped
@@ -734,11 +733,15 @@ class _Linker:
                     if name in seen:
                         continue
                     seen.add(name)
+                    as_qs = ("qs", q, qcls)
+                    in_qs = self.mro(qcls) if qcls else ()
                     for cls in methods.split():
-                        receiver = ("qs", q, qcls) if cls == qcls else ("mgr", q, methods, qcls)
+                        receiver = as_qs if cls == qcls else ("mgr", q, methods, qcls)
                         for base in self.mro(cls):
-                            if base in self.defs:
-                                serving.setdefault(base, set()).add(receiver)
+                            if base in self.defs:  # a from_queryset manager's QS base: qs
+                                serving.setdefault(base, set()).add(
+                                    as_qs if base in in_qs else receiver
+                                )
                     if qcls:
                         for base in self.mro(qcls):
                             if base in self.defs:
@@ -758,11 +761,25 @@ class _Linker:
         )
 
     def _queryset_of(self, manager: str) -> str:
-        """The project QuerySet class a manager's ``get_queryset`` returns, if known."""
+        """The project QuerySet class a manager's ``get_queryset`` returns, if known;
+        else the one it was made from (``_made_from``)."""
         method = self._project_method(manager, "get_queryset") if manager else None
         d = self.defs.get(method) if method else None
         state = self.interpret(d.returns) if d is not None and d.returns else None
-        return state[1] if state is not None and state[0] == "inst" else ""
+        if state is not None and state[0] == "inst":
+            return state[1]
+        return self._made_from(manager)
+
+    def _made_from(self, manager: str) -> str:
+        """The project QuerySet a manager class was made from with
+        ``Manager.from_queryset(QS)`` (parsing gives it the bases ``(QS, Manager)``),
+        directly or through a project base; else ""."""
+        for base in self.mro(manager)[1:] if manager else ():
+            if base == "?" or base.startswith("!"):
+                break
+            if any(k.startswith("!") and k.endswith(".QuerySet") for k in self.mro(base)):
+                return base
+        return ""
 
     def _project_method(self, cls: str, name: str) -> str | None:
         """The method ``name`` defined by ``cls`` or a project base before any opaque one."""

@@ -411,6 +411,29 @@ def _chain(node: ast.expr) -> tuple[str, str] | None:
             return None
 
 
+def _from_queryset(node: ast.Call) -> tuple[ast.expr, ast.expr] | None:
+    """``Manager.from_queryset(QuerySet)`` -> (its manager, its queryset) expressions."""
+    func = node.func
+    if type(func) is _AstAttribute and func.attr == "from_queryset" and node.args:
+        return func.value, node.args[0]
+    return None
+
+
+def _base_chains(base: ast.expr) -> list[tuple[str, str] | None]:
+    """A class statement's base as the chains the class inherits from.
+
+    ``Manager.from_queryset(QS)`` is a class Django builds at import: ``Manager`` with
+    the QuerySet's methods copied in. As the two bases ``(QS, Manager)`` it has the
+    same method lookup (the copies come first), so linking needs no special case to
+    find ``Order.objects.paid()`` in ``QS``.
+    """
+    if type(base) is _AstCall:
+        made = _from_queryset(base)
+        if made is not None:
+            return [_chain(made[1]), _chain(made[0])]
+    return [_chain(base)]
+
+
 class _Extractor:
     """Walks one module once; collects raw facts; resolves names when scopes are complete.
 
@@ -700,6 +723,15 @@ class _Extractor:
     def _assign(self, stmt: ast.Assign) -> None:
         value = stmt.value
         self._expr(value)
+        if (
+            type(value) is _AstCall
+            and self.scope.kind == _MODULE
+            and len(stmt.targets) == 1
+            and type(stmt.targets[0]) is _AstName
+            and _from_queryset(value) is not None
+        ):
+            self._manager_class(stmt.targets[0].id, stmt)
+            return
         type_ref = self._type_of(value)
         for target in stmt.targets:
             self._bind_target(target, type_ref, stmt.lineno)
@@ -960,7 +992,7 @@ class _Extractor:
         base_chains = []
         for base in node.bases:
             self._expr(base)
-            base_chains.append(_chain(base))
+            base_chains.extend(_base_chains(base))
         for kw in node.keywords:
             self._expr(kw.value)
         qual = f"{outer.qual}.{node.name}"
@@ -995,6 +1027,32 @@ class _Extractor:
         self.scope = outer
         if node.bases:
             self.candidates.append((node, qual))
+
+    def _manager_class(self, name: str, stmt: ast.Assign) -> None:
+        """``OrderManager = models.Manager.from_queryset(OrderQuerySet)`` at module
+        level builds a class at import: recorded as one, ``class OrderManager(
+        OrderQuerySet, models.Manager)`` (see ``_base_chains``), so that a model's
+        ``objects = OrderManager()`` offers the QuerySet's methods."""
+        scope = self.scope
+        qual = f"{scope.qual}.{name}"
+        scope.bindings[name] = qual
+        scope.types.pop(name, None)
+        self._late_bases.append((len(self.defs), scope, _base_chains(stmt.value)))
+        self.defs.append(
+            _Definition(
+                qual,
+                _DEF_CLASS,
+                _Location(self.path, stmt.lineno, stmt.col_offset),
+                stmt.end_lineno or stmt.lineno,
+                None,
+                (),
+                (),
+                (),
+                False,
+                None,
+                None,
+            )
+        )
 
     def _receiver(self, dec: ast.expr, qual: str, line: int) -> None:
         if type(dec) is not _AstCall or not dec.args:

@@ -930,3 +930,83 @@ async def place(pk):
     }
     assert ("orders.views.place", "loyalty.signals.award", "acreate (sends post_save)", 4) in sent
     assert ("orders.views.place", "loyalty.signals.forget", "adelete (sends pre_delete)", 5) in sent
+
+
+FROM_QUERYSET = """
+from django.db import models
+
+class OrderQuerySet(models.QuerySet):
+    def paid(self):
+        return self.filter(paid=True)
+
+class OrderManager(models.Manager.from_queryset(OrderQuerySet)):
+    def recent(self):
+        return self.order_by("-id")
+
+class Order(models.Model):
+    objects = OrderManager()
+
+class RefundQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(state="closed")
+
+RefundManager = models.Manager.from_queryset(RefundQuerySet)
+
+class Refund(models.Model):
+    objects = RefundManager()
+
+class Plain(models.Model):
+    objects = models.Manager()
+"""
+
+
+def test_a_manager_subclassing_or_bound_to_from_queryset_offers_its_queryset() -> None:
+    """``class M(Manager.from_queryset(QS))`` and ``M = Manager.from_queryset(QS)``:
+    Django copies QS's methods onto the manager, so ``Order.objects.paid()`` is QS's,
+    and ``self.filter`` inside QS queries the one model it serves."""
+    views = """
+from shop.models import Order, Refund, Plain
+def use():
+    Order.objects.paid().count()
+    Order.objects.recent().paid()
+    Refund.objects.open().update(state="x")
+    Plain.objects.paid()
+"""
+    linked = project(
+        {"shop/__init__.py": "", "shop/models.py": FROM_QUERYSET, "shop/views.py": views}
+    )
+    got = {c.text: c.callee for c in calls_in(linked["shop.views"], "shop.views.use")}
+    assert got["Order.objects.paid"] == "shop.models.OrderQuerySet.paid"
+    assert got["Order.objects.paid().count"] == "django.db.models.QuerySet.count"
+    assert got["Order.objects.recent"] == "shop.models.OrderManager.recent"
+    assert got["Order.objects.recent().paid"] == "shop.models.OrderQuerySet.paid"
+    assert got["Refund.objects.open"] == "shop.models.RefundQuerySet.open"
+    assert got["Refund.objects.open().update"] == "django.db.models.QuerySet.update"
+    assert got["Plain.objects.paid"] is None  # a plain manager has no such method
+    orm = {(o.function, o.model, o.method) for o in linked["shop.views"].orm}
+    assert ("shop.views.use", "shop.models.Order", "count") in orm
+    assert ("shop.views.use", "shop.models.Refund", "update") in orm
+    models = linked["shop.models"]
+    inside = {(o.function, o.model, o.method) for o in models.orm}
+    assert inside == {
+        ("shop.models.OrderQuerySet.paid", "shop.models.Order", "filter"),
+        ("shop.models.OrderManager.recent", "shop.models.Order", "order_by"),
+        ("shop.models.RefundQuerySet.open", "shop.models.Refund", "exclude"),
+    }
+    managers = {m.qualname: m.managers for m in models.models}
+    assert managers["shop.models.Order"] == (
+        ManagerFact("objects", "shop.models.OrderManager", "shop.models.OrderQuerySet"),
+    )
+    assert managers["shop.models.Refund"] == (
+        ManagerFact("objects", "shop.models.RefundManager", "shop.models.RefundQuerySet"),
+    )
+    classes = {d.qualname: d.bases for d in models.definitions if d.kind.value == "class"}
+    # the class Django builds, as parsing records it: the QuerySet's copies come first
+    assert classes["shop.models.RefundManager"] == (
+        "shop.models.RefundQuerySet",
+        "django.db.models.Manager",
+    )
+    assert classes["shop.models.OrderManager"] == (
+        "shop.models.OrderQuerySet",
+        "django.db.models.Manager",
+    )
