@@ -35,6 +35,7 @@ from analyzers.facts import (
     OrmAccess,
     OrmOp,
     Param,
+    RawSql,
     Relation,
     SettingsRead,
     SideEffect,
@@ -45,7 +46,7 @@ from analyzers.facts import (
 
 __all__ = ["SCHEMA_VERSION", "decode", "encode"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
@@ -91,6 +92,7 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
         [_model(m) for m in f.models],
         [
             [o.function, o.model, o.op, o.method, o.loc.line, o.loc.col, o.select_for_update]
+            + ([o.table] if o.table is not None else [])
             for o in f.orm
         ],
         [[u.pattern, u.view, u.name, u.loc.line, u.loc.col, u.include] for u in f.urls],
@@ -103,6 +105,10 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
         [[s.function, s.name, s.loc.line, s.loc.col] for s in f.settings_reads],
         [[v.qualname, v.loc.line, v.loc.col, v.type_ref] for v in f.variables],
         [_model(m) for m in f.model_candidates],
+        [
+            [r.function, r.callee, r.method, r.loc.line, r.loc.col, r.accesses, r.locks]
+            for r in f.raw_sql
+        ],
     ]
     if tables is not None:
         encoded += [tables.strings, tables.args, tables.params]
@@ -232,7 +238,7 @@ def _decode_calls(calls: Encoded, path: str) -> tuple[Call, ...]:
 
 def _decode_compact(data: Encoded) -> ModuleFacts:
     path = data[2]
-    strings, arg_rows, param_rows = data[21], data[22], data[23]
+    strings, arg_rows, param_rows = data[22], data[23], data[24]
     kinds = _ARG_KINDS
     args = [_Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
     params = [_Param(n, a, k, h) for n, a, k, h in param_rows]
@@ -312,7 +318,8 @@ def _assemble(
         settings,
         variables,
         candidates,
-    ) = data[:21]
+        raw_sql,
+    ) = data[:22]
     L = _Location
     return ModuleFacts(
         module=module,
@@ -326,14 +333,7 @@ def _assemble(
         else (),
         calls=calls,
         models=tuple([_decode_model(m, path) for m in models]) if models else (),
-        orm=tuple(
-            [
-                OrmAccess(f, m, _OPS[op], meth, L(path, ln, co), sfu)
-                for f, m, op, meth, ln, co, sfu in orm
-            ]
-        )
-        if orm
-        else (),
+        orm=tuple([_decode_orm(o, path) for o in orm]) if orm else (),
         urls=tuple([UrlRoute(p, v, n, L(path, ln, co), i) for p, v, n, ln, co, i in urls])
         if urls
         else (),
@@ -362,7 +362,21 @@ def _assemble(
         if variables
         else (),
         model_candidates=tuple([_decode_model(m, path) for m in candidates]) if candidates else (),
+        raw_sql=tuple(
+            [
+                RawSql(f, c, meth, L(path, ln, co), tuple([(t, _OPS[op]) for t, op in acc]), lk)
+                for f, c, meth, ln, co, acc, lk in raw_sql
+            ]
+        )
+        if raw_sql
+        else (),
     )
+
+
+def _decode_orm(o: Encoded, path: str) -> OrmAccess:
+    """The table is written only for raw SQL (an 8th item): ORM rows stay 7 long."""
+    f, m, op, meth, ln, co, sfu, *table = o
+    return OrmAccess(f, m, _OPS[op], meth, _Location(path, ln, co), sfu, *table)
 
 
 def _decode_definition(d: Encoded, path: str) -> Definition:

@@ -39,6 +39,7 @@ __all__ = [
     "OrmAccess",
     "OrmOp",
     "Param",
+    "RawSql",
     "Relation",
     "SettingsRead",
     "SideEffect",
@@ -250,12 +251,38 @@ class OrmOp(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrmAccess:
+    """A read or write of a model's table: through the ORM, or raw SQL naming it.
+
+    Raw SQL (``cursor.execute("UPDATE orders_order ...")``, method ``execute``) sets
+    ``table`` to the table as written, and ``model`` to the model mapped to it, or ""
+    when no analysed model is.
+    """
+
     function: str
     model: str  # model qualname (or "app.Model" string when only that is known)
     op: OrmOp
-    method: str  # filter, get, create, save, update, bulk_create, ...
+    method: str  # filter, get, create, save, update, bulk_create, execute, ...
     loc: Location
-    select_for_update: bool = False
+    select_for_update: bool = False  # also ``SELECT ... FOR UPDATE`` in raw SQL
+    table: str | None = None  # raw SQL only
+
+
+@dataclass(frozen=True, slots=True)
+class RawSql:
+    """A SQL string literal passed to ``<x>.execute()``/``executemany()``, before linking.
+
+    ``callee`` is the call's reference; ``accesses`` the tables the SQL names (see
+    :mod:`analyzers.sql`). Linking turns it into :class:`OrmAccess` entries when the
+    callee is a Django database cursor's method, and drops it otherwise: a string
+    passed to any other ``execute`` is not SQL we know of.
+    """
+
+    function: str
+    callee: str
+    method: str  # execute / executemany
+    loc: Location
+    accesses: tuple[tuple[str, OrmOp], ...]
+    locks: bool = False  # ``SELECT ... FOR UPDATE``
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,4 +421,5 @@ class ModuleFacts:
     settings_reads: tuple[SettingsRead, ...] = ()
     variables: tuple[Variable, ...] = ()
     model_candidates: tuple[ModelFact, ...] = ()
+    raw_sql: tuple[RawSql, ...] = ()  # before linking only (then in ``orm``)
     is_package: bool = False  # an ``__init__.py``: relative imports start from itself

@@ -111,6 +111,15 @@ class CodeIndex:
         """Table for a model reference: a qualname or an ``"app.Model"`` string."""
         return self.model_tables.get(model) or self.model_tables.get(model.lower())
 
+    def table_of_access(self, access: OrmAccess) -> str | None:
+        """The table an access reads or writes: its model's, else the one raw SQL
+        names (a table no analysed model maps to is still a table)."""
+        if access.model:
+            table = self.table_of(access.model)
+            if table is not None:
+                return table
+        return access.table
+
 
 def build_index(modules: Sequence[ModuleFacts]) -> CodeIndex:
     """Index every fact once; see :class:`CodeIndex`."""
@@ -161,7 +170,7 @@ def _index_signal_calls(index: CodeIndex, modules: Sequence[ModuleFacts]) -> Non
                 continue
             for writer in sorted(index.writers.get(table, ())):
                 for access in index.orm_by_function.get(writer, ()):
-                    if access.method in methods and index.table_of(access.model) == table:
+                    if access.method in methods and index.table_of_access(access) == table:
                         implicit = Call(
                             caller=writer,
                             callee=signal.receiver,
@@ -219,7 +228,7 @@ def _index_behaviour(index: CodeIndex, facts: ModuleFacts) -> None:
             index.calls_to[call.callee].append(call)
     for access in facts.orm:
         index.orm_by_function[access.function].append(access)
-        table = index.table_of(access.model)
+        table = index.table_of_access(access)
         if table is not None:
             target = index.writers if access.op is _ORM_WRITE else index.readers
             target[table].add(access.function)
@@ -350,7 +359,7 @@ def _add_calls(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
 
 def _add_table_edges(graph: nx.DiGraph, facts: ModuleFacts, index: CodeIndex) -> None:
     for access in facts.orm:
-        table = index.table_of(access.model)
+        table = index.table_of_access(access)
         if table is None:
             continue
         node = table_node(table)

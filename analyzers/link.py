@@ -33,6 +33,7 @@ from analyzers.facts import (
     ModuleFacts,
     OrmAccess,
     OrmOp,
+    RawSql,
     SideEffect,
     SignalHandler,
     UrlRoute,
@@ -197,6 +198,14 @@ _EXTERNAL_ITEMS = {
 """What indexing these external handlers gives (``caches["default"]`` is a cache, as
 ``django.core.cache.cache`` is): the class Django documents for the item. Any other
 subscript of an external name stays unresolved."""
+_CURSOR = "django.db.backends.utils.CursorWrapper"
+_EXTERNAL_RESULTS = {
+    "django.db.connection.cursor": _CURSOR,
+    "django.db.backends.base.base.BaseDatabaseWrapper.cursor": _CURSOR,  # connections[...]
+}
+"""What calling these external functions gives: a database cursor, whose
+``execute``/``executemany`` then run the raw SQL of :class:`RawSql` facts."""
+_SQL_CALLEES = frozenset({_CURSOR + ".execute", _CURSOR + ".executemany"})
 _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
     ("django.core.mail.", _EFFECT_MAIL),
     ("smtplib.", _EFFECT_MAIL),
@@ -303,6 +312,7 @@ class _Linker:
         self.by_label: dict[tuple[str, str], str] = {}
         self.param_memo: dict[tuple[str, str], str | None] = {}
         self.sites: dict[str, list[tuple[Argument, ...]]] | None = None
+        self.by_table: dict[str, str] | None = None  # table (lowercase) -> model
         self.models = self._models()
         self.models = {q: self._proxy_table(m) for q, m in self.models.items()}
         self.by_label = {
@@ -521,9 +531,12 @@ class _Linker:
         if kind == "def":
             d = self.defs.get(state[1])
             return self.interpret(d.returns) if d is not None and d.returns else None
-        if kind == "ext":
+        if kind == "ext" or kind == "extattr":
+            result = _EXTERNAL_RESULTS.get(state[1])
+            if result is not None:
+                return ("extinst", result)
             last = state[1].rpartition(".")[2]
-            return ("extinst", state[1]) if last[:1].isupper() else None
+            return ("extinst", state[1]) if kind == "ext" and last[:1].isupper() else None
         if kind == "qm":
             if state[2] in _INSTANCE:
                 return ("inst", state[1])
@@ -822,6 +835,8 @@ class _Linker:
     # ------------------------------------------------------------------ per module
     def module(self, m: ModuleFacts) -> ModuleFacts:
         calls, orm = self._calls(m)
+        if m.raw_sql:
+            orm += tuple(self._raw_sql(m.raw_sql))
         defs = tuple(self._definition(d) for d in m.definitions)
         return replace(
             m,
@@ -837,6 +852,7 @@ class _Linker:
             effects=tuple(self._effects(calls)),
             global_uses=tuple(self._global_uses(m)),
             model_candidates=(),  # decided: the models are in ``models`` now
+            raw_sql=(),  # decided: database cursors' SQL is in ``orm`` now
         )
 
     def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
@@ -909,6 +925,23 @@ class _Linker:
             if cls in self.models:
                 return OrmAccess(call.caller, cls, op, method, call.loc, sfu)
         return None
+
+    def _raw_sql(self, found: Iterable[RawSql]) -> Iterable[OrmAccess]:
+        """Raw SQL run by a Django database cursor: an access per table it names, with
+        the model mapped to that table when there is one (case-insensitive, as an
+        unquoted SQL name is)."""
+        if self.by_table is None:
+            self.by_table = {}
+            for q, m in self.models.items():
+                if not m.abstract and not m.proxy:
+                    self.by_table.setdefault(m.table.lower(), q)
+        for r in found:
+            if self.callee(self.interpret(r.callee)) not in _SQL_CALLEES:
+                continue
+            for table, op in r.accesses:
+                model = self.by_table.get(table.lower(), "")
+                locks = r.locks and op is _ORM_READ
+                yield OrmAccess(r.function, model, op, r.method, r.loc, locks, table)
 
     def _argument(self, arg: Argument) -> Argument:
         if arg.ref is None or arg.kind is not _ARG_UNKNOWN:

@@ -42,12 +42,14 @@ from analyzers.facts import (
     ModelFact,
     ModuleFacts,
     Param,
+    RawSql,
     Relation,
     SettingsRead,
     SignalHandler,
     UrlRoute,
     Variable,
 )
+from analyzers.sql import tables_of
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
 # machinery on every use (~15x a global lookup), on the hottest paths
@@ -111,6 +113,7 @@ _URL_FUNCS = frozenset(
     {"django.urls.path", "django.urls.re_path", "django.conf.urls.url", "django.urls.conf.path"}
 )
 _URL_NAMES = frozenset({"path", "re_path", "url"})
+_SQL_METHODS = frozenset({"execute", "executemany"})
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 # Decorators that wrap nothing the function runs in: the builtin descriptors (half
 # of Django's decorators: no call recorded for them) and a property's own accessors
@@ -455,6 +458,7 @@ class _Extractor:
         self.uses: list[tuple[_Scope, str, int, int, bool]] = []
         self.settings: list[SettingsRead] = []
         self.urls: list[tuple[_Scope, Any, int]] = []
+        self.raw_sql: list[tuple[int, str, str]] = []  # (call index, method, SQL literal)
         self.signals: list[
             tuple[_Scope, tuple[str, str], tuple[str, str] | None, tuple[str, str] | None, int]
         ] = []
@@ -1224,6 +1228,10 @@ class _Extractor:
                     self._getattr_setting(node)
             if chain is not None and node.args and chain[1].endswith(".connect"):
                 self._connect(chain, node)
+        if ft is _AstAttribute and func.attr in _SQL_METHODS and node.args:  # type: ignore[attr-defined]
+            sql = node.args[0]
+            if type(sql) is _AstConstant and type(sql.value) is str:
+                self.raw_sql.append((len(self.calls), func.attr, sql.value))  # type: ignore[attr-defined]
         self.calls.append(
             (
                 scope,
@@ -1341,7 +1349,17 @@ class _Extractor:
             if type(files) is _AstAttribute and files.attr == "FILES":
                 owner = self._type_of(files)
                 return None if owner is None else owner + "[]"
+            # ``store = caches["x"]``, ``row = qs[0]``: linking types the items it
+            # knows (a queryset's, Django's handlers'); any other stays unresolved
+            chain = _chain(value)
+            if chain is None or self._local_json(chain[0]):
+                return None
+            return self._resolve_now(chain)
         return None
+
+    def _local_json(self, name: str) -> bool:
+        scope = self.scope
+        return scope.kind != _MODULE and scope.types.get(name) == _JSON
 
     def _instance_of(self, model_or_queryset: ast.expr) -> str | None:
         """``get_object_or_404(Order, ...)`` / ``(Order.objects.filter(...), ...)``."""
@@ -1418,7 +1436,7 @@ class _Extractor:
         """Resolve a ``?head.tail`` placeholder captured before scopes were complete."""
         if ref.startswith("?"):
             head, dot, rest = ref[1:].partition(".")
-            paren = head.find("(")
+            paren = next((i for i, ch in enumerate(head) if ch in "(["), -1)  # f() or x[]
             if paren >= 0:
                 head, rest, dot = head[:paren], head[paren:] + dot + rest, ""
             base = self._lookup_ref(scope, head)
@@ -1479,8 +1497,22 @@ class _Extractor:
             settings_reads=tuple(self.settings),
             variables=variables,
             model_candidates=tuple(self._model(node, qual) for node, qual in self.candidates),
+            raw_sql=tuple(self._raw_sql(calls)),
             is_package=self.is_package,
         )
+
+    def _raw_sql(self, calls: list[Call]) -> Iterable[RawSql]:
+        """SQL literals passed to ``execute``: whether the receiver is a database
+        cursor is linking's to decide (``connection.cursor()`` may be imported)."""
+        for i, method, sql in self.raw_sql:
+            call = calls[i]
+            if call.callee is None:
+                continue
+            found = tables_of(sql)
+            if found.accesses:
+                yield RawSql(
+                    call.caller, call.callee, method, call.loc, found.accesses, found.locks
+                )
 
     def _make_call(self, raw: tuple[Any, ...]) -> Call:
         scope, chain, line, col, args, used, atomic, text = raw

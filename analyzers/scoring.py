@@ -438,7 +438,7 @@ def _view(members: frozenset[str], index: CodeIndex) -> _View:
     writes: dict[str, list[Location]] = defaultdict(list)
     for m in members:
         for access in index.orm_by_function.get(m, ()):
-            table = index.table_of(access.model)
+            table = index.table_of_access(access)
             if table is not None:
                 (writes if access.op is _ORM_WRITE else reads)[table].append(access.loc)
     key = _site_key
@@ -528,7 +528,7 @@ def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str,
         if writer in view.members or writer in index.test_code:
             continue
         for access in index.orm_by_function.get(writer, ()):
-            if access.op is _ORM_WRITE and index.table_of(access.model) == table:
+            if access.op is _ORM_WRITE and index.table_of_access(access) == table:
                 found.append((writer, access.loc))
                 break
     return found
@@ -567,7 +567,7 @@ def _own_writes(table: str, view: _View, index: CodeIndex) -> list[Location]:
         (access.loc.path, access.loc.line): access.loc
         for m in view.members
         for access in index.orm_by_function.get(m, ())
-        if access.op is _ORM_WRITE and index.table_of(access.model) == table
+        if access.op is _ORM_WRITE and index.table_of_access(access) == table
     }
     return [found[k] for k in sorted(found)]
 
@@ -925,7 +925,8 @@ def _row_locks(view: _View, index: CodeIndex, ev: list[Evidence], out: list[Bloc
             out.append(
                 Blocker(
                     "select_for_update",
-                    f"{m} locks {access.model} rows with select_for_update",
+                    f"{m} locks {access.model or access.table} rows with "
+                    + ("SELECT ... FOR UPDATE" if access.table else "select_for_update"),
                     str(access.loc),
                     "a handler cannot hold the monolith's row locks: make the update "
                     "idempotent (compare-and-set) or keep it in the monolith",

@@ -12,7 +12,7 @@ import pytest
 from analyzers import cache as cache_module
 from analyzers.codec import decode, encode
 from analyzers.collect import CollectOptions, collect
-from analyzers.facts import Diagnostic
+from analyzers.facts import Diagnostic, Location, ModuleFacts, OrmAccess, OrmOp
 from analyzers.parse import facts_from_source
 
 FILES = {
@@ -144,19 +144,38 @@ def test_no_temporary_files_are_left_behind(project: Path) -> None:
 
 def test_codec_round_trips_parsed_facts() -> None:
     src = (
-        "from django.db import models, transaction\nfrom django.conf import settings\n"
+        "from django.db import connection, models, transaction\nfrom django.conf import settings\n"
         "CACHE = {}\nclass A(models.Model):\n    b = models.ForeignKey('x.B', related_name='as')\n"
         "    objects = models.Manager.from_queryset(models.QuerySet)()\n"
         "    q = models.QuerySet.as_manager()\n"
         "@transaction.atomic\n@deco(1)\ndef f(request, a: A):\n    CACHE['k'] = settings.X\n"
         "    g(a, lambda: 1, [1])\n"
+        "    c = connection.cursor()\n    c.execute('SELECT 1 FROM t FOR UPDATE')\n"
     )
     facts = facts_from_source(src, module="m", path="m.py")
     assert not isinstance(facts, Diagnostic)
     assert [len(m.managers) for m in facts.model_candidates] == [2]
+    assert [r.accesses for r in facts.raw_sql] == [(("t", OrmOp.READ),)]
     assert any(c.text == "@deco" for c in facts.calls)
     assert decode(encode(facts)) == facts
     assert decode(encode(facts, compact=True)) == facts
+
+
+def test_codec_round_trips_raw_sql_accesses() -> None:
+    """A raw SQL access carries its table (an 8th item); an ORM access does not."""
+    loc = Location("m.py", 3, 4)
+    facts = ModuleFacts(
+        "m",
+        "m.py",
+        5,
+        orm=(
+            OrmAccess("m.f", "", OrmOp.WRITE, "execute", loc, False, "audit_log"),
+            OrmAccess("m.f", "m.Order", OrmOp.READ, "execute", loc, True, "ORDERS"),
+            OrmAccess("m.f", "m.Order", OrmOp.READ, "filter", loc),
+        ),
+    )
+    assert decode(json.loads(json.dumps(encode(facts)))) == facts
+    assert [len(row) for row in encode(facts)[10]] == [8, 8, 7]
 
 
 def test_held_back_writes_land_only_when_the_caller_saves(project: Path) -> None:

@@ -644,10 +644,15 @@ def f():
     sys.argv[1].split()
     Order.objects.filter(x=1)[:5].count()
     Order.objects.dates("created", "month")[0].strftime("%Y")
+    store = caches["sessions"]
+    store.delete("k")
 """
     facts = shop(views)["orders.views"]
-    effects = [(e.kind, e.callee) for e in facts.effects]
-    assert effects == [(EffectKind.CACHE, "django.core.cache.backends.base.BaseCache.set")]
+    effects = [(e.kind, e.callee, e.loc.line) for e in facts.effects]
+    assert effects == [
+        (EffectKind.CACHE, "django.core.cache.backends.base.BaseCache.set", 6),
+        (EffectKind.CACHE, "django.core.cache.backends.base.BaseCache.delete", 12),  # a local
+    ]
     assert callee(facts, "orders.views.f", "sys.argv[].split") is None  # never guessed
     # a slice is still the queryset; a dates() row is a date, not an Order
     count = "Order.objects.filter().count"
@@ -1010,3 +1015,38 @@ def use():
         "shop.models.OrderQuerySet",
         "django.db.models.Manager",
     )
+
+
+def test_raw_sql_run_by_a_database_cursor_reads_and_writes_tables() -> None:
+    """``cursor.execute("UPDATE shop_order ...")`` writes Order's table as
+    ``Order.objects.update()`` would; a table no model maps to is still a table; a
+    string passed to any other ``execute`` is not SQL we know of."""
+    views = """
+from django.db import connection, connections
+class Exporter:
+    def execute(self, sql):
+        pass
+def report(sql):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE SHOP_ORDER SET state = 2 WHERE id = %s", [1])
+        cursor.execute("SELECT * FROM orders_customer c JOIN ledger l ON l.c = c.id FOR UPDATE")
+        cursor.execute(sql)
+def other():
+    cur = connections["default"].cursor()
+    cur.executemany("INSERT INTO ledger (x) VALUES (%s)", [])
+    Exporter().execute("DELETE FROM shop_order")
+"""
+    linked = shop(views)["orders.views"]
+    got = [(o.function[13:], o.model, o.op, o.method, o.loc.line, o.select_for_update, o.table)
+           for o in linked.orm]  # fmt: skip
+    assert got == [
+        ("report", "orders.models.Order", OrmOp.WRITE, "execute", 8, False, "SHOP_ORDER"),
+        ("report", "orders.models.Customer", OrmOp.READ, "execute", 9, True, "orders_customer"),
+        ("report", "", OrmOp.READ, "execute", 9, True, "ledger"),
+        ("other", "", OrmOp.WRITE, "executemany", 13, False, "ledger"),
+    ]
+    assert linked.raw_sql == ()  # decided at linking
+    index = build_index([*shop(views).values()])
+    assert index.writers["shop_order"] == {"orders.models.Order.save", "orders.views.report"}
+    assert index.writers["ledger"] == {"orders.views.other"}
+    assert index.readers["ledger"] == {"orders.views.report"}

@@ -574,3 +574,45 @@ def reopen(request):
     assert outbound.value == 1
     assert "calls acc.deco.audited (stays behind)" in outbound.evidence[0].detail
     assert close.role == "capability"  # what its wrapper writes is its behaviour too
+
+
+def test_a_raw_sql_writer_is_a_shared_writer_and_its_row_lock_a_blocker() -> None:
+    """The writer an ORM-only view misses: a report job's ``UPDATE`` of the table the
+    capability writes, and a ``SELECT ... FOR UPDATE`` holding its rows."""
+    files = {
+        "acc/__init__.py": "",
+        "acc/models.py": "from django.db import models\nclass Audit(models.Model):\n    pass\n",
+        "acc/services.py": """
+from .models import Audit
+def record(user_id):
+    Audit.objects.create(user=user_id)
+""",
+        "acc/views.py": """
+from .services import record
+def close(request):
+    record(request.user.pk)
+""",
+        "reports/__init__.py": "",
+        "reports/nightly.py": """
+from celery import shared_task
+from django.db import connection
+def purge():
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM acc_audit WHERE created < now() - interval '1 year'")
+@shared_task
+def tally():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM acc_audit FOR UPDATE")
+        cursor.execute("INSERT INTO acc_audit_tally (n) VALUES (1)")
+""",
+    }
+    caps = {c.name: c for c in analyze(list(project(files).values())).capabilities}
+    record = caps["acc.services.record"]
+    shared = next(b for b in record.blockers if b.kind == "shared_write")
+    assert shared.location == "acc/services.py:4"
+    assert "which reports.nightly.purge also writes (at reports/nightly.py:6)" in shared.message
+    tally = caps["reports.nightly.tally"]
+    assert ("select_for_update", "reports/nightly.py:10") in _blockers(tally)
+    lock = next(b for b in tally.blockers if b.kind == "select_for_update")
+    assert "locks acc.models.Audit rows with SELECT ... FOR UPDATE" in lock.message
+    assert "acc_audit_tally" in tally.tables_written  # a table no model maps to
