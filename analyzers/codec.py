@@ -105,10 +105,7 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
         [[s.function, s.name, s.loc.line, s.loc.col] for s in f.settings_reads],
         [[v.qualname, v.loc.line, v.loc.col, v.type_ref] for v in f.variables],
         [_model(m) for m in f.model_candidates],
-        [
-            [r.function, r.callee, r.method, r.loc.line, r.loc.col, r.accesses, r.locks]
-            for r in f.raw_sql
-        ],
+        [[r.function, r.callee, r.method, r.loc.line, r.loc.col, r.sql] for r in f.raw_sql],
     ]
     if tables is not None:
         encoded += [tables.strings, tables.args, tables.params]
@@ -363,10 +360,7 @@ def _assemble(
         else (),
         model_candidates=tuple([_decode_model(m, path) for m in candidates]) if candidates else (),
         raw_sql=tuple(
-            [
-                RawSql(f, c, meth, L(path, ln, co), tuple([(t, _OPS[op]) for t, op in acc]), lk)
-                for f, c, meth, ln, co, acc, lk in raw_sql
-            ]
+            [RawSql(f, c, meth, L(path, ln, co), sql) for f, c, meth, ln, co, sql in raw_sql]
         )
         if raw_sql
         else (),

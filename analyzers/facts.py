@@ -269,20 +269,19 @@ class OrmAccess:
 
 @dataclass(frozen=True, slots=True)
 class RawSql:
-    """A SQL string literal passed to ``<x>.execute()``/``executemany()``, before linking.
+    """A string literal passed to ``<x>.execute()``/``executemany()``, before linking.
 
-    ``callee`` is the call's reference; ``accesses`` the tables the SQL names (see
-    :mod:`analyzers.sql`). Linking turns it into :class:`OrmAccess` entries when the
-    callee is a Django database cursor's method, and drops it otherwise: a string
-    passed to any other ``execute`` is not SQL we know of.
+    ``callee`` is the call's reference. Linking reads the tables ``sql`` names (see
+    :mod:`analyzers.sql`) into :class:`OrmAccess` entries when the callee is a Django
+    database cursor's method, and drops it otherwise: a string passed to any other
+    ``execute`` is not SQL we know of, and is never tokenized.
     """
 
     function: str
     callee: str
     method: str  # execute / executemany
     loc: Location
-    accesses: tuple[tuple[str, OrmOp], ...]
-    locks: bool = False  # ``SELECT ... FOR UPDATE``
+    sql: str
 
 
 @dataclass(frozen=True, slots=True)

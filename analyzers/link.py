@@ -39,6 +39,7 @@ from analyzers.facts import (
     UrlRoute,
 )
 from analyzers.parse import kind_of_type
+from analyzers.sql import tables_of
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
 # machinery on every use (~15x a global lookup), on the hottest paths
@@ -938,9 +939,10 @@ class _Linker:
         for r in found:
             if self.callee(self.interpret(r.callee)) not in _SQL_CALLEES:
                 continue
-            for table, op in r.accesses:
+            tables = tables_of(r.sql)
+            for table, op in tables.accesses:
                 model = self.by_table.get(table.lower(), "")
-                locks = r.locks and op is _ORM_READ
+                locks = tables.locks and op is _ORM_READ
                 yield OrmAccess(r.function, model, op, r.method, r.loc, locks, table)
 
     def _argument(self, arg: Argument) -> Argument:

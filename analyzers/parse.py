@@ -49,7 +49,6 @@ from analyzers.facts import (
     UrlRoute,
     Variable,
 )
-from analyzers.sql import tables_of
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
 # machinery on every use (~15x a global lookup), on the hottest paths
@@ -1502,17 +1501,12 @@ class _Extractor:
         )
 
     def _raw_sql(self, calls: list[Call]) -> Iterable[RawSql]:
-        """SQL literals passed to ``execute``: whether the receiver is a database
-        cursor is linking's to decide (``connection.cursor()`` may be imported)."""
+        """String literals passed to ``execute``: whether the receiver is a database
+        cursor, and so the string SQL, is linking's to decide."""
         for i, method, sql in self.raw_sql:
             call = calls[i]
-            if call.callee is None:
-                continue
-            found = tables_of(sql)
-            if found.accesses:
-                yield RawSql(
-                    call.caller, call.callee, method, call.loc, found.accesses, found.locks
-                )
+            if call.callee is not None:
+                yield RawSql(call.caller, call.callee, method, call.loc, sql)
 
     def _make_call(self, raw: tuple[Any, ...]) -> Call:
         scope, chain, line, col, args, used, atomic, text = raw

@@ -155,7 +155,7 @@ def test_codec_round_trips_parsed_facts() -> None:
     facts = facts_from_source(src, module="m", path="m.py")
     assert not isinstance(facts, Diagnostic)
     assert [len(m.managers) for m in facts.model_candidates] == [2]
-    assert [r.accesses for r in facts.raw_sql] == [(("t", OrmOp.READ),)]
+    assert [r.sql for r in facts.raw_sql] == ["SELECT 1 FROM t FOR UPDATE"]
     assert any(c.text == "@deco" for c in facts.calls)
     assert decode(encode(facts)) == facts
     assert decode(encode(facts, compact=True)) == facts
