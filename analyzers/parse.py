@@ -662,6 +662,26 @@ class _Extractor:
             self._expr(key)
         return True
 
+    def _may_be_module(self, name: str) -> bool:
+        """``import m`` binds a module; ``from pkg import m`` may (lowercase, by
+        convention). A capitalised from-import (``Order.objects``: a class, on every
+        ORM call) is not worth a use record that linking would drop."""
+        return name in self.module_names or (name in self.imported and name[:1].islower())
+
+    def _module_path(self, node: ast.Attribute) -> bool:
+        """``pkg.state._SEEN`` read through ``import pkg.state``: recorded as a use
+        (linking keeps it only if it names mutable state). Nothing else to walk."""
+        head = node.value
+        while type(head) is _AstAttribute:
+            head = head.value
+        if type(head) is not _AstName or not self._may_be_module(head.id):
+            return False
+        chain = _chain(node)
+        if chain is None:
+            return False
+        self.uses.append((self.scope, chain[0] + chain[1], node.lineno, node.col_offset, False))
+        return True
+
     def _is_settings(self, node: ast.expr) -> bool:
         """``django.conf.settings`` spelled through ``import django.conf`` (or ``as``)."""
         chain = _chain(node)
@@ -1093,8 +1113,14 @@ class _Extractor:
                             _Location(self.path, node.lineno, node.col_offset),
                         )
                     )
-                elif self.scope.kind != _MODULE and value.id in self.watch:
-                    self.uses.append((self.scope, value.id, node.lineno, node.col_offset, False))
+                elif self.scope.kind != _MODULE:
+                    if value.id in self.watch:
+                        self.uses.append(
+                            (self.scope, value.id, node.lineno, node.col_offset, False)
+                        )
+                    elif self._may_be_module(value.id):  # ``m._S.get(k)``: linking decides
+                        name = f"{value.id}.{node.attr}"  # type: ignore[attr-defined]
+                        self.uses.append((self.scope, name, node.lineno, node.col_offset, False))
                 return
             if self.settings_paths and self._is_settings(value):
                 self.settings.append(
@@ -1104,6 +1130,8 @@ class _Extractor:
                         _Location(self.path, node.lineno, node.col_offset),
                     )
                 )
+                return
+            if self.scope.kind != _MODULE and self._module_path(node):  # type: ignore[arg-type]
                 return
             self._expr(value)
             return

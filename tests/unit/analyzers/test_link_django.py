@@ -578,6 +578,27 @@ def test_mutations_through_a_module_attribute_resolve_at_link_time() -> None:
     ]
 
 
+def test_reads_through_a_module_attribute_resolve_at_link_time() -> None:
+    """The reading side of the test above: ``pkg.state._M.get(k)`` reads another
+    module's mutable state (a handler in another process would not see it)."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/state.py": "_E = []\n_M = {}\nLIMIT = 3\nclass Box:\n    items = []\n",
+        "user.py": "import os.path\nimport pkg.state\nfrom pkg import state\n"
+        "import pkg.state as st\nfrom pkg.state import Box\n"
+        "def a(k):\n    return pkg.state._M.get(k)\n"
+        "def b(k):\n    return k in state._M or st.LIMIT or os.path.sep\n"
+        "def c():\n    for x in st._E:\n        pass\n    n = len(Box.items)\n"
+        "def d(state):\n    return state._E\n",
+    }
+    linked = shop("", files)
+    assert [(u.function, u.name, u.loc.line, u.writes) for u in linked["user"].global_uses] == [
+        ("user.a", "pkg.state._M", 7, False),
+        ("user.b", "pkg.state._M", 9, False),
+        ("user.c", "pkg.state._E", 11, False),
+    ]  # LIMIT is no mutable state, os.path no state, d's ``state`` a parameter
+
+
 def test_names_rebound_under_global_are_module_state() -> None:
     files = {
         "counter.py": "COUNT = 0\n"
