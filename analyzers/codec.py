@@ -95,7 +95,7 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
             + ([o.table] if o.table is not None else [])
             for o in f.orm
         ],
-        [[u.pattern, u.view, u.name, u.loc.line, u.loc.col, u.include] for u in f.urls],
+        [[u.pattern, u.view, u.name, u.loc.line, u.loc.col, u.include, u.router] for u in f.urls],
         [[s.receiver, s.signal, s.sender, s.loc.line, s.loc.col] for s in f.signals],
         [[t.qualname, t.loc.line, t.loc.col, t.name] for t in f.tasks],
         [[a.function, a.loc.line, a.loc.col, a.end_line, a.kind] for a in f.atomics],
@@ -331,7 +331,7 @@ def _assemble(
         calls=calls,
         models=tuple([_decode_model(m, path) for m in models]) if models else (),
         orm=tuple([_decode_orm(o, path) for o in orm]) if orm else (),
-        urls=tuple([UrlRoute(p, v, n, L(path, ln, co), i) for p, v, n, ln, co, i in urls])
+        urls=tuple([UrlRoute(p, v, n, L(path, ln, co), i, r) for p, v, n, ln, co, i, r in urls])
         if urls
         else (),
         signals=tuple([SignalHandler(r, s, snd, L(path, ln, co)) for r, s, snd, ln, co in signals])

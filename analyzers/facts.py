@@ -286,11 +286,17 @@ class RawSql:
 
 @dataclass(frozen=True, slots=True)
 class UrlRoute:
+    """A route to a view: ``path()``/``re_path()``/``url()``, or a Django REST framework
+    router's ``register(prefix, ViewSet, basename=...)`` (``pattern`` the prefix,
+    ``name`` the basename). Before linking, ``router`` is a ``register`` call's
+    reference: linking keeps the route only if that is a DRF router's method."""
+
     pattern: str
     view: str | None  # resolved view qualname
     name: str | None
     loc: Location
     include: str | None = None  # included urlconf module, for include()
+    router: str | None = None  # before linking only
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,6 +199,7 @@ _EXTERNAL_ITEMS = {
 """What indexing these external handlers gives (``caches["default"]`` is a cache, as
 ``django.core.cache.cache`` is): the class Django documents for the item. Any other
 subscript of an external name stays unresolved."""
+_DRF_ROUTERS = ("rest_framework.routers.", "rest_framework_nested.routers.")
 _CURSOR = "django.db.backends.utils.CursorWrapper"
 _EXTERNAL_RESULTS = {
     "django.db.connection.cursor": _CURSOR,
@@ -847,7 +848,7 @@ class _Linker:
                 self.models[c.qualname] for c in m.model_candidates if c.qualname in self.models
             ),
             orm=orm,
-            urls=tuple(self._url(u) for u in m.urls),
+            urls=tuple(self._url(u) for u in m.urls if u.router is None or self._router(u.router)),
             signals=tuple(self._signals(m.signals)),
             tasks=tuple(self._tasks(defs)),
             effects=tuple(self._effects(calls)),
@@ -997,7 +998,16 @@ class _Linker:
             return u
         state = self.interpret(u.view)
         view = state[1] if state is not None and state[0] in ("def", "cls", "ext") else None
-        return replace(u, view=view)
+        return replace(u, view=view, router=None)
+
+    def _router(self, ref: str) -> bool:
+        """Is ``ref`` a Django REST framework router's ``register`` (``DefaultRouter``,
+        ``SimpleRouter``, a project subclass of one, or drf-nested-routers')?"""
+        callee = self.callee(self.interpret(ref))
+        if callee is None or not callee.startswith(_DRF_ROUTERS):
+            return False
+        owner, _, method = callee.rpartition(".")
+        return method == "register" and owner.rpartition(".")[2].endswith("Router")
 
     def _signals(self, signals: Iterable[SignalHandler]) -> Iterable[SignalHandler]:
         for s in signals:

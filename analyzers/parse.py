@@ -1249,7 +1249,8 @@ class _Extractor:
             elif head == "super()":
                 chain = ("", f"^{scope.cls}^{chain[1]}") if scope.cls else None
             if len(node.args) >= 2:  # the rare shapes first: most calls stop here
-                if text.rpartition(".")[2] in _URL_NAMES:
+                last = text.rpartition(".")[2]
+                if last in _URL_NAMES or (last == "register" and "." in text):
                     self.urls.append((scope, node, len(self.calls)))
                 elif text == "getattr":
                     self._getattr_setting(node)
@@ -1562,6 +1563,8 @@ class _Extractor:
 
     def _url(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:
         if call.callee not in _URL_FUNCS:
+            if call.callee is not None and call.text.endswith(".register"):
+                return self._registered(scope, node, call)
             return None
         pattern_node, view_node = node.args[0], node.args[1]
         pattern = (
@@ -1588,6 +1591,19 @@ class _Extractor:
                 return UrlRoute(str(pattern), ref[: -len(".as_view")], name, loc)
             return UrlRoute(str(pattern), None, name, loc)
         return UrlRoute(str(pattern), self._ref(scope, _chain(view_node)), name, loc)
+
+    def _registered(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:
+        """``router.register(r"orders", OrderViewSet, basename="order")``: a route
+        candidate; whether ``router`` is a DRF router is linking's to decide."""
+        prefix, viewset = node.args[0], node.args[1]
+        if type(prefix) is not _AstConstant or not isinstance(prefix.value, str):
+            return None
+        basename = None
+        for kw in node.keywords:
+            if kw.arg == "basename" and type(kw.value) is _AstConstant:
+                basename = str(kw.value.value)
+        view = self._ref(scope, _chain(viewset))
+        return UrlRoute(prefix.value, view, basename, call.loc, None, call.callee)
 
     def _signals(self) -> Iterable[SignalHandler]:
         for scope, signal, receiver, sender, line in self.signals:

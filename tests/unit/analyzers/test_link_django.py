@@ -291,6 +291,50 @@ urlpatterns = [
     assert routes[0].loc.line == 5
 
 
+def test_drf_router_registrations_are_routes_and_other_registers_are_not() -> None:
+    """``router.register("orders", OrderViewSet)``: Django REST framework routes the
+    viewset, so it is an entry point like a ``path()`` view; ``admin.site.register``
+    and a project registry's ``register`` route nothing."""
+    urls = """
+from django.contrib import admin
+from django.urls import include, path
+from rest_framework import routers
+from rest_framework.routers import SimpleRouter
+from orders.api import OrderViewSet, Lines
+from orders.models import Order
+from orders.registry import registry
+class VersionedRouter(routers.DefaultRouter):
+    pass
+router = routers.DefaultRouter()
+router.register(r"orders", OrderViewSet, basename="order")
+lines = VersionedRouter()
+lines.register("lines", Lines)
+SimpleRouter().register(prefix, Lines)
+admin.site.register(Order)
+registry.register("orders", OrderViewSet)
+urlpatterns = [path("api/", include(router.urls))]
+"""
+    api = (
+        "from rest_framework import viewsets\n"
+        "class OrderViewSet(viewsets.ModelViewSet):\n    pass\n"
+        "class Lines(viewsets.ViewSet):\n    pass\n"
+    )
+    registry = (
+        "class Registry:\n    def register(self, name, obj):\n        pass\nregistry = Registry()\n"
+    )
+    linked = shop(
+        "", {"orders/urls.py": urls, "orders/api.py": api, "orders/registry.py": registry}
+    )
+    routes = linked["orders.urls"].urls
+    assert [(r.pattern, r.view, r.name, r.loc.line, r.router) for r in routes[:2]] == [
+        ("orders", "orders.api.OrderViewSet", "order", 12, None),
+        ("lines", "orders.api.Lines", None, 14, None),  # a project subclass of a router
+    ]
+    assert [r.include for r in routes[2:]] == ["orders.urls.router.urls"]  # nothing else
+    index = build_index(list(linked.values()))
+    assert index.external_entries["orders.api.OrderViewSet"].startswith("url 'orders'")
+
+
 def test_signals_receiver_decorator_and_connect() -> None:
     signals = """
 from django.db.models.signals import post_save, pre_delete
