@@ -19,6 +19,7 @@ from analyzers.facts import (
     ArgKind,
     Argument,
     AtomicRegion,
+    BindingKind,
     Call,
     CeleryTask,
     Definition,
@@ -30,6 +31,7 @@ from analyzers.facts import (
     ImportFact,
     Location,
     ManagerFact,
+    ModelBinding,
     ModelFact,
     ModuleFacts,
     OrmAccess,
@@ -52,6 +54,7 @@ _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
 _EFFECTS = {k.value: k for k in EffectKind}
 _OPS = {k.value: k for k in OrmOp}
+_BINDINGS = {k.value: k for k in BindingKind}
 # positional constructors for the types decoded by the tens of thousands (see _make)
 _Location = maker(Location)
 _Call = maker(Call)
@@ -106,6 +109,7 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
         [[v.qualname, v.loc.line, v.loc.col, v.type_ref] for v in f.variables],
         [_model(m) for m in f.model_candidates],
         [[r.function, r.callee, r.method, r.loc.line, r.loc.col, r.sql] for r in f.raw_sql],
+        [[b.owner, b.kind, b.model, b.loc.line, b.loc.col, b.callee] for b in f.model_bindings],
     ]
     if tables is not None:
         encoded += [tables.strings, tables.args, tables.params]
@@ -235,7 +239,7 @@ def _decode_calls(calls: Encoded, path: str) -> tuple[Call, ...]:
 
 def _decode_compact(data: Encoded) -> ModuleFacts:
     path = data[2]
-    strings, arg_rows, param_rows = data[22], data[23], data[24]
+    strings, arg_rows, param_rows = data[23], data[24], data[25]
     kinds = _ARG_KINDS
     args = [_Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
     params = [_Param(n, a, k, h) for n, a, k, h in param_rows]
@@ -316,7 +320,8 @@ def _assemble(
         variables,
         candidates,
         raw_sql,
-    ) = data[:22]
+        bindings,
+    ) = data[:23]
     L = _Location
     return ModuleFacts(
         module=module,
@@ -363,6 +368,14 @@ def _assemble(
             [RawSql(f, c, meth, L(path, ln, co), sql) for f, c, meth, ln, co, sql in raw_sql]
         )
         if raw_sql
+        else (),
+        model_bindings=tuple(
+            [
+                ModelBinding(o, _BINDINGS[k], m, L(path, ln, co), c)
+                for o, k, m, ln, co, c in bindings
+            ]
+        )
+        if bindings
         else (),
     )
 

@@ -23,6 +23,7 @@ __all__ = [
     "ArgKind",
     "Argument",
     "AtomicRegion",
+    "BindingKind",
     "Call",
     "CeleryTask",
     "DefKind",
@@ -34,6 +35,7 @@ __all__ = [
     "ImportFact",
     "Location",
     "ManagerFact",
+    "ModelBinding",
     "ModelFact",
     "ModuleFacts",
     "OrmAccess",
@@ -284,6 +286,34 @@ class RawSql:
     sql: str
 
 
+class BindingKind(StrEnum):
+    """How a class or call names a model that Django then reads or writes for it."""
+
+    META = "meta"  # ``class Meta: model = X``: a ModelForm's or ModelSerializer's save()
+    ATTR = "attr"  # ``model = X`` in a class body: generic views, admin inlines
+    ADMIN = "admin"  # ``@admin.register(X)`` / ``admin.site.register(X, OwnerAdmin)``
+
+
+@dataclass(frozen=True, slots=True)
+class ModelBinding:
+    """A model the framework reads or writes on a class's behalf, before linking.
+
+    The writes an ORM-only view misses: ``form.save()`` of a ModelForm writes its
+    ``Meta.model``; an ``UpdateView`` with ``model = Order`` writes ``Order``; the
+    admin writes every model registered with it. ``owner`` and ``model`` are
+    references (``owner`` a class, or the module/function making a registration
+    without an admin class); ``callee`` the registering call's (``ADMIN`` only).
+    Linking keeps what holds up (the owner's bases decide) as :class:`OrmAccess`
+    entries, or, for ``META``, as what ``save()`` on an instance writes.
+    """
+
+    owner: str
+    kind: BindingKind
+    model: str
+    loc: Location
+    callee: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class UrlRoute:
     """A route to a view: ``path()``/``re_path()``/``url()``, or a Django REST framework
@@ -427,4 +457,5 @@ class ModuleFacts:
     variables: tuple[Variable, ...] = ()
     model_candidates: tuple[ModelFact, ...] = ()
     raw_sql: tuple[RawSql, ...] = ()  # before linking only (then in ``orm``)
+    model_bindings: tuple[ModelBinding, ...] = ()  # before linking only (then in ``orm``)
     is_package: bool = False  # an ``__init__.py``: relative imports start from itself

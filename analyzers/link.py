@@ -22,6 +22,7 @@ from analyzers._make import maker
 from analyzers.facts import (
     ArgKind,
     Argument,
+    BindingKind,
     Call,
     CeleryTask,
     Definition,
@@ -29,6 +30,7 @@ from analyzers.facts import (
     EffectKind,
     GlobalUse,
     ManagerFact,
+    ModelBinding,
     ModelFact,
     ModuleFacts,
     OrmAccess,
@@ -199,6 +201,30 @@ _EXTERNAL_ITEMS = {
 """What indexing these external handlers gives (``caches["default"]`` is a cache, as
 ``django.core.cache.cache`` is): the class Django documents for the item. Any other
 subscript of an external name stays unresolved."""
+_ADMIN_REGISTER = frozenset(
+    {
+        "django.contrib.admin.register",
+        "django.contrib.admin.decorators.register",
+        "django.contrib.admin.site.register",
+        "django.contrib.admin.sites.site.register",
+        "django.contrib.admin.AdminSite.register",  # a project AdminSite subclass's
+        "django.contrib.admin.sites.AdminSite.register",
+    }
+)
+_GENERIC_VIEWS = {
+    "CreateView": (OrmOp.WRITE,),
+    "UpdateView": (OrmOp.READ, OrmOp.WRITE),
+    "DeleteView": (OrmOp.READ, OrmOp.WRITE),
+    "DetailView": (OrmOp.READ,),
+    "ListView": (OrmOp.READ,),
+}
+"""Django's generic views with ``model = X``: what their own ``get``/``post`` do to
+X's table (``Base*`` forms too)."""
+_INLINES = frozenset({"StackedInline", "TabularInline", "InlineModelAdmin"})
+_SAVING_FORMS = frozenset(
+    {"ModelForm", "BaseModelForm", "ModelSerializer", "HyperlinkedModelSerializer"}
+)
+"""Classes whose ``save()`` writes their ``Meta.model`` (Django, Django REST framework)."""
 _DRF_ROUTERS = ("rest_framework.routers.", "rest_framework_nested.routers.")
 _CURSOR = "django.db.backends.utils.CursorWrapper"
 _EXTERNAL_RESULTS = {
@@ -330,6 +356,14 @@ class _Linker:
         self.reverse = self._reverse()
         self._declare_managers()
         self.memo.clear()
+        # class -> the model its ``save()`` writes (ModelForm, ModelSerializer)
+        self.saves: dict[str, str] = {}
+        for m in modules:
+            for b in m.model_bindings:
+                if b.kind is BindingKind.META and _framework_base(self.mro(b.owner), _SAVING_FORMS):
+                    model = self._model_named(b.model)
+                    if model is not None:
+                        self.saves[b.owner] = model
 
     # ------------------------------------------------------------------ symbols
     def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
@@ -839,6 +873,8 @@ class _Linker:
         calls, orm = self._calls(m)
         if m.raw_sql:
             orm += tuple(self._raw_sql(m.raw_sql))
+        if m.model_bindings:
+            orm += tuple(self._bound(m.model_bindings))
         defs = tuple(self._definition(d) for d in m.definitions)
         return replace(
             m,
@@ -855,6 +891,7 @@ class _Linker:
             global_uses=tuple(self._global_uses(m)),
             model_candidates=(),  # decided: the models are in ``models`` now
             raw_sql=(),  # decided: database cursors' SQL is in ``orm`` now
+            model_bindings=(),  # decided: what the framework does for a class is in ``orm``
         )
 
     def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
@@ -926,7 +963,57 @@ class _Linker:
             cls = ref[1:].partition("^")[0]
             if cls in self.models:
                 return OrmAccess(call.caller, cls, op, method, call.loc, sfu)
+        if method == "save" and receiver is not None and receiver[0] == "inst" and self.saves:
+            model = self._saved_by(receiver[1])  # ``form.save()`` of a ModelForm
+            if model is not None and not any(
+                a.keyword == "commit" and a.text == "False" for a in call.args
+            ):
+                return OrmAccess(call.caller, model, op, method, call.loc)
         return None
+
+    def _saved_by(self, cls: str) -> str | None:
+        for k in self.mro(cls):
+            model = self.saves.get(k)
+            if model is not None:
+                return model
+        return None
+
+    def _model_named(self, ref: str) -> str | None:
+        state = self.interpret(ref)
+        if state is not None and state[0] == "cls" and state[1] in self.models:
+            return state[1]
+        return None
+
+    def _bound(self, bindings: Iterable[ModelBinding]) -> Iterable[OrmAccess]:
+        """What Django reads and writes for a class: the admin for a registered model,
+        a generic view or an admin inline for its ``model``. (``META``: at each
+        ``save()`` call instead, see ``_orm``.)"""
+        for b in bindings:
+            if b.kind is BindingKind.META:
+                continue
+            model = self._model_named(b.model)
+            if model is None:
+                continue
+            if b.kind is BindingKind.ADMIN:
+                registers = self.callee(self.interpret(b.callee)) if b.callee else None
+                if registers in _ADMIN_REGISTER:
+                    yield OrmAccess(self._owner(b.owner), model, _ORM_WRITE, "admin", b.loc)
+                continue
+            order = self.mro(b.owner)
+            view = _framework_base(order, _GENERIC_VIEWS.keys(), "!django.views.generic")
+            if view is not None:
+                for op in _GENERIC_VIEWS[view]:
+                    yield OrmAccess(b.owner, model, op, view, b.loc)
+            elif _framework_base(order, _INLINES, "!django.contrib.admin"):
+                yield OrmAccess(b.owner, model, _ORM_WRITE, "admin", b.loc)
+
+    def _owner(self, ref: str) -> str:
+        """An admin registration's owner: its ModelAdmin class, else the registering
+        module or function (already a qualname)."""
+        if ref in self.defs or ref in self.modules:
+            return ref
+        state = self.interpret(ref)
+        return state[1] if state is not None and state[0] in ("cls", "def") else ref
 
     def _raw_sql(self, found: Iterable[RawSql]) -> Iterable[OrmAccess]:
         """Raw SQL run by a Django database cursor: an access per table it names, with
@@ -1052,6 +1139,19 @@ class _Linker:
 
 
 _SFU = ".select_for_update"
+
+
+def _framework_base(order: tuple[str, ...], names: Iterable[str], prefix: str = "!") -> str | None:
+    """The first opaque base in ``order`` under ``prefix`` named one of ``names``
+    (``Base`` prefix dropped: ``BaseUpdateView`` is ``UpdateView``), else None."""
+    wanted = frozenset(names)
+    for k in order:
+        if k.startswith(prefix) and k.startswith("!"):
+            name = k.rpartition(".")[2]
+            name = name[4:] if name.startswith("Base") and name[4:] in wanted else name
+            if name in wanted:
+                return name
+    return None
 
 
 def _locks(ref: str) -> bool:

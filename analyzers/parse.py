@@ -30,6 +30,7 @@ from analyzers.facts import (
     ArgKind,
     Argument,
     AtomicRegion,
+    BindingKind,
     Call,
     Definition,
     DefKind,
@@ -39,6 +40,7 @@ from analyzers.facts import (
     ImportFact,
     Location,
     ManagerFact,
+    ModelBinding,
     ModelFact,
     ModuleFacts,
     Param,
@@ -113,6 +115,7 @@ _URL_FUNCS = frozenset(
 )
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _SQL_METHODS = frozenset({"execute", "executemany"})
+_BIND_META, _BIND_ATTR, _BIND_ADMIN = BindingKind.META, BindingKind.ATTR, BindingKind.ADMIN
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 # Decorators that wrap nothing the function runs in: the builtin descriptors (half
 # of Django's decorators: no call recorded for them) and a property's own accessors
@@ -458,6 +461,9 @@ class _Extractor:
         self.settings: list[SettingsRead] = []
         self.urls: list[tuple[_Scope, Any, int]] = []
         self.raw_sql: list[tuple[int, str, str]] = []  # (call index, method, SQL literal)
+        # ``x.register(Model, ...)`` calls: (scope, call index, node, owner class if a
+        # class decorator) -- admin registrations, if linking agrees
+        self.registers: list[tuple[_Scope, int, ast.Call, str | None]] = []
         self.signals: list[
             tuple[_Scope, tuple[str, str], tuple[str, str] | None, tuple[str, str] | None, int]
         ] = []
@@ -1011,6 +1017,7 @@ class _Extractor:
 
     def _class(self, node: ast.ClassDef) -> None:
         outer = self.scope
+        registers = len(self.registers)
         chains = self._decorators(node)
         base_chains = []
         for base in node.bases:
@@ -1021,6 +1028,10 @@ class _Extractor:
         qual = f"{outer.qual}.{node.name}"
         if outer.kind == _MODULE or node.name not in outer.globals:
             outer.bindings[node.name] = qual
+        for k in range(registers, len(self.registers)):  # ``@admin.register(X)``
+            scope_, i, call, _ = self.registers[k]
+            if any(call is dec for dec in node.decorator_list):
+                self.registers[k] = (scope_, i, call, qual)
         texts = [
             c[0] + c[1] if c else _loc_text(d)
             for d, c in zip(node.decorator_list, chains, strict=True)
@@ -1118,7 +1129,12 @@ class _Extractor:
                         self.uses.append(
                             (self.scope, value.id, node.lineno, node.col_offset, False)
                         )
-                    elif self._may_be_module(value.id):  # ``m._S.get(k)``: linking decides
+                    elif (
+                        value.id in self.module_names
+                        or (  # inline ``_may_be_module``
+                            value.id in self.imported and value.id[:1].islower()
+                        )
+                    ):  # ``m._S.get(k)``: linking decides
                         name = f"{value.id}.{node.attr}"  # type: ignore[attr-defined]
                         self.uses.append((self.scope, name, node.lineno, node.col_offset, False))
                 return
@@ -1256,6 +1272,11 @@ class _Extractor:
                     self._getattr_setting(node)
             if chain is not None and node.args and chain[1].endswith(".connect"):
                 self._connect(chain, node)
+        if node.args and (
+            (ft is _AstAttribute and func.attr == "register")  # type: ignore[attr-defined]
+            or (ft is _AstName and func.id == "register")  # type: ignore[attr-defined]
+        ):
+            self.registers.append((scope, len(self.calls), node, None))
         if ft is _AstAttribute and func.attr in _SQL_METHODS and node.args:  # type: ignore[attr-defined]
             sql = node.args[0]
             if type(sql) is _AstConstant and type(sql.value) is str:
@@ -1526,8 +1547,58 @@ class _Extractor:
             variables=variables,
             model_candidates=tuple(self._model(node, qual) for node, qual in self.candidates),
             raw_sql=tuple(self._raw_sql(calls)),
+            model_bindings=(
+                *self._registrations(calls),
+                *(b for node, qual in self.candidates for b in self._class_bindings(node, qual)),
+            ),
             is_package=self.is_package,
         )
+
+    def _registrations(self, calls: list[Call]) -> Iterable[ModelBinding]:
+        """``admin.site.register(Order, OrderAdmin)``, ``site.register([A, B])``,
+        ``@admin.register(Order)``: whether ``register`` is the admin's is linking's
+        to decide. The owner is the admin class, else who registers."""
+        for scope, i, node, owner in self.registers:
+            call = calls[i]
+            if call.callee is None:
+                continue
+            first = node.args[0]
+            if owner is None:
+                if len(node.args) > 1:
+                    owner = self._ref(scope, _chain(node.args[1]))
+                owner = owner or scope.caller
+            items = first.elts if type(first) in (ast.List, ast.Tuple) else [first]  # type: ignore[attr-defined]
+            for item in items:
+                model = self._ref(scope, _chain(item))
+                if model is not None:
+                    yield ModelBinding(owner, _BIND_ADMIN, model, call.loc, call.callee)
+
+    def _class_bindings(self, node: ast.ClassDef, qual: str) -> Iterable[ModelBinding]:
+        """``model = X`` in the class body and ``model = X`` in its ``Meta``."""
+        scope = self.class_scopes[qual]
+        for stmt in node.body:
+            if type(stmt) is _AstClassDef and stmt.name == "Meta":
+                for item in stmt.body:
+                    binding = self._model_assign(item, scope, qual, _BIND_META)
+                    if binding is not None:
+                        yield binding
+            else:
+                binding = self._model_assign(stmt, scope, qual, _BIND_ATTR)
+                if binding is not None:
+                    yield binding
+
+    def _model_assign(
+        self, stmt: ast.stmt, scope: _Scope, qual: str, kind: BindingKind
+    ) -> ModelBinding | None:
+        if type(stmt) is not _AstAssign or len(stmt.targets) != 1:
+            return None
+        target = stmt.targets[0]
+        if type(target) is not _AstName or target.id != "model":
+            return None
+        model = self._ref(scope, _chain(stmt.value))
+        if model is None:
+            return None
+        return ModelBinding(qual, kind, model, _Location(self.path, stmt.lineno, stmt.col_offset))
 
     def _raw_sql(self, calls: list[Call]) -> Iterable[RawSql]:
         """String literals passed to ``execute``: whether the receiver is a database

@@ -521,9 +521,13 @@ def _outbound(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
 
 def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str, Location]]:
     """Writers outside the capability; request-path code is named before management
-    commands (seed and maintenance scripts), which are the least telling example."""
+    commands (seed and maintenance scripts) and the admin (every registered model's
+    writer), which are the least telling examples."""
     found = []
-    writers = sorted(index.writers.get(table, ()), key=lambda w: (".management." in w, w))
+    writers = sorted(
+        index.writers.get(table, ()),
+        key=lambda w: (".management." in w, _admin_only(w, index), w),
+    )
     for writer in writers:
         if writer in view.members or writer in index.test_code:
             continue
@@ -532,6 +536,11 @@ def _other_writers(table: str, view: _View, index: CodeIndex) -> list[tuple[str,
                 found.append((writer, access.loc))
                 break
     return found
+
+
+def _admin_only(function: str, index: CodeIndex) -> bool:
+    """Writes only as the admin does (a ModelAdmin or inline: ``method="admin"``)."""
+    return all(a.method == "admin" for a in index.orm_by_function.get(function, ()))
 
 
 def _shared_writes(view: _View, index: CodeIndex) -> _Part:
@@ -547,14 +556,23 @@ def _shared_writes(view: _View, index: CodeIndex) -> _Part:
         shared += 1
         ev.extend(_Evidence(str(loc), f"{w} also writes {table}") for w, loc in others)
         writer, where = others[0]
+        if _admin_only(writer, index):  # the admin edits it: Django's code, not ours
+            fix = (
+                f"give {table} one owner: make {writer} read-only for it (or have its "
+                "save_model publish this capability's events), or keep both in the monolith"
+            )
+        else:
+            fix = (
+                f"give {table} one owner: route {writer}'s write through this "
+                "capability's events, or keep both in the monolith"
+            )
         for own in _own_writes(table, view, index):
             blockers.append(
                 Blocker(
                     "shared_write",
                     f"writes {table}, which {writer} also writes (at {where})",
                     str(own),
-                    f"give {table} one owner: route {writer}'s write through this "
-                    "capability's events, or keep both in the monolith",
+                    fix,
                 )
             )
     summary = f"{shared} of {len(view.writes)} written tables are also written elsewhere"

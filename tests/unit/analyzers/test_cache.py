@@ -151,11 +151,18 @@ def test_codec_round_trips_parsed_facts() -> None:
         "@transaction.atomic\n@deco(1)\ndef f(request, a: A):\n    CACHE['k'] = settings.X\n"
         "    g(a, lambda: 1, [1])\n"
         "    c = connection.cursor()\n    c.execute('SELECT 1 FROM t FOR UPDATE')\n"
+        "from django import forms\nfrom django.contrib import admin\n"
+        "class F(forms.ModelForm):\n    class Meta:\n        model = A\n"
+        "admin.site.register(A)\n"
     )
     facts = facts_from_source(src, module="m", path="m.py")
     assert not isinstance(facts, Diagnostic)
-    assert [len(m.managers) for m in facts.model_candidates] == [2]
+    assert [len(m.managers) for m in facts.model_candidates] == [2, 0]  # A, F
     assert [r.sql for r in facts.raw_sql] == ["SELECT 1 FROM t FOR UPDATE"]
+    assert [(b.owner, b.kind.value, b.model) for b in facts.model_bindings] == [
+        ("m", "admin", "m.A"),
+        ("m.F", "meta", "m.A"),
+    ]
     assert any(c.text == "@deco" for c in facts.calls)
     assert decode(encode(facts)) == facts
     assert decode(encode(facts, compact=True)) == facts

@@ -1115,3 +1115,90 @@ def other():
     assert index.writers["shop_order"] == {"orders.models.Order.save", "orders.views.report"}
     assert index.writers["ledger"] == {"orders.views.other"}
     assert index.readers["ledger"] == {"orders.views.report"}
+
+
+def test_what_django_writes_for_forms_admin_and_generic_views() -> None:
+    """The writers an ORM-only view misses: a ModelForm's (or DRF ModelSerializer's)
+    ``save()`` writes its ``Meta.model``; the admin writes what is registered with
+    it; a generic view writes or reads its ``model``."""
+    forms = """
+from django import forms
+from rest_framework import serializers
+from orders.models import Order, Customer
+class OrderForm(forms.ModelForm):
+    class Meta:
+        model = Order
+        fields = ["customer"]
+class RushOrderForm(OrderForm):
+    pass
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = "__all__"
+class Search(forms.Form):
+    def save(self):
+        pass
+"""
+    views = """
+from django.views.generic import ListView, UpdateView
+from orders.forms import OrderForm, RushOrderForm, CustomerSerializer, Search
+from orders.models import Order, Tag
+def edit(request):
+    form = OrderForm(request.POST)
+    form.save()
+    draft = RushOrderForm(request.POST).save(commit=False)
+    RushOrderForm(request.POST).save()
+    CustomerSerializer(data=request.data).save()
+    Search(request.GET).save()
+class OrderUpdate(UpdateView):
+    model = Order
+class Tags(ListView):
+    model = Tag
+class NotAView:
+    model = Order
+"""
+    admin = """
+from django.contrib import admin
+from orders.models import Order, OrderItem, Tag, Customer
+from orders.registry import registry
+class ItemInline(admin.TabularInline):
+    model = OrderItem
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    inlines = [ItemInline]
+class TagAdmin(admin.ModelAdmin):
+    pass
+admin.site.register([Tag], TagAdmin)
+admin.site.register(Customer)
+registry.register(Order)
+"""
+    registry = (
+        "class Registry:\n    def register(self, obj):\n        pass\nregistry = Registry()\n"
+    )
+    linked = shop(
+        views,
+        {"orders/forms.py": forms, "orders/admin.py": admin, "orders/registry.py": registry},
+    )
+
+    def accesses(module: str) -> list[tuple[str, str, OrmOp, str, int]]:
+        return [
+            (o.function.rpartition(".")[2], o.model.rpartition(".")[2], o.op, o.method, o.loc.line)
+            for o in linked[module].orm
+            if o.method not in ("filter", "all")
+        ]
+
+    assert accesses("orders.views") == [
+        ("edit", "Order", OrmOp.WRITE, "save", 7),
+        ("edit", "Order", OrmOp.WRITE, "save", 9),  # inherited Meta; commit=False wrote nothing
+        ("edit", "Customer", OrmOp.WRITE, "save", 10),
+        ("OrderUpdate", "Order", OrmOp.READ, "UpdateView", 13),
+        ("OrderUpdate", "Order", OrmOp.WRITE, "UpdateView", 13),
+        ("Tags", "Tag", OrmOp.READ, "ListView", 15),
+    ]  # a plain Form's save and a class that is no view: nothing
+    assert accesses("orders.admin") == [
+        ("OrderAdmin", "Order", OrmOp.WRITE, "admin", 7),
+        ("TagAdmin", "Tag", OrmOp.WRITE, "admin", 12),
+        ("admin", "Customer", OrmOp.WRITE, "admin", 13),  # the module registers it
+        ("ItemInline", "OrderItem", OrmOp.WRITE, "admin", 6),
+    ]  # a project registry's register is no admin
+    assert all(m.model_bindings == () for m in linked.values())  # decided at linking

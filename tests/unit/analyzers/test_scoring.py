@@ -616,3 +616,48 @@ def tally():
     lock = next(b for b in tally.blockers if b.kind == "select_for_update")
     assert "locks acc.models.Audit rows with SELECT ... FOR UPDATE" in lock.message
     assert "acc_audit_tally" in tally.tables_written  # a table no model maps to
+
+
+def test_the_admin_is_a_writer_named_after_request_path_code_with_its_own_fix() -> None:
+    files = {
+        "acc/__init__.py": "",
+        "acc/models.py": "from django.db import models\nclass Audit(models.Model):\n    pass\n",
+        "acc/admin.py": """
+from django.contrib import admin
+from .models import Audit
+@admin.register(Audit)
+class AuditAdmin(admin.ModelAdmin):
+    pass
+""",
+        "acc/services.py": """
+from .models import Audit
+def record(user_id):
+    Audit.objects.create(user=user_id)
+def purge():
+    Audit.objects.all().delete()
+""",
+        "acc/views.py": """
+from .services import record, purge
+def close(request):
+    record(request.user.pk)
+def clean(request):
+    purge()
+""",
+    }
+    modules = list(project(files).values())
+    record = next(c for c in analyze(modules).capabilities if c.name == "acc.services.record")
+    (shared,) = [b for b in record.blockers if b.kind == "shared_write"]
+    # the admin (acc.admin sorts first) is the least telling example of another writer
+    assert "which acc.services.purge also writes" in shared.message
+    evidence = {e.detail for e in record.component("shared_writes").evidence}
+    assert "acc.admin.AuditAdmin also writes acc_audit" in evidence
+    del files["acc/services.py"]
+    files["acc/services.py"] = (
+        "from .models import Audit\ndef record(user_id):\n    Audit.objects.create()\n"
+    )
+    files["acc/views.py"] = "from .services import record\ndef close(request):\n    record(1)\n"
+    modules = list(project(files).values())
+    record = next(c for c in analyze(modules).capabilities if c.name == "acc.services.record")
+    (shared,) = [b for b in record.blockers if b.kind == "shared_write"]
+    assert "which acc.admin.AuditAdmin also writes (at acc/admin.py:4)" in shared.message
+    assert "make acc.admin.AuditAdmin read-only for it" in shared.fix
