@@ -220,6 +220,27 @@ _GENERIC_VIEWS = {
 }
 """Django's generic views with ``model = X``: what their own ``get``/``post`` do to
 X's table (``Base*`` forms too)."""
+_R, _W, _RW = (OrmOp.READ,), (OrmOp.WRITE,), (OrmOp.READ, OrmOp.WRITE)
+_DRF_VIEWS = {
+    "ModelViewSet": _RW,
+    "ReadOnlyModelViewSet": _R,
+    "CreateModelMixin": _W,
+    "ListModelMixin": _R,
+    "RetrieveModelMixin": _R,
+    "UpdateModelMixin": _RW,
+    "DestroyModelMixin": _RW,
+    "CreateAPIView": _W,
+    "ListAPIView": _R,
+    "RetrieveAPIView": _R,
+    "UpdateAPIView": _RW,
+    "DestroyAPIView": _RW,
+    "ListCreateAPIView": _RW,
+    "RetrieveUpdateAPIView": _RW,
+    "RetrieveDestroyAPIView": _RW,
+    "RetrieveUpdateDestroyAPIView": _RW,
+}
+"""Django REST framework's generic views, viewsets and mixins: what they do to the
+model of their ``queryset`` or ``serializer_class``."""
 _INLINES = frozenset({"StackedInline", "TabularInline", "InlineModelAdmin"})
 _SAVING_FORMS = frozenset(
     {"ModelForm", "BaseModelForm", "ModelSerializer", "HyperlinkedModelSerializer"}
@@ -985,27 +1006,43 @@ class _Linker:
         return None
 
     def _bound(self, bindings: Iterable[ModelBinding]) -> Iterable[OrmAccess]:
-        """What Django reads and writes for a class: the admin for a registered model,
-        a generic view or an admin inline for its ``model``. (``META``: at each
-        ``save()`` call instead, see ``_orm``.)"""
+        """What Django reads and writes for a class: the admin for a registered model;
+        a generic view (Django's, DRF's) for its ``model``, ``queryset`` or
+        ``serializer_class``; an admin inline for its ``model``. Each (class, model,
+        operation) once. (``META``: at each ``save()`` call instead, see ``_orm``.)"""
+        seen: set[tuple[str, str, OrmOp]] = set()
         for b in bindings:
             if b.kind is BindingKind.META:
                 continue
-            model = self._model_named(b.model)
-            if model is None:
-                continue
             if b.kind is BindingKind.ADMIN:
+                model = self._model_named(b.model)
                 registers = self.callee(self.interpret(b.callee)) if b.callee else None
-                if registers in _ADMIN_REGISTER:
+                if model is not None and registers in _ADMIN_REGISTER:
                     yield OrmAccess(self._owner(b.owner), model, _ORM_WRITE, "admin", b.loc)
                 continue
+            model = self._model_served(b.model)
+            if model is None:
+                continue
             order = self.mro(b.owner)
-            view = _framework_base(order, _GENERIC_VIEWS.keys(), "!django.views.generic")
-            if view is not None:
-                for op in _GENERIC_VIEWS[view]:
-                    yield OrmAccess(b.owner, model, op, view, b.loc)
-            elif _framework_base(order, _INLINES, "!django.contrib.admin"):
-                yield OrmAccess(b.owner, model, _ORM_WRITE, "admin", b.loc)
+            ops = _view_ops(order)
+            if not ops and _framework_base(order, _INLINES, "!django.contrib.admin"):
+                ops = {_ORM_WRITE: "admin"}
+            for op, method in ops.items():
+                if (b.owner, model, op) not in seen:
+                    seen.add((b.owner, model, op))
+                    yield OrmAccess(b.owner, model, op, method, b.loc)
+
+    def _model_served(self, ref: str) -> str | None:
+        """The model a view names: ``Order``, ``Order.objects.filter(...)``, or a
+        serializer class that saves it."""
+        state = self.interpret(ref)
+        if state is None:
+            return None
+        if state[0] == "cls":
+            return state[1] if state[1] in self.models else self._saved_by(state[1])
+        if state[0] in ("qs", "mgr") and state[1] in self.models:
+            return state[1]
+        return None
 
     def _owner(self, ref: str) -> str:
         """An admin registration's owner: its ModelAdmin class, else the registering
@@ -1139,6 +1176,26 @@ class _Linker:
 
 
 _SFU = ".select_for_update"
+
+
+def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:
+    """What the generic views and mixins among the opaque bases in ``order`` do to
+    their model, each operation with the first base that does it."""
+    ops: dict[OrmOp, str] = {}
+    for k in order:
+        if not k.startswith("!"):
+            continue
+        name = k.rpartition(".")[2]
+        if k.startswith("!django.views.generic"):
+            name = name[4:] if name.startswith("Base") else name
+            found = _GENERIC_VIEWS.get(name, ())
+        elif k.startswith("!rest_framework."):
+            found = _DRF_VIEWS.get(name, ())
+        else:
+            continue
+        for op in found:
+            ops.setdefault(op, name)
+    return ops
 
 
 def _framework_base(order: tuple[str, ...], names: Iterable[str], prefix: str = "!") -> str | None:

@@ -116,6 +116,7 @@ _URL_FUNCS = frozenset(
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _SQL_METHODS = frozenset({"execute", "executemany"})
 _BIND_META, _BIND_ATTR, _BIND_ADMIN = BindingKind.META, BindingKind.ATTR, BindingKind.ADMIN
+_VIEW_MODEL_ATTRS = frozenset({"model", "queryset", "serializer_class"})
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 # Decorators that wrap nothing the function runs in: the builtin descriptors (half
 # of Django's decorators: no call recorded for them) and a property's own accessors
@@ -1574,7 +1575,8 @@ class _Extractor:
                     yield ModelBinding(owner, _BIND_ADMIN, model, call.loc, call.callee)
 
     def _class_bindings(self, node: ast.ClassDef, qual: str) -> Iterable[ModelBinding]:
-        """``model = X`` in the class body and ``model = X`` in its ``Meta``."""
+        """``model = X`` in the class body and in its ``Meta``; a view's ``queryset =
+        X.objects...`` and ``serializer_class = S`` in the body."""
         scope = self.class_scopes[qual]
         for stmt in node.body:
             if type(stmt) is _AstClassDef and stmt.name == "Meta":
@@ -1593,7 +1595,9 @@ class _Extractor:
         if type(stmt) is not _AstAssign or len(stmt.targets) != 1:
             return None
         target = stmt.targets[0]
-        if type(target) is not _AstName or target.id != "model":
+        if type(target) is not _AstName:
+            return None
+        if target.id != "model" and (kind is _BIND_META or target.id not in _VIEW_MODEL_ATTRS):
             return None
         model = self._ref(scope, _chain(stmt.value))
         if model is None:

@@ -1202,3 +1202,48 @@ registry.register(Order)
         ("ItemInline", "OrderItem", OrmOp.WRITE, "admin", 6),
     ]  # a project registry's register is no admin
     assert all(m.model_bindings == () for m in linked.values())  # decided at linking
+
+
+def test_generic_views_and_drf_viewsets_read_and_write_what_they_serve() -> None:
+    """A ``queryset`` or a ``serializer_class`` names the model as well as ``model``
+    does; DRF's viewsets and mixins do what their names say; one access per
+    (class, model, operation)."""
+    api = """
+from django.views.generic import ListView, DeleteView
+from rest_framework import generics, mixins, serializers, viewsets
+from orders.models import Order, Customer, Tag
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+class Orders(viewsets.ModelViewSet):
+    queryset = Order.objects.all()
+    serializer_class = CustomerSerializer
+class Customers(mixins.CreateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = CustomerSerializer
+class TagList(generics.ListAPIView):
+    queryset = Tag.objects.filter(x=1)
+class Purge(DeleteView):
+    model = Tag
+    queryset = Tag.objects.all()
+class Plain(generics.GenericAPIView):
+    queryset = Order.objects.all()
+"""
+    linked = shop("", {"orders/api.py": api})
+    got = {
+        (o.function.rpartition(".")[2], o.model.rpartition(".")[2], o.op, o.method)
+        for o in linked["orders.api"].orm
+        if o.method not in ("all", "filter")
+    }
+    assert got == {
+        ("Orders", "Order", OrmOp.READ, "ModelViewSet"),
+        ("Orders", "Order", OrmOp.WRITE, "ModelViewSet"),
+        ("Orders", "Customer", OrmOp.READ, "ModelViewSet"),  # what it serialises too
+        ("Orders", "Customer", OrmOp.WRITE, "ModelViewSet"),
+        ("Customers", "Customer", OrmOp.WRITE, "CreateModelMixin"),
+        ("Customers", "Customer", OrmOp.READ, "ListModelMixin"),
+        ("TagList", "Tag", OrmOp.READ, "ListAPIView"),
+        ("Purge", "Tag", OrmOp.READ, "DeleteView"),
+        ("Purge", "Tag", OrmOp.WRITE, "DeleteView"),
+    }  # a bare GenericAPIView does nothing of its own
+    purge = [o for o in linked["orders.api"].orm if o.function.endswith("Purge")]
+    assert len([o for o in purge if o.method == "DeleteView"]) == 2  # not once per attribute
