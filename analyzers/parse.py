@@ -1238,6 +1238,15 @@ class _Extractor:
                 self._expr(base)
         elif ft is not _AstName:
             self._expr(func)
+        # ``transaction.on_commit(lambda: send(pk))``: what it is given runs after the
+        # commit, outside the transaction the registration is made in
+        deferred = node.args and (
+            (ft is _AstAttribute and func.attr == "on_commit")  # type: ignore[attr-defined]
+            or (ft is _AstName and func.id == "on_commit")  # type: ignore[attr-defined]
+        )
+        if deferred:
+            atomic_depth, self.atomic_depth = self.atomic_depth, 0
+            walked = len(self.calls)
         args = []
         expr, argument = self._expr, self._argument
         for arg in node.args:
@@ -1249,6 +1258,9 @@ class _Extractor:
             if type(value) is not _AstConstant:
                 expr(value)
             args.append(argument(value, kw.arg))
+        if deferred:
+            self.atomic_depth = atomic_depth
+            self._committed_call(node.args[0], walked)
         chain = _chain(func)
         scope = self.scope
         if chain is None:
@@ -1294,6 +1306,46 @@ class _Extractor:
                 text,
             )
         )
+
+    def _committed_call(self, callback: ast.expr, walked: int) -> None:
+        """``on_commit(send_receipt)`` / ``on_commit(partial(send_receipt, pk))``:
+        Django calls the function after the commit. Recorded as a call from here (its
+        result unused, outside any transaction), so the function is seen to be called:
+        the ideal fire-and-forget candidate. A lambda's calls (recorded from
+        ``walked`` on) were walked outside the transaction; the result of the one it
+        returns is dropped by Django, so it is unused."""
+        if type(callback) is _AstLambda:
+            body = callback.body
+            if type(body) is _AstCall:
+                where = (body.lineno, body.col_offset)
+                for i in range(walked, len(self.calls)):
+                    raw = self.calls[i]
+                    if (raw[2], raw[3]) == where:
+                        self.calls[i] = (*raw[:5], False, *raw[6:])
+            return
+        args: tuple[Any, ...] = ()
+        if type(callback) is _AstCall and callback.args:
+            partial = _chain(callback.func)
+            if partial is None or not (partial[0] + partial[1]).endswith("partial"):
+                return
+            args = tuple(self._argument(a, None) for a in callback.args[1:])
+            callback = callback.args[0]
+        if type(callback) is not _AstName and type(callback) is not _AstAttribute:
+            return
+        chain = _chain(callback)
+        if chain is None:
+            return
+        scope, head = self.scope, chain[0]
+        text = f"{head}{chain[1]} (on commit)"
+        local_type = scope.types.get(head) if scope.kind != _MODULE else None
+        if local_type == _JSON:
+            return
+        if local_type is not None:
+            chain = ("", local_type + chain[1])
+        elif head == scope.self_name and scope.self_ref is not None:
+            chain = ("", scope.self_ref + chain[1])
+        line, col = callback.lineno, callback.col_offset
+        self.calls.append((scope, chain, line, col, args, False, False, text))
 
     def _getattr_setting(self, node: ast.Call) -> None:
         """``getattr(settings, "NAME", default)``: a settings read like ``settings.NAME``."""

@@ -373,6 +373,46 @@ def test_celery_tasks_shared_task_and_app_task() -> None:
     assert callee(linked["orders.tasks"], "orders.tasks.not_a_task", "a.delay") == "orders.tasks.a"
 
 
+def test_what_on_commit_is_given_runs_after_the_transaction() -> None:
+    """``transaction.on_commit(...)`` is the fix the analysis itself suggests for a
+    call made inside ``atomic``: what it registers runs after the commit, so it is
+    no call inside the transaction, and its result is dropped (fire-and-forget). A
+    function handed over by reference is still called: from here."""
+    views = """
+from functools import partial
+from django.db import transaction
+from orders.mail import send, later
+class Checkout:
+    def note(self, pk):
+        pass
+    def place(self, pk):
+        with transaction.atomic():
+            transaction.on_commit(lambda: send(pk))
+            transaction.on_commit(partial(later, pk))
+            transaction.on_commit(self.note)
+            transaction.on_commit(print)
+            send(pk)
+"""
+    mail = "def send(pk):\n    return 1\ndef later(pk):\n    pass\n"
+    facts = shop(views, {"orders/mail.py": mail})["orders.views"]
+    got = [
+        (c.text, c.callee, c.in_atomic, c.result_used, c.loc.line, [a.text for a in c.args])
+        for c in calls_in(facts, "orders.views.Checkout.place")
+        if c.callee is None or not c.callee.startswith(("django.", "functools."))
+    ]
+    assert got == [
+        ("send", "orders.mail.send", False, False, 10, ["pk"]),
+        ("later (on commit)", "orders.mail.later", False, False, 11, ["pk"]),
+        ("self.note (on commit)", "orders.views.Checkout.note", False, False, 12, []),
+        ("print (on commit)", "builtins.print", False, False, 13, []),
+        ("send", "orders.mail.send", True, False, 14, ["pk"]),  # this one is inside
+    ]
+    place = calls_in(facts, "orders.views.Checkout.place")
+    registrations = [c for c in place if c.callee == "django.db.transaction.on_commit"]
+    assert len(registrations) == 4
+    assert all(c.in_atomic for c in registrations)  # registered inside, run after
+
+
 def test_atomic_decorator_and_with_mark_calls() -> None:
     views = """
 from django.db import transaction
