@@ -11,20 +11,25 @@ from typing import Any
 
 __all__ = ["dumps", "loads"]
 
-try:
-    import orjson
+import json
 
-    def dumps(value: Any) -> bytes:
+import orjson
+
+
+def dumps(value: Any) -> bytes:
+    """orjson, else the stdlib for what orjson refuses: a string holding a lone
+    surrogate (``"\\udcff"`` in analysed source, in a docstring or a SQL literal),
+    which the stdlib escapes (``ensure_ascii``) into valid JSON."""
+    try:
         return orjson.dumps(value)
-
-    def loads(data: bytes | str) -> Any:
-        return orjson.loads(data)
-
-except ImportError:  # pragma: no cover - orjson is a declared dependency
-    import json
-
-    def dumps(value: Any) -> bytes:
+    except TypeError:
         return json.dumps(value, separators=(",", ":")).encode()
 
-    def loads(data: bytes | str) -> Any:
+
+def loads(data: bytes | str) -> Any:
+    """orjson, else the stdlib (which reads the escaped lone surrogates ``dumps``
+    may write); malformed data raises ``ValueError`` from both."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
         return json.loads(data)

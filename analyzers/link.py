@@ -247,6 +247,8 @@ _SAVING_FORMS = frozenset(
 )
 """Classes whose ``save()`` writes their ``Meta.model`` (Django, Django REST framework)."""
 _DRF_ROUTERS = ("rest_framework.routers.", "rest_framework_nested.routers.")
+_ON_COMMIT = "django.db.transaction.on_commit"
+_ON_COMMIT_TEXT = " (on commit)"  # parse's text of the call on_commit makes later
 _CURSOR = "django.db.backends.utils.CursorWrapper"
 _EXTERNAL_RESULTS = {
     "django.db.connection.cursor": _CURSOR,
@@ -377,14 +379,13 @@ class _Linker:
         self.reverse = self._reverse()
         self._declare_managers()
         self.memo.clear()
-        # class -> the model its ``save()`` writes (ModelForm, ModelSerializer)
-        self.saves: dict[str, str] = {}
+        # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
+        # when its ``Meta.model`` names none we know (an external or computed model)
+        self.saves: dict[str, str | None] = {}
         for m in modules:
             for b in m.model_bindings:
                 if b.kind is BindingKind.META and _framework_base(self.mro(b.owner), _SAVING_FORMS):
-                    model = self._model_named(b.model)
-                    if model is not None:
-                        self.saves[b.owner] = model
+                    self.saves[b.owner] = self._model_named(b.model) if b.model else None
 
     # ------------------------------------------------------------------ symbols
     def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
@@ -923,8 +924,16 @@ class _Linker:
         unknown = _ARG_UNKNOWN
         memo, interpret, callee_of = self.memo, self.interpret, self.callee
         direct, instance_orm = _DIRECT_CALLEES, _INSTANCE_ORM
+        previous: str | None = None  # the callee of the call before this one
         for call in m.calls:
             ref = call.callee
+            # ``f (on commit)`` follows its registration: kept if that is Django's
+            if (
+                call.text[-1:] == ")"
+                and previous != _ON_COMMIT
+                and call.text.endswith(_ON_COMMIT_TEXT)
+            ):
+                continue
             state = None if ref is None else memo[ref] if ref in memo else interpret(ref)
             args = call.args
             for a in args:
@@ -937,6 +946,7 @@ class _Linker:
                 callee = state[1]
             else:
                 callee = callee_of(state)
+            previous = callee
             if callee == ref and args is call.args:
                 out.append(call)  # unchanged (external names, direct references): reuse it
             else:  # direct construction: dataclasses.replace is five times slower
@@ -984,19 +994,25 @@ class _Linker:
             cls = ref[1:].partition("^")[0]
             if cls in self.models:
                 return OrmAccess(call.caller, cls, op, method, call.loc, sfu)
-        if method == "save" and receiver is not None and receiver[0] == "inst" and self.saves:
-            model = self._saved_by(receiver[1])  # ``form.save()`` of a ModelForm
-            if model is not None and not any(
-                a.keyword == "commit" and a.text == "False" for a in call.args
-            ):
+        if method == "save" and self.saves and state[0] != "def" and _commits(call.args):
+            # ``form.save()`` of a ModelForm (a project override's own body decides,
+            # its ``super().save()`` included)
+            if receiver is not None and receiver[0] == "inst":
+                model = self._saved_by(receiver[1])
+            elif ref.startswith("^"):
+                model = self._saved_by(ref[1:].partition("^")[0])
+            else:
+                model = None
+            if model is not None:
                 return OrmAccess(call.caller, model, op, method, call.loc)
         return None
 
     def _saved_by(self, cls: str) -> str | None:
+        """The model ``cls.save()`` writes: the nearest ``Meta.model`` in its bases
+        (one that names no analysed model stops the search: never the parent's)."""
         for k in self.mro(cls):
-            model = self.saves.get(k)
-            if model is not None:
-                return model
+            if k in self.saves:
+                return self.saves[k]
         return None
 
     def _model_named(self, ref: str) -> str | None:
@@ -1067,7 +1083,7 @@ class _Linker:
             tables = tables_of(r.sql)
             for table, op in tables.accesses:
                 model = self.by_table.get(table.lower(), "")
-                locks = tables.locks and op is _ORM_READ
+                locks = op is _ORM_READ and table in tables.locked
                 yield OrmAccess(r.function, model, op, r.method, r.loc, locks, table)
 
     def _argument(self, arg: Argument) -> Argument:
@@ -1119,7 +1135,7 @@ class _Linker:
 
     def _url(self, u: UrlRoute) -> UrlRoute:
         if u.view is None:
-            return u
+            return replace(u, router=None) if u.router is not None else u
         state = self.interpret(u.view)
         view = state[1] if state is not None and state[0] in ("def", "cls", "ext") else None
         return replace(u, view=view, router=None)
@@ -1176,6 +1192,14 @@ class _Linker:
 
 
 _SFU = ".select_for_update"
+
+
+def _commits(args: tuple[Argument, ...]) -> bool:
+    """Does ``save(...)`` with these arguments write? ``commit`` (ModelForm's only
+    parameter, positional or not) must be absent or a literal ``True``: ``False``, a
+    variable or a ``**kwargs`` spread may not. Other keywords (DRF's
+    ``serializer.save(owner=user)``) still write."""
+    return all(a.text == "True" for a in args if a.keyword is None or a.keyword == "commit")
 
 
 def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:

@@ -417,6 +417,15 @@ def _chain(node: ast.expr) -> tuple[str, str] | None:
             return None
 
 
+def _utf8(text: str) -> bool:
+    """A lone surrogate (``"\\udcff"``) is valid in a literal, not in UTF-8."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _from_queryset(node: ast.Call) -> tuple[ast.expr, ast.expr] | None:
     """``Manager.from_queryset(QuerySet)`` -> (its manager, its queryset) expressions."""
     func = node.func
@@ -1238,12 +1247,17 @@ class _Extractor:
                 self._expr(base)
         elif ft is not _AstName:
             self._expr(func)
+        # the name called, read once: ``on_commit``, ``register`` and ``execute`` (with
+        # arguments) are the rare shapes looked for below
+        if not node.args:
+            name = ""
+        elif ft is _AstAttribute:
+            name = func.attr  # type: ignore[attr-defined]
+        else:
+            name = func.id if ft is _AstName else ""  # type: ignore[attr-defined]
         # ``transaction.on_commit(lambda: send(pk))``: what it is given runs after the
         # commit, outside the transaction the registration is made in
-        deferred = node.args and (
-            (ft is _AstAttribute and func.attr == "on_commit")  # type: ignore[attr-defined]
-            or (ft is _AstName and func.id == "on_commit")  # type: ignore[attr-defined]
-        )
+        deferred = name == "on_commit"
         if deferred:
             atomic_depth, self.atomic_depth = self.atomic_depth, 0
             walked = len(self.calls)
@@ -1260,7 +1274,7 @@ class _Extractor:
             args.append(argument(value, kw.arg))
         if deferred:
             self.atomic_depth = atomic_depth
-            self._committed_call(node.args[0], walked)
+            self._lambda_result_dropped(node.args[0], walked)
         chain = _chain(func)
         scope = self.scope
         if chain is None:
@@ -1285,15 +1299,12 @@ class _Extractor:
                     self._getattr_setting(node)
             if chain is not None and node.args and chain[1].endswith(".connect"):
                 self._connect(chain, node)
-        if node.args and (
-            (ft is _AstAttribute and func.attr == "register")  # type: ignore[attr-defined]
-            or (ft is _AstName and func.id == "register")  # type: ignore[attr-defined]
-        ):
+        if name == "register":
             self.registers.append((scope, len(self.calls), node, None))
-        if ft is _AstAttribute and func.attr in _SQL_METHODS and node.args:  # type: ignore[attr-defined]
+        elif name in _SQL_METHODS and ft is _AstAttribute:
             sql = node.args[0]
-            if type(sql) is _AstConstant and type(sql.value) is str:
-                self.raw_sql.append((len(self.calls), func.attr, sql.value))  # type: ignore[attr-defined]
+            if type(sql) is _AstConstant and type(sql.value) is str and _utf8(sql.value):
+                self.raw_sql.append((len(self.calls), name, sql.value))
         self.calls.append(
             (
                 scope,
@@ -1306,23 +1317,29 @@ class _Extractor:
                 text,
             )
         )
+        if deferred:  # after its registration: linking checks that it is Django's
+            self._committed_call(node.args[0])
 
-    def _committed_call(self, callback: ast.expr, walked: int) -> None:
-        """``on_commit(send_receipt)`` / ``on_commit(partial(send_receipt, pk))``:
-        Django calls the function after the commit. Recorded as a call from here (its
-        result unused, outside any transaction), so the function is seen to be called:
-        the ideal fire-and-forget candidate. A lambda's calls (recorded from
-        ``walked`` on) were walked outside the transaction; the result of the one it
-        returns is dropped by Django, so it is unused."""
-        if type(callback) is _AstLambda:
-            body = callback.body
-            if type(body) is _AstCall:
-                where = (body.lineno, body.col_offset)
-                for i in range(walked, len(self.calls)):
-                    raw = self.calls[i]
-                    if (raw[2], raw[3]) == where:
-                        self.calls[i] = (*raw[:5], False, *raw[6:])
+    def _lambda_result_dropped(self, callback: ast.expr, walked: int) -> None:
+        """``on_commit(lambda: send(pk))``: the lambda's calls (recorded from ``walked``
+        on) were walked outside the transaction; Django drops the result of the one
+        it returns, so that is unused (fire-and-forget)."""
+        if type(callback) is not _AstLambda:
             return
+        body = callback.body
+        if type(body) is _AstCall:
+            where = (body.lineno, body.col_offset)
+            for i in range(walked, len(self.calls)):
+                raw = self.calls[i]
+                if (raw[2], raw[3]) == where:
+                    self.calls[i] = (*raw[:5], False, *raw[6:])
+
+    def _committed_call(self, callback: ast.expr) -> None:
+        """``on_commit(send_receipt)`` / ``on_commit(partial(send_receipt, pk))``:
+        Django calls the function after the commit. Recorded, right after the
+        registration, as a call from here (its result unused, outside any
+        transaction), so the function is seen to be called: the ideal fire-and-forget
+        candidate. Linking drops it unless the registration is Django's ``on_commit``."""
         args: tuple[Any, ...] = ()
         if type(callback) is _AstCall and callback.args:
             partial = _chain(callback.func)
@@ -1538,7 +1555,10 @@ class _Extractor:
         """Resolve a ``?head.tail`` placeholder captured before scopes were complete."""
         if ref.startswith("?"):
             head, dot, rest = ref[1:].partition(".")
-            paren = next((i for i, ch in enumerate(head) if ch in "(["), -1)  # f() or x[]
+            paren = head.find("(")
+            bracket = head.find("[")  # ``f()`` or ``x[]``: whichever comes first
+            if bracket >= 0 and (paren < 0 or bracket < paren):
+                paren = bracket
             if paren >= 0:
                 head, rest, dot = head[:paren], head[paren:] + dot + rest, ""
             base = self._lookup_ref(scope, head)
@@ -1628,33 +1648,40 @@ class _Extractor:
 
     def _class_bindings(self, node: ast.ClassDef, qual: str) -> Iterable[ModelBinding]:
         """``model = X`` in the class body and in its ``Meta``; a view's ``queryset =
-        X.objects...`` and ``serializer_class = S`` in the body."""
+        X.objects...`` and ``serializer_class = S`` in the body. The last assignment
+        of each name is the one that holds. A ``Meta.model`` that names nothing we
+        can resolve is kept with model "": it still overrides the parent's."""
         scope = self.class_scopes[qual]
+        found: dict[tuple[BindingKind, str], ModelBinding] = {}
         for stmt in node.body:
             if type(stmt) is _AstClassDef and stmt.name == "Meta":
                 for item in stmt.body:
-                    binding = self._model_assign(item, scope, qual, _BIND_META)
-                    if binding is not None:
-                        yield binding
+                    self._model_assign(item, scope, qual, _BIND_META, found)
             else:
-                binding = self._model_assign(stmt, scope, qual, _BIND_ATTR)
-                if binding is not None:
-                    yield binding
+                self._model_assign(stmt, scope, qual, _BIND_ATTR, found)
+        return found.values()
 
     def _model_assign(
-        self, stmt: ast.stmt, scope: _Scope, qual: str, kind: BindingKind
-    ) -> ModelBinding | None:
+        self,
+        stmt: ast.stmt,
+        scope: _Scope,
+        qual: str,
+        kind: BindingKind,
+        found: dict[tuple[BindingKind, str], ModelBinding],
+    ) -> None:
         if type(stmt) is not _AstAssign or len(stmt.targets) != 1:
-            return None
+            return
         target = stmt.targets[0]
         if type(target) is not _AstName:
-            return None
+            return
         if target.id != "model" and (kind is _BIND_META or target.id not in _VIEW_MODEL_ATTRS):
-            return None
+            return
         model = self._ref(scope, _chain(stmt.value))
-        if model is None:
-            return None
-        return ModelBinding(qual, kind, model, _Location(self.path, stmt.lineno, stmt.col_offset))
+        if model is None and kind is not _BIND_META:
+            found.pop((kind, target.id), None)
+            return
+        where = _Location(self.path, stmt.lineno, stmt.col_offset)
+        found[(kind, target.id)] = ModelBinding(qual, kind, model or "", where)
 
     def _raw_sql(self, calls: list[Call]) -> Iterable[RawSql]:
         """String literals passed to ``execute``: whether the receiver is a database
@@ -1728,7 +1755,7 @@ class _Extractor:
         basename = None
         for kw in node.keywords:
             if kw.arg == "basename" and type(kw.value) is _AstConstant:
-                basename = str(kw.value.value)
+                basename = kw.value.value if isinstance(kw.value.value, str) else None
         view = self._ref(scope, _chain(viewset))
         return UrlRoute(prefix.value, view, basename, call.loc, None, call.callee)
 

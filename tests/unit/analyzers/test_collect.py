@@ -137,3 +137,24 @@ def test_the_installed_django_source_completes(
     models = {m.qualname for mod in c.modules for m in mod.models}
     assert "django.contrib.auth.models.User" in models
     assert "django.contrib.sessions.models.Session" in models
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_lone_surrogates_in_string_literals_are_cached_not_a_crash(
+    tmp_path: Path, jobs: int
+) -> None:
+    """``"\\udcff"`` is valid Python: a docstring or SQL literal holding it reaches
+    the facts, which orjson refuses to encode (the pool's workers and the cache)."""
+    odd = (
+        'from django.db import connection\ndef f():\n    "doc \\udcff"\n'
+        '    connection.cursor().execute("SELECT \\udcff FROM t")\n'
+    )
+    root = write(tmp_path, {f"app/m{i}.py": odd for i in range(160)})
+    options = CollectOptions(jobs=jobs, cache_dir=tmp_path / "cache")
+    cold = collect(root, options)
+    assert not cold.diagnostics
+    docs = {d.docstring for m in cold.modules for d in m.definitions}
+    assert docs == {"doc \udcff"}
+    warm = collect(root, options)
+    assert warm.stats.linked_from_cache
+    assert warm.modules == cold.modules

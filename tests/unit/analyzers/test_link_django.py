@@ -1145,7 +1145,7 @@ def other():
     got = [(o.function[13:], o.model, o.op, o.method, o.loc.line, o.select_for_update, o.table)
            for o in linked.orm]  # fmt: skip
     assert got == [
-        ("report", "orders.models.Order", OrmOp.WRITE, "execute", 8, False, "SHOP_ORDER"),
+        ("report", "orders.models.Order", OrmOp.WRITE, "execute", 8, False, "shop_order"),
         ("report", "orders.models.Customer", OrmOp.READ, "execute", 9, True, "orders_customer"),
         ("report", "", OrmOp.READ, "execute", 9, True, "ledger"),
         ("other", "", OrmOp.WRITE, "executemany", 13, False, "ledger"),
@@ -1287,3 +1287,83 @@ class Plain(generics.GenericAPIView):
     }  # a bare GenericAPIView does nothing of its own
     purge = [o for o in linked["orders.api"].orm if o.function.endswith("Purge")]
     assert len([o for o in purge if o.method == "DeleteView"]) == 2  # not once per attribute
+
+
+def test_a_form_s_save_writes_only_what_its_own_meta_names_and_only_when_it_commits() -> None:
+    forms = """
+from django import forms
+from django.apps import apps
+from orders.models import Order
+class OrderForm(forms.ModelForm):
+    class Meta:
+        model = Order
+class InvoiceForm(OrderForm):
+    class Meta:
+        model = apps.get_model("billing", "Invoice")
+class AuditedForm(OrderForm):
+    def save(self, commit=True):
+        notify()
+        return super().save(commit)
+class LoggedForm(OrderForm):
+    def save(self, commit=True):
+        return super().save()
+"""
+    views = """
+from orders.forms import OrderForm, InvoiceForm, AuditedForm, LoggedForm
+def edit(request, flag, kw):
+    InvoiceForm(request.POST).save()
+    OrderForm(request.POST).save(False)
+    OrderForm(request.POST).save(commit=flag)
+    OrderForm(request.POST).save(**kw)
+    OrderForm(request.POST).save(True)
+    AuditedForm(request.POST).save()
+    LoggedForm(request.POST).save()
+"""
+    linked = shop(views, {"orders/forms.py": forms})
+    saves = [
+        (o.function, o.loc.line)
+        for module in ("orders.forms", "orders.views")
+        for o in linked[module].orm
+        if o.method == "save"
+    ]
+    assert sorted(saves) == [
+        ("orders.forms.LoggedForm.save", 17),  # the override's super().save() writes
+        ("orders.views.edit", 8),  # save(True)
+    ]  # the override passing ``commit`` on may not; its callers' saves are its body's
+
+
+def test_an_on_commit_that_is_not_django_s_calls_nothing_later() -> None:
+    views = """
+from orders.hooks import on_commit
+from orders.mail import later
+def place(pk):
+    on_commit(later)
+"""
+    extra = {
+        "orders/hooks.py": "def on_commit(fn):\n    pass\n",
+        "orders/mail.py": "def later():\n    pass\n",
+    }
+    facts = shop(views, extra)["orders.views"]
+    assert [c.callee for c in calls_in(facts, "orders.views.place")] == ["orders.hooks.on_commit"]
+
+
+def test_the_last_assignment_of_a_view_s_model_holds_and_odd_registrations_are_skipped() -> None:
+    api = """
+from django.views.generic import ListView
+from rest_framework import routers
+from orders.models import Order, Tag
+class Tags(ListView):
+    model = Order
+    model = Tag
+router = routers.DefaultRouter()
+router.register("x", *views)
+router.register("y", Tags, basename=None)
+"""
+    linked = shop("", {"orders/api.py": api})["orders.api"]
+    assert [(o.model, o.method) for o in linked.orm if o.method == "ListView"] == [
+        ("orders.models.Tag", "ListView")
+    ]
+    assert [(u.pattern, u.view, u.name, u.router) for u in linked.urls] == [
+        ("x", None, None, None),  # a route to a viewset we cannot name
+        ("y", "orders.api.Tags", None, None),
+    ]

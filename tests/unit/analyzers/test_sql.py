@@ -57,6 +57,27 @@ R, W = OrmOp.READ, OrmOp.WRITE
         # words in strings and comments are not SQL
         ("SELECT 'UPDATE x SET' FROM y -- DELETE FROM z", [("y", R)]),
         ("/* INSERT INTO q */ SELECT 1", []),
+        # UPDATE as a clause, not a statement: no table written
+        (
+            "INSERT INTO stock (sku, qty) VALUES (%s, 1) ON DUPLICATE KEY UPDATE qty = qty + 1",
+            [("stock", W)],
+        ),
+        ("INSERT INTO a (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET x = 1", [("a", W)]),
+        # FROM inside a function call, IS DISTINCT FROM, functions in a FROM list
+        ("SELECT EXTRACT(EPOCH FROM created_at) FROM t", [("t", R)]),
+        ("SELECT trim(leading 'x' FROM name) FROM t WHERE a IS DISTINCT FROM b", [("t", R)]),
+        ("SELECT * FROM generate_series(1, 10) g JOIN t ON t.id = g", [("t", R)]),
+        ("SELECT * FROM t, unnest(%s) AS u(x)", [("t", R)]),
+        # USING outside DELETE/MERGE is no table
+        ("CREATE INDEX i ON t USING gin (doc)", []),
+        ("ALTER TABLE t ALTER c TYPE int USING c::int", [("t", W)]),
+        # a write in a CTE is a write; a later statement is not lost after FOR in a call
+        ("WITH d AS (DELETE FROM a WHERE x RETURNING *) SELECT * FROM d", [("a", W)]),
+        ("UPDATE a SET x = substring(y FROM 1 FOR 3); UPDATE b SET y = 1", [("a", W), ("b", W)]),
+        # names sqlparse knows as keywords; unquoted names fold to lowercase
+        ("SELECT * FROM data d, user u, events", [("data", R), ("user", R), ("events", R)]),
+        ("UPDATE LEDGER SET n = 1", [("ledger", W)]),
+        ('UPDATE "Ledger" SET n = 1', [("Ledger", W)]),
         # nothing to name
         ("SELECT 1", []),
         ("SELECT * FROM %s", []),  # a table chosen at run time: never guessed
@@ -74,10 +95,27 @@ def test_each_table_is_named_once_per_operation() -> None:
 
 
 def test_for_update_locks_and_a_plain_select_does_not() -> None:
-    assert tables_of("SELECT * FROM a WHERE id = %s FOR UPDATE SKIP LOCKED").locks
+    assert tables_of("SELECT * FROM a WHERE id = %s FOR UPDATE SKIP LOCKED").locked == {"a"}
     assert not tables_of("SELECT * FROM a WHERE id = %s").locks
     # ``FOR UPDATE`` is no UPDATE statement: nothing is written
     assert tables_of("SELECT * FROM a FOR UPDATE").accesses == (("a", R),)
+
+
+@pytest.mark.parametrize(
+    ("sql", "locked"),
+    [
+        ("SELECT * FROM a JOIN b ON b.a = a.id FOR UPDATE", {"a", "b"}),
+        ("SELECT * FROM a JOIN b ON b.a = a.id FOR UPDATE OF a", {"a"}),
+        ("SELECT * FROM orders_order o, stock s FOR UPDATE OF o NOWAIT", {"orders_order"}),
+        ("SELECT * FROM a FOR NO KEY UPDATE", {"a"}),  # select_for_update(no_key=True)
+        ("SELECT * FROM a FOR SHARE", {"a"}),
+        ("LOCK TABLE t IN ACCESS EXCLUSIVE MODE", {"t"}),
+        # a lock belongs to its statement
+        ("SELECT * FROM a FOR UPDATE; SELECT * FROM b", {"a"}),
+    ],
+)
+def test_locks_are_per_statement_and_follow_of(sql: str, locked: set[str]) -> None:
+    assert tables_of(sql).locked == locked
 
 
 @given(st.text(max_size=200))
