@@ -1046,21 +1046,13 @@ class _Extractor:
             c[0] + c[1] if c else _loc_text(d)
             for d, c in zip(node.decorator_list, chains, strict=True)
         ]
-        index = len(self.defs)
-        self.defs.append(
-            _Definition(
-                qual,
-                _DEF_CLASS,
-                _Location(self.path, node.lineno, node.col_offset),
-                node.end_lineno or node.lineno,
-                None if outer.kind == _MODULE else outer.qual,
-                (),
-                tuple(self._pending_decorators(chains, texts, outer)),
-                tuple(c[0] + c[1] if c else "<expr>" for c in base_chains),
-                False,
-                _docline(node),
-                None,
-            )
+        index = self._class_definition(
+            qual,
+            node,
+            None if outer.kind == _MODULE else outer.qual,
+            tuple(self._pending_decorators(chains, texts, outer)),
+            tuple(c[0] + c[1] if c else "<expr>" for c in base_chains),
+            _docline(node),
         )
         self._late_bases.append((index, outer, base_chains))
         scope = _Scope(_CLASS, qual, outer, qual)
@@ -1081,22 +1073,27 @@ class _Extractor:
         qual = f"{scope.qual}.{name}"
         scope.bindings[name] = qual
         scope.types.pop(name, None)
-        self._late_bases.append((len(self.defs), scope, _base_chains(stmt.value)))
+        index = self._class_definition(qual, stmt, None, (), (), None)
+        self._late_bases.append((index, scope, _base_chains(stmt.value)))
+
+    def _class_definition(
+        self,
+        qual: str,
+        node: ast.stmt,
+        parent: str | None,
+        decorators: tuple[str, ...],
+        bases: tuple[str, ...],
+        docstring: str | None,
+    ) -> int:
+        """Record a class's definition (its bases are resolved late); its index."""
+        loc = _Location(self.path, node.lineno, node.col_offset)
+        end = node.end_lineno or node.lineno
         self.defs.append(
             _Definition(
-                qual,
-                _DEF_CLASS,
-                _Location(self.path, stmt.lineno, stmt.col_offset),
-                stmt.end_lineno or stmt.lineno,
-                None,
-                (),
-                (),
-                (),
-                False,
-                None,
-                None,
+                qual, _DEF_CLASS, loc, end, parent, (), decorators, bases, False, docstring, None
             )
         )
+        return len(self.defs) - 1
 
     def _receiver(self, dec: ast.expr, qual: str, line: int) -> None:
         if type(dec) is not _AstCall or not dec.args:
