@@ -1136,12 +1136,7 @@ class _Extractor:
                         self.uses.append(
                             (self.scope, value.id, node.lineno, node.col_offset, False)
                         )
-                    elif (
-                        value.id in self.module_names
-                        or (  # inline ``_may_be_module``
-                            value.id in self.imported and value.id[:1].islower()
-                        )
-                    ):  # ``m._S.get(k)``: linking decides
+                    elif self._may_be_module(value.id):  # ``m._S.get(k)``: linking decides
                         name = f"{value.id}.{node.attr}"  # type: ignore[attr-defined]
                         self.uses.append((self.scope, name, node.lineno, node.col_offset, False))
                 return
@@ -1277,17 +1272,8 @@ class _Extractor:
         if chain is None:
             text = _loc_text(func)
         else:
-            head = chain[0]
-            text = head + chain[1]
-            local_type = scope.types.get(head) if scope.kind != _MODULE else None
-            if local_type == _JSON:
-                chain = None
-            elif local_type is not None:
-                chain = ("", local_type + chain[1])
-            elif head == scope.self_name and scope.self_ref is not None:
-                chain = ("", scope.self_ref + chain[1])
-            elif head == "super()":
-                chain = ("", f"^{scope.cls}^{chain[1]}") if scope.cls else None
+            text = chain[0] + chain[1]
+            chain = self._scoped(chain)
             if len(node.args) >= 2:  # the rare shapes first: most calls stop here
                 last = text.rpartition(".")[2]
                 if last in _URL_NAMES or (last == "register" and "." in text):
@@ -1346,20 +1332,28 @@ class _Extractor:
             callback = callback.args[0]
         if type(callback) is not _AstName and type(callback) is not _AstAttribute:
             return
-        chain = _chain(callback)
-        if chain is None:
+        written = _chain(callback)
+        chain = None if written is None else self._scoped(written)
+        if written is None or chain is None:
             return
+        text = f"{written[0]}{written[1]} (on commit)"
+        line, col = callback.lineno, callback.col_offset
+        self.calls.append((self.scope, chain, line, col, args, False, False, text))
+
+    def _scoped(self, chain: tuple[str, str]) -> tuple[str, str] | None:
+        """A callee chain as this scope sees it: through a local's type (None for a
+        JSON literal: no method of ours), ``self``, or ``super()``."""
         scope, head = self.scope, chain[0]
-        text = f"{head}{chain[1]} (on commit)"
         local_type = scope.types.get(head) if scope.kind != _MODULE else None
         if local_type == _JSON:
-            return
+            return None
         if local_type is not None:
-            chain = ("", local_type + chain[1])
-        elif head == scope.self_name and scope.self_ref is not None:
-            chain = ("", scope.self_ref + chain[1])
-        line, col = callback.lineno, callback.col_offset
-        self.calls.append((scope, chain, line, col, args, False, False, text))
+            return ("", local_type + chain[1])
+        if head == scope.self_name and scope.self_ref is not None:
+            return ("", scope.self_ref + chain[1])
+        if head == "super()":
+            return ("", f"^{scope.cls}^{chain[1]}") if scope.cls else None
+        return chain
 
     def _getattr_setting(self, node: ast.Call) -> None:
         """``getattr(settings, "NAME", default)``: a settings read like ``settings.NAME``."""
