@@ -116,7 +116,7 @@ _URL_FUNCS = frozenset(
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _SQL_METHODS = frozenset({"execute", "executemany"})
 _BIND_META, _BIND_ATTR, _BIND_ADMIN = BindingKind.META, BindingKind.ATTR, BindingKind.ADMIN
-_VIEW_MODEL_ATTRS = frozenset({"model", "queryset", "serializer_class"})
+_VIEW_MODEL_ATTRS = frozenset({"model", "queryset", "serializer_class", "form_class"})
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 # Decorators that wrap nothing the function runs in: the builtin descriptors (half
 # of Django's decorators: no call recorded for them) and a property's own accessors

@@ -1245,11 +1245,12 @@ registry.register(Order)
 
 
 def test_generic_views_and_drf_viewsets_read_and_write_what_they_serve() -> None:
-    """A ``queryset`` or a ``serializer_class`` names the model as well as ``model``
-    does; DRF's viewsets and mixins do what their names say; one access per
-    (class, model, operation)."""
+    """A ``queryset``, a ``serializer_class`` or a ModelForm ``form_class`` names the
+    model as well as ``model`` does; DRF's viewsets and mixins do what their names
+    say; one access per (class, model, operation)."""
     api = """
-from django.views.generic import ListView, DeleteView
+from django import forms
+from django.views.generic import CreateView, DeleteView, ListView
 from rest_framework import generics, mixins, serializers, viewsets
 from orders.models import Order, Customer, Tag
 class CustomerSerializer(serializers.ModelSerializer):
@@ -1267,6 +1268,11 @@ class Purge(DeleteView):
     queryset = Tag.objects.all()
 class Plain(generics.GenericAPIView):
     queryset = Order.objects.all()
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+class NewCustomer(CreateView):
+    form_class = CustomerForm
 """
     linked = shop("", {"orders/api.py": api})
     got = {
@@ -1284,6 +1290,7 @@ class Plain(generics.GenericAPIView):
         ("TagList", "Tag", OrmOp.READ, "ListAPIView"),
         ("Purge", "Tag", OrmOp.READ, "DeleteView"),
         ("Purge", "Tag", OrmOp.WRITE, "DeleteView"),
+        ("NewCustomer", "Customer", OrmOp.WRITE, "CreateView"),  # its form's model
     }  # a bare GenericAPIView does nothing of its own
     purge = [o for o in linked["orders.api"].orm if o.function.endswith("Purge")]
     assert len([o for o in purge if o.method == "DeleteView"]) == 2  # not once per attribute
