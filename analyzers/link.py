@@ -1222,17 +1222,10 @@ def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:
     return ops
 
 
-def _framework_base(order: tuple[str, ...], names: Iterable[str], prefix: str = "!") -> str | None:
-    """The first opaque base in ``order`` under ``prefix`` named one of ``names``
-    (``Base`` prefix dropped: ``BaseUpdateView`` is ``UpdateView``), else None."""
-    wanted = frozenset(names)
-    for k in order:
-        if k.startswith(prefix) and k.startswith("!"):
-            name = k.rpartition(".")[2]
-            name = name[4:] if name.startswith("Base") and name[4:] in wanted else name
-            if name in wanted:
-                return name
-    return None
+def _framework_base(order: tuple[str, ...], names: frozenset[str], prefix: str = "!") -> bool:
+    """Is one of the opaque bases in ``order`` (``!dotted.Name``) under ``prefix``
+    named one of ``names``?"""
+    return any(k.startswith(prefix) and k.rpartition(".")[2] in names for k in order)
 
 
 def _locks(ref: str) -> bool:

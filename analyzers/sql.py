@@ -56,6 +56,7 @@ _STRUCTURAL = frozenset(
 )  # fmt: skip
 """Keywords that are never a table's name where one is expected; any other keyword
 there is a name sqlparse knows as a keyword (``data``, ``user``, ``events``)."""
+_DDL = frozenset({"CREATE", "ALTER", "DROP", "TRUNCATE"})
 _LOCK_MODES = frozenset({"UPDATE", "SHARE"})
 _LOCK_WORDS = frozenset({"NO", "KEY"})  # FOR NO KEY UPDATE, FOR KEY SHARE
 
@@ -286,6 +287,3 @@ class _State:
         else:
             self.in_list = False
         self.alias_ok, self.last_table = False, -1
-
-
-_DDL = frozenset({"CREATE", "ALTER", "DROP", "TRUNCATE"})
