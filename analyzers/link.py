@@ -1049,14 +1049,14 @@ class _Linker:
                     yield OrmAccess(b.owner, model, op, method, b.loc)
 
     def _model_served(self, ref: str) -> str | None:
-        """The model a view names: ``Order``, ``Order.objects.filter(...)``, or a
-        serializer class that saves it."""
+        """The model a view names: ``Order``, ``Order.objects.filter(...)``, an
+        ``Order`` row (``get_object``), or a serializer or form class that saves it."""
         state = self.interpret(ref)
         if state is None:
             return None
         if state[0] == "cls":
             return state[1] if state[1] in self.models else self._saved_by(state[1])
-        if state[0] in ("qs", "mgr") and state[1] in self.models:
+        if state[0] in ("qs", "mgr", "inst") and state[1] in self.models:
             return state[1]
         return None
 

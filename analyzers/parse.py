@@ -117,6 +117,10 @@ _URL_NAMES = frozenset({"path", "re_path", "url"})
 _SQL_METHODS = frozenset({"execute", "executemany"})
 _BIND_META, _BIND_ATTR, _BIND_ADMIN = BindingKind.META, BindingKind.ATTR, BindingKind.ADMIN
 _VIEW_MODEL_ATTRS = frozenset({"model", "queryset", "serializer_class", "form_class"})
+_VIEW_MODEL_METHODS = frozenset(
+    {"get_queryset", "get_object", "get_serializer_class", "get_form_class"}
+)
+"""A view's overrides that name its model by what they return (linking reads it)."""
 _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 # Decorators that wrap nothing the function runs in: the builtin descriptors (half
 # of Django's decorators: no call recorded for them) and a property's own accessors
@@ -211,6 +215,7 @@ _AstListComp = ast.ListComp
 _AstSetComp = ast.SetComp
 _AstSet = ast.Set
 _AstGlobal = ast.Global
+_AstFunctionDef = ast.FunctionDef
 _AstAsyncFunctionDef = ast.AsyncFunctionDef
 # positional constructors, every field passed (see analyzers._make): the facts of a
 # module are built by the tens of thousands
@@ -1641,13 +1646,25 @@ class _Extractor:
         """``model = X`` in the class body and in its ``Meta``; a view's ``queryset =
         X.objects...`` and ``serializer_class = S`` in the body. The last assignment
         of each name is the one that holds. A ``Meta.model`` that names nothing we
-        can resolve is kept with model "": it still overrides the parent's."""
+        can resolve is kept with model "": it still overrides the parent's.
+
+        A view that computes its model instead (``def get_queryset(self): return
+        Order.objects.filter(owner=...)``, ``get_object``, ``get_serializer_class``,
+        ``get_form_class``) names it by that method's result, ``Cls.get_queryset()``,
+        which linking follows to what every ``return`` agrees on (one that returns
+        ``super()...`` or disagreeing values names nothing)."""
         scope = self.class_scopes[qual]
         found: dict[tuple[BindingKind, str], ModelBinding] = {}
         for stmt in node.body:
             if type(stmt) is _AstClassDef and stmt.name == "Meta":
                 for item in stmt.body:
                     self._model_assign(item, scope, qual, _BIND_META, found)
+            elif (
+                type(stmt) is _AstFunctionDef or type(stmt) is _AstAsyncFunctionDef
+            ) and stmt.name in _VIEW_MODEL_METHODS:
+                where = _Location(self.path, stmt.lineno, stmt.col_offset)
+                result = f"{qual}.{stmt.name}()"
+                found[(_BIND_ATTR, stmt.name)] = ModelBinding(qual, _BIND_ATTR, result, where)
             else:
                 self._model_assign(stmt, scope, qual, _BIND_ATTR, found)
         return found.values()

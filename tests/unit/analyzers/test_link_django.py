@@ -1296,6 +1296,67 @@ class NewCustomer(CreateView):
     assert len([o for o in purge if o.method == "DeleteView"]) == 2  # not once per attribute
 
 
+def test_a_view_that_computes_its_model_names_it_by_what_the_override_returns() -> None:
+    """``get_queryset``, ``get_object``, ``get_serializer_class`` and ``get_form_class``
+    overrides name the model as the attributes do, when every ``return`` agrees; one
+    that narrows ``super()``'s queryset or returns different serializers names none
+    of its own, and a class that is no view gets nothing from the same methods."""
+    api = """
+from django import forms
+from django.shortcuts import get_object_or_404
+from django.views.generic import CreateView, UpdateView
+from rest_framework import generics, serializers, viewsets
+from orders.models import Order, Customer, Tag
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+class MyOrders(UpdateView):
+    fields = ["total"]
+    def get_queryset(self):
+        return Order.objects.filter(owner=self.request.user)
+class Scoped(generics.RetrieveUpdateAPIView):
+    def get_serializer_class(self):
+        return CustomerSerializer
+    async def get_object(self):
+        return get_object_or_404(Tag, pk=self.kwargs["pk"])
+class Either(viewsets.ModelViewSet):
+    def get_serializer_class(self):
+        if self.action == "list":
+            return CustomerSerializer
+        return OtherSerializer
+class Narrowed(viewsets.ModelViewSet):
+    queryset = Tag.objects.all()
+    def get_queryset(self):
+        return super().get_queryset().filter(x=1)
+class NewCustomer(CreateView):
+    def get_form_class(self):
+        return CustomerForm
+class NotAView:
+    def get_queryset(self):
+        return Order.objects.all()
+"""
+    linked = shop("", {"orders/api.py": api})
+    got = {
+        (o.function.rpartition(".")[2], o.model.rpartition(".")[2], o.op, o.loc.line)
+        for o in linked["orders.api"].orm
+        if o.method not in ("all", "filter")
+    }
+    assert got == {
+        ("MyOrders", "Order", OrmOp.READ, 15),  # at the override's def line
+        ("MyOrders", "Order", OrmOp.WRITE, 15),
+        ("Scoped", "Customer", OrmOp.READ, 18),
+        ("Scoped", "Customer", OrmOp.WRITE, 18),
+        ("Scoped", "Tag", OrmOp.READ, 20),  # the row get_object finds
+        ("Scoped", "Tag", OrmOp.WRITE, 20),
+        ("Narrowed", "Tag", OrmOp.READ, 28),  # its queryset attribute, once
+        ("Narrowed", "Tag", OrmOp.WRITE, 28),
+        ("NewCustomer", "Customer", OrmOp.WRITE, 32),
+    }
+
+
 def test_a_form_s_save_writes_only_what_its_own_meta_names_and_only_when_it_commits() -> None:
     forms = """
 from django import forms
