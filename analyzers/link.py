@@ -50,6 +50,7 @@ _ARG_ORM_INSTANCE = ArgKind.ORM_INSTANCE
 _ARG_UNKNOWN = ArgKind.UNKNOWN
 _DEF_CLASS = DefKind.CLASS
 _DEF_FUNCTION = DefKind.FUNCTION
+_DEF_METHOD = DefKind.METHOD
 _EFFECT_CACHE = EffectKind.CACHE
 _EFFECT_FILE = EffectKind.FILE
 _EFFECT_HTTP = EffectKind.HTTP
@@ -246,6 +247,15 @@ _SAVING_FORMS = frozenset(
     {"ModelForm", "BaseModelForm", "ModelSerializer", "HyperlinkedModelSerializer"}
 )
 """Classes whose ``save()`` writes their ``Meta.model`` (Django, Django REST framework)."""
+_VIEW_HOOKS = {
+    "form_valid": True,
+    "form_invalid": True,
+    "perform_create": True,
+    "perform_update": True,
+    "perform_destroy": False,
+}
+"""Methods a generic view calls with its form or serializer (True) or with the row
+it serves (False) as the first argument after ``self``."""
 _DRF_ROUTERS = ("rest_framework.routers.", "rest_framework_nested.routers.")
 _ON_COMMIT = "django.db.transaction.on_commit"
 _ON_COMMIT_TEXT = " (on commit)"  # parse's text of the call on_commit makes later
@@ -382,10 +392,14 @@ class _Linker:
         # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
         # when its ``Meta.model`` names none we know (an external or computed model)
         self.saves: dict[str, str | None] = {}
+        # class -> what its ``model``/``queryset``/``form_class``... name (references)
+        self.serves: dict[str, list[str]] = {}
         for m in modules:
             for b in m.model_bindings:
                 if b.kind is BindingKind.META and _framework_base(self.mro(b.owner), _SAVING_FORMS):
                     self.saves[b.owner] = self._model_named(b.model) if b.model else None
+                elif b.kind is BindingKind.ATTR:
+                    self.serves.setdefault(b.owner, []).append(b.model)
 
     # ------------------------------------------------------------------ symbols
     def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
@@ -660,6 +674,10 @@ class _Linker:
 
     def _infer_param(self, function: str, name: str) -> str | None:
         d = self.defs.get(function)
+        if d is not None and d.kind is _DEF_METHOD and d.parent is not None:
+            hook = _VIEW_HOOKS.get(function.rpartition(".")[2])
+            if hook is not None and len(d.params) > 1 and d.params[1].name == name:
+                return self._hook_argument(d.parent, hook)
         if d is None or d.kind is not _DEF_FUNCTION:
             return None
         positional = [p.name for p in d.params if p.kind == "positional"]
@@ -674,6 +692,23 @@ class _Linker:
                 return None
             types.add(state[1])
         return f"{types.pop()}()" if len(types) == 1 else None
+
+    def _hook_argument(self, view: str, form: bool) -> str | None:
+        """What a generic view passes its ``form_valid``/``perform_create``... hook:
+        an instance of the ModelForm or ModelSerializer it names (``form=True``), or
+        a row of the model it serves; the nearest project class that names one
+        decides."""
+        for k in self.mro(view):
+            if k == "?" or k.startswith("!"):
+                break
+            for ref in self.serves.get(k, ()):
+                state = self.interpret(ref)
+                if form and state is not None and state[0] == "cls" and state[1] in self.saves:
+                    return f"{state[1]}()"
+                model = None if form else self._model_served(ref)
+                if model is not None:
+                    return f"{model}()"
+        return None
 
     def _call_sites(self) -> dict[str, list[tuple[Argument, ...]]]:
         if self.sites is None:

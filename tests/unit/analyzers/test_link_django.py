@@ -1357,6 +1357,57 @@ class NotAView:
     }
 
 
+def test_a_view_s_hooks_get_its_form_serializer_or_row() -> None:
+    """``form_valid(form)``, DRF's ``perform_create(serializer)`` and
+    ``perform_update`` receive the view's ModelForm or ModelSerializer instance,
+    ``perform_destroy(instance)`` a row of its model: their ``save()``/``delete()``
+    write in the hook itself, whatever the parameter is called; a FormView (which
+    saves nothing of its own) writes only there. A hook of a class that names no
+    form, or a parameter other than the first, stays unknown."""
+    api = """
+from django import forms
+from django.views.generic import FormView
+from rest_framework import serializers, viewsets
+from orders.models import Customer, Tag
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+class Signup(FormView):
+    form_class = CustomerForm
+    def form_valid(self, f):
+        f.save()
+        return super().form_valid(f)
+class Tags(viewsets.ModelViewSet):
+    queryset = Tag.objects.all()
+    serializer_class = CustomerSerializer
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)
+    def perform_destroy(self, instance):
+        instance.delete()
+class LaterSignup(Signup):
+    def form_valid(self, form):
+        form.save(commit=False)
+class Contact(FormView):
+    def form_valid(self, form, other):
+        form.save()
+        other.save()
+"""
+    linked = shop("", {"orders/api.py": api})
+    got = {
+        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.op, o.method, o.loc.line)
+        for o in linked["orders.api"].orm
+        if "." in o.function.split(".", 2)[2]  # the hooks, not the class-level accesses
+    }
+    assert got == {
+        ("Signup.form_valid", "Customer", OrmOp.WRITE, "save", 15),
+        ("Tags.perform_create", "Customer", OrmOp.WRITE, "save", 21),
+        ("Tags.perform_destroy", "Tag", OrmOp.WRITE, "delete", 23),
+    }  # LaterSignup's commit=False writes nothing; Contact names no form
+
+
 def test_a_form_s_save_writes_only_what_its_own_meta_names_and_only_when_it_commits() -> None:
     forms = """
 from django import forms
