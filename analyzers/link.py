@@ -67,8 +67,9 @@ __all__ = ["link"]
 # queryset class) a queryset; ("qm", model, name, queryset class, override) a method of
 # Django's QuerySet/Manager API (override: the project's method of that name, or "");
 # ("cm", method, *receiver) a method of a project manager/queryset class reached
-# through a manager or queryset. Method classes: space-separated project classes whose
-# methods the manager offers; "" where only Django's API is known.
+# through a manager or queryset; ("pair", model) what ``get_or_create`` and
+# ``update_or_create`` return, ``(row, created)``. Method classes: space-separated
+# project classes whose methods the manager offers; "" where only Django's API is known.
 _State = tuple[str, ...]
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
@@ -117,6 +118,9 @@ _INSTANCE |= frozenset("a" + name for name in _INSTANCE)
 """Methods whose result is one row: ``aget`` and the other async forms too, since
 ``await`` is transparent to a local's type (``o = await Order.objects.aget(pk=1)``)."""
 _ROWS = frozenset(["iterator", "aiterator"])
+_PAIRS = frozenset(["get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"])
+"""Methods whose result is ``(row, created)``: its item (``obj, created = ...``,
+``...[0]``; parse types only the first) is a row."""
 """Not a queryset, but iterating it (``for``/``async for``) gives the model's rows."""
 _QS_API = frozenset(
     [
@@ -614,6 +618,8 @@ class _Linker:
                 return ("inst", state[1])
             if state[2] in _QS_READ or state[2] in _ROWS:
                 return ("qs", state[1], state[3])
+            if state[2] in _PAIRS:
+                return ("pair", state[1])
         if kind == "cm":
             return self._method_result(state)
         return None
@@ -633,7 +639,7 @@ class _Linker:
 
     @staticmethod
     def _iterated(state: _State) -> _State | None:
-        if state[0] == "qs":
+        if state[0] == "qs" or state[0] == "pair":
             return ("inst", state[1])
         if state[0] == "ext":
             item = _EXTERNAL_ITEMS.get(state[1])

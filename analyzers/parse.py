@@ -393,6 +393,17 @@ def _is_json_literal(node: ast.expr) -> bool:
     return False
 
 
+_PAIR_SUFFIXES = ("get_or_create()", "update_or_create()")
+_PAIR_ITEM = tuple(suffix + "[]" for suffix in _PAIR_SUFFIXES)
+
+
+def _paired(type_ref: str) -> str | None:
+    """The first item of a ``(row, created)`` pair (``obj, created =
+    M.objects.get_or_create(...)``; async forms too): its row, as linking reads
+    ``ref[]``. Other tuple unpacking types nothing (a tuple's items differ)."""
+    return type_ref + "[]" if type_ref.endswith(_PAIR_SUFFIXES) else None
+
+
 def _chain(node: ast.expr) -> tuple[str, str] | None:
     """``a.b().c`` -> ("a", ".b().c"), ``a[0].c`` -> ("a", "[].c"); None for shapes
     that name nothing (``(a or b).c``, ``(lambda: x)()``)."""
@@ -626,8 +637,10 @@ class _Extractor:
                 else:
                     scope.types.pop(name, None)
         elif t is _AstTuple or t is _AstList:
-            for elt in target.elts:  # type: ignore[attr-defined]
-                self._bind_target(elt, None, line)
+            elts = target.elts  # type: ignore[attr-defined]
+            first = None if type_ref is None else _paired(type_ref)
+            for i, elt in enumerate(elts):
+                self._bind_target(elt, first if i == 0 else None, line)
         elif t is _AstStarred:
             self._bind_target(target.value, None, line)  # type: ignore[attr-defined]
         elif t is _AstSubscript or t is _AstAttribute:
@@ -1469,7 +1482,11 @@ class _Extractor:
             chain = _chain(value)
             if chain is None or self._local_json(chain[0]):
                 return None
-            return self._resolve_now(chain)
+            ref = self._resolve_now(chain)
+            index = value.slice  # type: ignore[attr-defined]
+            if ref.endswith(_PAIR_ITEM) and (type(index) is not _AstConstant or index.value != 0):
+                return None  # ``get_or_create(...)[1]`` is ``created``, not a row
+            return ref
         return None
 
     def _local_json(self, name: str) -> bool:

@@ -149,6 +149,41 @@ def sweep():
     assert [(o.model, o.method) for o in orm][-1] == ("orders.models.Order", "save")
 
 
+def test_the_row_of_get_or_create_is_a_row_and_created_is_not() -> None:
+    """``obj, created = M.objects.get_or_create(...)`` (``update_or_create``, the
+    async forms, ``...[0]``) gives a row: its ``save()`` writes M and passing it is
+    passing an ORM instance. ``created``, ``[1]`` and other tuple unpacking give
+    nothing."""
+    views = """
+from orders.models import Order
+from orders.mail import confirm
+async def place(i):
+    order, created = await Order.objects.aget_or_create(pk=1)
+    order.save()
+    confirm(order)
+    confirm(created)
+    row = Order.objects.update_or_create(pk=2)[0]
+    confirm(row)
+    flag = Order.objects.get_or_create(pk=3)[1]
+    confirm(flag)
+    quotient, rest = divmod(7, 2)
+    confirm(quotient)
+"""
+    facts = shop(views, {"orders/mail.py": "def confirm(order):\n    pass\n"})["orders.views"]
+    sent = [
+        (c.loc.line, c.args[0].kind, c.args[0].model) for c in facts.calls if c.text == "confirm"
+    ]
+    assert sent == [
+        (7, ArgKind.ORM_INSTANCE, "orders.models.Order"),
+        (8, ArgKind.UNKNOWN, None),
+        (10, ArgKind.ORM_INSTANCE, "orders.models.Order"),
+        (12, ArgKind.UNKNOWN, None),
+        (14, ArgKind.UNKNOWN, None),
+    ]
+    writes = [(a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
+    assert writes == [("aget_or_create", 5), ("save", 6), ("update_or_create", 9), ("get_or_create", 11)]
+
+
 def test_select_for_update_is_flagged() -> None:
     views = """
 from orders.models import Order
