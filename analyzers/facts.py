@@ -141,6 +141,7 @@ class ArgKind(StrEnum):
 
     JSON = "json"  # literal, str/int/float/bool/None, list/dict of those, or a name of such
     ORM_INSTANCE = "orm_instance"  # a model instance: could travel as its pk
+    QUERYSET = "queryset"  # a QuerySet or manager: a lazy query, could travel as its pks
     REQUEST = "request"  # an HttpRequest: never serialisable
     FILE = "file"  # open file, uploaded file
     CALLABLE = "callable"  # lambda, function reference
@@ -163,7 +164,7 @@ class Argument:
     text: str  # source text, truncated
     kind: ArgKind
     keyword: str | None = None
-    model: str | None = None  # for ORM_INSTANCE: the model's qualname when known
+    model: str | None = None  # for ORM_INSTANCE, QUERYSET: the model's qualname when known
     ref: str | None = None
 
 

@@ -47,6 +47,7 @@ from analyzers.sql import tables_of
 # machinery on every use (~15x a global lookup), on the hottest paths
 _ARG_CALLABLE = ArgKind.CALLABLE
 _ARG_ORM_INSTANCE = ArgKind.ORM_INSTANCE
+_ARG_QUERYSET = ArgKind.QUERYSET
 _ARG_UNKNOWN = ArgKind.UNKNOWN
 _DEF_CLASS = DefKind.CLASS
 _DEF_FUNCTION = DefKind.FUNCTION
@@ -1146,6 +1147,8 @@ class _Linker:
         kind = state[0]
         if kind == "inst" and state[1] in self.models:
             return _Argument(text, _ARG_ORM_INSTANCE, keyword, state[1], None)
+        if (kind == "qs" or kind == "mgr") and state[1] in self.models:
+            return _Argument(text, _ARG_QUERYSET, keyword, state[1], None)
         if kind in ("def", "cls", "task", "cm"):
             return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):

@@ -58,6 +58,7 @@ _ARG_CALLABLE = ArgKind.CALLABLE
 _ARG_FILE = ArgKind.FILE
 _ARG_JSON = ArgKind.JSON
 _ARG_LOCK = ArgKind.LOCK
+_ARG_ORM_INSTANCE = ArgKind.ORM_INSTANCE
 _ARG_REQUEST = ArgKind.REQUEST
 _ARG_UNKNOWN = ArgKind.UNKNOWN
 _DEF_CLASS = DefKind.CLASS
@@ -1421,19 +1422,15 @@ class _Extractor:
             attr = node.attr  # type: ignore[attr-defined]
             if attr in ("pk", "id") or attr.endswith("_id"):
                 return (text, _ARG_JSON, keyword, None)
-            if attr == "FILES":
-                return self._typed_argument(text, keyword, _chain(node), "")
-            return (text, _ARG_UNKNOWN, keyword, _chain(node))
+            return self._typed_argument(text, keyword, _chain(node), "")
         if t is _AstCall:
             chain = _chain(node.func)  # type: ignore[attr-defined]
             if chain is not None:
-                if ".FILES." in chain[1]:
-                    return self._typed_argument(text, keyword, chain, "()")
-                return (text, _ARG_UNKNOWN, keyword, (chain[0], chain[1] + "()"))
+                return self._typed_argument(text, keyword, chain, "()")
         if t is _AstSubscript:
-            value = node.value  # type: ignore[attr-defined]
-            if type(value) is _AstAttribute and value.attr == "FILES":
-                return self._typed_argument(text, keyword, _chain(value), "[]")
+            chain = _chain(node)
+            if chain is not None and not self._local_json(chain[0]):
+                return self._typed_argument(text, keyword, chain, "")
         if _is_json_literal(node):
             return (text, _ARG_JSON, keyword, None)
         return (text, _ARG_UNKNOWN, keyword, None)
@@ -1441,8 +1438,10 @@ class _Extractor:
     def _typed_argument(
         self, text: str, keyword: str | None, chain: tuple[str, str] | None, suffix: str
     ) -> tuple[Any, ...]:
-        """An argument reached from a local's flow-sensitive type (``request.FILES["f"]``):
-        its type reference now, as for a typed name, so ``kind_of_type`` can tell."""
+        """An argument reached through a name (``request.FILES["f"]``, ``order.customer``,
+        ``qs.filter(...)``, ``rows[0]``): its reference from the name's flow-sensitive
+        type now, as for a bare name, so ``kind_of_type`` (``request.user``, an upload)
+        or linking (a row, a queryset) can tell."""
         if chain is None:
             return (text, _ARG_UNKNOWN, keyword, None)
         ref = self._resolve_now(chain) + suffix
@@ -1974,6 +1973,10 @@ def kind_of_type(type_ref: str) -> ArgKind:
         # a request, or a class-based view's ``self.request`` (set by Django's View)
         if owner in _REQUEST_TYPES or owner.endswith(".request"):
             return _ARG_FILE
+    if type_ref.endswith(".user"):
+        owner = type_ref[:-5]  # ``request.user``: the user model's row (or AnonymousUser)
+        if owner in _REQUEST_TYPES or owner.endswith(".request"):
+            return _ARG_ORM_INSTANCE
     return _ARG_UNKNOWN
 
 

@@ -41,6 +41,8 @@ _ARG_FILE = ArgKind.FILE
 _ARG_JSON = ArgKind.JSON
 _ARG_LOCK = ArgKind.LOCK
 _ARG_ORM_INSTANCE = ArgKind.ORM_INSTANCE
+_ARG_QUERYSET = ArgKind.QUERYSET
+_TRAVELS_AS_PKS = frozenset({_ARG_ORM_INSTANCE, _ARG_QUERYSET})
 _ARG_REQUEST = ArgKind.REQUEST
 _ARG_UNKNOWN = ArgKind.UNKNOWN
 _ORM_WRITE = OrmOp.WRITE
@@ -97,6 +99,7 @@ COMPONENTS = tuple(DEFAULT_WEIGHTS)
 _ARG_GOODNESS = {
     _ARG_JSON: 1.0,
     _ARG_ORM_INSTANCE: 0.6,
+    _ARG_QUERYSET: 0.4,  # its pks travel, but the handler re-runs a query
     _ARG_UNKNOWN: 0.8,  # usually a plain local; not proven either way
     _ARG_REQUEST: 0.0,
     _ARG_FILE: 0.0,
@@ -738,7 +741,7 @@ def _serialisability(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part
                         f"{arg.text} ({arg.kind.value}) passed to {call.callee}",
                         str(call.loc),
                         fix,
-                        "easy" if arg.kind is _ARG_ORM_INSTANCE else "hard",
+                        "easy" if arg.kind in _TRAVELS_AS_PKS else "hard",
                     )
                 )
     for entry in view.entry_points:
@@ -837,6 +840,9 @@ def _request_uses(function: str, index: CodeIndex) -> list[Evidence]:
 def _arg_fix(kind: ArgKind, text: str) -> str | None:
     if kind is _ARG_ORM_INSTANCE:
         return f"pass {text}.pk instead of {text}"
+    if kind is _ARG_QUERYSET:
+        pks = f"list({text}.values_list('pk', flat=True))"
+        return f"pass {pks} (or the filter's values) instead of {text}"
     return _ARG_FIX.get(kind)
 
 

@@ -47,6 +47,7 @@ _PRECEDENCE = (
     ArgKind.FILE,
     ArgKind.LOCK,
     ArgKind.CALLABLE,
+    ArgKind.QUERYSET,
     ArgKind.ORM_INSTANCE,
     ArgKind.UNKNOWN,
     ArgKind.JSON,

@@ -181,7 +181,12 @@ async def place(i):
         (14, ArgKind.UNKNOWN, None),
     ]
     writes = [(a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
-    assert writes == [("aget_or_create", 5), ("save", 6), ("update_or_create", 9), ("get_or_create", 11)]
+    assert writes == [
+        ("aget_or_create", 5),
+        ("save", 6),
+        ("update_or_create", 9),
+        ("get_or_create", 11),
+    ]
 
 
 def test_select_for_update_is_flagged() -> None:
@@ -534,6 +539,39 @@ def helper():
         ArgKind.CALLABLE,
     ]
     assert call.args[1].model == "orders.models.Order"
+
+
+def test_rows_querysets_and_the_request_s_user_reached_through_a_name() -> None:
+    """An argument written as an attribute, call or subscript of a typed name is
+    typed as the name is: a foreign key of a row and ``qs[0]`` are rows,
+    ``request.user`` (``self.request.user`` too) the user's row; a queryset or a
+    manager is a queryset of its model. An attribute of an unknown name stays
+    unknown."""
+    views = """
+from django.views import View
+from orders.models import Order
+def handler(request, thing):
+    order = Order.objects.get(pk=1)
+    recent = Order.objects.filter(state=1)
+    notify(order.customer, recent[0], request.user, recent, Order.objects, recent.exclude(x=1),
+           thing.attr)
+class Page(View):
+    def get(self, request):
+        notify(self.request.user)
+def notify(*args):
+    pass
+"""
+    calls = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
+    assert [(a.kind, a.model) for a in calls[0].args] == [
+        (ArgKind.ORM_INSTANCE, "orders.models.Customer"),
+        (ArgKind.ORM_INSTANCE, "orders.models.Order"),
+        (ArgKind.ORM_INSTANCE, None),  # the user model: settings decide which
+        (ArgKind.QUERYSET, "orders.models.Order"),
+        (ArgKind.QUERYSET, "orders.models.Order"),
+        (ArgKind.QUERYSET, "orders.models.Order"),
+        (ArgKind.UNKNOWN, None),
+    ]
+    assert [a.kind for a in calls[1].args] == [ArgKind.ORM_INSTANCE]
 
 
 def test_module_level_locks_and_uploads_are_not_serialisable() -> None:

@@ -46,6 +46,39 @@ def test_orm_instance_argument_is_a_blocker_with_the_pk_fix(result: Analysis) ->
     assert send.component("serialisability").value == 1
 
 
+def test_queryset_argument_is_a_blocker_with_the_pks_fix() -> None:
+    """A queryset passed to a function cannot travel in an event: its pks can."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": "from django.db import models\nclass Order(models.Model):\n    pass\n",
+        "shop/views.py": """
+            from shop.models import Order
+            from shop.export import export
+
+            def report(request):
+                open_orders = Order.objects.filter(state="open")
+                return export(open_orders)
+        """,
+        "shop/export.py": """
+            def export(orders):
+                return [o.pk for o in orders]
+        """,
+    }
+    cap = _cap(analyze(tuple(project(files).values())), "shop.export.export")
+    argument = [b for b in cap.blockers if b.kind == "argument"]
+    assert [(b.location, b.severity, b.fix) for b in argument] == [
+        (
+            "shop/views.py:7",
+            "easy",
+            "pass list(open_orders.values_list('pk', flat=True)) (or the filter's values) "
+            "instead of open_orders",
+        )
+    ]
+    assert "open_orders passed to shop.export.export is queryset" in [
+        e.detail for e in cap.component("serialisability").evidence
+    ]
+
+
 def test_request_argument_is_a_blocker(result: Analysis) -> None:
     place = _cap(result, "orders.services.place_order")
     request = [b for b in place.blockers if b.kind == "argument"]

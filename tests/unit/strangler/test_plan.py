@@ -91,6 +91,17 @@ def test_orm_argument_travels_as_a_reference_and_is_reported(project: Project) -
     assert any("refetches it from the shared database" in c for c in plan.couplings)
 
 
+def test_a_queryset_argument_is_planned_as_one(project: Project) -> None:
+    """``paginate(request, orders)`` is passed querysets of three models: the plan
+    keeps the kind (it cannot travel) and names no single model."""
+    (entry,) = _plan(project, "core.utils.paginate").entries
+    assert [(a.name, a.kind, a.model) for a in entry.arguments] == [
+        ("request", ArgKind.REQUEST, None),
+        ("queryset", ArgKind.QUERYSET, None),
+        ("per_page", ArgKind.JSON, None),
+    ]
+
+
 def test_moves_copies_and_stays(project: Project) -> None:
     plan = _plan(project, "shipping.quotes.quote", target="src.functions")
     assert plan.package == "src.functions.shipping_quotes_quote"
