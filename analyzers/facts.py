@@ -382,10 +382,13 @@ class GlobalState:
 
 @dataclass(frozen=True, slots=True)
 class Variable:
-    """A module-level name bound by assignment, with the reference of its value's type.
+    """A module-level name bound by assignment, with the reference of its value's type;
+    or an instance attribute, ``pkg.mod.Class.name``, assigned through ``self`` in the
+    class's methods or annotated in its body (None: of no one known type).
 
     ``type_ref`` is e.g. ``celery.Celery()`` for ``app = Celery("shop")``: linking uses
-    it to see that ``@app.task`` is a Celery task and what ``app.send_task`` calls.
+    it to see that ``@app.task`` is a Celery task and what ``app.send_task`` calls, and
+    that ``self.mailer.send()`` after ``self.mailer = Mailer()`` calls ``Mailer.send``.
     """
 
     qualname: str

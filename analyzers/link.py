@@ -379,6 +379,15 @@ class _Linker:
         self.param_memo: dict[tuple[str, str], str | None] = {}
         self.sites: dict[str, list[tuple[Argument, ...]]] | None = None
         self.by_table: dict[str, str] | None = None  # table (lowercase) -> model
+        # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
+        # when its ``Meta.model`` names none we know (an external or computed model)
+        self.saves: dict[str, str | None] = {}
+        # class -> what its ``model``/``queryset``/``form_class``... name (references)
+        self.serves: dict[str, list[str]] = {}
+        for m in modules:
+            for b in m.model_bindings:
+                if b.kind is BindingKind.ATTR:
+                    self.serves.setdefault(b.owner, []).append(b.model)
         self.models = self._models()
         self.models = {q: self._proxy_table(m) for q, m in self.models.items()}
         self.by_label = {
@@ -394,17 +403,15 @@ class _Linker:
         self.reverse = self._reverse()
         self._declare_managers()
         self.memo.clear()
-        # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
-        # when its ``Meta.model`` names none we know (an external or computed model)
-        self.saves: dict[str, str | None] = {}
-        # class -> what its ``model``/``queryset``/``form_class``... name (references)
-        self.serves: dict[str, list[str]] = {}
         for m in modules:
             for b in m.model_bindings:
                 if b.kind is BindingKind.META and _framework_base(self.mro(b.owner), _SAVING_FORMS):
                     self.saves[b.owner] = self._model_named(b.model) if b.model else None
-                elif b.kind is BindingKind.ATTR:
-                    self.serves.setdefault(b.owner, []).append(b.model)
+        # what was interpreted so far saw no form's model: a view hook's parameter
+        # (``_hook_argument``) may have been typed without it
+        self.memo.clear()
+        self.param_memo.clear()
+        self.sites = None
 
     # ------------------------------------------------------------------ symbols
     def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
@@ -581,6 +588,9 @@ class _Linker:
                 found = self._manager_attr(served, name)
                 if found is not None:
                     return found
+            attribute = self._instance_attribute(state[1], name)
+            if attribute is not None:
+                return None if attribute == "" else self.interpret(attribute)
             return self._lookup(state[1], name)
         if kind == "extinst":
             return ("extattr", f"{state[1]}.{name}")
@@ -592,6 +602,21 @@ class _Linker:
                 return ("cls" if nested.kind is _DEF_CLASS else "def", nested.qualname)
             if name in _TASK_ATTRS:
                 return ("task", state[1], name)
+        return None
+
+    def _instance_attribute(self, cls: str, name: str) -> str | None:
+        """The type reference of ``x`` on ``cls``'s instances, assigned through ``self``
+        in a method of it or of a project base (``self.mailer = Mailer()``) or
+        annotated in a class body; "" when assigned but of no one known type; None when
+        no project class assigns it (a method, or what an opaque base gives)."""
+        for k in self.mro(cls):
+            if k == "?" or k[0] == "!":
+                return None
+            qual = f"{k}.{name}"
+            if qual in self.defs:
+                return None
+            if qual in self.variables:
+                return self.variables[qual] or ""
         return None
 
     def _apply_suffix(self, state: _State | None, suffix: str) -> _State | None:

@@ -484,6 +484,10 @@ class _Extractor:
         self.calls: list[tuple[Any, ...]] = []
         self.atomics: list[AtomicRegion] = []
         self.variables: list[tuple[str, int, str | None]] = []
+        # (class, attribute) -> (first line, scope, type reference or None): what
+        # ``self.x = ...`` in its methods (and ``x: T`` in its body) give its instances;
+        # None once two assignments disagree or one is of an unknown type
+        self.attributes: dict[tuple[str, str], tuple[int, _Scope, str | None]] = {}
         self.uses: list[tuple[_Scope, str, int, int, bool]] = []
         self.settings: list[SettingsRead] = []
         self.urls: list[tuple[_Scope, Any, int]] = []
@@ -792,7 +796,44 @@ class _Extractor:
             return
         type_ref = self._type_of(value)
         for target in stmt.targets:
+            if type(target) is _AstAttribute:
+                self._attribute(target, value, type_ref, stmt.lineno)
+            elif (
+                self.scope.kind == _CLASS
+                and type(target) is _AstName
+                and (type(value) is _AstName or type(value) is _AstAttribute)
+            ):
+                # ``model = Order``, ``form_class = OrderForm`` in a class body: what
+                # ``self.model.objects...`` reaches. Not a call's result: a model's or
+                # form's fields (``name = models.CharField()``) are values on instances
+                self._attribute_type(self.scope.qual, target.id, type_ref, stmt.lineno)
             self._bind_target(target, type_ref, stmt.lineno)
+
+    def _attribute(
+        self, target: ast.Attribute, value: ast.expr | None, type_ref: str | None, line: int
+    ) -> None:
+        """``self.x = value`` in a method: what ``x`` is on the class's instances. An
+        assignment of ``None`` (a lazy ``self._client = None``) does not count; one of
+        an unknown type, a JSON literal or a type another assignment contradicts makes
+        ``x`` unknown."""
+        base = target.value
+        scope = self.scope
+        owner = scope.self_ref
+        if type(base) is not _AstName or base.id != scope.self_name or owner is None:
+            return
+        if owner[-2:] != "()":  # ``cls.x = ...`` in a classmethod: a class attribute
+            return
+        if type(value) is _AstConstant and value.value is None:
+            return
+        self._attribute_type(owner[:-2], target.attr, None if type_ref == _JSON else type_ref, line)
+
+    def _attribute_type(self, cls: str, name: str, type_ref: str | None, line: int) -> None:
+        key = (cls, name)
+        known = self.attributes.get(key)
+        if known is None:
+            self.attributes[key] = (line, self.scope, type_ref)
+        elif known[2] is not None and known[2] != type_ref:
+            self.attributes[key] = (known[0], known[1], None)
 
     def _ann_assign(self, stmt: ast.AnnAssign) -> None:
         if stmt.value is not None:
@@ -800,8 +841,16 @@ class _Extractor:
             type_ref = self._type_of(stmt.value)
         else:
             type_ref = None
+        target = stmt.target
+        if self.scope.kind == _CLASS and type(target) is _AstName:
+            # ``client: Client`` in a class body (dataclasses, typed attributes)
+            hint = self._annotation_type(stmt.annotation)
+            if hint is not None:
+                self._attribute_type(self.scope.qual, target.id, hint, stmt.lineno)
         if type_ref is None and self.scope.kind != _CLASS:
             type_ref = self._annotation_type(stmt.annotation)
+        if type(target) is _AstAttribute:
+            self._attribute(target, stmt.value, type_ref, stmt.lineno)
         if stmt.value is not None or self.scope.kind != _MODULE:
             self._bind_target(stmt.target, type_ref, stmt.lineno)
 
@@ -1614,6 +1663,9 @@ class _Extractor:
                 None if t is None else (None if t == _JSON else self._expand(root, t)),
             )
             for name, line, t in self.variables
+        ) + tuple(
+            Variable(f"{cls}.{name}", _Location(path, line, 0), t and self._expand(scope, t))
+            for (cls, name), (line, scope, t) in self.attributes.items()
         )
         return ModuleFacts(
             module=module,

@@ -1481,6 +1481,47 @@ class Contact(FormView):
     }  # LaterSignup's commit=False writes nothing; Contact names no form
 
 
+def test_a_view_s_model_and_form_class_reached_through_self() -> None:
+    """``self.model.objects...`` reads the model a view names, ``self.form_class(...)``
+    builds its form (whose ``save()`` writes), ``self.object = self.get_object()``
+    types ``self.object``."""
+    views = """
+from django import forms
+from django.views.generic import FormView, ListView
+from orders.models import Order, Tag
+class OrderForm(forms.ModelForm):
+    class Meta:
+        model = Order
+class Recent(ListView):
+    model = Tag
+    def get_context_data(self, **kw):
+        return {"n": self.model.objects.filter(state=1).count()}
+class Edit(FormView):
+    form_class = OrderForm
+    def post(self, request):
+        form = self.form_class(request.POST)
+        form.save()
+    def get_object(self):
+        return Order.objects.get(pk=1)
+    def get(self, request):
+        self.object = self.get_object()
+        self.object.delete()
+"""
+    orm = shop(views)["orders.views"].orm
+    got = {
+        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.op, o.method)
+        for o in orm
+        if "." in o.function.split(".", 2)[2]
+    }
+    assert got == {
+        ("Recent.get_context_data", "Tag", OrmOp.READ, "filter"),
+        ("Recent.get_context_data", "Tag", OrmOp.READ, "count"),
+        ("Edit.post", "Order", OrmOp.WRITE, "save"),
+        ("Edit.get_object", "Order", OrmOp.READ, "get"),
+        ("Edit.get", "Order", OrmOp.WRITE, "delete"),
+    }
+
+
 def test_a_form_s_save_writes_only_what_its_own_meta_names_and_only_when_it_commits() -> None:
     forms = """
 from django import forms

@@ -230,3 +230,76 @@ def test_a_decorator_inside_a_decorator_is_the_wrapper_s() -> None:
         ("@functools.wraps", "functools.wraps"),
         ("fn", None),
     ]
+
+
+def test_instance_attributes_take_the_type_assigned_through_self() -> None:
+    """``self.x = Mailer()`` in any method (of the class or a project base), ``x:
+    Mailer`` in a class body and ``form_class = OrderForm`` there type ``self.x``: a
+    lazy ``None`` first does not count. Two assignments that disagree, one of an
+    unknown value, a JSON literal, a ``cls.x`` of a classmethod or a call's result in
+    a class body (a model's or form's field) leave it unresolved."""
+    files = {
+        "mailer.py": """
+            class Mailer:
+                def send(self, text):
+                    pass
+            class Sms:
+                def send(self, text):
+                    pass
+        """,
+        "svc.py": """
+            import requests
+            from dataclasses import dataclass
+            from mailer import Mailer, Sms
+
+            class Base:
+                klass = Sms
+                field = Sms()
+
+                def __init__(self, given):
+                    self.http = requests.Session()
+                    self.lazy = None
+                    self.flip = Mailer()
+                    self.given = given
+                    self.count = 0
+
+                def connect(self):
+                    self.lazy = Mailer()
+                    self.flip = Sms()
+
+            class Checkout(Base):
+                def run(self):
+                    self.http.post("https://example.com")
+                    self.lazy.send("a")
+                    self.klass().send("b")
+                    self.flip.send("c")
+                    self.given.send("d")
+                    self.count.bit_length()
+                    self.field.send("e")
+                    self.cached.send("f")
+
+                @classmethod
+                def warm(cls):
+                    cls.cached = Mailer()
+
+            @dataclass
+            class Job:
+                mailer: Mailer
+
+                def go(self):
+                    self.mailer.send("g")
+        """,
+    }
+    m = project(files)["svc"]
+    run = "svc.Checkout.run"
+    assert callee(m, run, "self.http.post") == "requests.Session.post"
+    assert callee(m, run, "self.lazy.send") == "mailer.Mailer.send"
+    assert callee(m, run, "self.klass().send") == "mailer.Sms.send"
+    for unknown in ("self.flip.send", "self.given.send", "self.count.bit_length"):
+        assert callee(m, run, unknown) is None, unknown
+    assert callee(m, run, "self.field.send") is None
+    assert callee(m, run, "self.cached.send") is None
+    assert callee(m, "svc.Job.go", "self.mailer.send") == "mailer.Mailer.send"
+    assert [(e.function, e.callee) for e in m.effects if e.function == run] == [
+        (run, "requests.Session.post")  # the HTTP call made through the attribute
+    ]
