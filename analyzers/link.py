@@ -580,6 +580,8 @@ class _Linker:
                     return manager
             return self._lookup(state[1], name)
         if kind == "inst":
+            if name == "__class__":  # ``self.__class__(...)``: a new instance, as ``self.m()``
+                return ("cls", state[1])
             related = self._related(state[1], name)
             if related is not None:
                 return related

@@ -303,3 +303,18 @@ def test_instance_attributes_take_the_type_assigned_through_self() -> None:
     assert [(e.function, e.callee) for e in m.effects if e.function == run] == [
         (run, "requests.Session.post")  # the HTTP call made through the attribute
     ]
+
+
+def test_self_dunder_class_builds_an_instance_of_the_class() -> None:
+    files = {
+        "money.py": """
+            class Money:
+                def __init__(self, value):
+                    self.value = value
+
+                def plus(self, other):
+                    return self.__class__(self.value + other.value)
+        """
+    }
+    m = project(files)["money"]
+    assert callee(m, "money.Money.plus", "self.__class__") == "money.Money.__init__"
