@@ -252,6 +252,15 @@ _SAVING_FORMS = frozenset(
     {"ModelForm", "BaseModelForm", "ModelSerializer", "HyperlinkedModelSerializer"}
 )
 """Classes whose ``save()`` writes their ``Meta.model`` (Django, Django REST framework)."""
+_PROPERTIES = frozenset(
+    {
+        "builtins.property",
+        "functools.cached_property",
+        "django.utils.functional.cached_property",
+    }
+)
+"""Decorators whose method is read as an attribute of the instance: its value is what
+the getter returns (``@cached_property def client(self): return Session()``)."""
 _VIEW_HOOKS = {
     "form_valid": True,
     "form_invalid": True,
@@ -593,7 +602,12 @@ class _Linker:
             attribute = self._instance_attribute(state[1], name)
             if attribute is not None:
                 return None if attribute == "" else self.interpret(attribute)
-            return self._lookup(state[1], name)
+            found = self._lookup(state[1], name)
+            if found is not None and found[0] == "def":
+                d = self.defs[found[1]]
+                if d.decorators and not _PROPERTIES.isdisjoint(d.decorators):
+                    return self._called(found)  # a property's value: what its getter returns
+            return found
         if kind == "extinst":
             return ("extattr", f"{state[1]}.{name}")
         if kind in ("mgr", "qs"):

@@ -821,6 +821,8 @@ class _Extractor:
         owner = scope.self_ref
         if type(base) is not _AstName or base.id != scope.self_name or owner is None:
             return
+        if base.id in scope.types:  # ``self`` rebound in this method: not the instance
+            return
         if owner[-2:] != "()":  # ``cls.x = ...`` in a classmethod: a class attribute
             return
         if type(value) is _AstConstant and value.value is None:
@@ -849,8 +851,9 @@ class _Extractor:
                 self._attribute_type(self.scope.qual, target.id, hint, stmt.lineno)
         if type_ref is None and self.scope.kind != _CLASS:
             type_ref = self._annotation_type(stmt.annotation)
-        if type(target) is _AstAttribute:
-            self._attribute(target, stmt.value, type_ref, stmt.lineno)
+        if type(target) is _AstAttribute:  # ``self.x: T = ...``: T is what is declared
+            hint = self._annotation_type(stmt.annotation)
+            self._attribute(target, stmt.value, hint or type_ref, stmt.lineno)
         if stmt.value is not None or self.scope.kind != _MODULE:
             self._bind_target(stmt.target, type_ref, stmt.lineno)
 

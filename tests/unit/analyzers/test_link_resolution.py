@@ -318,3 +318,79 @@ def test_self_dunder_class_builds_an_instance_of_the_class() -> None:
     }
     m = project(files)["money"]
     assert callee(m, "money.Money.plus", "self.__class__") == "money.Money.__init__"
+
+
+def test_a_property_s_value_is_what_its_getter_returns() -> None:
+    """``@property``, ``functools.cached_property`` and Django's ``cached_property``
+    read as attributes: ``self.session.post()`` calls the method of what the getter
+    returns (its annotation first), and the property is no callable argument."""
+    files = {
+        "mailer.py": """
+            class Mailer:
+                def send(self):
+                    pass
+        """,
+        "client.py": """
+            import functools
+            import requests
+            from django.utils.functional import cached_property
+            from mailer import Mailer
+
+            class Client:
+                @cached_property
+                def session(self):
+                    return requests.Session()
+
+                @property
+                def mailer(self) -> Mailer:
+                    return build()
+
+                @functools.cached_property
+                def backup(self):
+                    return Mailer()
+
+                def go(self):
+                    self.session.post("https://example.com")
+                    self.mailer.send()
+                    self.backup.send()
+                    notify(self.backup)
+
+            def notify(value):
+                pass
+        """,
+    }
+    m = project(files)["client"]
+    go = "client.Client.go"
+    assert callee(m, go, "self.session.post") == "requests.Session.post"
+    assert callee(m, go, "self.mailer.send") == "mailer.Mailer.send"
+    assert callee(m, go, "self.backup.send") == "mailer.Mailer.send"
+    (sent,) = [c for c in calls_in(m, go) if c.text == "notify"]
+    assert sent.args[0].ref == "mailer.Mailer()"  # an object, not a callable
+
+
+def test_an_attribute_of_a_rebound_self_is_not_the_instance_s() -> None:
+    """``self = other`` then ``self.x = ...`` sets nothing on this class's instances;
+    ``self.x: T = value`` declares T whatever the value."""
+    files = {
+        "mailer.py": """
+            class Mailer:
+                def send(self):
+                    pass
+        """,
+        "a.py": """
+            from mailer import Mailer
+
+            class A:
+                def setup(self, factory):
+                    self.declared: Mailer = factory()
+                    self = factory()
+                    self.other = Mailer()
+
+                def go(self):
+                    self.declared.send()
+                    self.other.send()
+        """,
+    }
+    m = project(files)["a"]
+    assert callee(m, "a.A.go", "self.declared.send") == "mailer.Mailer.send"
+    assert callee(m, "a.A.go", "self.other.send") is None
