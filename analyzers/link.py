@@ -119,10 +119,10 @@ _INSTANCE |= frozenset("a" + name for name in _INSTANCE)
 """Methods whose result is one row: ``aget`` and the other async forms too, since
 ``await`` is transparent to a local's type (``o = await Order.objects.aget(pk=1)``)."""
 _ROWS = frozenset(["iterator", "aiterator"])
+"""Not a queryset, but iterating it (``for``/``async for``) gives the model's rows."""
 _PAIRS = frozenset(["get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"])
 """Methods whose result is ``(row, created)``: its item (``obj, created = ...``,
 ``...[0]``; parse types only the first) is a row."""
-"""Not a queryset, but iterating it (``for``/``async for``) gives the model's rows."""
 _QS_API = frozenset(
     [
         # QuerySet (Django 5.2's public names, async ones included)
