@@ -1369,24 +1369,32 @@ class NewCustomer(CreateView):
     assert len([o for o in purge if o.method == "DeleteView"]) == 2  # not once per attribute
 
 
-def test_a_view_that_computes_its_model_names_it_by_what_the_override_returns() -> None:
-    """``get_queryset``, ``get_object``, ``get_serializer_class`` and ``get_form_class``
-    overrides name the model as the attributes do, when every ``return`` agrees; one
-    that narrows ``super()``'s queryset or returns different serializers names none
-    of its own, and a class that is no view gets nothing from the same methods."""
-    api = """
-from django import forms
-from django.shortcuts import get_object_or_404
-from django.views.generic import CreateView, UpdateView
-from rest_framework import generics, serializers, viewsets
-from orders.models import Order, Customer, Tag
+_CUSTOMER_FORMS = """\
 class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-class MyOrders(UpdateView):
+"""
+"""A ModelSerializer and a ModelForm of ``Customer`` (imports: ``forms``, ``serializers``)."""
+
+
+def test_a_view_that_computes_its_model_names_it_by_what_the_override_returns() -> None:
+    """``get_queryset``, ``get_object``, ``get_serializer_class`` and ``get_form_class``
+    overrides name the model as the attributes do, when every ``return`` agrees; one
+    that narrows ``super()``'s queryset or returns different serializers names none
+    of its own, and a class that is no view gets nothing from the same methods."""
+    api = (
+        """
+from django import forms
+from django.shortcuts import get_object_or_404
+from django.views.generic import CreateView, UpdateView
+from rest_framework import generics, serializers, viewsets
+from orders.models import Order, Customer, Tag
+"""
+        + _CUSTOMER_FORMS
+        + """class MyOrders(UpdateView):
     fields = ["total"]
     def get_queryset(self):
         return Order.objects.filter(owner=self.request.user)
@@ -1411,6 +1419,7 @@ class NotAView:
     def get_queryset(self):
         return Order.objects.all()
 """
+    )
     linked = shop("", {"orders/api.py": api})
     got = {
         (o.function.rpartition(".")[2], o.model.rpartition(".")[2], o.op, o.loc.line)
@@ -1437,18 +1446,15 @@ def test_a_view_s_hooks_get_its_form_serializer_or_row() -> None:
     write in the hook itself, whatever the parameter is called; a FormView (which
     saves nothing of its own) writes only there. A hook of a class that names no
     form, or a parameter other than the first, stays unknown."""
-    api = """
+    api = (
+        """
 from django import forms
 from django.views.generic import FormView
 from rest_framework import serializers, viewsets
 from orders.models import Customer, Tag
-class CustomerSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Customer
-class CustomerForm(forms.ModelForm):
-    class Meta:
-        model = Customer
-class Signup(FormView):
+"""
+        + _CUSTOMER_FORMS
+        + """class Signup(FormView):
     form_class = CustomerForm
     def form_valid(self, f):
         f.save()
@@ -1468,6 +1474,7 @@ class Contact(FormView):
         form.save()
         other.save()
 """
+    )
     linked = shop("", {"orders/api.py": api})
     got = {
         (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.op, o.method, o.loc.line)
