@@ -217,6 +217,7 @@ _AstSetComp = ast.SetComp
 _AstSet = ast.Set
 _AstGlobal = ast.Global
 _AstFunctionDef = ast.FunctionDef
+_AstReturn = ast.Return
 _AstAsyncFunctionDef = ast.AsyncFunctionDef
 # positional constructors, every field passed (see analyzers._make): the facts of a
 # module are built by the tens of thousands
@@ -403,6 +404,29 @@ def _paired(type_ref: str) -> str | None:
     M.objects.get_or_create(...)``; async forms too): its row, as linking reads
     ``ref[]``. Other tuple unpacking types nothing (a tuple's items differ)."""
     return type_ref + "[]" if type_ref.endswith(_PAIR_SUFFIXES) else None
+
+
+def _returned(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+    """The values of ``function``'s own ``return`` statements (not of the functions
+    or classes nested in it), in order."""
+    out: list[ast.expr] = []
+    todo: list[ast.stmt] = list(reversed(function.body))
+    while todo:
+        stmt = todo.pop()
+        t = type(stmt)
+        if t is _AstReturn:
+            if stmt.value is not None:  # type: ignore[attr-defined]
+                out.append(stmt.value)  # type: ignore[attr-defined]
+            continue
+        if t is _AstFunctionDef or t is _AstAsyncFunctionDef or t is _AstClassDef:
+            continue
+        nested: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            nested.extend(getattr(stmt, name, ()))
+        for part in [*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())]:
+            nested.extend(part.body)
+        todo.extend(reversed(nested))
+    return out
 
 
 def _chain(node: ast.expr) -> tuple[str, str] | None:
@@ -1736,6 +1760,13 @@ class _Extractor:
                 where = _Location(self.path, stmt.lineno, stmt.col_offset)
                 result = f"{qual}.{stmt.name}()"
                 found[(_BIND_ATTR, stmt.name)] = ModelBinding(qual, _BIND_ATTR, result, where)
+                # each ``return`` of a name the module knows too: a serializer per
+                # action names every model it serialises, though the returns differ
+                for i, value in enumerate(_returned(stmt)):
+                    ref = self._ref(scope, _chain(value))
+                    if ref is not None and ref != result:
+                        key = (_BIND_ATTR, f"{stmt.name}#{i}")
+                        found[key] = ModelBinding(qual, _BIND_ATTR, ref, where)
             else:
                 self._model_assign(stmt, scope, qual, _BIND_ATTR, found)
         return found.values()

@@ -1382,9 +1382,11 @@ class CustomerForm(forms.ModelForm):
 
 def test_a_view_that_computes_its_model_names_it_by_what_the_override_returns() -> None:
     """``get_queryset``, ``get_object``, ``get_serializer_class`` and ``get_form_class``
-    overrides name the model as the attributes do, when every ``return`` agrees; one
-    that narrows ``super()``'s queryset or returns different serializers names none
-    of its own, and a class that is no view gets nothing from the same methods."""
+    overrides name the model as the attributes do: what every ``return`` agrees on,
+    and each returned name the module knows (a serializer per action: each one's
+    model; an unknown one adds nothing). One that narrows ``super()``'s queryset
+    names none of its own, and a class that is no view gets nothing from the same
+    methods."""
     api = (
         """
 from django import forms
@@ -1433,9 +1435,51 @@ class NotAView:
         ("Scoped", "Customer", OrmOp.WRITE, 18),
         ("Scoped", "Tag", OrmOp.READ, 20),  # the row get_object finds
         ("Scoped", "Tag", OrmOp.WRITE, 20),
+        ("Either", "Customer", OrmOp.READ, 23),  # OtherSerializer is unknown
+        ("Either", "Customer", OrmOp.WRITE, 23),
         ("Narrowed", "Tag", OrmOp.READ, 28),  # its queryset attribute, once
         ("Narrowed", "Tag", OrmOp.WRITE, 28),
         ("NewCustomer", "Customer", OrmOp.WRITE, 32),
+    }
+
+
+def test_a_serializer_per_action_names_each_model_it_returns() -> None:
+    """Every ``return`` of ``get_serializer_class`` counts, in branches, handlers and
+    ``match`` cases; not one of a function nested in it, nor ``super()``'s."""
+    api = """
+from rest_framework import serializers, viewsets
+from orders.models import Order, Customer, Tag
+class OrderSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+class Orders(viewsets.ModelViewSet):
+    def get_serializer_class(self):
+        if self.action == "list":
+            return OrderSerializer
+        try:
+            self.check()
+        except ValueError:
+            return CustomerSerializer
+        match self.action:
+            case "retrieve":
+                return OrderSerializer
+        def inner():
+            return TagSerializer
+        return super().get_serializer_class()
+"""
+    linked = shop("", {"orders/api.py": api})
+    got = {(o.model.rpartition(".")[2], o.op) for o in linked["orders.api"].orm}
+    assert got == {
+        ("Order", OrmOp.READ),
+        ("Order", OrmOp.WRITE),
+        ("Customer", OrmOp.READ),
+        ("Customer", OrmOp.WRITE),
     }
 
 
