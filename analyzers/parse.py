@@ -127,6 +127,8 @@ _RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 # of Django's decorators: no call recorded for them) and a property's own accessors
 _DESCRIPTORS = frozenset({"property", "classmethod", "staticmethod"})
 _ACCESSORS = (".setter", ".getter", ".deleter")
+_CLASS_RECEIVERS = frozenset({"__init_subclass__", "__class_getitem__", "__new__"})
+"""Methods whose first parameter is the class, not an instance, without a decorator."""
 _FILE_TYPES = frozenset(
     {
         "builtins.open()",
@@ -1015,7 +1017,11 @@ class _Extractor:
         if outer.kind == _CLASS and params and not static:
             scope.self_name = params[0].name
             scope.cls = outer.qual
-            scope.self_ref = outer.qual if "classmethod" in decorator_texts else outer.qual + "()"
+            # ``__init_subclass__``/``__class_getitem__`` are classmethods without the
+            # decorator, and ``__new__``'s first parameter is the class too
+            implicit = node.name in _CLASS_RECEIVERS
+            classy = implicit or "classmethod" in decorator_texts
+            scope.self_ref = outer.qual if classy else outer.qual + "()"
             scope.types.pop(scope.self_name, None)
         elif outer.kind == _FUNC:
             scope.cls = outer.cls

@@ -394,3 +394,40 @@ def test_an_attribute_of_a_rebound_self_is_not_the_instance_s() -> None:
     m = project(files)["a"]
     assert callee(m, "a.A.go", "self.declared.send") == "mailer.Mailer.send"
     assert callee(m, "a.A.go", "self.other.send") is None
+
+
+def test_init_subclass_and_new_receive_the_class() -> None:
+    """``__init_subclass__`` (an implicit classmethod) and ``__new__`` get the class:
+    what they set through it is no instance attribute, so a class-body alias keeps
+    typing ``self._pick`` and ``cls.m()`` there is the class's method."""
+    files = {
+        "rand.py": """
+            class Random:
+                def __init_subclass__(cls, **kw):
+                    cls._pick = cls._pick_slow
+                    cls.describe()
+
+                def __new__(cls, seed):
+                    cls.describe()
+                    return super().__new__(cls)
+
+                @classmethod
+                def describe(cls):
+                    pass
+
+                def _pick_fast(self, n):
+                    return n
+
+                def _pick_slow(self, n):
+                    return n
+
+                _pick = _pick_fast
+
+                def choice(self, seq):
+                    return seq[self._pick(len(seq))]
+        """
+    }
+    m = project(files)["rand"]
+    assert callee(m, "rand.Random.choice", "self._pick") == "rand.Random._pick_fast"
+    for method in ("rand.Random.__init_subclass__", "rand.Random.__new__"):
+        assert callee(m, method, "cls.describe") == "rand.Random.describe"
