@@ -252,6 +252,9 @@ _SAVING_FORMS = frozenset(
     {"ModelForm", "BaseModelForm", "ModelSerializer", "HyperlinkedModelSerializer"}
 )
 """Classes whose ``save()`` writes their ``Meta.model`` (Django, Django REST framework)."""
+_OBJECT_NAMES = frozenset(dir(object))
+"""What ``object`` defines: any other name looked up past an explicit ``(object)``
+base is the subclass's or a sibling mixin's, unknown here, never ``object``'s."""
 _PROPERTIES = frozenset(
     {
         "builtins.property",
@@ -500,6 +503,8 @@ class _Linker:
                 rest = order[i + 1 :]
                 if any(r == "?" or r.startswith("!") for r in rest):
                     return None
+                if k == "!builtins.object" and name not in _OBJECT_NAMES:
+                    return None  # ``class M(object)``: a mixin's call into its siblings
                 return ("extattr", f"{k[1:]}.{name}")
             qual = f"{k}.{name}"
             d = self.defs.get(qual)

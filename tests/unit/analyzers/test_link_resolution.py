@@ -431,3 +431,26 @@ def test_init_subclass_and_new_receive_the_class() -> None:
     assert callee(m, "rand.Random.choice", "self._pick") == "rand.Random._pick_fast"
     for method in ("rand.Random.__init_subclass__", "rand.Random.__new__"):
         assert callee(m, method, "cls.describe") == "rand.Random.describe"
+
+
+def test_an_explicit_object_base_defines_only_what_object_has() -> None:
+    """``class FormMixin(object)`` calling ``self.get_form()`` calls a sibling's or a
+    subclass's method: unresolved, not ``builtins.object.get_form``; what ``object``
+    does define (``__init__``, ``__eq__``...) still resolves to it."""
+    files = {
+        "mixins.py": """
+            class FormMixin(object):
+                def __init__(self):
+                    super().__init__()
+
+                def post(self):
+                    form = self.get_form()
+                    return self.__eq__(form)
+        """
+    }
+    m = project(files)["mixins"]
+    post = "mixins.FormMixin.post"
+    assert callee(m, post, "self.get_form") is None
+    assert callee(m, post, "self.__eq__") == "builtins.object.__eq__"
+    init = "mixins.FormMixin.__init__"
+    assert callee(m, init, "super().__init__") == "builtins.object.__init__"
