@@ -48,7 +48,7 @@ from analyzers.facts import (
 
 __all__ = ["SCHEMA_VERSION", "decode", "encode"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
@@ -109,7 +109,10 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
         [[v.qualname, v.loc.line, v.loc.col, v.type_ref] for v in f.variables],
         [_model(m) for m in f.model_candidates],
         [[r.function, r.callee, r.method, r.loc.line, r.loc.col, r.sql] for r in f.raw_sql],
-        [[b.owner, b.kind, b.model, b.loc.line, b.loc.col, b.callee] for b in f.model_bindings],
+        [
+            [b.owner, b.kind, b.model, b.loc.line, b.loc.col, b.callee, b.attr]
+            for b in f.model_bindings
+        ],
     ]
     if tables is not None:
         encoded += [tables.strings, tables.args, tables.params]
@@ -371,8 +374,8 @@ def _assemble(
         else (),
         model_bindings=tuple(
             [
-                ModelBinding(o, _BINDINGS[k], m, L(path, ln, co), c)
-                for o, k, m, ln, co, c in bindings
+                ModelBinding(o, _BINDINGS[k], m, L(path, ln, co), c, a)
+                for o, k, m, ln, co, c, a in bindings
             ]
         )
         if bindings

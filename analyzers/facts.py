@@ -293,6 +293,9 @@ class BindingKind(StrEnum):
     META = "meta"  # ``class Meta: model = X``: a ModelForm's or ModelSerializer's save()
     ATTR = "attr"  # ``model = X`` in a class body: generic views, admin inlines
     ADMIN = "admin"  # ``@admin.register(X)`` / ``admin.site.register(X, OwnerAdmin)``
+    # one of the values a ``get_queryset()``/``get_serializer_class()``... override
+    # returns: a model the view may serve, never the one its hooks are passed
+    RETURNS = "returns"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,9 +306,12 @@ class ModelBinding:
     ``Meta.model``; an ``UpdateView`` with ``model = Order`` writes ``Order``; the
     admin writes every model registered with it. ``owner`` and ``model`` are
     references (``owner`` a class, or the module/function making a registration
-    without an admin class); ``callee`` the registering call's (``ADMIN`` only).
-    Linking keeps what holds up (the owner's bases decide) as :class:`OrmAccess`
-    entries, or, for ``META``, as what ``save()`` on an instance writes.
+    without an admin class); ``callee`` the registering call's (``ADMIN`` only);
+    ``attr`` the class attribute or method that names it (``model``, ``queryset``,
+    ``get_serializer_class``; ``ATTR`` and ``RETURNS``), as Python looks each one up
+    along the class's bases on its own. Linking keeps what holds up (the owner's
+    bases decide) as :class:`OrmAccess` entries, or, for ``META``, as what ``save()``
+    on an instance writes.
     """
 
     owner: str
@@ -313,6 +319,7 @@ class ModelBinding:
     model: str
     loc: Location
     callee: str | None = None
+    attr: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 from analyzers._make import maker
 from analyzers.facts import (
@@ -188,7 +189,7 @@ _WRITE |= frozenset("a" + name for name in _WRITE)
 _INSTANCE_ORM = {"save": _ORM_WRITE, "delete": _ORM_WRITE, "refresh_from_db": _ORM_READ}
 _INSTANCE_ORM |= {"a" + name: op for name, op in _INSTANCE_ORM.items()}
 _QS_CALLEE = "django.db.models.QuerySet."
-_DIRECT_CALLEES = frozenset({"def", "ext", "extattr"})
+_DIRECT_CALLEES = frozenset({"def", "ext", "extattr", "bound"})
 """State kinds whose callee is the state's own name (see ``_Linker.callee``)."""
 _TASK_DECORATORS = frozenset(
     {
@@ -264,15 +265,47 @@ _PROPERTIES = frozenset(
 )
 """Decorators whose method is read as an attribute of the instance: its value is what
 the getter returns (``@cached_property def client(self): return Session()``)."""
+
+
+class _Hook(NamedTuple):
+    """A method a generic view calls with its form or serializer (``form``) or with the
+    row it serves as the first argument after ``self``: which framework bases call it
+    and which class attributes or methods name what it is passed."""
+
+    prefix: str
+    bases: frozenset[str]
+    names: tuple[str, ...]
+    form: bool
+
+
+_FORM_VIEWS = frozenset(
+    {
+        "FormMixin",
+        "ModelFormMixin",
+        "ProcessFormView",
+        "BaseFormView",
+        "FormView",
+        "BaseCreateView",
+        "CreateView",
+        "BaseUpdateView",
+        "UpdateView",
+        "BaseDeleteView",
+        "DeleteView",
+    }
+)
+_DJANGO_FORM = _Hook("!django.views.generic", _FORM_VIEWS, ("form_class", "get_form_class"), True)
+_DRF_SERIALIZER = _Hook(
+    "!rest_framework.", frozenset(_DRF_VIEWS), ("serializer_class", "get_serializer_class"), True
+)
 _VIEW_HOOKS = {
-    "form_valid": True,
-    "form_invalid": True,
-    "perform_create": True,
-    "perform_update": True,
-    "perform_destroy": False,
+    "form_valid": _DJANGO_FORM,
+    "form_invalid": _DJANGO_FORM,
+    "perform_create": _DRF_SERIALIZER,
+    "perform_update": _DRF_SERIALIZER,
+    "perform_destroy": _DRF_SERIALIZER._replace(
+        names=("queryset", "get_queryset", "get_object"), form=False
+    ),
 }
-"""Methods a generic view calls with its form or serializer (True) or with the row
-it serves (False) as the first argument after ``self``."""
 _DRF_ROUTERS = ("rest_framework.routers.", "rest_framework_nested.routers.")
 _ON_COMMIT = "django.db.transaction.on_commit"
 _ON_COMMIT_TEXT = " (on commit)"  # parse's text of the call on_commit makes later
@@ -395,11 +428,12 @@ class _Linker:
         # when its ``Meta.model`` names none we know (an external or computed model)
         self.saves: dict[str, str | None] = {}
         # class -> what its ``model``/``queryset``/``form_class``... name (references)
-        self.serves: dict[str, list[str]] = {}
+        # (attribute or method, reference); not what an override may return
+        self.serves: dict[str, list[tuple[str, str]]] = {}
         for m in modules:
             for b in m.model_bindings:
                 if b.kind is BindingKind.ATTR:
-                    self.serves.setdefault(b.owner, []).append(b.model)
+                    self.serves.setdefault(b.owner, []).append((b.attr, b.model))
         self.models = self._models()
         self.models = {q: self._proxy_table(m) for q, m in self.models.items()}
         self.by_label = {
@@ -606,7 +640,14 @@ class _Linker:
                     return found
             attribute = self._instance_attribute(state[1], name)
             if attribute is not None:
-                return None if attribute == "" else self.interpret(attribute)
+                value = None if attribute == "" else self.interpret(attribute)
+                d = self.defs.get(value[1]) if value is not None and value[0] == "def" else None
+                if d is not None and d.kind is _DEF_FUNCTION:
+                    # ``on_save = audit`` in a class body: a bound method, its first
+                    # parameter the instance; the call reaches ``audit`` with the
+                    # arguments shifted, so its call sites type none of them
+                    return ("bound", d.qualname)
+                return value
             found = self._lookup(state[1], name)
             if found is not None and found[0] == "def":
                 d = self.defs[found[1]]
@@ -651,7 +692,7 @@ class _Linker:
         kind = state[0]
         if kind == "cls":
             return ("inst", state[1])
-        if kind == "def":
+        if kind == "def" or kind == "bound":
             d = self.defs.get(state[1])
             return self.interpret(d.returns) if d is not None and d.returns else None
         if kind == "ext" or kind == "extattr":
@@ -697,7 +738,7 @@ class _Linker:
         if state is None:
             return None
         kind = state[0]
-        if kind in ("def", "ext", "extattr"):
+        if kind in _DIRECT_CALLEES:
             return state[1]
         if kind == "cls":
             init = self._lookup(state[1], "__init__")
@@ -730,7 +771,9 @@ class _Linker:
         if d is not None and d.kind is _DEF_METHOD and d.parent is not None:
             hook = _VIEW_HOOKS.get(function.rpartition(".")[2])
             if hook is not None and len(d.params) > 1 and d.params[1].name == name:
-                return self._hook_argument(d.parent, hook)
+                order = self.mro(d.parent)
+                if _framework_base(order, hook.bases, hook.prefix):
+                    return self._hook_argument(order, hook)
         if d is None or d.kind is not _DEF_FUNCTION:
             return None
         positional = [p.name for p in d.params if p.kind == "positional"]
@@ -746,22 +789,32 @@ class _Linker:
             types.add(state[1])
         return f"{types.pop()}()" if len(types) == 1 else None
 
-    def _hook_argument(self, view: str, form: bool) -> str | None:
+    def _hook_argument(self, order: tuple[str, ...], hook: _Hook) -> str | None:
         """What a generic view passes its ``form_valid``/``perform_create``... hook:
-        an instance of the ModelForm or ModelSerializer it names (``form=True``), or
-        a row of the model it serves; the nearest project class that names one
-        decides."""
-        for k in self.mro(view):
+        an instance of the ModelForm or ModelSerializer it names (``hook.form``), or a
+        row of the model it serves. The nearest project class naming one of
+        ``hook.names`` decides; one of its names that is unresolved, or two that
+        disagree, leave the argument unknown."""
+        for k in order:
             if k == "?" or k.startswith("!"):
                 break
-            for ref in self.serves.get(k, ()):
-                state = self.interpret(ref)
-                if form and state is not None and state[0] == "cls" and state[1] in self.saves:
-                    return f"{state[1]}()"
-                model = None if form else self._model_served(ref)
-                if model is not None:
-                    return f"{model}()"
+            named = {
+                self._hook_type(ref, hook.form)
+                for attr, ref in self.serves.get(k, ())
+                if attr in hook.names
+            }
+            if named:
+                return named.pop() if len(named) == 1 else None
         return None
+
+    def _hook_type(self, ref: str, form: bool) -> str | None:
+        if form:
+            state = self.interpret(ref)
+            if state is not None and state[0] == "cls" and state[1] in self.saves:
+                return f"{state[1]}()"
+            return None
+        model = self._model_served(ref)
+        return None if model is None else f"{model}()"
 
     def _call_sites(self) -> dict[str, list[tuple[Argument, ...]]]:
         if self.sites is None:
@@ -1195,7 +1248,7 @@ class _Linker:
             return _Argument(text, _ARG_ORM_INSTANCE, keyword, state[1], None)
         if (kind == "qs" or kind == "mgr") and state[1] in self.models:
             return _Argument(text, _ARG_QUERYSET, keyword, state[1], None)
-        if kind in ("def", "cls", "task", "cm"):
+        if kind in ("def", "cls", "task", "cm", "bound"):
             return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):
             return _Argument(text, arg.kind, keyword, None, state[1])

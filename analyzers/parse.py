@@ -117,6 +117,7 @@ _URL_FUNCS = frozenset(
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _SQL_METHODS = frozenset({"execute", "executemany"})
 _BIND_META, _BIND_ATTR, _BIND_ADMIN = BindingKind.META, BindingKind.ATTR, BindingKind.ADMIN
+_BIND_RETURNS = BindingKind.RETURNS
 _VIEW_MODEL_ATTRS = frozenset({"model", "queryset", "serializer_class", "form_class"})
 _VIEW_MODEL_METHODS = frozenset(
     {"get_queryset", "get_object", "get_serializer_class", "get_form_class"}
@@ -408,27 +409,10 @@ def _paired(type_ref: str) -> str | None:
     return type_ref + "[]" if type_ref.endswith(_PAIR_SUFFIXES) else None
 
 
-def _returned(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
-    """The values of ``function``'s own ``return`` statements (not of the functions
-    or classes nested in it), in order."""
-    out: list[ast.expr] = []
-    todo: list[ast.stmt] = list(reversed(function.body))
-    while todo:
-        stmt = todo.pop()
-        t = type(stmt)
-        if t is _AstReturn:
-            if stmt.value is not None:  # type: ignore[attr-defined]
-                out.append(stmt.value)  # type: ignore[attr-defined]
-            continue
-        if t is _AstFunctionDef or t is _AstAsyncFunctionDef or t is _AstClassDef:
-            continue
-        nested: list[ast.stmt] = []
-        for name in ("body", "orelse", "finalbody"):
-            nested.extend(getattr(stmt, name, ()))
-        for part in [*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())]:
-            nested.extend(part.body)
-        todo.extend(reversed(nested))
-    return out
+def _not_the_row(ref: str, index: ast.expr) -> bool:
+    """Is ``ref`` (``x[...]``'s reference) an item of a ``(row, created)`` pair other
+    than the row? ``get_or_create(...)[1]`` is ``created``, a bool."""
+    return ref.endswith(_PAIR_ITEM) and (type(index) is not _AstConstant or index.value != 0)
 
 
 def _chain(node: ast.expr) -> tuple[str, str] | None:
@@ -513,7 +497,7 @@ class _Extractor:
         # (class, attribute) -> (first line, scope, type reference or None): what
         # ``self.x = ...`` in its methods (and ``x: T`` in its body) give its instances;
         # None once two assignments disagree or one is of an unknown type
-        self.attributes: dict[tuple[str, str], tuple[int, _Scope, str | None]] = {}
+        self.attributes: dict[tuple[str, str], tuple[int, list[tuple[_Scope, str | None]]]] = {}
         self.uses: list[tuple[_Scope, str, int, int, bool]] = []
         self.settings: list[SettingsRead] = []
         self.urls: list[tuple[_Scope, Any, int]] = []
@@ -526,6 +510,9 @@ class _Extractor:
         ] = []
         self.candidates: list[tuple[ast.ClassDef, str]] = []
         self.class_scopes: dict[str, _Scope] = {}
+        # ``get_queryset``/``get_serializer_class``... overrides: their own scopes, in
+        # which what they return is resolved (a local import, a local variable)
+        self.view_methods: dict[str, _Scope] = {}
         self.mutable: dict[str, str] = {}
         self._early_imports: dict[str, str] = {}  # the prepass's view of top-level imports
         self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
@@ -643,7 +630,11 @@ class _Extractor:
             scope = scope.parent
         return scope
 
-    def _bind_target(self, target: ast.expr, type_ref: str | None, line: int) -> None:
+    def _bind_target(
+        self, target: ast.expr, type_ref: str | None, line: int, value: ast.expr | None = None
+    ) -> None:
+        """Bind ``target`` to a value of type ``type_ref`` (``value``: the expression,
+        when a plain assignment gives it)."""
         t = type(target)
         if t is _AstName:
             name = target.id  # type: ignore[attr-defined]
@@ -675,6 +666,8 @@ class _Extractor:
         elif t is _AstStarred:
             self._bind_target(target.value, None, line)  # type: ignore[attr-defined]
         elif t is _AstSubscript or t is _AstAttribute:
+            if t is _AstAttribute:  # ``self.x = ...``, ``for self.x in``, ``del self.x``
+                self._attribute(target, value, type_ref, line)  # type: ignore[arg-type]
             base = target.value  # type: ignore[attr-defined]
             if type(base) is _AstName:
                 self._mutation(base.id, line, target.col_offset)
@@ -822,9 +815,7 @@ class _Extractor:
             return
         type_ref = self._type_of(value)
         for target in stmt.targets:
-            if type(target) is _AstAttribute:
-                self._attribute(target, value, type_ref, stmt.lineno)
-            elif (
+            if (
                 self.scope.kind == _CLASS
                 and type(target) is _AstName
                 and (type(value) is _AstName or type(value) is _AstAttribute)
@@ -833,15 +824,15 @@ class _Extractor:
                 # ``self.model.objects...`` reaches. Not a call's result: a model's or
                 # form's fields (``name = models.CharField()``) are values on instances
                 self._attribute_type(self.scope.qual, target.id, type_ref, stmt.lineno)
-            self._bind_target(target, type_ref, stmt.lineno)
+            self._bind_target(target, type_ref, stmt.lineno, value)
 
     def _attribute(
         self, target: ast.Attribute, value: ast.expr | None, type_ref: str | None, line: int
     ) -> None:
         """``self.x = value`` in a method: what ``x`` is on the class's instances. An
         assignment of ``None`` (a lazy ``self._client = None``) does not count; one of
-        an unknown type, a JSON literal or a type another assignment contradicts makes
-        ``x`` unknown."""
+        an unknown type (an unpacked tuple, ``+=``, ``del``), a JSON literal or a type
+        another assignment contradicts makes ``x`` unknown."""
         base = target.value
         scope = self.scope
         owner = scope.self_ref
@@ -855,13 +846,32 @@ class _Extractor:
             return
         self._attribute_type(owner[:-2], target.attr, None if type_ref == _JSON else type_ref, line)
 
+    def _setattr(self, node: ast.Call) -> None:
+        """``setattr(self, "x", value)``: an assignment of ``self.x`` of no known type."""
+        target, name = node.args[0], node.args[1]
+        if type(target) is _AstName and type(name) is _AstConstant and isinstance(name.value, str):
+            attribute = ast.Attribute(target, name.value, ast.Store())
+            self._attribute(attribute, None, None, node.lineno)
+
     def _attribute_type(self, cls: str, name: str, type_ref: str | None, line: int) -> None:
-        key = (cls, name)
-        known = self.attributes.get(key)
+        """One more assignment of ``cls``'s attribute ``name``: its reference is
+        resolved in the scope it was written in (each method has its own imports), so
+        ``_finish`` compares them."""
+        known = self.attributes.get((cls, name))
         if known is None:
-            self.attributes[key] = (line, self.scope, type_ref)
-        elif known[2] is not None and known[2] != type_ref:
-            self.attributes[key] = (known[0], known[1], None)
+            self.attributes[(cls, name)] = (line, [(self.scope, type_ref)])
+        elif known[1][-1] != (self.scope, type_ref):
+            known[1].append((self.scope, type_ref))
+
+    def _attribute_ref(self, assigned: list[tuple[_Scope, str | None]]) -> str | None:
+        """What every assignment of an attribute agrees on, None if one is unknown."""
+        found = None
+        for scope, type_ref in assigned:
+            ref = None if type_ref is None else self._expand(scope, type_ref)
+            if ref is None or (found is not None and ref != found):
+                return None
+            found = ref
+        return found
 
     def _ann_assign(self, stmt: ast.AnnAssign) -> None:
         if stmt.value is not None:
@@ -878,10 +888,9 @@ class _Extractor:
         if type_ref is None and self.scope.kind != _CLASS:
             type_ref = self._annotation_type(stmt.annotation)
         if type(target) is _AstAttribute:  # ``self.x: T = ...``: T is what is declared
-            hint = self._annotation_type(stmt.annotation)
-            self._attribute(target, stmt.value, hint or type_ref, stmt.lineno)
+            type_ref = self._annotation_type(stmt.annotation) or type_ref
         if stmt.value is not None or self.scope.kind != _MODULE:
-            self._bind_target(stmt.target, type_ref, stmt.lineno)
+            self._bind_target(stmt.target, type_ref, stmt.lineno, stmt.value)
 
     def _aug_assign(self, stmt: ast.AugAssign) -> None:
         self._expr(stmt.value)
@@ -915,6 +924,8 @@ class _Extractor:
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         self._expr(stmt.iter)
         elem = self._type_of(stmt.iter)
+        if elem is not None and elem.endswith(_PAIR_SUFFIXES):
+            elem = None  # a ``(row, created)`` pair's items differ: neither is known
         self._bind_target(stmt.target, None if elem is None else elem + "[]", stmt.lineno)
         self._body(stmt.body)
         self._body(stmt.orelse)
@@ -990,6 +1001,8 @@ class _Extractor:
         if outer.kind == _MODULE or node.name not in outer.globals:
             outer.bindings[node.name] = qual
         scope = _Scope(_FUNC, qual, outer, qual)
+        if outer.kind == _CLASS and node.name in _VIEW_MODEL_METHODS:
+            self.view_methods[qual] = scope
         params = self._params(args, scope)
         scope.params = frozenset(p.name for p in params)
         static = False
@@ -1381,6 +1394,8 @@ class _Extractor:
                     self.urls.append((scope, node, len(self.calls)))
                 elif text == "getattr":
                     self._getattr_setting(node)
+                elif text == "setattr":
+                    self._setattr(node)
             if chain is not None and node.args and chain[1].endswith(".connect"):
                 self._connect(chain, node)
         if name == "register":
@@ -1512,7 +1527,9 @@ class _Extractor:
         if t is _AstSubscript:
             chain = _chain(node)
             if chain is not None and not self._local_json(chain[0]):
-                return self._typed_argument(text, keyword, chain, "")
+                found = self._typed_argument(text, keyword, chain, "")
+                if found[3] is None or not _not_the_row(found[3][1], node.slice):  # type: ignore[attr-defined]
+                    return found
         if _is_json_literal(node):
             return (text, _ARG_JSON, keyword, None)
         return (text, _ARG_UNKNOWN, keyword, None)
@@ -1564,10 +1581,7 @@ class _Extractor:
             if chain is None or self._local_json(chain[0]):
                 return None
             ref = self._resolve_now(chain)
-            index = value.slice  # type: ignore[attr-defined]
-            if ref.endswith(_PAIR_ITEM) and (type(index) is not _AstConstant or index.value != 0):
-                return None  # ``get_or_create(...)[1]`` is ``created``, not a row
-            return ref
+            return None if _not_the_row(ref, value.slice) else ref  # type: ignore[attr-defined]
         return None
 
     def _local_json(self, name: str) -> bool:
@@ -1697,8 +1711,8 @@ class _Extractor:
             )
             for name, line, t in self.variables
         ) + tuple(
-            Variable(f"{cls}.{name}", _Location(path, line, 0), t and self._expand(scope, t))
-            for (cls, name), (line, scope, t) in self.attributes.items()
+            Variable(f"{cls}.{name}", _Location(path, line, 0), self._attribute_ref(assigned))
+            for (cls, name), (line, assigned) in self.attributes.items()
         )
         return ModuleFacts(
             module=module,
@@ -1765,14 +1779,17 @@ class _Extractor:
             ) and stmt.name in _VIEW_MODEL_METHODS:
                 where = _Location(self.path, stmt.lineno, stmt.col_offset)
                 result = f"{qual}.{stmt.name}()"
-                found[(_BIND_ATTR, stmt.name)] = ModelBinding(qual, _BIND_ATTR, result, where)
-                # each ``return`` of a name the module knows too: a serializer per
+                name = stmt.name
+                found[(_BIND_ATTR, name)] = ModelBinding(qual, _BIND_ATTR, result, where, attr=name)
+                # each ``return`` of a name the method knows too: a serializer per
                 # action names every model it serialises, though the returns differ
-                for i, value in enumerate(_returned(stmt)):
-                    ref = self._ref(scope, _chain(value))
+                method = self.view_methods.get(f"{qual}.{name}", scope)
+                for i, returned in enumerate(method.returns):
+                    ref = None if returned in (None, _JSON) else self._expand(method, returned)
                     if ref is not None and ref != result:
-                        key = (_BIND_ATTR, f"{stmt.name}#{i}")
-                        found[key] = ModelBinding(qual, _BIND_ATTR, ref, where)
+                        found[(_BIND_RETURNS, f"{name}#{i}")] = ModelBinding(
+                            qual, _BIND_RETURNS, ref, where, attr=name
+                        )
             else:
                 self._model_assign(stmt, scope, qual, _BIND_ATTR, found)
         return found.values()
@@ -1797,7 +1814,7 @@ class _Extractor:
             found.pop((kind, target.id), None)
             return
         where = _Location(self.path, stmt.lineno, stmt.col_offset)
-        found[(kind, target.id)] = ModelBinding(qual, kind, model or "", where)
+        found[(kind, target.id)] = ModelBinding(qual, kind, model or "", where, attr=target.id)
 
     def _raw_sql(self, calls: list[Call]) -> Iterable[RawSql]:
         """String literals passed to ``execute``: whether the receiver is a database

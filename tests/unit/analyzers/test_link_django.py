@@ -168,6 +168,12 @@ async def place(i):
     confirm(flag)
     quotient, rest = divmod(7, 2)
     confirm(quotient)
+    confirm(Order.objects.get_or_create(pk=4)[1])
+    pair = Order.objects.get_or_create(pk=5)
+    confirm(pair[1])
+    confirm(pair[0])
+    for item in Order.objects.get_or_create(pk=6):
+        confirm(item)
 """
     facts = shop(views, {"orders/mail.py": "def confirm(order):\n    pass\n"})["orders.views"]
     sent = [
@@ -179,6 +185,10 @@ async def place(i):
         (10, ArgKind.ORM_INSTANCE, "orders.models.Order"),
         (12, ArgKind.UNKNOWN, None),
         (14, ArgKind.UNKNOWN, None),
+        (15, ArgKind.UNKNOWN, None),  # ``created``, however it is reached
+        (17, ArgKind.UNKNOWN, None),
+        (18, ArgKind.ORM_INSTANCE, "orders.models.Order"),
+        (20, ArgKind.UNKNOWN, None),  # a pair's items differ: neither is known
     ]
     writes = [(a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
     assert writes == [
@@ -186,6 +196,9 @@ async def place(i):
         ("save", 6),
         ("update_or_create", 9),
         ("get_or_create", 11),
+        ("get_or_create", 15),
+        ("get_or_create", 16),
+        ("get_or_create", 19),
     ]
 
 
@@ -1530,6 +1543,94 @@ class Contact(FormView):
         ("Tags.perform_create", "Customer", OrmOp.WRITE, "save", 21),
         ("Tags.perform_destroy", "Tag", OrmOp.WRITE, "delete", 23),
     }  # LaterSignup's commit=False writes nothing; Contact names no form
+
+
+def test_a_hook_is_typed_only_by_what_its_view_names_for_it() -> None:
+    """Each hook follows the attributes its framework reads for it, along the
+    bases: a subclass that sets only ``queryset`` keeps its parent's serializer. The
+    nearest class naming one decides; if one of its names is unknown, or two
+    disagree, the argument is unknown (an override's alternative returns never type
+    it). A class that is no generic view, or a view whose bases never call the hook,
+    types nothing."""
+    api = (
+        """
+from django import forms
+from django.views.generic import FormView, View
+from rest_framework import generics, serializers, viewsets
+from orders.models import Customer, Order, Tag
+"""
+        + _CUSTOMER_FORMS
+        + """class Base(viewsets.ModelViewSet):
+    serializer_class = CustomerSerializer
+class Narrow(Base):
+    queryset = Order.objects.all()
+    def perform_create(self, serializer):
+        serializer.save()
+    def perform_destroy(self, instance):
+        instance.delete()
+class Torn(viewsets.ModelViewSet):
+    serializer_class = CustomerSerializer
+    def get_serializer_class(self):
+        return self.pick()
+    def perform_update(self, serializer):
+        serializer.save()
+class PerAction(viewsets.ModelViewSet):
+    def get_serializer_class(self):
+        if self.action == "list":
+            return CustomerSerializer
+        return None or CustomerSerializer
+    def perform_create(self, serializer):
+        serializer.save()
+class Cleaner(object):
+    model = Order
+    queryset = Order.objects.all()
+    def perform_destroy(self, path):
+        path.delete()
+class Plain(View):
+    form_class = CustomerForm
+    def form_valid(self, form):
+        form.save()
+class ReadOnly(generics.GenericAPIView):
+    serializer_class = CustomerSerializer
+    def perform_create(self, serializer):
+        serializer.save()
+"""
+    )
+    linked = shop("", {"orders/api.py": api})
+    got = {
+        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.method)
+        for o in linked["orders.api"].orm
+        if "." in o.function.split(".", 2)[2] and o.method in ("save", "delete")
+    }
+    assert got == {
+        ("Narrow.perform_create", "Customer", "save"),
+        ("Narrow.perform_destroy", "Order", "delete"),
+    }
+
+
+def test_an_override_s_returns_resolve_where_they_are_written() -> None:
+    """A ``get_serializer_class`` that imports its serializer, or returns a local,
+    names its model: what it returns is read in the method, not the class."""
+    api = """
+from rest_framework import viewsets
+class Late(viewsets.ModelViewSet):
+    def get_serializer_class(self):
+        from orders.serializers import TagSerializer
+        chosen = TagSerializer
+        if self.action == "list":
+            return chosen
+        return super().get_serializer_class()
+"""
+    serializers = """
+from rest_framework import serializers
+from orders.models import Tag
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+"""
+    linked = shop("", {"orders/api.py": api, "orders/serializers.py": serializers})
+    got = {(o.model.rpartition(".")[2], o.op) for o in linked["orders.api"].orm}
+    assert got == {("Tag", OrmOp.READ), ("Tag", OrmOp.WRITE)}
 
 
 def test_a_view_s_model_and_form_class_reached_through_self() -> None:

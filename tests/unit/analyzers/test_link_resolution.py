@@ -454,3 +454,115 @@ def test_an_explicit_object_base_defines_only_what_object_has() -> None:
     assert callee(m, post, "self.__eq__") == "builtins.object.__eq__"
     init = "mixins.FormMixin.__init__"
     assert callee(m, init, "super().__init__") == "builtins.object.__init__"
+
+
+def test_an_attribute_assigned_any_other_way_is_unknown() -> None:
+    """Besides ``self.x = T()``, an attribute can be set by unpacking, ``+=``,
+    ``del``, ``setattr(self, "x", ...)``, ``with ... as self.x`` or ``for self.x in``:
+    each is one more assignment, of the type it gives when that is known, so any
+    unknown one leaves ``x`` unresolved; one that agrees keeps it."""
+    files = {
+        "mailer.py": """
+            class Mailer:
+                def send(self):
+                    pass
+        """,
+        "svc.py": """
+            from mailer import Mailer
+
+            class Svc:
+                def __init__(self, pair, name):
+                    self.a = Mailer()
+                    self.a, self.other = pair
+                    self.b = Mailer()
+                    self.b += Mailer()
+                    self.c = Mailer()
+                    del self.c
+                    self.d = Mailer()
+                    setattr(self, "d", name)
+                    self.e = Mailer()
+                    *self.e, rest = pair
+                    self.f = Mailer()
+                    with Mailer() as self.f:
+                        pass
+                    self.g = Mailer()
+                    setattr(self, name, 1)
+
+                def go(self):
+                    self.a.send()
+                    self.b.send()
+                    self.c.send()
+                    self.d.send()
+                    self.e.send()
+                    self.f.send()
+                    self.g.send()
+        """,
+    }
+    m = project(files)["svc"]
+    for unknown in "abcde":
+        assert callee(m, "svc.Svc.go", f"self.{unknown}.send") is None, unknown
+    assert callee(m, "svc.Svc.go", "self.f.send") == "mailer.Mailer.send"  # agrees
+    assert callee(m, "svc.Svc.go", "self.g.send") == "mailer.Mailer.send"  # not a literal name
+
+
+def test_attribute_assignments_resolve_in_their_own_method_s_scope() -> None:
+    """Each method may import its own ``Client``: the same text names different
+    classes, so the attribute is unknown; the same class imported twice agrees."""
+    files = {
+        "a.py": """
+            class Client:
+                def send(self):
+                    pass
+        """,
+        "b.py": """
+            class Client:
+                def send(self):
+                    pass
+        """,
+        "svc.py": """
+            class Svc:
+                def one(self):
+                    from a import Client
+                    self.client = Client()
+                    self.same = Client()
+
+                def two(self):
+                    from b import Client
+                    self.client = Client()
+
+                def three(self):
+                    from a import Client
+                    self.same = Client()
+
+                def go(self):
+                    self.client.send()
+                    self.same.send()
+        """,
+    }
+    m = project(files)["svc"]
+    assert callee(m, "svc.Svc.go", "self.client.send") is None
+    assert callee(m, "svc.Svc.go", "self.same.send") == "a.Client.send"
+
+
+def test_a_function_assigned_in_a_class_body_is_a_bound_method() -> None:
+    """``on_save = audit`` makes ``self.on_save(x)`` call ``audit(self, x)``: the call
+    reaches ``audit``, but types none of its parameters from that call site."""
+    files = {
+        "svc.py": """
+            class Order:
+                def save(self):
+                    pass
+
+            def audit(first, order):
+                first.save()
+
+            class Svc:
+                on_save = audit
+
+                def go(self):
+                    self.on_save(Order())
+        """,
+    }
+    m = project(files)["svc"]
+    assert callee(m, "svc.Svc.go", "self.on_save") == "svc.audit"
+    assert callee(m, "svc.audit", "first.save") is None  # ``first`` is the Svc, not an Order
