@@ -26,6 +26,7 @@ from typing import Any
 from analyzers.analysis import Capability
 from analyzers.facts import ArgKind, Call, ModelFact, ModuleFacts, Param
 from analyzers.graph import CodeIndex, build_index
+from strangler.codemods.generate import USER_SAMPLE
 from strangler.codemods.schema import ParamSchema, data_schema
 
 __all__ = [
@@ -239,18 +240,26 @@ def _samples(
 ) -> dict[str, str]:
     """A sample value per parameter for the generated handler test, from evidence: a
     literal passed at some call site (tests included: they hold the best examples), else
-    for ``<model>_id`` a row of that model; parameters with neither are left to the
-    generator's schema-based sample."""
+    for ``<model>_id`` a row of that model, else for a parameter every call site passes
+    ``request.user`` a row of the project's user model (named by the settings, which
+    the analysis does not read); parameters with none are left to the generator's
+    schema-based sample."""
     positional = [a.name for a in arguments if a.param_kind == "positional"][1 if method else 0 :]
     literals: dict[str, str] = {}
+    users: dict[str, bool] = {}
     for call in sorted(calls, key=lambda c: (c.loc.path, c.loc.line)):
         for name, text in _bind(positional, call).items():
             if name not in literals and (value := _literal(text)) is not None:
                 literals[name] = value
+            users[name] = users.get(name, True) and text.endswith("request.user")
     for a in arguments:
+        if a.name in literals:
+            continue
         label = _model_for_id(a.name, index)
-        if a.name not in literals and a.kind is not ArgKind.ORM_INSTANCE and label:
+        if a.kind is not ArgKind.ORM_INSTANCE and label:
             literals[a.name] = f'self.model_ref("{label}")["pk"]'
+        elif a.kind is ArgKind.ORM_INSTANCE and a.model is None and users.get(a.name):
+            literals[a.name] = USER_SAMPLE
     return literals
 
 

@@ -17,6 +17,7 @@ from strangler.codemods.apply import (
 )
 from strangler.codemods.batch import BatchResult, run_over_files
 from strangler.codemods.generate import (
+    USER_SAMPLE,
     ArgSpec,
     EntryPointSpec,
     GeneratedPackage,
@@ -40,6 +41,7 @@ from strangler.codemods.source import ModuleSource
 __all__ = [
     "DISPATCH_ONLY",
     "STYLES",
+    "USER_SAMPLE",
     "AddRoutedDecorator",
     "ApplyError",
     "ArgSpec",

@@ -88,6 +88,11 @@ def _json_result(value: Any) -> Any:
 '''
 
 
+USER_SAMPLE = "self.model_ref(settings.AUTH_USER_MODEL)"
+"""The generated test's sample of a ``request.user`` argument: a row of the user model
+the monolith's settings name (the analysis reads no setting's value)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ArgSpec:
     """What the analysis knows about one argument of an entry point."""
@@ -629,8 +634,8 @@ def _sample(entry: _Entry, param: ParamSchema) -> str:
     given = {arg.name: arg.sample for arg in entry.spec.args if arg.sample}
     if param.name in given:
         return given[param.name] or "None"
-    if param.arg_kind is ArgKind.ORM_INSTANCE and param.model:
-        return f"self.model_ref({json.dumps(param.model)})"
+    if param.arg_kind is ArgKind.ORM_INSTANCE:  # "": the model is unknown, the test says so
+        return f"self.model_ref({json.dumps(param.model or '')})"
     schema = data_schema("", "", [param])["properties"][param.name]
     return repr(sample_value(schema))
 
@@ -645,6 +650,8 @@ def _tests_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: 
     }
     if any(entry.spec.style != "request_reply" for entry in entries):
         imports.add(CAPTURE_IMPORT)
+    if any(arg.sample == USER_SAMPLE for entry in entries for arg in entry.spec.args):
+        imports.add(ImportLine("django.conf", "settings"))
     names = [json.dumps(name) for name in spec.test_fixtures]
     fixtures = f"{names[0]}," if len(names) == 1 else ", ".join(names)
     tests = "".join(_test_method(entry, spec.line_length) for entry in entries)
@@ -662,6 +669,11 @@ def _tests_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: 
         + f"    fixtures = ({fixtures})\n\n"
         + "    def model_ref(self, label: str) -> dict[str, Any]:\n"
         + '        """The first row of ``label``, referenced the way the shim sends it."""\n'
+        + "        if not label:\n"
+        + "            self.fail(\n"
+        + '                "the analysis could not tell which model this argument is a row of: "\n'
+        + '                \'write its sample as {"$model": "app_label.Model", "pk": ...}\'\n'
+        + "            )\n"
         + "        model = apps.get_model(label)\n"
         + '        instance = model._default_manager.order_by("pk").first()\n'
         + "        if instance is None:\n"

@@ -145,3 +145,51 @@ def test_entry_effects_include_what_the_entry_point_reaches(
     (entry,) = _plan(project, name).entries
     assert set(entry.effects) == effects
     assert _plan(project, name).to_json()["entry_points"][0]["effects"] == sorted(effects)
+
+
+def test_a_request_user_argument_samples_a_row_of_the_user_model() -> None:
+    """``request.user`` is a row of a model the analysis cannot name (the settings
+    choose it): the generated test samples the user model the settings name, and an
+    argument that is sometimes something else gets no such sample."""
+    from analyzers.analysis import Capability
+    from tests.unit.analyzers.linkkit import project
+
+    files = {
+        "shop/__init__.py": "",
+        "shop/audit.py": """
+            def record(user, note):
+                pass
+
+            def mixed(who):
+                pass
+        """,
+        "shop/views.py": """
+            from shop.audit import mixed, record
+
+            def view(request, other):
+                record(request.user, "seen")
+                record(self_request(request).user, "again")
+                mixed(request.user)
+                mixed(other)
+
+            def self_request(request):
+                return request
+        """,
+    }
+    modules = list(project(files).values())
+    entries = ("shop.audit.record", "shop.audit.mixed")
+    capability = Capability(
+        1, "shop.audit", "shop.audit", ("module",), 1.0, entries, entries, 4, (), (), (), ()
+    )
+    plan = plan_extraction(capability, modules)
+    args = {(e.name, a.name): (a.kind, a.sample) for e in plan.entries for a in e.arguments}
+    assert args[("record", "user")] == (ArgKind.ORM_INSTANCE, None)  # one site is no request
+    assert args[("mixed", "who")][1] is None
+    files["shop/views.py"] = files["shop/views.py"].replace(
+        "self_request(request).user", "request.user"
+    )
+    plan = plan_extraction(capability, list(project(files).values()))
+    (record,) = [e for e in plan.entries if e.name == "record"]
+    assert record.arguments[0].kind is ArgKind.ORM_INSTANCE
+    assert record.arguments[0].sample == "self.model_ref(settings.AUTH_USER_MODEL)"
+    assert record.schema["properties"]["user"]["required"] == ["$model", "pk"]

@@ -14,6 +14,7 @@ import pytest
 
 from analyzers.facts import ArgKind
 from strangler.codemods import (
+    USER_SAMPLE,
     ArgSpec,
     EntryPointSpec,
     GeneratedPackage,
@@ -169,7 +170,8 @@ def test_generated_code_compiles(written: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_generated_code_passes_ruff(written: Path) -> None:
+def ruff_problems(root: Path) -> str:
+    """What ruff finds in the generated package under ``root`` ("" for nothing)."""
     done = subprocess.run(
         [
             str(RUFF),
@@ -182,11 +184,15 @@ def test_generated_code_passes_ruff(written: Path) -> None:
             "88",
             "functions",
         ],
-        cwd=written,
+        cwd=root,
         capture_output=True,
         text=True,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    return "" if done.returncode == 0 else done.stdout + done.stderr
+
+
+def test_generated_code_passes_ruff(written: Path) -> None:
+    assert ruff_problems(written) == ""
 
 
 def test_handler_runs_the_moved_code_like_the_monolith(written: Path) -> None:
@@ -296,6 +302,28 @@ def test_generated_tests_use_model_refs_and_samples() -> None:
     assert '"order": self.model_ref("shop.Order"),' in text
     assert '"order_number": 1,' in text
     assert "json.dumps(result)" in text  # send is request/reply
+
+
+def test_a_row_of_an_unknown_model_is_sampled_from_the_settings_or_asked_for(
+    tmp_path: Path,
+) -> None:
+    """A ``request.user`` row samples the user model the settings name (imported);
+    a row of a model the analysis could not name asks for its sample when run,
+    rather than sending an event its own schema rejects."""
+    user = replace(NOTIFY, args=(ArgSpec("order", ArgKind.ORM_INSTANCE, None, USER_SAMPLE),))
+    files = generate(entry_points=(SEND, user)).files
+    text = files["functions/notify/tests/test_handlers.py"]
+    assert '"order": self.model_ref(settings.AUTH_USER_MODEL),' in text
+    assert "\nfrom django.conf import settings\n" in text
+    for path, code in {**MODULES, **files}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(code)
+    assert ruff_problems(tmp_path) == ""
+    unknown = replace(NOTIFY, args=(ArgSpec("order", ArgKind.ORM_INSTANCE, None),))
+    text = generate(entry_points=(SEND, unknown)).files["functions/notify/tests/test_handlers.py"]
+    assert '"order": self.model_ref(""),' in text
+    assert "settings" not in text
+    assert "        if not label:\n            self.fail(\n" in text
 
 
 @pytest.mark.parametrize(
