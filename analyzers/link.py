@@ -316,6 +316,19 @@ _EXTERNAL_RESULTS = {
 }
 """What calling these external functions gives: a database cursor, whose
 ``execute``/``executemany`` then run the raw SQL of :class:`RawSql` facts."""
+_EXTERNAL_CLASSES = frozenset(
+    {
+        *(
+            f"builtins.{name}"
+            for name in ("list", "dict", "set", "frozenset", "tuple", "str", "bytes")
+        ),
+        *(f"builtins.{name}" for name in ("bytearray", "int", "float", "complex", "bool")),
+        "collections.defaultdict",
+        "collections.deque",
+    }
+)
+"""External classes named in lower case: calling one builds an instance (``set()``,
+``defaultdict(list)``), as calling a capitalised external name does."""
 _SQL_CALLEES = frozenset({_CURSOR + ".execute", _CURSOR + ".executemany"})
 _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
     ("django.core.mail.", _EFFECT_MAIL),
@@ -700,7 +713,9 @@ class _Linker:
             if result is not None:
                 return ("extinst", result)
             last = state[1].rpartition(".")[2]
-            return ("extinst", state[1]) if kind == "ext" and last[:1].isupper() else None
+            if kind == "ext" and (last[:1].isupper() or state[1] in _EXTERNAL_CLASSES):
+                return ("extinst", state[1])
+            return None
         if kind == "qm":
             if state[2] in _INSTANCE:
                 return ("inst", state[1])

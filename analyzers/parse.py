@@ -230,6 +230,26 @@ _Argument = maker(Argument)
 _Param = maker(Param)
 _Definition = maker(Definition)
 _JSON = "=json"  # type marker of a local bound to a JSON-able literal
+_JSON_OF = "=json:"  # ... followed by the literal's type: ``=json:builtins.list()``
+_LITERALS = {
+    ast.List: "builtins.list()",
+    ast.ListComp: "builtins.list()",
+    ast.Tuple: "builtins.tuple()",
+    ast.Dict: "builtins.dict()",
+    ast.DictComp: "builtins.dict()",
+    ast.Set: "builtins.set()",
+    ast.SetComp: "builtins.set()",
+    ast.JoinedStr: "builtins.str()",
+}
+"""The type of what a display, comprehension or f-string evaluates to."""
+_CONSTANTS = {
+    str: "builtins.str()",
+    bytes: "builtins.bytes()",
+    bool: "builtins.bool()",
+    int: "builtins.int()",
+    float: "builtins.float()",
+    complex: "builtins.complex()",
+}
 _FUNC, _CLASS, _MODULE = 0, 1, 2
 _AnyFunc = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -407,6 +427,26 @@ def _paired(type_ref: str) -> str | None:
     M.objects.get_or_create(...)``; async forms too): its row, as linking reads
     ``ref[]``. Other tuple unpacking types nothing (a tuple's items differ)."""
     return type_ref + "[]" if type_ref.endswith(_PAIR_SUFFIXES) else None
+
+
+def _literal_type(node: ast.expr) -> str | None:
+    """``[...]`` -> ``builtins.list()``, ``-1`` -> ``builtins.int()``...; "" for a
+    literal of no type worth naming (``None``, ``...``); None for anything else."""
+    t = type(node)
+    found = _LITERALS.get(t)
+    if found is not None:
+        return found
+    if t is _AstUnaryOp:
+        node = node.operand  # type: ignore[attr-defined]
+        t = type(node)
+    if t is _AstConstant:
+        return _CONSTANTS.get(type(node.value), "")  # type: ignore[attr-defined]
+    return None
+
+
+def _is_json(type_ref: str | None) -> bool:
+    """Is ``type_ref`` a JSON-able literal's (``=json:builtins.list()``)?"""
+    return type_ref is not None and type_ref.startswith(_JSON_OF)
 
 
 def _not_the_row(ref: str, index: ast.expr) -> bool:
@@ -844,7 +884,9 @@ class _Extractor:
             return
         if type(value) is _AstConstant and value.value is None:
             return
-        self._attribute_type(owner[:-2], target.attr, None if type_ref == _JSON else type_ref, line)
+        if _is_json(type_ref):  # ``self.items = []``: a list, whatever it holds
+            type_ref = type_ref[len(_JSON_OF) :] or None  # type: ignore[index]
+        self._attribute_type(owner[:-2], target.attr, type_ref, line)
 
     def _setattr(self, node: ast.Call) -> None:
         """``setattr(self, "x", value)``: an assignment of ``self.x`` of no known type."""
@@ -1385,6 +1427,10 @@ class _Extractor:
         scope = self.scope
         if chain is None:
             text = _loc_text(func)
+            if ft is _AstAttribute:  # ``", ".join(names)``: a method of the literal's type
+                literal = _literal_type(func.value)  # type: ignore[attr-defined]
+                if literal:
+                    chain = ("", f"{literal}.{func.attr}")  # type: ignore[attr-defined]
         else:
             text = chain[0] + chain[1]
             chain = self._scoped(chain)
@@ -1461,9 +1507,10 @@ class _Extractor:
         JSON literal: no method of ours), ``self``, or ``super()``."""
         scope, head = self.scope, chain[0]
         local_type = scope.types.get(head) if scope.kind != _MODULE else None
-        if local_type == _JSON:
-            return None
         if local_type is not None:
+            if local_type.startswith(_JSON_OF):  # ``items = []``: ``items.append``
+                local_type = local_type[len(_JSON_OF) :]
+                return ("", local_type + chain[1]) if local_type else None
             return ("", local_type + chain[1])
         if head == scope.self_name and scope.self_ref is not None:
             return ("", scope.self_ref + chain[1])
@@ -1566,8 +1613,11 @@ class _Extractor:
         if t is _AstName or t is _AstAttribute:
             chain = _chain(value)
             return None if chain is None else self._resolve_now(chain)
-        if _is_json_literal(value):
-            return _JSON
+        literal = _literal_type(value)
+        if literal is not None:
+            if _is_json_literal(value):
+                return _JSON_OF + literal
+            return literal or None
         if t is _AstAwait:
             return self._type_of(value.value)  # type: ignore[attr-defined]
         if t is _AstSubscript:  # ``up = request.FILES["f"]``: an upload, for kind_of_type
@@ -1586,7 +1636,7 @@ class _Extractor:
 
     def _local_json(self, name: str) -> bool:
         scope = self.scope
-        return scope.kind != _MODULE and scope.types.get(name) == _JSON
+        return scope.kind != _MODULE and _is_json(scope.types.get(name))
 
     def _instance_of(self, model_or_queryset: ast.expr) -> str | None:
         """``get_object_or_404(Order, ...)`` / ``(Order.objects.filter(...), ...)``."""
@@ -1600,7 +1650,10 @@ class _Extractor:
         head, tail = chain
         scope = self.scope
         if head and scope.kind != _MODULE and head in scope.types:
-            return scope.types[head] + tail
+            local_type = scope.types[head]
+            if tail and local_type.startswith(_JSON_OF):  # through the literal's type
+                local_type = local_type[len(_JSON_OF) :] or _JSON
+            return local_type + tail
         if head == scope.self_name and scope.self_ref is not None:
             return scope.self_ref + tail
         return f"?{head}{tail}"  # resolved in _finish through the scope chain
@@ -1707,7 +1760,7 @@ class _Extractor:
             Variable(
                 f"{module}.{name}",
                 _Location(path, line, 0),
-                None if t is None else (None if t == _JSON else self._expand(root, t)),
+                None if t is None or _is_json(t) else self._expand(root, t),
             )
             for name, line, t in self.variables
         ) + tuple(
@@ -1785,7 +1838,11 @@ class _Extractor:
                 # action names every model it serialises, though the returns differ
                 method = self.view_methods.get(f"{qual}.{name}", scope)
                 for i, returned in enumerate(method.returns):
-                    ref = None if returned in (None, _JSON) else self._expand(method, returned)
+                    ref = (
+                        None
+                        if returned is None or _is_json(returned)
+                        else self._expand(method, returned)
+                    )
                     if ref is not None and ref != result:
                         found[(_BIND_RETURNS, f"{name}#{i}")] = ModelBinding(
                             qual, _BIND_RETURNS, ref, where, attr=name
@@ -2069,7 +2126,7 @@ def _model_label(call: ast.Call) -> str | None:
 
 def kind_of_type(type_ref: str) -> ArgKind:
     """The kind of an argument whose value has the type reference ``type_ref``."""
-    if type_ref == _JSON:
+    if type_ref.startswith(_JSON_OF):
         return _ARG_JSON
     if type_ref in _FILE_TYPES or type_ref.endswith(".open()"):
         return _ARG_FILE

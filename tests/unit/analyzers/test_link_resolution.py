@@ -235,9 +235,10 @@ def test_a_decorator_inside_a_decorator_is_the_wrapper_s() -> None:
 def test_instance_attributes_take_the_type_assigned_through_self() -> None:
     """``self.x = Mailer()`` in any method (of the class or a project base), ``x:
     Mailer`` in a class body and ``form_class = OrderForm`` there type ``self.x``: a
-    lazy ``None`` first does not count. Two assignments that disagree, one of an
-    unknown value, a JSON literal, a ``cls.x`` of a classmethod or a call's result in
-    a class body (a model's or form's field) leave it unresolved."""
+    lazy ``None`` first does not count; a literal gives its type (``self.count = 0``:
+    an int). Two assignments that disagree, one of an unknown value, a ``cls.x`` of a
+    classmethod or a call's result in a class body (a model's or form's field) leave
+    it unresolved."""
     files = {
         "mailer.py": """
             class Mailer:
@@ -295,8 +296,9 @@ def test_instance_attributes_take_the_type_assigned_through_self() -> None:
     assert callee(m, run, "self.http.post") == "requests.Session.post"
     assert callee(m, run, "self.lazy.send") == "mailer.Mailer.send"
     assert callee(m, run, "self.klass().send") == "mailer.Sms.send"
-    for unknown in ("self.flip.send", "self.given.send", "self.count.bit_length"):
+    for unknown in ("self.flip.send", "self.given.send"):
         assert callee(m, run, unknown) is None, unknown
+    assert callee(m, run, "self.count.bit_length") == "builtins.int.bit_length"
     assert callee(m, run, "self.field.send") is None
     assert callee(m, run, "self.cached.send") is None
     assert callee(m, "svc.Job.go", "self.mailer.send") == "mailer.Mailer.send"
@@ -566,3 +568,55 @@ def test_a_function_assigned_in_a_class_body_is_a_bound_method() -> None:
     m = project(files)["svc"]
     assert callee(m, "svc.Svc.go", "self.on_save") == "svc.audit"
     assert callee(m, "svc.audit", "first.save") is None  # ``first`` is the Svc, not an Order
+
+
+def test_a_literal_s_methods_are_its_type_s() -> None:
+    """A local or attribute bound to a display, comprehension, string or number, and a
+    literal itself, call the builtin type's methods (``builtins.list.append``); so do
+    ``set()`` and ``defaultdict(list)``. ``None`` has none, a rebinding forgets the
+    type, and what a literal is passed as stays JSON only when all of it is."""
+    files = {
+        "a.py": """
+            import collections
+
+            def f(y):
+                names = []
+                names.append(y)
+                counts = {"a": 1}
+                counts.get("a")
+                seen = set()
+                seen.add(y)
+                ", ".join(names)
+                f"{y}".upper()
+                groups = collections.defaultdict(list)
+                groups.items()
+                squares = [i * i for i in range(3)]
+                squares.sort()
+                nothing = None
+                nothing.strip()
+                names = y
+                names.append(1)
+                g(counts, [y], -1)
+
+            def g(*args):
+                pass
+        """,
+    }
+    m = project(files)["a"]
+    got = {c.text: c.callee for c in calls_in(m, "a.f") if c.text not in ("g", "names.append")}
+    assert got == {
+        "counts.get": "builtins.dict.get",
+        "set": "builtins.set",
+        "seen.add": "builtins.set.add",
+        "', '.join": "builtins.str.join",
+        "<joinedstr>.upper": "builtins.str.upper",
+        "collections.defaultdict": "collections.defaultdict",
+        "groups.items": "collections.defaultdict.items",
+        "range": "builtins.range",
+        "squares.sort": "builtins.list.sort",
+        "nothing.strip": None,
+    }
+    appends = [c.callee for c in calls_in(m, "a.f") if c.text == "names.append"]
+    assert appends == ["builtins.list.append", None]  # the second: ``names`` is ``y``
+    (sent,) = [c for c in calls_in(m, "a.f") if c.text == "g"]
+    assert [a.kind.value for a in sent.args] == ["json", "unknown", "json"]
