@@ -269,8 +269,10 @@ the getter returns (``@cached_property def client(self): return Session()``)."""
 
 class _Hook(NamedTuple):
     """A method a generic view calls with its form or serializer (``form``) or with the
-    row it serves as the first argument after ``self``: which framework bases call it
-    and which class attributes or methods name what it is passed."""
+    row it serves as the first argument after ``self``: which framework bases call it,
+    and the methods and class attribute that name what it is passed, in the order the
+    framework's own methods defer (``get_object()`` reads ``get_queryset()``, which
+    reads ``queryset``)."""
 
     prefix: str
     bases: frozenset[str]
@@ -293,9 +295,9 @@ _FORM_VIEWS = frozenset(
         "DeleteView",
     }
 )
-_DJANGO_FORM = _Hook("!django.views.generic", _FORM_VIEWS, ("form_class", "get_form_class"), True)
+_DJANGO_FORM = _Hook("!django.views.generic", _FORM_VIEWS, ("get_form_class", "form_class"), True)
 _DRF_SERIALIZER = _Hook(
-    "!rest_framework.", frozenset(_DRF_VIEWS), ("serializer_class", "get_serializer_class"), True
+    "!rest_framework.", frozenset(_DRF_VIEWS), ("get_serializer_class", "serializer_class"), True
 )
 _VIEW_HOOKS = {
     "form_valid": _DJANGO_FORM,
@@ -303,7 +305,7 @@ _VIEW_HOOKS = {
     "perform_create": _DRF_SERIALIZER,
     "perform_update": _DRF_SERIALIZER,
     "perform_destroy": _DRF_SERIALIZER._replace(
-        names=("queryset", "get_queryset", "get_object"), form=False
+        names=("get_object", "get_queryset", "queryset"), form=False
     ),
 }
 _DRF_ROUTERS = ("rest_framework.routers.", "rest_framework_nested.routers.")
@@ -435,18 +437,23 @@ class _Linker:
         self.served: dict[str, _State] = {}  # manager/queryset class -> its one receiver
         self.by_label: dict[tuple[str, str], str] = {}
         self.param_memo: dict[tuple[str, str], str | None] = {}
-        self.sites: dict[str, list[tuple[Argument, ...]]] | None = None
+        # function -> the arguments of each call site (None: one that types nothing)
+        self.sites: dict[str, list[tuple[Argument, ...] | None]] | None = None
         self.by_table: dict[str, str] | None = None  # table (lowercase) -> model
         # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
         # when its ``Meta.model`` names none we know (an external or computed model)
         self.saves: dict[str, str | None] = {}
         # class -> what its ``model``/``queryset``/``form_class``... name (references)
-        # (attribute or method, reference); not what an override may return
-        self.serves: dict[str, list[tuple[str, str]]] = {}
+        # class -> {attribute or method: reference}, and (class, method) -> what each
+        # of its ``return``s names ("": unknown)
+        self.serves: dict[str, dict[str, str]] = {}
+        self.returns_of: dict[tuple[str, str], list[str]] = {}
         for m in modules:
             for b in m.model_bindings:
                 if b.kind is BindingKind.ATTR:
-                    self.serves.setdefault(b.owner, []).append((b.attr, b.model))
+                    self.serves.setdefault(b.owner, {})[b.attr] = b.model
+                elif b.kind is BindingKind.RETURNS:
+                    self.returns_of.setdefault((b.owner, b.attr), []).append(b.model)
         self.models = self._models()
         self.models = {q: self._proxy_table(m) for q, m in self.models.items()}
         self.by_label = {
@@ -653,9 +660,12 @@ class _Linker:
                     return found
             attribute = self._instance_attribute(state[1], name)
             if attribute is not None:
-                value = None if attribute == "" else self.interpret(attribute)
-                d = self.defs.get(value[1]) if value is not None and value[0] == "def" else None
-                if d is not None and d.kind is _DEF_FUNCTION:
+                in_body = attribute[:1] == "~"  # set in the class body only
+                value = (
+                    self.interpret(attribute[1:] if in_body else attribute) if attribute else None
+                )
+                d = self.defs.get(value[1]) if in_body and value and value[0] == "def" else None
+                if d is not None and d.kind is _DEF_FUNCTION and not self._is_task(d):
                     # ``on_save = audit`` in a class body: a bound method, its first
                     # parameter the instance; the call reaches ``audit`` with the
                     # arguments shifted, so its call sites type none of them
@@ -742,7 +752,7 @@ class _Linker:
 
     @staticmethod
     def _iterated(state: _State) -> _State | None:
-        if state[0] == "qs" or state[0] == "pair":
+        if state[0] == "qs":  # not a ``(row, created)`` pair: its items differ
             return ("inst", state[1])
         if state[0] == "ext":
             item = _EXTERNAL_ITEMS.get(state[1])
@@ -795,7 +805,7 @@ class _Linker:
         index = positional.index(name) if name in positional else None
         types: set[str] = set()
         for args in self._call_sites().get(function, ()):
-            arg = _argument_for(args, name, index)
+            arg = None if args is None else _argument_for(args, name, index)
             state = self.interpret(arg.ref) if arg is not None and arg.ref else None
             if arg is not None and arg.kind is _ARG_ORM_INSTANCE and arg.model:
                 state = ("inst", arg.model)
@@ -807,20 +817,49 @@ class _Linker:
     def _hook_argument(self, order: tuple[str, ...], hook: _Hook) -> str | None:
         """What a generic view passes its ``form_valid``/``perform_create``... hook:
         an instance of the ModelForm or ModelSerializer it names (``hook.form``), or a
-        row of the model it serves. The nearest project class naming one of
-        ``hook.names`` decides; one of its names that is unresolved, or two that
-        disagree, leave the argument unknown."""
-        for k in order:
-            if k == "?" or k.startswith("!"):
+        row of the model it serves; None unless every way there agrees."""
+        found = self._hook_values(order, 0, hook.names, hook.form)
+        return found.pop() if found is not None and len(found) == 1 else None
+
+    def _hook_values(
+        self, order: tuple[str, ...], start: int, names: tuple[str, ...], form: bool
+    ) -> set[str] | None:
+        """What ``names[0]`` gives, looked up from ``order[start]`` on as Python does:
+        a project override's returns (``super()``'s being what the next definer gives),
+        or the class attribute; where no project class defines it, the framework's
+        method reads the next name. None when one way is unknown (an unresolved base,
+        a return of no known value)."""
+        if not names:
+            return set()
+        name = names[0]
+        for i in range(start, len(order)):
+            k = order[i]
+            if k == "?":
+                return None  # an unresolved base could define it
+            if k[0] == "!":
                 break
-            named = {
-                self._hook_type(ref, hook.form)
-                for attr, ref in self.serves.get(k, ())
-                if attr in hook.names
-            }
-            if named:
-                return named.pop() if len(named) == 1 else None
-        return None
+            ref = self.serves.get(k, {}).get(name)
+            if ref is None:
+                continue
+            if not name.startswith("get_"):  # the attribute
+                value = self._hook_type(ref, form)
+                return None if value is None else {value}
+            out: set[str] = set()
+            for returned in self.returns_of.get((k, name), ()):
+                if returned.startswith("^") and returned[1:].partition("^")[2].startswith(
+                    f".{name}()"
+                ):
+                    deeper = self._hook_values(order, i + 1, names, form)  # ``super()``'s
+                    if deeper is None:
+                        return None
+                    out |= deeper
+                    continue
+                value = self._hook_type(returned, form) if returned else None
+                if value is None:
+                    return None
+                out.add(value)
+            return out
+        return self._hook_values(order, 0, names[1:], form)
 
     def _hook_type(self, ref: str, form: bool) -> str | None:
         if form:
@@ -831,7 +870,7 @@ class _Linker:
         model = self._model_served(ref)
         return None if model is None else f"{model}()"
 
-    def _call_sites(self) -> dict[str, list[tuple[Argument, ...]]]:
+    def _call_sites(self) -> dict[str, list[tuple[Argument, ...] | None]]:
         if self.sites is None:
             self.sites = {}
             for m in self.modules.values():
@@ -848,6 +887,8 @@ class _Linker:
                     state = self.interpret(call.callee)
                     if state is not None and state[0] == "def":
                         self.sites.setdefault(state[1], []).append(call.args)
+                    elif state is not None and state[0] == "bound":  # arguments shifted
+                        self.sites.setdefault(state[1], []).append(None)
         return self.sites
 
     # ------------------------------------------------------------------ models
@@ -1192,7 +1233,7 @@ class _Linker:
                 if model is not None and registers in _ADMIN_REGISTER:
                     yield OrmAccess(self._owner(b.owner), model, _ORM_WRITE, "admin", b.loc)
                 continue
-            model = self._model_served(b.model)
+            model = self._model_served(b.model) if b.model else None  # "": a return unknown
             if model is None:
                 continue
             order = self.mro(b.owner)
@@ -1325,10 +1366,13 @@ class _Linker:
 
     def _tasks(self, defs: Iterable[Definition]) -> Iterable[CeleryTask]:
         for d in defs:
-            for dec in d.decorators:
-                if dec in _TASK_DECORATORS or dec.endswith(".Celery.task"):
-                    yield CeleryTask(d.qualname, d.loc)
-                    break
+            if self._is_task(d):
+                yield CeleryTask(d.qualname, d.loc)
+
+    @staticmethod
+    def _is_task(d: Definition) -> bool:
+        """A Celery task: an object, not a function (it binds to no instance)."""
+        return any(dec in _TASK_DECORATORS or dec.endswith(".Celery.task") for dec in d.decorators)
 
     @staticmethod
     def _effects(calls: Iterable[Call]) -> Iterable[SideEffect]:

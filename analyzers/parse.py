@@ -418,15 +418,24 @@ def _is_json_literal(node: ast.expr) -> bool:
     return False
 
 
-_PAIR_SUFFIXES = ("get_or_create()", "update_or_create()")
-_PAIR_ITEM = tuple(suffix + "[]" for suffix in _PAIR_SUFFIXES)
+_PAIR_METHODS = frozenset(["get_or_create", "update_or_create"])
+_PAIR_METHODS |= frozenset("a" + name for name in _PAIR_METHODS)
 
 
-def _paired(type_ref: str) -> str | None:
-    """The first item of a ``(row, created)`` pair (``obj, created =
-    M.objects.get_or_create(...)``; async forms too): its row, as linking reads
-    ``ref[]``. Other tuple unpacking types nothing (a tuple's items differ)."""
-    return type_ref + "[]" if type_ref.endswith(_PAIR_SUFFIXES) else None
+def _row_of_pair(ref: str, index: ast.expr | None = None) -> str | None:
+    """The row of a ``(row, created)`` pair written out: ``M.objects.get_or_create()``
+    unpacked (``obj, created = ...``) or indexed ``[0]`` (``index``) reads as
+    ``M.objects.get()`` (``aget()`` for the async forms); None for anything else.
+    Linking knows a pair's items no other way, so ``[1]``, a loop over it, or a
+    pair returned by a function or kept in an attribute type nothing."""
+    if index is not None and (type(index) is not _AstConstant or index.value != 0):
+        return None
+    if ref[-2:] != "()":
+        return None
+    head, dot, method = ref[:-2].rpartition(".")
+    if method not in _PAIR_METHODS:
+        return None
+    return f"{head}{dot}{'aget' if method[0] == 'a' else 'get'}()"
 
 
 def _literal_type(node: ast.expr) -> str | None:
@@ -447,12 +456,6 @@ def _literal_type(node: ast.expr) -> str | None:
 def _is_json(type_ref: str | None) -> bool:
     """Is ``type_ref`` a JSON-able literal's (``=json:builtins.list()``)?"""
     return type_ref is not None and type_ref.startswith(_JSON_OF)
-
-
-def _not_the_row(ref: str, index: ast.expr) -> bool:
-    """Is ``ref`` (``x[...]``'s reference) an item of a ``(row, created)`` pair other
-    than the row? ``get_or_create(...)[1]`` is ``created``, a bool."""
-    return ref.endswith(_PAIR_ITEM) and (type(index) is not _AstConstant or index.value != 0)
 
 
 def _chain(node: ast.expr) -> tuple[str, str] | None:
@@ -552,7 +555,7 @@ class _Extractor:
         self.class_scopes: dict[str, _Scope] = {}
         # ``get_queryset``/``get_serializer_class``... overrides: their own scopes, in
         # which what they return is resolved (a local import, a local variable)
-        self.view_methods: dict[str, _Scope] = {}
+        self.view_methods: dict[ast.AST, _Scope] = {}
         self.mutable: dict[str, str] = {}
         self._early_imports: dict[str, str] = {}  # the prepass's view of top-level imports
         self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
@@ -671,10 +674,16 @@ class _Extractor:
         return scope
 
     def _bind_target(
-        self, target: ast.expr, type_ref: str | None, line: int, value: ast.expr | None = None
+        self,
+        target: ast.expr,
+        type_ref: str | None,
+        line: int,
+        value: ast.expr | None = None,
+        deleted: bool = False,
     ) -> None:
         """Bind ``target`` to a value of type ``type_ref`` (``value``: the expression,
-        when a plain assignment gives it)."""
+        when a plain assignment gives it), or unbind it (``deleted``: ``del``, which
+        gives an attribute no value, so no type)."""
         t = type(target)
         if t is _AstName:
             name = target.id  # type: ignore[attr-defined]
@@ -700,13 +709,13 @@ class _Extractor:
                     scope.types.pop(name, None)
         elif t is _AstTuple or t is _AstList:
             elts = target.elts  # type: ignore[attr-defined]
-            first = None if type_ref is None else _paired(type_ref)
+            first = None if type_ref is None else _row_of_pair(type_ref)
             for i, elt in enumerate(elts):
                 self._bind_target(elt, first if i == 0 else None, line)
         elif t is _AstStarred:
             self._bind_target(target.value, None, line)  # type: ignore[attr-defined]
         elif t is _AstSubscript or t is _AstAttribute:
-            if t is _AstAttribute:  # ``self.x = ...``, ``for self.x in``, ``del self.x``
+            if t is _AstAttribute and not deleted:  # ``self.x = ...``, ``for self.x in``
                 self._attribute(target, value, type_ref, line)  # type: ignore[arg-type]
             base = target.value  # type: ignore[attr-defined]
             if type(base) is _AstName:
@@ -906,13 +915,17 @@ class _Extractor:
             known[1].append((self.scope, type_ref))
 
     def _attribute_ref(self, assigned: list[tuple[_Scope, str | None]]) -> str | None:
-        """What every assignment of an attribute agrees on, None if one is unknown."""
+        """What every assignment of an attribute agrees on, None if one is unknown;
+        prefixed with ``~`` when all are in the class body (a function there is a
+        method of the instances: ``on_save = audit``)."""
         found = None
         for scope, type_ref in assigned:
             ref = None if type_ref is None else self._expand(scope, type_ref)
             if ref is None or (found is not None and ref != found):
                 return None
             found = ref
+        if found is not None and all(scope.kind == _CLASS for scope, _ in assigned):
+            return "~" + found
         return found
 
     def _ann_assign(self, stmt: ast.AnnAssign) -> None:
@@ -966,8 +979,6 @@ class _Extractor:
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         self._expr(stmt.iter)
         elem = self._type_of(stmt.iter)
-        if elem is not None and elem.endswith(_PAIR_SUFFIXES):
-            elem = None  # a ``(row, created)`` pair's items differ: neither is known
         self._bind_target(stmt.target, None if elem is None else elem + "[]", stmt.lineno)
         self._body(stmt.body)
         self._body(stmt.orelse)
@@ -1020,7 +1031,7 @@ class _Extractor:
     def _delete(self, stmt: ast.Delete) -> None:
         for target in stmt.targets:
             if type(target) is not _AstName:
-                self._bind_target(target, None, stmt.lineno)
+                self._bind_target(target, None, stmt.lineno, deleted=True)
 
     # ------------------------------------------------------------------ definitions
     def _decorators(self, node: _AnyFunc | ast.ClassDef) -> list[tuple[str, str] | None]:
@@ -1044,7 +1055,7 @@ class _Extractor:
             outer.bindings[node.name] = qual
         scope = _Scope(_FUNC, qual, outer, qual)
         if outer.kind == _CLASS and node.name in _VIEW_MODEL_METHODS:
-            self.view_methods[qual] = scope
+            self.view_methods[node] = scope
         params = self._params(args, scope)
         scope.params = frozenset(p.name for p in params)
         static = False
@@ -1574,9 +1585,9 @@ class _Extractor:
         if t is _AstSubscript:
             chain = _chain(node)
             if chain is not None and not self._local_json(chain[0]):
-                found = self._typed_argument(text, keyword, chain, "")
-                if found[3] is None or not _not_the_row(found[3][1], node.slice):  # type: ignore[attr-defined]
-                    return found
+                ref = self._resolve_now(chain)
+                ref = _row_of_pair(ref[:-2], node.slice) or ref  # type: ignore[attr-defined]
+                return (text, kind_of_type(ref), keyword, ("", ref))
         if _is_json_literal(node):
             return (text, _ARG_JSON, keyword, None)
         return (text, _ARG_UNKNOWN, keyword, None)
@@ -1631,7 +1642,7 @@ class _Extractor:
             if chain is None or self._local_json(chain[0]):
                 return None
             ref = self._resolve_now(chain)
-            return None if _not_the_row(ref, value.slice) else ref  # type: ignore[attr-defined]
+            return _row_of_pair(ref[:-2], value.slice) or ref  # type: ignore[attr-defined]
         return None
 
     def _local_json(self, name: str) -> bool:
@@ -1656,6 +1667,8 @@ class _Extractor:
             return local_type + tail
         if head == scope.self_name and scope.self_ref is not None:
             return scope.self_ref + tail
+        if head == "super()" and scope.cls:  # as ``_scoped`` reads a call through it
+            return f"^{scope.cls}^{tail}"
         return f"?{head}{tail}"  # resolved in _finish through the scope chain
 
     def _is_atomic(self, expr: ast.expr) -> bool:
@@ -1834,19 +1847,23 @@ class _Extractor:
                 result = f"{qual}.{stmt.name}()"
                 name = stmt.name
                 found[(_BIND_ATTR, name)] = ModelBinding(qual, _BIND_ATTR, result, where, attr=name)
-                # each ``return`` of a name the method knows too: a serializer per
-                # action names every model it serialises, though the returns differ
-                method = self.view_methods.get(f"{qual}.{name}", scope)
+                # each ``return``, resolved in the method: a serializer per action
+                # names every model it serialises, though the returns differ; one of
+                # no known value is kept as "" (a view's hooks then know nothing)
+                method = self.view_methods.get(stmt, scope)
                 for i, returned in enumerate(method.returns):
                     ref = (
                         None
                         if returned is None or _is_json(returned)
                         else self._expand(method, returned)
                     )
-                    if ref is not None and ref != result:
-                        found[(_BIND_RETURNS, f"{name}#{i}")] = ModelBinding(
-                            qual, _BIND_RETURNS, ref, where, attr=name
-                        )
+                    found[(_BIND_RETURNS, f"{name}#{i}")] = ModelBinding(
+                        qual,
+                        _BIND_RETURNS,
+                        "" if ref is None or ref == result else ref,
+                        where,
+                        attr=name,
+                    )
             else:
                 self._model_assign(stmt, scope, qual, _BIND_ATTR, found)
         return found.values()

@@ -251,7 +251,8 @@ def _samples(
         for name, text in _bind(positional, call).items():
             if name not in literals and (value := _literal(text)) is not None:
                 literals[name] = value
-            users[name] = users.get(name, True) and text.endswith("request.user")
+            is_user = text == "request.user" or text.endswith(".request.user")
+            users[name] = users.get(name, True) and is_user
     for a in arguments:
         if a.name in literals:
             continue

@@ -174,6 +174,11 @@ async def place(i):
     confirm(pair[0])
     for item in Order.objects.get_or_create(pk=6):
         confirm(item)
+    confirm(get_pair()[1])
+    for item in get_pair():
+        confirm(item)
+def get_pair():
+    return Order.objects.get_or_create(pk=7)
 """
     facts = shop(views, {"orders/mail.py": "def confirm(order):\n    pass\n"})["orders.views"]
     sent = [
@@ -189,6 +194,8 @@ async def place(i):
         (17, ArgKind.UNKNOWN, None),
         (18, ArgKind.ORM_INSTANCE, "orders.models.Order"),
         (20, ArgKind.UNKNOWN, None),  # a pair's items differ: neither is known
+        (21, ArgKind.UNKNOWN, None),  # a pair a function returns: its items unknown
+        (23, ArgKind.UNKNOWN, None),
     ]
     writes = [(a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
     assert writes == [
@@ -199,6 +206,7 @@ async def place(i):
         ("get_or_create", 15),
         ("get_or_create", 16),
         ("get_or_create", 19),
+        ("get_or_create", 25),
     ]
 
 
@@ -1606,6 +1614,79 @@ class ReadOnly(generics.GenericAPIView):
         ("Narrow.perform_create", "Customer", "save"),
         ("Narrow.perform_destroy", "Order", "delete"),
     }
+
+
+def test_a_hook_follows_overrides_super_and_the_attribute_as_the_framework_does() -> None:
+    """DRF's ``get_object()`` reads ``get_queryset()``, which reads ``queryset``: an
+    override that narrows ``super()``'s result still serves the attribute's model,
+    and an override in a base wins over an attribute a subclass sets (Python finds
+    the method first; the framework's own reads the attribute only without one)."""
+    api = (
+        """
+from django import forms
+from rest_framework import serializers, viewsets
+from orders.models import Customer, Order, Tag
+"""
+        + _CUSTOMER_FORMS
+        + """class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+class Mine(viewsets.ModelViewSet):
+    queryset = Order.objects.all()
+    def get_queryset(self):
+        return super().get_queryset().filter(customer=self.request.user)
+    def perform_destroy(self, instance):
+        instance.delete()
+class Base(viewsets.ModelViewSet):
+    def get_serializer_class(self):
+        if self.action == "list":
+            return TagSerializer
+        return super().get_serializer_class()
+class Sub(Base):
+    serializer_class = TagSerializer
+    def perform_create(self, serializer):
+        serializer.save()
+class Other(Base):
+    serializer_class = CustomerSerializer
+    def perform_update(self, serializer):
+        serializer.save()
+"""
+    )
+    linked = shop("", {"orders/api.py": api})
+    got = {
+        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.method)
+        for o in linked["orders.api"].orm
+        if "." in o.function.split(".", 2)[2] and o.method in ("save", "delete")
+    }
+    assert got == {
+        ("Mine.perform_destroy", "Order", "delete"),
+        ("Sub.perform_create", "Tag", "save"),  # Other's could be a Tag or a Customer
+    }
+
+
+def test_same_named_views_in_branches_keep_their_own_returns() -> None:
+    api = """
+from rest_framework import viewsets
+if PRODUCTION:
+    class Listing(viewsets.ReadOnlyModelViewSet):
+        def get_queryset(self):
+            from orders.models import Order
+            if self.request.user.is_staff:
+                return Order.objects.all()
+            return super().get_queryset()
+else:
+    class Listing(viewsets.ReadOnlyModelViewSet):
+        def get_queryset(self):
+            from orders.models import Customer
+            if self.request.user.is_staff:
+                return Customer.objects.all()
+            return super().get_queryset()
+"""
+    linked = shop("", {"orders/api.py": api})
+    got = {
+        (o.model.rpartition(".")[2], o.op) for o in linked["orders.api"].orm if o.method != "all"
+    }
+    assert got == {("Order", OrmOp.READ), ("Customer", OrmOp.READ)}
 
 
 def test_an_override_s_returns_resolve_where_they_are_written() -> None:

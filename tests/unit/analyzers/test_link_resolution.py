@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from tests.unit.analyzers.linkkit import callee, calls_in, project
 
 
@@ -460,9 +462,9 @@ def test_an_explicit_object_base_defines_only_what_object_has() -> None:
 
 def test_an_attribute_assigned_any_other_way_is_unknown() -> None:
     """Besides ``self.x = T()``, an attribute can be set by unpacking, ``+=``,
-    ``del``, ``setattr(self, "x", ...)``, ``with ... as self.x`` or ``for self.x in``:
-    each is one more assignment, of the type it gives when that is known, so any
-    unknown one leaves ``x`` unresolved; one that agrees keeps it."""
+    ``setattr(self, "x", ...)``, ``with ... as self.x`` or ``for self.x in``: each is
+    one more assignment, of the type it gives when that is known, so any unknown one
+    leaves ``x`` unresolved; one that agrees keeps it. ``del`` sets nothing."""
     files = {
         "mailer.py": """
             class Mailer:
@@ -501,8 +503,9 @@ def test_an_attribute_assigned_any_other_way_is_unknown() -> None:
         """,
     }
     m = project(files)["svc"]
-    for unknown in "abcde":
+    for unknown in "abde":
         assert callee(m, "svc.Svc.go", f"self.{unknown}.send") is None, unknown
+    assert callee(m, "svc.Svc.go", "self.c.send") == "mailer.Mailer.send"  # del
     assert callee(m, "svc.Svc.go", "self.f.send") == "mailer.Mailer.send"  # agrees
     assert callee(m, "svc.Svc.go", "self.g.send") == "mailer.Mailer.send"  # not a literal name
 
@@ -548,7 +551,10 @@ def test_attribute_assignments_resolve_in_their_own_method_s_scope() -> None:
 
 def test_a_function_assigned_in_a_class_body_is_a_bound_method() -> None:
     """``on_save = audit`` makes ``self.on_save(x)`` call ``audit(self, x)``: the call
-    reaches ``audit``, but types none of its parameters from that call site."""
+    reaches ``audit``, and leaves its parameters untyped whatever other call sites
+    pass. A function stored on the instance (``self.cb = notify``) is called as it
+    is, and a Celery task in a class body is an object, not a method: its ``delay``
+    is the task's."""
     files = {
         "svc.py": """
             class Order:
@@ -558,16 +564,36 @@ def test_a_function_assigned_in_a_class_body_is_a_bound_method() -> None:
             def audit(first, order):
                 first.save()
 
+            def notify(row):
+                row.save()
+
+            @shared_task
+            def send_mail(to):
+                pass
+
+            def direct():
+                audit(Order(), Order())
+
             class Svc:
                 on_save = audit
+                sender = send_mail
+
+                def __init__(self):
+                    self.cb = notify
 
                 def go(self):
                     self.on_save(Order())
+                    self.cb(Order())
+                    self.sender.delay("a@example.com")
         """,
     }
+    files["svc.py"] = "from celery import shared_task\n" + textwrap.dedent(files["svc.py"])
     m = project(files)["svc"]
     assert callee(m, "svc.Svc.go", "self.on_save") == "svc.audit"
-    assert callee(m, "svc.audit", "first.save") is None  # ``first`` is the Svc, not an Order
+    assert callee(m, "svc.audit", "first.save") is None  # ``first`` is also the Svc
+    assert callee(m, "svc.Svc.go", "self.cb") == "svc.notify"
+    assert callee(m, "svc.notify", "row.save") == "svc.Order.save"  # ``cb`` does not bind
+    assert callee(m, "svc.Svc.go", "self.sender.delay") == "svc.send_mail"
 
 
 def test_a_literal_s_methods_are_its_type_s() -> None:
@@ -620,3 +646,29 @@ def test_a_literal_s_methods_are_its_type_s() -> None:
     assert appends == ["builtins.list.append", None]  # the second: ``names`` is ``y``
     (sent,) = [c for c in calls_in(m, "a.f") if c.text == "g"]
     assert [a.kind.value for a in sent.args] == ["json", "unknown", "json"]
+
+
+def test_deleting_an_attribute_leaves_an_inherited_property_s_type() -> None:
+    files = {
+        "svc.py": """
+            from django.utils.functional import cached_property
+
+            class Client:
+                def fetch(self):
+                    pass
+
+            class Base:
+                @cached_property
+                def client(self):
+                    return Client()
+
+            class Svc(Base):
+                def reset(self):
+                    del self.client
+
+                def run(self):
+                    self.client.fetch()
+        """,
+    }
+    m = project(files)["svc"]
+    assert callee(m, "svc.Svc.run", "self.client.fetch") == "svc.Client.fetch"

@@ -166,11 +166,11 @@ def test_a_request_user_argument_samples_a_row_of_the_user_model() -> None:
         "shop/views.py": """
             from shop.audit import mixed, record
 
-            def view(request, other):
+            def view(request, other, bad_request):
                 record(request.user, "seen")
                 record(self_request(request).user, "again")
                 mixed(request.user)
-                mixed(other)
+                mixed(bad_request.user)
 
             def self_request(request):
                 return request

@@ -323,6 +323,12 @@ def test_a_row_of_an_unknown_model_is_sampled_from_the_settings_or_asked_for(
     text = generate(entry_points=(SEND, unknown)).files["functions/notify/tests/test_handlers.py"]
     assert '"order": self.model_ref(""),' in text
     assert "settings" not in text
+    stray = replace(  # a sample for no parameter of the function is never written
+        NOTIFY,
+        args=(*NOTIFY.args, ArgSpec("gone", ArgKind.ORM_INSTANCE, None, USER_SAMPLE)),
+    )
+    text = generate(entry_points=(SEND, stray)).files["functions/notify/tests/test_handlers.py"]
+    assert "settings" not in text
     assert "        if not label:\n            self.fail(\n" in text
 
 
