@@ -70,7 +70,9 @@ __all__ = ["link"]
 # Django's QuerySet/Manager API (override: the project's method of that name, or "");
 # ("cm", method, *receiver) a method of a project manager/queryset class reached
 # through a manager or queryset; ("pair", model) what ``get_or_create`` and
-# ``update_or_create`` return, ``(row, created)``. Method classes: space-separated
+# ``update_or_create`` return, ``(row, created)``; ("vqs", model, queryset class) a
+# queryset of ``values()``/``values_list()`` rows (dicts, tuples: no instances), whose
+# API methods are ("qm", ..., "values"). Method classes: space-separated
 # project classes whose methods the manager offers; "" where only Django's API is known.
 _State = tuple[str, ...]
 
@@ -119,6 +121,9 @@ _INSTANCE = frozenset(["get", "first", "last", "earliest", "latest", "create"])
 _INSTANCE |= frozenset("a" + name for name in _INSTANCE)
 """Methods whose result is one row: ``aget`` and the other async forms too, since
 ``await`` is transparent to a local's type (``o = await Order.objects.aget(pk=1)``)."""
+_VALUES = frozenset(["values", "values_list", "dates", "datetimes"])
+"""Queryset methods whose result is still a queryset of the model, of rows that are
+not instances: ``.values().annotate(n=Count("id")).order_by("-n")`` reads on."""
 _ROWS = frozenset(["iterator", "aiterator"])
 """Not a queryset, but iterating it (``for``/``async for``) gives the model's rows."""
 _PAIRS = frozenset(["get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"])
@@ -312,12 +317,55 @@ _DRF_ROUTERS = ("rest_framework.routers.", "rest_framework_nested.routers.")
 _ON_COMMIT = "django.db.transaction.on_commit"
 _ON_COMMIT_TEXT = " (on commit)"  # parse's text of the call on_commit makes later
 _CURSOR = "django.db.backends.utils.CursorWrapper"
+_SAME_TEXT = "strip lstrip rstrip lower upper title capitalize casefold replace zfill"
+_SAME_TEXT += " center ljust rjust removeprefix removesuffix expandtabs swapcase translate"
 _EXTERNAL_RESULTS = {
+    "logging.getLogger": "logging.Logger",
     "django.db.connection.cursor": _CURSOR,
     "django.db.backends.base.base.BaseDatabaseWrapper.cursor": _CURSOR,  # connections[...]
+    "django.utils.timezone.now": "datetime.datetime",
+    "django.utils.timezone.localtime": "datetime.datetime",
+    "django.utils.timezone.localdate": "datetime.date",
+    **{f"datetime.datetime.{name}": "datetime.datetime" for name in ("now", "utcnow", "today")},
+    **{f"datetime.datetime.{name}": "datetime.datetime" for name in ("strptime", "combine")},
+    **{f"datetime.datetime.{name}": "datetime.datetime" for name in ("fromisoformat",)},
+    "datetime.datetime.fromtimestamp": "datetime.datetime",
+    "datetime.date.today": "datetime.date",
+    "datetime.datetime.date": "datetime.date",
+    **{f"builtins.str.{name}": "builtins.str" for name in _SAME_TEXT.split()},
+    **{f"builtins.bytes.{name}": "builtins.bytes" for name in _SAME_TEXT.split()},
+    "builtins.str.format": "builtins.str",
+    "builtins.str.join": "builtins.str",
+    "builtins.str.encode": "builtins.bytes",
+    "builtins.bytes.decode": "builtins.str",
+    "builtins.str.split": "builtins.list",
+    "builtins.str.rsplit": "builtins.list",
+    "builtins.str.splitlines": "builtins.list",
 }
-"""What calling these external functions gives: a database cursor, whose
+"""What calling these external functions or methods gives: a logger
+(``logger.info(...)`` is ``logging.Logger.info``), a datetime, a string (so
+``name.strip().lower()`` is ``builtins.str.lower``), a database cursor, whose
 ``execute``/``executemany`` then run the raw SQL of :class:`RawSql` facts."""
+_EXTERNAL_ATTRS = {
+    **{f"django.http.HttpRequest.{name}": "django.http.QueryDict" for name in ("GET", "POST")},
+    "django.http.HttpRequest.META": "builtins.dict",
+    "django.http.HttpRequest.COOKIES": "builtins.dict",
+    "django.http.HttpRequest.session": "django.contrib.sessions.backends.base.SessionBase",
+    "django.http.HttpRequest.headers": "django.http.request.HttpHeaders",
+    "rest_framework.request.Request.query_params": "django.http.QueryDict",
+}
+"""The documented type of these external attributes: ``request.GET.get(...)`` is
+``django.http.QueryDict.get``. See also :func:`_framework_attr`."""
+_COMMANDS = frozenset({"BaseCommand", "AppCommand", "LabelCommand"})
+_FRAMEWORK_PARAMS = {
+    "add_arguments": (
+        "!django.core.management",
+        _COMMANDS,
+        "django.core.management.base.CommandParser()",
+    ),
+}
+"""Methods a framework base calls with an argument of a documented type, first after
+``self`` (a management command's ``add_arguments(self, parser)``)."""
 _EXTERNAL_CLASSES = frozenset(
     {
         *(
@@ -678,8 +726,13 @@ class _Linker:
                     return self._called(found)  # a property's value: what its getter returns
             return found
         if kind == "extinst":
-            return ("extattr", f"{state[1]}.{name}")
-        if kind in ("mgr", "qs"):
+            qual = f"{state[1]}.{name}"
+            known = _EXTERNAL_ATTRS.get(qual)
+            return ("extattr", qual) if known is None else ("extinst", known)
+        if kind == "extattr":  # ``self.stdout`` of a command, then ``.write``
+            known = _framework_attr(state[1])
+            return None if known is None else self._attr(("extinst", known), name, depth)
+        if kind in ("mgr", "qs", "vqs"):
             return self._manager_attr(state, name)
         if kind == "def":
             nested = self.defs.get(f"{state[1]}.{name}")  # a function's nested definition
@@ -727,6 +780,10 @@ class _Linker:
                 return ("extinst", state[1])
             return None
         if kind == "qm":
+            if state[2] in _VALUES or (len(state) > 5 and state[2] in _QS_READ):
+                return ("vqs", state[1], state[3])
+            if len(state) > 5:  # ``values().first()``: a dict, not an instance
+                return None
             if state[2] in _INSTANCE:
                 return ("inst", state[1])
             if state[2] in _QS_READ or state[2] in _ROWS:
@@ -794,11 +851,15 @@ class _Linker:
     def _infer_param(self, function: str, name: str) -> str | None:
         d = self.defs.get(function)
         if d is not None and d.kind is _DEF_METHOD and d.parent is not None:
-            hook = _VIEW_HOOKS.get(function.rpartition(".")[2])
-            if hook is not None and len(d.params) > 1 and d.params[1].name == name:
+            method = function.rpartition(".")[2]
+            hook = _VIEW_HOOKS.get(method)
+            given = _FRAMEWORK_PARAMS.get(method)
+            if (hook or given) and len(d.params) > 1 and d.params[1].name == name:
                 order = self.mro(d.parent)
-                if _framework_base(order, hook.bases, hook.prefix):
+                if hook is not None and _framework_base(order, hook.bases, hook.prefix):
                     return self._hook_argument(order, hook)
+                if given is not None and _framework_base(order, given[1], given[0]):
+                    return given[2]
         if d is None or d.kind is not _DEF_FUNCTION:
             return None
         positional = [p.name for p in d.params if p.kind == "positional"]
@@ -1079,13 +1140,14 @@ class _Linker:
             methods, qcls = state[2], state[3]
         else:
             methods = qcls = state[2]
+        values = ("values",) if state[0] == "vqs" else ()
         for cls in methods.split():
             found = self._project_method(cls, name)
             if found is not None:
                 if name in _QS_API:  # an override: it runs, and it is still that API call
-                    return ("qm", model, name, qcls, found)
+                    return ("qm", model, name, qcls, found, *values)
                 return ("cm", found, *state)
-        return ("qm", model, name, qcls, "") if name in _QS_API else None
+        return ("qm", model, name, qcls, "", *values) if name in _QS_API else None
 
     # ------------------------------------------------------------------ per module
     def module(self, m: ModuleFacts) -> ModuleFacts:
@@ -1253,7 +1315,7 @@ class _Linker:
             return None
         if state[0] == "cls":
             return state[1] if state[1] in self.models else self._saved_by(state[1])
-        if state[0] in ("qs", "mgr", "inst") and state[1] in self.models:
+        if state[0] in ("qs", "mgr", "inst", "vqs") and state[1] in self.models:
             return state[1]
         return None
 
@@ -1302,7 +1364,7 @@ class _Linker:
         kind = state[0]
         if kind == "inst" and state[1] in self.models:
             return _Argument(text, _ARG_ORM_INSTANCE, keyword, state[1], None)
-        if (kind == "qs" or kind == "mgr") and state[1] in self.models:
+        if (kind == "qs" or kind == "mgr" or kind == "vqs") and state[1] in self.models:
             return _Argument(text, _ARG_QUERYSET, keyword, state[1], None)
         if kind in ("def", "cls", "task", "cm", "bound"):
             return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
@@ -1422,6 +1484,27 @@ def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:
         for op in found:
             ops.setdefault(op, name)
     return ops
+
+
+def _framework_attr(qual: str) -> str | None:
+    """The documented type of an attribute a framework base class gives its
+    subclasses' instances (``qual``: ``base.path.Class.attr``, as the project imported
+    the base): a view's ``request``, a form's ``cleaned_data``, a management command's
+    ``stdout``/``stderr``/``style``. None for any other."""
+    path, _, attr = qual.rpartition(".")
+    cls = path.rpartition(".")[2]
+    if attr == "request" and path.startswith("django.views."):
+        return "django.http.HttpRequest"
+    if attr == "request" and path.startswith("rest_framework."):
+        return "rest_framework.request.Request"
+    if attr == "cleaned_data" and path.startswith("django.forms."):
+        return "builtins.dict"
+    if cls in _COMMANDS and path.startswith("django.core.management"):
+        if attr in ("stdout", "stderr"):
+            return "django.core.management.base.OutputWrapper"
+        if attr == "style":
+            return "django.core.management.color.Style"
+    return None
 
 
 def _framework_base(order: tuple[str, ...], names: frozenset[str], prefix: str = "!") -> bool:

@@ -1833,3 +1833,90 @@ router.register("y", Tags, basename=None)
         ("x", None, None, None),  # a route to a viewset we cannot name
         ("y", "orders.api.Tags", None, None),
     ]
+
+
+def test_values_querysets_read_on_and_their_rows_are_not_instances() -> None:
+    """``values()``/``values_list()`` keep a queryset of the model (its further
+    ``annotate``/``order_by`` read it, and passing it is passing a queryset), but its
+    rows are dicts or tuples: their ``save()`` writes nothing. A module's logger is a
+    ``logging.Logger``."""
+    views = """
+import logging
+from django.db.models import Count
+from orders.models import Order
+logger = logging.getLogger(__name__)
+def report():
+    rows = Order.objects.filter(state=1).values("customer").annotate(n=Count("id"))
+    for row in rows.order_by("-n"):
+        row.save()
+    Order.objects.values_list("pk", flat=True).first().save()
+    logger.info("done")
+    send(Order.objects.values("pk"))
+def send(pks):
+    pass
+"""
+    facts = shop(views)["orders.views"]
+    assert [(o.method, o.op) for o in facts.orm] == [
+        ("filter", OrmOp.READ),
+        ("values", OrmOp.READ),
+        ("annotate", OrmOp.READ),
+        ("order_by", OrmOp.READ),
+        ("values_list", OrmOp.READ),
+        ("first", OrmOp.READ),
+        ("values", OrmOp.READ),
+    ]
+    assert callee(facts, "orders.views.report", "row.save") is None
+    assert callee(facts, "orders.views.report", "logger.info") == "logging.Logger.info"
+    (sent,) = [c for c in facts.calls if c.text == "send"]
+    assert (sent.args[0].kind, sent.args[0].model) == (ArgKind.QUERYSET, "orders.models.Order")
+
+
+def test_what_django_documents_types_requests_forms_commands_and_strings() -> None:
+    """The attributes Django documents (a request's ``GET``/``POST``/``META``/
+    ``session``, a view's ``self.request``, a form's ``cleaned_data``, a command's
+    ``stdout``/``style`` and its ``add_arguments`` parser), a datetime from
+    ``timezone.now()`` and a string's own methods resolve to external names; an
+    attribute Django does not document stays unresolved."""
+    views = """
+from django import forms
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django.views.generic import ListView
+from orders.models import Order
+def search(request):
+    term = str(request.GET.get("q", "")).strip().lower()
+    request.session.get("cart")
+    request.nothing.get("x")
+    return timezone.now().date().isoformat()
+class Recent(ListView):
+    model = Order
+    def get_queryset(self):
+        return Order.objects.filter(state=self.request.GET.get("state"))
+class Search(forms.Form):
+    q = forms.CharField()
+    def clean(self):
+        return self.cleaned_data.get("q")
+class Command(BaseCommand):
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int)
+    def handle(self, *args, **options):
+        self.stdout.write(self.style.SUCCESS("done"))
+"""
+    facts = shop(views)["orders.views"]
+    got = {(c.caller.rpartition(".")[2], c.text): c.callee for c in facts.calls}
+    assert got[("search", "request.GET.get")] == "django.http.QueryDict.get"
+    assert got[("search", "str().strip().lower")] == "builtins.str.lower"
+    assert got[("search", "request.session.get")] == (
+        "django.contrib.sessions.backends.base.SessionBase.get"
+    )
+    assert got[("search", "request.nothing.get")] is None
+    assert got[("search", "timezone.now().date().isoformat")] == "datetime.date.isoformat"
+    assert got[("get_queryset", "self.request.GET.get")] == "django.http.QueryDict.get"
+    assert got[("clean", "self.cleaned_data.get")] == "builtins.dict.get"
+    assert got[("add_arguments", "parser.add_argument")] == (
+        "django.core.management.base.CommandParser.add_argument"
+    )
+    assert got[("handle", "self.stdout.write")] == (
+        "django.core.management.base.OutputWrapper.write"
+    )
+    assert got[("handle", "self.style.SUCCESS")] == "django.core.management.color.Style.SUCCESS"
