@@ -30,6 +30,7 @@ from analyzers.facts import (
     DefKind,
     EffectKind,
     GlobalUse,
+    Location,
     ManagerFact,
     ModelBinding,
     ModelFact,
@@ -77,6 +78,26 @@ __all__ = ["link"]
 _State = tuple[str, ...]
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+_CONTRIB_MODELS = {
+    "django.contrib.auth.models.User": ("auth", "auth_user"),
+    "django.contrib.auth.models.Group": ("auth", "auth_group"),
+    "django.contrib.auth.models.Permission": ("auth", "auth_permission"),
+    "django.contrib.contenttypes.models.ContentType": ("contenttypes", "django_content_type"),
+    "django.contrib.sessions.models.Session": ("sessions", "django_session"),
+    "django.contrib.sites.models.Site": ("sites", "django_site"),
+    "django.contrib.admin.models.LogEntry": ("admin", "django_admin_log"),
+    "django.contrib.flatpages.models.FlatPage": ("flatpages", "django_flatpage"),
+    "django.contrib.redirects.models.Redirect": ("redirects", "django_redirect"),
+}
+"""Django's own models (app label, table), known without analysing Django: a
+monolith's ``User.objects.create_user(...)`` writes ``auth_user``, a table the admin
+and every login also write. Analysed, Django's source decides instead."""
+_DEFAULT_USER = "django.contrib.auth.models.User"
+_USER_MANAGER = {"create_user": OrmOp.WRITE, "create_superuser": OrmOp.WRITE}
+_USER_MANAGER |= {"get_by_natural_key": OrmOp.READ, "with_perm": OrmOp.READ}
+"""Django's ``UserManager`` methods, offered by the user model's manager (Django's
+``User``, or a project model on ``AbstractUser`` without its own)."""
+_NOWHERE = Location("", 0, 0)
 _MODEL_ROOTS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 _EXTERNAL_MODEL_BASES = frozenset(
     {
@@ -356,6 +377,7 @@ _EXTERNAL_ATTRS = {
 }
 """The documented type of these external attributes: ``request.GET.get(...)`` is
 ``django.http.QueryDict.get``. See also :func:`_framework_attr`."""
+_REQUEST_USERS = frozenset({"django.http.HttpRequest.user", "rest_framework.request.Request.user"})
 _COMMANDS = frozenset({"BaseCommand", "AppCommand", "LabelCommand"})
 _FRAMEWORK_PARAMS = {
     "add_arguments": (
@@ -475,6 +497,8 @@ class _Linker:
             for c in m.model_candidates:
                 self.candidates[c.qualname] = c
             self.mutable.update(g.qualname for g in m.globals)
+        self.contrib = {q: v for q, v in _CONTRIB_MODELS.items() if q not in self.defs}
+        self.user_model: str | None = None  # AUTH_USER_MODEL's qualname, once known
         self.memo: dict[str, _State | None] = {}
         self.symbol_memo: dict[str, _State | None] = {}
         self.mro_memo: dict[str, tuple[str, ...]] = {}
@@ -491,7 +515,6 @@ class _Linker:
         # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
         # when its ``Meta.model`` names none we know (an external or computed model)
         self.saves: dict[str, str | None] = {}
-        # class -> what its ``model``/``queryset``/``form_class``... name (references)
         # class -> {attribute or method: reference}, and (class, method) -> what each
         # of its ``return``s names ("": unknown)
         self.serves: dict[str, dict[str, str]] = {}
@@ -503,6 +526,8 @@ class _Linker:
                 elif b.kind is BindingKind.RETURNS:
                     self.returns_of.setdefault((b.owner, b.attr), []).append(b.model)
         self.models = self._models()
+        for q, (label, table) in self.contrib.items():
+            self.models[q] = ModelFact(q, label, table, _NOWHERE)
         self.models = {q: self._proxy_table(m) for q, m in self.models.items()}
         self.by_label = {
             (m.app_label, m.qualname.rpartition(".")[2]): q for q, m in self.models.items()
@@ -513,6 +538,7 @@ class _Linker:
                 for q, m in self.models.items()
             }
         )
+        self.user_model = self._user_model()
         self.models = {q: self._relations(m) for q, m in self.models.items()}
         self.reverse = self._reverse()
         self._declare_managers()
@@ -583,6 +609,8 @@ class _Linker:
         self.mro_memo[cls] = (cls,)  # cycle guard
         order = [cls]
         d = self.defs.get(cls)
+        if d is None and cls in self.contrib:  # Django's model: its methods are Django's
+            order.append("!" + cls)
         for base in d.bases if d is not None else ():
             state = self.interpret(base) if base[:1] not in ("<", "?") else None
             if state is None:
@@ -688,7 +716,8 @@ class _Linker:
         if kind == "mod":
             return self._module_attr(state[1], name, depth)
         if kind == "ext":
-            return ("ext", f"{state[1]}.{name}")
+            qual = f"{state[1]}.{name}"
+            return ("cls", qual) if qual in self.contrib else ("ext", qual)
         if kind == "cls":
             if state[1] in self.models:
                 manager = self._manager(state[1], name)
@@ -727,6 +756,8 @@ class _Linker:
             return found
         if kind == "extinst":
             qual = f"{state[1]}.{name}"
+            if qual in _REQUEST_USERS and self.user_model:
+                return ("inst", self.user_model)  # signed in (an AnonymousUser has no row)
             known = _EXTERNAL_ATTRS.get(qual)
             return ("extattr", qual) if known is None else ("extinst", known)
         if kind == "extattr":  # ``self.stdout`` of a command, then ``.write``
@@ -771,6 +802,8 @@ class _Linker:
         if kind == "def" or kind == "bound":
             d = self.defs.get(state[1])
             return self.interpret(d.returns) if d is not None and d.returns else None
+        if kind == "ext" and state[1] == "django.contrib.auth.get_user_model":
+            return ("cls", self.user_model) if self.user_model else None
         if kind == "ext" or kind == "extattr":
             result = _EXTERNAL_RESULTS.get(state[1])
             if result is not None:
@@ -784,7 +817,7 @@ class _Linker:
                 return ("vqs", state[1], state[3])
             if len(state) > 5:  # ``values().first()``: a dict, not an instance
                 return None
-            if state[2] in _INSTANCE:
+            if state[2] in _INSTANCE or state[2] in _USER_MANAGER:
                 return ("inst", state[1])
             if state[2] in _QS_READ or state[2] in _ROWS:
                 return ("qs", state[1], state[3])
@@ -963,6 +996,9 @@ class _Linker:
         if not model.proxy:
             return model
         for base in self.mro(model.qualname)[1:]:
+            contrib = self.contrib.get(base.removeprefix("!"))
+            if contrib is not None:  # a proxy of Django's ``User``: ``auth_user``
+                return replace(model, table=contrib[1])
             parent = self.candidates.get(base)
             if parent is not None and not parent.abstract and not parent.proxy:
                 return replace(model, table=parent.table)
@@ -974,6 +1010,16 @@ class _Linker:
             if name in _MODEL_ROOTS or name in _EXTERNAL_MODEL_BASES:
                 return True
         return False
+
+    def _user_model(self) -> str | None:
+        """The model ``AUTH_USER_MODEL`` names in a settings module we analysed (every
+        such assignment agreeing), else Django's ``User``; None when they disagree
+        or name a model we do not know."""
+        named = {t for q, t in self.variables.items() if q.endswith(".AUTH_USER_MODEL") and t}
+        if not named:
+            return _DEFAULT_USER if _DEFAULT_USER in self.models else None
+        found = {self._model_named(t) for t in named}
+        return found.pop() if len(found) == 1 else None
 
     def _relations(self, model: ModelFact) -> ModelFact:
         if not model.relation_fields:
@@ -987,6 +1033,8 @@ class _Linker:
         """``"self"``, ``"Model"``, ``"app.Model"`` or a reference -> the model's qualname."""
         if target == "self":
             return model.qualname
+        if target == "django.conf.settings.AUTH_USER_MODEL" and self.user_model:
+            return self.user_model
         if "." not in target:
             qual = self.by_label.get((model.app_label, target))
             return qual or f"{model.app_label}.{target}"
@@ -1147,7 +1195,11 @@ class _Linker:
                 if name in _QS_API:  # an override: it runs, and it is still that API call
                     return ("qm", model, name, qcls, found, *values)
                 return ("cm", found, *state)
-        return ("qm", model, name, qcls, "", *values) if name in _QS_API else None
+        if name in _QS_API:
+            return ("qm", model, name, qcls, "", *values)
+        if name in _USER_MANAGER and model == self.user_model and state[0] == "mgr":
+            return ("qm", model, name, qcls, "django.contrib.auth.models.UserManager." + name)
+        return None
 
     # ------------------------------------------------------------------ per module
     def module(self, m: ModuleFacts) -> ModuleFacts:
@@ -1156,6 +1208,11 @@ class _Linker:
             orm += tuple(self._raw_sql(m.raw_sql))
         if m.model_bindings:
             orm += tuple(self._bound(m.model_bindings))
+        if self.contrib:  # Django's models: their tables, which no analysed model gives
+            orm = tuple(
+                replace(a, table=self.contrib[a.model][1]) if a.model in self.contrib else a
+                for a in orm
+            )
         defs = tuple(self._definition(d) for d in m.definitions)
         return replace(
             m,
@@ -1180,7 +1237,7 @@ class _Linker:
         # cases of ``callee`` and ``_orm`` are decided inline, without a method call.
         out: list[Call] = []
         orm: list[OrmAccess] = []
-        unknown = _ARG_UNKNOWN
+        unknown, row = _ARG_UNKNOWN, _ARG_ORM_INSTANCE  # ``request.user``: its model
         memo, interpret, callee_of = self.memo, self.interpret, self.callee
         direct, instance_orm = _DIRECT_CALLEES, _INSTANCE_ORM
         previous: str | None = None  # the callee of the call before this one
@@ -1196,7 +1253,7 @@ class _Linker:
             state = None if ref is None else memo[ref] if ref in memo else interpret(ref)
             args = call.args
             for a in args:
-                if a.ref is not None and a.kind is unknown:
+                if a.ref is not None and (a.kind is unknown or (a.kind is row and a.model is None)):
                     args = tuple([self._argument(a) for a in args])
                     break
             if state is None:
@@ -1238,6 +1295,8 @@ class _Linker:
                 op = _ORM_WRITE
             elif method in _READ:
                 op = _ORM_READ
+            elif method in _USER_MANAGER:
+                op = _USER_MANAGER[method]
             else:
                 return None
             return OrmAccess(call.caller, state[1], op, method, call.loc, sfu)
@@ -1346,7 +1405,7 @@ class _Linker:
                 yield OrmAccess(r.function, model, op, r.method, r.loc, locks, table)
 
     def _argument(self, arg: Argument) -> Argument:
-        if arg.ref is None or arg.kind is not _ARG_UNKNOWN:
+        if arg.ref is None or (arg.kind is not _ARG_UNKNOWN and arg.kind is not _ARG_ORM_INSTANCE):
             return arg
         ref, text, keyword = arg.ref, arg.text, arg.keyword
         if "(" not in ref and "[" not in ref and ref[:1] not in "%^@?":

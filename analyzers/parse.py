@@ -863,6 +863,13 @@ class _Extractor:
             self._manager_class(stmt.targets[0].id, stmt)
             return
         type_ref = self._type_of(value)
+        if (  # ``AUTH_USER_MODEL = "accounts.User"`` in settings: that model's label
+            self.scope.kind == _MODULE
+            and type(value) is _AstConstant
+            and any(type(t) is _AstName and t.id == "AUTH_USER_MODEL" for t in stmt.targets)
+            and isinstance(value.value, str)
+        ):
+            type_ref = "@" + value.value
         for target in stmt.targets:
             if (
                 self.scope.kind == _CLASS

@@ -586,7 +586,7 @@ def notify(*args):
     assert [(a.kind, a.model) for a in calls[0].args] == [
         (ArgKind.ORM_INSTANCE, "orders.models.Customer"),
         (ArgKind.ORM_INSTANCE, "orders.models.Order"),
-        (ArgKind.ORM_INSTANCE, None),  # the user model: settings decide which
+        (ArgKind.ORM_INSTANCE, "django.contrib.auth.models.User"),  # no AUTH_USER_MODEL
         (ArgKind.QUERYSET, "orders.models.Order"),
         (ArgKind.QUERYSET, "orders.models.Order"),
         (ArgKind.QUERYSET, "orders.models.Order"),
@@ -1920,3 +1920,66 @@ class Command(BaseCommand):
         "django.core.management.base.OutputWrapper.write"
     )
     assert got[("handle", "self.style.SUCCESS")] == "django.core.management.color.Style.SUCCESS"
+
+
+def test_django_s_own_models_and_the_user_model_the_settings_name() -> None:
+    """Without Django's source, its own models are still models with their tables:
+    ``User.objects.create_user()`` writes ``auth_user``, ``Session`` rows read
+    ``django_session``, a proxy of ``User`` is ``auth_user`` too. ``get_user_model()``,
+    ``request.user`` and a foreign key to ``settings.AUTH_USER_MODEL`` are the model
+    the settings' ``AUTH_USER_MODEL`` names, else Django's ``User``."""
+    views = """
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
+from django.db import models
+class Staff(User):
+    class Meta:
+        proxy = True
+class Note(models.Model):
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+def register(request, name):
+    user = User.objects.create_user(username=name)
+    user.set_password("x")
+    Session.objects.filter(session_key="k").delete()
+    get_user_model().objects.filter(username=name).exists()
+    Staff.objects.count()
+    request.user.note_set.all()
+    notify(request.user)
+def notify(who):
+    pass
+"""
+    facts = shop(views)["orders.views"]
+    got = [(o.model.rpartition(".")[2], o.table, o.op.value, o.method) for o in facts.orm]
+    assert got == [
+        ("User", "auth_user", "write", "create_user"),
+        ("Session", "django_session", "read", "filter"),
+        ("Session", "django_session", "write", "delete"),
+        ("User", "auth_user", "read", "filter"),
+        ("User", "auth_user", "read", "exists"),
+        ("Staff", None, "read", "count"),
+        ("Note", None, "read", "all"),
+    ]
+    assert [m.table for m in facts.models] == ["auth_user", "orders_note"]
+    assert callee(facts, "orders.views.register", "user.set_password") == (
+        "django.contrib.auth.models.User.set_password"
+    )
+    (sent,) = [c for c in facts.calls if c.text == "notify"]
+    assert sent.args[0].model == "django.contrib.auth.models.User"
+    custom = views.replace(
+        "from django.db import models",
+        "from django.db import models\n"
+        "from django.contrib.auth.models import AbstractUser\n"
+        "class Member(AbstractUser):\n"
+        "    pass",
+    )
+    linked = shop(
+        custom, {"shop/__init__.py": "", "shop/settings.py": 'AUTH_USER_MODEL = "orders.Member"\n'}
+    )
+    facts = linked["orders.views"]
+    (sent,) = [c for c in facts.calls if c.text == "notify"]
+    assert sent.args[0].model == "orders.views.Member"
+    reads = {(o.model.rpartition(".")[2], o.method) for o in facts.orm if o.op.value == "read"}
+    assert ("Member", "filter") in reads  # get_user_model()
+    assert ("Note", "all") in reads  # request.user.note_set: the foreign key's reverse
