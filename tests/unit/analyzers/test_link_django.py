@@ -1553,6 +1553,16 @@ class Contact(FormView):
     }  # LaterSignup's commit=False writes nothing; Contact names no form
 
 
+def _hook_writes(api: str) -> set[tuple[str, str, str]]:
+    """(Class.method, model, save/delete) of each write inside a method of ``api``."""
+    linked = shop("", {"orders/api.py": api})
+    return {
+        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.method)
+        for o in linked["orders.api"].orm
+        if "." in o.function.split(".", 2)[2] and o.method in ("save", "delete")
+    }
+
+
 def test_a_hook_is_typed_only_by_what_its_view_names_for_it() -> None:
     """Each hook follows the attributes its framework reads for it, along the
     bases: a subclass that sets only ``queryset`` keeps its parent's serializer. The
@@ -1604,13 +1614,7 @@ class ReadOnly(generics.GenericAPIView):
         serializer.save()
 """
     )
-    linked = shop("", {"orders/api.py": api})
-    got = {
-        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.method)
-        for o in linked["orders.api"].orm
-        if "." in o.function.split(".", 2)[2] and o.method in ("save", "delete")
-    }
-    assert got == {
+    assert _hook_writes(api) == {
         ("Narrow.perform_create", "Customer", "save"),
         ("Narrow.perform_destroy", "Order", "delete"),
     }
@@ -1652,13 +1656,7 @@ class Other(Base):
         serializer.save()
 """
     )
-    linked = shop("", {"orders/api.py": api})
-    got = {
-        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.method)
-        for o in linked["orders.api"].orm
-        if "." in o.function.split(".", 2)[2] and o.method in ("save", "delete")
-    }
-    assert got == {
+    assert _hook_writes(api) == {
         ("Mine.perform_destroy", "Order", "delete"),
         ("Sub.perform_create", "Tag", "save"),  # Other's could be a Tag or a Customer
     }
