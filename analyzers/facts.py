@@ -267,7 +267,9 @@ class OrmAccess:
     method: str  # filter, get, create, save, update, bulk_create, execute, ...
     loc: Location
     select_for_update: bool = False  # also ``SELECT ... FOR UPDATE`` in raw SQL
-    table: str | None = None  # raw SQL only
+    # the table as raw SQL names it, or of a Django model known without its source
+    # (``auth_user``)
+    table: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +298,8 @@ class BindingKind(StrEnum):
     # one of the values a ``get_queryset()``/``get_serializer_class()``... override
     # returns: a model the view may serve, never the one its hooks are passed
     RETURNS = "returns"
+    # ``AUTH_USER_MODEL = "app.Model"`` (settings module or class): the user model
+    USER = "user"
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,15 @@ _DEFAULT_USER = "django.contrib.auth.models.User"
 _USER_MANAGER = {"create_user": OrmOp.WRITE, "create_superuser": OrmOp.WRITE}
 _USER_MANAGER |= {"get_by_natural_key": OrmOp.READ, "with_perm": OrmOp.READ}
 """Django's ``UserManager`` methods, offered by the user model's manager (Django's
-``User``, or a project model on ``AbstractUser`` without its own)."""
+``User``, or a project model on ``AbstractUser`` without its own): each gives a row
+but ``with_perm``, a queryset."""
+_CUSTOM_USER_BASES = frozenset(
+    {
+        "!django.contrib.auth.models.AbstractUser",
+        "!django.contrib.auth.models.AbstractBaseUser",
+        "!django.contrib.auth.base_user.AbstractBaseUser",
+    }
+)
 _NOWHERE = Location("", 0, 0)
 _MODEL_ROOTS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 _EXTERNAL_MODEL_BASES = frozenset(
@@ -377,6 +385,11 @@ _EXTERNAL_ATTRS = {
 }
 """The documented type of these external attributes: ``request.GET.get(...)`` is
 ``django.http.QueryDict.get``. See also :func:`_framework_attr`."""
+_DRF_REQUEST_HOLDERS = tuple(
+    f"rest_framework.{name}." for name in ("views", "generics", "viewsets", "mixins")
+)
+"""Django REST framework modules whose classes hold ``self.request`` (a serializer's is
+in ``self.context``)."""
 _REQUEST_USERS = frozenset({"django.http.HttpRequest.user", "rest_framework.request.Request.user"})
 _COMMANDS = frozenset({"BaseCommand", "AppCommand", "LabelCommand"})
 _FRAMEWORK_PARAMS = {
@@ -497,7 +510,8 @@ class _Linker:
             for c in m.model_candidates:
                 self.candidates[c.qualname] = c
             self.mutable.update(g.qualname for g in m.globals)
-        self.contrib = {q: v for q, v in _CONTRIB_MODELS.items() if q not in self.defs}
+        self.contrib: dict[str, tuple[str, str]] = {}  # Django's models, not analysed
+        self.user_settings: set[str] = set()  # what ``AUTH_USER_MODEL`` assignments name
         self.user_model: str | None = None  # AUTH_USER_MODEL's qualname, once known
         self.memo: dict[str, _State | None] = {}
         self.symbol_memo: dict[str, _State | None] = {}
@@ -525,7 +539,20 @@ class _Linker:
                     self.serves.setdefault(b.owner, {})[b.attr] = b.model
                 elif b.kind is BindingKind.RETURNS:
                     self.returns_of.setdefault((b.owner, b.attr), []).append(b.model)
+                elif b.kind is BindingKind.USER:
+                    self.user_settings.add(b.model)
         self.models = self._models()
+        # Django's own models where neither Django's source nor a project model of the
+        # same label and name (an app labelled ``sites`` with a ``Site``) stands in
+        taken = {(m.app_label, q.rpartition(".")[2]) for q, m in self.models.items()}
+        self.contrib = {
+            q: (label, table)
+            for q, (label, table) in _CONTRIB_MODELS.items()
+            if q not in self.defs and (label, q.rpartition(".")[2]) not in taken
+        }
+        self.memo.clear()  # what the bases' interpretation saw had no Django model yet
+        self.symbol_memo.clear()
+        self.mro_memo.clear()
         for q, (label, table) in self.contrib.items():
             self.models[q] = ModelFact(q, label, table, _NOWHERE)
         self.models = {q: self._proxy_table(m) for q, m in self.models.items()}
@@ -817,6 +844,8 @@ class _Linker:
                 return ("vqs", state[1], state[3])
             if len(state) > 5:  # ``values().first()``: a dict, not an instance
                 return None
+            if state[2] == "with_perm":  # the users with a permission
+                return ("qs", state[1], state[3])
             if state[2] in _INSTANCE or state[2] in _USER_MANAGER:
                 return ("inst", state[1])
             if state[2] in _QS_READ or state[2] in _ROWS:
@@ -1012,13 +1041,17 @@ class _Linker:
         return False
 
     def _user_model(self) -> str | None:
-        """The model ``AUTH_USER_MODEL`` names in a settings module we analysed (every
-        such assignment agreeing), else Django's ``User``; None when they disagree
-        or name a model we do not know."""
-        named = {t for q, t in self.variables.items() if q.endswith(".AUTH_USER_MODEL") and t}
-        if not named:
-            return _DEFAULT_USER if _DEFAULT_USER in self.models else None
-        found = {self._model_named(t) for t in named}
+        """The model ``AUTH_USER_MODEL`` names in the settings we analysed (every such
+        assignment agreeing), else Django's ``User`` unless the project defines a
+        user model of its own (then settings we did not see name it: unknown); None
+        when they disagree or name a model we do not know."""
+        if not self.user_settings:
+            custom = any(
+                not m.abstract and not m.proxy and not _CUSTOM_USER_BASES.isdisjoint(self.mro(q))
+                for q, m in self.models.items()
+            )
+            return _DEFAULT_USER if _DEFAULT_USER in self.models and not custom else None
+        found = {self._model_named(t) for t in self.user_settings}
         return found.pop() if len(found) == 1 else None
 
     def _relations(self, model: ModelFact) -> ModelFact:
@@ -1197,7 +1230,8 @@ class _Linker:
                 return ("cm", found, *state)
         if name in _QS_API:
             return ("qm", model, name, qcls, "", *values)
-        if name in _USER_MANAGER and model == self.user_model and state[0] == "mgr":
+        users = (self.user_model, _DEFAULT_USER)  # Django's ``User`` has a UserManager
+        if name in _USER_MANAGER and model in users and state[0] == "mgr":
             return ("qm", model, name, qcls, "django.contrib.auth.models.UserManager." + name)
         return None
 
@@ -1346,7 +1380,7 @@ class _Linker:
         operation) once. (``META``: at each ``save()`` call instead, see ``_orm``.)"""
         seen: set[tuple[str, str, OrmOp]] = set()
         for b in bindings:
-            if b.kind is BindingKind.META:
+            if b.kind is BindingKind.META or b.kind is BindingKind.USER:
                 continue
             if b.kind is BindingKind.ADMIN:
                 model = self._model_named(b.model)
@@ -1554,10 +1588,10 @@ def _framework_attr(qual: str) -> str | None:
     cls = path.rpartition(".")[2]
     if attr == "request" and path.startswith("django.views."):
         return "django.http.HttpRequest"
-    if attr == "request" and path.startswith("rest_framework."):
+    if attr == "request" and path.startswith(_DRF_REQUEST_HOLDERS):
         return "rest_framework.request.Request"
-    if attr == "cleaned_data" and path.startswith("django.forms."):
-        return "builtins.dict"
+    if attr == "cleaned_data" and path.startswith("django.forms.") and "FormSet" not in cls:
+        return "builtins.dict"  # a form's (a formset's is a list of them)
     if cls in _COMMANDS and path.startswith("django.core.management"):
         if attr in ("stdout", "stderr"):
             return "django.core.management.base.OutputWrapper"

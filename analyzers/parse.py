@@ -117,7 +117,7 @@ _URL_FUNCS = frozenset(
 _URL_NAMES = frozenset({"path", "re_path", "url"})
 _SQL_METHODS = frozenset({"execute", "executemany"})
 _BIND_META, _BIND_ATTR, _BIND_ADMIN = BindingKind.META, BindingKind.ATTR, BindingKind.ADMIN
-_BIND_RETURNS = BindingKind.RETURNS
+_BIND_RETURNS, _BIND_USER = BindingKind.RETURNS, BindingKind.USER
 _VIEW_MODEL_ATTRS = frozenset({"model", "queryset", "serializer_class", "form_class"})
 _VIEW_MODEL_METHODS = frozenset(
     {"get_queryset", "get_object", "get_serializer_class", "get_form_class"}
@@ -487,6 +487,30 @@ def _chain(node: ast.expr) -> tuple[str, str] | None:
             return None
 
 
+def _literal_chain(node: ast.expr) -> tuple[str, str] | None:
+    """Like :func:`_chain`, for what starts at a literal: ``", ".join(x).split`` ->
+    ("", "builtins.str().join().split"); None when no literal of a known type starts it."""
+    parts: list[str] = []
+    while True:
+        t = type(node)
+        if t is _AstAttribute:
+            parts.append("." + node.attr)  # type: ignore[attr-defined]
+            node = node.value  # type: ignore[attr-defined]
+        elif t is _AstCall:
+            parts.append("()")
+            node = node.func  # type: ignore[attr-defined]
+        elif t is _AstSubscript:
+            if type(node.slice) is not _AstSlice:  # type: ignore[attr-defined]
+                parts.append("[]")
+            node = node.value  # type: ignore[attr-defined]
+        else:
+            literal = _literal_type(node)
+            if not literal:
+                return None
+            parts.reverse()
+            return "", literal + "".join(parts)
+
+
 def _utf8(text: str) -> bool:
     """A lone surrogate (``"\\udcff"``) is valid in a literal, not in UTF-8."""
     try:
@@ -556,6 +580,7 @@ class _Extractor:
         # ``get_queryset``/``get_serializer_class``... overrides: their own scopes, in
         # which what they return is resolved (a local import, a local variable)
         self.view_methods: dict[ast.AST, _Scope] = {}
+        self.user_settings: list[ModelBinding] = []  # ``AUTH_USER_MODEL = "app.Model"``
         self.mutable: dict[str, str] = {}
         self._early_imports: dict[str, str] = {}  # the prepass's view of top-level imports
         self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
@@ -863,14 +888,8 @@ class _Extractor:
             self._manager_class(stmt.targets[0].id, stmt)
             return
         type_ref = self._type_of(value)
-        if (  # ``AUTH_USER_MODEL = "accounts.User"`` in settings: that model's label
-            self.scope.kind == _MODULE
-            and type(value) is _AstConstant
-            and any(type(t) is _AstName and t.id == "AUTH_USER_MODEL" for t in stmt.targets)
-            and isinstance(value.value, str)
-        ):
-            type_ref = "@" + value.value
         for target in stmt.targets:
+            self._user_setting(target, value, stmt)
             if (
                 self.scope.kind == _CLASS
                 and type(target) is _AstName
@@ -935,7 +954,23 @@ class _Extractor:
             return "~" + found
         return found
 
+    def _user_setting(self, target: ast.expr, value: ast.expr | None, stmt: ast.stmt) -> None:
+        """``AUTH_USER_MODEL = "accounts.User"`` in a settings module or class
+        (django-configurations), annotated or not: the user model linking uses."""
+        if (
+            type(target) is _AstName
+            and target.id == "AUTH_USER_MODEL"
+            and self.scope.kind != _FUNC
+            and type(value) is _AstConstant
+            and isinstance(value.value, str)
+        ):
+            where = _Location(self.path, stmt.lineno, stmt.col_offset)
+            self.user_settings.append(
+                ModelBinding(self.scope.qual, _BIND_USER, "@" + value.value, where, attr=target.id)
+            )
+
     def _ann_assign(self, stmt: ast.AnnAssign) -> None:
+        self._user_setting(stmt.target, stmt.value, stmt)
         if stmt.value is not None:
             self._expr(stmt.value)
             type_ref = self._type_of(stmt.value)
@@ -1446,9 +1481,7 @@ class _Extractor:
         if chain is None:
             text = _loc_text(func)
             if ft is _AstAttribute:  # ``", ".join(names)``: a method of the literal's type
-                literal = _literal_type(func.value)  # type: ignore[attr-defined]
-                if literal:
-                    chain = ("", f"{literal}.{func.attr}")  # type: ignore[attr-defined]
+                chain = _literal_chain(func)
         else:
             text = chain[0] + chain[1]
             chain = self._scoped(chain)
@@ -1807,6 +1840,7 @@ class _Extractor:
             model_bindings=(
                 *self._registrations(calls),
                 *(b for node, qual in self.candidates for b in self._class_bindings(node, qual)),
+                *self.user_settings,
             ),
             is_package=self.is_package,
         )

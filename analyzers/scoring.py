@@ -950,7 +950,11 @@ def _row_locks(view: _View, index: CodeIndex, ev: list[Evidence], out: list[Bloc
                 Blocker(
                     "select_for_update",
                     f"{m} locks {access.model or access.table} rows with "
-                    + ("SELECT ... FOR UPDATE" if access.table else "select_for_update"),
+                    + (
+                        "SELECT ... FOR UPDATE"
+                        if access.method in ("execute", "executemany")
+                        else "select_for_update"
+                    ),
                     str(access.loc),
                     "a handler cannot hold the monolith's row locks: make the update "
                     "idempotent (compare-and-set) or keep it in the monolith",

@@ -1981,3 +1981,61 @@ def notify(who):
     reads = {(o.model.rpartition(".")[2], o.method) for o in facts.orm if o.op.value == "read"}
     assert ("Member", "filter") in reads  # get_user_model()
     assert ("Note", "all") in reads  # request.user.note_set: the foreign key's reverse
+
+
+def test_a_user_model_of_the_project_s_own_or_a_same_named_app_is_never_django_s() -> None:
+    """A project app labelled ``sites`` with a ``Site`` model keeps its own; a project
+    that defines its own user model without settings we can read leaves the user
+    model unknown (its methods are not ``auth.User``'s), and annotated or
+    django-configurations settings name it. The setting's string is a string."""
+    views = """
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, User
+from django.db import models
+from rest_framework import serializers
+from django import forms
+class Member(AbstractUser):
+    def welcome(self):
+        pass
+def greet(request, perm):
+    request.user.welcome()
+    get_user_model().objects.filter(pk=1)
+    User.objects.with_perm(perm).filter(is_active=True)
+    settings.AUTH_USER_MODEL.lower()
+class Ser(serializers.ModelSerializer):
+    def validate(self, data):
+        self.request.user.save()
+class Several(forms.BaseFormSet):
+    def clean(self):
+        self.cleaned_data.index(1)
+"""
+    site = "from django.db import models\nclass Site(models.Model):\n    pass\n"
+    extra = {"sites/__init__.py": "", "sites/models.py": site}
+    extra["sites/refs.py"] = (
+        "from django.db import models\n"
+        "class Link(models.Model):\n"
+        '    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE)\n'
+    )
+    linked = shop(views, extra)
+    (link,) = linked["sites.refs"].models
+    assert link.relations == ("sites.models.Site",)
+    facts = linked["orders.views"]
+    assert callee(facts, "orders.views.greet", "request.user.welcome") is None
+    assert callee(facts, "orders.views.greet", "get_user_model().objects.filter") is None
+    assert callee(facts, "orders.views.greet", "User.objects.with_perm().filter") == (
+        "django.db.models.QuerySet.filter"
+    )
+    assert callee(facts, "orders.views.greet", "settings.AUTH_USER_MODEL.lower") == (
+        "django.conf.settings.AUTH_USER_MODEL.lower"  # a setting's attribute, not a model's
+    )
+    assert callee(facts, "orders.views.Ser.validate", "self.request.user.save") is None
+    assert callee(facts, "orders.views.Several.clean", "self.cleaned_data.index") is None
+    for setting in (
+        'AUTH_USER_MODEL: str = "orders.Member"\n',
+        'class Base:\n    AUTH_USER_MODEL = "orders.Member"\n',
+    ):
+        facts = shop(views, {"shop/__init__.py": "", "shop/settings.py": setting})["orders.views"]
+        assert callee(facts, "orders.views.greet", "request.user.welcome") == (
+            "orders.views.Member.welcome"
+        )

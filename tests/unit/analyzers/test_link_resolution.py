@@ -613,6 +613,7 @@ def test_a_literal_s_methods_are_its_type_s() -> None:
                 seen = set()
                 seen.add(y)
                 ", ".join(names)
+                ", ".join(names).split()
                 f"{y}".upper()
                 groups = collections.defaultdict(list)
                 groups.items()
@@ -635,6 +636,7 @@ def test_a_literal_s_methods_are_its_type_s() -> None:
         "set": "builtins.set",
         "seen.add": "builtins.set.add",
         "', '.join": "builtins.str.join",
+        "', '.join().split": "builtins.str.split",
         "<joinedstr>.upper": "builtins.str.upper",
         "collections.defaultdict": "collections.defaultdict",
         "groups.items": "collections.defaultdict.items",

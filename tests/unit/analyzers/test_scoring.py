@@ -637,6 +637,10 @@ def tally():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM acc_audit FOR UPDATE")
         cursor.execute("INSERT INTO acc_audit_tally (n) VALUES (1)")
+@shared_task
+def deactivate(pk):
+    from django.contrib.auth.models import User
+    User.objects.select_for_update().filter(pk=pk).update(is_active=False)
 """,
     }
     caps = {c.name: c for c in analyze(list(project(files).values())).capabilities}
@@ -649,6 +653,10 @@ def tally():
     lock = next(b for b in tally.blockers if b.kind == "select_for_update")
     assert "locks acc.models.Audit rows with SELECT ... FOR UPDATE" in lock.message
     assert "acc_audit_tally" in tally.tables_written  # a table no model maps to
+    deactivate = caps["reports.nightly.deactivate"]  # Django's User: its table, ORM words
+    assert deactivate.tables_written == ("auth_user",)
+    lock = next(b for b in deactivate.blockers if b.kind == "select_for_update")
+    assert "locks django.contrib.auth.models.User rows with select_for_update" in lock.message
 
 
 def test_the_admin_is_a_writer_named_after_request_path_code_with_its_own_fix() -> None:
