@@ -73,7 +73,9 @@ __all__ = ["link"]
 # through a manager or queryset; ("pair", model) what ``get_or_create`` and
 # ``update_or_create`` return, ``(row, created)``; ("vqs", model, queryset class) a
 # queryset of ``values()``/``values_list()`` rows (dicts, tuples: no instances), whose
-# API methods are ("qm", ..., "values"). Method classes: space-separated
+# API methods are ("qm", ..., "values"); ("vm", method, name, model) a generic view's
+# own ``get_queryset``/``get_object`` (``method``: the framework's), of the model it
+# serves. Method classes: space-separated
 # project classes whose methods the manager offers; "" where only Django's API is known.
 _State = tuple[str, ...]
 
@@ -223,7 +225,7 @@ _WRITE |= frozenset("a" + name for name in _WRITE)
 _INSTANCE_ORM = {"save": _ORM_WRITE, "delete": _ORM_WRITE, "refresh_from_db": _ORM_READ}
 _INSTANCE_ORM |= {"a" + name: op for name, op in _INSTANCE_ORM.items()}
 _QS_CALLEE = "django.db.models.QuerySet."
-_DIRECT_CALLEES = frozenset({"def", "ext", "extattr", "bound"})
+_DIRECT_CALLEES = frozenset({"def", "ext", "extattr", "bound", "vm"})
 """State kinds whose callee is the state's own name (see ``_Linker.callee``)."""
 _TASK_DECORATORS = frozenset(
     {
@@ -329,6 +331,22 @@ _FORM_VIEWS = frozenset(
         "DeleteView",
     }
 )
+_VIEW_SERVES = {
+    "get_object": ("get_object", "get_queryset", "queryset", "model"),
+    "get_queryset": ("get_queryset", "queryset", "model"),
+}
+"""A generic view's methods that return the model it serves, and what each defers to."""
+_SERVING_VIEWS = (
+    _FORM_VIEWS
+    | frozenset(_GENERIC_VIEWS)
+    | {
+        "SingleObjectMixin",
+        "MultipleObjectMixin",
+        "BaseDetailView",
+        "BaseListView",
+    }
+)
+_SERVING_DRF = frozenset(_DRF_VIEWS) | {"GenericAPIView", "GenericViewSet"}
 _DJANGO_FORM = _Hook("!django.views.generic", _FORM_VIEWS, ("get_form_class", "form_class"), True)
 _DRF_SERIALIZER = _Hook(
     "!rest_framework.", frozenset(_DRF_VIEWS), ("get_serializer_class", "serializer_class"), True
@@ -700,6 +718,8 @@ class _Linker:
                 served = self.served.get(cls)  # super().get_queryset() in a manager
                 if served is not None:
                     state = ("qm", served[1], method, served[-1], "")
+            if state is not None and state[0] == "extattr" and method in _VIEW_SERVES:
+                state = self._view_method(state, cls, method, 1)  # a view's super()
             pieces = rest
         elif ref.startswith("@"):
             label, _, rest = ref[1:].partition(".")
@@ -780,6 +800,8 @@ class _Linker:
                 d = self.defs[found[1]]
                 if d.decorators and not _PROPERTIES.isdisjoint(d.decorators):
                     return self._called(found)  # a property's value: what its getter returns
+            if found is not None and found[0] == "extattr" and name in _VIEW_SERVES:
+                return self._view_method(found, state[1], name, 0)
             return found
         if kind == "extinst":
             qual = f"{state[1]}.{name}"
@@ -854,6 +876,8 @@ class _Linker:
                 return ("pair", state[1])
         if kind == "cm":
             return self._method_result(state)
+        if kind == "vm":  # a generic view's ``get_queryset()``/``get_object()``
+            return ("qs", state[3], "") if state[2] == "get_queryset" else ("inst", state[3])
         return None
 
     def _method_result(self, state: _State) -> _State | None:
@@ -983,6 +1007,22 @@ class _Linker:
                 out.add(value)
             return out
         return self._hook_values(order, 0, names[1:], form)
+
+    def _view_method(self, found: _State, view: str, method: str, start: int) -> _State:
+        """A generic view's own ``get_queryset()``/``get_object()`` (``found``, the
+        framework's method, reached from ``view``'s MRO at ``start``): what it returns
+        is the model the view serves, as its hooks are given (a queryset of it, a
+        row); ``found`` itself when the view is no generic one or serves no one model."""
+        order = self.mro(view)
+        if not (
+            _framework_base(order, _SERVING_VIEWS, "!django.views.generic")
+            or _framework_base(order, _SERVING_DRF, "!rest_framework.")
+        ):
+            return found
+        served = self._hook_values(order, start, _VIEW_SERVES[method], False)
+        if served is None or len(served) != 1:
+            return found
+        return ("vm", found[1], method, served.pop()[:-2])
 
     def _hook_type(self, ref: str, form: bool) -> str | None:
         if form:
@@ -1459,7 +1499,7 @@ class _Linker:
             return _Argument(text, _ARG_ORM_INSTANCE, keyword, state[1], None)
         if (kind == "qs" or kind == "mgr" or kind == "vqs") and state[1] in self.models:
             return _Argument(text, _ARG_QUERYSET, keyword, state[1], None)
-        if kind in ("def", "cls", "task", "cm", "bound"):
+        if kind in ("def", "cls", "task", "cm", "bound", "vm"):
             return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
         if kind in ("ext", "var"):
             return _Argument(text, arg.kind, keyword, None, state[1])

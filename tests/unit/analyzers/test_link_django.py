@@ -2039,3 +2039,45 @@ class Several(forms.BaseFormSet):
         assert callee(facts, "orders.views.greet", "request.user.welcome") == (
             "orders.views.Member.welcome"
         )
+
+
+def test_a_generic_view_s_own_get_object_and_get_queryset_give_what_it_serves() -> None:
+    """``self.get_object()`` of an ``UpdateView`` or a DRF view is a row of the model it
+    serves (its ``save()`` writes there) and ``super().get_queryset()`` a queryset of
+    it (its ``filter()`` reads it); a view serving no one model, or a class that is
+    no generic view, types nothing."""
+    views = """
+from django.views.generic import UpdateView, View
+from rest_framework import generics
+from orders.models import Order, Tag
+class Close(UpdateView):
+    model = Order
+    def post(self, request, *args, **kwargs):
+        order = self.get_object()
+        order.save()
+class Tags(generics.ListAPIView):
+    queryset = Tag.objects.all()
+    def get_queryset(self):
+        return super().get_queryset().filter(x=1)
+    def touch(self):
+        self.get_queryset().first().delete()
+class Plain(View):
+    model = Order
+    def post(self, request):
+        self.get_object().save()
+"""
+    facts = shop(views)["orders.views"]
+    got = {
+        (o.function.split(".", 2)[2], o.model.rpartition(".")[2], o.op.value, o.method)
+        for o in facts.orm
+        if "." in o.function.split(".", 2)[2]
+    }
+    assert got == {
+        ("Close.post", "Order", "write", "save"),
+        ("Tags.get_queryset", "Tag", "read", "filter"),
+        ("Tags.touch", "Tag", "read", "first"),  # of what its own get_queryset returns
+        ("Tags.touch", "Tag", "write", "delete"),
+    }
+    assert callee(facts, "orders.views.Close.post", "self.get_object") == (
+        "django.views.generic.UpdateView.get_object"
+    )
