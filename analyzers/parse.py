@@ -458,9 +458,11 @@ def _is_json(type_ref: str | None) -> bool:
     return type_ref is not None and type_ref.startswith(_JSON_OF)
 
 
-def _chain(node: ast.expr) -> tuple[str, str] | None:
+def _chain(node: ast.expr, literal: bool = False) -> tuple[str, str] | None:
     """``a.b().c`` -> ("a", ".b().c"), ``a[0].c`` -> ("a", "[].c"); None for shapes
-    that name nothing (``(a or b).c``, ``(lambda: x)()``)."""
+    that name nothing (``(a or b).c``, ``(lambda: x)()``). With ``literal``, what
+    starts at a literal of a known type too: ``", ".join(x).split`` -> ("",
+    "builtins.str().join().split")."""
     parts: list[str] = []
     while True:
         t = type(node)
@@ -484,31 +486,11 @@ def _chain(node: ast.expr) -> tuple[str, str] | None:
                 parts.append("[]")
             node = node.value  # type: ignore[attr-defined]
         else:
-            return None
-
-
-def _literal_chain(node: ast.expr) -> tuple[str, str] | None:
-    """Like :func:`_chain`, for what starts at a literal: ``", ".join(x).split`` ->
-    ("", "builtins.str().join().split"); None when no literal of a known type starts it."""
-    parts: list[str] = []
-    while True:
-        t = type(node)
-        if t is _AstAttribute:
-            parts.append("." + node.attr)  # type: ignore[attr-defined]
-            node = node.value  # type: ignore[attr-defined]
-        elif t is _AstCall:
-            parts.append("()")
-            node = node.func  # type: ignore[attr-defined]
-        elif t is _AstSubscript:
-            if type(node.slice) is not _AstSlice:  # type: ignore[attr-defined]
-                parts.append("[]")
-            node = node.value  # type: ignore[attr-defined]
-        else:
-            literal = _literal_type(node)
-            if not literal:
+            found = _literal_type(node) if literal else None
+            if not found:
                 return None
             parts.reverse()
-            return "", literal + "".join(parts)
+            return "", found + "".join(parts)
 
 
 def _utf8(text: str) -> bool:
@@ -1481,7 +1463,7 @@ class _Extractor:
         if chain is None:
             text = _loc_text(func)
             if ft is _AstAttribute:  # ``", ".join(names)``: a method of the literal's type
-                chain = _literal_chain(func)
+                chain = _chain(func, literal=True)
         else:
             text = chain[0] + chain[1]
             chain = self._scoped(chain)
