@@ -366,6 +366,7 @@ _ON_COMMIT_TEXT = " (on commit)"  # parse's text of the call on_commit makes lat
 _CURSOR = "django.db.backends.utils.CursorWrapper"
 _SAME_TEXT = "strip lstrip rstrip lower upper title capitalize casefold replace zfill"
 _SAME_TEXT += " center ljust rjust removeprefix removesuffix expandtabs swapcase translate"
+_DATETIMES = ("now", "utcnow", "today", "strptime", "combine", "fromisoformat", "fromtimestamp")
 _EXTERNAL_RESULTS = {
     "logging.getLogger": "logging.Logger",
     "django.db.connection.cursor": _CURSOR,
@@ -373,10 +374,7 @@ _EXTERNAL_RESULTS = {
     "django.utils.timezone.now": "datetime.datetime",
     "django.utils.timezone.localtime": "datetime.datetime",
     "django.utils.timezone.localdate": "datetime.date",
-    **{f"datetime.datetime.{name}": "datetime.datetime" for name in ("now", "utcnow", "today")},
-    **{f"datetime.datetime.{name}": "datetime.datetime" for name in ("strptime", "combine")},
-    **{f"datetime.datetime.{name}": "datetime.datetime" for name in ("fromisoformat",)},
-    "datetime.datetime.fromtimestamp": "datetime.datetime",
+    **{f"datetime.datetime.{name}": "datetime.datetime" for name in _DATETIMES},
     "datetime.date.today": "datetime.date",
     "datetime.datetime.date": "datetime.date",
     **{f"builtins.str.{name}": "builtins.str" for name in _SAME_TEXT.split()},

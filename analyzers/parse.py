@@ -229,8 +229,8 @@ _Call = maker(Call)
 _Argument = maker(Argument)
 _Param = maker(Param)
 _Definition = maker(Definition)
-_JSON = "=json"  # type marker of a local bound to a JSON-able literal
-_JSON_OF = "=json:"  # ... followed by the literal's type: ``=json:builtins.list()``
+_JSON_OF = "=json:"  # a JSON-able literal's type marker, then its type: ``=json:builtins.list()``
+_JSON = "=json"  # what reaches through a literal of no type (``None``): names nothing
 _LITERALS = {
     ast.List: "builtins.list()",
     ast.ListComp: "builtins.list()",
@@ -456,6 +456,13 @@ def _literal_type(node: ast.expr) -> str | None:
 def _is_json(type_ref: str | None) -> bool:
     """Is ``type_ref`` a JSON-able literal's (``=json:builtins.list()``)?"""
     return type_ref is not None and type_ref.startswith(_JSON_OF)
+
+
+def _through(type_ref: str) -> str:
+    """The type whose methods a value of ``type_ref`` has: a JSON-able literal's own
+    (``=json:builtins.list()`` -> ``builtins.list()``; "" for ``None``), else
+    ``type_ref`` itself."""
+    return type_ref[len(_JSON_OF) :] if type_ref.startswith(_JSON_OF) else type_ref
 
 
 def _chain(node: ast.expr, literal: bool = False) -> tuple[str, str] | None:
@@ -871,7 +878,8 @@ class _Extractor:
             return
         type_ref = self._type_of(value)
         for target in stmt.targets:
-            self._user_setting(target, value, stmt)
+            if type(target) is _AstName and target.id == "AUTH_USER_MODEL":
+                self._user_setting(target, value, stmt)
             if (
                 self.scope.kind == _CLASS
                 and type(target) is _AstName
@@ -887,9 +895,10 @@ class _Extractor:
         self, target: ast.Attribute, value: ast.expr | None, type_ref: str | None, line: int
     ) -> None:
         """``self.x = value`` in a method: what ``x`` is on the class's instances. An
-        assignment of ``None`` (a lazy ``self._client = None``) does not count; one of
-        an unknown type (an unpacked tuple, ``+=``, ``del``), a JSON literal or a type
-        another assignment contradicts makes ``x`` unknown."""
+        assignment of ``None`` (a lazy ``self._client = None``) does not count, a
+        literal gives its type (``self.items = []``: a list); one of an unknown type (an
+        unpacked tuple, ``+=``) or a type another assignment contradicts makes ``x``
+        unknown."""
         base = target.value
         scope = self.scope
         owner = scope.self_ref
@@ -901,8 +910,8 @@ class _Extractor:
             return
         if type(value) is _AstConstant and value.value is None:
             return
-        if _is_json(type_ref):  # ``self.items = []``: a list, whatever it holds
-            type_ref = type_ref[len(_JSON_OF) :] or None  # type: ignore[index]
+        if type_ref is not None:  # ``self.items = []``: a list, whatever it holds
+            type_ref = _through(type_ref) or None
         self._attribute_type(owner[:-2], target.attr, type_ref, line)
 
     def _setattr(self, node: ast.Call) -> None:
@@ -1536,15 +1545,14 @@ class _Extractor:
         self.calls.append((self.scope, chain, line, col, args, False, False, text))
 
     def _scoped(self, chain: tuple[str, str]) -> tuple[str, str] | None:
-        """A callee chain as this scope sees it: through a local's type (None for a
-        JSON literal: no method of ours), ``self``, or ``super()``."""
+        """A callee chain as this scope sees it: through a local's type (a literal's
+        own: ``items = []`` makes ``items.append`` ``builtins.list.append``; None for
+        ``None``), ``self``, or ``super()``."""
         scope, head = self.scope, chain[0]
         local_type = scope.types.get(head) if scope.kind != _MODULE else None
         if local_type is not None:
-            if local_type.startswith(_JSON_OF):  # ``items = []``: ``items.append``
-                local_type = local_type[len(_JSON_OF) :]
-                return ("", local_type + chain[1]) if local_type else None
-            return ("", local_type + chain[1])
+            local_type = _through(local_type)
+            return ("", local_type + chain[1]) if local_type else None
         if head == scope.self_name and scope.self_ref is not None:
             return ("", scope.self_ref + chain[1])
         if head == "super()":
@@ -1684,8 +1692,8 @@ class _Extractor:
         scope = self.scope
         if head and scope.kind != _MODULE and head in scope.types:
             local_type = scope.types[head]
-            if tail and local_type.startswith(_JSON_OF):  # through the literal's type
-                local_type = local_type[len(_JSON_OF) :] or _JSON
+            if tail:  # through a literal's own type
+                local_type = _through(local_type) or _JSON
             return local_type + tail
         if head == scope.self_name and scope.self_ref is not None:
             return scope.self_ref + tail
