@@ -15,6 +15,7 @@ reference string: modules repeat the same few thousand references.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
@@ -430,6 +431,16 @@ _EXTERNAL_CLASSES = frozenset(
 )
 """External classes named in lower case: calling one builds an instance (``set()``,
 ``defaultdict(list)``), as calling a capitalised external name does."""
+_BUILTIN_ATTRS = {
+    f"{kind.__module__}.{kind.__qualname__}": frozenset(dir(kind))
+    for kind in (
+        *(list, dict, set, frozenset, tuple, str, bytes, bytearray, int, float, complex, bool),
+        collections.defaultdict,
+        collections.deque,
+    )
+}
+"""What the builtin types have: ``names.save()`` on a list names nothing (the types
+are the interpreter's own, so this reads no analysed code)."""
 _SQL_CALLEES = frozenset({_CURSOR + ".execute", _CURSOR + ".executemany"})
 _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
     ("django.core.mail.", _EFFECT_MAIL),
@@ -803,6 +814,9 @@ class _Linker:
             return found
         if kind == "extinst":
             qual = f"{state[1]}.{name}"
+            known_attrs = _BUILTIN_ATTRS.get(state[1])
+            if known_attrs is not None and name not in known_attrs:
+                return None  # ``names.save()`` on a list: no such method
             if qual in _REQUEST_USERS and self.user_model:
                 return ("inst", self.user_model)  # signed in (an AnonymousUser has no row)
             known = _EXTERNAL_ATTRS.get(qual)

@@ -242,6 +242,8 @@ _LITERALS = {
     ast.JoinedStr: "builtins.str()",
 }
 """The type of what a display, comprehension or f-string evaluates to."""
+_STAR_PARAMS = {"var_positional": "builtins.tuple()", "var_keyword": "builtins.dict()"}
+"""``*args`` is a tuple and ``**kwargs`` a dict, whatever the call passes."""
 _CONSTANTS = {
     str: "builtins.str()",
     bytes: "builtins.bytes()",
@@ -1196,6 +1198,10 @@ class _Extractor:
         text = None
         if annotation is not None:
             text = _loc_text(annotation) if type(annotation) in _SIMPLE else "<annotation>"
+        star = _STAR_PARAMS.get(kind)
+        if star is not None:  # ``**kwargs: Order`` types the items, not the dict
+            scope.types[name] = star
+        elif annotation is not None:
             type_ref = self._annotation_type(annotation)
             if type_ref is not None:
                 scope.types[name] = type_ref

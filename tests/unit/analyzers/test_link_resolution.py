@@ -650,6 +650,47 @@ def test_a_literal_s_methods_are_its_type_s() -> None:
     assert [a.kind.value for a in sent.args] == ["json", "unknown", "json"]
 
 
+def test_star_parameters_are_a_tuple_and_a_dict_whatever_their_annotation() -> None:
+    """``*args`` is always a tuple and ``**kwargs`` a dict: the language says so, so
+    ``kwargs.get()`` is ``builtins.dict.get``. An annotation types the items
+    (``**orders: Order``), never the parameter itself; a rebinding forgets the type."""
+    files = {
+        "a.py": """
+            class Order:
+                def save(self):
+                    pass
+
+            def f(*args, **kwargs):
+                kwargs.get("pk")
+                kwargs.setdefault("x", 1)
+                args.count(1)
+
+            def g(*orders: Order, **by_name: Order):
+                orders.save()
+                by_name.items()
+                by_name.save()
+
+            def h(**options):
+                options = make()
+                options.get("x")
+
+            def make():
+                pass
+        """,
+    }
+    m = project(files)["a"]
+    got = {(c.caller, c.text): c.callee for c in m.calls if c.caller != "a.h" or c.text != "make"}
+    assert got == {
+        ("a.f", "kwargs.get"): "builtins.dict.get",
+        ("a.f", "kwargs.setdefault"): "builtins.dict.setdefault",
+        ("a.f", "args.count"): "builtins.tuple.count",
+        ("a.g", "orders.save"): None,  # a tuple of orders has no ``save``
+        ("a.g", "by_name.items"): "builtins.dict.items",
+        ("a.g", "by_name.save"): None,
+        ("a.h", "options.get"): None,  # whatever ``make()`` returns
+    }
+
+
 def test_deleting_an_attribute_leaves_an_inherited_property_s_type() -> None:
     files = {
         "svc.py": """
