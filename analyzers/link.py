@@ -407,6 +407,7 @@ _DRF_REQUEST_HOLDERS = tuple(
 )
 """Django REST framework modules whose classes hold ``self.request`` (a serializer's is
 in ``self.context``)."""
+_VIEW_CALL_ATTRS = {"args": "builtins.tuple", "kwargs": "builtins.dict"}
 _REQUEST_USERS = frozenset({"django.http.HttpRequest.user", "rest_framework.request.Request.user"})
 _COMMANDS = frozenset({"BaseCommand", "AppCommand", "LabelCommand"})
 _FRAMEWORK_PARAMS = {
@@ -1634,14 +1635,17 @@ def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:
 def _framework_attr(qual: str) -> str | None:
     """The documented type of an attribute a framework base class gives its
     subclasses' instances (``qual``: ``base.path.Class.attr``, as the project imported
-    the base): a view's ``request``, a form's ``cleaned_data``, a management command's
-    ``stdout``/``stderr``/``style``. None for any other."""
+    the base): a view's ``request`` and the URL's ``args``/``kwargs``, a form's
+    ``cleaned_data``, a management command's ``stdout``/``stderr``/``style``. None for
+    any other."""
     path, _, attr = qual.rpartition(".")
     cls = path.rpartition(".")[2]
-    if attr == "request" and path.startswith("django.views."):
-        return "django.http.HttpRequest"
-    if attr == "request" and path.startswith(_DRF_REQUEST_HOLDERS):
-        return "rest_framework.request.Request"
+    django_view = path.startswith("django.views.")
+    if django_view or path.startswith(_DRF_REQUEST_HOLDERS):
+        if attr == "request":
+            return "django.http.HttpRequest" if django_view else "rest_framework.request.Request"
+        if attr in _VIEW_CALL_ATTRS:  # set by ``View.setup()``/``APIView.dispatch()``
+            return _VIEW_CALL_ATTRS[attr]
     if attr == "cleaned_data" and path.startswith("django.forms.") and "FormSet" not in cls:
         return "builtins.dict"  # a form's (a formset's is a list of them)
     if cls in _COMMANDS and path.startswith("django.core.management"):

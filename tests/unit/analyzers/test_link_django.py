@@ -1871,7 +1871,7 @@ def send(pks):
 
 def test_what_django_documents_types_requests_forms_commands_and_strings() -> None:
     """The attributes Django documents (a request's ``GET``/``POST``/``META``/
-    ``session``, a view's ``self.request``, a form's ``cleaned_data``, a command's
+    ``session``, a view's ``self.request``/``self.kwargs``, a form's ``cleaned_data``, a command's
     ``stdout``/``style`` and its ``add_arguments`` parser), a datetime from
     ``timezone.now()`` and a string's own methods resolve to external names; an
     attribute Django does not document stays unresolved."""
@@ -1890,6 +1890,9 @@ class Recent(ListView):
     model = Order
     def get_queryset(self):
         return Order.objects.filter(state=self.request.GET.get("state"))
+    def get_context_data(self, **kwargs):
+        self.args.count(1)
+        return {"pk": self.kwargs.get("pk"), "page": kwargs.get("page")}
 class Search(forms.Form):
     q = forms.CharField()
     def clean(self):
@@ -1899,6 +1902,8 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int)
     def handle(self, *args, **options):
         self.stdout.write(self.style.SUCCESS("done"))
+        options.get("days")
+        self.kwargs.get("days")
 """
     facts = shop(views)["orders.views"]
     got = {(c.caller.rpartition(".")[2], c.text): c.callee for c in facts.calls}
@@ -1910,6 +1915,11 @@ class Command(BaseCommand):
     assert got[("search", "request.nothing.get")] is None
     assert got[("search", "timezone.now().date().isoformat")] == "datetime.date.isoformat"
     assert got[("get_queryset", "self.request.GET.get")] == "django.http.QueryDict.get"
+    assert got[("get_context_data", "self.kwargs.get")] == "builtins.dict.get"  # the URL's
+    assert got[("get_context_data", "self.args.count")] == "builtins.tuple.count"
+    assert got[("get_context_data", "kwargs.get")] == "builtins.dict.get"
+    assert got[("handle", "options.get")] == "builtins.dict.get"
+    assert got[("handle", "self.kwargs.get")] is None  # a command has no URL kwargs
     assert got[("clean", "self.cleaned_data.get")] == "builtins.dict.get"
     assert got[("add_arguments", "parser.add_argument")] == (
         "django.core.management.base.CommandParser.add_argument"
