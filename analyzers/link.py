@@ -851,10 +851,16 @@ class _Linker:
         return None
 
     def _apply_suffix(self, state: _State | None, suffix: str) -> _State | None:
-        for i in range(0, len(suffix), 2):
+        """Apply ``()`` (a call), ``[]`` (an item) and ``[0]`` (the first item)."""
+        i, end = 0, len(suffix)
+        while i < end:
             if state is None:
                 return None
-            state = self._called(state) if suffix[i] == "(" else self._iterated(state)
+            if suffix[i] == "(":
+                state, i = self._called(state), i + 2
+            else:
+                first = suffix[i + 1] == "0"
+                state, i = self._iterated(state, first), i + (3 if first else 2)
         return state
 
     def _called(self, state: _State) -> _State | None:
@@ -907,9 +913,12 @@ class _Linker:
         return self.interpret(returns)
 
     @staticmethod
-    def _iterated(state: _State) -> _State | None:
-        if state[0] == "qs":  # not a ``(row, created)`` pair: its items differ
+    def _iterated(state: _State, first: bool = False) -> _State | None:
+        """An item of ``state`` (``first``: the item at index 0)."""
+        if state[0] == "qs":
             return ("inst", state[1])
+        if state[0] == "pair":  # ``(row, created)``: only the first item is a row
+            return ("inst", state[1]) if first else None
         if state[0] == "ext":
             item = _EXTERNAL_ITEMS.get(state[1])
             return ("extinst", item) if item is not None else None
@@ -1700,10 +1709,10 @@ def _argument_for(args: tuple[Argument, ...], name: str, index: int | None) -> A
 
 
 def _split_suffix(piece: str) -> tuple[str, str]:
-    """``get()[]`` -> (``get``, ``()[]``)."""
+    """``get()[]`` -> (``get``, ``()[]``); ``pair()[0]`` -> (``pair``, ``()[0]``)."""
     cut = len(piece)
     while cut and piece[cut - 1] in ")]":
-        cut -= 2
+        cut -= 3 if piece[cut - 2] == "0" else 2
     return piece[:cut], piece[cut:]
 
 

@@ -420,26 +420,6 @@ def _is_json_literal(node: ast.expr) -> bool:
     return False
 
 
-_PAIR_METHODS = frozenset(["get_or_create", "update_or_create"])
-_PAIR_METHODS |= frozenset("a" + name for name in _PAIR_METHODS)
-
-
-def _row_of_pair(ref: str, index: ast.expr | None = None) -> str | None:
-    """The row of a ``(row, created)`` pair written out: ``M.objects.get_or_create()``
-    unpacked (``obj, created = ...``) or indexed ``[0]`` (``index``) reads as
-    ``M.objects.get()`` (``aget()`` for the async forms); None for anything else.
-    Linking knows a pair's items no other way, so ``[1]``, a loop over it, or a
-    pair returned by a function or kept in an attribute type nothing."""
-    if index is not None and (type(index) is not _AstConstant or index.value != 0):
-        return None
-    if ref[-2:] != "()":
-        return None
-    head, dot, method = ref[:-2].rpartition(".")
-    if method not in _PAIR_METHODS:
-        return None
-    return f"{head}{dot}{'aget' if method[0] == 'a' else 'get'}()"
-
-
 def _literal_type(node: ast.expr) -> str | None:
     """``[...]`` -> ``builtins.list()``, ``-1`` -> ``builtins.int()``...; "" for a
     literal of no type worth naming (``None``, ``...``); None for anything else."""
@@ -468,7 +448,8 @@ def _through(type_ref: str) -> str:
 
 
 def _chain(node: ast.expr, literal: bool = False) -> tuple[str, str] | None:
-    """``a.b().c`` -> ("a", ".b().c"), ``a[0].c`` -> ("a", "[].c"); None for shapes
+    """``a.b().c`` -> ("a", ".b().c"), ``a[i].c`` -> ("a", "[].c"), ``a[0]`` -> ("a",
+    "[0]") (the first item: the row of a ``(row, created)`` pair); None for shapes
     that name nothing (``(a or b).c``, ``(lambda: x)()``). With ``literal``, what
     starts at a literal of a known type too: ``", ".join(x).split`` -> ("",
     "builtins.str().join().split")."""
@@ -491,7 +472,10 @@ def _chain(node: ast.expr, literal: bool = False) -> tuple[str, str] | None:
         elif t is _AstSubscript:
             # ``caches["default"].get``: linking types the item; a slice (``qs[:5]``)
             # is the same kind of sequence as what it slices, so it adds nothing
-            if type(node.slice) is not _AstSlice:  # type: ignore[attr-defined]
+            index = node.slice  # type: ignore[attr-defined]
+            if type(index) is _AstConstant and index.value == 0 and type(index.value) is int:
+                parts.append("[0]")
+            elif type(index) is not _AstSlice:
                 parts.append("[]")
             node = node.value  # type: ignore[attr-defined]
         else:
@@ -725,7 +709,9 @@ class _Extractor:
                     scope.types.pop(name, None)
         elif t is _AstTuple or t is _AstList:
             elts = target.elts  # type: ignore[attr-defined]
-            first = None if type_ref is None else _row_of_pair(type_ref)
+            # the first item, as ``[0]`` (a ``(row, created)`` pair's row, a
+            # queryset's first row); a JSON literal's items are not worth a type
+            first = None if type_ref is None or _is_json(type_ref) else type_ref + "[0]"
             for i, elt in enumerate(elts):
                 self._bind_target(elt, first if i == 0 else None, line)
         elif t is _AstStarred:
@@ -1622,7 +1608,6 @@ class _Extractor:
             chain = _chain(node)
             if chain is not None and not self._local_json(chain[0]):
                 ref = self._resolve_now(chain)
-                ref = _row_of_pair(ref[:-2], node.slice) or ref  # type: ignore[attr-defined]
                 return (text, kind_of_type(ref), keyword, ("", ref))
         if _is_json_literal(node):
             return (text, _ARG_JSON, keyword, None)
@@ -1677,8 +1662,7 @@ class _Extractor:
             chain = _chain(value)
             if chain is None or self._local_json(chain[0]):
                 return None
-            ref = self._resolve_now(chain)
-            return _row_of_pair(ref[:-2], value.slice) or ref  # type: ignore[attr-defined]
+            return self._resolve_now(chain)
         return None
 
     def _local_json(self, name: str) -> bool:

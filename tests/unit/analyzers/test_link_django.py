@@ -152,8 +152,9 @@ def sweep():
 def test_the_row_of_get_or_create_is_a_row_and_created_is_not() -> None:
     """``obj, created = M.objects.get_or_create(...)`` (``update_or_create``, the
     async forms, ``...[0]``) gives a row: its ``save()`` writes M and passing it is
-    passing an ORM instance. ``created``, ``[1]`` and other tuple unpacking give
-    nothing."""
+    passing an ORM instance, also when a function returns the pair or an attribute
+    keeps it. ``created``, ``[1]``, a loop over the pair and other tuple unpacking
+    give nothing."""
     views = """
 from orders.models import Order
 from orders.mail import confirm
@@ -177,8 +178,17 @@ async def place(i):
     confirm(get_pair()[1])
     for item in get_pair():
         confirm(item)
+    confirm(get_pair()[0])
+    got, _ = get_pair()
+    confirm(got)
 def get_pair():
     return Order.objects.get_or_create(pk=7)
+class Holder:
+    def __init__(self):
+        self.pair = Order.objects.get_or_create(pk=8)
+    def keep(self):
+        self.pair[0].save()
+        self.pair[1].save()
 """
     facts = shop(views, {"orders/mail.py": "def confirm(order):\n    pass\n"})["orders.views"]
     sent = [
@@ -194,8 +204,10 @@ def get_pair():
         (17, ArgKind.UNKNOWN, None),
         (18, ArgKind.ORM_INSTANCE, "orders.models.Order"),
         (20, ArgKind.UNKNOWN, None),  # a pair's items differ: neither is known
-        (21, ArgKind.UNKNOWN, None),  # a pair a function returns: its items unknown
+        (21, ArgKind.UNKNOWN, None),  # ``created`` of a pair a function returns
         (23, ArgKind.UNKNOWN, None),
+        (24, ArgKind.ORM_INSTANCE, "orders.models.Order"),  # its row
+        (26, ArgKind.ORM_INSTANCE, "orders.models.Order"),
     ]
     writes = [(a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
     assert writes == [
@@ -206,7 +218,9 @@ def get_pair():
         ("get_or_create", 15),
         ("get_or_create", 16),
         ("get_or_create", 19),
-        ("get_or_create", 25),
+        ("get_or_create", 28),
+        ("get_or_create", 31),
+        ("save", 33),  # the row of a pair kept in an attribute; ``[1]`` is a bool
     ]
 
 
@@ -856,7 +870,7 @@ def f():
     # a slice is still the queryset; a dates() row is a date, not an Order
     count = "Order.objects.filter().count"
     assert callee(facts, "orders.views.f", count) == "django.db.models.QuerySet.count"
-    assert callee(facts, "orders.views.f", "Order.objects.dates()[].strftime") is None
+    assert callee(facts, "orders.views.f", "Order.objects.dates()[0].strftime") is None
     writes = [(a.model, a.method, a.loc.line) for a in facts.orm if a.op is OrmOp.WRITE]
     assert writes == [("orders.models.Order", "save", 7)]
 
