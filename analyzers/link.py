@@ -1359,12 +1359,18 @@ class _Linker:
             else:
                 callee = callee_of(state)
             previous = callee
-            if callee == ref and args is call.args:
+            caller = call.caller
+            if call.text[:1] == "@" and state is not None and state[0] == "def":
+                where = self._registers(state, caller, m.module)
+                if where == "":
+                    continue  # a factory's: its own call, where it is written, stands
+                caller = where or caller
+            if callee == ref and args is call.args and caller is call.caller:
                 out.append(call)  # unchanged (external names, direct references): reuse it
             else:  # direct construction: dataclasses.replace is five times slower
                 out.append(
                     _Call(
-                        call.caller,
+                        caller,
                         callee,
                         call.text,
                         call.loc,
@@ -1382,6 +1388,23 @@ class _Linker:
                 if access is not None:
                     orm.append(access)
         return tuple(out), tuple(orm)
+
+    def _registers(self, decorator: _State, function: str, module: str) -> str | None:
+        """Where a decorator that returns the function unchanged (``@register``, the
+        inner function of a factory ``@handles("x")``) runs: once, in the scope that
+        defines ``function`` (its class or enclosing function, else ``module``), not
+        each time the function runs. "" for a factory's inner function (the factory's
+        own call is already that scope's); None for a decorator returning anything else
+        (a wrapper): its call is the function's."""
+        d = self.defs.get(decorator[1])
+        if d is None:
+            return None
+        if _passes_through(d):
+            defined = self.defs.get(function)
+            return defined.parent or module if defined is not None else None
+        made = self._called(decorator)  # ``@handles("x")``: what the factory returns
+        inner = self.defs.get(made[1]) if made is not None and made[0] == "def" else None
+        return "" if inner is not None and _passes_through(inner) else None
 
     def _orm(self, call: Call, state: _State, ref: str) -> OrmAccess | None:
         sfu = _locks(ref)
@@ -1639,6 +1662,17 @@ def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:
         for op in found:
             ops.setdefault(op, name)
     return ops
+
+
+def _passes_through(d: Definition) -> bool:
+    """Does ``d`` return its (first, past a method's receiver) parameter unchanged, as a
+    registration decorator does (``def register(fn): ...; return fn``)? Every
+    ``return`` agrees, and the parameter is never rebound (parsing gives it as
+    ``%function%name`` only then)."""
+    params = [p for p in d.params if p.kind == "positional"]
+    if d.kind is _DEF_METHOD and not any(x.endswith("staticmethod") for x in d.decorators):
+        params = params[1:]
+    return bool(params) and d.returns == f"%{d.qualname}%{params[0].name}"
 
 
 def _framework_attr(qual: str) -> str | None:

@@ -1073,7 +1073,7 @@ class _Extractor:
                 self._expr(kw_default)
         qual = f"{outer.qual}.{node.name}"
         if outer.kind == _MODULE or node.name not in outer.globals:
-            outer.bindings[node.name] = qual
+            self._bind_definition(outer, node.name, qual)
         scope = _Scope(_FUNC, qual, outer, qual)
         if outer.kind == _CLASS and node.name in _VIEW_MODEL_METHODS:
             self.view_methods[node] = scope
@@ -1143,6 +1143,15 @@ class _Extractor:
             returns = scope.returns[0]  # every ``return`` agrees (None: one is unknown)
         if returns is not None:
             self._late_returns.append((index, scope, returns))
+
+    @staticmethod
+    def _bind_definition(outer: _Scope, name: str, qual: str) -> None:
+        """``def name``/``class name`` binds ``name`` anew: a type an earlier assignment
+        gave it (``wrapper = fn`` before ``def wrapper``) no longer holds."""
+        outer.bindings[name] = qual
+        outer.types.pop(name, None)
+        if name in outer.params:
+            outer.reassigned.add(name)
 
     def _decorator_call(
         self, outer: _Scope, chain: tuple[str, str], dec: ast.expr, text: str, qual: str
@@ -1229,7 +1238,7 @@ class _Extractor:
             self._expr(kw.value)
         qual = f"{outer.qual}.{node.name}"
         if outer.kind == _MODULE or node.name not in outer.globals:
-            outer.bindings[node.name] = qual
+            self._bind_definition(outer, node.name, qual)
         for k in range(registers, len(self.registers)):  # ``@admin.register(X)``
             scope_, i, call, _ = self.registers[k]
             if any(call is dec for dec in node.decorator_list):

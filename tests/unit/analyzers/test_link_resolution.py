@@ -175,7 +175,9 @@ def audited(fn):
 
 def retry(times):
     def decorator(fn):
-        return fn
+        def again(*a, **kw):
+            return fn(*a, **kw)
+        return again
     return decorator
 """
 
@@ -221,6 +223,110 @@ class C:
     assert calls_in(m, "m.C.x") == []
     decorator_calls = [c for c in m.calls if c.text.startswith("@")]
     assert all(not c.in_atomic and c.result_used and not c.args for c in decorator_calls)
+
+
+def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
+    """A decorator that returns the function it is given unchanged (a registry's
+    ``@register``, the inner function of a factory ``@handles("b")``, a registry
+    object's method) runs once, where the function is defined: its call is the
+    module's (the class body's, the enclosing function's), not the function's, which
+    calls nothing through it. A decorator returning a wrapper (or another parameter)
+    stays a call from the function it wraps."""
+    files = {
+        "reg.py": """
+            HANDLERS = {}
+            ORDER = []
+
+            def register(fn):
+                ORDER.append(fn)
+                return fn
+
+            def handles(name):
+                def deco(fn):
+                    HANDLERS[name] = fn
+                    return fn
+                return deco
+
+            class Registry:
+                def __init__(self):
+                    self.items = []
+
+                def add(self, fn):
+                    self.items.append(fn)
+                    return fn
+
+            registry = Registry()
+
+            def wrapping(fn):
+                def wrapper(*args):
+                    return fn(*args)
+                return wrapper
+
+            def first(fn, other=None):
+                return other
+
+            def maybe(fn):
+                wrapper = fn
+                def wrapper(*args):
+                    return fn(*args)
+                return wrapper
+        """,
+        "m.py": """
+            from reg import first, handles, maybe, register, registry, wrapping
+
+            @register
+            def a():
+                pass
+
+            @handles("b")
+            def b():
+                pass
+
+            @registry.add
+            def c():
+                pass
+
+            @wrapping
+            def d():
+                pass
+
+            @first
+            def f():
+                pass
+
+            @maybe
+            def g():
+                pass
+
+            class K:
+                @register
+                def e(self):
+                    pass
+
+            def outer():
+                @register
+                def inner():
+                    pass
+        """,
+    }
+    m = project({k: textwrap.dedent(v) for k, v in files.items()})["m"]
+    for function in ("m.a", "m.b", "m.c", "m.K.e", "m.outer.inner"):
+        assert calls_in(m, function) == [], function
+    at_import = [(c.callee, c.text, c.loc.line) for c in calls_in(m, "m")]
+    assert at_import == [
+        ("reg.register", "@register", 4),
+        ("reg.handles", "handles", 8),  # the factory's own call; its result registers
+        ("reg.Registry.add", "@registry.add", 12),
+    ]
+    assert [(c.callee, c.text) for c in calls_in(m, "m.K")] == [("reg.register", "@register")]
+    assert [(c.callee, c.text) for c in calls_in(m, "m.outer")] == [
+        ("reg.register", "@register")
+    ]
+    # a wrapper, and a decorator returning some other parameter, run with the function
+    assert [(c.callee, c.text) for c in calls_in(m, "m.d")] == [("reg.wrapping", "@wrapping")]
+    assert [(c.callee, c.text) for c in calls_in(m, "m.f")] == [("reg.first", "@first")]
+    # ``def wrapper`` rebinds the name ``wrapper = fn`` had bound: it returns the wrapper
+    assert [(c.callee, c.text) for c in calls_in(m, "m.g")] == [("reg.maybe", "@maybe")]
 
 
 def test_a_decorator_inside_a_decorator_is_the_wrapper_s() -> None:
