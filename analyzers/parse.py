@@ -242,6 +242,13 @@ _LITERALS = {
     ast.JoinedStr: "builtins.str()",
 }
 """The type of what a display, comprehension or f-string evaluates to."""
+_BRIDGES = {
+    "asgiref.sync.sync_to_async": "sync_to_async",
+    "asgiref.sync.async_to_sync": "async_to_sync",
+    "channels.db.database_sync_to_async": "database_sync_to_async",
+}
+"""Wrappers that call what they are given in another thread or event loop:
+``await sync_to_async(f)(x)`` calls ``f(x)``."""
 _STAR_PARAMS = {"var_positional": "builtins.tuple()", "var_keyword": "builtins.dict()"}
 """``*args`` is a tuple and ``**kwargs`` a dict, whatever the call passes."""
 _CONSTANTS = {
@@ -1470,7 +1477,12 @@ class _Extractor:
             self._lambda_result_dropped(node.args[0], walked)
         chain = _chain(func)
         scope = self.scope
-        if chain is None:
+        bridged = self._bridged(func) if ft is _AstCall else None  # type: ignore[arg-type]
+        if bridged is not None:
+            written, bridge = bridged
+            text = f"{written[0]}{written[1]} ({bridge})"
+            chain = self._scoped(written)
+        elif chain is None:
             text = _loc_text(func)
             if ft is _AstAttribute:  # ``", ".join(names)``: a method of the literal's type
                 chain = _chain(func, literal=True)
@@ -1507,6 +1519,25 @@ class _Extractor:
         )
         if deferred:  # after its registration: linking checks that it is Django's
             self._committed_call(node.args[0])
+
+    def _bridged(self, inner: ast.Call) -> tuple[tuple[str, str], str] | None:
+        """``sync_to_async(order.save)`` called: what asgiref's bridge (or channels'
+        ``database_sync_to_async``) wraps is what the outer call calls, with its
+        arguments. The wrapped callable as written and the bridge's name; None for any
+        other shape. The bridge's name is looked up now, as ``_is_atomic`` does."""
+        if not inner.args:
+            return None
+        bridge = _chain(inner.func)
+        if bridge is None:
+            return None
+        found = self._lookup(self.scope, bridge[0])
+        if found is None or found + bridge[1] not in _BRIDGES:
+            return None
+        target = inner.args[0]
+        if type(target) is not _AstName and type(target) is not _AstAttribute:
+            return None
+        written = _chain(target)
+        return None if written is None else (written, _BRIDGES[found + bridge[1]])
 
     def _lambda_result_dropped(self, callback: ast.expr, walked: int) -> None:
         """``on_commit(lambda: send(pk))``: the lambda's calls (recorded from ``walked``
@@ -1639,6 +1670,10 @@ class _Extractor:
         t = type(value)
         if t is _AstCall:
             func = value.func  # type: ignore[attr-defined]
+            if type(func) is _AstCall:  # ``await sync_to_async(Order.objects.get)(pk=1)``
+                bridged = self._bridged(func)
+                if bridged is not None:
+                    return self._resolve_now(bridged[0]) + "()"
             chain = _chain(func)
             if chain is None:
                 return None

@@ -2105,3 +2105,39 @@ class Plain(View):
     assert callee(facts, "orders.views.Close.post", "self.get_object") == (
         "django.views.generic.UpdateView.get_object"
     )
+
+
+def test_a_function_bridged_by_sync_to_async_is_called_by_the_bridge_s_caller() -> None:
+    """``await sync_to_async(order.save)()`` saves the order: the outer call calls what
+    asgiref's bridge (``sync_to_async``, ``async_to_sync``, channels'
+    ``database_sync_to_async``) wraps, with the outer call's arguments, so async code's
+    reads, writes and calls are seen. A wrapper of any other name calls nothing known."""
+    views = """
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.db import database_sync_to_async
+from orders.models import Order
+from orders.mail import confirm, wrap
+async def place(pk):
+    order = await sync_to_async(Order.objects.get)(pk=pk)
+    await sync_to_async(order.save)()
+    await database_sync_to_async(confirm)(order)
+    wrap(confirm)(order)
+def sync_view():
+    async_to_sync(notify)(1)
+async def notify(x):
+    pass
+"""
+    mail = "def confirm(order):\n    pass\ndef wrap(fn):\n    return fn\n"
+    facts = shop(views, {"orders/mail.py": mail})["orders.views"]
+    got = [(o.method, o.op.value, o.loc.line) for o in facts.orm]
+    assert got == [("get", "read", 7), ("save", "write", 8)]
+    bridged = [(c.caller[13:], c.text, c.callee) for c in facts.calls if " (" in c.text]
+    assert bridged == [
+        ("place", "Order.objects.get (sync_to_async)", "django.db.models.QuerySet.get"),
+        ("place", "order.save (sync_to_async)", "orders.models.Order.save"),
+        ("place", "confirm (database_sync_to_async)", "orders.mail.confirm"),
+        ("sync_view", "notify (async_to_sync)", "orders.views.notify"),
+    ]
+    (sent,) = [c for c in facts.calls if c.text == "confirm (database_sync_to_async)"]
+    assert [(a.kind, a.model) for a in sent.args] == [(ArgKind.ORM_INSTANCE, "orders.models.Order")]
+    assert [c.callee for c in facts.calls if c.text == "wrap()"] == [None]

@@ -319,9 +319,7 @@ def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
         ("reg.Registry.add", "@registry.add", 12),
     ]
     assert [(c.callee, c.text) for c in calls_in(m, "m.K")] == [("reg.register", "@register")]
-    assert [(c.callee, c.text) for c in calls_in(m, "m.outer")] == [
-        ("reg.register", "@register")
-    ]
+    assert [(c.callee, c.text) for c in calls_in(m, "m.outer")] == [("reg.register", "@register")]
     # a wrapper, and a decorator returning some other parameter, run with the function
     assert [(c.callee, c.text) for c in calls_in(m, "m.d")] == [("reg.wrapping", "@wrapping")]
     assert [(c.callee, c.text) for c in calls_in(m, "m.f")] == [("reg.first", "@first")]
