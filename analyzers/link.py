@@ -43,7 +43,7 @@ from analyzers.facts import (
     SignalHandler,
     UrlRoute,
 )
-from analyzers.parse import kind_of_type
+from analyzers.parse import STAR_PARAM_TYPES, kind_of_type
 from analyzers.sql import tables_of
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
@@ -407,6 +407,7 @@ _DRF_REQUEST_HOLDERS = tuple(
 )
 """Django REST framework modules whose classes hold ``self.request`` (a serializer's is
 in ``self.context``)."""
+_CATALOGS = frozenset({"JavaScriptCatalog", "JSONCatalog"})  # django.views.i18n's views
 _VIEW_CALL_ATTRS = {"args": "builtins.tuple", "kwargs": "builtins.dict"}
 _REQUEST_USERS = frozenset({"django.http.HttpRequest.user", "rest_framework.request.Request.user"})
 _COMMANDS = frozenset({"BaseCommand", "AppCommand", "LabelCommand"})
@@ -438,10 +439,13 @@ _BUILTIN_ATTRS = {
         *(list, dict, set, frozenset, tuple, str, bytes, bytearray, int, float, complex, bool),
         collections.defaultdict,
         collections.deque,
+        collections.Counter,
+        collections.OrderedDict,
     )
 }
-"""What the builtin types have: ``names.save()`` on a list names nothing (the types
-are the interpreter's own, so this reads no analysed code)."""
+"""What the builtin types have: ``names.save()`` on a list names nothing. The types
+are the running interpreter's own (no analysed code is read), so a method a later
+Python adds counts only under that Python."""
 _SQL_CALLEES = frozenset({_CURSOR + ".execute", _CURSOR + ".executemany"})
 _EFFECT_PREFIXES: tuple[tuple[str, EffectKind], ...] = (
     ("django.core.mail.", _EFFECT_MAIL),
@@ -554,6 +558,7 @@ class _Linker:
         # function -> the arguments of each call site (None: one that types nothing)
         self.sites: dict[str, list[tuple[Argument, ...] | None]] | None = None
         self.by_table: dict[str, str] | None = None  # table (lowercase) -> model
+        self.enclosing: set[str] | None = None  # definitions that define others
         # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
         # when its ``Meta.model`` names none we know (an external or computed model)
         self.saves: dict[str, str | None] = {}
@@ -958,6 +963,10 @@ class _Linker:
 
     def _infer_param(self, function: str, name: str) -> str | None:
         d = self.defs.get(function)
+        if d is not None:  # ``*args``/``**kwargs``, also where a closure or lambda reads them
+            for p in d.params:
+                if p.name == name and p.kind in STAR_PARAM_TYPES:
+                    return STAR_PARAM_TYPES[p.kind]
         if d is not None and d.kind is _DEF_METHOD and d.parent is not None:
             method = function.rpartition(".")[2]
             hook = _VIEW_HOOKS.get(method)
@@ -1399,12 +1408,28 @@ class _Linker:
         d = self.defs.get(decorator[1])
         if d is None:
             return None
-        if _passes_through(d):
+        if self._passes_through(d):
             defined = self.defs.get(function)
             return defined.parent or module if defined is not None else None
         made = self._called(decorator)  # ``@handles("x")``: what the factory returns
         inner = self.defs.get(made[1]) if made is not None and made[0] == "def" else None
-        return "" if inner is not None and _passes_through(inner) else None
+        return "" if inner is not None and self._passes_through(inner) else None
+
+    def _passes_through(self, d: Definition) -> bool:
+        """Does ``d`` return its (first, past a method's receiver) parameter unchanged,
+        as a registration decorator does (``def register(fn): ...; return fn``)? Every
+        ``return`` agrees, the parameter is never rebound (parsing gives it as
+        ``%function%name`` only then), and ``d`` defines no function of its own: a
+        local's type is the last assignment's, so ``wrapper = fn`` under an ``if``
+        after ``def wrapper`` would read as ``fn``."""
+        params = [p for p in d.params if p.kind == "positional"]
+        if d.kind is _DEF_METHOD and not any(x.endswith("staticmethod") for x in d.decorators):
+            params = params[1:]
+        if not params or d.returns != f"%{d.qualname}%{params[0].name}":
+            return False
+        if self.enclosing is None:
+            self.enclosing = {x.parent for x in self.defs.values() if x.parent}
+        return d.qualname not in self.enclosing
 
     def _orm(self, call: Call, state: _State, ref: str) -> OrmAccess | None:
         sfu = _locks(ref)
@@ -1664,17 +1689,6 @@ def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:
     return ops
 
 
-def _passes_through(d: Definition) -> bool:
-    """Does ``d`` return its (first, past a method's receiver) parameter unchanged, as a
-    registration decorator does (``def register(fn): ...; return fn``)? Every
-    ``return`` agrees, and the parameter is never rebound (parsing gives it as
-    ``%function%name`` only then)."""
-    params = [p for p in d.params if p.kind == "positional"]
-    if d.kind is _DEF_METHOD and not any(x.endswith("staticmethod") for x in d.decorators):
-        params = params[1:]
-    return bool(params) and d.returns == f"%{d.qualname}%{params[0].name}"
-
-
 def _framework_attr(qual: str) -> str | None:
     """The documented type of an attribute a framework base class gives its
     subclasses' instances (``qual``: ``base.path.Class.attr``, as the project imported
@@ -1684,11 +1698,11 @@ def _framework_attr(qual: str) -> str | None:
     path, _, attr = qual.rpartition(".")
     cls = path.rpartition(".")[2]
     django_view = path.startswith("django.views.")
-    if django_view or path.startswith(_DRF_REQUEST_HOLDERS):
-        if attr == "request":
-            return "django.http.HttpRequest" if django_view else "rest_framework.request.Request"
-        if attr in _VIEW_CALL_ATTRS:  # set by ``View.setup()``/``APIView.dispatch()``
-            return _VIEW_CALL_ATTRS[attr]
+    drf_view = not django_view and path.startswith(_DRF_REQUEST_HOLDERS)
+    if attr == "request" and (django_view or drf_view):
+        return "django.http.HttpRequest" if django_view else "rest_framework.request.Request"
+    if attr in _VIEW_CALL_ATTRS and (drf_view or (django_view and _django_view_class(path))):
+        return _VIEW_CALL_ATTRS[attr]  # set by ``View.setup()``/``APIView.dispatch()``
     if attr == "cleaned_data" and path.startswith("django.forms.") and "FormSet" not in cls:
         return "builtins.dict"  # a form's (a formset's is a list of them)
     if cls in _COMMANDS and path.startswith("django.core.management"):
@@ -1697,6 +1711,14 @@ def _framework_attr(qual: str) -> str | None:
         if attr == "style":
             return "django.core.management.color.Style"
     return None
+
+
+def _django_view_class(path: str) -> bool:
+    """Is ``path`` (``django.views...Class``) one of Django's class-based views (what
+    ``as_view()`` runs), not a helper of ``django.views`` such as the exception
+    reporter?"""
+    cls = path.rpartition(".")[2]
+    return path.startswith("django.views.generic.") or cls.endswith("View") or cls in _CATALOGS
 
 
 def _framework_base(order: tuple[str, ...], names: frozenset[str], prefix: str = "!") -> bool:

@@ -65,7 +65,14 @@ _DEF_CLASS = DefKind.CLASS
 _DEF_FUNCTION = DefKind.FUNCTION
 _DEF_METHOD = DefKind.METHOD
 
-__all__ = ["MAX_BYTES", "facts_from_source", "is_test_path", "kind_of_type", "module_name"]
+__all__ = [
+    "MAX_BYTES",
+    "STAR_PARAM_TYPES",
+    "facts_from_source",
+    "is_test_path",
+    "kind_of_type",
+    "module_name",
+]
 
 MAX_BYTES = 5 * 1024 * 1024
 """Files larger than this are reported, not parsed: generated code, data, minified blobs."""
@@ -249,8 +256,9 @@ _BRIDGES = {
 }
 """Wrappers that call what they are given in another thread or event loop:
 ``await sync_to_async(f)(x)`` calls ``f(x)``."""
-_STAR_PARAMS = {"var_positional": "builtins.tuple()", "var_keyword": "builtins.dict()"}
-"""``*args`` is a tuple and ``**kwargs`` a dict, whatever the call passes."""
+STAR_PARAM_TYPES = {"var_positional": "builtins.tuple()", "var_keyword": "builtins.dict()"}
+"""``*args`` is a tuple and ``**kwargs`` a dict, whatever the call passes (linking
+uses it where a closure reads them)."""
 _CONSTANTS = {
     str: "builtins.str()",
     bytes: "builtins.bytes()",
@@ -1200,8 +1208,8 @@ class _Extractor:
         text = None
         if annotation is not None:
             text = _loc_text(annotation) if type(annotation) in _SIMPLE else "<annotation>"
-        star = _STAR_PARAMS.get(kind)
-        if star is not None:  # ``**kwargs: Order`` types the items, not the dict
+        star = STAR_PARAM_TYPES.get(kind)
+        if star is not None:  # ``**kwargs: Order`` annotates the values: not the dict
             scope.types[name] = star
         elif annotation is not None:
             type_ref = self._annotation_type(annotation)

@@ -1893,7 +1893,9 @@ def test_what_django_documents_types_requests_forms_commands_and_strings() -> No
 from django import forms
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.views.debug import ExceptionReporter
 from django.views.generic import ListView
+from rest_framework.generics import RetrieveAPIView
 from orders.models import Order
 def search(request):
     term = str(request.GET.get("q", "")).strip().lower()
@@ -1918,6 +1920,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("done"))
         options.get("days")
         self.kwargs.get("days")
+class Reporter(ExceptionReporter):
+    def frames(self):
+        return self.kwargs.get("x")
+class Detail(RetrieveAPIView):
+    def get_object(self):
+        return self.kwargs.get("pk")
 """
     facts = shop(views)["orders.views"]
     got = {(c.caller.rpartition(".")[2], c.text): c.callee for c in facts.calls}
@@ -1934,6 +1942,8 @@ class Command(BaseCommand):
     assert got[("get_context_data", "kwargs.get")] == "builtins.dict.get"
     assert got[("handle", "options.get")] == "builtins.dict.get"
     assert got[("handle", "self.kwargs.get")] is None  # a command has no URL kwargs
+    assert got[("frames", "self.kwargs.get")] is None  # nor a django.views helper
+    assert got[("get_object", "self.kwargs.get")] == "builtins.dict.get"  # DRF's view
     assert got[("clean", "self.cleaned_data.get")] == "builtins.dict.get"
     assert got[("add_arguments", "parser.add_argument")] == (
         "django.core.management.base.CommandParser.add_argument"
@@ -2122,8 +2132,11 @@ async def place(pk):
     await sync_to_async(order.save)()
     await database_sync_to_async(confirm)(order)
     wrap(confirm)(order)
-def sync_view():
+    await sync_to_async(lambda: confirm(order))()
+def sync_view(run=None):
     async_to_sync(notify)(1)
+    def shadowed(sync_to_async):
+        sync_to_async(notify)(2)
 async def notify(x):
     pass
 """
@@ -2141,3 +2154,7 @@ async def notify(x):
     (sent,) = [c for c in facts.calls if c.text == "confirm (database_sync_to_async)"]
     assert [(a.kind, a.model) for a in sent.args] == [(ArgKind.ORM_INSTANCE, "orders.models.Order")]
     assert [c.callee for c in facts.calls if c.text == "wrap()"] == [None]
+    # a lambda's own call is seen where it is written; a parameter named like the
+    # bridge is not the bridge
+    assert [c.callee for c in facts.calls if c.text == "sync_to_async()"] == [None, None]
+    assert [c.caller[13:] for c in facts.calls if c.text == "confirm"] == ["place"]

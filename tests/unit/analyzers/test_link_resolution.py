@@ -270,9 +270,23 @@ def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
                 def wrapper(*args):
                     return fn(*args)
                 return wrapper
+
+            def unless_debug(fn):
+                def wrapper(*args):
+                    return fn(*args)
+                if not DEBUG:
+                    wrapper = fn
+                return wrapper
+
+            class Static:
+                @staticmethod
+                def add(fn):
+                    ORDER.append(fn)
+                    return fn
         """,
         "m.py": """
-            from reg import first, handles, maybe, register, registry, wrapping
+            from reg import Static, first, handles, maybe, register, registry, unless_debug
+            from reg import wrapping
 
             @register
             def a():
@@ -298,6 +312,14 @@ def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
             def g():
                 pass
 
+            @unless_debug
+            def h():
+                pass
+
+            @Static.add
+            def i():
+                pass
+
             class K:
                 @register
                 def e(self):
@@ -310,13 +332,14 @@ def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
         """,
     }
     m = project({k: textwrap.dedent(v) for k, v in files.items()})["m"]
-    for function in ("m.a", "m.b", "m.c", "m.K.e", "m.outer.inner"):
+    for function in ("m.a", "m.b", "m.c", "m.i", "m.K.e", "m.outer.inner"):
         assert calls_in(m, function) == [], function
     at_import = [(c.callee, c.text, c.loc.line) for c in calls_in(m, "m")]
     assert at_import == [
-        ("reg.register", "@register", 4),
-        ("reg.handles", "handles", 8),  # the factory's own call; its result registers
-        ("reg.Registry.add", "@registry.add", 12),
+        ("reg.register", "@register", 5),
+        ("reg.handles", "handles", 9),  # the factory's own call; its result registers
+        ("reg.Registry.add", "@registry.add", 13),
+        ("reg.Static.add", "@Static.add", 33),
     ]
     assert [(c.callee, c.text) for c in calls_in(m, "m.K")] == [("reg.register", "@register")]
     assert [(c.callee, c.text) for c in calls_in(m, "m.outer")] == [("reg.register", "@register")]
@@ -325,6 +348,8 @@ def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
     assert [(c.callee, c.text) for c in calls_in(m, "m.f")] == [("reg.first", "@first")]
     # ``def wrapper`` rebinds the name ``wrapper = fn`` had bound: it returns the wrapper
     assert [(c.callee, c.text) for c in calls_in(m, "m.g")] == [("reg.maybe", "@maybe")]
+    # ``wrapper = fn`` under an ``if``: the wrapper is returned on the other path
+    assert [c.callee for c in calls_in(m, "m.h")] == ["reg.unless_debug"]
 
 
 def test_a_decorator_inside_a_decorator_is_the_wrapper_s() -> None:
@@ -756,8 +781,9 @@ def test_a_literal_s_methods_are_its_type_s() -> None:
 
 def test_star_parameters_are_a_tuple_and_a_dict_whatever_their_annotation() -> None:
     """``*args`` is always a tuple and ``**kwargs`` a dict: the language says so, so
-    ``kwargs.get()`` is ``builtins.dict.get``. An annotation types the items
-    (``**orders: Order``), never the parameter itself; a rebinding forgets the type."""
+    ``kwargs.get()`` is ``builtins.dict.get``, in a closure too. An annotation
+    (``**orders: Order``) is not the parameter's type (its items stay untyped), nor is
+    what a caller passes by the parameter's name; a rebinding forgets the type."""
     files = {
         "a.py": """
             class Order:
@@ -778,12 +804,22 @@ def test_star_parameters_are_a_tuple_and_a_dict_whatever_their_annotation() -> N
                 options = make()
                 options.get("x")
 
+            def outer(**by_name):
+                def inner():
+                    by_name.save()
+                    by_name.items()
+                return inner
+
+            def caller():
+                outer(by_name=Order())
+
             def make():
                 pass
         """,
     }
     m = project(files)["a"]
-    got = {(c.caller, c.text): c.callee for c in m.calls if c.caller != "a.h" or c.text != "make"}
+    got = {(c.caller, c.text): c.callee for c in m.calls if c.caller[:3] in ("a.f", "a.g", "a.h")}
+    got.pop(("a.h", "make"))
     assert got == {
         ("a.f", "kwargs.get"): "builtins.dict.get",
         ("a.f", "kwargs.setdefault"): "builtins.dict.setdefault",
@@ -793,6 +829,9 @@ def test_star_parameters_are_a_tuple_and_a_dict_whatever_their_annotation() -> N
         ("a.g", "by_name.save"): None,
         ("a.h", "options.get"): None,  # whatever ``make()`` returns
     }
+    # a closure reads the dict too, never what a caller passes by the same keyword
+    assert callee(m, "a.outer.inner", "by_name.save") is None
+    assert callee(m, "a.outer.inner", "by_name.items") == "builtins.dict.items"
 
 
 def test_deleting_an_attribute_leaves_an_inherited_property_s_type() -> None:
