@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from shims.config import mask_url
 
-__all__ = ["open_by_scheme", "sqlite_path"]
+__all__ = ["open_by_scheme", "sqlite_file_missing", "sqlite_path"]
 
 T = TypeVar("T")
 SQLITE_PREFIX = "sqlite:///"
@@ -38,6 +38,18 @@ def open_by_scheme(
     if opener is None:
         raise error(f"unknown {kind} URL {mask_url(url)!r}: expected {expected}")
     return opener(url)
+
+
+def sqlite_file_missing(url: str) -> bool:
+    """Does a ``sqlite:`` URL name a file that is not there? A read-only command says
+    so instead of opening it (which would create an empty database). False for any
+    other URL, and for a bad one: opening it reports that."""
+    if not url.startswith("sqlite:"):
+        return False
+    try:
+        return not sqlite_path(url).exists()
+    except ValueError:
+        return False
 
 
 def sqlite_path(url: str, *, error: type[ValueError] = ValueError) -> Path:

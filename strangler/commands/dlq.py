@@ -27,7 +27,7 @@ from shims.deadletter import (
     replay,
 )
 from shims.handlers import dead_letter_url
-from shims.urls import sqlite_path
+from shims.urls import sqlite_file_missing
 
 __all__ = ["dlq"]
 
@@ -52,7 +52,7 @@ def dlq() -> None:
 @contextmanager
 def _opened(url: str | None) -> Iterator[DeadLetterStore]:
     target = url or dead_letter_url()
-    if _missing_sqlite(target):
+    if sqlite_file_missing(target):
         # Reading must not create the store: a SQLite file that does not exist yet holds
         # no dead letters, shown under its own URL.
         yield MemoryDeadLetters(target)
@@ -73,15 +73,6 @@ def _opened(url: str | None) -> Iterator[DeadLetterStore]:
         raise
     finally:
         store.close()
-
-
-def _missing_sqlite(url: str) -> bool:
-    if not url.startswith("sqlite:"):
-        return False
-    try:
-        return not sqlite_path(url).exists()
-    except ValueError:
-        return False  # open_dead_letters reports the bad URL
 
 
 def _when(entry: DeadLetter) -> str:

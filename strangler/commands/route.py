@@ -24,7 +24,7 @@ from shims.stats import PathStats
 from shims.stores import RouteStore, StoreConfigError, StoreUnavailable, open_store
 from shims.stores.base import Change, validate_route
 from shims.stores.memory import MemoryStore
-from shims.stores.sqlite import sqlite_path
+from shims.urls import sqlite_file_missing
 
 __all__ = ["route"]
 
@@ -252,7 +252,7 @@ def _opened(
             "a memory:// route store lives in one process and dies with it: a change made "
             "by this command would be gone when it exits; use sqlite:///... or redis://..."
         )
-    if read_only and _missing_sqlite(settings.route_store_url):
+    if read_only and sqlite_file_missing(settings.route_store_url):
         # Reading must not create the store: a SQLite file that does not exist yet is
         # an empty store (no routes, no history, no metrics), shown under its own URL.
         yield MemoryStore(settings.route_store_url)
@@ -269,15 +269,6 @@ def _opened(
         yield store
     finally:
         store.close()
-
-
-def _missing_sqlite(url: str) -> bool:
-    if not url.startswith("sqlite:"):
-        return False
-    try:
-        return not sqlite_path(url).exists()
-    except StoreConfigError:
-        return False  # open_store reports the bad URL
 
 
 def _parse_percent(raw: str | None) -> int | None:
