@@ -537,8 +537,13 @@ class _Linker:
                 else:
                     bound.setdefault(imp.bound_as, imp.target)
             self.imports[m.module] = bound
-            for v in m.variables:
-                self.variables.setdefault(v.qualname, v.type_ref)
+            variables = self.variables
+            for v in m.variables:  # assignments that disagree: no one type
+                qual = v.qualname
+                if qual not in variables:
+                    variables[qual] = v.type_ref
+                elif variables[qual] != v.type_ref:
+                    variables[qual] = None
             for c in m.model_candidates:
                 self.candidates[c.qualname] = c
             self.mutable.update(g.qualname for g in m.globals)

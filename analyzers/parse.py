@@ -1841,13 +1841,16 @@ class _Extractor:
             calls[i] = _Call(function, c.callee, c.text, c.loc, (), True, False)
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
         root = self.scope_root()
+        rebound = self.rebound  # a function may rebind it to anything: no type
         variables = tuple(
             Variable(
                 f"{module}.{name}",
                 _Location(path, line, 0),
-                None if t is None or _is_json(t) else self._expand(root, t),
+                self._expand(root, value) if value else None,
             )
             for name, line, t in self.variables
+            # a literal's own type (``_PRICES = {}``: a dict); "" for ``None``
+            for value in ("" if t is None or name in rebound else _through(t),)
         ) + tuple(
             Variable(f"{cls}.{name}", _Location(path, line, 0), self._attribute_ref(assigned))
             for (cls, name), (line, assigned) in self.attributes.items()

@@ -834,6 +834,55 @@ def test_star_parameters_are_a_tuple_and_a_dict_whatever_their_annotation() -> N
     assert callee(m, "a.outer.inner", "by_name.items") == "builtins.dict.items"
 
 
+def test_a_module_level_literal_has_its_type_where_every_assignment_agrees() -> None:
+    """``_PRICES = {}`` at module level: ``_PRICES.get()`` in a function (of the module
+    or one importing it) is ``builtins.dict.get``. Two module-level assignments that
+    disagree, or a function rebinding the name under ``global``, leave it untyped:
+    what the function sees is whatever ran last."""
+    files = {
+        "pricing.py": """
+            _PRICES = {}
+            SYMBOLS = {"EUR": "€"}
+            NAMES = []
+            NAMES = ()
+            REGISTRY = {}
+            CLIENT = None
+
+            def price(sku):
+                _PRICES.get(sku)
+                SYMBOLS.get("EUR")
+                NAMES.count(sku)
+                REGISTRY.get(sku)
+                CLIENT.get(sku)
+                _PRICES.save()
+
+            def reset():
+                global REGISTRY
+                REGISTRY = load()
+
+            def load():
+                pass
+        """,
+        "shop.py": """
+            from pricing import SYMBOLS
+
+            def label():
+                SYMBOLS.items()
+        """,
+    }
+    linked = project({k: textwrap.dedent(v) for k, v in files.items()})
+    got = {c.text: c.callee for c in calls_in(linked["pricing"], "pricing.price")}
+    assert got == {
+        "_PRICES.get": "builtins.dict.get",
+        "SYMBOLS.get": "builtins.dict.get",
+        "NAMES.count": None,  # a list, then a tuple
+        "REGISTRY.get": None,  # ``reset`` rebinds it
+        "CLIENT.get": None,
+        "_PRICES.save": None,  # no such method
+    }
+    assert callee(linked["shop"], "shop.label", "SYMBOLS.items") == "builtins.dict.items"
+
+
 def test_deleting_an_attribute_leaves_an_inherited_property_s_type() -> None:
     files = {
         "svc.py": """

@@ -155,10 +155,11 @@ def test_default_table_uses_the_app_package() -> None:
 
 
 def test_module_level_variables_record_their_value_type() -> None:
-    f = facts("from celery import Celery\napp = Celery('x')\nN = 3\n")
+    f = facts("from celery import Celery\napp = Celery('x')\nN = 3\nNONE = None\n")
     assert [(v.qualname, v.type_ref) for v in f.variables] == [
         ("shop.orders.views.app", "celery.Celery()"),
-        ("shop.orders.views.N", None),
+        ("shop.orders.views.N", "builtins.int()"),  # a literal: its builtin type
+        ("shop.orders.views.NONE", None),
     ]
 
 
