@@ -1717,6 +1717,15 @@ class _Extractor:
             return self._resolve_now(chain)
         return None
 
+    def _global_type(self, root: _Scope, name: str, type_ref: str | None) -> str | None:
+        """A module-level assignment's type: a literal's own (``_PRICES = {}``: a dict);
+        None for ``None``, an unknown value, or a name a function rebinds under
+        ``global`` (to anything)."""
+        if type_ref is None or name in self.rebound:
+            return None
+        value = _through(type_ref)
+        return self._expand(root, value) if value else None
+
     def _local_json(self, name: str) -> bool:
         scope = self.scope
         return scope.kind != _MODULE and _is_json(scope.types.get(name))
@@ -1841,16 +1850,9 @@ class _Extractor:
             calls[i] = _Call(function, c.callee, c.text, c.loc, (), True, False)
         urls = [r for r in (self._url(scope, node, calls[i]) for scope, node, i in self.urls) if r]
         root = self.scope_root()
-        rebound = self.rebound  # a function may rebind it to anything: no type
         variables = tuple(
-            Variable(
-                f"{module}.{name}",
-                _Location(path, line, 0),
-                self._expand(root, value) if value else None,
-            )
+            Variable(f"{module}.{name}", _Location(path, line, 0), self._global_type(root, name, t))
             for name, line, t in self.variables
-            # a literal's own type (``_PRICES = {}``: a dict); "" for ``None``
-            for value in ("" if t is None or name in rebound else _through(t),)
         ) + tuple(
             Variable(f"{cls}.{name}", _Location(path, line, 0), self._attribute_ref(assigned))
             for (cls, name), (line, assigned) in self.attributes.items()
