@@ -96,6 +96,8 @@ class CodeIndex:
     global_uses: dict[str, list[GlobalUse]] = field(default_factory=lambda: defaultdict(list))
     global_users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     external_entries: dict[str, str] = field(default_factory=dict)  # qualname -> why
+    # a route's ``name`` -> the views routed under it (tests request them by name)
+    url_views: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     global_defs: dict[str, Location] = field(default_factory=dict)  # state qualname -> where
     receivers: dict[str, list[SignalHandler]] = field(default_factory=lambda: defaultdict(list))
     module_imports: dict[str, dict[str, Location]] = field(
@@ -247,6 +249,8 @@ def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
     for route in facts.urls:
         if route.view is not None:
             index.external_entries.setdefault(route.view, f"url {route.pattern!r} ({route.loc})")
+            if route.name:
+                index.url_views[route.name].add(route.view)
     for signal in facts.signals:
         index.receivers[signal.receiver].append(signal)
         index.external_entries.setdefault(

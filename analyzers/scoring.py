@@ -182,6 +182,8 @@ class GlobalFacts:
     cyclic_imports: Mapping[str, tuple[tuple[str, Location], ...]] = field(default_factory=dict)
     """Each module in an import cycle -> its imports (module, first location), sorted:
     sorted once here rather than for every candidate that has code in the module."""
+    url_requests: Mapping[str, tuple[tuple[Call, str], ...]] = field(default_factory=dict)
+    """A view -> the calls in test code that reverse its URL name, with the name."""
 
 
 def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
@@ -203,16 +205,18 @@ def prepare(call_graph: nx.DiGraph, index: CodeIndex) -> GlobalFacts:
     for i, scc in enumerate(nx.strongly_connected_components(imports)):
         if len(scc) > 1:
             module_scc_of.update(dict.fromkeys(scc, i))
+    requests = _url_requests(index)
     return GlobalFacts(
         in_transaction=_transaction_closure(index),
         scc_of=scc_of,
-        tested=frozenset(_test_reach(index)),
+        tested=frozenset(_test_reach(index, requests, parents)),
         parents=parents,
         module_scc_of=module_scc_of,
         pure=_pure_code(index, parents),
         cyclic_imports={
             m: tuple(sorted(index.module_imports.get(m, {}).items())) for m in module_scc_of
         },
+        url_requests=requests,
     )
 
 
@@ -284,7 +288,52 @@ def _region_at(index: CodeIndex, call: Call) -> Location | None:
     return None
 
 
-def _test_reach(index: CodeIndex) -> set[str]:
+_REVERSERS = frozenset(
+    {
+        *(f"django.urls.{name}" for name in ("reverse", "reverse_lazy")),
+        *(f"django.urls.base.{name}" for name in ("reverse", "reverse_lazy")),
+        *(f"django.core.urlresolvers.{name}" for name in ("reverse", "reverse_lazy")),
+        "django.shortcuts.resolve_url",
+    }
+)
+"""What a test names a URL with (``self.client.get(reverse("shop:cart"))``); the old
+``django.core.urlresolvers`` too, as legacy code has it."""
+
+
+def _url_requests(index: CodeIndex) -> dict[str, tuple[tuple[Call, str], ...]]:
+    """The views test code requests by URL name: ``reverse("shop:cart")`` reaches the
+    view of the one route named ``cart``. A name several routes share stays unknown:
+    the namespace that would tell them apart is not among the facts."""
+    found: dict[str, list[tuple[Call, str]]] = defaultdict(list)
+    for caller in index.test_code:
+        for call in index.calls_from.get(caller, ()):
+            name = _literal_url_name(call) if call.callee in _REVERSERS else None
+            if name is not None:
+                views = index.url_views.get(name.rpartition(":")[2], ())
+                if len(views) == 1:
+                    found[next(iter(views))].append((call, name))
+    return {view: tuple(calls) for view, calls in found.items()}
+
+
+def _literal_url_name(call: Call) -> str | None:
+    """The URL name a ``reverse()`` call is given as a string literal, first or as
+    ``viewname=``/``to=``; None when it is computed."""
+    for a in call.args:
+        if a.keyword is None or a.keyword in ("viewname", "to"):
+            text = a.text
+            if len(text) > 2 and text[0] in "'\"" and text[-1] == text[0]:
+                return text[1:-1]
+            return None
+    return None
+
+
+def _test_reach(
+    index: CodeIndex,
+    requests: Mapping[str, tuple[tuple[Call, str], ...]],
+    parents: Mapping[str, str],
+) -> set[str]:
+    """Code reachable from test code: what it calls, and the views it requests by URL
+    name (a class-based view with its methods: Django dispatches to them)."""
     seen: set[str] = set()
     queue = deque(
         call.callee
@@ -292,6 +341,9 @@ def _test_reach(index: CodeIndex) -> set[str]:
         for call in index.calls_from.get(caller, ())
         if call.callee is not None and call.callee in index.kinds
     )
+    queue.extend(view for view in requests if view in index.kinds)
+    if any(index.kinds.get(view) == "class" for view in requests):
+        queue.extend(q for q, parent in parents.items() if parent in requests)
     while queue:
         node = queue.popleft()
         if node in seen or node in index.test_code:
@@ -1039,12 +1091,25 @@ def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
         c for m in view.members for c in index.calls_to.get(m, ()) if c.caller in index.test_code
     ]
     direct.sort(key=_site_key)
-    ev = _Truncated(
-        [_Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct[:MAX_EVIDENCE]],
-        len(direct),
+    requests = facts.url_requests
+    requested = (
+        sorted(
+            ((c, name, m) for m in view.members for c, name in requests.get(m, ())),
+            key=lambda r: _site_key(r[0]),
+        )
+        if requests
+        else []
     )
+    shown = [_Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct]
+    shown += [
+        _Evidence(str(c.loc), f"test {c.caller} requests {name!r} ({m})")
+        for c, name, m in requested
+    ]
+    ev = _Truncated(shown[:MAX_EVIDENCE], len(shown))
     fraction = len(reached) / len(view.members) if view.members else 0.0
+    urls = f", {len(requested)} URL requests" if requested else ""
     summary = (
-        f"{len(reached)} of {len(view.members)} reached from tests ({len(direct)} direct calls)"
+        f"{len(reached)} of {len(view.members)} reached from tests "
+        f"({len(direct)} direct calls{urls})"
     )
     return ("tests", round(fraction, 4), fraction, summary, ev, [])

@@ -702,3 +702,77 @@ def clean(request):
     (shared,) = [b for b in record.blockers if b.kind == "shared_write"]
     assert "which acc.admin.AuditAdmin also writes (at acc/admin.py:4)" in shared.message
     assert "make acc.admin.AuditAdmin read-only for it" in shared.fix
+
+
+def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
+    """``self.client.get(reverse("shop:product_list"))``: the test requests the view the
+    URLconf names so, and what the view calls, as a direct call would. A name two
+    routes share (``detail`` in two apps) tells nothing: never guessed."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/views.py": """
+            from django.views import View
+
+            def product_list(request):
+                return helper()
+
+            def helper():
+                return 1
+
+            def detail(request, pk):
+                pass
+
+            class Cart(View):
+                def get(self, request):
+                    pass
+        """,
+        "shop/urls.py": """
+            from django.urls import path
+            from shop import views
+
+            app_name = "shop"
+            urlpatterns = [
+                path("", views.product_list, name="product_list"),
+                path("<int:pk>/", views.detail, name="detail"),
+                path("cart/", views.Cart.as_view(), name="cart"),
+            ]
+        """,
+        "blog/__init__.py": "",
+        "blog/views.py": "def detail(request, pk):\n    pass\n",
+        "blog/urls.py": """
+            from django.urls import path
+            from blog import views
+
+            app_name = "blog"
+            urlpatterns = [path("<int:pk>/", views.detail, name="detail")]
+        """,
+        "shop/tests.py": """
+            from django.test import TestCase
+            from django.urls import reverse
+
+            class ShopTests(TestCase):
+                def test_list(self):
+                    self.client.get(reverse("shop:product_list"))
+
+                def test_cart(self):
+                    self.client.get(reverse(viewname="shop:cart"))
+
+                def test_detail(self):
+                    self.client.get(reverse("shop:detail", args=[1]))
+        """,
+    }
+    found = analyze(list(project(files).values()), communities=False)
+    tests = {c.name: c.component("tests") for c in found.capabilities}
+    listing = tests["shop.views.product_list"]
+    assert (listing.value, listing.score) == (1.0, 1.0)  # the view and its helper
+    assert [(e.location, e.detail) for e in listing.evidence] == [
+        (
+            "shop/tests.py:7",
+            "test shop.tests.ShopTests.test_list requests 'shop:product_list' "
+            "(shop.views.product_list)",
+        )
+    ]
+    assert listing.summary == "2 of 2 reached from tests (0 direct calls, 1 URL requests)"
+    assert tests["shop.views.Cart"].value == 1.0  # the class and its handler
+    assert tests["shop.views.detail"].value == 0.0
+    assert tests["blog.views.detail"].value == 0.0
