@@ -96,7 +96,8 @@ class CodeIndex:
     global_uses: dict[str, list[GlobalUse]] = field(default_factory=lambda: defaultdict(list))
     global_users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     external_entries: dict[str, str] = field(default_factory=dict)  # qualname -> why
-    # a route's ``name`` -> the views routed under it (tests request them by name)
+    # a route's name (``shop:detail`` where its URLconf has an ``app_name``) -> the
+    # views routed under it: tests request them by name
     url_views: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     global_defs: dict[str, Location] = field(default_factory=dict)  # state qualname -> where
     receivers: dict[str, list[SignalHandler]] = field(default_factory=lambda: defaultdict(list))
@@ -249,7 +250,7 @@ def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
     for route in facts.urls:
         if route.view is not None:
             index.external_entries.setdefault(route.view, f"url {route.pattern!r} ({route.loc})")
-            if route.name:
+            if route.name:  # ``shop:detail`` under its URLconf's ``app_name``
                 index.url_views[route.name].add(route.view)
     for signal in facts.signals:
         index.receivers[signal.receiver].append(signal)

@@ -249,6 +249,9 @@ _LITERALS = {
     ast.JoinedStr: "builtins.str()",
 }
 """The type of what a display, comprehension or f-string evaluates to."""
+_NAMED_SETTINGS = frozenset({"AUTH_USER_MODEL", "app_name"})
+"""Module-level names whose literal value is a fact: the user model a settings module
+names, the namespace (``app_name``) a URLconf gives its routes' names."""
 _BRIDGES = {
     "asgiref.sync.sync_to_async": "sync_to_async",
     "asgiref.sync.async_to_sync": "async_to_sync",
@@ -571,6 +574,7 @@ class _Extractor:
         # which what they return is resolved (a local import, a local variable)
         self.view_methods: dict[ast.AST, _Scope] = {}
         self.user_settings: list[ModelBinding] = []  # ``AUTH_USER_MODEL = "app.Model"``
+        self.app_name: str | None = None  # a URLconf's ``app_name = "shop"``
         self.mutable: dict[str, str] = {}
         self._early_imports: dict[str, str] = {}  # the prepass's view of top-level imports
         self.watch: dict[str, str] = self.mutable  # names whose uses become GlobalUse
@@ -881,8 +885,11 @@ class _Extractor:
             return
         type_ref = self._type_of(value)
         for target in stmt.targets:
-            if type(target) is _AstName and target.id == "AUTH_USER_MODEL":
-                self._user_setting(target, value, stmt)
+            if type(target) is _AstName and target.id in _NAMED_SETTINGS:
+                if target.id == "AUTH_USER_MODEL":
+                    self._user_setting(target, value, stmt)
+                elif self.scope.kind == _MODULE and type(value) is _AstConstant:
+                    self.app_name = value.value if isinstance(value.value, str) else None
             if (
                 self.scope.kind == _CLASS
                 and type(target) is _AstName
@@ -2013,6 +2020,8 @@ class _Extractor:
         for kw in node.keywords:
             if kw.arg == "name" and type(kw.value) is _AstConstant:
                 name = str(kw.value.value)
+                if self.app_name:  # what ``reverse()`` is given: ``shop:detail``
+                    name = f"{self.app_name}:{name}"
         loc = _Location(self.path, node.lineno, node.col_offset)
         if type(view_node) is _AstCall:
             inner = _chain(view_node.func)

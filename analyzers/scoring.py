@@ -302,14 +302,18 @@ _REVERSERS = frozenset(
 
 def _url_requests(index: CodeIndex) -> dict[str, tuple[tuple[Call, str], ...]]:
     """The views test code requests by URL name: ``reverse("shop:cart")`` reaches the
-    view of the one route named ``cart``. A name several routes share stays unknown:
-    the namespace that would tell them apart is not among the facts."""
+    view of the one route of that name in the URLconf whose ``app_name`` is ``shop``;
+    with no such URLconf, of the one route named ``cart`` in a URLconf without
+    ``app_name`` (``include(namespace="shop")`` may give it its namespace). A name
+    several routes share stays unknown."""
     found: dict[str, list[tuple[Call, str]]] = defaultdict(list)
     for caller in index.test_code:
         for call in index.calls_from.get(caller, ()):
             name = _literal_url_name(call) if call.callee in _REVERSERS else None
             if name is not None:
-                views = index.url_views.get(name.rpartition(":")[2], ())
+                views = index.url_views.get(name, ())
+                if not views:  # a namespace given by ``include(namespace=)``, not seen
+                    views = index.url_views.get(name.rpartition(":")[2], ())
                 if len(views) == 1:
                     found[next(iter(views))].append((call, name))
     return {view: tuple(calls) for view, calls in found.items()}

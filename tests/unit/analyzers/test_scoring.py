@@ -706,8 +706,9 @@ def clean(request):
 
 def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
     """``self.client.get(reverse("shop:product_list"))``: the test requests the view the
-    URLconf names so, and what the view calls, as a direct call would. A name two
-    routes share (``detail`` in two apps) tells nothing: never guessed."""
+    URLconf names so (its ``app_name`` the namespace), and what the view calls, as a
+    direct call would. A name two routes share (``about`` in two URLconfs without a
+    namespace) tells nothing: never guessed."""
     files = {
         "shop/__init__.py": "",
         "shop/views.py": """
@@ -738,13 +739,35 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
             ]
         """,
         "blog/__init__.py": "",
-        "blog/views.py": "def detail(request, pk):\n    pass\n",
+        "blog/views.py": "def detail(request, pk):\n    pass\ndef about(request):\n    pass\n",
         "blog/urls.py": """
             from django.urls import path
             from blog import views
 
             app_name = "blog"
             urlpatterns = [path("<int:pk>/", views.detail, name="detail")]
+        """,
+        "pages/__init__.py": "",
+        "pages/views.py": "def about(request):\n    pass\ndef contact(request):\n    pass\n",
+        "pages/urls.py": """
+            from django.urls import path
+            from pages import views
+
+            urlpatterns = [path("about/", views.about, name="about")]
+        """,
+        "pages/more.py": """
+            from django.urls import path
+            from pages import views
+
+            urlpatterns = [path("contact/", views.contact, name="contact")]
+        """,
+        "legal/__init__.py": "",
+        "legal/views.py": "def about(request):\n    pass\n",
+        "legal/urls.py": """
+            from django.urls import path
+            from legal import views
+
+            urlpatterns = [path("about/", views.about, name="about")]
         """,
         "shop/tests.py": """
             from django.test import TestCase
@@ -759,6 +782,13 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
 
                 def test_detail(self):
                     self.client.get(reverse("shop:detail", args=[1]))
+
+                def test_about(self):
+                    self.client.get(reverse("about"))
+
+                def test_elsewhere(self):
+                    self.client.get(reverse("news:detail"))  # not blog's ``detail``
+                    self.client.get(reverse("site:contact"))  # ``include(namespace=)``
         """,
     }
     found = analyze(list(project(files).values()), communities=False)
@@ -774,5 +804,8 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
     ]
     assert listing.summary == "2 of 2 reached from tests (0 direct calls, 1 URL requests)"
     assert tests["shop.views.Cart"].value == 1.0  # the class and its handler
-    assert tests["shop.views.detail"].value == 0.0
+    assert tests["shop.views.detail"].value == 1.0  # ``shop:``, not blog's ``detail``
     assert tests["blog.views.detail"].value == 0.0
+    assert tests["pages.views.about"].value == 0.0
+    assert tests["legal.views.about"].value == 0.0
+    assert tests["pages.views.contact"].value == 1.0
