@@ -1698,8 +1698,8 @@ def _framework_attr(qual: str) -> str | None:
     """The documented type of an attribute a framework base class gives its
     subclasses' instances (``qual``: ``base.path.Class.attr``, as the project imported
     the base): a view's ``request`` and the URL's ``args``/``kwargs``, a form's
-    ``cleaned_data``, a management command's ``stdout``/``stderr``/``style``. None for
-    any other."""
+    ``cleaned_data``, a management command's ``stdout``/``stderr``/``style``, a test
+    case's ``client``. None for any other."""
     path, _, attr = qual.rpartition(".")
     cls = path.rpartition(".")[2]
     django_view = path.startswith("django.views.")
@@ -1708,6 +1708,11 @@ def _framework_attr(qual: str) -> str | None:
         return "django.http.HttpRequest" if django_view else "rest_framework.request.Request"
     if attr in _VIEW_CALL_ATTRS and (drf_view or (django_view and _django_view_class(path))):
         return _VIEW_CALL_ATTRS[attr]  # set by ``View.setup()``/``APIView.dispatch()``
+    if attr == "client" and cls.endswith("TestCase"):  # each test's own test client
+        if path.startswith("django.test."):
+            return "django.test.Client"
+        if path.startswith("rest_framework.test."):
+            return "rest_framework.test.APIClient"
     if attr == "cleaned_data" and path.startswith("django.forms.") and "FormSet" not in cls:
         return "builtins.dict"  # a form's (a formset's is a list of them)
     if cls in _COMMANDS and path.startswith("django.core.management"):

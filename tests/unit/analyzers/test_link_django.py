@@ -2158,3 +2158,26 @@ async def notify(x):
     # bridge is not the bridge
     assert [c.callee for c in facts.calls if c.text == "sync_to_async()"] == [None, None]
     assert [c.caller[13:] for c in facts.calls if c.text == "confirm"] == ["place"]
+
+
+def test_a_test_case_s_client_is_django_s_or_drf_s_test_client() -> None:
+    views = """
+from django.test import TestCase
+from rest_framework.test import APITestCase
+class Pages(TestCase):
+    def test_home(self):
+        self.client.get("/")
+class Api(APITestCase):
+    def test_orders(self):
+        self.client.post("/api/orders/")
+class Plain:
+    def test_other(self):
+        self.client.get("/")
+"""
+    facts = shop(views)["orders.views"]
+    got = {c.caller.rpartition(".")[2]: c.callee for c in facts.calls}
+    assert got == {
+        "test_home": "django.test.Client.get",
+        "test_orders": "rest_framework.test.APIClient.post",
+        "test_other": None,
+    }
