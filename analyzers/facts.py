@@ -331,14 +331,16 @@ class UrlRoute:
     """A route to a view: ``path()``/``re_path()``/``url()``, or a Django REST framework
     router's ``register(prefix, ViewSet, basename=...)`` (``pattern`` the prefix,
     ``name`` the basename). Before linking, ``router`` is a ``register`` call's
-    reference: linking keeps the route only if that is a DRF router's method."""
+    reference: linking keeps the route only if that is a DRF router's method, and
+    marks it ``"router"``. A route's ``name`` carries its URLconf's ``app_name``
+    (``shop:detail``), as ``reverse()`` is given it."""
 
     pattern: str
     view: str | None  # resolved view qualname
     name: str | None
     loc: Location
     include: str | None = None  # included urlconf module, for include()
-    router: str | None = None  # before linking only
+    router: str | None = None  # a register call's reference; after linking "router"
 
 
 @dataclass(frozen=True, slots=True)

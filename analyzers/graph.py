@@ -40,6 +40,7 @@ from analyzers.facts import (
 # machinery on every use (~15x a global lookup), on the hottest paths
 _DEF_CLASS = DefKind.CLASS
 _ORM_WRITE = OrmOp.WRITE
+_ROUTER_NAMES = ("list", "detail")  # what a DRF router names a viewset's two routes
 
 __all__ = [
     "EDGE_KINDS",
@@ -250,7 +251,10 @@ def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
     for route in facts.urls:
         if route.view is not None:
             index.external_entries.setdefault(route.view, f"url {route.pattern!r} ({route.loc})")
-            if route.name:  # ``shop:detail`` under its URLconf's ``app_name``
+            if route.router:  # a basename: DRF names the routes ``order-list``...
+                for suffix in _ROUTER_NAMES if route.name else ():
+                    index.url_views[f"{route.name}-{suffix}"].add(route.view)
+            elif route.name:  # ``shop:detail`` under its URLconf's ``app_name``
                 index.url_views[route.name].add(route.view)
     for signal in facts.signals:
         index.receivers[signal.receiver].append(signal)

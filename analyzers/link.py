@@ -407,6 +407,7 @@ _DRF_REQUEST_HOLDERS = tuple(
 )
 """Django REST framework modules whose classes hold ``self.request`` (a serializer's is
 in ``self.context``)."""
+_ROUTER = "router"  # ``UrlRoute.router`` after linking: a DRF router registered it
 _CATALOGS = frozenset({"JavaScriptCatalog", "JSONCatalog"})  # django.views.i18n's views
 _VIEW_CALL_ATTRS = {"args": "builtins.tuple", "kwargs": "builtins.dict"}
 _REQUEST_USERS = frozenset({"django.http.HttpRequest.user", "rest_framework.request.Request.user"})
@@ -1603,11 +1604,14 @@ class _Linker:
         return self.callee(state) or ref
 
     def _url(self, u: UrlRoute) -> UrlRoute:
+        """The route with its view resolved; a DRF router's (kept only when ``register``
+        is a router's) is marked ``router="router"``, its name being a basename."""
+        router = None if u.router is None else _ROUTER
         if u.view is None:
-            return replace(u, router=None) if u.router is not None else u
+            return replace(u, router=router) if u.router is not None else u
         state = self.interpret(u.view)
         view = state[1] if state is not None and state[0] in ("def", "cls", "ext") else None
-        return replace(u, view=view, router=None)
+        return replace(u, view=view, router=router)
 
     def _router(self, ref: str) -> bool:
         """Is ``ref`` a Django REST framework router's ``register`` (``DefaultRouter``,

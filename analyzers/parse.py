@@ -888,8 +888,8 @@ class _Extractor:
             if type(target) is _AstName and target.id in _NAMED_SETTINGS:
                 if target.id == "AUTH_USER_MODEL":
                     self._user_setting(target, value, stmt)
-                elif self.scope.kind == _MODULE and type(value) is _AstConstant:
-                    self.app_name = value.value if isinstance(value.value, str) else None
+                elif self.scope.kind == _MODULE:
+                    self._app_name(value)
             if (
                 self.scope.kind == _CLASS
                 and type(target) is _AstName
@@ -970,8 +970,17 @@ class _Extractor:
                 ModelBinding(self.scope.qual, _BIND_USER, "@" + value.value, where, attr=target.id)
             )
 
+    def _app_name(self, value: ast.expr | None) -> None:
+        """``app_name = "shop"`` at module level: the namespace of this URLconf's route
+        names; anything but a string literal leaves none."""
+        text = value.value if isinstance(value, ast.Constant) else None
+        self.app_name = text if isinstance(text, str) else None
+
     def _ann_assign(self, stmt: ast.AnnAssign) -> None:
         self._user_setting(stmt.target, stmt.value, stmt)
+        target = stmt.target
+        if type(target) is _AstName and target.id == "app_name" and self.scope.kind == _MODULE:
+            self._app_name(stmt.value)
         if stmt.value is not None:
             self._expr(stmt.value)
             type_ref = self._type_of(stmt.value)
@@ -2051,6 +2060,8 @@ class _Extractor:
             if kw.arg == "basename" and type(kw.value) is _AstConstant:
                 basename = kw.value.value if isinstance(kw.value.value, str) else None
         view = self._ref(scope, _chain(viewset))
+        if basename and self.app_name:
+            basename = f"{self.app_name}:{basename}"
         return UrlRoute(prefix.value, view, basename, call.loc, None, call.callee)
 
     def _signals(self) -> Iterable[SignalHandler]:

@@ -302,18 +302,18 @@ _REVERSERS = frozenset(
 
 def _url_requests(index: CodeIndex) -> dict[str, tuple[tuple[Call, str], ...]]:
     """The views test code requests by URL name: ``reverse("shop:cart")`` reaches the
-    view of the one route of that name in the URLconf whose ``app_name`` is ``shop``;
-    with no such URLconf, of the one route named ``cart`` in a URLconf without
-    ``app_name`` (``include(namespace="shop")`` may give it its namespace). A name
-    several routes share stays unknown."""
+    view of the routes named ``cart`` in the URLconf whose ``app_name`` is ``shop``
+    (``reverse("cart")``: in one without ``app_name``), when they are one view. A
+    name routes of two views share, or a namespace no URLconf declares (an
+    instance namespace, ``include(..., namespace="store")``, or Django's own
+    ``admin:``), stays unknown."""
     found: dict[str, list[tuple[Call, str]]] = defaultdict(list)
     for caller in index.test_code:
         for call in index.calls_from.get(caller, ()):
             name = _literal_url_name(call) if call.callee in _REVERSERS else None
             if name is not None:
-                views = index.url_views.get(name, ())
-                if not views:  # a namespace given by ``include(namespace=)``, not seen
-                    views = index.url_views.get(name.rpartition(":")[2], ())
+                # ``outer:shop:detail``: the innermost namespace is the URLconf's
+                views = index.url_views.get(":".join(name.split(":")[-2:]), ())
                 if len(views) == 1:
                     found[next(iter(views))].append((call, name))
     return {view: tuple(calls) for view, calls in found.items()}
@@ -346,8 +346,9 @@ def _test_reach(
         if call.callee is not None and call.callee in index.kinds
     )
     queue.extend(view for view in requests if view in index.kinds)
-    if any(index.kinds.get(view) == "class" for view in requests):
-        queue.extend(q for q, parent in parents.items() if parent in requests)
+    classes = {view for view in requests if index.kinds.get(view) == "class"}
+    if classes:  # Django dispatches to a class-based view's methods
+        queue.extend(q for q, parent in parents.items() if parent in classes)
     while queue:
         node = queue.popleft()
         if node in seen or node in index.test_code:
@@ -1104,12 +1105,11 @@ def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
         if requests
         else []
     )
-    shown = [_Evidence(str(c.loc), f"test {c.caller} calls {c.callee}") for c in direct]
-    shown += [
-        _Evidence(str(c.loc), f"test {c.caller} requests {name!r} ({m})")
-        for c, name, m in requested
-    ]
-    ev = _Truncated(shown[:MAX_EVIDENCE], len(shown))
+    shown = [(c, f"test {c.caller} calls {c.callee}") for c in direct]
+    shown += [(c, f"test {c.caller} requests {name!r} ({m})") for c, name, m in requested]
+    if requested:  # one list in the order of the places
+        shown.sort(key=lambda s: _site_key(s[0]))
+    ev = _Truncated([_Evidence(str(c.loc), what) for c, what in shown[:MAX_EVIDENCE]], len(shown))
     fraction = len(reached) / len(view.members) if view.members else 0.0
     urls = f", {len(requested)} URL requests" if requested else ""
     summary = (

@@ -402,8 +402,8 @@ urlpatterns = [path("api/", include(router.urls))]
     )
     routes = linked["orders.urls"].urls
     assert [(r.pattern, r.view, r.name, r.loc.line, r.router) for r in routes[:2]] == [
-        ("orders", "orders.api.OrderViewSet", "order", 12, None),
-        ("lines", "orders.api.Lines", None, 14, None),  # a project subclass of a router
+        ("orders", "orders.api.OrderViewSet", "order", 12, "router"),
+        ("lines", "orders.api.Lines", None, 14, "router"),  # a project subclass of a router
     ]
     assert [r.include for r in routes[2:]] == ["orders.urls.router.urls"]  # nothing else
     index = build_index(list(linked.values()))
@@ -1842,8 +1842,8 @@ router.register("y", Tags, basename=None)
         ("orders.models.Tag", "ListView")
     ]
     assert [(u.pattern, u.view, u.name, u.router) for u in linked.urls] == [
-        ("x", None, None, None),  # a route to a viewset we cannot name
-        ("y", "orders.api.Tags", None, None),
+        ("x", None, None, "router"),  # a route to a viewset we cannot name
+        ("y", "orders.api.Tags", None, "router"),
     ]
 
 

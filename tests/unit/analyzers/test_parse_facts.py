@@ -173,3 +173,28 @@ def test_global_declaration_assignment_is_a_write_to_module_state() -> None:
 def test_local_shadowing_hides_module_state() -> None:
     f = facts("CACHE = {}\ndef f():\n    CACHE = {}\n    CACHE['a'] = 1\n")
     assert f.global_uses == ()
+
+
+@pytest.mark.parametrize(
+    ("app_name", "names"),
+    [
+        ('app_name = "shop"', ["shop:index", "shop:order"]),
+        ('app_name: str = "shop"', ["shop:index", "shop:order"]),
+        ('app_name = "shop"\napp_name = label()', ["index", "order"]),  # not a literal
+        ("", ["index", "order"]),
+        ('def f():\n    app_name = "inner"', ["index", "order"]),  # a local: no namespace
+    ],
+)
+def test_a_route_s_name_carries_its_urlconf_s_app_name(app_name: str, names: list[str]) -> None:
+    """What ``reverse()`` is given: ``shop:index`` when the URLconf says ``app_name =
+    "shop"`` (wherever in the module), a DRF router's basename too."""
+    source = (
+        "from django.urls import path\n"
+        "from rest_framework.routers import DefaultRouter\n"
+        "from shop import views\n"
+        "router = DefaultRouter()\n"
+        'router.register("orders", views.Orders, basename="order")\n'
+        'urlpatterns = [path("", views.index, name="index")]\n' + app_name + "\n"
+    )
+    found = facts(source, module="shop.urls", path="shop/urls.py")
+    assert sorted(u.name for u in found.urls if u.name) == names

@@ -706,9 +706,10 @@ def clean(request):
 
 def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
     """``self.client.get(reverse("shop:product_list"))``: the test requests the view the
-    URLconf names so (its ``app_name`` the namespace), and what the view calls, as a
-    direct call would. A name two routes share (``about`` in two URLconfs without a
-    namespace) tells nothing: never guessed."""
+    URLconf names so (its ``app_name`` the namespace, the innermost of nested ones; a
+    DRF router's ``basename-list``), and what the view calls, as a direct call would.
+    A name two views share (``about`` in two URLconfs without a namespace), or a
+    namespace no URLconf declares, tells nothing: never guessed."""
     files = {
         "shop/__init__.py": "",
         "shop/views.py": """
@@ -721,7 +722,8 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
                 return 1
 
             def detail(request, pk):
-                pass
+                def unused():
+                    pass
 
             class Cart(View):
                 def get(self, request):
@@ -748,7 +750,10 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
             urlpatterns = [path("<int:pk>/", views.detail, name="detail")]
         """,
         "pages/__init__.py": "",
-        "pages/views.py": "def about(request):\n    pass\ndef contact(request):\n    pass\n",
+        "pages/views.py": (
+            "def about(request):\n    pass\ndef contact(request):\n    pass\n"
+            "def index(request):\n    pass\n"
+        ),
         "pages/urls.py": """
             from django.urls import path
             from pages import views
@@ -759,7 +764,10 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
             from django.urls import path
             from pages import views
 
-            urlpatterns = [path("contact/", views.contact, name="contact")]
+            urlpatterns = [
+                path("contact/", views.contact, name="contact"),
+                path("", views.index, name="index"),
+            ]
         """,
         "legal/__init__.py": "",
         "legal/views.py": "def about(request):\n    pass\n",
@@ -789,6 +797,24 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
                 def test_elsewhere(self):
                     self.client.get(reverse("news:detail"))  # not blog's ``detail``
                     self.client.get(reverse("site:contact"))  # ``include(namespace=)``
+                    self.client.get(reverse("admin:index"))  # Django's, not pages'
+                    self.client.get(reverse("api:order-list"))
+                    self.client.get(reverse("api:order"))  # no such name
+
+                def test_nested(self):
+                    self.client.get(reverse("site:blog:detail"))
+        """,
+        "api/__init__.py": "",
+        "api/views.py": "class OrderViewSet:\n    pass\nclass TagViewSet:\n    pass\n",
+        "api/urls.py": """
+            from rest_framework.routers import DefaultRouter
+            from api import views
+
+            app_name = "api"
+            router = DefaultRouter()
+            router.register("orders", views.OrderViewSet, basename="order")
+            router.register("tags", views.TagViewSet, basename="tag")
+            urlpatterns = router.urls
         """,
     }
     found = analyze(list(project(files).values()), communities=False)
@@ -804,8 +830,12 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
     ]
     assert listing.summary == "2 of 2 reached from tests (0 direct calls, 1 URL requests)"
     assert tests["shop.views.Cart"].value == 1.0  # the class and its handler
-    assert tests["shop.views.detail"].value == 1.0  # ``shop:``, not blog's ``detail``
-    assert tests["blog.views.detail"].value == 0.0
+    # ``shop:``, not blog's ``detail``; its nested function is not a handler Django calls
+    assert tests["shop.views.detail"].summary.startswith("1 of 2 reached")
     assert tests["pages.views.about"].value == 0.0
     assert tests["legal.views.about"].value == 0.0
-    assert tests["pages.views.contact"].value == 1.0
+    assert tests["pages.views.contact"].value == 0.0  # an instance namespace: unseen
+    assert tests["pages.views.index"].value == 0.0
+    assert tests["blog.views.detail"].value == 1.0  # the innermost namespace tells
+    assert tests["api.views.OrderViewSet"].value == 1.0  # DRF's ``order-list``
+    assert tests["api.views.TagViewSet"].value == 0.0
