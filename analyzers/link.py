@@ -742,6 +742,15 @@ class _Linker:
             if state is not None and state[0] == "extattr" and method in _VIEW_SERVES:
                 state = self._view_method(state, cls, method, 1)  # a view's super()
             pieces = rest
+        elif ref.startswith("&"):  # ``get_class("checkout.views", "X")``: Oscar's loader
+            label, _, rest = ref[1:].partition("&")
+            first, _, rest = rest.partition(".")
+            name, suffix = _split_suffix(first)
+            qual = self._loaded(label, name)
+            if qual is None:
+                return None
+            state = self._apply_suffix(self._symbol(qual), suffix)
+            pieces = "." + rest if rest else ""
         elif ref.startswith("@"):
             label, _, rest = ref[1:].partition(".")
             model, _, rest = rest.partition(".")
@@ -772,6 +781,23 @@ class _Linker:
                     state = self._variable(state[1])
             state = self._apply_suffix(state, suffix)
         return state
+
+    def _loaded(self, label: str, name: str) -> str | None:
+        """What django-oscar's ``get_class(label, name)`` loads: ``name`` from the
+        project's own module ``<app>.<label>`` (a forked app) when one analysed module
+        so named defines it, else from Oscar's ``oscar.apps.<label>``; None when two
+        project modules could be meant."""
+        found = [
+            m
+            for m in self.modules
+            if (m == label or m.endswith("." + label)) and f"{m}.{name}" in self.defs
+        ]
+        forks = [m for m in found if not m.startswith("oscar.")]
+        if len(forks) > 1:
+            return None
+        if forks:
+            return f"{forks[0]}.{name}"
+        return f"oscar.apps.{label}.{name}"
 
     def _variable(self, qual: str) -> _State | None:
         type_ref = self.variables.get(qual)

@@ -252,6 +252,7 @@ _LITERALS = {
 _NAMED_SETTINGS = frozenset({"AUTH_USER_MODEL", "app_name"})
 """Module-level names whose literal value is a fact: the user model a settings module
 names, the namespace (``app_name``) a URLconf gives its routes' names."""
+_OSCAR_LOADERS = frozenset({"oscar.core.loading.get_class", "oscar.core.loading.get_classes"})
 _BRIDGES = {
     "asgiref.sync.sync_to_async": "sync_to_async",
     "asgiref.sync.async_to_sync": "async_to_sync",
@@ -884,6 +885,8 @@ class _Extractor:
             self._manager_class(stmt.targets[0].id, stmt)
             return
         type_ref = self._type_of(value)
+        if type(value) is _AstCall and self._unpack_loaded(stmt):
+            return
         for target in stmt.targets:
             if type(target) is _AstName and target.id in _NAMED_SETTINGS:
                 if target.id == "AUTH_USER_MODEL":
@@ -969,6 +972,22 @@ class _Extractor:
             self.user_settings.append(
                 ModelBinding(self.scope.qual, _BIND_USER, "@" + value.value, where, attr=target.id)
             )
+
+    def _unpack_loaded(self, stmt: ast.Assign) -> bool:
+        """``A, B = get_classes("x.views", ["A", "B"])``: each name what Oscar loads
+        for it. False for any other assignment (the caller binds it)."""
+        target, value = stmt.targets[0], stmt.value
+        if len(stmt.targets) != 1 or type(target) is not _AstTuple:
+            return False
+        chain = _chain(value.func)  # type: ignore[attr-defined]
+        if chain is None or not (chain[1].endswith("get_classes") or chain[0] == "get_classes"):
+            return False
+        loaded = self._oscar_loaded(chain, value.args)  # type: ignore[attr-defined]
+        if len(loaded) != len(target.elts):
+            return False
+        for elt, ref in zip(target.elts, loaded, strict=True):
+            self._bind_target(elt, ref, stmt.lineno)
+        return True
 
     def _app_name(self, value: ast.expr | None) -> None:
         """``app_name = "shop"`` at module level: the namespace of this URLconf's route
@@ -1701,6 +1720,10 @@ class _Extractor:
             chain = _chain(func)
             if chain is None:
                 return None
+            if chain[1].endswith("get_class") or chain[0] == "get_class":
+                loaded = self._oscar_loaded(chain, value.args)  # type: ignore[attr-defined]
+                if loaded:
+                    return loaded[0]
             if chain[1].endswith("get_model") or chain[0] == "get_model":
                 label = _model_label(value)  # type: ignore[arg-type]
                 if label:
@@ -1741,6 +1764,22 @@ class _Extractor:
             return None
         value = _through(type_ref)
         return self._expand(root, value) if value else None
+
+    def _oscar_loaded(self, chain: tuple[str, str], args: list[ast.expr]) -> list[str]:
+        """django-oscar's ``get_class("checkout.views", "X")`` (``get_classes(label,
+        ["X", "Y"])``): references to what it loads, ``&checkout.views&X``, which
+        linking finds in the project's forked app or in Oscar (``Linker._loaded``).
+        Empty for any other call, or names that are not literals."""
+        found = self._lookup(self.scope, chain[0])
+        if found is None or found + chain[1] not in _OSCAR_LOADERS or len(args) < 2:
+            return []
+        label, names = args[0], args[1]
+        if type(label) is not _AstConstant or not isinstance(label.value, str):
+            return []
+        items = names.elts if type(names) is _AstList or type(names) is _AstTuple else [names]
+        if not all(type(n) is _AstConstant and isinstance(n.value, str) for n in items):
+            return []
+        return [f"&{label.value}&{n.value}" for n in items]  # type: ignore[attr-defined]
 
     def _local_json(self, name: str) -> bool:
         scope = self.scope

@@ -907,3 +907,53 @@ def test_deleting_an_attribute_leaves_an_inherited_property_s_type() -> None:
     }
     m = project(files)["svc"]
     assert callee(m, "svc.Svc.run", "self.client.fetch") == "svc.Client.fetch"
+
+
+def test_oscar_s_loader_loads_the_forked_app_s_class_else_oscar_s() -> None:
+    """django-oscar shops load classes by app label: ``get_class("checkout.views",
+    "X")`` is the project's forked ``<app>.checkout.views.X`` when it defines one, else
+    Oscar's ``oscar.apps.checkout.views.X``; ``get_classes`` unpacks the same way, and
+    a loaded class can be a base. Two forks that could be meant: unresolved."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/checkout/__init__.py": "",
+        "shop/checkout/session.py": """
+            class CheckoutSessionMixin:
+                def check_basket(self):
+                    pass
+        """,
+        "shop/checkout/views.py": """
+            from django.views import generic
+            from oscar.core.loading import get_class, get_classes
+
+            CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
+            Repository, OrderCreator = get_classes(
+                "shipping.repository", ["Repository", "OrderCreator"]
+            )
+            Thing = get_class("both.place", "Thing")
+
+            class ShippingView(CheckoutSessionMixin, generic.FormView):
+                def get(self, request):
+                    self.check_basket()
+                    Repository().get_methods()
+                    OrderCreator().place()
+                    Thing().go()
+        """,
+        "a/__init__.py": "",
+        "a/both/__init__.py": "",
+        "a/both/place.py": "class Thing:\n    def go(self):\n        pass\n",
+        "b/__init__.py": "",
+        "b/both/__init__.py": "",
+        "b/both/place.py": "class Thing:\n    def go(self):\n        pass\n",
+    }
+    m = project({k: textwrap.dedent(v) for k, v in files.items()})["shop.checkout.views"]
+    got = {c.text: c.callee for c in calls_in(m, "shop.checkout.views.ShippingView.get")}
+    assert got == {
+        "self.check_basket": "shop.checkout.session.CheckoutSessionMixin.check_basket",
+        "Repository": "oscar.apps.shipping.repository.Repository",
+        "Repository().get_methods": "oscar.apps.shipping.repository.Repository.get_methods",
+        "OrderCreator": "oscar.apps.shipping.repository.OrderCreator",
+        "OrderCreator().place": "oscar.apps.shipping.repository.OrderCreator.place",
+        "Thing": None,  # ``a.both.place`` or ``b.both.place``
+        "Thing().go": None,
+    }
