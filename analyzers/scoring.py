@@ -331,6 +331,29 @@ def _literal_url_name(call: Call) -> str | None:
     return None
 
 
+def _handlers(classes: Iterable[str], index: CodeIndex, parents: Mapping[str, str]) -> list[str]:
+    """The methods an instance of each class has, its own or the first analysed base's
+    along its bases (left first) to define the name: what Django may dispatch to."""
+    methods: dict[str, list[str]] = defaultdict(list)
+    for qual, parent in parents.items():
+        methods[parent].append(qual)
+    found: list[str] = []
+    for cls in classes:
+        names: set[str] = set()
+        order, seen = [cls], {cls}
+        for k in order:  # breadth first: the class, then its bases left to right
+            for method in methods.get(k, ()):
+                name = method.rpartition(".")[2]
+                if name not in names and index.kinds.get(method) == "function":
+                    names.add(name)
+                    found.append(method)
+            for base in index.bases.get(k, ()):
+                if base not in seen and index.kinds.get(base) == "class":
+                    seen.add(base)
+                    order.append(base)
+    return found
+
+
 def _test_reach(
     index: CodeIndex,
     requests: Mapping[str, tuple[tuple[Call, str], ...]],
@@ -346,9 +369,9 @@ def _test_reach(
         if call.callee is not None and call.callee in index.kinds
     )
     queue.extend(view for view in requests if view in index.kinds)
-    classes = {view for view in requests if index.kinds.get(view) == "class"}
-    if classes:  # Django dispatches to a class-based view's methods
-        queue.extend(q for q, parent in parents.items() if parent in classes)
+    classes = [view for view in requests if index.kinds.get(view) == "class"]
+    if classes:  # Django dispatches to a class-based view's methods, inherited ones too
+        queue.extend(_handlers(classes, index, parents))
     while queue:
         node = queue.popleft()
         if node in seen or node in index.test_code:

@@ -728,6 +728,17 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
             class Cart(View):
                 def get(self, request):
                     pass
+
+            class Base(View):
+                def get(self, request):
+                    pass
+
+                def post(self, request):
+                    pass
+
+            class Checkout(Base):
+                def get(self, request):
+                    pass
         """,
         "shop/urls.py": """
             from django.urls import path
@@ -738,6 +749,7 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
                 path("", views.product_list, name="product_list"),
                 path("<int:pk>/", views.detail, name="detail"),
                 path("cart/", views.Cart.as_view(), name="cart"),
+                path("checkout/", views.Checkout.as_view(), name="checkout"),
             ]
         """,
         "blog/__init__.py": "",
@@ -787,6 +799,7 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
 
                 def test_cart(self):
                     self.client.get(reverse(viewname="shop:cart"))
+                    self.client.post(reverse("shop:checkout"))
 
                 def test_detail(self):
                     self.client.get(reverse("shop:detail", args=[1]))
@@ -830,6 +843,9 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
     ]
     assert listing.summary == "2 of 2 reached from tests (0 direct calls, 1 URL requests)"
     assert tests["shop.views.Cart"].value == 1.0  # the class and its handler
+    # the module: all but ``detail``'s nested function, ``Base`` itself and ``Base.get``
+    # (``Checkout`` overrides it); ``Base.post`` is what Django dispatches a POST to
+    assert tests["shop.views"].summary.startswith("8 of 11 reached")
     # ``shop:``, not blog's ``detail``; its nested function is not a handler Django calls
     assert tests["shop.views.detail"].summary.startswith("1 of 2 reached")
     assert tests["pages.views.about"].value == 0.0
