@@ -885,7 +885,11 @@ class _Extractor:
             self._manager_class(stmt.targets[0].id, stmt)
             return
         type_ref = self._type_of(value)
-        if type(value) is _AstCall and self._unpack_loaded(stmt):
+        if (
+            type(stmt.targets[0]) is _AstTuple  # the common shapes skip the call
+            and type(value) is _AstCall
+            and self._unpack_loaded(stmt)
+        ):
             return
         for target in stmt.targets:
             if type(target) is _AstName and target.id in _NAMED_SETTINGS:
@@ -977,7 +981,7 @@ class _Extractor:
         """``A, B = get_classes("x.views", ["A", "B"])``: each name what Oscar loads
         for it. False for any other assignment (the caller binds it)."""
         target, value = stmt.targets[0], stmt.value
-        if len(stmt.targets) != 1 or type(target) is not _AstTuple:
+        if len(stmt.targets) != 1 or not isinstance(target, ast.Tuple):
             return False
         chain = _chain(value.func)  # type: ignore[attr-defined]
         if chain is None or not (chain[1].endswith("get_classes") or chain[0] == "get_classes"):

@@ -360,7 +360,7 @@ def _test_reach(
     parents: Mapping[str, str],
 ) -> set[str]:
     """Code reachable from test code: what it calls, and the views it requests by URL
-    name (a class-based view with its methods: Django dispatches to them)."""
+    name (a class-based view with the handlers it has, inherited ones too)."""
     seen: set[str] = set()
     queue = deque(
         call.callee
@@ -1118,21 +1118,24 @@ def _tests(view: _View, index: CodeIndex, facts: GlobalFacts) -> _Part:
     direct = [
         c for m in view.members for c in index.calls_to.get(m, ()) if c.caller in index.test_code
     ]
-    direct.sort(key=_site_key)
     requests = facts.url_requests
-    requested = (
-        sorted(
-            ((c, name, m) for m in view.members for c, name in requests.get(m, ())),
-            key=lambda r: _site_key(r[0]),
-        )
-        if requests
-        else []
+    # one list in the order of the places; only what is shown is formatted
+    sites: list[tuple[Call, str | None, str]] = [(c, None, "") for c in direct]
+    requested = [(c, name, m) for m in view.members for c, name in requests.get(m, ())]
+    sites += requested
+    sites.sort(key=lambda s: _site_key(s[0]))
+    ev = _Truncated(
+        [
+            _Evidence(
+                str(c.loc),
+                f"test {c.caller} calls {c.callee}"
+                if name is None
+                else f"test {c.caller} requests {name!r} ({m})",
+            )
+            for c, name, m in sites[:MAX_EVIDENCE]
+        ],
+        len(sites),
     )
-    shown = [(c, f"test {c.caller} calls {c.callee}") for c in direct]
-    shown += [(c, f"test {c.caller} requests {name!r} ({m})") for c, name, m in requested]
-    if requested:  # one list in the order of the places
-        shown.sort(key=lambda s: _site_key(s[0]))
-    ev = _Truncated([_Evidence(str(c.loc), what) for c, what in shown[:MAX_EVIDENCE]], len(shown))
     fraction = len(reached) / len(view.members) if view.members else 0.0
     urls = f", {len(requested)} URL requests" if requested else ""
     summary = (
