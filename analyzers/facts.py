@@ -139,7 +139,10 @@ class ImportFact:
 class ArgKind(StrEnum):
     """Can this argument travel in a JSON event?"""
 
-    JSON = "json"  # literal, str/int/float/bool/None, list/dict of those, or a name of such
+    # literal, str/int/float/bool/None, list/dict of those, or a name of such; text by
+    # construction (a request's form and query string, ``str()``, a str's methods); the
+    # types the shim carries tagged (Decimal, datetime, date, UUID: shims.encoding)
+    JSON = "json"
     ORM_INSTANCE = "orm_instance"  # a model instance: could travel as its pk
     QUERYSET = "queryset"  # a QuerySet or manager: a lazy query, could travel as its pks
     REQUEST = "request"  # an HttpRequest: never serialisable

@@ -183,17 +183,62 @@ _REQUEST_TYPES = frozenset(
 # what a request's uploads are reached by, after the request's type reference:
 # ``request.FILES``, ``request.FILES["f"]``, ``.get("f")``, ``.getlist("f")``
 _UPLOADS = (".FILES", ".FILES[]", ".FILES.get()", ".FILES.getlist()")
-_JSON_FUNCS = frozenset(
+# what a request's text is reached by (a str, a list of str, a dict of them): the
+# query string, the form, cookies, headers, the method and path
+_REQUEST_TEXT = (
+    *[
+        f".{part}{how}"
+        for part in ("GET", "POST", "COOKIES", "headers", "query_params")
+        for how in ("[]", ".get()", ".getlist()", ".dict()")
+    ],
+    *(".method", ".path", ".path_info", ".content_type", ".get_full_path()", ".get_host()"),
+)
+_JSON_RESULTS = frozenset(
     {
-        "builtins.str",
-        "builtins.int",
-        "builtins.float",
-        "builtins.bool",
-        "builtins.len",
-        "builtins.repr",
-        "builtins.round",
+        # builtins whatever their argument: ``str(order.pk)``, ``len(items)``
+        # (not ``round``: ``round(price, 2)`` keeps a Decimal a Decimal)
+        "builtins.str()",
+        "builtins.int()",
+        "builtins.float()",
+        "builtins.bool()",
+        "builtins.len()",
+        "builtins.repr()",
+        "builtins.ord()",
+        "builtins.chr()",
+        "builtins.hex()",
+        "builtins.isinstance()",
+        "builtins.hasattr()",
+        # the value types the shim carries as tagged strings (shims.encoding): Decimal,
+        # datetime, date, UUID, made or got the usual ways
+        "decimal.Decimal()",
+        "decimal.Decimal().quantize()",
+        "datetime.datetime()",
+        "datetime.datetime.now()",
+        "datetime.datetime.utcnow()",
+        "datetime.datetime.today()",
+        "datetime.datetime.fromisoformat()",
+        "datetime.datetime.strptime()",
+        "datetime.date()",
+        "datetime.date.today()",
+        "datetime.date.fromisoformat()",
+        "django.utils.timezone.now()",
+        "django.utils.timezone.localdate()",
+        "django.utils.timezone.localtime()",
+        "django.utils.timezone.make_aware()",
+        "uuid.UUID()",
+        "uuid.uuid1()",
+        "uuid.uuid4()",
     }
 )
+_STR_RESULTS = frozenset(
+    {
+        # a str's methods that give a str, a list of str, a bool or an int
+        "strip", "lstrip", "rstrip", "lower", "upper", "title", "capitalize", "casefold",
+        "replace", "format", "join", "zfill", "center", "ljust", "rjust", "removeprefix",
+        "removesuffix", "split", "rsplit", "splitlines", "startswith", "endswith",
+        "isdigit", "isalpha", "isalnum", "count", "find",
+    }
+)  # fmt: skip
 _TEXT_MAX = 80
 # node types the walker tests with ``is`` on hot paths, bound once: a module global
 # is one lookup, ``ast.Name`` two
@@ -1691,6 +1736,9 @@ class _Extractor:
             chain = _chain(node.func)  # type: ignore[attr-defined]
             if chain is not None:
                 return self._typed_argument(text, keyword, chain, "()")
+            chain = _chain(node.func, literal=True)  # type: ignore[attr-defined]
+            if chain is not None and not chain[0]:  # ``", ".join(names)``
+                return (text, kind_of_type(chain[1] + "()"), keyword, None)
         if t is _AstSubscript:
             chain = _chain(node)
             if chain is not None and not self._local_json(chain[0]):
@@ -2284,8 +2332,12 @@ def _model_label(call: ast.Call) -> str | None:
 
 def kind_of_type(type_ref: str) -> ArgKind:
     """The kind of an argument whose value has the type reference ``type_ref``."""
-    if type_ref.startswith(_JSON_OF):
+    if type_ref.startswith(_JSON_OF) or type_ref in _JSON_RESULTS:
         return _ARG_JSON
+    if type_ref.endswith("()"):  # ``q.strip().lower()`` of a str is a str
+        base = _str_receiver(type_ref)
+        if base is not None and kind_of_type(base) is _ARG_JSON:
+            return _ARG_JSON
     if type_ref in _FILE_TYPES or type_ref.endswith(".open()"):
         return _ARG_FILE
     if type_ref in _LOCK_TYPES:
@@ -2301,7 +2353,26 @@ def kind_of_type(type_ref: str) -> ArgKind:
         owner = type_ref[:-5]  # ``request.user``: the user model's row (or AnonymousUser)
         if owner in _REQUEST_TYPES or owner.endswith(".request"):
             return _ARG_ORM_INSTANCE
+    if type_ref.endswith(_REQUEST_TEXT):  # ``request.POST["email"]``: text
+        for suffix in _REQUEST_TEXT:
+            owner = type_ref[: -len(suffix)]
+            if type_ref.endswith(suffix) and (
+                owner in _REQUEST_TYPES or owner.endswith(".request")
+            ):
+                return _ARG_JSON
     return _ARG_UNKNOWN
+
+
+def _str_receiver(type_ref: str) -> str | None:
+    """``X.strip().lower()`` -> ``X``: the value a chain of a str's methods giving JSON
+    (:data:`_STR_RESULTS`) was called on; None when the last call is no such method."""
+    base = type_ref
+    while base.endswith("()"):
+        head, _, method = base[:-2].rpartition(".")
+        if not head or method not in _STR_RESULTS:
+            break
+        base = head
+    return None if base is type_ref else base
 
 
 _STATEMENTS: dict[type, Callable[[_Extractor, Any], None]] = {

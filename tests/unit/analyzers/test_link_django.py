@@ -649,16 +649,69 @@ def notify(*args):
             ArgKind.FILE,  # an annotated request
             ArgKind.FILE,  # a local bound to an upload
             ArgKind.FILE,
-            ArgKind.UNKNOWN,  # module-level int: no type recorded
-            ArgKind.UNKNOWN,
+            ArgKind.JSON,  # a module-level int
+            ArgKind.UNKNOWN,  # a module-level list: what it holds by then is unknown
             ArgKind.UNKNOWN,  # ``thing`` is no request
-            ArgKind.UNKNOWN,  # request.POST is form data, not a file
+            ArgKind.JSON,  # request.POST is form data (text), not a file
             ArgKind.FILE,  # a module-level open file, imported
         ],
         [ArgKind.FILE, ArgKind.FILE],  # a class-based view's self.request
     ]
     assert calls[0].args[0].ref == "orders.views.LOCK"
     assert calls[0].args[1].ref == "locks.SHARED"
+
+
+def test_text_from_a_request_builtins_and_module_constants_is_json() -> None:
+    """What is text or a number by construction travels in JSON: a request's query
+    string, form, cookies and headers (``self.request``'s too, DRF's
+    ``query_params``), what ``str()``/``int()``/``len()`` give and a str's own
+    methods, a module-level str/int/float/bool constant (imported too), and the
+    values the shim carries tagged (a Decimal, a datetime or date, a UUID). Not: a
+    request's session, ``round()`` (a Decimal stays one), a constant a function
+    rebinds under ``global``, a name assigned different kinds of value, a str's
+    ``encode()`` (bytes), a ``timedelta``."""
+    views = """
+import datetime
+import uuid
+from decimal import Decimal
+from django.utils import timezone
+from django.views import View
+from consts import SUBJECT, RETRIES
+import consts
+LIMIT = 2.5
+MODE = "a"
+MODE = None
+TOKEN = "x"
+def handler(request, price):
+    email = request.POST["email"]
+    q = request.GET.get("q", "")
+    page = int(request.GET.get("page", 1))
+    notify(email, q, page, request.GET.getlist("tag"), request.COOKIES.get("c"),
+           request.headers["X-Id"], request.method, str(price), len(q), q.strip().lower(),
+           " ".join(q.split()), SUBJECT, RETRIES, consts.ENABLED, LIMIT,
+           request.session.get("k"), round(price, 2), MODE, TOKEN, q.encode(),
+           datetime.timedelta(days=1))
+    when = timezone.now()
+    notify(Decimal("1.50"), Decimal(q).quantize(Decimal("0.01")), when,
+           datetime.date.today(), uuid.uuid4(), datetime.datetime(2024, 1, 1))
+def rotate():
+    global TOKEN
+    TOKEN = "y"
+class Search(View):
+    def get(self, request):
+        notify(self.request.GET["q"], self.request.path)
+def notify(*args):
+    pass
+"""
+    extra = {"consts.py": "SUBJECT = 'Your order'\nRETRIES = 3\nENABLED = True\n"}
+    calls = [c for c in shop(views, extra)["orders.views"].calls if c.text == "notify"]
+    kinds = [[a.kind for a in c.args] for c in calls]
+    json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
+    assert kinds == [
+        [*[json] * 15, unknown, unknown, unknown, unknown, unknown, unknown],
+        [json] * 6,
+        [json, json],
+    ]
 
 
 def test_result_used() -> None:
