@@ -48,7 +48,7 @@ from analyzers.facts import (
 
 __all__ = ["SCHEMA_VERSION", "decode", "encode"]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
@@ -202,6 +202,7 @@ def _model(m: ModelFact) -> Encoded:
         [[r.name, r.target, r.kind, r.related_name] for r in m.relation_fields],
         m.proxy,
         [[g.name, g.manager, g.queryset] for g in m.managers],
+        [list(f) for f in m.value_fields],
     ]
 
 
@@ -407,7 +408,7 @@ def _decode_definition(d: Encoded, path: str) -> Definition:
 
 
 def _decode_model(m: Encoded, path: str) -> ModelFact:
-    qual, label, table, line, col, abstract, relations, fields, proxy, managers = m
+    qual, label, table, line, col, abstract, relations, fields, proxy, managers, values = m
     return ModelFact(
         qual,
         label,
@@ -418,4 +419,5 @@ def _decode_model(m: Encoded, path: str) -> ModelFact:
         tuple([Relation(n, t, k, r) for n, t, k, r in fields]),
         proxy,
         tuple([ManagerFact(n, g, q) for n, g, q in managers]),
+        tuple([(n, f) for n, f in values]),
     )

@@ -248,6 +248,8 @@ class ModelFact:
     relation_fields: tuple[Relation, ...] = ()
     proxy: bool = False
     managers: tuple[ManagerFact, ...] = ()  # declared in the class body, in order
+    # the other fields: (name, field class as written, last part: ``CharField``)
+    value_fields: tuple[tuple[str, str], ...] = ()
 
 
 class OrmOp(StrEnum):

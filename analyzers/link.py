@@ -52,6 +52,8 @@ _ARG_CALLABLE = ArgKind.CALLABLE
 _ARG_ORM_INSTANCE = ArgKind.ORM_INSTANCE
 _ARG_QUERYSET = ArgKind.QUERYSET
 _ARG_UNKNOWN = ArgKind.UNKNOWN
+_ARG_JSON = ArgKind.JSON
+_ARG_FILE = ArgKind.FILE
 _DEF_CLASS = DefKind.CLASS
 _DEF_FUNCTION = DefKind.FUNCTION
 _DEF_METHOD = DefKind.METHOD
@@ -410,6 +412,56 @@ in ``self.context``)."""
 _ROUTER = "router"  # ``UrlRoute.router`` after linking: a DRF router registered it
 _CATALOGS = frozenset({"JavaScriptCatalog", "JSONCatalog"})  # django.views.i18n's views
 _VIEW_CALL_ATTRS = {"args": "builtins.tuple", "kwargs": "builtins.dict"}
+# what a model field's value is, by the field's class: text, numbers, booleans, JSON
+# and the types the shim carries tagged (Decimal, date, datetime, UUID) travel in an
+# event; a file field's value is a FieldFile; a TimeField, DurationField or BinaryField
+# value (time, timedelta, bytes) and a custom field's stay unknown
+_FIELD_KINDS = {
+    **dict.fromkeys(
+        [
+            "CharField",
+            "TextField",
+            "SlugField",
+            "EmailField",
+            "URLField",
+            "GenericIPAddressField",
+            "IPAddressField",
+            "FilePathField",
+            "CommaSeparatedIntegerField",
+            "IntegerField",
+            "BigIntegerField",
+            "SmallIntegerField",
+            "PositiveIntegerField",
+            "PositiveBigIntegerField",
+            "PositiveSmallIntegerField",
+            "AutoField",
+            "BigAutoField",
+            "SmallAutoField",
+            "BooleanField",
+            "NullBooleanField",
+            "FloatField",
+            "DecimalField",
+            "DateField",
+            "DateTimeField",
+            "UUIDField",
+            "JSONField",
+        ],
+        _ARG_JSON,
+    ),
+    "FileField": _ARG_FILE,
+    "ImageField": _ARG_FILE,
+}
+# Django's own user models' fields, for ``request.user.email`` (their source is not
+# the project's: the fields are not in its facts)
+_USER_FIELDS = {
+    **dict.fromkeys(("password", "username", "first_name", "last_name", "email"), "CharField"),
+    **dict.fromkeys(("is_staff", "is_active", "is_superuser"), "BooleanField"),
+    **dict.fromkeys(("last_login", "date_joined"), "DateTimeField"),
+}
+_CONTRIB_FIELDS = {
+    f"django.contrib.auth.models.{name}": _USER_FIELDS
+    for name in ("User", "AbstractUser", "AbstractBaseUser")
+}
 _REQUEST_USERS = frozenset({"django.http.HttpRequest.user", "rest_framework.request.Request.user"})
 _COMMANDS = frozenset({"BaseCommand", "AppCommand", "LabelCommand"})
 _FRAMEWORK_PARAMS = {
@@ -1593,6 +1645,9 @@ class _Linker:
                 value_kind = kind_of_type(type_ref) if type_ref else _ARG_UNKNOWN
                 if value_kind is not _ARG_UNKNOWN:
                     return _Argument(text, value_kind, keyword, None, symbol[1])
+        field = self._field_kind(ref)
+        if field is not None:  # ``order.total``: a model field's value
+            return _Argument(text, field, keyword, None, None)
         state = self.interpret(ref)
         if state is None:
             return _Argument(text, arg.kind, keyword, None, None)
@@ -1608,6 +1663,25 @@ class _Linker:
         if kind == "inst":  # an instance of a project class that is not a model
             return _Argument(text, arg.kind, keyword, None, f"{state[1]}()")
         return _Argument(text, arg.kind, keyword, None, None)
+
+    def _field_kind(self, ref: str) -> ArgKind | None:
+        """The kind of ``row.name`` when ``row`` is a model's instance and ``name`` a
+        field declared on the model or a base (Django's user models' too), by the
+        field's class (:data:`_FIELD_KINDS`); None when ``ref`` is no such attribute."""
+        head, dot, name = ref.rpartition(".")
+        if not dot or not name.isidentifier():
+            return None
+        state = self.interpret(head)
+        if state is None or state[0] != "inst":
+            return None
+        for k in self.mro(state[1]):
+            model = self.models.get(k)
+            fields = _CONTRIB_FIELDS.get(k.lstrip("!")) if model is None else None
+            if model is not None:
+                fields = dict(model.value_fields)
+            if fields is not None and name in fields:
+                return _FIELD_KINDS.get(fields[name], _ARG_UNKNOWN)
+        return None
 
     def _definition(self, d: Definition) -> Definition:
         if not d.decorators and not d.bases and d.returns is None:

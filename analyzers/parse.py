@@ -2205,6 +2205,7 @@ class _Extractor:
         meta: dict[str, object] = {}
         relations: list[Relation] = []
         managers: list[ManagerFact] = []
+        values: list[tuple[str, str]] = []
         scope = self.class_scopes[qual]
         for stmt in node.body:
             if type(stmt) is _AstClassDef and stmt.name == "Meta":
@@ -2218,6 +2219,10 @@ class _Extractor:
                 if relation is not None:
                     relations.append(relation)
                 elif type(stmt.targets[0]) is _AstName:
+                    field = _field_class(stmt.value)
+                    if field is not None:
+                        values.append((stmt.targets[0].id, field))
+                        continue
                     manager = self._manager(stmt.targets[0].id, stmt.value, scope)
                     if manager is not None:
                         managers.append(manager)
@@ -2238,6 +2243,7 @@ class _Extractor:
             tuple(relations),
             bool(meta.get("proxy")),
             tuple(managers),
+            tuple(values),
         )
 
     def _manager(self, name: str, call: ast.Call, scope: _Scope) -> ManagerFact | None:
@@ -2284,6 +2290,16 @@ class _Extractor:
         else:
             target = self._ref(scope, _chain(target_node)) or _loc_text(target_node)
         return Relation(stmt.targets[0].id, target, kind, related_name)
+
+
+def _field_class(call: ast.Call) -> str | None:
+    """``models.CharField(...)`` -> ``CharField``: a model field's class, by its name
+    (Django's, or a project's or library's ``...Field``); None for any other call."""
+    chain = _chain(call.func)
+    if chain is None:
+        return None
+    name = (chain[0] + chain[1]).rpartition(".")[2]
+    return name if name.endswith("Field") and "(" not in name else None
 
 
 def _declared_global(body: list[ast.stmt], names: set[str]) -> set[str]:

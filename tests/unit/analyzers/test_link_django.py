@@ -714,6 +714,60 @@ def notify(*args):
     ]
 
 
+def test_a_model_field_s_value_is_typed_by_the_field_s_class() -> None:
+    """``order.total`` of a row: JSON for text, numbers, booleans, dates and Decimals
+    (the shim carries the last two tagged), a file for a FileField, unknown for a
+    DurationField or a custom field; fields of abstract bases and of Django's user
+    models count; an attribute that is no field keeps its kind (a property: unknown),
+    and a name that is no row is not looked up."""
+    billing = """
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from orders.models import Stamped
+class Member(AbstractUser):
+    nickname = models.CharField(max_length=9)
+class Invoice(Stamped):
+    total = models.DecimalField(max_digits=9, decimal_places=2)
+    paid = models.BooleanField(default=False)
+    pdf = models.FileField()
+    grace = models.DurationField()
+    money = MoneyField()
+    @property
+    def label(self):
+        return str(self.pk)
+"""
+    views = """
+from billing.models import Invoice, Member
+def handler(request, thing):
+    invoice = Invoice.objects.get(pk=1)
+    total = invoice.total
+    member = Member.objects.first()
+    notify(total, invoice.paid, invoice.created, invoice.pdf, invoice.grace, invoice.money,
+           invoice.label, request.user.email, member.username, member.nickname, thing.total)
+def notify(*args):
+    pass
+"""
+    extra = {"billing/__init__.py": "", "billing/models.py": billing}
+    calls = [c for c in shop(views, extra)["orders.views"].calls if c.text == "notify"]
+    json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
+    assert [a.kind for a in calls[0].args] == [
+        json,  # a local bound to a DecimalField's value
+        json,  # BooleanField
+        json,  # an abstract base's DateTimeField
+        ArgKind.FILE,
+        unknown,  # a timedelta
+        unknown,  # a custom field
+        unknown,  # a property
+        unknown,  # request.user: a project's user model no settings name, unknown
+        json,  # AbstractUser's username, on a project's user model
+        json,
+        unknown,  # ``thing`` is no row
+    ]
+    plain = "def h(request):\n    notify(request.user.email, request.user.is_staff)\n"
+    calls = list(shop(plain + "def notify(*a):\n    pass\n")["orders.views"].calls)
+    assert [a.kind for a in calls[0].args] == [json, json]  # Django's User's fields
+
+
 def test_result_used() -> None:
     views = "def f():\n    g()\n    x = g()\n    return g()\ndef g():\n    return 1\n"
     m = shop(views)["orders.views"]
