@@ -462,6 +462,24 @@ _CONTRIB_FIELDS = {
     f"django.contrib.auth.models.{name}": _USER_FIELDS
     for name in ("User", "AbstractUser", "AbstractBaseUser")
 }
+_SETTINGS = "django.conf.settings."
+# Django's settings whose default is a str, int or bool, for a project that does not set them
+_JSON_SETTINGS = frozenset(
+    {
+        "DEFAULT_FROM_EMAIL",
+        "SERVER_EMAIL",
+        "EMAIL_SUBJECT_PREFIX",
+        "LANGUAGE_CODE",
+        "TIME_ZONE",
+        "DEBUG",
+        "USE_TZ",
+        "STATIC_URL",
+        "MEDIA_URL",
+        "LOGIN_URL",
+        "LOGIN_REDIRECT_URL",
+        "DEFAULT_CHARSET",
+    }
+)
 _REQUEST_USERS = frozenset({"django.http.HttpRequest.user", "rest_framework.request.Request.user"})
 _COMMANDS = frozenset({"BaseCommand", "AppCommand", "LabelCommand"})
 _FRAMEWORK_PARAMS = {
@@ -578,6 +596,7 @@ class _Linker:
         self.imports: dict[str, dict[str, str]] = {}
         self.stars: dict[str, list[str]] = {}
         self.variables: dict[str, str | None] = {}
+        self.setting_kinds: dict[str, bool] | None = None  # setting -> str/int/float/bool?
         self.candidates: dict[str, ModelFact] = {}
         self.mutable: set[str] = set()
         for m in modules:
@@ -1645,6 +1664,8 @@ class _Linker:
                 value_kind = kind_of_type(type_ref) if type_ref else _ARG_UNKNOWN
                 if value_kind is not _ARG_UNKNOWN:
                     return _Argument(text, value_kind, keyword, None, symbol[1])
+        if ref.startswith(_SETTINGS) and self._setting_is_json(ref[len(_SETTINGS) :]):
+            return _Argument(text, _ARG_JSON, keyword, None, None)
         field = self._field_kind(ref)
         if field is not None:  # ``order.total``: a model field's value
             return _Argument(text, field, keyword, None, None)
@@ -1663,6 +1684,21 @@ class _Linker:
         if kind == "inst":  # an instance of a project class that is not a model
             return _Argument(text, arg.kind, keyword, None, f"{state[1]}()")
         return _Argument(text, arg.kind, keyword, None, None)
+
+    def _setting_is_json(self, name: str) -> bool:
+        """Is ``settings.NAME`` a str, int, float or bool? By what the project's settings
+        modules (``settings.py``, ``settings/*.py``, ``*_settings.py``) assign it, every
+        assignment agreeing; unassigned there, by Django's default for a few names."""
+        kinds = self.setting_kinds
+        if kinds is None:
+            kinds = self.setting_kinds = {}
+            for qual, type_ref in self.variables.items():
+                module, _, setting = qual.rpartition(".")
+                if _is_settings_module(module):
+                    json = type_ref is not None and kind_of_type(type_ref) is _ARG_JSON
+                    kinds[setting] = json and kinds.get(setting, True)
+        found = kinds.get(name)
+        return name in _JSON_SETTINGS if found is None else found
 
     def _field_kind(self, ref: str) -> ArgKind | None:
         """The kind of ``row.name`` when ``row`` is a model's instance and ``name`` a
@@ -1863,6 +1899,12 @@ def _locks(ref: str) -> bool:
         if suffix != "()" or name not in _QS_READ:
             return False
     return not _split_suffix(method)[1]
+
+
+def _is_settings_module(module: str) -> bool:
+    """``shop.settings``, ``shop.settings.base``, ``shop.test_settings``."""
+    parts = module.split(".")
+    return parts[-1].endswith("settings") or (len(parts) > 1 and parts[-2] == "settings")
 
 
 def _argument_for(args: tuple[Argument, ...], name: str, index: int | None) -> Argument | None:

@@ -768,6 +768,30 @@ def notify(*args):
     assert [a.kind for a in calls[0].args] == [json, json]  # Django's User's fields
 
 
+def test_a_setting_is_json_when_the_settings_assign_it_a_scalar() -> None:
+    """``settings.X`` as an argument: JSON when every settings module that assigns it
+    (``settings.py``, ``settings/*.py``, ``*_settings.py``) assigns a str, int, float or
+    bool; a list, an unknown value or assignments that disagree are unknown; a setting
+    the project does not assign is JSON only for Django's own str/bool defaults."""
+    files = {
+        "shop/settings/__init__.py": "",
+        "shop/settings/base.py": "COUNTRY = 'FR'\nBCC = ['a']\nLIMIT = 3\nMODE = 'a'\n",
+        "shop/test_settings.py": "MODE = None\nSECRET = env('SECRET')\n",
+        "shop/other.py": "OTHER = 'x'\n",
+    }
+    views = """
+from django.conf import settings
+def handler(request):
+    notify(settings.COUNTRY, settings.LIMIT, settings.DEFAULT_FROM_EMAIL, settings.BCC,
+           settings.MODE, settings.SECRET, settings.OTHER, settings.CACHES)
+def notify(*args):
+    pass
+"""
+    calls = [c for c in shop(views, files)["orders.views"].calls if c.text == "notify"]
+    json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
+    assert [a.kind for a in calls[0].args] == [json] * 3 + [unknown] * 5
+
+
 def test_result_used() -> None:
     views = "def f():\n    g()\n    x = g()\n    return g()\ndef g():\n    return 1\n"
     m = shop(views)["orders.views"]
