@@ -1712,9 +1712,12 @@ class _Linker:
             return None
         for k in self.mro(state[1]):
             model = self.models.get(k)
-            fields = _CONTRIB_FIELDS.get(k.lstrip("!")) if model is None else None
             if model is not None:
-                fields = dict(model.value_fields)
+                for field, field_class in model.value_fields:
+                    if field == name:
+                        return _FIELD_KINDS.get(field_class, _ARG_UNKNOWN)
+                continue
+            fields = _CONTRIB_FIELDS.get(k.lstrip("!"))
             if fields is not None and name in fields:
                 return _FIELD_KINDS.get(fields[name], _ARG_UNKNOWN)
         return None
