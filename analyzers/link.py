@@ -43,7 +43,7 @@ from analyzers.facts import (
     SignalHandler,
     UrlRoute,
 )
-from analyzers.parse import STAR_PARAM_TYPES, kind_of_type
+from analyzers.parse import REQUEST_TEXT, STAR_PARAM_TYPES, kind_of_type
 from analyzers.sql import tables_of
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
@@ -459,11 +459,21 @@ _USER_FIELDS = {
     **dict.fromkeys(("last_login", "date_joined"), "DateTimeField"),
 }
 _CONTRIB_FIELDS = {
-    f"django.contrib.auth.models.{name}": _USER_FIELDS
-    for name in ("User", "AbstractUser", "AbstractBaseUser")
+    "django.contrib.auth.models.User": _USER_FIELDS,
+    "django.contrib.auth.models.AbstractUser": _USER_FIELDS,
+    "django.contrib.auth.base_user.AbstractBaseUser": {
+        "password": "CharField",
+        "last_login": "DateTimeField",
+    },
+    "django.contrib.auth.models.AbstractBaseUser": {
+        "password": "CharField",
+        "last_login": "DateTimeField",
+    },
 }
+_REQUESTS = frozenset({"django.http.HttpRequest", "rest_framework.request.Request"})
 _SETTINGS = "django.conf.settings."
-# Django's settings whose default is a str, int or bool, for a project that does not set them
+# Django's settings whose default is a str or bool, for a project that does not set them,
+# and that projects set to a str or bool too (not ``LOGIN_URL``: often ``reverse_lazy()``)
 _JSON_SETTINGS = frozenset(
     {
         "DEFAULT_FROM_EMAIL",
@@ -473,10 +483,6 @@ _JSON_SETTINGS = frozenset(
         "TIME_ZONE",
         "DEBUG",
         "USE_TZ",
-        "STATIC_URL",
-        "MEDIA_URL",
-        "LOGIN_URL",
-        "LOGIN_REDIRECT_URL",
         "DEFAULT_CHARSET",
     }
 )
@@ -1666,6 +1672,8 @@ class _Linker:
                     return _Argument(text, value_kind, keyword, None, symbol[1])
         if ref.startswith(_SETTINGS) and self._setting_is_json(ref[len(_SETTINGS) :]):
             return _Argument(text, _ARG_JSON, keyword, None, None)
+        if ".request." in ref and ref.endswith(REQUEST_TEXT) and self._request_text(ref):
+            return _Argument(text, _ARG_JSON, keyword, None, None)
         field = self._field_kind(ref)
         if field is not None:  # ``order.total``: a model field's value
             return _Argument(text, field, keyword, None, None)
@@ -1684,6 +1692,19 @@ class _Linker:
         if kind == "inst":  # an instance of a project class that is not a model
             return _Argument(text, arg.kind, keyword, None, f"{state[1]}()")
         return _Argument(text, arg.kind, keyword, None, None)
+
+    def _request_text(self, ref: str) -> bool:
+        """``self.request.GET["q"]`` in a view: its request's text (see
+        :data:`analyzers.parse.REQUEST_TEXT`), when the ``request`` attribute is a
+        request (a view's) and not another's (a Celery task's ``self.request``)."""
+        for suffix in REQUEST_TEXT:
+            if ref.endswith(suffix):
+                state = self.interpret(ref[: -len(suffix)])
+                if state is not None and state[0] == "extattr":  # a view's ``request``
+                    return _framework_attr(state[1]) in _REQUESTS
+                if state is not None and state[0] == "extinst" and state[1] in _REQUESTS:
+                    return True
+        return False
 
     def _setting_is_json(self, name: str) -> bool:
         """Is ``settings.NAME`` a str, int, float or bool? By what the project's settings
@@ -1710,16 +1731,22 @@ class _Linker:
         state = self.interpret(head)
         if state is None or state[0] != "inst":
             return None
-        for k in self.mro(state[1]):
+        for k in self.mro(state[1]):  # the nearest class binding the name decides
+            if k == "?":
+                return None  # an unresolved base could bind it
             model = self.models.get(k)
             if model is not None:
                 for field, field_class in model.value_fields:
                     if field == name:
                         return _FIELD_KINDS.get(field_class, _ARG_UNKNOWN)
-                continue
-            fields = _CONTRIB_FIELDS.get(k.lstrip("!"))
-            if fields is not None and name in fields:
-                return _FIELD_KINDS.get(fields[name], _ARG_UNKNOWN)
+                if any(r.name == name for r in model.relation_fields):
+                    return None
+            if f"{k}.{name}" in self.defs:  # a method, property or nested class
+                return None
+            fields = _CONTRIB_FIELDS.get(k[1:]) if k[:1] == "!" else None
+            if fields is not None:
+                found = fields.get(name)
+                return None if found is None else _FIELD_KINDS.get(found, _ARG_UNKNOWN)
         return None
 
     def _definition(self, d: Definition) -> Definition:
@@ -1905,9 +1932,13 @@ def _locks(ref: str) -> bool:
 
 
 def _is_settings_module(module: str) -> bool:
-    """``shop.settings``, ``shop.settings.base``, ``shop.test_settings``."""
+    """``shop.settings``, ``shop.settings.base``, ``shop.test_settings``; not an app's
+    ``app_settings`` (its own defaults, not Django's settings)."""
     parts = module.split(".")
-    return parts[-1].endswith("settings") or (len(parts) > 1 and parts[-2] == "settings")
+    last = parts[-1]
+    return (last.endswith("settings") and last != "app_settings") or (
+        len(parts) > 1 and parts[-2] == "settings"
+    )
 
 
 def _argument_for(args: tuple[Argument, ...], name: str, index: int | None) -> Argument | None:

@@ -67,6 +67,7 @@ _DEF_METHOD = DefKind.METHOD
 
 __all__ = [
     "MAX_BYTES",
+    "REQUEST_TEXT",
     "STAR_PARAM_TYPES",
     "facts_from_source",
     "is_test_path",
@@ -183,9 +184,7 @@ _REQUEST_TYPES = frozenset(
 # what a request's uploads are reached by, after the request's type reference:
 # ``request.FILES``, ``request.FILES["f"]``, ``.get("f")``, ``.getlist("f")``
 _UPLOADS = (".FILES", ".FILES[]", ".FILES.get()", ".FILES.getlist()")
-# what a request's text is reached by (a str, a list of str, a dict of them): the
-# query string, the form, cookies, headers, the method and path
-_REQUEST_TEXT = (
+REQUEST_TEXT = (
     *[
         f".{part}{how}"
         for part in ("GET", "POST", "COOKIES", "headers", "query_params")
@@ -193,6 +192,9 @@ _REQUEST_TEXT = (
     ],
     *(".method", ".path", ".path_info", ".content_type", ".get_full_path()", ".get_host()"),
 )
+"""What a request's text is reached by (a str, a list or dict of str): the query string,
+the form, cookies, headers, the method and path. (A ``.get()``'s default is not looked
+at: ``request.GET.get("q", obj)`` counts as text.)"""
 _JSON_RESULTS = frozenset(
     {
         # builtins whatever their argument: ``str(order.pk)``, ``len(items)``
@@ -2350,8 +2352,8 @@ def kind_of_type(type_ref: str) -> ArgKind:
     """The kind of an argument whose value has the type reference ``type_ref``."""
     if type_ref.startswith(_JSON_OF) or type_ref in _JSON_RESULTS:
         return _ARG_JSON
-    if type_ref.endswith("()"):  # ``q.strip().lower()`` of a str is a str
-        base = _str_receiver(type_ref)
+    if type_ref.endswith("()") and type_ref[type_ref.rfind(".") + 1 : -2] in _STR_RESULTS:
+        base = _str_receiver(type_ref)  # ``q.strip().lower()`` of a str is a str
         if base is not None and kind_of_type(base) is _ARG_JSON:
             return _ARG_JSON
     if type_ref in _FILE_TYPES or type_ref.endswith(".open()"):
@@ -2369,12 +2371,11 @@ def kind_of_type(type_ref: str) -> ArgKind:
         owner = type_ref[:-5]  # ``request.user``: the user model's row (or AnonymousUser)
         if owner in _REQUEST_TYPES or owner.endswith(".request"):
             return _ARG_ORM_INSTANCE
-    if type_ref.endswith(_REQUEST_TEXT):  # ``request.POST["email"]``: text
-        for suffix in _REQUEST_TEXT:
-            owner = type_ref[: -len(suffix)]
-            if type_ref.endswith(suffix) and (
-                owner in _REQUEST_TYPES or owner.endswith(".request")
-            ):
+    if "Request()." in type_ref and type_ref.endswith(REQUEST_TEXT):
+        # ``request.POST["email"]``: text (``self.request``'s is linking's to tell: a
+        # view's is a request, a Celery task's is not)
+        for suffix in REQUEST_TEXT:
+            if type_ref.endswith(suffix) and type_ref[: -len(suffix)] in _REQUEST_TYPES:
                 return _ARG_JSON
     return _ARG_UNKNOWN
 

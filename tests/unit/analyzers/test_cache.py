@@ -147,7 +147,7 @@ def test_codec_round_trips_parsed_facts() -> None:
         "from django.db import connection, models, transaction\nfrom django.conf import settings\n"
         "CACHE = {}\nclass A(models.Model):\n    b = models.ForeignKey('x.B', related_name='as')\n"
         "    objects = models.Manager.from_queryset(models.QuerySet)()\n"
-        "    q = models.QuerySet.as_manager()\n"
+        "    q = models.QuerySet.as_manager()\n    total = models.DecimalField()\n"
         "@transaction.atomic\n@deco(1)\ndef f(request, a: A):\n    CACHE['k'] = settings.X\n"
         "    g(a, lambda: 1, [1])\n"
         "    c = connection.cursor()\n    c.execute('SELECT 1 FROM t FOR UPDATE')\n"
@@ -158,6 +158,7 @@ def test_codec_round_trips_parsed_facts() -> None:
     facts = facts_from_source(src, module="m", path="m.py")
     assert not isinstance(facts, Diagnostic)
     assert [len(m.managers) for m in facts.model_candidates] == [2, 0]  # A, F
+    assert [m.value_fields for m in facts.model_candidates] == [(("total", "DecimalField"),), ()]
     assert [r.sql for r in facts.raw_sql] == ["SELECT 1 FROM t FOR UPDATE"]
     assert [(b.owner, b.kind.value, b.model) for b in facts.model_bindings] == [
         ("m", "admin", "m.A"),

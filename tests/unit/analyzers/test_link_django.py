@@ -699,7 +699,11 @@ def rotate():
     TOKEN = "y"
 class Search(View):
     def get(self, request):
-        notify(self.request.GET["q"], self.request.path)
+        notify(self.request.GET["q"], self.request.path, self.request.GET.dict(),
+               self.request.get_full_path(), request.query_params.get("q"))
+class Job:  # a Celery task's ``self.request`` is no HTTP request
+    def run(self):
+        notify(self.request.headers.get("x"), self.request.method)
 def notify(*args):
     pass
 """
@@ -710,7 +714,8 @@ def notify(*args):
     assert kinds == [
         [*[json] * 15, unknown, unknown, unknown, unknown, unknown, unknown],
         [json] * 6,
-        [json, json],
+        [json] * 5,
+        [unknown, unknown],
     ]
 
 
@@ -763,6 +768,42 @@ def notify(*args):
         json,
         unknown,  # ``thing`` is no row
     ]
+    # the nearest class binding a name decides: a relation, a method or a property
+    # over a base's field is no field value; AbstractBaseUser has no ``email`` field
+    overrides = """
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models
+from orders.models import Customer
+class Base(models.Model):
+    owner = models.CharField(max_length=9)
+    stamp = models.DateTimeField()
+    class Meta:
+        abstract = True
+class Thing(Base):
+    owner = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    def stamp(self):
+        return 1
+class Account(AbstractBaseUser):
+    def email(self):
+        return ""
+"""
+    views = """
+from billing.models import Thing, Account
+def handler():
+    thing = Thing.objects.get(pk=1)
+    account = Account.objects.get(pk=1)
+    notify(thing.owner, thing.stamp, account.email, account.last_login)
+def notify(*args):
+    pass
+"""
+    extra = {"billing/__init__.py": "", "billing/models.py": overrides}
+    calls = [c for c in shop(views, extra)["orders.views"].calls if c.text == "notify"]
+    assert [a.kind for a in calls[0].args] == [
+        ArgKind.ORM_INSTANCE,
+        ArgKind.CALLABLE,
+        ArgKind.CALLABLE,
+        json,
+    ]
     plain = "def h(request):\n    notify(request.user.email, request.user.is_staff)\n"
     calls = list(shop(plain + "def notify(*a):\n    pass\n")["orders.views"].calls)
     assert [a.kind for a in calls[0].args] == [json, json]  # Django's User's fields
@@ -790,6 +831,11 @@ def notify(*args):
     calls = [c for c in shop(views, files)["orders.views"].calls if c.text == "notify"]
     json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
     assert [a.kind for a in calls[0].args] == [json] * 3 + [unknown] * 5
+    # an app's own defaults are no settings module; LOGIN_URL is often reverse_lazy()
+    files["shop/app_settings.py"] = "COLOUR = 'red'\n"
+    views = "from django.conf import settings\nnotify(settings.COLOUR, settings.LOGIN_URL)\n"
+    calls = [c for c in shop(views, files)["orders.views"].calls if c.text == "notify"]
+    assert [a.kind for a in calls[0].args] == [unknown, unknown]
 
 
 def test_result_used() -> None:
