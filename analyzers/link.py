@@ -451,6 +451,19 @@ _FIELD_KINDS = {
     "FileField": _ARG_FILE,
     "ImageField": _ARG_FILE,
 }
+# a form field's cleaned value, where it differs from the model field of the same name
+# (else as :data:`_FIELD_KINDS`): a choice is text, a model choice a row or a queryset,
+# a typed choice whatever its ``coerce`` makes
+_FORM_FIELD_KINDS = {
+    "ChoiceField": _ARG_JSON,
+    "MultipleChoiceField": _ARG_JSON,
+    "RegexField": _ARG_JSON,
+    "SplitDateTimeField": _ARG_JSON,
+    "ModelChoiceField": _ARG_ORM_INSTANCE,
+    "ModelMultipleChoiceField": _ARG_QUERYSET,
+    "TypedChoiceField": _ARG_UNKNOWN,
+    "TypedMultipleChoiceField": _ARG_UNKNOWN,
+}
 # Django's own user models' fields, for ``request.user.email`` (their source is not
 # the project's: the fields are not in its facts)
 _USER_FIELDS = {
@@ -1674,8 +1687,8 @@ class _Linker:
             return _Argument(text, _ARG_JSON, keyword, None, None)
         if ".request." in ref and ref.endswith(REQUEST_TEXT) and self._request_text(ref):
             return _Argument(text, _ARG_JSON, keyword, None, None)
-        field = self._field_kind(ref)
-        if field is not None:  # ``order.total``: a model field's value
+        field = self._form_value(ref) if ".cleaned_data." in ref else self._field_kind(ref)
+        if field is not None:  # ``order.total``: a model field's value; a form's
             return _Argument(text, field, keyword, None, None)
         state = self.interpret(ref)
         if state is None:
@@ -1720,6 +1733,23 @@ class _Linker:
                     kinds[setting] = json and kinds.get(setting, True)
         found = kinds.get(name)
         return name in _JSON_SETTINGS if found is None else found
+
+    def _form_value(self, ref: str) -> ArgKind | None:
+        """The kind of ``form.cleaned_data["name"]`` (``ref``: ``<form>.cleaned_data.name``)
+        by the field the form's class, or the nearest base declaring it, declares
+        (:data:`_FORM_FIELD_KINDS`); None for a form we do not know or a field it does
+        not declare (a ModelForm's from ``Meta.fields``)."""
+        head, _, name = ref.rpartition(".cleaned_data.")
+        state = self.interpret(head) if name.isidentifier() else None
+        if state is None or state[0] != "inst":
+            return None
+        for k in self.mro(state[1]):
+            candidate = self.candidates.get(k)
+            for field, field_class in candidate.value_fields if candidate is not None else ():
+                if field == name:
+                    kind = _FORM_FIELD_KINDS.get(field_class)
+                    return _FIELD_KINDS.get(field_class, _ARG_UNKNOWN) if kind is None else kind
+        return None
 
     def _field_kind(self, ref: str) -> ArgKind | None:
         """The kind of ``row.name`` when ``row`` is a model's instance and ``name`` a

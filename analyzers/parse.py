@@ -1734,6 +1734,10 @@ class _Extractor:
             if attr in ("pk", "id") or attr.endswith("_id"):
                 return (text, _ARG_JSON, keyword, None)
             return self._typed_argument(text, keyword, _chain(node), "")
+        cleaned = _cleaned_value(node) if t is _AstCall or t is _AstSubscript else None
+        if cleaned is not None:  # ``form.cleaned_data["email"]``: linking types it
+            ref = self._resolve_now(cleaned[0]) + ".cleaned_data." + cleaned[1]
+            return (text, _ARG_UNKNOWN, keyword, ("", ref))
         if t is _AstCall:
             chain = _chain(node.func)  # type: ignore[attr-defined]
             if chain is not None:
@@ -1765,6 +1769,10 @@ class _Extractor:
     def _type_of(self, value: ast.expr) -> str | None:
         """The reference of what ``value`` evaluates to, for a local's flow-sensitive type."""
         t = type(value)
+        if t is _AstSubscript or t is _AstCall:
+            cleaned = _cleaned_value(value)
+            if cleaned is not None:  # ``email = form.cleaned_data["email"]``
+                return self._resolve_now(cleaned[0]) + ".cleaned_data." + cleaned[1]
         if t is _AstCall:
             func = value.func  # type: ignore[attr-defined]
             if type(func) is _AstCall:  # ``await sync_to_async(Order.objects.get)(pk=1)``
@@ -2292,6 +2300,24 @@ class _Extractor:
         else:
             target = self._ref(scope, _chain(target_node)) or _loc_text(target_node)
         return Relation(stmt.targets[0].id, target, kind, related_name)
+
+
+def _cleaned_value(node: ast.expr) -> tuple[tuple[str, str], str] | None:
+    """``form.cleaned_data["email"]`` / ``.get("email")`` -> (the form's chain, the
+    field's name), for linking to type by the form's declared field; None otherwise."""
+    if type(node) is _AstSubscript:
+        owner, key = node.value, node.slice
+    else:
+        func = node.func  # type: ignore[attr-defined]
+        if type(func) is not _AstAttribute or func.attr != "get" or not node.args:  # type: ignore[attr-defined]
+            return None
+        owner, key = func.value, node.args[0]  # type: ignore[attr-defined]
+    if type(owner) is not _AstAttribute or owner.attr != "cleaned_data":
+        return None
+    if type(key) is not _AstConstant or type(key.value) is not str or not key.value.isidentifier():
+        return None
+    chain = _chain(owner.value)
+    return None if chain is None else (chain, key.value)
 
 
 def _field_class(call: ast.Call) -> str | None:

@@ -838,6 +838,56 @@ def notify(*args):
     assert [a.kind for a in calls[0].args] == [unknown, unknown]
 
 
+def test_a_form_s_cleaned_value_is_typed_by_the_declared_field() -> None:
+    """``form.cleaned_data["email"]`` (``.get("email")``, a local bound to it, the
+    form's own ``self.cleaned_data``) by the field the form or a base declares: text,
+    numbers, booleans, choices and dates are JSON, a model choice a row, a model
+    multiple choice a queryset, a file field an upload; a field the form does not
+    declare (a ModelForm's ``Meta.fields``), a typed choice or a computed key stay
+    unknown."""
+    forms = """
+from django import forms
+class Base(forms.Form):
+    email = forms.EmailField()
+class Checkout(Base):
+    quantity = forms.IntegerField()
+    carrier = forms.ChoiceField(choices=[])
+    customer = forms.ModelChoiceField(queryset=None)
+    tags = forms.ModelMultipleChoiceField(queryset=None)
+    scan = forms.FileField()
+    size = forms.TypedChoiceField(coerce=int)
+    def clean(self):
+        notify(self.cleaned_data["quantity"])
+"""
+    views = """
+from orders.forms import Checkout
+def handler(request, key):
+    form = Checkout(request.POST)
+    email = form.cleaned_data["email"]
+    notify(email, form.cleaned_data.get("quantity"), form.cleaned_data["carrier"],
+           form.cleaned_data["customer"], form.cleaned_data["tags"], form.cleaned_data["scan"],
+           form.cleaned_data["size"], form.cleaned_data["other"], form.cleaned_data[key])
+def notify(*args):
+    pass
+"""
+    linked = shop(views, {"orders/forms.py": forms})
+    calls = [c for c in linked["orders.views"].calls if c.text == "notify"]
+    json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
+    assert [a.kind for a in calls[0].args] == [
+        json,  # a base's EmailField, through a local
+        json,
+        json,
+        ArgKind.ORM_INSTANCE,
+        ArgKind.QUERYSET,
+        ArgKind.FILE,
+        unknown,
+        unknown,
+        unknown,
+    ]
+    own = [c for c in linked["orders.forms"].calls if c.text == "notify"]
+    assert [a.kind for a in own[0].args] == [json]
+
+
 def test_result_used() -> None:
     views = "def f():\n    g()\n    x = g()\n    return g()\ndef g():\n    return 1\n"
     m = shop(views)["orders.views"]
