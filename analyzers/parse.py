@@ -1348,6 +1348,13 @@ class _Extractor:
             c[0] + c[1] if c else _loc_text(d)
             for d, c in zip(node.decorator_list, chains, strict=True)
         ]
+        for dec, chain, text in zip(node.decorator_list, chains, texts, strict=True):
+            if chain is not None and type(dec) is not _AstCall:
+                # a class decorator runs once, where the class is defined: the enclosing
+                # scope calls it (a factory's call, ``@register(X)``, is recorded already)
+                self.calls.append(
+                    (outer, chain, dec.lineno, dec.col_offset, (), True, False, "@" + text)
+                )
         index = self._class_definition(
             qual,
             node,

@@ -225,6 +225,37 @@ class C:
     assert all(not c.in_atomic and c.result_used and not c.args for c in decorator_calls)
 
 
+def test_a_class_decorator_is_a_call_where_the_class_is_defined() -> None:
+    """``@audited class C`` runs ``audited(C)`` once, when the class is defined: a call
+    from the enclosing scope (the module; a function for a class made in it), not
+    from the class's methods; a factory's call (``@retry(3)``) is recorded once."""
+    src = """
+from deco import audited, retry
+
+@audited
+class Ledger:
+    def post(self):
+        pass
+
+@retry(3)
+class Job:
+    pass
+
+def make():
+    @audited
+    class Local:
+        pass
+    return Local
+"""
+    m = project({"deco.py": DECO, "m.py": src})["m"]
+    at_module = [(c.callee, c.text) for c in calls_in(m, "m")]
+    assert ("deco.audited", "@audited") in at_module
+    assert at_module.count(("deco.retry", "retry")) == 1
+    assert ("deco.retry", "@retry") not in at_module
+    assert calls_in(m, "m.Ledger.post") == []
+    assert [(c.callee, c.text) for c in calls_in(m, "m.make")] == [("deco.audited", "@audited")]
+
+
 def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
     """A decorator that returns the function it is given unchanged (a registry's
     ``@register``, the inner function of a factory ``@handles("b")``, a registry
