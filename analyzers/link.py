@@ -1700,6 +1700,10 @@ class _Linker:
             return _Argument(text, _ARG_QUERYSET, keyword, state[1], None)
         if kind in ("def", "cls", "task", "cm", "bound", "vm"):
             return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
+        if kind == "extinst" and kind_of_type(state[1] + "()") is _ARG_JSON:
+            # what a function returns, annotated or inferred (``-> str``, ``return
+            # Decimal(...)``), a property's value: a str, a number, a tagged type
+            return _Argument(text, _ARG_JSON, keyword, None, None)
         if kind in ("ext", "var"):
             return _Argument(text, arg.kind, keyword, None, state[1])
         if kind == "inst":  # an instance of a project class that is not a model

@@ -723,8 +723,8 @@ def test_a_model_field_s_value_is_typed_by_the_field_s_class() -> None:
     """``order.total`` of a row: JSON for text, numbers, booleans, dates and Decimals
     (the shim carries the last two tagged), a file for a FileField, unknown for a
     DurationField or a custom field; fields of abstract bases and of Django's user
-    models count; an attribute that is no field keeps its kind (a property: unknown),
-    and a name that is no row is not looked up."""
+    models count; an attribute that is no field is typed as before (a property by
+    what its getter returns), and a name that is no row is not looked up."""
     billing = """
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -762,7 +762,7 @@ def notify(*args):
         ArgKind.FILE,
         unknown,  # a timedelta
         unknown,  # a custom field
-        unknown,  # a property
+        json,  # no field: a property, whose getter returns a str
         unknown,  # request.user: a project's user model no settings name, unknown
         json,  # AbstractUser's username, on a project's user model
         json,
@@ -886,6 +886,38 @@ def notify(*args):
     ]
     own = [c for c in linked["orders.forms"].calls if c.text == "notify"]
     assert [a.kind for a in own[0].args] == [json]
+
+
+def test_what_a_function_returns_is_json_when_its_type_is() -> None:
+    """A call whose result the linker types (an annotation, ``return str(...)``, a
+    property's getter) is JSON when the type is a str, a number or a tagged type; a
+    list, a literal return it does not type and an unannotated parameter stay unknown."""
+    util = """
+from decimal import Decimal
+def label() -> str: ...
+def built():
+    return str(1)
+def price():
+    return Decimal("1")
+def names() -> list: ...
+def echo(x):
+    return x
+class Item:
+    @property
+    def title(self) -> str: ...
+"""
+    views = """
+from orders.util import label, built, price, names, echo, Item
+def handler(item: Item):
+    text = label()
+    notify(text, built(), price(), item.title, names(), echo(1))
+def notify(*args):
+    pass
+"""
+    calls = shop(views, {"orders/util.py": util})["orders.views"].calls
+    json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
+    found = [a.kind for c in calls if c.text == "notify" for a in c.args]
+    assert found == [json, json, json, json, unknown, unknown]
 
 
 def test_result_used() -> None:
