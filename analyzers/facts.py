@@ -248,7 +248,8 @@ class ModelFact:
     relation_fields: tuple[Relation, ...] = ()
     proxy: bool = False
     managers: tuple[ManagerFact, ...] = ()  # declared in the class body, in order
-    # the other fields: (name, field class as written, last part: ``CharField``)
+    # the other fields: (name, field class as written, last part: ``CharField``), and
+    # the names bound to anything else but a manager: (name, "")
     value_fields: tuple[tuple[str, str], ...] = ()
 
 

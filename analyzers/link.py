@@ -451,6 +451,18 @@ _FIELD_KINDS = {
     "FileField": _ARG_FILE,
     "ImageField": _ARG_FILE,
 }
+# decorators under which a call returns what the function returns
+_KEEPS_RESULT = frozenset(
+    {
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "builtins.property",
+        "functools.lru_cache",
+        "functools.cache",
+        "functools.cached_property",
+        "django.utils.functional.cached_property",
+    }
+)
 # a form field's cleaned value, where it differs from the model field of the same name
 # (else as :data:`_FIELD_KINDS`): a choice is text, a model choice a row or a queryset,
 # a typed choice whatever its ``coerce`` makes
@@ -1700,7 +1712,11 @@ class _Linker:
             return _Argument(text, _ARG_QUERYSET, keyword, state[1], None)
         if kind in ("def", "cls", "task", "cm", "bound", "vm"):
             return _Argument(text, _ARG_CALLABLE, keyword, None, state[1])
-        if kind == "extinst" and kind_of_type(state[1] + "()") is _ARG_JSON:
+        if (
+            kind == "extinst"
+            and kind_of_type(state[1] + "()") is _ARG_JSON
+            and self._returns_its_value(ref)
+        ):
             # what a function returns, annotated or inferred (``-> str``, ``return
             # Decimal(...)``), a property's value: a str, a number, a tagged type
             return _Argument(text, _ARG_JSON, keyword, None, None)
@@ -1738,6 +1754,26 @@ class _Linker:
         found = kinds.get(name)
         return name in _JSON_SETTINGS if found is None else found
 
+    def _returns_its_value(self, ref: str) -> bool:
+        """Is the value of the call ``ref`` what the function's ``return`` gives? Not for
+        an ``async def`` (a coroutine) nor under a decorator that may wrap it
+        (``@sync_to_async``): only descriptors, caches and registrations keep it."""
+        if not ref.endswith("()"):
+            return True  # an attribute: a property's getter runs as written
+        state = self.interpret(ref[:-2])
+        d = self.defs.get(state[1]) if state is not None and state[0] == "def" else None
+        if d is None:
+            return True
+        if d.is_async:
+            return False
+        for decorator in d.decorators:
+            wrapped = self.defs.get(decorator)
+            if decorator not in _KEEPS_RESULT and (
+                wrapped is None or not self._passes_through(wrapped)
+            ):
+                return False
+        return True
+
     def _form_value(self, ref: str) -> ArgKind | None:
         """The kind of ``form.cleaned_data["name"]`` (``ref``: ``<form>.cleaned_data.name``)
         by the field the form's class, or the nearest base declaring it, declares
@@ -1747,12 +1783,22 @@ class _Linker:
         state = self.interpret(head) if name.isidentifier() else None
         if state is None or state[0] != "inst":
             return None
-        for k in self.mro(state[1]):
+        classes = self.mro(state[1])
+        if "?" in classes or not any(k[:1] == "!" and ".forms" in k for k in classes):
+            return None  # a base we cannot see, or no Django form
+        if any(f"{k}.clean_{name}" in self.defs for k in classes):
+            return None  # the form's own cleaning of the field returns the value
+        for k in classes:
             candidate = self.candidates.get(k)
-            for field, field_class in candidate.value_fields if candidate is not None else ():
+            if candidate is None:
+                continue
+            for field, field_class in candidate.value_fields:
                 if field == name:
                     kind = _FORM_FIELD_KINDS.get(field_class)
                     return _FIELD_KINDS.get(field_class, _ARG_UNKNOWN) if kind is None else kind
+            qual = f"{k}.{name}"
+            if qual in self.defs or any(g.name == name for g in candidate.managers):
+                return None  # bound to something else than a field we know
         return None
 
     def _field_kind(self, ref: str) -> ArgKind | None:
@@ -1775,7 +1821,8 @@ class _Linker:
                         return _FIELD_KINDS.get(field_class, _ARG_UNKNOWN)
                 if any(r.name == name for r in model.relation_fields):
                     return None
-            if f"{k}.{name}" in self.defs:  # a method, property or nested class
+            qual = f"{k}.{name}"
+            if qual in self.defs or qual in self.variables:  # a method, a manager...
                 return None
             fields = _CONTRIB_FIELDS.get(k[1:]) if k[:1] == "!" else None
             if fields is not None:

@@ -1350,11 +1350,11 @@ class _Extractor:
         ]
         for dec, chain, text in zip(node.decorator_list, chains, texts, strict=True):
             if chain is not None and type(dec) is not _AstCall:
-                # a class decorator runs once, where the class is defined: the enclosing
-                # scope calls it (a factory's call, ``@register(X)``, is recorded already)
-                self.calls.append(
-                    (outer, chain, dec.lineno, dec.col_offset, (), True, False, "@" + text)
-                )
+                # a class decorator runs once, when the class is defined, as its body
+                # does: a call from the class (linking moves a registration's to the
+                # scope defining the class, as a function's); a factory's own call
+                # (``@register(X)``) is the enclosing scope's already
+                self._decorator_call(outer, chain, dec, text, qual)
         index = self._class_definition(
             qual,
             node,
@@ -2243,6 +2243,10 @@ class _Extractor:
                     manager = self._manager(stmt.targets[0].id, stmt.value, scope)
                     if manager is not None:
                         managers.append(manager)
+                    else:  # bound to no field (a form's ``email = Chooser()``)
+                        values.append((stmt.targets[0].id, ""))
+            elif type(stmt) is _AstAssign and type(stmt.targets[0]) is _AstName:
+                values.append((stmt.targets[0].id, ""))  # ``email = None`` drops a field
         parts = self.module.split(".")
         if "models" in parts and parts.index("models") > 0:
             default_label = parts[parts.index("models") - 1]

@@ -844,7 +844,8 @@ def test_a_form_s_cleaned_value_is_typed_by_the_declared_field() -> None:
     numbers, booleans, choices and dates are JSON, a model choice a row, a model
     multiple choice a queryset, a file field an upload; a field the form does not
     declare (a ModelForm's ``Meta.fields``), a typed choice or a computed key stay
-    unknown."""
+    unknown, and so does a field the form cleans itself (``clean_<field>``), a name a
+    subclass binds otherwise and the ``cleaned_data`` of what is no form."""
     forms = """
 from django import forms
 class Base(forms.Form):
@@ -856,17 +857,28 @@ class Checkout(Base):
     tags = forms.ModelMultipleChoiceField(queryset=None)
     scan = forms.FileField()
     size = forms.TypedChoiceField(coerce=int)
+    coupon = forms.CharField()
     def clean(self):
         notify(self.cleaned_data["quantity"])
+    def clean_coupon(self):
+        return Coupon.objects.get(code=self.cleaned_data["coupon"])
+class Picky(Checkout):
+    email = Chooser()
+class Dropped(Checkout):
+    email = None
+class Row:
+    cleaned_data = {}
 """
     views = """
-from orders.forms import Checkout
+from orders.forms import Checkout, Picky, Dropped, Row
 def handler(request, key):
     form = Checkout(request.POST)
     email = form.cleaned_data["email"]
     notify(email, form.cleaned_data.get("quantity"), form.cleaned_data["carrier"],
            form.cleaned_data["customer"], form.cleaned_data["tags"], form.cleaned_data["scan"],
-           form.cleaned_data["size"], form.cleaned_data["other"], form.cleaned_data[key])
+           form.cleaned_data["size"], form.cleaned_data["other"], form.cleaned_data[key],
+           form.cleaned_data["coupon"], Picky().cleaned_data["email"],
+           Row().cleaned_data["email"], Dropped().cleaned_data["email"])
 def notify(*args):
     pass
 """
@@ -883,6 +895,10 @@ def notify(*args):
         unknown,
         unknown,
         unknown,
+        unknown,  # its clean_coupon() returns what it likes
+        unknown,  # a subclass binds the name to something that is no field we know
+        unknown,  # no form
+        unknown,  # a subclass drops the field
     ]
     own = [c for c in linked["orders.forms"].calls if c.text == "notify"]
     assert [a.kind for a in own[0].args] == [json]
@@ -891,9 +907,11 @@ def notify(*args):
 def test_what_a_function_returns_is_json_when_its_type_is() -> None:
     """A call whose result the linker types (an annotation, ``return str(...)``, a
     property's getter) is JSON when the type is a str, a number or a tagged type; a
-    list, a literal return it does not type and an unannotated parameter stay unknown."""
+    list, a literal return it does not type, an unannotated parameter, an ``async
+    def``'s call (a coroutine) and a wrapped function's stay unknown."""
     util = """
 from decimal import Decimal
+from asgiref.sync import sync_to_async
 def label() -> str: ...
 def built():
     return str(1)
@@ -905,19 +923,26 @@ def echo(x):
 class Item:
     @property
     def title(self) -> str: ...
+    @staticmethod
+    def code() -> str: ...
+async def fetch() -> str: ...
+@sync_to_async
+def bridged() -> str: ...
 """
     views = """
-from orders.util import label, built, price, names, echo, Item
+from orders.util import label, built, price, names, echo, Item, fetch, bridged
 def handler(item: Item):
     text = label()
-    notify(text, built(), price(), item.title, names(), echo(1))
+    notify(text, built(), price(), item.title, names(), echo(1), Item.code(), fetch(),
+           bridged())
 def notify(*args):
     pass
 """
     calls = shop(views, {"orders/util.py": util})["orders.views"].calls
     json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
     found = [a.kind for c in calls if c.text == "notify" for a in c.args]
-    assert found == [json, json, json, json, unknown, unknown]
+    # not a coroutine's (async def) nor a wrapper's value (@sync_to_async)
+    assert found == [json, json, json, json, unknown, unknown, json, unknown, unknown]
 
 
 def test_result_used() -> None:

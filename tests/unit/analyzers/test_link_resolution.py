@@ -226,11 +226,24 @@ class C:
 
 
 def test_a_class_decorator_is_a_call_where_the_class_is_defined() -> None:
-    """``@audited class C`` runs ``audited(C)`` once, when the class is defined: a call
-    from the enclosing scope (the module; a function for a class made in it), not
-    from the class's methods; a factory's call (``@retry(3)``) is recorded once."""
+    """``@audited class C`` runs ``audited(C)`` once, when the class is defined, as its
+    body does: a call from the class (not from its methods). A registration (a
+    decorator returning the class unchanged) is the scope defining the class's, as a
+    registered function's is; a factory's own call (``@retry(3)``) is recorded once, by
+    the defining scope, and its registering inner function adds none."""
     src = """
 from deco import audited, retry
+
+REGISTRY = []
+
+def register(cls):
+    REGISTRY.append(cls)
+    return cls
+
+def handles(name):
+    def inner(cls):
+        return cls
+    return inner
 
 @audited
 class Ledger:
@@ -242,18 +255,31 @@ class Job:
     pass
 
 def make():
-    @audited
+    @register
     class Local:
         pass
+    @handles("x")
+    class Handler:
+        pass
     return Local
+
+class Outer:
+    @register
+    class Inner:
+        pass
 """
     m = project({"deco.py": DECO, "m.py": src})["m"]
-    at_module = [(c.callee, c.text) for c in calls_in(m, "m")]
-    assert ("deco.audited", "@audited") in at_module
-    assert at_module.count(("deco.retry", "retry")) == 1
-    assert ("deco.retry", "@retry") not in at_module
+    assert [(c.callee, c.text) for c in calls_in(m, "m.Ledger")] == [("deco.audited", "@audited")]
     assert calls_in(m, "m.Ledger.post") == []
-    assert [(c.callee, c.text) for c in calls_in(m, "m.make")] == [("deco.audited", "@audited")]
+    at_module = [(c.callee, c.text) for c in calls_in(m, "m")]
+    assert at_module.count(("deco.retry", "retry")) == 1
+    assert calls_in(m, "m.Job") == []
+    # registrations: the defining function's, the defining class's; a factory's once
+    assert [(c.callee, c.text) for c in calls_in(m, "m.make")] == [
+        ("m.register", "@register"),
+        ("m.handles", "handles"),
+    ]
+    assert [(c.callee, c.text) for c in calls_in(m, "m.Outer")] == [("m.register", "@register")]
 
 
 def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
