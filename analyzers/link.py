@@ -1799,7 +1799,8 @@ class _Linker:
             qual = f"{k}.{name}"
             if qual in self.defs or any(g.name == name for g in candidate.managers):
                 return None  # bound to something else than a field we know
-        return None
+        model = self._saved_by(state[1])  # a ModelForm's field made from its model's
+        return None if model is None else self._model_field(model, name, relations=True)
 
     def _field_kind(self, ref: str) -> ArgKind | None:
         """The kind of ``row.name`` when ``row`` is a model's instance and ``name`` a
@@ -1811,7 +1812,13 @@ class _Linker:
         state = self.interpret(head)
         if state is None or state[0] != "inst":
             return None
-        for k in self.mro(state[1]):  # the nearest class binding the name decides
+        return self._model_field(state[1], name, relations=False)
+
+    def _model_field(self, cls: str, name: str, *, relations: bool) -> ArgKind | None:
+        """The kind of the value of ``cls``'s field ``name`` (see :meth:`_field_kind`);
+        a relation's (a row, or a queryset for a many-to-many) with ``relations``, else
+        None for one (interpreting the attribute finds its model)."""
+        for k in self.mro(cls):  # the nearest class binding the name decides
             if k == "?":
                 return None  # an unresolved base could bind it
             model = self.models.get(k)
@@ -1819,8 +1826,12 @@ class _Linker:
                 for field, field_class in model.value_fields:
                     if field == name:
                         return _FIELD_KINDS.get(field_class, _ARG_UNKNOWN)
-                if any(r.name == name for r in model.relation_fields):
-                    return None
+                for r in model.relation_fields:
+                    if r.name == name:
+                        if not relations:
+                            return None
+                        many = r.kind == "ManyToManyField"
+                        return _ARG_QUERYSET if many else _ARG_ORM_INSTANCE
             qual = f"{k}.{name}"
             if qual in self.defs or qual in self.variables:  # a method, a manager...
                 return None

@@ -945,6 +945,45 @@ def notify(*args):
     assert found == [json, json, json, json, unknown, unknown, json, unknown, unknown]
 
 
+def test_a_model_form_s_cleaned_value_is_its_model_field_s() -> None:
+    """A ModelForm's field made from its ``Meta.model`` (not declared on the form) is
+    typed by the model's field: a value field as on a row, a foreign key a row, a
+    many-to-many a queryset; a declared field still wins; a name the model does not
+    have stays unknown."""
+    forms = """
+from django import forms
+from orders.models import Order, OrderItem
+class OrderForm(forms.ModelForm):
+    note = forms.IntegerField()
+    class Meta:
+        model = Order
+        fields = ["customer", "created", "note"]
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = OrderItem
+        fields = "__all__"
+"""
+    views = """
+from orders.forms import OrderForm, ItemForm
+def handler(request):
+    form = OrderForm(request.POST)
+    items = ItemForm(request.POST)
+    notify(form.cleaned_data["customer"], form.cleaned_data["created"],
+           form.cleaned_data["note"], items.cleaned_data["tags"], form.cleaned_data["nope"])
+def notify(*args):
+    pass
+"""
+    calls = shop(views, {"orders/forms.py": forms})["orders.views"].calls
+    found = [a.kind for c in calls if c.text == "notify" for a in c.args]
+    assert found == [
+        ArgKind.ORM_INSTANCE,
+        ArgKind.JSON,  # the abstract base's DateTimeField
+        ArgKind.JSON,
+        ArgKind.QUERYSET,
+        ArgKind.UNKNOWN,
+    ]
+
+
 def test_result_used() -> None:
     views = "def f():\n    g()\n    x = g()\n    return g()\ndef g():\n    return 1\n"
     m = shop(views)["orders.views"]
