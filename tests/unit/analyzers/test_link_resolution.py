@@ -225,6 +225,59 @@ class C:
     assert all(not c.in_atomic and c.result_used and not c.args for c in decorator_calls)
 
 
+REG = """
+HANDLERS = {}
+ORDER = []
+
+def register(fn):
+    ORDER.append(fn)
+    return fn
+
+def handles(name):
+    def deco(fn):
+        HANDLERS[name] = fn
+        return fn
+    return deco
+
+class Registry:
+    def __init__(self):
+        self.items = []
+
+    def add(self, fn):
+        self.items.append(fn)
+        return fn
+
+registry = Registry()
+
+def wrapping(fn):
+    def wrapper(*args):
+        return fn(*args)
+    return wrapper
+
+def first(fn, other=None):
+    return other
+
+def maybe(fn):
+    wrapper = fn
+    def wrapper(*args):
+        return fn(*args)
+    return wrapper
+
+def unless_debug(fn):
+    def wrapper(*args):
+        return fn(*args)
+    if not DEBUG:
+        wrapper = fn
+    return wrapper
+
+class Static:
+    @staticmethod
+    def add(fn):
+        ORDER.append(fn)
+        return fn
+"""
+
+
 def test_a_class_decorator_is_a_call_where_the_class_is_defined() -> None:
     """``@audited class C`` runs ``audited(C)`` once, when the class is defined, as its
     body does: a call from the class (not from its methods). A registration (a
@@ -233,17 +286,7 @@ def test_a_class_decorator_is_a_call_where_the_class_is_defined() -> None:
     the defining scope, and its registering inner function adds none."""
     src = """
 from deco import audited, retry
-
-REGISTRY = []
-
-def register(cls):
-    REGISTRY.append(cls)
-    return cls
-
-def handles(name):
-    def inner(cls):
-        return cls
-    return inner
+from reg import register, handles
 
 @audited
 class Ledger:
@@ -268,7 +311,7 @@ class Outer:
     class Inner:
         pass
 """
-    m = project({"deco.py": DECO, "m.py": src})["m"]
+    m = project({"deco.py": DECO, "reg.py": REG, "m.py": src})["m"]
     assert [(c.callee, c.text) for c in calls_in(m, "m.Ledger")] == [("deco.audited", "@audited")]
     assert calls_in(m, "m.Ledger.post") == []
     at_module = [(c.callee, c.text) for c in calls_in(m, "m")]
@@ -276,10 +319,10 @@ class Outer:
     assert calls_in(m, "m.Job") == []
     # registrations: the defining function's, the defining class's; a factory's once
     assert [(c.callee, c.text) for c in calls_in(m, "m.make")] == [
-        ("m.register", "@register"),
-        ("m.handles", "handles"),
+        ("reg.register", "@register"),
+        ("reg.handles", "handles"),
     ]
-    assert [(c.callee, c.text) for c in calls_in(m, "m.Outer")] == [("m.register", "@register")]
+    assert [(c.callee, c.text) for c in calls_in(m, "m.Outer")] == [("reg.register", "@register")]
 
 
 def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
@@ -290,57 +333,7 @@ def test_a_registration_decorator_runs_where_the_function_is_defined() -> None:
     calls nothing through it. A decorator returning a wrapper (or another parameter)
     stays a call from the function it wraps."""
     files = {
-        "reg.py": """
-            HANDLERS = {}
-            ORDER = []
-
-            def register(fn):
-                ORDER.append(fn)
-                return fn
-
-            def handles(name):
-                def deco(fn):
-                    HANDLERS[name] = fn
-                    return fn
-                return deco
-
-            class Registry:
-                def __init__(self):
-                    self.items = []
-
-                def add(self, fn):
-                    self.items.append(fn)
-                    return fn
-
-            registry = Registry()
-
-            def wrapping(fn):
-                def wrapper(*args):
-                    return fn(*args)
-                return wrapper
-
-            def first(fn, other=None):
-                return other
-
-            def maybe(fn):
-                wrapper = fn
-                def wrapper(*args):
-                    return fn(*args)
-                return wrapper
-
-            def unless_debug(fn):
-                def wrapper(*args):
-                    return fn(*args)
-                if not DEBUG:
-                    wrapper = fn
-                return wrapper
-
-            class Static:
-                @staticmethod
-                def add(fn):
-                    ORDER.append(fn)
-                    return fn
-        """,
+        "reg.py": REG,
         "m.py": """
             from reg import Static, first, handles, maybe, register, registry, unless_debug
             from reg import wrapping
