@@ -43,7 +43,7 @@ from analyzers.facts import (
     SignalHandler,
     UrlRoute,
 )
-from analyzers.parse import REQUEST_TEXT, STAR_PARAM_TYPES, kind_of_type
+from analyzers.parse import STAR_PARAM_TYPES, kind_of_type, request_text_owner
 from analyzers.sql import tables_of
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
@@ -483,17 +483,12 @@ _USER_FIELDS = {
     **dict.fromkeys(("is_staff", "is_active", "is_superuser"), "BooleanField"),
     **dict.fromkeys(("last_login", "date_joined"), "DateTimeField"),
 }
+_BASE_USER_FIELDS = {"password": "CharField", "last_login": "DateTimeField"}
 _CONTRIB_FIELDS = {
     "django.contrib.auth.models.User": _USER_FIELDS,
     "django.contrib.auth.models.AbstractUser": _USER_FIELDS,
-    "django.contrib.auth.base_user.AbstractBaseUser": {
-        "password": "CharField",
-        "last_login": "DateTimeField",
-    },
-    "django.contrib.auth.models.AbstractBaseUser": {
-        "password": "CharField",
-        "last_login": "DateTimeField",
-    },
+    "django.contrib.auth.base_user.AbstractBaseUser": _BASE_USER_FIELDS,
+    "django.contrib.auth.models.AbstractBaseUser": _BASE_USER_FIELDS,
 }
 _REQUESTS = frozenset({"django.http.HttpRequest", "rest_framework.request.Request"})
 _SETTINGS = "django.conf.settings."
@@ -1697,7 +1692,7 @@ class _Linker:
                     return _Argument(text, value_kind, keyword, None, symbol[1])
         if ref.startswith(_SETTINGS) and self._setting_is_json(ref[len(_SETTINGS) :]):
             return _Argument(text, _ARG_JSON, keyword, None, None)
-        if ".request." in ref and ref.endswith(REQUEST_TEXT) and self._request_text(ref):
+        if ".request." in ref and self._request_text(ref):
             return _Argument(text, _ARG_JSON, keyword, None, None)
         field = self._form_value(ref) if ".cleaned_data." in ref else self._field_kind(ref)
         if field is not None:  # ``order.total``: a model field's value; a form's
@@ -1730,14 +1725,11 @@ class _Linker:
         """``self.request.GET["q"]`` in a view: its request's text (see
         :data:`analyzers.parse.REQUEST_TEXT`), when the ``request`` attribute is a
         request (a view's) and not another's (a Celery task's ``self.request``)."""
-        for suffix in REQUEST_TEXT:
-            if ref.endswith(suffix):
-                state = self.interpret(ref[: -len(suffix)])
-                if state is not None and state[0] == "extattr":  # a view's ``request``
-                    return _framework_attr(state[1]) in _REQUESTS
-                if state is not None and state[0] == "extinst" and state[1] in _REQUESTS:
-                    return True
-        return False
+        owner = request_text_owner(ref)
+        state = self.interpret(owner) if owner is not None else None
+        if state is not None and state[0] == "extattr":  # a view's ``request``
+            return _framework_attr(state[1]) in _REQUESTS
+        return state is not None and state[0] == "extinst" and state[1] in _REQUESTS
 
     def _setting_is_json(self, name: str) -> bool:
         """Is ``settings.NAME`` a str, int, float or bool? By what the project's settings

@@ -73,6 +73,7 @@ __all__ = [
     "is_test_path",
     "kind_of_type",
     "module_name",
+    "request_text_owner",
 ]
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -2408,13 +2409,21 @@ def kind_of_type(type_ref: str) -> ArgKind:
         owner = type_ref[:-5]  # ``request.user``: the user model's row (or AnonymousUser)
         if owner in _REQUEST_TYPES or owner.endswith(".request"):
             return _ARG_ORM_INSTANCE
-    if "Request()." in type_ref and type_ref.endswith(REQUEST_TEXT):
+    if "Request()." in type_ref and request_text_owner(type_ref) in _REQUEST_TYPES:
         # ``request.POST["email"]``: text (``self.request``'s is linking's to tell: a
         # view's is a request, a Celery task's is not)
-        for suffix in REQUEST_TEXT:
-            if type_ref.endswith(suffix) and type_ref[: -len(suffix)] in _REQUEST_TYPES:
-                return _ARG_JSON
+        return _ARG_JSON
     return _ARG_UNKNOWN
+
+
+def request_text_owner(ref: str) -> str | None:
+    """``X.POST[]`` -> ``X``: what a request's text (:data:`REQUEST_TEXT`) is read from,
+    if ``ref`` reads one; the caller decides whether ``X`` is a request."""
+    if ref.endswith(REQUEST_TEXT):
+        for suffix in REQUEST_TEXT:
+            if ref.endswith(suffix):
+                return ref[: -len(suffix)]
+    return None
 
 
 def _str_receiver(type_ref: str) -> str | None:
