@@ -43,7 +43,17 @@ from analyzers.facts import (
     SignalHandler,
     UrlRoute,
 )
-from analyzers.parse import STAR_PARAM_TYPES, kind_of_type, request_text_owner
+from analyzers.parse import (
+    JOIN,
+    JSON_OF,
+    MUTABLE_LITERALS,
+    STAR_PARAM_TYPES,
+    TEMPORAL_RESULTS,
+    join_kinds,
+    kind_of_type,
+    request_text_owner,
+    split_join,
+)
 from analyzers.sql import tables_of
 
 # enum members bound once: ``ArgKind.JSON`` goes through the enum's class
@@ -416,6 +426,9 @@ _VIEW_CALL_ATTRS = {"args": "builtins.tuple", "kwargs": "builtins.dict"}
 # and the types the shim carries tagged (Decimal, date, datetime, UUID) travel in an
 # event; a file field's value is a FieldFile; a TimeField, DurationField or BinaryField
 # value (time, timedelta, bytes) and a custom field's stay unknown
+_RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+_MODEL_KINDS = frozenset({_ARG_ORM_INSTANCE, _ARG_QUERYSET})
+_TEMPORAL_FIELDS = frozenset({"DateField", "DateTimeField"})
 _FIELD_KINDS = {
     **dict.fromkeys(
         [
@@ -819,6 +832,9 @@ class _Linker:
 
     def _interpret(self, ref: str) -> _State | None:
         state: _State | None
+        if ref[:1] == "=":  # a literal's value (a function's ``return "x"``): its type's
+            literal = ref[len(JSON_OF) :] if ref.startswith(JSON_OF) else ""
+            return self.interpret(literal) if literal else None
         if ref.startswith("%"):
             function, _, rest = ref[1:].partition("%")
             param = _split_suffix(rest.partition(".")[0])[0]
@@ -1681,6 +1697,8 @@ class _Linker:
         if arg.ref is None or (arg.kind is not _ARG_UNKNOWN and arg.kind is not _ARG_ORM_INSTANCE):
             return arg
         ref, text, keyword = arg.ref, arg.text, arg.keyword
+        if ref[:1] == JOIN:
+            return self._joined(arg)
         if "(" not in ref and "[" not in ref and ref[:1] not in "%^@?":
             # a module-level variable, of this module or imported: its value's
             # constructor tells (``LOCK = threading.Lock()``, ``FH = open(...)``)
@@ -1691,6 +1709,8 @@ class _Linker:
                 if value_kind is not _ARG_UNKNOWN:
                     return _Argument(text, value_kind, keyword, None, symbol[1])
         if ref.startswith(_SETTINGS) and self._setting_is_json(ref[len(_SETTINGS) :]):
+            return _Argument(text, _ARG_JSON, keyword, None, None)
+        if ref[-2:] == "()" and self._returns_json_literal(ref):
             return _Argument(text, _ARG_JSON, keyword, None, None)
         if ".request." in ref and self._request_text(ref):
             return _Argument(text, _ARG_JSON, keyword, None, None)
@@ -1721,6 +1741,58 @@ class _Linker:
             return _Argument(text, arg.kind, keyword, None, f"{state[1]}()")
         return _Argument(text, arg.kind, keyword, None, None)
 
+    def _joined(self, arg: Argument) -> Argument:
+        """An argument that is one of several values (:data:`analyzers.parse.JOIN`):
+        each part linked as an argument of its own, the kinds joined; a subtraction
+        that may involve a date or datetime is unknown (two make a timedelta)."""
+        op, parts = split_join(arg.ref)  # type: ignore[arg-type]
+        text, keyword = arg.text, arg.keyword
+        if op == "-" and any(self._maybe_temporal(p) for p in parts):
+            return _Argument(text, _ARG_UNKNOWN, keyword, None, None)
+        kinds, models = [], set()
+        for part in parts:
+            one = self._argument(_Argument(text, kind_of_type(part), keyword, None, part))
+            if one.kind is _ARG_UNKNOWN:
+                return _Argument(text, _ARG_UNKNOWN, keyword, None, None)
+            kinds.append(one.kind)
+            if one.model is not None:
+                models.add(one.model)
+        kind = join_kinds(kinds)
+        model = models.pop() if len(models) == 1 and kind in _MODEL_KINDS else None
+        return _Argument(text, kind, keyword, model, None)
+
+    def _maybe_temporal(self, ref: str) -> bool:
+        """Could the value of ``ref`` be a date or datetime? False only where its type
+        is known to be another: a literal, a request's text, a model field of another
+        class, a typed return or setting of another type."""
+        if ref[:1] == JOIN:
+            return any(self._maybe_temporal(p) for p in split_join(ref)[1])
+        if ref in TEMPORAL_RESULTS:
+            return True
+        if kind_of_type(ref) is _ARG_JSON:  # a literal, text, ``str()``, ``Decimal()``
+            return False
+        if ref.startswith(_SETTINGS):  # by what the settings modules assign it
+            name = ref[len(_SETTINGS) :]
+            types = [
+                t
+                for q, t in self.variables.items()
+                if q.rpartition(".")[2] == name and _is_settings_module(q.rpartition(".")[0])
+            ]
+            if not types:
+                return name not in _JSON_SETTINGS
+            return any(t is None or t in TEMPORAL_RESULTS for t in types)
+        head, _, name = ref.rpartition(".")
+        state = self.interpret(head) if name.isidentifier() else None
+        if state is not None and state[0] == "inst":
+            field = self._model_field_class(state[1], name, relations=False)
+            if field is not None:
+                return field in _TEMPORAL_FIELDS
+        state = self.interpret(ref)
+        if state is not None and state[0] == "extinst":  # a typed return, a property
+            value = f"{state[1]}()"
+            return value in TEMPORAL_RESULTS or kind_of_type(value) is not _ARG_JSON
+        return True
+
     def _request_text(self, ref: str) -> bool:
         """``self.request.GET["q"]`` in a view: its request's text (see
         :data:`analyzers.parse.REQUEST_TEXT`), when the ``request`` attribute is a
@@ -1745,6 +1817,18 @@ class _Linker:
                     kinds[setting] = json and kinds.get(setting, True)
         found = kinds.get(name)
         return name in _JSON_SETTINGS if found is None else found
+
+    def _returns_json_literal(self, ref: str) -> bool:
+        """Is the call ``ref`` one of a function whose every ``return`` gives a JSON-able
+        literal (``return "eu"``, ``return sum(xs)``) and whose value its call gives?"""
+        state = self.interpret(ref[:-2])
+        if state is None or (state[0] != "def" and state[0] != "bound"):
+            return False
+        d = self.defs.get(state[1])
+        returns = d.returns if d is not None else None
+        if returns is None or not returns.startswith(JSON_OF):
+            return False
+        return returns[len(JSON_OF) :] not in MUTABLE_LITERALS and self._returns_its_value(ref)
 
     def _returns_its_value(self, ref: str) -> bool:
         """Is the value of the call ``ref`` what the function's ``return`` gives? Not for
@@ -1810,6 +1894,16 @@ class _Linker:
         """The kind of the value of ``cls``'s field ``name`` (see :meth:`_field_kind`);
         a relation's (a row, or a queryset for a many-to-many) with ``relations``, else
         None for one (interpreting the attribute finds its model)."""
+        found = self._model_field_class(cls, name, relations=relations)
+        if found is None:
+            return None
+        if found in _RELATIONS:
+            return _ARG_QUERYSET if found == "ManyToManyField" else _ARG_ORM_INSTANCE
+        return _FIELD_KINDS.get(found, _ARG_UNKNOWN)
+
+    def _model_field_class(self, cls: str, name: str, *, relations: bool) -> str | None:
+        """The class of ``cls``'s field ``name`` (``CharField``; a relation's kind,
+        ``ForeignKey``, with ``relations``); None when the name is no field we know."""
         for k in self.mro(cls):  # the nearest class binding the name decides
             if k == "?":
                 return None  # an unresolved base could bind it
@@ -1817,20 +1911,16 @@ class _Linker:
             if model is not None:
                 for field, field_class in model.value_fields:
                     if field == name:
-                        return _FIELD_KINDS.get(field_class, _ARG_UNKNOWN)
+                        return field_class
                 for r in model.relation_fields:
                     if r.name == name:
-                        if not relations:
-                            return None
-                        many = r.kind == "ManyToManyField"
-                        return _ARG_QUERYSET if many else _ARG_ORM_INSTANCE
+                        return r.kind if relations else None
             qual = f"{k}.{name}"
             if qual in self.defs or qual in self.variables:  # a method, a manager...
                 return None
             fields = _CONTRIB_FIELDS.get(k[1:]) if k[:1] == "!" else None
             if fields is not None:
-                found = fields.get(name)
-                return None if found is None else _FIELD_KINDS.get(found, _ARG_UNKNOWN)
+                return fields.get(name)
         return None
 
     def _definition(self, d: Definition) -> Definition:

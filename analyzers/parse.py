@@ -194,12 +194,31 @@ REQUEST_TEXT = (
     *(".method", ".path", ".path_info", ".content_type", ".get_full_path()", ".get_host()"),
 )
 """What a request's text is reached by (a str, a list or dict of str): the query string,
-the form, cookies, headers, the method and path. (A ``.get()``'s default is not looked
-at: ``request.GET.get("q", obj)`` counts as text.)"""
-_JSON_RESULTS = frozenset(
+the form, cookies, headers, the method and path. (A ``.get()`` with a default is a
+join: ``request.GET.get("q", obj)`` is text or ``obj``.)"""
+TEMPORAL_RESULTS = frozenset(
+    {
+        "datetime.datetime()",
+        "datetime.datetime.now()",
+        "datetime.datetime.utcnow()",
+        "datetime.datetime.today()",
+        "datetime.datetime.fromisoformat()",
+        "datetime.datetime.strptime()",
+        "datetime.date()",
+        "datetime.date.today()",
+        "datetime.date.fromisoformat()",
+        "django.utils.timezone.now()",
+        "django.utils.timezone.localdate()",
+        "django.utils.timezone.localtime()",
+        "django.utils.timezone.make_aware()",
+    }
+)
+"""The dates and datetimes of :data:`_JSON_RESULTS`: two of them subtracted make a
+``timedelta``, which no event carries."""
+_JSON_RESULTS = TEMPORAL_RESULTS | frozenset(
     {
         # builtins whatever their argument: ``str(order.pk)``, ``len(items)``
-        # (not ``round``: ``round(price, 2)`` keeps a Decimal a Decimal)
+        # (``round`` and ``sum`` are joins: see ``_Extractor._join_of``)
         "builtins.str()",
         "builtins.int()",
         "builtins.float()",
@@ -215,19 +234,6 @@ _JSON_RESULTS = frozenset(
         # datetime, date, UUID, made or got the usual ways
         "decimal.Decimal()",
         "decimal.Decimal().quantize()",
-        "datetime.datetime()",
-        "datetime.datetime.now()",
-        "datetime.datetime.utcnow()",
-        "datetime.datetime.today()",
-        "datetime.datetime.fromisoformat()",
-        "datetime.datetime.strptime()",
-        "datetime.date()",
-        "datetime.date.today()",
-        "datetime.date.fromisoformat()",
-        "django.utils.timezone.now()",
-        "django.utils.timezone.localdate()",
-        "django.utils.timezone.localtime()",
-        "django.utils.timezone.make_aware()",
         "uuid.UUID()",
         "uuid.uuid1()",
         "uuid.uuid4()",
@@ -242,6 +248,21 @@ _STR_RESULTS = frozenset(
         "isdigit", "isalpha", "isalnum", "count", "find",
     }
 )  # fmt: skip
+MUTABLE_LITERALS = frozenset({"builtins.list()", "builtins.dict()", "builtins.set()"})
+"""Literal types whose value code can change after the literal: a name bound to one
+holds what was put in it since, which is not the literal's."""
+JOIN = "{"
+"""A value that is one of several, as a reference: ``{op|part|part...}``. ``a or b``,
+``x if c else y``, ``min(a, b)``, ``a + b`` (op ""), ``a - b`` (op "-": two dates make a
+timedelta). Each part is the reference an argument would have (nested joins
+bracketed), completed by ``_finish`` and linking; the value's kind is the join of the
+parts' (:func:`join_kinds`). Only an argument or a local's type holds one: a method
+called on it is not resolved (as on a value of unknown type)."""
+_SUBTRACT = "-"
+_JOIN_DEPTH = 8  # operands nested deeper than this (not a flat ``a + b + c``): unknown
+_JOIN_MAX = 2000  # a join's reference longer than this: unknown (bounds its splitting)
+_NUMERIC_BUILTINS = frozenset({"sum", "round", "abs", "min", "max"})
+_JOINS = frozenset({ast.BinOp, ast.BoolOp, ast.IfExp, ast.UnaryOp})
 _TEXT_MAX = 80
 # node types the walker tests with ``is`` on hot paths, bound once: a module global
 # is one lookup, ``ast.Name`` two
@@ -263,6 +284,8 @@ _AstUnaryOp = ast.UnaryOp
 _AstStarred = ast.Starred
 _AstAwait = ast.Await
 _AstBinOp = ast.BinOp
+_AstBoolOp = ast.BoolOp
+_AstIfExp = ast.IfExp
 _AstClassDef = ast.ClassDef
 _AstAssign = ast.Assign
 _AstExpr = ast.Expr
@@ -284,7 +307,7 @@ _Call = maker(Call)
 _Argument = maker(Argument)
 _Param = maker(Param)
 _Definition = maker(Definition)
-_JSON_OF = "=json:"  # a JSON-able literal's type marker, then its type: ``=json:builtins.list()``
+JSON_OF = "=json:"  # a JSON-able literal's type marker, then its type: ``=json:builtins.list()``
 _JSON = "=json"  # what reaches through a literal of no type (``None``): names nothing
 _LITERALS = {
     ast.List: "builtins.list()",
@@ -504,14 +527,97 @@ def _literal_type(node: ast.expr) -> str | None:
 
 def _is_json(type_ref: str | None) -> bool:
     """Is ``type_ref`` a JSON-able literal's (``=json:builtins.list()``)?"""
-    return type_ref is not None and type_ref.startswith(_JSON_OF)
+    return type_ref is not None and type_ref.startswith(JSON_OF)
 
 
 def _through(type_ref: str) -> str:
     """The type whose methods a value of ``type_ref`` has: a JSON-able literal's own
     (``=json:builtins.list()`` -> ``builtins.list()``; "" for ``None``), else
     ``type_ref`` itself."""
-    return type_ref[len(_JSON_OF) :] if type_ref.startswith(_JSON_OF) else type_ref
+    return type_ref[len(JSON_OF) :] if type_ref.startswith(JSON_OF) else type_ref
+
+
+def _chain_part(chain: tuple[str, str] | None, kind: ArgKind) -> str | None:
+    """A join's operand from an argument's ``(text, kind, keyword, chain)``: the
+    reference (a ``?name`` placeholder for a bare name), else ``=json:`` for JSON."""
+    if chain is None:
+        return JSON_OF if kind is _ARG_JSON else None
+    head, tail = chain
+    return f"?{head}{tail}" if head else tail
+
+
+def _has_default(value: ast.expr) -> bool:
+    """Is ``value`` a ``.get()`` with a default other than a JSON literal?"""
+    if type(value) is not _AstCall:
+        return False
+    func, args = value.func, value.args
+    if type(func) is not _AstAttribute or func.attr != "get":
+        return False
+    defaults = [*args[1:2], *[k.value for k in value.keywords if k.arg == "default"]]
+    return any(not _is_json_literal(d) for d in defaults)
+
+
+def _may_join(call: ast.Call) -> bool:
+    """Could ``call`` be a join (``min(a, b)``, ``.get(k, default)``)? A cheap test."""
+    func = call.func
+    if type(func) is _AstName:
+        return func.id in _NUMERIC_BUILTINS
+    return (
+        type(func) is _AstAttribute
+        and func.attr == "get"
+        and len(call.args) + len(call.keywords) > 1
+    )
+
+
+def _join(op: str, parts: list[str | None]) -> str | None:
+    """The reference of a value that is one of ``parts`` (see :data:`JOIN`); ``=json:``
+    when every part is a JSON literal; None when a part is unknown."""
+    if not parts or None in parts:
+        return None
+    if all(p.startswith(JSON_OF) for p in parts):  # type: ignore[union-attr]
+        return JSON_OF
+    joined = f"{JOIN}{op}|{'|'.join(parts)}}}"  # type: ignore[arg-type]
+    return joined if len(joined) <= _JOIN_MAX else None
+
+
+def split_join(ref: str) -> tuple[str, list[str]]:
+    """``{-|a|{|b|c}}`` -> ("-", ["a", "{|b|c}"]): a join's operator and its parts."""
+    op, _, rest = ref[1:-1].partition("|")
+    if JOIN not in rest:
+        return op, rest.split("|")
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(rest):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "|" and not depth:
+            parts.append(rest[start:i])
+            start = i + 1
+    parts.append(rest[start:])
+    return op, parts
+
+
+def join_kinds(kinds: Iterable[ArgKind]) -> ArgKind:
+    """The kind of a value that is one of several: JSON when every one is; else the one
+    kind of those that are not JSON (``order or None`` is a row), unknown when they
+    differ or one is unknown."""
+    found = _ARG_JSON
+    for kind in kinds:
+        if kind is _ARG_UNKNOWN:
+            return _ARG_UNKNOWN
+        if kind is not _ARG_JSON:
+            if found is not _ARG_JSON and kind is not found:
+                return _ARG_UNKNOWN
+            found = kind
+    return found
+
+
+def maybe_temporal(ref: str) -> bool:
+    """Could ``ref`` be a date or datetime, as far as its reference alone tells?"""
+    if ref[:1] == JOIN:
+        return any(maybe_temporal(p) for p in split_join(ref)[1])
+    return ref in TEMPORAL_RESULTS
 
 
 def _chain(node: ast.expr, literal: bool = False) -> tuple[str, str] | None:
@@ -641,6 +747,7 @@ class _Extractor:
         self._decorated: dict[int, str] = {}  # index in calls -> the decorated function
         self.atomic_depth = 0
         self.cond_depth = 0
+        self.join_depth = 0  # operands of a join being typed (see _part)
         self.scope = _Scope(_MODULE, module, None, module)
 
     # ------------------------------------------------------------------ driver
@@ -933,6 +1040,12 @@ class _Extractor:
             self._manager_class(stmt.targets[0].id, stmt)
             return
         type_ref = self._type_of(value)
+        if (
+            self.scope.kind == _FUNC
+            and type(stmt.targets[0]) is _AstName
+            and (type_ref is None or _has_default(value))
+        ):  # ``country = a or b``, ``q = request.GET.get("q", obj)``: for its arguments
+            type_ref = self._join_of(value)
         if (
             type(stmt.targets[0]) is _AstTuple  # the common shapes skip the call
             and type(value) is _AstCall
@@ -1684,7 +1797,7 @@ class _Extractor:
         ``None``), ``self``, or ``super()``."""
         scope, head = self.scope, chain[0]
         local_type = scope.types.get(head) if scope.kind != _MODULE else None
-        if local_type is not None:
+        if local_type is not None and local_type[:1] != JOIN:  # a join's methods: unknown
             local_type = _through(local_type)
             return ("", local_type + chain[1]) if local_type else None
         if head == scope.self_name and scope.self_ref is not None:
@@ -1716,8 +1829,89 @@ class _Extractor:
         signal = (chain[0], chain[1][: -len(".connect")])
         self.signals.append((self.scope, signal, receiver, sender, node.lineno))
 
-    def _argument(self, node: ast.expr, keyword: str | None) -> tuple[Any, ...]:
-        """Kind decided now when the expression alone tells; else a reference for linking."""
+    def _join_of(self, node: ast.expr) -> str | None:
+        """A value that is one of its operands' (see :data:`JOIN`): ``a or b``, ``x if
+        c else y``, ``a - b``, ``min(a, b)``, ``abs(x)``, ``round(x, 2)``, a ``.get()``
+        with a default; ``=json:`` for a number or str however made (``sum(xs)``,
+        ``round(x)``, ``"%s" % x``). None for any other expression, or when an operand
+        is unknown (no part of a value is guessed)."""
+        t = type(node)
+        if t is _AstBoolOp:
+            return _join("", [self._part(v) for v in node.values])  # type: ignore[attr-defined]
+        if t is _AstIfExp:
+            return _join("", [self._part(node.body), self._part(node.orelse)])  # type: ignore[attr-defined]
+        if t is _AstUnaryOp:  # ``not x``: a bool; ``-x``: what ``x`` is
+            if type(node.op) is ast.Not:  # type: ignore[attr-defined]
+                return JSON_OF
+            return _join("", [self._part(node.operand)])  # type: ignore[attr-defined]
+        if t is _AstBinOp:
+            # down the left spine (``a + b - c + ...``, a long one too) in a loop, one
+            # flat join; any ``-`` marks it: of two dates or datetimes it makes a timedelta
+            parts: list[str | None] = []
+            op_mark = ""
+            while type(node) is _AstBinOp:
+                op, left = type(node.op), node.left
+                if op is ast.MatMult:
+                    return None
+                if op is ast.Mod and type(left) is _AstConstant and isinstance(left.value, str):
+                    parts.append(JSON_OF)  # ``"%s items" % n``: printf-style gives a str
+                    break
+                if op is ast.Sub:
+                    op_mark = _SUBTRACT
+                right = self._part(node.right)
+                if right is None:
+                    return None
+                parts.append(right)
+                node = left
+            else:
+                parts.append(self._part(node))
+            return _join(op_mark, parts)
+        if t is not _AstCall:
+            return None
+        func, args = node.func, node.args  # type: ignore[attr-defined]
+        if type(func) is _AstAttribute:  # ``mapping.get(key, default)``
+            if func.attr != "get" or not (len(args) == 2 or node.keywords):  # type: ignore[attr-defined]
+                return None
+            default = args[1] if len(args) == 2 else None
+            for kw in node.keywords:  # type: ignore[attr-defined]
+                if kw.arg == "default":
+                    default = kw.value
+            if default is None:
+                return None
+            _, kind, _, chain = self._argument(node, None, False)
+            return _join("", [_chain_part(chain, kind), self._part(default)])
+        if type(func) is not _AstName or func.id not in _NUMERIC_BUILTINS or node.keywords:  # type: ignore[attr-defined]
+            return None
+        name = func.id
+        if any(type(a) is _AstStarred for a in args) or self._lookup(self.scope, name) != (
+            "builtins." + name
+        ):
+            return None
+        if name == "sum" or name == "round":
+            if len(args) == 1:  # ``sum(xs)`` is 0 + the items: a number, or a TypeError
+                return JSON_OF
+            return self._part(args[0]) if name == "round" and len(args) == 2 else None
+        if name == "abs":
+            return self._part(args[0]) if len(args) == 1 else None
+        # ``min(a, b)``, ``max(a, b, c)``: one of them (of one iterable: an item of it)
+        return _join("", [self._part(a) for a in args]) if len(args) >= 2 else None
+
+    def _part(self, node: ast.expr) -> str | None:
+        """One operand of a join: its reference, which ``_finish`` and linking complete
+        as an argument's; ``=json:`` when it has none and is JSON by itself (a literal,
+        ``order.pk``); None when nothing tells."""
+        if self.join_depth >= _JOIN_DEPTH:
+            return None
+        self.join_depth += 1
+        try:
+            _, kind, _, chain = self._argument(node, None)
+        finally:
+            self.join_depth -= 1
+        return _chain_part(chain, kind)
+
+    def _argument(self, node: ast.expr, keyword: str | None, join: bool = True) -> tuple[Any, ...]:
+        """Kind decided now when the expression alone tells; else a reference for linking
+        (with ``join``, of a value that is one of several: see :data:`JOIN`)."""
         t = type(node)
         if t is _AstName:  # the common case first
             name = text = node.id  # type: ignore[attr-defined]
@@ -1725,8 +1919,21 @@ class _Extractor:
                 return (text, _ARG_UNKNOWN, keyword, ("", self.scope.self_ref))
             local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
             if local_type is not None:
+                if local_type[6:] in MUTABLE_LITERALS and local_type.startswith(JSON_OF):
+                    # ``errors = []`` then ``errors.append(Error())``: what it holds by
+                    # now is unknown (a module-level one's is too, see linking)
+                    local_type = local_type[6:]
                 return (text, kind_of_type(local_type), keyword, ("", local_type))
             return (text, _ARG_UNKNOWN, keyword, (name, ""))
+        if join and (t in _JOINS or (t is _AstCall and _may_join(node))):  # type: ignore[arg-type]
+            joined = self._join_of(node)
+            if joined is not None:
+                text = _loc_text(node)
+                if joined == JSON_OF:
+                    return (text, _ARG_JSON, keyword, None)
+                return (text, kind_of_type(joined), keyword, ("", joined))
+            if t is not _AstCall and t is not _AstUnaryOp:  # ``-1``: a literal
+                return (_loc_text(node), _ARG_UNKNOWN, keyword, None)
         text = _loc_text(node)
         if t is _AstConstant or t is _AstJoinedStr:
             return (
@@ -1783,6 +1990,9 @@ class _Extractor:
                 return self._resolve_now(cleaned[0]) + ".cleaned_data." + cleaned[1]
         if t is _AstCall:
             func = value.func  # type: ignore[attr-defined]
+            if type(func) is _AstName and func.id in _NUMERIC_BUILTINS:
+                # ``sum(xs)``: a number (of no type we name); ``min(a, b)``: unknown
+                return JSON_OF if self._join_of(value) == JSON_OF else None
             if type(func) is _AstCall:  # ``await sync_to_async(Order.objects.get)(pk=1)``
                 bridged = self._bridged(func)
                 if bridged is not None:
@@ -1809,10 +2019,14 @@ class _Extractor:
         literal = _literal_type(value)
         if literal is not None:
             if _is_json_literal(value):
-                return _JSON_OF + literal
+                return JSON_OF + literal
             return literal or None
         if t is _AstAwait:
             return self._type_of(value.value)  # type: ignore[attr-defined]
+        if t is _AstBoolOp or t is _AstIfExp or t is _AstBinOp or t is _AstUnaryOp:
+            # JSON whichever literal it is (``"%s" % x``, ``"a" if c else "b"``); a
+            # join of other values is an argument's or a local's only (see JOIN)
+            return JSON_OF if self._join_of(value) == JSON_OF else None
         if t is _AstSubscript:  # ``up = request.FILES["f"]``: an upload, for kind_of_type
             files = value.value  # type: ignore[attr-defined]
             if type(files) is _AstAttribute and files.attr == "FILES":
@@ -1868,6 +2082,8 @@ class _Extractor:
         scope = self.scope
         if head and scope.kind != _MODULE and head in scope.types:
             local_type = scope.types[head]
+            if tail and local_type[:1] == JOIN:  # a join's attributes: unknown
+                return f"?{head}{tail}"
             if tail:  # through a literal's own type
                 local_type = _through(local_type) or _JSON
             return local_type + tail
@@ -1932,7 +2148,11 @@ class _Extractor:
         return None if base is None else base + tail
 
     def _expand(self, scope: _Scope, ref: str) -> str | None:
-        """Resolve a ``?head.tail`` placeholder captured before scopes were complete."""
+        """Resolve a ``?head.tail`` placeholder captured before scopes were complete
+        (each of a join's; None when one of them cannot be)."""
+        if ref[:1] == JOIN:
+            op, parts = split_join(ref)
+            return _join(op, [self._expand(scope, p) for p in parts])
         if ref.startswith("?"):
             head, dot, rest = ref[1:].partition(".")
             paren = head.find("(")
@@ -2388,8 +2608,13 @@ def _model_label(call: ast.Call) -> str | None:
 
 def kind_of_type(type_ref: str) -> ArgKind:
     """The kind of an argument whose value has the type reference ``type_ref``."""
-    if type_ref.startswith(_JSON_OF) or type_ref in _JSON_RESULTS:
+    if type_ref.startswith(JSON_OF) or type_ref in _JSON_RESULTS:
         return _ARG_JSON
+    if type_ref[:1] == JOIN:
+        op, parts = split_join(type_ref)
+        if op == _SUBTRACT and any(maybe_temporal(p) for p in parts):
+            return _ARG_UNKNOWN  # a timedelta, or a TypeError
+        return join_kinds(kind_of_type(p) for p in parts)
     if type_ref.endswith("()") and type_ref[type_ref.rfind(".") + 1 : -2] in _STR_RESULTS:
         base = _str_receiver(type_ref)  # ``q.strip().lower()`` of a str is a str
         if base is not None and kind_of_type(base) is _ARG_JSON:

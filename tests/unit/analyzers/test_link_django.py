@@ -838,6 +838,93 @@ def notify(*args):
     assert [a.kind for a in calls[0].args] == [unknown, unknown]
 
 
+INVOICES = """
+from django.db import models
+class Invoice(models.Model):
+    total = models.DecimalField()
+    discount = models.DecimalField()
+    due = models.DateField()
+    paid = models.DateTimeField()
+    customer = models.ForeignKey("orders.Customer", on_delete=models.CASCADE)
+"""
+
+
+def test_a_value_that_is_one_of_several_is_what_they_all_are() -> None:
+    """``a or b``, ``x if c else y``, arithmetic, ``min``/``max``/``abs``/``round``, a
+    ``.get()``'s default, ``-x``: JSON when every operand is, a row when the one kind that is
+    not JSON is a row (``invoice if c else None``), unknown when one operand is unknown
+    or they differ. A subtraction that may involve a date or datetime is unknown (two
+    make a timedelta); ``sum(xs)``, ``round(x)`` and ``"%s" % x`` are numbers or text
+    however made, in a function's ``return`` too (not a list or dict literal's)."""
+    views = """
+import datetime
+from django.conf import settings
+from django.utils import timezone
+from billing.models import Invoice
+def region():
+    return "eu"
+def total(xs):
+    return sum(xs)
+def found():
+    return []
+def handler(request, thing, flag, xs):
+    invoice = Invoice.objects.get(pk=1)
+    country = request.GET.get("country") or invoice.customer.name or settings.COUNTRY
+    notify(country, invoice if flag else None, invoice or request, thing or "x",
+           "%s items" % thing, invoice.total - invoice.discount, invoice.total * 2 + 1,
+           invoice.paid - invoice.paid, timezone.now() - invoice.due, invoice.due - thing,
+           sum(xs), round(thing), round(invoice.total, 2), round(thing, 2),
+           abs(invoice.discount), max(invoice.total, 0), max(xs), -invoice.total,
+           not thing, -thing)
+    q = request.GET.get("q", thing)
+    c = request.GET.get("c") or "NL"
+    notify(request.GET.get("p", ""), request.GET.get("p", thing), q, c, region(),
+           total(xs), found(), str(c) if flag else len(xs))
+def notify(*args):
+    pass
+"""
+    extra = {
+        "billing/__init__.py": "",
+        "billing/models.py": INVOICES,
+        "shop/settings.py": "COUNTRY = 'FR'\n",
+    }
+    calls = [c for c in shop(views, extra)["orders.views"].calls if c.text == "notify"]
+    json, unknown, row = ArgKind.JSON, ArgKind.UNKNOWN, ArgKind.ORM_INSTANCE
+    assert [a.kind for a in calls[0].args] == [
+        json,  # text, a CharField, a str setting
+        row,  # a row or None
+        unknown,  # a row or a request
+        unknown,  # an unknown parameter's value
+        json,  # printf-style formatting gives a str
+        json,  # DecimalField - DecimalField
+        json,
+        unknown,  # DateTimeField - DateTimeField: a timedelta
+        unknown,  # now() - DateField
+        unknown,  # a date minus something unknown
+        json,  # sum(xs)
+        json,  # round(x): an int
+        json,  # round(Decimal, 2): a Decimal
+        unknown,  # round(unknown, 2)
+        json,
+        json,
+        unknown,  # max of an iterable: one of its items
+        json,  # minus a Decimal
+        json,  # ``not``: a bool
+        unknown,  # minus an unknown
+    ]
+    assert calls[0].args[1].model == "billing.models.Invoice"
+    assert [a.kind for a in calls[1].args] == [
+        json,  # the default is JSON
+        unknown,  # the default is unknown
+        unknown,  # a local bound to such a .get()
+        json,  # a local bound to text or a literal
+        json,  # a function returning a str literal
+        json,  # a function returning sum()
+        unknown,  # a function returning a list literal
+        json,  # str() or len()
+    ]
+
+
 def test_a_form_s_cleaned_value_is_typed_by_the_declared_field() -> None:
     """``form.cleaned_data["email"]`` (``.get("email")``, a local bound to it, the
     form's own ``self.cleaned_data``) by the field the form or a base declares: text,

@@ -779,7 +779,9 @@ def test_a_literal_s_methods_are_its_type_s() -> None:
     """A local or attribute bound to a display, comprehension, string or number, and a
     literal itself, call the builtin type's methods (``builtins.list.append``); so do
     ``set()`` and ``defaultdict(list)``. ``None`` has none, a rebinding forgets the
-    type, and what a literal is passed as stays JSON only when all of it is."""
+    type, and what a literal is passed as stays JSON only when all of it is; a name
+    bound to a list, dict or set literal is passed as unknown: what it holds by the
+    call need not be the literal (``names.append(y)``), as for a module-level one."""
     files = {
         "a.py": """
             import collections
@@ -826,7 +828,7 @@ def test_a_literal_s_methods_are_its_type_s() -> None:
     appends = [c.callee for c in calls_in(m, "a.f") if c.text == "names.append"]
     assert appends == ["builtins.list.append", None]  # the second: ``names`` is ``y``
     (sent,) = [c for c in calls_in(m, "a.f") if c.text == "g"]
-    assert [a.kind.value for a in sent.args] == ["json", "unknown", "json"]
+    assert [a.kind.value for a in sent.args] == ["unknown", "unknown", "json"]
 
 
 def test_star_parameters_are_a_tuple_and_a_dict_whatever_their_annotation() -> None:
