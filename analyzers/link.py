@@ -48,9 +48,9 @@ from analyzers.parse import (
     JSON_OF,
     MUTABLE_LITERALS,
     STAR_PARAM_TYPES,
-    TEMPORAL_RESULTS,
     join_kinds,
     kind_of_type,
+    maybe_temporal,
     request_text_owner,
     split_join,
 )
@@ -1697,7 +1697,7 @@ class _Linker:
         if arg.ref is None or (arg.kind is not _ARG_UNKNOWN and arg.kind is not _ARG_ORM_INSTANCE):
             return arg
         ref, text, keyword = arg.ref, arg.text, arg.keyword
-        if ref[:1] == JOIN:
+        if ref[:1] == JOIN and ref[-1] == "}":
             return self._joined(arg)
         if "(" not in ref and "[" not in ref and ref[:1] not in "%^@?":
             # a module-level variable, of this module or imported: its value's
@@ -1767,7 +1767,7 @@ class _Linker:
         class, a typed return or setting of another type."""
         if ref[:1] == JOIN:
             return any(self._maybe_temporal(p) for p in split_join(ref)[1])
-        if ref in TEMPORAL_RESULTS:
+        if maybe_temporal(ref):  # ``timezone.now()``, ``.replace(hour=0)`` of one
             return True
         if kind_of_type(ref) is _ARG_JSON:  # a literal, text, ``str()``, ``Decimal()``
             return False
@@ -1780,7 +1780,7 @@ class _Linker:
             ]
             if not types:
                 return name not in _JSON_SETTINGS
-            return any(t is None or t in TEMPORAL_RESULTS for t in types)
+            return any(t is None or maybe_temporal(t) for t in types)
         head, _, name = ref.rpartition(".")
         state = self.interpret(head) if name.isidentifier() else None
         if state is not None and state[0] == "inst":
@@ -1790,7 +1790,7 @@ class _Linker:
         state = self.interpret(ref)
         if state is not None and state[0] == "extinst":  # a typed return, a property
             value = f"{state[1]}()"
-            return value in TEMPORAL_RESULTS or kind_of_type(value) is not _ARG_JSON
+            return maybe_temporal(value) or kind_of_type(value) is not _ARG_JSON
         return True
 
     def _request_text(self, ref: str) -> bool:

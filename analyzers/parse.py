@@ -256,9 +256,13 @@ JOIN = "{"
 ``x if c else y``, ``min(a, b)``, ``a + b`` (op ""), ``a - b`` (op "-": two dates make a
 timedelta). Each part is the reference an argument would have (nested joins
 bracketed), completed by ``_finish`` and linking; the value's kind is the join of the
-parts' (:func:`join_kinds`). Only an argument or a local's type holds one: a method
-called on it is not resolved (as on a value of unknown type)."""
+parts' (:func:`join_kinds`). A part ``!round`` guards a builtin's join: it must still
+be the builtin once the scopes are complete. Only an argument or a local's type holds
+one: a method called on it, or an item of it, is not resolved (as on a value of
+unknown type). A join nested deeper than ``_JOIN_DEPTH`` or longer than ``_JOIN_MAX``
+is unknown."""
 _SUBTRACT = "-"
+_GUARD = "!"  # a join's part ``!round``: JSON if ``round`` is the builtin, else unknown
 _JOIN_DEPTH = 8  # operands nested deeper than this (not a flat ``a + b + c``): unknown
 _JOIN_MAX = 2000  # a join's reference longer than this: unknown (bounds its splitting)
 _NUMERIC_BUILTINS = frozenset({"sum", "round", "abs", "min", "max"})
@@ -285,6 +289,8 @@ _AstStarred = ast.Starred
 _AstAwait = ast.Await
 _AstBinOp = ast.BinOp
 _AstBoolOp = ast.BoolOp
+_AstYield = ast.Yield
+_AstYieldFrom = ast.YieldFrom
 _AstIfExp = ast.IfExp
 _AstClassDef = ast.ClassDef
 _AstAssign = ast.Assign
@@ -546,15 +552,35 @@ def _chain_part(chain: tuple[str, str] | None, kind: ArgKind) -> str | None:
     return f"?{head}{tail}" if head else tail
 
 
-def _has_default(value: ast.expr) -> bool:
-    """Is ``value`` a ``.get()`` with a default other than a JSON literal?"""
-    if type(value) is not _AstCall:
-        return False
-    func, args = value.func, value.args
+def _get_default(call: ast.Call) -> ast.expr | None:
+    """``mapping.get(key, default)`` / ``.get(key, default=d)`` -> the default; None
+    for any other call (a ``.get()`` without one, or of another shape)."""
+    func, args, keywords = call.func, call.args, call.keywords
     if type(func) is not _AstAttribute or func.attr != "get":
-        return False
-    defaults = [*args[1:2], *[k.value for k in value.keywords if k.arg == "default"]]
-    return any(not _is_json_literal(d) for d in defaults)
+        return None
+    if len(args) == 2 and not keywords:
+        return args[1]
+    if len(args) == 1 and len(keywords) == 1 and keywords[0].arg == "default":
+        return keywords[0].value
+    return None
+
+
+def _has_default(call: ast.Call) -> bool:
+    """Is ``call`` a ``.get()`` with a default other than a JSON literal (or with a
+    list, dict or set one, which code can fill once it is bound to a name)?"""
+    default = _get_default(call)
+    return default is not None and (
+        not _is_json_literal(default) or _LITERALS.get(type(default)) in MUTABLE_LITERALS
+    )
+
+
+def holds_mutable(type_ref: str) -> bool:
+    """Is ``type_ref`` a list, dict or set literal's, or a join with one among its
+    parts (``tags = request.GET.get("t", [])``)? What a name bound to it holds by a
+    later call need not be the literal."""
+    if type_ref[:1] == JOIN:
+        return any(holds_mutable(p) for p in split_join(type_ref)[1])
+    return type_ref.startswith(JSON_OF) and type_ref[len(JSON_OF) :] in MUTABLE_LITERALS
 
 
 def _may_join(call: ast.Call) -> bool:
@@ -562,11 +588,7 @@ def _may_join(call: ast.Call) -> bool:
     func = call.func
     if type(func) is _AstName:
         return func.id in _NUMERIC_BUILTINS
-    return (
-        type(func) is _AstAttribute
-        and func.attr == "get"
-        and len(call.args) + len(call.keywords) > 1
-    )
+    return _get_default(call) is not None
 
 
 def _join(op: str, parts: list[str | None]) -> str | None:
@@ -575,9 +597,13 @@ def _join(op: str, parts: list[str | None]) -> str | None:
     if not parts or None in parts:
         return None
     if all(p.startswith(JSON_OF) for p in parts):  # type: ignore[union-attr]
-        return JSON_OF
+        # a literal's value; a list, dict or set one keeps its type: code can fill it
+        mutable = [p for p in parts if p[len(JSON_OF) :] in MUTABLE_LITERALS]  # type: ignore[index]
+        return mutable[0] if mutable else JSON_OF
     joined = f"{JOIN}{op}|{'|'.join(parts)}}}"  # type: ignore[arg-type]
-    return joined if len(joined) <= _JOIN_MAX else None
+    if len(joined) > _JOIN_MAX or joined.count(JOIN) > _JOIN_DEPTH:
+        return None  # (``x = x or a.y`` line after line) not worth splitting again
+    return joined
 
 
 def split_join(ref: str) -> tuple[str, list[str]]:
@@ -617,7 +643,8 @@ def maybe_temporal(ref: str) -> bool:
     """Could ``ref`` be a date or datetime, as far as its reference alone tells?"""
     if ref[:1] == JOIN:
         return any(maybe_temporal(p) for p in split_join(ref)[1])
-    return ref in TEMPORAL_RESULTS
+    receiver = _str_receiver(ref)  # ``now().replace(hour=0)`` is a datetime too
+    return ref in TEMPORAL_RESULTS or (receiver is not None and maybe_temporal(receiver))
 
 
 def _chain(node: ast.expr, literal: bool = False) -> tuple[str, str] | None:
@@ -1042,8 +1069,9 @@ class _Extractor:
         type_ref = self._type_of(value)
         if (
             self.scope.kind == _FUNC
+            and len(stmt.targets) == 1
             and type(stmt.targets[0]) is _AstName
-            and (type_ref is None or _has_default(value))
+            and (type_ref is None or (type(value) is _AstCall and _has_default(value)))
         ):  # ``country = a or b``, ``q = request.GET.get("q", obj)``: for its arguments
             type_ref = self._join_of(value)
         if (
@@ -1210,7 +1238,15 @@ class _Extractor:
         if value is not None:
             self._expr(value)
             if type(value) is not _AstConstant or value.value is not None:
-                self.scope.returns.append(self._type_of(value))
+                returned = self._type_of(value)
+                if type(value) is _AstName and returned is not None and returned[:1] == "=":
+                    # ``user = None`` in one branch, ``user = row`` in another: the
+                    # local's literal type is the last one written, not every branch's.
+                    # A list's, dict's or set's is kept as a type (its methods), not as
+                    # a literal's value: code can fill it anyway
+                    literal = _through(returned)
+                    returned = literal if literal in MUTABLE_LITERALS else None
+                self.scope.returns.append(returned)
 
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         self._expr(stmt.iter)
@@ -1593,6 +1629,8 @@ class _Extractor:
             self._expr(node.value)  # type: ignore[attr-defined]
             self._bind_target(node.target, self._type_of(node.value), node.lineno)  # type: ignore[attr-defined]
             return
+        if t is _AstYield or t is _AstYieldFrom:
+            self.scope.returns.append(None)  # its call gives a generator, not a return
         for field in _EXPR_FIELDS.get(t) or _expr_fields(t):
             value = getattr(node, field)
             if type(value) is list:
@@ -1831,10 +1869,10 @@ class _Extractor:
 
     def _join_of(self, node: ast.expr) -> str | None:
         """A value that is one of its operands' (see :data:`JOIN`): ``a or b``, ``x if
-        c else y``, ``a - b``, ``min(a, b)``, ``abs(x)``, ``round(x, 2)``, a ``.get()``
-        with a default; ``=json:`` for a number or str however made (``sum(xs)``,
-        ``round(x)``, ``"%s" % x``). None for any other expression, or when an operand
-        is unknown (no part of a value is guessed)."""
+        c else y``, ``a - b``, ``-x``, ``min(a, b)``, ``abs(x)``, ``round(x)``, a
+        ``.get()`` with a default; ``=json:`` for what is a str or bool however made
+        (``"%s" % x``, ``not x``). None for any other expression, or when an operand is
+        unknown (no part of a value is guessed)."""
         t = type(node)
         if t is _AstBoolOp:
             return _join("", [self._part(v) for v in node.values])  # type: ignore[attr-defined]
@@ -1845,56 +1883,69 @@ class _Extractor:
                 return JSON_OF
             return _join("", [self._part(node.operand)])  # type: ignore[attr-defined]
         if t is _AstBinOp:
-            # down the left spine (``a + b - c + ...``, a long one too) in a loop, one
-            # flat join; any ``-`` marks it: of two dates or datetimes it makes a timedelta
-            parts: list[str | None] = []
-            op_mark = ""
-            while type(node) is _AstBinOp:
-                op, left = type(node.op), node.left
-                if op is ast.MatMult:
-                    return None
-                if op is ast.Mod and type(left) is _AstConstant and isinstance(left.value, str):
-                    parts.append(JSON_OF)  # ``"%s items" % n``: printf-style gives a str
-                    break
-                if op is ast.Sub:
-                    op_mark = _SUBTRACT
-                right = self._part(node.right)
-                if right is None:
-                    return None
-                parts.append(right)
-                node = left
-            else:
-                parts.append(self._part(node))
-            return _join(op_mark, parts)
-        if t is not _AstCall:
-            return None
-        func, args = node.func, node.args  # type: ignore[attr-defined]
-        if type(func) is _AstAttribute:  # ``mapping.get(key, default)``
-            if func.attr != "get" or not (len(args) == 2 or node.keywords):  # type: ignore[attr-defined]
+            return self._arithmetic(node)  # type: ignore[arg-type]
+        if t is _AstCall:
+            return self._joined_call(node)  # type: ignore[arg-type]
+        return None
+
+    def _arithmetic(self, node: ast.BinOp) -> str | None:
+        """``a + b - c * d``: down the left spine in a loop (a long chain too), one flat
+        join; any ``-`` marks it, as two dates or datetimes subtracted make a timedelta."""
+        parts: list[str | None] = []
+        op_mark = ""
+        operand: ast.expr = node
+        while type(operand) is _AstBinOp:
+            op, left = type(operand.op), operand.left
+            if op is ast.MatMult:
                 return None
-            default = args[1] if len(args) == 2 else None
-            for kw in node.keywords:  # type: ignore[attr-defined]
-                if kw.arg == "default":
-                    default = kw.value
-            if default is None:
+            if op is ast.Mod and type(left) is _AstConstant and isinstance(left.value, str):
+                parts.append(JSON_OF)  # ``"%s items" % n``: printf-style gives a str
+                break
+            if op is ast.Sub:
+                op_mark = _SUBTRACT
+            right = self._part(operand.right)
+            if right is None:
                 return None
+            parts.append(right)
+            operand = left
+        else:
+            parts.append(self._part(operand))
+        return _join(op_mark, parts)
+
+    def _joined_call(self, node: ast.Call) -> str | None:
+        """``mapping.get(key, default)``: what it gets or the default; ``min(a, b)``,
+        ``max(...)``: one of them; ``abs(x)``, ``round(x)``, ``round(x, 2)``: what
+        ``x`` is (a number stays one: ``round(Decimal)`` an int, ``round(price, 2)`` a
+        Decimal; a ``Money`` a Money). Not ``sum(xs)``: its items are unknown, and
+        ``Money``'s ``__radd__`` makes ``sum`` of them a Money."""
+        func, args = node.func, node.args
+        default = _get_default(node)
+        if default is not None:
             _, kind, _, chain = self._argument(node, None, False)
             return _join("", [_chain_part(chain, kind), self._part(default)])
-        if type(func) is not _AstName or func.id not in _NUMERIC_BUILTINS or node.keywords:  # type: ignore[attr-defined]
+        if type(func) is not _AstName or func.id not in _NUMERIC_BUILTINS or node.keywords:
             return None
         name = func.id
         if any(type(a) is _AstStarred for a in args) or self._lookup(self.scope, name) != (
             "builtins." + name
         ):
             return None
-        if name == "sum" or name == "round":
-            if len(args) == 1:  # ``sum(xs)`` is 0 + the items: a number, or a TypeError
-                return JSON_OF
-            return self._part(args[0]) if name == "round" and len(args) == 2 else None
-        if name == "abs":
-            return self._part(args[0]) if len(args) == 1 else None
+        # the name must still be the builtin once the scopes are complete (a ``def
+        # round`` further down shadows it): a guard part that ``_expand`` checks
+        guard = f"{_GUARD}{name}"
+        if name == "abs" or name == "round":
+            if not 1 <= len(args) <= (2 if name == "round" else 1):
+                return None
+            return _join("", [guard, self._part(args[0])])
         # ``min(a, b)``, ``max(a, b, c)``: one of them (of one iterable: an item of it)
-        return _join("", [self._part(a) for a in args]) if len(args) >= 2 else None
+        return _join("", [guard, *[self._part(a) for a in args]]) if len(args) >= 2 else None
+
+    def _literal_join(self, value: ast.expr) -> str | None:
+        """The type of a join of literals (``"%s" % x``, ``"a" if c else "b"``, ``[] if
+        c else [1]``: a list); None for any other value. A join of other values types
+        an argument or a local only (see :data:`JOIN`)."""
+        joined = self._join_of(value)
+        return joined if joined is not None and joined.startswith(JSON_OF) else None
 
     def _part(self, node: ast.expr) -> str | None:
         """One operand of a join: its reference, which ``_finish`` and linking complete
@@ -1902,6 +1953,9 @@ class _Extractor:
         ``order.pk``); None when nothing tells."""
         if self.join_depth >= _JOIN_DEPTH:
             return None
+        literal = _LITERALS.get(type(node))
+        if literal in MUTABLE_LITERALS and _is_json_literal(node):
+            return JSON_OF + literal  # ``[] + []``: still a list
         self.join_depth += 1
         try:
             _, kind, _, chain = self._argument(node, None)
@@ -1919,10 +1973,10 @@ class _Extractor:
                 return (text, _ARG_UNKNOWN, keyword, ("", self.scope.self_ref))
             local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
             if local_type is not None:
-                if local_type[6:] in MUTABLE_LITERALS and local_type.startswith(JSON_OF):
+                if holds_mutable(local_type):
                     # ``errors = []`` then ``errors.append(Error())``: what it holds by
                     # now is unknown (a module-level one's is too, see linking)
-                    local_type = local_type[6:]
+                    return (text, _ARG_UNKNOWN, keyword, None)
                 return (text, kind_of_type(local_type), keyword, ("", local_type))
             return (text, _ARG_UNKNOWN, keyword, (name, ""))
         if join and (t in _JOINS or (t is _AstCall and _may_join(node))):  # type: ignore[arg-type]
@@ -1931,7 +1985,8 @@ class _Extractor:
                 text = _loc_text(node)
                 if joined == JSON_OF:
                     return (text, _ARG_JSON, keyword, None)
-                return (text, kind_of_type(joined), keyword, ("", joined))
+                # its kind once ``_make_arg`` has completed the parts
+                return (text, _ARG_UNKNOWN, keyword, ("", joined))
             if t is not _AstCall and t is not _AstUnaryOp:  # ``-1``: a literal
                 return (_loc_text(node), _ARG_UNKNOWN, keyword, None)
         text = _loc_text(node)
@@ -1991,8 +2046,9 @@ class _Extractor:
         if t is _AstCall:
             func = value.func  # type: ignore[attr-defined]
             if type(func) is _AstName and func.id in _NUMERIC_BUILTINS:
-                # ``sum(xs)``: a number (of no type we name); ``min(a, b)``: unknown
-                return JSON_OF if self._join_of(value) == JSON_OF else None
+                literal = self._literal_join(value)  # ``max(1, 2)``; a project ``max()``
+                if literal is not None:  # is typed below, as any call
+                    return literal
             if type(func) is _AstCall:  # ``await sync_to_async(Order.objects.get)(pk=1)``
                 bridged = self._bridged(func)
                 if bridged is not None:
@@ -2023,10 +2079,8 @@ class _Extractor:
             return literal or None
         if t is _AstAwait:
             return self._type_of(value.value)  # type: ignore[attr-defined]
-        if t is _AstBoolOp or t is _AstIfExp or t is _AstBinOp or t is _AstUnaryOp:
-            # JSON whichever literal it is (``"%s" % x``, ``"a" if c else "b"``); a
-            # join of other values is an argument's or a local's only (see JOIN)
-            return JSON_OF if self._join_of(value) == JSON_OF else None
+        if t in _JOINS:
+            return self._literal_join(value)
         if t is _AstSubscript:  # ``up = request.FILES["f"]``: an upload, for kind_of_type
             files = value.value  # type: ignore[attr-defined]
             if type(files) is _AstAttribute and files.attr == "FILES":
@@ -2082,7 +2136,7 @@ class _Extractor:
         scope = self.scope
         if head and scope.kind != _MODULE and head in scope.types:
             local_type = scope.types[head]
-            if tail and local_type[:1] == JOIN:  # a join's attributes: unknown
+            if local_type[:1] == JOIN:  # a join's value or attributes: see JOIN
                 return f"?{head}{tail}"
             if tail:  # through a literal's own type
                 local_type = _through(local_type) or _JSON
@@ -2151,8 +2205,13 @@ class _Extractor:
         """Resolve a ``?head.tail`` placeholder captured before scopes were complete
         (each of a join's; None when one of them cannot be)."""
         if ref[:1] == JOIN:
+            if ref[-1:] != "}":
+                return None  # a join with a suffix: no reference (see JOIN)
             op, parts = split_join(ref)
             return _join(op, [self._expand(scope, p) for p in parts])
+        if ref[:1] == _GUARD:  # ``round`` still the builtin: neutral, else no join
+            name = ref[1:]
+            return JSON_OF if self._lookup_ref(scope, name) == f"builtins.{name}" else None
         if ref.startswith("?"):
             head, dot, rest = ref[1:].partition(".")
             paren = head.find("(")
@@ -2610,7 +2669,7 @@ def kind_of_type(type_ref: str) -> ArgKind:
     """The kind of an argument whose value has the type reference ``type_ref``."""
     if type_ref.startswith(JSON_OF) or type_ref in _JSON_RESULTS:
         return _ARG_JSON
-    if type_ref[:1] == JOIN:
+    if type_ref[:1] == JOIN and type_ref[-1:] == "}":
         op, parts = split_join(type_ref)
         if op == _SUBTRACT and any(maybe_temporal(p) for p in parts):
             return _ARG_UNKNOWN  # a timedelta, or a TypeError

@@ -854,8 +854,9 @@ def test_a_value_that_is_one_of_several_is_what_they_all_are() -> None:
     ``.get()``'s default, ``-x``: JSON when every operand is, a row when the one kind that is
     not JSON is a row (``invoice if c else None``), unknown when one operand is unknown
     or they differ. A subtraction that may involve a date or datetime is unknown (two
-    make a timedelta); ``sum(xs)``, ``round(x)`` and ``"%s" % x`` are numbers or text
-    however made, in a function's ``return`` too (not a list or dict literal's)."""
+    make a timedelta); ``"%s" % x`` and ``not x`` are text or a bool however made, as
+    is a function's that returns a str literal (not a list literal's); ``sum(xs)`` is
+    unknown (a ``Money``'s ``__radd__`` makes it a Money)."""
     views = """
 import datetime
 from django.conf import settings
@@ -901,8 +902,8 @@ def notify(*args):
         unknown,  # DateTimeField - DateTimeField: a timedelta
         unknown,  # now() - DateField
         unknown,  # a date minus something unknown
-        json,  # sum(xs)
-        json,  # round(x): an int
+        unknown,  # sum(xs): of unknown items
+        unknown,  # round(x) of an unknown x
         json,  # round(Decimal, 2): a Decimal
         unknown,  # round(unknown, 2)
         json,
@@ -919,10 +920,95 @@ def notify(*args):
         unknown,  # a local bound to such a .get()
         json,  # a local bound to text or a literal
         json,  # a function returning a str literal
-        json,  # a function returning sum()
+        unknown,  # a function returning sum()
         unknown,  # a function returning a list literal
         json,  # str() or len()
     ]
+
+
+def test_a_join_claims_json_only_where_every_way_to_it_is_json() -> None:
+    """What must not read JSON: a returned local whose branches differ (its literal
+    type is the last written), a generator's call, a datetime's ``replace()`` minus
+    another, a list built by a join and filled (``[None] * 3``, a ``.get()``'s ``[]``
+    default), a project function shadowing ``max`` or ``abs`` (imported, or defined
+    further down); a chained assignment or a join local used with a suffix makes
+    no callee or reference of the join. What may: a nested join of JSON parts, a
+    ``.get()``'s ``default=``, a typed return's subtraction that is not a date's."""
+    views = """
+from decimal import Decimal
+from django.conf import settings
+from django.utils import timezone
+from billing.models import Invoice
+from billing.util import max
+def get_invoice(pk):
+    try:
+        invoice = Invoice.objects.get(pk=pk)
+    except Invoice.DoesNotExist:
+        invoice = None
+    return invoice
+def rows():
+    yield Invoice.objects.get(pk=1)
+    return "done"
+def price() -> Decimal: ...
+class Handler:
+    def run(self, request, flag, thing):
+        invoice = Invoice.objects.get(pk=1)
+        slots = [None] * 3
+        slots[0] = invoice
+        acc = [] if flag else ["x"]
+        acc.append(invoice)
+        notify(get_invoice(1), rows(), timezone.now().replace(hour=0) - timezone.now(),
+               slots, acc, max(invoice.total, 1), (invoice.total or 0) + (invoice.discount or 1),
+               request.GET.get("p", default=thing), request.GET.get("p", default="x"),
+               price() - invoice.total, settings.START - invoice.total, [1] + [2],
+               abs(invoice.total))
+        tags = request.GET.get("t", [])
+        tags.append(invoice)
+        notify(tags)
+        x = self.inv = invoice if flag else None
+        self.inv.save()
+        qs = Invoice.objects.filter(pk=1) or []
+        for row in qs:
+            notify(row)
+        first, second = qs
+        notify(first)
+def notify(*args):
+    pass
+def abs(x):
+    return Invoice.objects.get(pk=x)
+"""
+    extra = {
+        "billing/__init__.py": "",
+        "billing/models.py": INVOICES,
+        "billing/util.py": "from billing.models import Invoice\n"
+        "def max(a, b):\n    return Invoice.objects.get(pk=a)\n",
+        "shop/settings.py": "import datetime\nSTART = datetime.date(2024, 1, 1)\n",
+    }
+    linked = shop(views, extra)["orders.views"]
+    calls = [c for c in linked.calls if c.text == "notify"]
+    json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
+    assert [a.kind for a in calls[0].args] == [
+        unknown,  # a row or None, by branch
+        unknown,  # a generator
+        unknown,  # datetime minus datetime: a timedelta
+        unknown,  # a list filled after the join made it
+        unknown,
+        ArgKind.ORM_INSTANCE,  # billing.util.max, no builtin: it returns a row
+        json,  # Decimal or int, plus Decimal or int
+        unknown,  # default= an unknown
+        json,  # default= a str
+        json,  # a typed Decimal return minus a DecimalField
+        unknown,  # a settings date minus a Decimal: may be a date
+        json,  # a literal list made of two: fresh
+        unknown,  # ``abs`` is the module's own, defined further down
+    ]
+    assert all(c.args[0].ref is None or "{" not in c.args[0].ref for c in calls[1:])
+    assert [a.kind for a in calls[1].args] == [unknown]  # text or a list, filled
+    assert [a.kind for a in calls[2].args] == [unknown]  # an item of a join: unknown
+    assert [a.kind for a in calls[3].args] == [unknown]
+    save = [c for c in linked.calls if c.text == "self.inv.save"]
+    assert [c.callee for c in save] == [None]  # not a made-up ``{...}.save``
+    assert all(c.callee is None or "{" not in c.callee for c in linked.calls)
 
 
 def test_a_form_s_cleaned_value_is_typed_by_the_declared_field() -> None:
