@@ -1066,14 +1066,21 @@ class _Extractor:
         ):
             self._manager_class(stmt.targets[0].id, stmt)
             return
-        type_ref = self._type_of(value)
-        if (
+        # ``country = a or b``, ``q = request.GET.get("q", obj)``: a local's join types
+        # its arguments (see JOIN); elsewhere only a join of literals types a name
+        local = (
             self.scope.kind == _FUNC
             and len(stmt.targets) == 1
             and type(stmt.targets[0]) is _AstName
-            and (type_ref is None or (type(value) is _AstCall and _has_default(value)))
-        ):  # ``country = a or b``, ``q = request.GET.get("q", obj)``: for its arguments
+        )
+        if type(value) in _JOINS:
             type_ref = self._join_of(value)
+            if not local and type_ref is not None and not type_ref.startswith(JSON_OF):
+                type_ref = None
+        else:
+            type_ref = self._type_of(value)
+            if local and type(value) is _AstCall and _has_default(value):
+                type_ref = self._join_of(value)
         if (
             type(stmt.targets[0]) is _AstTuple  # the common shapes skip the call
             and type(value) is _AstCall
