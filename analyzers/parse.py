@@ -265,7 +265,7 @@ _SUBTRACT = "-"
 _GUARD = "!"  # a join's part ``!round``: JSON if ``round`` is the builtin, else unknown
 _JOIN_DEPTH = 8  # operands nested deeper than this (not a flat ``a + b + c``): unknown
 _JOIN_MAX = 2000  # a join's reference longer than this: unknown (bounds its splitting)
-_NUMERIC_BUILTINS = frozenset({"sum", "round", "abs", "min", "max"})
+_NUMERIC_BUILTINS = frozenset({"round", "abs", "min", "max"})
 _JOINS = frozenset({ast.BinOp, ast.BoolOp, ast.IfExp, ast.UnaryOp})
 _TEXT_MAX = 80
 # node types the walker tests with ``is`` on hot paths, bound once: a module global
@@ -464,6 +464,7 @@ class _Scope:
         "self_name",
         "self_ref",
         "types",
+        "written",
     )
 
     def __init__(self, kind: int, qual: str, parent: _Scope | None, caller: str) -> None:
@@ -473,6 +474,8 @@ class _Scope:
         self.caller = caller  # who a call made here is attributed to
         self.bindings: dict[str, str | None] = {}  # name -> reference, None: plain variable
         self.types: dict[str, str] = {}  # local name -> reference of its value (flow order)
+        # names bound while alternative branches are walked (see _Extractor._alternatives)
+        self.written: set[str] | None = None
         self.params: frozenset[str] = frozenset()
         self.reassigned: set[str] = set()  # parameters bound again in the body
         self.returns: list[str | None] = []  # type references of ``return`` values
@@ -591,11 +594,34 @@ def _may_join(call: ast.Call) -> bool:
     return _get_default(call) is not None
 
 
+def _is_scalar_literal(type_ref: str | None) -> bool:
+    """A literal's type that makes an argument JSON (not a list's, dict's or set's,
+    which code can fill: see :func:`holds_mutable`)."""
+    return type_ref is not None and type_ref[:1] == "=" and not holds_mutable(type_ref)
+
+
+def _merged_literal(last: str | None, ways: list[str | None]) -> str | None:
+    """A local's type after alternative ways through code, ``last`` being what a walk
+    in source order left. A str's, number's or bool's literal type (what makes an
+    argument JSON) stands only as the join of every way's literal (``"a"`` or ``1``:
+    JSON); with a way of another or unknown type it is dropped: ``x = row`` in one
+    branch and ``x = "none"`` in the other is no str, nor is ``if c: x = "a"`` alone.
+    Any other type stays the last one written: it resolves calls, where a guess serves
+    better than nothing, and a row's kind is a row-or-str's anyway."""
+    if not any(_is_scalar_literal(w) for w in ways):
+        return last
+    if all(w is not None and w[:1] == "=" for w in ways):
+        return _join("", ways)
+    return None if _is_scalar_literal(last) else last
+
+
 def _join(op: str, parts: list[str | None]) -> str | None:
     """The reference of a value that is one of ``parts`` (see :data:`JOIN`); ``=json:``
     when every part is a JSON literal; None when a part is unknown."""
     if not parts or None in parts:
         return None
+    if len(parts) > 1 and JSON_OF in parts:  # a plain JSON part adds nothing to a join
+        parts = [p for p in parts if p != JSON_OF] or [JSON_OF]
     if all(p.startswith(JSON_OF) for p in parts):  # type: ignore[union-attr]
         # a literal's value; a list, dict or set one keeps its type: code can fill it
         mutable = [p for p in parts if p[len(JSON_OF) :] in MUTABLE_LITERALS]  # type: ignore[index]
@@ -909,6 +935,8 @@ class _Extractor:
                     scope.types[name] = type_ref
                 else:
                     scope.types.pop(name, None)
+                if scope.written is not None:
+                    scope.written.add(name)
         elif t is _AstTuple or t is _AstList:
             elts = target.elts  # type: ignore[attr-defined]
             # the first item, as ``[0]`` (a ``(row, created)`` pair's row, a
@@ -1227,8 +1255,25 @@ class _Extractor:
                     self._rebind_global(target.id, stmt.lineno, target.col_offset)
                 else:
                     self.uses.append((self.scope, target.id, stmt.lineno, target.col_offset, False))
+                    self._aug_literal(target.id, stmt)
         else:
             self._bind_target(target, None, stmt.lineno)
+
+    def _aug_literal(self, name: str, stmt: ast.AugAssign) -> None:
+        """``total += line.price`` where ``total = 0``: no longer the literal's type but
+        the join of ``total + line.price`` (unknown here, as a Money's ``__radd__``
+        would make it a Money). Another type stays: it resolves calls (``qs |= more``)."""
+        types = self.scope.types
+        current = types.get(name)
+        if current is None or current[:1] != "=" or holds_mutable(current):
+            return  # (a list stays a list: its arguments are unknown anyway)
+        joined = self._join_of(ast.BinOp(ast.Name(name), stmt.op, stmt.value))
+        if joined is None:
+            del types[name]
+        else:
+            types[name] = joined
+        if self.scope.written is not None:
+            self.scope.written.add(name)
 
     def _expr_stmt(self, stmt: ast.Expr) -> None:
         value = stmt.value
@@ -1246,20 +1291,23 @@ class _Extractor:
             self._expr(value)
             if type(value) is not _AstConstant or value.value is not None:
                 returned = self._type_of(value)
-                if type(value) is _AstName and returned is not None and returned[:1] == "=":
-                    # ``user = None`` in one branch, ``user = row`` in another: the
-                    # local's literal type is the last one written, not every branch's.
-                    # A list's, dict's or set's is kept as a type (its methods), not as
-                    # a literal's value: code can fill it anyway
+                if returned is not None and returned[:1] == "=":
+                    # a list's, dict's or set's is its type (its methods), not a
+                    # literal's value: code can fill it (``return {}`` and ``return
+                    # result`` agree on ``builtins.dict()``). A returned name's other
+                    # literal type is dropped: it may be only the last one written
                     literal = _through(returned)
-                    returned = literal if literal in MUTABLE_LITERALS else None
+                    if literal in MUTABLE_LITERALS:
+                        returned = literal
+                    elif type(value) is _AstName:
+                        returned = None
                 self.scope.returns.append(returned)
 
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         self._expr(stmt.iter)
         elem = self._type_of(stmt.iter)
         self._bind_target(stmt.target, None if elem is None else elem + "[]", stmt.lineno)
-        self._body(stmt.body)
+        self._alternatives([stmt.body, None])  # the body may not run at all
         self._body(stmt.orelse)
 
     def _with(self, stmt: ast.With | ast.AsyncWith) -> None:
@@ -1286,22 +1334,86 @@ class _Extractor:
     def _if(self, stmt: ast.If | ast.While) -> None:
         self._expr(stmt.test)
         self.cond_depth += 1
-        self._body(stmt.body)
-        self._body(stmt.orelse)
+        if type(stmt) is _AstIf:
+            self._alternatives([stmt.body, stmt.orelse])
+        else:  # a ``while``: its body may not run; its ``else`` follows
+            self._alternatives([stmt.body, None])
+            self._body(stmt.orelse)
         self.cond_depth -= 1
 
     def _try(self, stmt: ast.Try) -> None:
         self.cond_depth += 1
-        self._body(stmt.body)
-        for handler in stmt.handlers:
-            if handler.type is not None:
-                self._expr(handler.type)
-            if handler.name:
-                self._bind_target(ast.Name(handler.name), None, handler.lineno)
-            self._body(handler.body)
-        self._body(stmt.orelse)
+        scope = self.scope
+        if scope.kind == _MODULE or not stmt.handlers:
+            self._body(stmt.body)
+            for handler in stmt.handlers:
+                self._handler(handler)
+            self._body(stmt.orelse)
+        else:  # a handler may run after any part of the body, and then no ``else``
+            start, outer = dict(scope.types), scope.written
+            body = self._way(stmt.body)
+            ends = [self._way(handler) for handler in stmt.handlers]
+            body.update(self._way(stmt.orelse))  # the ``else`` follows the body
+            self._merge_ways(start, [body, *ends, {}], outer)
         self._body(stmt.finalbody)
         self.cond_depth -= 1
+
+    def _handler(self, handler: ast.ExceptHandler) -> None:
+        if handler.type is not None:
+            self._expr(handler.type)
+        if handler.name:
+            self._bind_target(ast.Name(handler.name), None, handler.lineno)
+        self._body(handler.body)
+
+    def _alternatives(self, bodies: list[list[ast.stmt] | None]) -> None:
+        """Walk the bodies one of which runs (an ``if``'s and its ``else``'s; None: no
+        body, as when a loop runs no time) in source order, as ever, then keep a str's,
+        number's or bool's literal type only where every way agrees
+        (:func:`_merged_literal`). Only the names the bodies bind are looked at, and
+        only in functions (a module's names are variables, typed as assigned)."""
+        scope = self.scope
+        if scope.kind == _MODULE:
+            for body in bodies:
+                if body:
+                    self._body(body)
+            return
+        start, outer = dict(scope.types), scope.written
+        self._merge_ways(start, [self._way(body) if body else {} for body in bodies], outer)
+
+    def _way(self, body: list[ast.stmt] | ast.ExceptHandler | None) -> dict[str, str | None]:
+        """Walk one way; the types it left to the names it bound."""
+        scope = self.scope
+        scope.written = set()
+        if type(body) is ast.ExceptHandler:
+            self._handler(body)
+        elif body:
+            self._body(body)  # type: ignore[arg-type]
+        types = scope.types
+        return {name: types.get(name) for name in scope.written}
+
+    def _merge_ways(
+        self,
+        start: dict[str, str],
+        ends: list[dict[str, str | None]],
+        outer: set[str] | None,
+    ) -> None:
+        """After ways from ``start`` that left ``ends``: each name they bound gets
+        :func:`_merged_literal`'s type; ``outer``, the enclosing alternatives' record of
+        bound names, learns them."""
+        scope = self.scope
+        written = set().union(*ends)
+        scope.written = outer if outer is None else outer | written
+        types = scope.types
+        for name in written:
+            last = types.get(name)
+            if last is None or last[:1] != "=":
+                continue  # no literal's type left to doubt (the usual case)
+            ways = [end[name] if name in end else start.get(name) for end in ends]
+            found = _merged_literal(last, ways)
+            if found is None:
+                types.pop(name, None)
+            else:
+                types[name] = found
 
     def _global(self, stmt: ast.Global | ast.Nonlocal) -> None:
         if type(stmt) is _AstGlobal:
@@ -2052,6 +2164,8 @@ class _Extractor:
                 return self._resolve_now(cleaned[0]) + ".cleaned_data." + cleaned[1]
         if t is _AstCall:
             func = value.func  # type: ignore[attr-defined]
+            if type(func) is _AstAttribute and _has_default(value):  # type: ignore[arg-type]
+                return None  # what it gets, or the default: a join, for a local only
             if type(func) is _AstName and func.id in _NUMERIC_BUILTINS:
                 literal = self._literal_join(value)  # ``max(1, 2)``; a project ``max()``
                 if literal is not None:  # is typed below, as any call
@@ -2218,6 +2332,8 @@ class _Extractor:
             return _join(op, [self._expand(scope, p) for p in parts])
         if ref[:1] == _GUARD:  # ``round`` still the builtin: neutral, else no join
             name = ref[1:]
+            if any(i.bound_as == "*" for i in self.imports):
+                return None  # ``from util import *`` may bring a ``round``
             return JSON_OF if self._lookup_ref(scope, name) == f"builtins.{name}" else None
         if ref.startswith("?"):
             head, dot, rest = ref[1:].partition(".")
@@ -2409,6 +2525,8 @@ class _Extractor:
             ref = self._expand(scope, ref)
         if ref is not None and kind is _ARG_UNKNOWN:
             kind = kind_of_type(ref)
+            if ref[:1] == JOIN and kind is not _ARG_UNKNOWN and kind is not _ARG_ORM_INSTANCE:
+                ref = None  # decided: linking has nothing left to look up
         return _Argument(text[:_TEXT_MAX], kind, keyword, None, ref)
 
     def _url(self, scope: _Scope, node: ast.Call, call: Call) -> UrlRoute | None:

@@ -1011,6 +1011,76 @@ def abs(x):
     assert all(c.callee is None or "{" not in c.callee for c in linked.calls)
 
 
+def test_a_local_s_literal_type_holds_only_where_every_branch_agrees() -> None:
+    """A literal's type makes a name's argument JSON only where every way through the
+    code gives it one: both branches of an ``if``, a loop that may not run, a ``try``
+    whose handler may run instead; ``x += m`` joins it with ``m``. A ``.get()`` with a
+    default bound any way (chained, walrus) is no request text; a builtin a star import
+    may shadow is no builtin; ``sum(qs, 0)`` is unknown; ``return {}`` and ``return
+    result`` agree on a dict."""
+    views = """
+from billing.models import Invoice
+from billing.star import *
+def fallback(flag):
+    try:
+        x = Invoice.objects.get(pk=1)
+    except Invoice.DoesNotExist:
+        x = "none"
+    return x or ""
+def cached(keys):
+    if not keys:
+        return {}
+    result = {}
+    return result
+def handler(request, flag, items):
+    invoice = Invoice.objects.get(pk=1)
+    if flag:
+        both = "a"
+    else:
+        both = 1
+    if flag:
+        one = "a"
+    mixed = "a"
+    if flag:
+        mixed = invoice
+    total = 0
+    for m in items:
+        total += m
+    text = ""
+    text += "b"
+    c = d = request.GET.get("t", invoice)
+    notify(fallback(True), both, one, mixed, total, text, c, (w := request.GET.get("t", invoice)),
+           w, round(invoice.total), sum(Invoice.objects.all(), 0))
+    cached([]).get("k")
+def notify(*args):
+    pass
+"""
+    extra = {
+        "billing/__init__.py": "",
+        "billing/models.py": INVOICES,
+        "billing/star.py": "from billing.models import Invoice\n"
+        "def round(x):\n    return Invoice.objects.get(pk=x)\n",
+    }
+    linked = shop(views, extra)["orders.views"]
+    (call,) = [c for c in linked.calls if c.text == "notify"]
+    json, unknown = ArgKind.JSON, ArgKind.UNKNOWN
+    assert [a.kind for a in call.args] == [
+        unknown,  # a row or "none", or ""
+        json,  # "a" or 1
+        unknown,  # "a", or whatever ``one`` was
+        ArgKind.ORM_INSTANCE,  # "a" or a row
+        unknown,  # 0 + unknown items
+        json,  # "" + "b"
+        unknown,  # text, or a row
+        unknown,
+        unknown,
+        unknown,  # the star import's round
+        unknown,  # sum() with a start: not a join
+    ]
+    (get,) = [c for c in linked.calls if c.text == "cached().get"]
+    assert get.callee == "builtins.dict.get"
+
+
 def test_a_form_s_cleaned_value_is_typed_by_the_declared_field() -> None:
     """``form.cleaned_data["email"]`` (``.get("email")``, a local bound to it, the
     form's own ``self.cleaned_data``) by the field the form or a base declares: text,
