@@ -463,7 +463,9 @@ class _Scope:
         "returns",
         "self_name",
         "self_ref",
+        "shared",
         "types",
+        "values",
         "written",
     )
 
@@ -474,8 +476,13 @@ class _Scope:
         self.caller = caller  # who a call made here is attributed to
         self.bindings: dict[str, str | None] = {}  # name -> reference, None: plain variable
         self.types: dict[str, str] = {}  # local name -> reference of its value (flow order)
-        # names bound while alternative branches are walked (see _Extractor._alternatives)
+        # a name's value as an argument where it is not ``types``' (the last one written):
+        # the join of the ways through branches that reach here; None: unknown (see
+        # _Extractor._merge_ways). Empty in most scopes
+        self.values: dict[str, str | None] = {}
+        # names bound while the ways of a branch are walked (see _Extractor._way)
         self.written: set[str] | None = None
+        self.shared: set[str] | None = None  # names a nested function binds (nonlocal)
         self.params: frozenset[str] = frozenset()
         self.reassigned: set[str] = set()  # parameters bound again in the body
         self.returns: list[str | None] = []  # type references of ``return`` values
@@ -561,6 +568,8 @@ def _get_default(call: ast.Call) -> ast.expr | None:
     func, args, keywords = call.func, call.args, call.keywords
     if type(func) is not _AstAttribute or func.attr != "get":
         return None
+    if any(type(a) is _AstCall for a in args):  # ``Order.objects.get(Q(...), Q(...))``
+        return None
     if len(args) == 2 and not keywords:
         return args[1]
     if len(args) == 1 and len(keywords) == 1 and keywords[0].arg == "default":
@@ -594,25 +603,70 @@ def _may_join(call: ast.Call) -> bool:
     return _get_default(call) is not None
 
 
-def _is_scalar_literal(type_ref: str | None) -> bool:
-    """A literal's type that makes an argument JSON (not a list's, dict's or set's,
-    which code can fill: see :func:`holds_mutable`)."""
-    return type_ref is not None and type_ref[:1] == "=" and not holds_mutable(type_ref)
+def _value_of(scope: _Scope, name: str) -> str | None:
+    """``name``'s value as an argument: where the ways through branches left it one of
+    several, their join (``values``), else its type."""
+    values = scope.values
+    return values[name] if name in values else scope.types.get(name)
 
 
-def _merged_literal(last: str | None, ways: list[str | None]) -> str | None:
-    """A local's type after alternative ways through code, ``last`` being what a walk
-    in source order left. A str's, number's or bool's literal type (what makes an
-    argument JSON) stands only as the join of every way's literal (``"a"`` or ``1``:
-    JSON); with a way of another or unknown type it is dropped: ``x = row`` in one
-    branch and ``x = "none"`` in the other is no str, nor is ``if c: x = "a"`` alone.
-    Any other type stays the last one written: it resolves calls, where a guess serves
-    better than nothing, and a row's kind is a row-or-str's anyway."""
-    if not any(_is_scalar_literal(w) for w in ways):
-        return last
-    if all(w is not None and w[:1] == "=" for w in ways):
-        return _join("", ways)
-    return None if _is_scalar_literal(last) else last
+def _value_in(
+    state: tuple[dict[str, str] | dict[str, str | None], dict[str, str | None]], name: str
+) -> str | None:
+    types, values = state
+    return values[name] if name in values else types.get(name)
+
+
+def _assigned_in(body: list[ast.stmt]) -> tuple[set[str], bool]:
+    """The names a loop's body binds by statement (not in nested functions or classes),
+    and whether a ``break`` or ``continue`` of this loop may leave it part-way."""
+    names: set[str] = set()
+    jumps = False
+    stack: list[tuple[list[ast.stmt], bool]] = [(body, True)]
+    while stack:
+        stmts, own = stack.pop()
+        for stmt in stmts:
+            t = type(stmt)
+            if t is ast.Break or t is ast.Continue:
+                jumps = jumps or own
+            elif t is _AstAssign:
+                for target in stmt.targets:  # type: ignore[attr-defined]
+                    names.update(_target_names(target))
+            elif t is ast.AugAssign or t is _AstAnnAssign:
+                names.update(_target_names(stmt.target))  # type: ignore[attr-defined]
+            elif t is _AstFunctionDef or t is _AstAsyncFunctionDef or t is _AstClassDef:
+                names.add(stmt.name)  # type: ignore[attr-defined]
+            elif t is _AstImport or t is _AstImportFrom:
+                names.update((a.asname or a.name).partition(".")[0] for a in stmt.names)  # type: ignore[attr-defined]
+            else:
+                loop = t is ast.For or t is ast.AsyncFor or t is ast.While
+                if loop and t is not ast.While:
+                    names.update(_target_names(stmt.target))  # type: ignore[attr-defined]
+                for field in ("body", "orelse", "finalbody", "handlers", "items", "cases"):
+                    inner = getattr(stmt, field, None)
+                    if not inner:
+                        continue
+                    if field == "handlers" or field == "cases":
+                        for part in inner:
+                            stack.append((part.body, own))
+                    elif field == "items":
+                        for item in inner:
+                            if item.optional_vars is not None:
+                                names.update(_target_names(item.optional_vars))
+                    else:  # a nested loop's own jumps are its own, not its ``else``'s
+                        stack.append((inner, own and not (loop and field == "body")))
+    return names, jumps
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    t = type(target)
+    if t is _AstName:
+        return [target.id]  # type: ignore[attr-defined]
+    if t is _AstTuple or t is _AstList:
+        return [n for e in target.elts for n in _target_names(e)]  # type: ignore[attr-defined]
+    if t is _AstStarred:
+        return _target_names(target.value)  # type: ignore[attr-defined]
+    return []
 
 
 def _join(op: str, parts: list[str | None]) -> str | None:
@@ -894,6 +948,8 @@ class _Extractor:
             self.scope_root().bindings[name] = ref if ref is not None else qual
         else:
             scope.bindings[name] = ref
+            scope.types.pop(name, None)  # ``import os as x``: no longer the local's value
+            self._settled(scope, name, None)
 
     def scope_root(self) -> _Scope:
         scope = self.scope
@@ -935,8 +991,7 @@ class _Extractor:
                     scope.types[name] = type_ref
                 else:
                     scope.types.pop(name, None)
-                if scope.written is not None:
-                    scope.written.add(name)
+                self._settled(scope, name, value)
         elif t is _AstTuple or t is _AstList:
             elts = target.elts  # type: ignore[attr-defined]
             # the first item, as ``[0]`` (a ``(row, created)`` pair's row, a
@@ -1255,25 +1310,31 @@ class _Extractor:
                     self._rebind_global(target.id, stmt.lineno, target.col_offset)
                 else:
                     self.uses.append((self.scope, target.id, stmt.lineno, target.col_offset, False))
-                    self._aug_literal(target.id, stmt)
+                    self._aug_value(target.id, stmt)
         else:
             self._bind_target(target, None, stmt.lineno)
 
-    def _aug_literal(self, name: str, stmt: ast.AugAssign) -> None:
-        """``total += line.price`` where ``total = 0``: no longer the literal's type but
-        the join of ``total + line.price`` (unknown here, as a Money's ``__radd__``
-        would make it a Money). Another type stays: it resolves calls (``qs |= more``)."""
-        types = self.scope.types
-        current = types.get(name)
-        if current is None or current[:1] != "=" or holds_mutable(current):
-            return  # (a list stays a list: its arguments are unknown anyway)
+    def _aug_value(self, name: str, stmt: ast.AugAssign) -> None:
+        """``total += line.price``: as an argument from now on, ``total + line.price``
+        (unknown where ``line.price`` is: a Money's ``__radd__`` makes a Money). The
+        type that resolves calls stays (``n += 1; n.bit_length()``)."""
+        scope = self.scope
         joined = self._join_of(ast.BinOp(ast.Name(name), stmt.op, stmt.value))
-        if joined is None:
-            del types[name]
-        else:
-            types[name] = joined
-        if self.scope.written is not None:
-            self.scope.written.add(name)
+        self._settled(scope, name, None)
+        if joined != scope.types.get(name):
+            scope.values[name] = joined
+
+    def _settled(self, scope: _Scope, name: str, value: ast.expr | None) -> None:
+        """``name`` was bound anew (to ``value``, when a plain assignment gives it): its
+        argument value is its type again, or a copied name's (``y = x``)."""
+        values = scope.values
+        if values:
+            if value is not None and type(value) is _AstName and value.id in values:
+                values[name] = values[value.id]
+            else:
+                values.pop(name, None)
+        if scope.written is not None:
+            scope.written.add(name)
 
     def _expr_stmt(self, stmt: ast.Expr) -> None:
         value = stmt.value
@@ -1306,8 +1367,10 @@ class _Extractor:
     def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
         self._expr(stmt.iter)
         elem = self._type_of(stmt.iter)
+        if elem is not None and (holds_mutable(elem) or elem[:1] == JOIN):
+            elem = None  # an item of a list code can fill, or of one of several values
         self._bind_target(stmt.target, None if elem is None else elem + "[]", stmt.lineno)
-        self._alternatives([stmt.body, None])  # the body may not run at all
+        self._loop(stmt.body)
         self._body(stmt.orelse)
 
     def _with(self, stmt: ast.With | ast.AsyncWith) -> None:
@@ -1334,10 +1397,19 @@ class _Extractor:
     def _if(self, stmt: ast.If | ast.While) -> None:
         self._expr(stmt.test)
         self.cond_depth += 1
-        if type(stmt) is _AstIf:
-            self._alternatives([stmt.body, stmt.orelse])
-        else:  # a ``while``: its body may not run; its ``else`` follows
-            self._alternatives([stmt.body, None])
+        if type(stmt) is _AstIf:  # an ``elif`` chain as one choice of ways (no recursion)
+            tests: list[ast.expr | ast.match_case | None] = [None]
+            bodies: list[list[ast.stmt]] = [stmt.body]
+            orelse = stmt.orelse
+            while len(orelse) == 1 and type(orelse[0]) is _AstIf:
+                tests.append(orelse[0].test)
+                bodies.append(orelse[0].body)
+                orelse = orelse[0].orelse
+            tests.append(None)
+            bodies.append(orelse)
+            self._alternatives(bodies, tests)
+        else:  # a ``while``: its body runs any number of times; its ``else`` follows
+            self._loop(stmt.body)
             self._body(stmt.orelse)
         self.cond_depth -= 1
 
@@ -1350,11 +1422,20 @@ class _Extractor:
                 self._handler(handler)
             self._body(stmt.orelse)
         else:  # a handler may run after any part of the body, and then no ``else``
-            start, outer = dict(scope.types), scope.written
+            start, outer = self._snapshot(), scope.written
             body = self._way(stmt.body)
-            ends = [self._way(handler) for handler in stmt.handlers]
-            body.update(self._way(stmt.orelse))  # the ``else`` follows the body
-            self._merge_ways(start, [body, *ends, {}], outer)
+            ends = [body]
+            for handler in stmt.handlers:
+                self._put_back(ends[1:], start)
+                self._put_back([body], None)  # after which part of the body?
+                end = self._way(handler)
+                for name in body:
+                    end.setdefault(name, None)
+                ends.append(end)
+            self._put_back(ends[1:], start)
+            self._put_back([body], (body, {}))  # the ``else`` follows the body
+            body.update(self._way(stmt.orelse))
+            self._merge_ways(start, ends, outer)
         self._body(stmt.finalbody)
         self.cond_depth -= 1
 
@@ -1365,59 +1446,158 @@ class _Extractor:
             self._bind_target(ast.Name(handler.name), None, handler.lineno)
         self._body(handler.body)
 
-    def _alternatives(self, bodies: list[list[ast.stmt] | None]) -> None:
-        """Walk the bodies one of which runs (an ``if``'s and its ``else``'s; None: no
-        body, as when a loop runs no time) in source order, as ever, then keep a str's,
-        number's or bool's literal type only where every way agrees
-        (:func:`_merged_literal`). Only the names the bodies bind are looked at, and
-        only in functions (a module's names are variables, typed as assigned)."""
+    def _alternatives(
+        self,
+        bodies: list[list[ast.stmt]],
+        tests: list[ast.expr | ast.match_case | None] | None = None,
+    ) -> None:
+        """Walk the ways one of which runs (an ``if``'s, its ``elif``'s, each after its
+        test, and its ``else``'s) in source order, as ever: ``types`` is the last value
+        written, which resolves calls. Each way after the first reads, as arguments, the
+        values from before the choice (``_put_back``), and after it a name the ways bind
+        differently has the join of their values (``_merge_ways``). In functions only: a
+        module's names are variables, typed as assigned."""
         scope = self.scope
         if scope.kind == _MODULE:
-            for body in bodies:
-                if body:
-                    self._body(body)
+            for i, body in enumerate(bodies):
+                test = tests[i] if tests else None
+                if type(test) is ast.match_case:
+                    self._case(test)
+                elif test is not None:
+                    self._expr(test)  # type: ignore[arg-type]
+                self._body(body)
             return
-        start, outer = dict(scope.types), scope.written
-        self._merge_ways(start, [self._way(body) if body else {} for body in bodies], outer)
+        start, outer = self._snapshot(), scope.written
+        ends: list[dict[str, str | None]] = []
+        bound = False  # (whether a way so far bound a name: the usual answer is no)
+        for i, body in enumerate(bodies):
+            test = tests[i] if tests else None
+            if bound:
+                self._put_back(ends, start)
+            ends.append(self._way(body, test) if body or test else {})
+            bound = bound or bool(ends[-1])
+        if bound:
+            self._merge_ways(start, ends, outer)
+        else:
+            scope.written = outer
 
-    def _way(self, body: list[ast.stmt] | ast.ExceptHandler | None) -> dict[str, str | None]:
-        """Walk one way; the types it left to the names it bound."""
+    def _loop(self, body: list[ast.stmt]) -> None:
+        """A loop's body runs no, one or many times: a name it binds reads, at its top,
+        what the previous round left (unknown, as an argument), and after the loop the
+        join of that and the value before it; unknown where a ``break`` or ``continue``
+        may leave the body part-way."""
+        scope = self.scope
+        if scope.kind == _MODULE:
+            self._body(body)
+            return
+        start, outer = self._snapshot(), scope.written
+        names, jumps = _assigned_in(body)
+        types, values = scope.types, scope.values
+        for name in names:
+            if name in types or name in values:
+                values[name] = None  # (the previous round's)
+        end = self._way(body)
+        for name in names:  # (one the walk saw no binding of stays as marked)
+            end.setdefault(name, None)
+        if jumps:
+            end = dict.fromkeys(end)
+        self._merge_ways(start, [end, {}], outer)
+
+    def _snapshot(self) -> tuple[dict[str, str], dict[str, str | None]]:
+        return dict(self.scope.types), dict(self.scope.values)
+
+    def _match(self, stmt: ast.Match) -> None:
+        """``match``: one case's way runs, or none."""
+        self._expr(stmt.subject)
+        self.cond_depth += 1
+        cases: list[ast.expr | ast.match_case | None] = [*stmt.cases, None]
+        self._alternatives([*[case.body for case in stmt.cases], []], cases)
+        self.cond_depth -= 1
+
+    def _case(self, case: ast.match_case) -> None:
+        """A case's pattern (the names it captures: unknown values) and guard."""
+        for node in ast.walk(case.pattern):
+            t = type(node)
+            if t is ast.MatchValue:
+                self._expr(node.value)  # type: ignore[attr-defined]
+            elif t is ast.MatchClass:
+                self._expr(node.cls)  # type: ignore[attr-defined]
+            elif t is ast.MatchMapping:
+                for key in node.keys:  # type: ignore[attr-defined]
+                    self._expr(key)
+            name = getattr(node, "rest" if t is ast.MatchMapping else "name", None)
+            if isinstance(name, str):
+                self._bind_target(ast.Name(name), None, case.pattern.lineno)
+        if case.guard is not None:
+            self._expr(case.guard)
+
+    def _way(
+        self,
+        body: list[ast.stmt] | ast.ExceptHandler,
+        test: ast.expr | ast.match_case | None = None,
+    ) -> dict[str, str | None]:
+        """Walk one way (its test or case first); the values it left to the names it
+        bound."""
         scope = self.scope
         scope.written = set()
-        if type(body) is ast.ExceptHandler:
-            self._handler(body)
-        elif body:
-            self._body(body)  # type: ignore[arg-type]
-        types = scope.types
-        return {name: types.get(name) for name in scope.written}
+        if type(test) is ast.match_case:
+            self._case(test)
+        elif test is not None:
+            self._expr(test)  # type: ignore[arg-type]
+        if type(body) is list:
+            self._body(body)
+        else:
+            self._handler(body)  # type: ignore[arg-type]
+        return {name: _value_of(scope, name) for name in scope.written}
+
+    def _put_back(
+        self,
+        ends: list[dict[str, str | None]],
+        before: tuple[dict[str, str] | dict[str, str | None], dict[str, str | None]] | None,
+    ) -> None:
+        """Before the next way: a name an earlier way (``ends``) bound reads, as an
+        argument, what it held before this way (``before``; None: unknown)."""
+        values = self.scope.values
+        for end in ends:
+            for name in end:
+                values[name] = None if before is None else _value_in(before, name)
 
     def _merge_ways(
         self,
-        start: dict[str, str],
+        start: tuple[dict[str, str], dict[str, str | None]],
         ends: list[dict[str, str | None]],
         outer: set[str] | None,
     ) -> None:
-        """After ways from ``start`` that left ``ends``: each name they bound gets
-        :func:`_merged_literal`'s type; ``outer``, the enclosing alternatives' record of
-        bound names, learns them."""
+        """After ways from ``start`` that left ``ends``: a name they bound has, as an
+        argument, the join of its values on every way (one way's type, if they agree);
+        ``outer``, the enclosing ways' record of bound names, learns them."""
         scope = self.scope
         written = set().union(*ends)
+        if not written:  # (the usual case: the ways bind nothing)
+            scope.written = outer
+            return
         scope.written = outer if outer is None else outer | written
-        types = scope.types
+        types, values = scope.types, scope.values
         for name in written:
-            last = types.get(name)
-            if last is None or last[:1] != "=":
-                continue  # no literal's type left to doubt (the usual case)
-            ways = [end[name] if name in end else start.get(name) for end in ends]
-            found = _merged_literal(last, ways)
-            if found is None:
-                types.pop(name, None)
+            ways = [end[name] if name in end else _value_in(start, name) for end in ends]
+            first = ways[0]
+            joined = first if all(w == first for w in ways) else _join("", ways)
+            if joined == types.get(name):
+                values.pop(name, None)
             else:
-                types[name] = found
+                values[name] = joined
 
     def _global(self, stmt: ast.Global | ast.Nonlocal) -> None:
         if type(stmt) is _AstGlobal:
             self.scope.globals.update(stmt.names)
+            return
+        outer = self.scope.parent  # ``nonlocal x``: the enclosing function's ``x`` may
+        while outer is not None and outer.kind == _CLASS:  # change whenever this runs
+            outer = outer.parent
+        if outer is not None and outer.kind == _FUNC:
+            if outer.shared is None:
+                outer.shared = set()
+            outer.shared.update(stmt.names)
 
     def _delete(self, stmt: ast.Delete) -> None:
         for target in stmt.targets:
@@ -1747,6 +1927,8 @@ class _Extractor:
         if t is _AstNamedExpr:
             self._expr(node.value)  # type: ignore[attr-defined]
             self._bind_target(node.target, self._type_of(node.value), node.lineno)  # type: ignore[attr-defined]
+            if self.scope.kind != _MODULE:  # often a condition's operand, which may not
+                self.scope.values[node.target.id] = None  # type: ignore[attr-defined]  # run
             return
         if t is _AstYield or t is _AstYieldFrom:
             self.scope.returns.append(None)  # its call gives a generator, not a return
@@ -2090,7 +2272,17 @@ class _Extractor:
             name = text = node.id  # type: ignore[attr-defined]
             if name == self.scope.self_name and self.scope.self_ref is not None:
                 return (text, _ARG_UNKNOWN, keyword, ("", self.scope.self_ref))
-            local_type = self.scope.types.get(name) if self.scope.kind != _MODULE else None
+            scope = self.scope
+            if scope.kind == _MODULE:
+                local_type = None
+            elif scope.values and name in scope.values:  # one of several values
+                local_type = scope.values[name]
+                if local_type is None:
+                    return (text, _ARG_UNKNOWN, keyword, None)
+            else:
+                local_type = scope.types.get(name)
+            if scope.shared is not None and name in scope.shared:
+                return (text, _ARG_UNKNOWN, keyword, None)  # a nested function rebinds it
             if local_type is not None:
                 if holds_mutable(local_type):
                     # ``errors = []`` then ``errors.append(Error())``: what it holds by
@@ -2874,6 +3066,7 @@ _STATEMENTS: dict[type, Callable[[_Extractor, Any], None]] = {
 }
 if hasattr(ast, "TryStar"):
     _STATEMENTS[ast.TryStar] = _Extractor._try
+_STATEMENTS[ast.Match] = _Extractor._match
 _SIMPLE = (ast.Name, ast.Attribute, ast.Constant)
 _COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp})
 _EXPR_FIELDS: dict[type, tuple[str, ...]] = {}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from analyzers.facts import ArgKind, EffectKind, ManagerFact, OrmOp
+from analyzers.facts import ArgKind, EffectKind, ManagerFact, ModuleFacts, OrmOp
 from analyzers.graph import build_index
+from analyzers.parse import facts_from_source
 from tests.unit.analyzers.linkkit import callee, calls_in, project
 
 MODELS = """
@@ -1079,6 +1080,175 @@ def notify(*args):
     ]
     (get,) = [c for c in linked.calls if c.text == "cached().get"]
     assert get.callee == "builtins.dict.get"
+
+
+def test_a_branch_does_not_see_another_s_literal() -> None:
+    """Ways are walked in source order, but a str literal the ``if`` branch binds is
+    not the ``else`` branch's, nor a handler's (it may run before the body bound it),
+    nor the ``try``'s ``else``'s when only a handler bound it; after an ``if``/``elif``
+    binding literals, the way through neither keeps the type from before."""
+    views = """
+def handler(x, y, z, flag):
+    if flag:
+        x = "a"
+    else:
+        notify(x)
+    try:
+        y = "b"
+        risky()
+    except ValueError:
+        notify(y)
+    try:
+        risky()
+    except ValueError:
+        z = "c"
+    else:
+        notify(z)
+    if flag:
+        x = Order.objects.get(pk=1)
+    if x is True:
+        x = 1
+    elif x is False:
+        x = 0
+    notify(x)
+def notify(*args):
+    pass
+"""
+    views = "from orders.models import Order\n" + views
+    calls = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
+    # the last: 1, 0 or a row (not the row alone: what the ``elif``'s empty ``else``
+    # leaves is the name's type before it, not the last one written)
+    assert [a.kind for c in calls for a in c.args] == [ArgKind.UNKNOWN] * 4
+
+
+def test_an_argument_is_what_every_way_to_it_may_have_bound() -> None:
+    """A name's value as an argument joins what each way through branches, loops and
+    ``try``s may have bound it to, whatever the type (``len()`` or a row): the ``else``
+    reads what the name held before the ``if``; a loop's body reads what the previous
+    round left, and a ``break`` may leave it part-way; a handler may run after any part
+    of the ``try``; a ``nonlocal`` in a nested function or a walrus in a condition may
+    rebind it. The type that resolves calls stays the last one written."""
+    views = """
+import os
+from django.db.models import Q
+from orders.models import Order
+class Handler:
+    def run(self, items, flag, v):
+        row = Order.objects.get(pk=1)
+        x = row
+        if flag:
+            x = "a"
+        else:
+            notify(x)
+        b = "a"
+        for i in items:
+            b = row
+            if flag:
+                break
+            b = "b"
+        c = "a"
+        for r in items:
+            notify(c)
+            c = row
+        d = "a"
+        try:
+            d = row
+            v.save()
+            d = "b"
+        except ValueError:
+            pass
+        e = row
+        if flag:
+            e = len(items)
+        f = "a"
+        def inner():
+            nonlocal f
+            f = row
+        inner()
+        g = row
+        if flag and (g := "a"):
+            pass
+        names = []
+        names.append(row)
+        for h in names:
+            notify(h)
+        k = "a"
+        import os as k
+        notify(b, c, d, e, f, g, k)
+        n = 0
+        n += 1
+        n.bit_length()
+        self.inv = Order.objects.get(Q(pk=1), Q(pk=2))
+        self.inv.save()
+def notify(*args):
+    pass
+"""
+    linked = shop(views)["orders.views"]
+    calls = [c for c in linked.calls if c.text == "notify"]
+    unknown, row = ArgKind.UNKNOWN, ArgKind.ORM_INSTANCE
+    assert [a.kind for c in calls for a in c.args] == [
+        row,  # x in the else: the row it held before the if
+        unknown,  # c at the top of the loop: "a", or the row of the last round
+        unknown,  # h: an item of a list code filled
+        unknown,  # b: a break may leave "b" unset
+        row,  # c after the loop: "a" or a row
+        unknown,  # d: "b", or whatever the handler saw
+        row,  # e: a row or an int
+        unknown,  # f: a nested function rebinds it
+        unknown,  # g: the walrus may not have run
+        unknown,  # k: a module now
+    ]
+    callees = {c.text: c.callee for c in linked.calls}
+    assert callees["n.bit_length"] == "builtins.int.bit_length"
+    assert callees["self.inv.save"] == "orders.models.Order.save"
+
+
+def test_a_match_statement_s_cases_are_ways() -> None:
+    """One case of a ``match`` runs, or none: a name cases bind differently joins
+    their values (and the one before); a captured name is unknown."""
+    views = """
+from orders.models import Order
+def f(v, flag):
+    row = Order.objects.get(pk=1)
+    x = "a"
+    match v:
+        case 1:
+            x = row
+        case Order(pk=pk) if flag:
+            notify(pk)
+        case [first, *others]:
+            x = "b"
+    notify(x)
+    z = "a"
+    match v:
+        case str():
+            z = "b"
+    notify(z)
+    w = "a"
+    match row:
+        case w:
+            pass
+    notify(w)
+def notify(*args):
+    pass
+"""
+    calls = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
+    assert [a.kind for c in calls for a in c.args] == [
+        ArgKind.UNKNOWN,  # a capture
+        ArgKind.ORM_INSTANCE,  # "a", a row or "b"
+        ArgKind.JSON,  # "a" or "b"
+        ArgKind.UNKNOWN,  # captured: no longer "a"
+    ]
+
+
+def test_a_long_elif_chain_is_one_choice_not_a_recursion() -> None:
+    """2,000 ``elif`` branches are walked as one choice of ways, not nested ``if``s."""
+    branches = "".join(f"    elif x == {i}:\n        y = {i}\n" for i in range(2000))
+    source = f"def f(x):\n    if x:\n        y = 0\n{branches}    g(y)\n"
+    facts = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(facts, ModuleFacts), facts
+    (call,) = [c for c in facts.calls if c.text == "g"]
+    assert call.args[0].kind is ArgKind.UNKNOWN  # y may be unbound: no else
 
 
 def test_a_form_s_cleaned_value_is_typed_by_the_declared_field() -> None:
