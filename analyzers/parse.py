@@ -266,6 +266,7 @@ _GUARD = "!"  # a join's part ``!round``: JSON if ``round`` is the builtin, else
 _JOIN_DEPTH = 8  # operands nested deeper than this (not a flat ``a + b + c``): unknown
 _JOIN_MAX = 2000  # a join's reference longer than this: unknown (bounds its splitting)
 _NUMERIC_BUILTINS = frozenset({"round", "abs", "min", "max"})
+_LEAVING = frozenset({ast.Return, ast.Raise, ast.Break, ast.Continue})
 _JOINS = frozenset({ast.BinOp, ast.BoolOp, ast.IfExp, ast.UnaryOp})
 _TEXT_MAX = 80
 # node types the walker tests with ``is`` on hot paths, bound once: a module global
@@ -568,13 +569,29 @@ def _get_default(call: ast.Call) -> ast.expr | None:
     func, args, keywords = call.func, call.args, call.keywords
     if type(func) is not _AstAttribute or func.attr != "get":
         return None
-    if any(type(a) is _AstCall for a in args):  # ``Order.objects.get(Q(...), Q(...))``
+    if len(args) == 2 and _is_q(args[1]):  # ``Order.objects.get(Q(...), Q(...))``
         return None
     if len(args) == 2 and not keywords:
         return args[1]
     if len(args) == 1 and len(keywords) == 1 and keywords[0].arg == "default":
         return keywords[0].value
     return None
+
+
+def _is_q(node: ast.expr) -> bool:
+    """``Q(...)``, ``models.Q(...)``, ``~Q(...)``, ``Q(...) | Q(...)``: a lookup, not a
+    mapping's default."""
+    t = type(node)
+    if t is _AstCall:
+        func = node.func  # type: ignore[attr-defined]
+        return (type(func) is _AstName and func.id == "Q") or (
+            type(func) is _AstAttribute and func.attr == "Q"
+        )
+    if t is _AstBinOp:
+        return _is_q(node.left) or _is_q(node.right)  # type: ignore[attr-defined]
+    if t is _AstUnaryOp:
+        return _is_q(node.operand)  # type: ignore[attr-defined]
+    return False
 
 
 def _has_default(call: ast.Call) -> bool:
@@ -649,6 +666,10 @@ def _assigned_in(body: list[ast.stmt]) -> tuple[set[str], bool]:
                     if field == "handlers" or field == "cases":
                         for part in inner:
                             stack.append((part.body, own))
+                            if field == "handlers" and part.name:
+                                names.add(part.name)
+                            elif field == "cases":
+                                names.update(_captures(part.pattern))
                     elif field == "items":
                         for item in inner:
                             if item.optional_vars is not None:
@@ -656,6 +677,22 @@ def _assigned_in(body: list[ast.stmt]) -> tuple[set[str], bool]:
                     else:  # a nested loop's own jumps are its own, not its ``else``'s
                         stack.append((inner, own and not (loop and field == "body")))
     return names, jumps
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """Does ``body`` end by leaving (``return``, ``raise``, ``break``, ``continue``), so
+    that the code after the statement holding it does not follow it?"""
+    return bool(body) and type(body[-1]) in _LEAVING
+
+
+def _captures(pattern: ast.pattern) -> list[str]:
+    """The names a ``case`` pattern binds (``case [x, *rest]``, ``{**kw}``, ``as y``)."""
+    found = []
+    for node in ast.walk(pattern):
+        name = getattr(node, "rest" if type(node) is ast.MatchMapping else "name", None)
+        if isinstance(name, str):
+            found.append(name)
+    return found
 
 
 def _target_names(target: ast.expr) -> list[str]:
@@ -1328,11 +1365,13 @@ class _Extractor:
         """``name`` was bound anew (to ``value``, when a plain assignment gives it): its
         argument value is its type again, or a copied name's (``y = x``)."""
         values = scope.values
-        if values:
-            if value is not None and type(value) is _AstName and value.id in values:
-                values[name] = values[value.id]
-            else:
-                values.pop(name, None)
+        copied = value.id if value is not None and type(value) is _AstName else None
+        if copied is not None and copied in values:
+            values[name] = values[copied]  # ``y = x``: what ``x`` may be, ``y`` may be
+        elif copied is not None and scope.shared is not None and copied in scope.shared:
+            values[name] = None  # a nested function rebinds ``x``
+        elif values:
+            values.pop(name, None)
         if scope.written is not None:
             scope.written.add(name)
 
@@ -1423,19 +1462,21 @@ class _Extractor:
             self._body(stmt.orelse)
         else:  # a handler may run after any part of the body, and then no ``else``
             start, outer = self._snapshot(), scope.written
-            body = self._way(stmt.body)
+            body = self._way(stmt.body)[0]
             ends = [body]
             for handler in stmt.handlers:
-                self._put_back(ends[1:], start)
+                self._put_back(ends[-1:] if len(ends) > 1 else [], start)
                 self._put_back([body], None)  # after which part of the body?
-                end = self._way(handler)
+                end = self._way(handler)[0]
                 for name in body:
                     end.setdefault(name, None)
                 ends.append(end)
             self._put_back(ends[1:], start)
             self._put_back([body], (body, {}))  # the ``else`` follows the body
-            body.update(self._way(stmt.orelse))
-            self._merge_ways(start, ends, outer)
+            body.update(self._way(stmt.orelse)[0])
+            ways = [stmt.orelse or stmt.body, *[h.body for h in stmt.handlers]]
+            reach = [end for end, way in zip(ends, ways, strict=True) if not _leaves(way)]
+            self._merge_ways(start, ends, outer, reach or ends)
         self._body(stmt.finalbody)
         self.cond_depth -= 1
 
@@ -1470,14 +1511,24 @@ class _Extractor:
         start, outer = self._snapshot(), scope.written
         ends: list[dict[str, str | None]] = []
         bound = False  # (whether a way so far bound a name: the usual answer is no)
+        tested: set[str] = set()  # names a test or a case binds: on every later way too
         for i, body in enumerate(bodies):
             test = tests[i] if tests else None
-            if bound:
-                self._put_back(ends, start)
-            ends.append(self._way(body, test) if body or test else {})
-            bound = bound or bool(ends[-1])
+            if ends and ends[-1]:  # (names of earlier ways were put back already)
+                self._put_back(ends[-1:], start)
+            for name in tested:
+                scope.values[name] = None
+            end, by_test = self._way(body, test) if body or test else ({}, set())
+            tested |= by_test
+            ends.append(end)
+            bound = bound or bool(end)
+        for later in ends[1:]:
+            for name in tested:
+                later.setdefault(name, None)
+        # a way that returns or raises does not reach the code after the choice
+        reach = [end for end, body in zip(ends, bodies, strict=True) if not _leaves(body)]
         if bound:
-            self._merge_ways(start, ends, outer)
+            self._merge_ways(start, ends, outer, reach or ends)
         else:
             scope.written = outer
 
@@ -1496,12 +1547,12 @@ class _Extractor:
         for name in names:
             if name in types or name in values:
                 values[name] = None  # (the previous round's)
-        end = self._way(body)
+        end = self._way(body)[0]
         for name in names:  # (one the walk saw no binding of stays as marked)
             end.setdefault(name, None)
         if jumps:
             end = dict.fromkeys(end)
-        self._merge_ways(start, [end, {}], outer)
+        self._merge_ways(start, [end, {}], outer, [end, {}])
 
     def _snapshot(self) -> tuple[dict[str, str], dict[str, str | None]]:
         return dict(self.scope.types), dict(self.scope.values)
@@ -1535,20 +1586,22 @@ class _Extractor:
         self,
         body: list[ast.stmt] | ast.ExceptHandler,
         test: ast.expr | ast.match_case | None = None,
-    ) -> dict[str, str | None]:
-        """Walk one way (its test or case first); the values it left to the names it
-        bound."""
+    ) -> tuple[dict[str, str | None], set[str]]:
+        """Walk one way (its test or case first): the values it left to the names it
+        bound, and the names its test or case bound (a walrus, a capture), which stay
+        bound on the later ways, whose test ran too."""
         scope = self.scope
         scope.written = set()
         if type(test) is ast.match_case:
             self._case(test)
         elif test is not None:
             self._expr(test)  # type: ignore[arg-type]
+        by_test = set(scope.written)
         if type(body) is list:
             self._body(body)
         else:
             self._handler(body)  # type: ignore[arg-type]
-        return {name: _value_of(scope, name) for name in scope.written}
+        return {name: _value_of(scope, name) for name in scope.written}, by_test
 
     def _put_back(
         self,
@@ -1567,9 +1620,11 @@ class _Extractor:
         start: tuple[dict[str, str], dict[str, str | None]],
         ends: list[dict[str, str | None]],
         outer: set[str] | None,
+        reach: list[dict[str, str | None]],
     ) -> None:
         """After ways from ``start`` that left ``ends``: a name they bound has, as an
-        argument, the join of its values on every way (one way's type, if they agree);
+        argument, the join of its values on every way that reaches the code after them
+        (``reach``: not one that returns or raises); one way's type if they agree.
         ``outer``, the enclosing ways' record of bound names, learns them."""
         scope = self.scope
         written = set().union(*ends)
@@ -1579,25 +1634,31 @@ class _Extractor:
         scope.written = outer if outer is None else outer | written
         types, values = scope.types, scope.values
         for name in written:
-            ways = [end[name] if name in end else _value_in(start, name) for end in ends]
+            ways = [end[name] if name in end else _value_in(start, name) for end in reach]
             first = ways[0]
             joined = first if all(w == first for w in ways) else _join("", ways)
-            if joined == types.get(name):
+            last = types.get(name)
+            if joined == last:
                 values.pop(name, None)
-            else:
-                values[name] = joined
+                continue
+            values[name] = joined
+            if last is not None and last[:1] == "=" and not holds_mutable(last):
+                # a str's, number's or bool's type where a way binds another: not the
+                # name's (``d.replace()``, ``e = d``, ``for ch in d`` would read it)
+                del types[name]
 
     def _global(self, stmt: ast.Global | ast.Nonlocal) -> None:
         if type(stmt) is _AstGlobal:
             self.scope.globals.update(stmt.names)
             return
-        outer = self.scope.parent  # ``nonlocal x``: the enclosing function's ``x`` may
-        while outer is not None and outer.kind == _CLASS:  # change whenever this runs
-            outer = outer.parent
-        if outer is not None and outer.kind == _FUNC:
-            if outer.shared is None:
-                outer.shared = set()
-            outer.shared.update(stmt.names)
+        for name in stmt.names:  # ``nonlocal x``: the enclosing function binding ``x``
+            outer = self.scope.parent  # sees it change whenever this one runs
+            while outer is not None and (outer.kind != _FUNC or name not in outer.bindings):
+                outer = outer.parent if outer.kind != _MODULE else None
+            if outer is not None:
+                if outer.shared is None:
+                    outer.shared = set()
+                outer.shared.add(name)
 
     def _delete(self, stmt: ast.Delete) -> None:
         for target in stmt.targets:
@@ -1700,6 +1761,9 @@ class _Extractor:
         gave it (``wrapper = fn`` before ``def wrapper``) no longer holds."""
         outer.bindings[name] = qual
         outer.types.pop(name, None)
+        outer.values.pop(name, None)
+        if outer.written is not None:
+            outer.written.add(name)
         if name in outer.params:
             outer.reassigned.add(name)
 
@@ -1927,8 +1991,13 @@ class _Extractor:
         if t is _AstNamedExpr:
             self._expr(node.value)  # type: ignore[attr-defined]
             self._bind_target(node.target, self._type_of(node.value), node.lineno)  # type: ignore[attr-defined]
-            if self.scope.kind != _MODULE:  # often a condition's operand, which may not
-                self.scope.values[node.target.id] = None  # type: ignore[attr-defined]  # run
+            scope = self.scope  # often a condition's operand, which may not run; in a
+            while scope.kind != _MODULE:  # comprehension it binds the enclosing function's
+                scope.values[node.target.id] = None  # type: ignore[attr-defined]
+                parent = scope.parent
+                if parent is None or parent.qual != scope.qual:
+                    break
+                scope = parent
             return
         if t is _AstYield or t is _AstYieldFrom:
             self.scope.returns.append(None)  # its call gives a generator, not a return

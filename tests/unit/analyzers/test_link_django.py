@@ -1203,6 +1203,119 @@ def notify(*args):
     assert callees["self.inv.save"] == "orders.models.Order.save"
 
 
+def test_every_binding_on_some_way_is_followed() -> None:
+    """The less usual ways a name is bound on some ways only: an ``elif``'s walrus (its
+    test ran on the later ways too), a ``case`` capture whose guard failed, an
+    ``except ... as`` in a loop read at its top, a ``nonlocal`` two functions down,
+    a walrus in a comprehension, a ``def`` over a name; a str's type a way disputes
+    gives no str methods or items; a ``.get()`` whose key is a call still has its
+    default."""
+    views = """
+from django.utils import timezone
+from orders.models import Order
+def f(request, flag, other, items, name, v):
+    row = Order.objects.get(pk=1)
+    a = "a"
+    if flag:
+        pass
+    elif (a := row) and other:
+        a = "b"
+    notify(a)
+    match row:
+        case b if flag:
+            b = "b"
+        case _:
+            notify(b)
+    c = "a"
+    for i in items:
+        notify(c)
+        try:
+            v.save()
+        except ValueError as c:
+            pass
+    d = "a"
+    def g():
+        def h():
+            nonlocal d
+            d = row
+        h()
+    g()
+    e = d
+    notify(d, e)
+    k = "a"
+    [(k := r) for r in [row]]
+    notify(k)
+    m = "a"
+    if flag:
+        m = 1
+    def m():
+        pass
+    notify(m)
+    t = timezone.now()
+    if flag:
+        t = "2020"
+    u = t.strip()
+    notify(t.strip(), u)
+    for ch in t:
+        notify(ch)
+    notify(request.GET.get(str(name), row))
+    w = request.GET.get(name.lower(), [])
+    w.append(row)
+    notify(w)
+def notify(*args):
+    pass
+"""
+    calls = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
+    kinds = [a.kind for c in calls for a in c.args]
+    unknown = ArgKind.UNKNOWN
+    assert kinds == [
+        unknown,  # a: "a", or the walrus's value (unknown), or "b"
+        unknown,  # b: captured, though its guard failed
+        unknown,  # c at the loop's top: "a" or an exception
+        unknown,  # d: a nested function two levels down rebinds it
+        unknown,  # e = d
+        unknown,  # k: the comprehension's walrus
+        ArgKind.CALLABLE,  # m: the def
+        unknown,  # t.strip(): t may be a datetime
+        unknown,
+        unknown,  # an item of t
+        ArgKind.ORM_INSTANCE,  # text or the row default
+        unknown,  # text or a list filled after
+    ]
+
+
+def test_a_way_that_returns_or_raises_does_not_reach_the_code_after() -> None:
+    """The demo's checkout: ``order = place_order(...)`` in the ``try``, every handler
+    returns, so after the ``try`` ``order`` is the row (and so after an ``if`` whose
+    other branch raises or, in a loop, continues)."""
+    views = """
+from orders.models import Order
+def checkout(flag, items):
+    try:
+        order = Order.objects.get(pk=1)
+    except ValueError:
+        return None
+    except KeyError as exc:
+        raise RuntimeError() from exc
+    notify(order)
+    if flag:
+        other = Order.objects.get(pk=2)
+    else:
+        raise ValueError()
+    notify(other)
+    for i in items:
+        if i:
+            row = Order.objects.get(pk=i)
+        else:
+            continue
+        notify(row)
+def notify(*args):
+    pass
+"""
+    calls = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
+    assert [a.kind for c in calls for a in c.args] == [ArgKind.ORM_INSTANCE] * 3
+
+
 def test_a_match_statement_s_cases_are_ways() -> None:
     """One case of a ``match`` runs, or none: a name cases bind differently joins
     their values (and the one before); a captured name is unknown."""
