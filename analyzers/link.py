@@ -47,6 +47,7 @@ from analyzers.parse import (
     JOIN,
     JSON_OF,
     MUTABLE_LITERALS,
+    RELATION_KINDS,
     STAR_PARAM_TYPES,
     join_kinds,
     kind_of_type,
@@ -426,7 +427,6 @@ _VIEW_CALL_ATTRS = {"args": "builtins.tuple", "kwargs": "builtins.dict"}
 # and the types the shim carries tagged (Decimal, date, datetime, UUID) travel in an
 # event; a file field's value is a FieldFile; a TimeField, DurationField or BinaryField
 # value (time, timedelta, bytes) and a custom field's stay unknown
-_RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 _MODEL_KINDS = frozenset({_ARG_ORM_INSTANCE, _ARG_QUERYSET})
 _TEMPORAL_FIELDS = frozenset({"DateField", "DateTimeField"})
 _FIELD_KINDS = {
@@ -635,7 +635,8 @@ class _Linker:
         self.imports: dict[str, dict[str, str]] = {}
         self.stars: dict[str, list[str]] = {}
         self.variables: dict[str, str | None] = {}
-        self.setting_kinds: dict[str, bool] | None = None  # setting -> str/int/float/bool?
+        # setting -> the types its settings modules' assignments give (None: unknown)
+        self.setting_types: dict[str, list[str | None]] | None = None
         self.candidates: dict[str, ModelFact] = {}
         self.mutable: set[str] = set()
         for m in modules:
@@ -1773,12 +1774,8 @@ class _Linker:
             return False
         if ref.startswith(_SETTINGS):  # by what the settings modules assign it
             name = ref[len(_SETTINGS) :]
-            types = [
-                t
-                for q, t in self.variables.items()
-                if q.rpartition(".")[2] == name and _is_settings_module(q.rpartition(".")[0])
-            ]
-            if not types:
+            types = self._setting_types().get(name)
+            if types is None:
                 return name not in _JSON_SETTINGS
             return any(t is None or maybe_temporal(t) for t in types)
         head, _, name = ref.rpartition(".")
@@ -1807,20 +1804,25 @@ class _Linker:
         """Is ``settings.NAME`` a str, int, float or bool? By what the project's settings
         modules (``settings.py``, ``settings/*.py``, ``*_settings.py``) assign it, every
         assignment agreeing; unassigned there, by Django's default for a few names."""
-        kinds = self.setting_kinds
-        if kinds is None:
-            kinds = self.setting_kinds = {}
+        types = self._setting_types().get(name)
+        if types is None:
+            return name in _JSON_SETTINGS
+        return all(t is not None and kind_of_type(t) is _ARG_JSON for t in types)
+
+    def _setting_types(self) -> dict[str, list[str | None]]:
+        """What the project's settings modules assign each setting, by name."""
+        types = self.setting_types
+        if types is None:
+            types = self.setting_types = {}
             for qual, type_ref in self.variables.items():
                 module, _, setting = qual.rpartition(".")
                 if _is_settings_module(module):
-                    json = type_ref is not None and kind_of_type(type_ref) is _ARG_JSON
-                    kinds[setting] = json and kinds.get(setting, True)
-        found = kinds.get(name)
-        return name in _JSON_SETTINGS if found is None else found
+                    types.setdefault(setting, []).append(type_ref)
+        return types
 
     def _returns_json_literal(self, ref: str) -> bool:
         """Is the call ``ref`` one of a function whose every ``return`` gives a JSON-able
-        literal (``return "eu"``, ``return sum(xs)``) and whose value its call gives?"""
+        literal (``return "eu"``, ``return not x``) and whose value its call gives?"""
         state = self.interpret(ref[:-2])
         if state is None or (state[0] != "def" and state[0] != "bound"):
             return False
@@ -1897,7 +1899,7 @@ class _Linker:
         found = self._model_field_class(cls, name, relations=relations)
         if found is None:
             return None
-        if found in _RELATIONS:
+        if found in RELATION_KINDS:
             return _ARG_QUERYSET if found == "ManyToManyField" else _ARG_ORM_INSTANCE
         return _FIELD_KINDS.get(found, _ARG_UNKNOWN)
 

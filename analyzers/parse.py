@@ -132,7 +132,7 @@ _VIEW_MODEL_METHODS = frozenset(
     {"get_queryset", "get_object", "get_serializer_class", "get_form_class"}
 )
 """A view's overrides that name its model by what they return (linking reads it)."""
-_RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
+RELATION_KINDS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField"})
 # Decorators that wrap nothing the function runs in: the builtin descriptors (half
 # of Django's decorators: no call recorded for them) and a property's own accessors
 _DESCRIPTORS = frozenset({"property", "classmethod", "staticmethod"})
@@ -1394,12 +1394,12 @@ class _Extractor:
                 if returned is not None and returned[:1] == "=":
                     # a list's, dict's or set's is its type (its methods), not a
                     # literal's value: code can fill it (``return {}`` and ``return
-                    # result`` agree on ``builtins.dict()``). A returned name's other
-                    # literal type is dropped: it may be only the last one written
+                    # result`` agree on ``builtins.dict()``); a name's literal that a
+                    # way disputes is none (another type stays: it resolves calls)
                     literal = _through(returned)
                     if literal in MUTABLE_LITERALS:
                         returned = literal
-                    elif type(value) is _AstName:
+                    elif type(value) is _AstName and value.id in self.scope.values:
                         returned = None
                 self.scope.returns.append(returned)
 
@@ -1576,9 +1576,8 @@ class _Extractor:
             elif t is ast.MatchMapping:
                 for key in node.keys:  # type: ignore[attr-defined]
                     self._expr(key)
-            name = getattr(node, "rest" if t is ast.MatchMapping else "name", None)
-            if isinstance(name, str):
-                self._bind_target(ast.Name(name), None, case.pattern.lineno)
+        for name in _captures(case.pattern):
+            self._bind_target(ast.Name(name), None, case.pattern.lineno)
         if case.guard is not None:
             self._expr(case.guard)
 
@@ -2961,7 +2960,7 @@ class _Extractor:
         if chain is None:
             return None
         kind = (chain[0] + chain[1]).rpartition(".")[2]
-        if kind not in _RELATION_KINDS or type(stmt.targets[0]) is not _AstName:
+        if kind not in RELATION_KINDS or type(stmt.targets[0]) is not _AstName:
             return None
         target_node = call.args[0] if call.args else None
         related_name = None

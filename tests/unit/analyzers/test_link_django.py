@@ -1316,6 +1316,28 @@ def notify(*args):
     assert [a.kind for c in calls for a in c.args] == [ArgKind.ORM_INSTANCE] * 3
 
 
+def test_a_returned_name_s_literal_counts_where_no_way_disputes_it() -> None:
+    """``label = "eu"; return label`` returns a str; with ``label = row`` on another
+    way it does not."""
+    views = """
+from orders.models import Order
+def region():
+    label = "eu"
+    return label
+def either(flag):
+    label = "eu"
+    if flag:
+        label = Order.objects.get(pk=1)
+    return label
+def handler(flag):
+    notify(region(), either(flag))
+def notify(*args):
+    pass
+"""
+    (call,) = [c for c in shop(views)["orders.views"].calls if c.text == "notify"]
+    assert [a.kind for a in call.args] == [ArgKind.JSON, ArgKind.ORM_INSTANCE]
+
+
 def test_a_match_statement_s_cases_are_ways() -> None:
     """One case of a ``match`` runs, or none: a name cases bind differently joins
     their values (and the one before); a captured name is unknown."""
