@@ -267,6 +267,8 @@ _JOIN_DEPTH = 8  # operands nested deeper than this (not a flat ``a + b + c``): 
 _JOIN_MAX = 2000  # a join's reference longer than this: unknown (bounds its splitting)
 _NUMERIC_BUILTINS = frozenset({"round", "abs", "min", "max"})
 _LEAVING = frozenset({ast.Return, ast.Raise, ast.Break, ast.Continue})
+_UNBINDING = _LEAVING | {ast.Expr, ast.Pass, ast.Assert}
+"""Statements that bind no name (but by a walrus, which marks its name itself)."""
 _JOINS = frozenset({ast.BinOp, ast.BoolOp, ast.IfExp, ast.UnaryOp})
 _TEXT_MAX = 80
 # node types the walker tests with ``is`` on hot paths, bound once: a module global
@@ -1499,7 +1501,9 @@ class _Extractor:
         differently has the join of their values (``_merge_ways``). In functions only: a
         module's names are variables, typed as assigned."""
         scope = self.scope
-        if scope.kind == _MODULE:
+        if scope.kind == _MODULE or all(
+            type(stmt) in _UNBINDING for body in bodies for stmt in body
+        ):  # ``if not x: raise ...``: no way binds a name (a walrus marks its own: _expr)
             for i, body in enumerate(bodies):
                 test = tests[i] if tests else None
                 if type(test) is ast.match_case:
