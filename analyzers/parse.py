@@ -1467,7 +1467,8 @@ class _Extractor:
             body = self._way(stmt.body)[0]
             ends = [body]
             for handler in stmt.handlers:
-                self._put_back(ends[-1:] if len(ends) > 1 else [], start)
+                if len(ends) > 1:  # the previous handler's names
+                    self._put_back(ends[-1:], start)
                 self._put_back([body], None)  # after which part of the body?
                 end = self._way(handler)[0]
                 for name in body:
@@ -1505,11 +1506,7 @@ class _Extractor:
             type(stmt) in _UNBINDING for body in bodies for stmt in body
         ):  # ``if not x: raise ...``: no way binds a name (a walrus marks its own: _expr)
             for i, body in enumerate(bodies):
-                test = tests[i] if tests else None
-                if type(test) is ast.match_case:
-                    self._case(test)
-                elif test is not None:
-                    self._expr(test)  # type: ignore[arg-type]
+                self._test(tests[i] if tests else None)
                 self._body(body)
             return
         start, outer = self._snapshot(), scope.written
@@ -1569,6 +1566,13 @@ class _Extractor:
         self._alternatives([*[case.body for case in stmt.cases], []], cases)
         self.cond_depth -= 1
 
+    def _test(self, test: ast.expr | ast.match_case | None) -> None:
+        """What decides a way: an ``elif``'s test, a ``case``'s pattern and guard."""
+        if type(test) is ast.match_case:
+            self._case(test)
+        elif test is not None:
+            self._expr(test)  # type: ignore[arg-type]
+
     def _case(self, case: ast.match_case) -> None:
         """A case's pattern (the names it captures: unknown values) and guard."""
         for node in ast.walk(case.pattern):
@@ -1595,10 +1599,7 @@ class _Extractor:
         bound on the later ways, whose test ran too."""
         scope = self.scope
         scope.written = set()
-        if type(test) is ast.match_case:
-            self._case(test)
-        elif test is not None:
-            self._expr(test)  # type: ignore[arg-type]
+        self._test(test)
         by_test = set(scope.written)
         if type(body) is list:
             self._body(body)
