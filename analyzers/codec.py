@@ -48,7 +48,7 @@ from analyzers.facts import (
 
 __all__ = ["SCHEMA_VERSION", "decode", "encode"]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
@@ -141,13 +141,17 @@ class _Tables:
         self.args: list[Encoded] = [[t, k, kw, m, r] for t, k, kw, m, r in arg_keys]
         self._args = {key: i for i, key in enumerate(arg_keys)}
         param_keys = dict.fromkeys(
-            [(p.name, p.annotation, p.kind, p.has_default) for d in definitions for p in d.params]
+            [
+                (p.name, p.annotation, p.kind, p.has_default, p.default_json)
+                for d in definitions
+                for p in d.params
+            ]
         )
         self.params: list[Encoded] = [list(key) for key in param_keys]
         self._params = {key: i for i, key in enumerate(param_keys)}
 
     def param(self, p: Param) -> int:
-        return self._params[(p.name, p.annotation, p.kind, p.has_default)]
+        return self._params[(p.name, p.annotation, p.kind, p.has_default, p.default_json)]
 
     def calls(self, calls: tuple[Call, ...]) -> list[Encoded]:
         s, a = self._strings, self._args
@@ -174,7 +178,7 @@ def _definition(d: Definition, tables: _Tables | None = None) -> Encoded:
         d.loc.col,
         d.end_line,
         d.parent,
-        [[p.name, p.annotation, p.kind, p.has_default] for p in d.params]
+        [[p.name, p.annotation, p.kind, p.has_default, p.default_json] for p in d.params]
         if tables is None
         else [tables.param(p) for p in d.params],
         list(d.decorators),
@@ -246,7 +250,7 @@ def _decode_compact(data: Encoded) -> ModuleFacts:
     strings, arg_rows, param_rows = data[23], data[24], data[25]
     kinds = _ARG_KINDS
     args = [_Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
-    params = [_Param(n, a, k, h) for n, a, k, h in param_rows]
+    params = [_Param(n, a, k, h, j) for n, a, k, h, j in param_rows]
     L = _Location
     S = strings
     calls = tuple(
@@ -398,7 +402,7 @@ def _decode_definition(d: Encoded, path: str) -> Definition:
         _Location(path, line, col),
         end,
         parent,
-        tuple([_Param(n, a, k, h) for n, a, k, h in params]) if params else (),
+        tuple([_Param(n, a, k, h, j) for n, a, k, h, j in params]) if params else (),
         tuple(decorators),
         tuple(bases),
         is_async,

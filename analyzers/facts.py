@@ -75,6 +75,9 @@ class Param:
     annotation: str | None = None  # source text of the annotation, if any
     kind: str = "positional"  # positional | keyword_only | var_positional | var_keyword
     has_default: bool = False
+    # the default is None, a str, a number or a bool (a tuple of those): a call that
+    # leaves the parameter out passes a JSON-able value
+    default_json: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,7 @@ class Argument:
 
     text: str  # source text, truncated
     kind: ArgKind
-    keyword: str | None = None
+    keyword: str | None = None  # "**" for a ``**mapping`` spread
     model: str | None = None  # for ORM_INSTANCE, QUERYSET: the model's qualname when known
     ref: str | None = None
 

@@ -49,6 +49,7 @@ from analyzers.parse import (
     MUTABLE_LITERALS,
     RELATION_KINDS,
     STAR_PARAM_TYPES,
+    holds_mutable,
     join_kinds,
     kind_of_type,
     maybe_temporal,
@@ -428,6 +429,13 @@ _VIEW_CALL_ATTRS = {"args": "builtins.tuple", "kwargs": "builtins.dict"}
 # event; a file field's value is a FieldFile; a TimeField, DurationField or BinaryField
 # value (time, timedelta, bytes) and a custom field's stay unknown
 _MODEL_KINDS = frozenset({_ARG_ORM_INSTANCE, _ARG_QUERYSET})
+# an argument's text for a list, dict or set display or comprehension (``_loc_text``)
+_MUTABLE_DISPLAYS = frozenset(
+    {"<list>", "<dict>", "<set>", "<listcomp>", "<dictcomp>", "<setcomp>"}
+)
+# what a reference to a name never starts with: a parameter, ``super()``, a loaded
+# class, a model label, an unresolved name, a literal, a join
+_NOT_PLAIN = frozenset("%^&@?=" + JOIN)
 _TEMPORAL_FIELDS = frozenset({"DateField", "DateTimeField"})
 _FIELD_KINDS = {
     **dict.fromkeys(
@@ -672,6 +680,9 @@ class _Linker:
         self.served: dict[str, _State] = {}  # manager/queryset class -> its one receiver
         self.by_label: dict[tuple[str, str], str] = {}
         self.param_memo: dict[tuple[str, str], str | None] = {}
+        # (function, parameter) -> what every call site passes it (see _param_value)
+        self.value_memo: dict[tuple[str, str], Argument | None] = {}
+        self.escaped: set[str] | None = None  # functions passed or stored as values
         # function -> the arguments of each call site (None: one that types nothing)
         self.sites: dict[str, list[tuple[Argument, ...] | None]] | None = None
         self.by_table: dict[str, str] | None = None  # table (lowercase) -> model
@@ -728,7 +739,9 @@ class _Linker:
         # (``_hook_argument``) may have been typed without it
         self.memo.clear()
         self.param_memo.clear()
+        self.value_memo.clear()
         self.sites = None
+        self.escaped = None
 
     # ------------------------------------------------------------------ symbols
     def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
@@ -1137,6 +1150,98 @@ class _Linker:
                 return None
             types.add(state[1])
         return f"{types.pop()}()" if len(types) == 1 else None
+
+    def _param_value(self, function: str, name: str) -> Argument | None:
+        """The value every call site passes an unannotated parameter, as an argument
+        (its kind, and the model of a row or queryset): the join of the sites' (see
+        :func:`analyzers.parse.join_kinds`), a default left to stand counting as its
+        literal. ``def charge(amount)`` called as ``charge(order.total)`` and
+        ``charge(Decimal("0"))``: ``amount`` is JSON wherever ``charge`` passes it on.
+
+        Only for a plain function no decorator wraps and nothing takes as a value (a
+        callback, a registry's entry, a URL's view: whoever holds it may pass anything),
+        with at least one call site in the project (tests aside), each one known: a
+        method (a subclass may override it, a base class call it), a ``*args`` spread
+        or ``**kwargs`` that may hold the parameter, a list, dict or set literal (the
+        function could fill it), one unknown argument: None. A call site reached again
+        while its own parameter is being decided (recursion) is unknown.
+        """
+        key = (function, name)
+        memo = self.value_memo
+        if key in memo:
+            return memo[key]
+        memo[key] = None
+        found = self._infer_value(function, name)
+        memo[key] = found
+        return found
+
+    def _infer_value(self, function: str, name: str) -> Argument | None:
+        d = self.defs.get(function)
+        if d is None or d.kind is not _DEF_FUNCTION or d.decorators:
+            return None
+        param = next((p for p in d.params if p.name == name), None)
+        if param is None or param.kind in STAR_PARAM_TYPES:
+            return None
+        sites = self._call_sites().get(function)
+        if not sites or function in self._escaped():
+            return None
+        index = None
+        if param.kind == "positional":
+            index = [p.name for p in d.params if p.kind == "positional"].index(name)
+        kinds: list[ArgKind] = []
+        models: set[str] = set()
+        for args in sites:
+            if args is None:
+                return None
+            arg = _argument_for(args, name, index)
+            if arg is None:  # left out: the default, unless a spread may pass it
+                if not param.default_json or any(
+                    a.keyword == "**" or a.text.startswith("<starred") for a in args
+                ):
+                    return None
+                kinds.append(_ARG_JSON)
+                continue
+            if arg.text in _MUTABLE_DISPLAYS or (arg.ref is not None and holds_mutable(arg.ref)):
+                return None
+            one = self._argument(arg)
+            if one.kind is _ARG_UNKNOWN:
+                return None
+            kinds.append(one.kind)
+            if one.model is not None:
+                models.add(one.model)
+        kind = join_kinds(kinds)
+        if kind is _ARG_UNKNOWN:
+            return None
+        model = models.pop() if len(models) == 1 and kind in _MODEL_KINDS else None
+        return _Argument(name, kind, None, model, None)
+
+    def _escaped(self) -> set[str]:
+        """Functions the project passes as an argument (``path("", view)``,
+        ``signal.connect(handler)``, ``map(f, xs)``), binds to a module-level name or
+        applies as a decorator (given the function it decorates, or a decorator
+        factory): called by whoever holds them, with whatever that passes."""
+        if self.escaped is None:
+            refs = {
+                a.ref
+                for m in self.modules.values()
+                for call in m.calls
+                for a in call.args
+                if a.ref is not None and a.ref[:1] not in _NOT_PLAIN and "(" not in a.ref
+            }
+            refs.update(
+                call.callee
+                for m in self.modules.values()
+                for call in m.calls
+                if call.text[:1] == "@" and call.callee is not None
+            )
+            refs.update(t for t in self.variables.values() if t is not None and "(" not in t)
+            escaped = set()
+            for ref in refs:
+                state = self.interpret(ref)
+                if state is not None and state[0] == "def":
+                    escaped.add(state[1])
+            self.escaped = escaped
+        return self.escaped
 
     def _hook_argument(self, order: tuple[str, ...], hook: _Hook) -> str | None:
         """What a generic view passes its ``form_valid``/``perform_create``... hook:
@@ -1720,6 +1825,11 @@ class _Linker:
             return _Argument(text, field, keyword, None, None)
         state = self.interpret(ref)
         if state is None:
+            if ref[:1] == "%":  # a parameter: what every call site passes it
+                function, _, param = ref[1:].partition("%")
+                value = self._param_value(function, param) if param.isidentifier() else None
+                if value is not None:
+                    return _Argument(text, value.kind, keyword, value.model, None)
             return _Argument(text, arg.kind, keyword, None, None)
         kind = state[0]
         if kind == "inst" and state[1] in self.models:
@@ -2017,7 +2127,7 @@ def _commits(args: tuple[Argument, ...]) -> bool:
     parameter, positional or not) must be absent or a literal ``True``: ``False``, a
     variable or a ``**kwargs`` spread may not. Other keywords (DRF's
     ``serializer.save(owner=user)``) still write."""
-    return all(a.text == "True" for a in args if a.keyword is None or a.keyword == "commit")
+    return all(a.text == "True" for a in args if a.keyword is None or a.keyword in ("commit", "**"))
 
 
 def _view_ops(order: tuple[str, ...]) -> dict[OrmOp, str]:

@@ -511,6 +511,21 @@ def _loc_text(node: ast.expr) -> str:
     return f"<{t.__name__.lower()}>"
 
 
+def _immutable_json(node: ast.expr) -> bool:
+    """None, a str, a number, a bool, or a tuple of those: a value no code can fill
+    (a parameter's default is one object, shared by every call that leaves it out)."""
+    t = type(node)
+    if t is _AstTuple:
+        return all(_immutable_json(e) for e in node.elts)  # type: ignore[attr-defined]
+    if t is _AstUnaryOp and type(node.op) is ast.USub:  # type: ignore[attr-defined]
+        node = node.operand  # type: ignore[attr-defined]
+        t = type(node)
+    return t is _AstConstant and isinstance(
+        node.value,  # type: ignore[attr-defined]
+        str | int | float | bool | type(None),
+    )
+
+
 def _is_json_literal(node: ast.expr) -> bool:
     t = type(node)
     if t is _AstConstant:
@@ -1793,18 +1808,19 @@ class _Extractor:
     def _params(self, args: ast.arguments, scope: _Scope) -> list[Param]:
         params: list[Param] = []
         positional = args.posonlyargs + args.args
+        first_default = len(positional) - len(args.defaults)
         for i, arg in enumerate(positional):
-            has_default = i >= len(positional) - len(args.defaults)
-            params.append(self._param(arg, "positional", has_default, scope))
+            default = args.defaults[i - first_default] if i >= first_default else None
+            params.append(self._param(arg, "positional", default, scope))
         if args.vararg:
-            params.append(self._param(args.vararg, "var_positional", False, scope))
+            params.append(self._param(args.vararg, "var_positional", None, scope))
         for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            params.append(self._param(arg, "keyword_only", default is not None, scope))
+            params.append(self._param(arg, "keyword_only", default, scope))
         if args.kwarg:
-            params.append(self._param(args.kwarg, "var_keyword", False, scope))
+            params.append(self._param(args.kwarg, "var_keyword", None, scope))
         return params
 
-    def _param(self, arg: ast.arg, kind: str, has_default: bool, scope: _Scope) -> Param:
+    def _param(self, arg: ast.arg, kind: str, default: ast.expr | None, scope: _Scope) -> Param:
         name = arg.arg
         scope.bindings[name] = None
         annotation = arg.annotation
@@ -1820,7 +1836,9 @@ class _Extractor:
                 scope.types[name] = type_ref
         if name in ("request", "req") and name not in scope.types:
             scope.types[name] = "django.http.HttpRequest()"
-        return _Param(name, text, kind, has_default)
+        if default is None:
+            return _Param(name, text, kind, False, False)
+        return _Param(name, text, kind, True, _immutable_json(default))
 
     def _annotation_type(self, annotation: ast.expr) -> str | None:
         """``order: Order`` / ``order: "Order"`` / ``Optional[Order]``: an instance of it."""
@@ -2098,7 +2116,7 @@ class _Extractor:
             value = kw.value
             if type(value) is not _AstConstant:
                 expr(value)
-            args.append(argument(value, kw.arg))
+            args.append(argument(value, kw.arg if kw.arg is not None else "**"))
         if deferred:
             self.atomic_depth = atomic_depth
             self._lambda_result_dropped(node.args[0], walked)

@@ -227,8 +227,12 @@ def _bind(params: Sequence[str], call: Call) -> dict[str, str]:
     out: dict[str, str] = {}
     position = 0
     for arg in call.args:
+        if arg.keyword == "**":  # ``**kwargs``: none of its values is written here
+            continue
         if arg.keyword is not None:
             out[arg.keyword] = arg.text
+        elif arg.text.startswith("<starred"):  # ``*args``: what comes after is anyone's
+            position = len(params)
         elif position < len(params):
             out[params[position]] = arg.text
             position += 1
@@ -288,20 +292,32 @@ def _model_for_id(name: str, index: CodeIndex) -> str | None:
 def _arguments(
     params: Sequence[Param], sites: Sequence[Call], index: CodeIndex, *, method: bool
 ) -> list[EventArgument]:
-    """Each parameter with the hardest argument kind any call site passes for it."""
+    """Each parameter with the hardest argument kind any call site passes for it; one
+    a ``*args`` or ``**kwargs`` spread may pass is unknown at that site."""
     seen: dict[str, list[tuple[ArgKind, str | None]]] = {p.name: [] for p in params}
     positional = [p.name for p in params if p.kind == "positional"][1 if method else 0 :]
+    unknown = (ArgKind.UNKNOWN, None)
     for call in sites:
+        given: dict[str, tuple[ArgKind, str | None]] = {}
+        spread: list[str] = []
         position = 0
         for arg in call.args:
-            if arg.keyword is not None:
-                name = arg.keyword
+            if arg.keyword == "**":
+                spread.extend(seen)
+            elif arg.keyword is not None:
+                given[arg.keyword] = (arg.kind, arg.model)
+            elif arg.text.startswith("<starred"):
+                spread.extend(positional[position:])
+                position = len(positional)
             elif position < len(positional):
-                name, position = positional[position], position + 1
-            else:
-                continue
+                given[positional[position]] = (arg.kind, arg.model)
+                position += 1
+        for name, kind in given.items():
             if name in seen:
-                seen[name].append((arg.kind, arg.model))
+                seen[name].append(kind)
+        for name in dict.fromkeys(spread):
+            if name not in given:
+                seen[name].append(unknown)
     return [_argument(p, seen[p.name], index) for p in params]
 
 

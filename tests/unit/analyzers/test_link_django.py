@@ -1846,6 +1846,123 @@ def test_parameter_inference_ignores_test_callers_and_reports_plain_instances() 
     assert (place.args[0].kind, place.args[0].ref) == (ArgKind.UNKNOWN, "orders.checkout.Cart()")
 
 
+def _sunk(m: ModuleFacts, caller: str) -> list[tuple[ArgKind, str | None]]:
+    """The kind (and model) of each argument ``caller`` passes to ``sink``."""
+    (call,) = [c for c in calls_in(m, f"orders.views.{caller}") if c.text == "sink"]
+    return [(a.kind, a.model) for a in call.args]
+
+
+def test_parameter_value_is_what_every_call_site_passes() -> None:
+    views = """
+from decimal import Decimal
+from orders.models import Order
+def sink(*values):
+    pass
+def charge(amount, currency="EUR", note=None):
+    sink(amount, currency, note)
+def capture(order):
+    charge(order.pk, note="paid")
+    charge(Decimal("1.50"), "USD")
+def outer(token):
+    inner(token)
+def inner(token):
+    sink(token)
+def start():
+    outer("tok_1")
+def notify(order):
+    sink(order)
+def send():
+    notify(Order.objects.get(pk=1))
+    notify(None)
+def rows(orders):
+    sink(orders)
+def listing():
+    rows(Order.objects.filter(pk=1))
+"""
+    m = shop(views)["orders.views"]
+    json = (ArgKind.JSON, None)
+    assert _sunk(m, "charge") == [json, json, json]
+    assert _sunk(m, "inner") == [json]  # through ``outer``'s parameter
+    assert _sunk(m, "notify") == [(ArgKind.ORM_INSTANCE, "orders.models.Order")]
+    assert _sunk(m, "rows") == [(ArgKind.QUERYSET, "orders.models.Order")]
+
+
+def test_parameter_value_unknown_where_a_caller_may_pass_anything() -> None:
+    views = """
+from orders.models import Order
+import registry
+def sink(*values):
+    pass
+def handler(value):
+    sink(value)
+def hooked(value):
+    sink(value)
+HOOK = hooked
+@registry.register
+def decorated(value):
+    sink(value)
+class Service:
+    def method(self, value):
+        sink(value)
+def filled(value, tags=[]):
+    sink(value, tags)
+def spread(value=None, other=None):
+    sink(value, other)
+def mutable(value):
+    sink(value)
+def mixed(value):
+    sink(value)
+def orphan(value):
+    sink(value)
+def audited(value):
+    sink(value)
+    return value
+@audited
+def audited_view(request):
+    pass
+def calls(thing, opts, items):
+    handler("a")
+    registry.connect(handler)
+    hooked("a")
+    decorated("a")
+    Service().method("a")
+    filled("a")
+    spread("a", **opts)
+    spread(*items)
+    mutable(["a"])
+    mixed("a")
+    mixed(thing)
+    audited("a")
+"""
+    m = shop(views)["orders.views"]
+    unknown = (ArgKind.UNKNOWN, None)
+    escaped = ("handler", "hooked", "decorated", "audited", "Service.method")
+    for caller in (*escaped, "mutable", "mixed"):
+        assert _sunk(m, caller) == [unknown], caller
+    assert _sunk(m, "filled") == [(ArgKind.JSON, None), unknown]  # a list default
+    assert _sunk(m, "spread") == [unknown, unknown]  # ``**opts``, ``*items`` may hold them
+    assert _sunk(m, "orphan") == [unknown]  # no call site
+
+
+def test_keyword_spread_is_no_positional_argument() -> None:
+    """``f(order, **extra)``: ``extra`` is not ``f``'s second parameter."""
+    views = """
+from orders.models import Order
+def sink(*values):
+    pass
+def place(customer, order=None):
+    order.save()
+    sink(order)
+def checkout(extra):
+    place(Order.objects.get(pk=1), **extra)
+"""
+    m = shop(views)["orders.views"]
+    (call,) = [c for c in m.calls if c.text == "place"]
+    assert [a.keyword for a in call.args] == [None, "**"]
+    assert _sunk(m, "place") == [(ArgKind.UNKNOWN, None)]
+    assert not [o for o in m.orm if o.function == "orders.views.place"]
+
+
 MANAGED = """
 from django.db import models
 from django.contrib.contenttypes.fields import GenericForeignKey

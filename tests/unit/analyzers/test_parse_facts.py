@@ -79,6 +79,29 @@ def test_relative_import_inside_a_package_init() -> None:
     assert f.imports[0].target == "shop.orders.models.Order"
 
 
+def test_a_default_no_call_can_fill_is_json() -> None:
+    """A default is one object shared by every call leaving the parameter out: None, a
+    str, a number, a bool or a tuple of those is JSON there; a list or a call is not."""
+    f = facts(
+        "def f(a, b=None, c='x', d=-1.5, e=(1, 'a'), g=[], h={}, i=(1, []), j=now(),"
+        " *, k=True, m): pass\n"
+    )
+    (d,) = f.definitions
+    assert [(p.name, p.has_default, p.default_json) for p in d.params] == [
+        ("a", False, False),
+        ("b", True, True),
+        ("c", True, True),
+        ("d", True, True),
+        ("e", True, True),
+        ("g", True, False),
+        ("h", True, False),
+        ("i", True, False),
+        ("j", True, False),
+        ("k", True, True),
+        ("m", False, False),
+    ]
+
+
 def test_definitions_kinds_parents_params_decorators_docstrings() -> None:
     f = facts('''
         class View(Base):
@@ -102,7 +125,7 @@ def test_definitions_kinds_parents_params_decorators_docstrings() -> None:
     assert build.params == (
         Param("x", "int", "positional"),
         Param("args", None, "var_positional"),
-        Param("key", None, "keyword_only", has_default=True),
+        Param("key", None, "keyword_only", has_default=True, default_json=True),
         Param("kw", None, "var_keyword"),
     )
     assert defs["shop.orders.views.View.fetch"].is_async

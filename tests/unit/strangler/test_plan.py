@@ -193,3 +193,38 @@ def test_a_request_user_argument_samples_a_row_of_the_user_model() -> None:
     assert record.arguments[0].kind is ArgKind.ORM_INSTANCE
     assert record.arguments[0].sample == "self.model_ref(settings.AUTH_USER_MODEL)"
     assert record.schema["properties"]["user"]["required"] == ["$model", "pk"]
+
+
+def test_a_spread_argument_leaves_what_it_may_pass_unknown() -> None:
+    """``record(*args)`` and ``record(note, **extra)``: the spread may pass any
+    parameter not given by name or position, so no literal elsewhere makes it JSON,
+    and ``**extra`` is no positional argument."""
+    from analyzers.analysis import Capability
+    from tests.unit.analyzers.linkkit import project
+
+    files = {
+        "shop/__init__.py": "",
+        "shop/audit.py": """
+            def record(note, level, tag=None):
+                pass
+        """,
+        "shop/views.py": """
+            from shop.audit import record
+
+            def view(args, extra):
+                record("seen", 1, tag="a")
+                record("again", **extra)
+                record(*args)
+        """,
+    }
+    entries = ("shop.audit.record",)
+    capability = Capability(
+        1, "shop.audit", "shop.audit", ("module",), 1.0, entries, entries, 4, (), (), (), ()
+    )
+    plan = plan_extraction(capability, list(project(files).values()))
+    kinds = {a.name: a.kind for e in plan.entries for a in e.arguments}
+    assert kinds == {"note": ArgKind.UNKNOWN, "level": ArgKind.UNKNOWN, "tag": ArgKind.UNKNOWN}
+    files["shop/views.py"] = files["shop/views.py"].replace("record(*args)", "record('x', 2)")
+    plan = plan_extraction(capability, list(project(files).values()))
+    kinds = {a.name: a.kind for e in plan.entries for a in e.arguments}
+    assert kinds == {"note": ArgKind.JSON, "level": ArgKind.UNKNOWN, "tag": ArgKind.UNKNOWN}
