@@ -48,7 +48,7 @@ from analyzers.facts import (
 
 __all__ = ["SCHEMA_VERSION", "decode", "encode"]
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 _ARG_KINDS = {k.value: k for k in ArgKind}
 _DEF_KINDS = {k.value: k for k in DefKind}
@@ -113,6 +113,7 @@ def encode(facts: ModuleFacts | Diagnostic, *, compact: bool = False) -> Encoded
             [b.owner, b.kind, b.model, b.loc.line, b.loc.col, b.callee, b.attr]
             for b in f.model_bindings
         ],
+        sorted(f.value_names),
     ]
     if tables is not None:
         encoded += [tables.strings, tables.args, tables.params]
@@ -142,7 +143,7 @@ class _Tables:
         self._args = {key: i for i, key in enumerate(arg_keys)}
         param_keys = dict.fromkeys(
             [
-                (p.name, p.annotation, p.kind, p.has_default, p.default_json)
+                (p.name, p.annotation, p.kind, p.has_default, p.default_json, p.mutated)
                 for d in definitions
                 for p in d.params
             ]
@@ -151,7 +152,9 @@ class _Tables:
         self._params = {key: i for i, key in enumerate(param_keys)}
 
     def param(self, p: Param) -> int:
-        return self._params[(p.name, p.annotation, p.kind, p.has_default, p.default_json)]
+        return self._params[
+            (p.name, p.annotation, p.kind, p.has_default, p.default_json, p.mutated)
+        ]
 
     def calls(self, calls: tuple[Call, ...]) -> list[Encoded]:
         s, a = self._strings, self._args
@@ -178,7 +181,7 @@ def _definition(d: Definition, tables: _Tables | None = None) -> Encoded:
         d.loc.col,
         d.end_line,
         d.parent,
-        [[p.name, p.annotation, p.kind, p.has_default, p.default_json] for p in d.params]
+        [[p.name, p.annotation, p.kind, p.has_default, p.default_json, p.mutated] for p in d.params]
         if tables is None
         else [tables.param(p) for p in d.params],
         list(d.decorators),
@@ -247,10 +250,10 @@ def _decode_calls(calls: Encoded, path: str) -> tuple[Call, ...]:
 
 def _decode_compact(data: Encoded) -> ModuleFacts:
     path = data[2]
-    strings, arg_rows, param_rows = data[23], data[24], data[25]
+    strings, arg_rows, param_rows = data[24], data[25], data[26]
     kinds = _ARG_KINDS
     args = [_Argument(t, kinds[k], kw, m, r) for t, k, kw, m, r in arg_rows]
-    params = [_Param(n, a, k, h, j) for n, a, k, h, j in param_rows]
+    params = [_Param(n, a, k, h, j, u) for n, a, k, h, j, u in param_rows]
     L = _Location
     S = strings
     calls = tuple(
@@ -329,7 +332,8 @@ def _assemble(
         candidates,
         raw_sql,
         bindings,
-    ) = data[:23]
+        value_names,
+    ) = data[:24]
     L = _Location
     return ModuleFacts(
         module=module,
@@ -385,6 +389,7 @@ def _assemble(
         )
         if bindings
         else (),
+        value_names=frozenset(value_names) if value_names else frozenset(),
     )
 
 
@@ -402,7 +407,7 @@ def _decode_definition(d: Encoded, path: str) -> Definition:
         _Location(path, line, col),
         end,
         parent,
-        tuple([_Param(n, a, k, h, j) for n, a, k, h, j in params]) if params else (),
+        tuple([_Param(n, a, k, h, j, u) for n, a, k, h, j, u in params]) if params else (),
         tuple(decorators),
         tuple(bases),
         is_async,

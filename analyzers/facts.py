@@ -78,6 +78,9 @@ class Param:
     # the default is None, a str, a number or a bool (a tuple of those): a call that
     # leaves the parameter out passes a JSON-able value
     default_json: bool = False
+    # the body changes it in place (``p.append(x)``, ``p[k] = v``, ``p.x = v``, also
+    # from a nested function): what a caller passed is not what it holds afterwards
+    mutated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,3 +488,7 @@ class ModuleFacts:
     raw_sql: tuple[RawSql, ...] = ()  # before linking only (then in ``orm``)
     model_bindings: tuple[ModelBinding, ...] = ()  # before linking only (then in ``orm``)
     is_package: bool = False  # an ``__init__.py``: relative imports start from itself
+    # before linking only: every name read as a value rather than called (``f`` in
+    # ``register(f)``, ``HOOKS = [f]``, ``return f``; ``publish`` in ``self.publish``):
+    # a function or method of that name may be called where no call site shows it
+    value_names: frozenset[str] = frozenset()

@@ -93,6 +93,9 @@ __all__ = ["link"]
 # serves. Method classes: space-separated
 # project classes whose methods the manager offers; "" where only Django's API is known.
 _State = tuple[str, ...]
+# a call site of a function or method: its arguments, and whether an instance is passed
+# ahead of them (the method's first parameter)
+_Site = tuple[tuple[Argument, ...], bool]
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 _CONTRIB_MODELS = {
@@ -433,9 +436,7 @@ _MODEL_KINDS = frozenset({_ARG_ORM_INSTANCE, _ARG_QUERYSET})
 _MUTABLE_DISPLAYS = frozenset(
     {"<list>", "<dict>", "<set>", "<listcomp>", "<dictcomp>", "<setcomp>"}
 )
-# what a reference to a name never starts with: a parameter, ``super()``, a loaded
-# class, a model label, an unresolved name, a literal, a join
-_NOT_PLAIN = frozenset("%^&@?=" + JOIN)
+_POSITIONAL = frozenset({"positional_only", "positional"})
 _TEMPORAL_FIELDS = frozenset({"DateField", "DateTimeField"})
 _FIELD_KINDS = {
     **dict.fromkeys(
@@ -647,8 +648,11 @@ class _Linker:
         self.setting_types: dict[str, list[str | None]] | None = None
         self.candidates: dict[str, ModelFact] = {}
         self.mutable: set[str] = set()
+        self.redefined: set[str] = set()  # qualnames defined more than once
         for m in modules:
             for d in m.definitions:
+                if d.qualname in self.defs:
+                    self.redefined.add(d.qualname)
                 self.defs[d.qualname] = d
             bound: dict[str, str] = {}
             for imp in m.imports:
@@ -682,9 +686,22 @@ class _Linker:
         self.param_memo: dict[tuple[str, str], str | None] = {}
         # (function, parameter) -> what every call site passes it (see _param_value)
         self.value_memo: dict[tuple[str, str], Argument | None] = {}
-        self.escaped: set[str] | None = None  # functions passed or stored as values
-        # function -> the arguments of each call site (None: one that types nothing)
-        self.sites: dict[str, list[tuple[Argument, ...] | None]] | None = None
+        # what any module reads as a value (see ModuleFacts.value_names): the project
+        # functions it names, and the names it could not tie to one
+        self.escaped: set[str] = set()
+        self.value_names: set[str] = set()
+        self.value_attrs: set[str] = set()  # an object's attributes read: methods
+        # function -> each call site's arguments and whether an instance comes first
+        # (``obj.method(...)``: the receiver is the first parameter); None: one that
+        # types nothing
+        self.sites: dict[str, list[_Site | None]] | None = None
+        # the names production code calls where linking names no project definition:
+        # ``f()`` (a star import's) could be any project function or method ``f``;
+        # ``x.f()`` (an unresolved receiver, one typed by a parameter) any method
+        self.unseen: set[str] = set()
+        self.unseen_methods: set[str] = set()
+        self.building = False  # the call sites are being found: not all known yet
+        self.method_names: collections.Counter[str] | None = None
         self.by_table: dict[str, str] | None = None  # table (lowercase) -> model
         self.enclosing: set[str] | None = None  # definitions that define others
         # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
@@ -741,7 +758,7 @@ class _Linker:
         self.param_memo.clear()
         self.value_memo.clear()
         self.sites = None
-        self.escaped = None
+        self.method_names = None
 
     # ------------------------------------------------------------------ symbols
     def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
@@ -1138,11 +1155,18 @@ class _Linker:
                     return given[2]
         if d is None or d.kind is not _DEF_FUNCTION:
             return None
-        positional = [p.name for p in d.params if p.kind == "positional"]
+        if function in self.redefined:
+            return None
+        positional = [p.name for p in d.params if p.kind in _POSITIONAL]
         index = positional.index(name) if name in positional else None
+        only = any(p.name == name and p.kind == "positional_only" for p in d.params)
+        keyword = None if only else name
         types: set[str] = set()
-        for args in self._call_sites().get(function, ()):
-            arg = None if args is None else _argument_for(args, name, index)
+        sites = self._call_sites()
+        if self.building:  # reached while they are found: what is known so far is not all
+            return None
+        for site in sites.get(function, ()):
+            arg = None if site is None or site[1] else _argument_for(site[0], keyword, index)
             state = self.interpret(arg.ref) if arg is not None and arg.ref else None
             if arg is not None and arg.kind is _ARG_ORM_INSTANCE and arg.model:
                 state = ("inst", arg.model)
@@ -1158,13 +1182,13 @@ class _Linker:
         literal. ``def charge(amount)`` called as ``charge(order.total)`` and
         ``charge(Decimal("0"))``: ``amount`` is JSON wherever ``charge`` passes it on.
 
-        Only for a plain function no decorator wraps and nothing takes as a value (a
-        callback, a registry's entry, a URL's view: whoever holds it may pass anything),
-        with at least one call site in the project (tests aside), each one known: a
-        method (a subclass may override it, a base class call it), a ``*args`` spread
-        or ``**kwargs`` that may hold the parameter, a list, dict or set literal (the
-        function could fill it), one unknown argument: None. A call site reached again
-        while its own parameter is being decided (recursion) is unknown.
+        Only where every call is seen (:meth:`_only_called`), the function or method
+        defined once, no decorator wrapping it, the parameter not changed in place
+        (``items.append(row)``), with at least one call site in the project (tests
+        aside), each one known: a ``*args`` spread or ``**kwargs`` that may hold the
+        parameter, a list, dict or set literal, one unknown argument: None. A call
+        site reached again while its own parameter is being decided (recursion) is
+        unknown.
         """
         key = (function, name)
         memo = self.value_memo
@@ -1177,23 +1201,32 @@ class _Linker:
 
     def _infer_value(self, function: str, name: str) -> Argument | None:
         d = self.defs.get(function)
-        if d is None or d.kind is not _DEF_FUNCTION or d.decorators:
+        if d is None or d.decorators or function in self.redefined:
             return None
         param = next((p for p in d.params if p.name == name), None)
-        if param is None or param.kind in STAR_PARAM_TYPES:
+        if param is None or param.kind in STAR_PARAM_TYPES or param.mutated:
+            return None
+        if d.kind is _DEF_METHOD:
+            if d.params[0].name == name or not self._closed_method(d):
+                return None
+        elif d.kind is not _DEF_FUNCTION:
             return None
         sites = self._call_sites().get(function)
-        if not sites or function in self._escaped():
+        if not sites or self.building or not self._only_called(function):
             return None
         index = None
-        if param.kind == "positional":
-            index = [p.name for p in d.params if p.kind == "positional"].index(name)
+        if param.kind in _POSITIONAL:
+            index = [p.name for p in d.params if p.kind in _POSITIONAL].index(name)
+        keyword = None if param.kind == "positional_only" else name
         kinds: list[ArgKind] = []
         models: set[str] = set()
-        for args in sites:
-            if args is None:
+        for site in sites:
+            if site is None:
                 return None
-            arg = _argument_for(args, name, index)
+            args, receiver = site
+            # an instance called first is the first parameter
+            at = index - 1 if receiver and index is not None else index
+            arg = _argument_for(args, keyword, at)
             if arg is None:  # left out: the default, unless a spread may pass it
                 if not param.default_json or any(
                     a.keyword == "**" or a.text.startswith("<starred") for a in args
@@ -1215,33 +1248,40 @@ class _Linker:
         model = models.pop() if len(models) == 1 and kind in _MODEL_KINDS else None
         return _Argument(name, kind, None, model, None)
 
-    def _escaped(self) -> set[str]:
-        """Functions the project passes as an argument (``path("", view)``,
-        ``signal.connect(handler)``, ``map(f, xs)``), binds to a module-level name or
-        applies as a decorator (given the function it decorates, or a decorator
-        factory): called by whoever holds them, with whatever that passes."""
-        if self.escaped is None:
-            refs = {
-                a.ref
-                for m in self.modules.values()
-                for call in m.calls
-                for a in call.args
-                if a.ref is not None and a.ref[:1] not in _NOT_PLAIN and "(" not in a.ref
-            }
-            refs.update(
-                call.callee
-                for m in self.modules.values()
-                for call in m.calls
-                if call.text[:1] == "@" and call.callee is not None
+    def _only_called(self, function: str) -> bool:
+        """Is ``function`` called only where linking sees it called? By name, as
+        nothing more is known where it is not: no module reads the name as a value
+        (``register(f)``, ``HOOKS = [f]``, ``return f``, ``cb=f``, ``self.f`` passed
+        on: whoever holds it may pass anything), applies it as a decorator, or calls
+        it where linking names no project definition (a star import, an unresolved
+        receiver, one typed by a parameter)."""
+        self._call_sites()
+        name = function.rpartition(".")[2]
+        if function in self.escaped or name in self.value_names:
+            return False
+        if self.defs[function].kind is _DEF_METHOD:  # ``obj.m`` read, ``x.m()`` called
+            return name not in self.unseen_methods and name not in self.value_attrs
+        return name not in self.unseen
+
+    def _closed_method(self, d: Definition) -> bool:
+        """Can the method ``d`` be called only as a call site names it? Its name no
+        other project definition has, not a special method (``__eq__``: the operators
+        call it), and its class's bases all in the project (a framework calls its
+        subclasses' hooks: a view's ``get``, a form's ``clean_email``)."""
+        name = d.qualname.rpartition(".")[2]
+        if name[:2] == "__" or d.parent is None:
+            return False
+        counts = self.method_names
+        if counts is None:
+            counts = self.method_names = collections.Counter(
+                q.rpartition(".")[2] for q, f in self.defs.items() if f.kind is not _DEF_CLASS
             )
-            refs.update(t for t in self.variables.values() if t is not None and "(" not in t)
-            escaped = set()
-            for ref in refs:
-                state = self.interpret(ref)
-                if state is not None and state[0] == "def":
-                    escaped.add(state[1])
-            self.escaped = escaped
-        return self.escaped
+        if counts[name] != 1:
+            return False
+        return all(
+            k == "!builtins.object" or (k[:1] not in "!?" and k in self.defs)
+            for k in self.mro(d.parent)
+        )
 
     def _hook_argument(self, order: tuple[str, ...], hook: _Hook) -> str | None:
         """What a generic view passes its ``form_valid``/``perform_create``... hook:
@@ -1315,26 +1355,93 @@ class _Linker:
         model = self._model_served(ref)
         return None if model is None else f"{model}()"
 
-    def _call_sites(self) -> dict[str, list[tuple[Argument, ...] | None]]:
+    def _call_sites(self) -> dict[str, list[_Site | None]]:
         if self.sites is None:
-            self.sites = {}
+            # set first: interpreting a callee may type a parameter by its call sites
+            # (``_param_type``), which sees the sites found so far
+            sites: dict[str, list[_Site | None]] = {}
+            self.sites = sites
+            self.building = True
+            unseen, through = self.unseen, self.unseen_methods
+            defs = self.defs
             for m in self.modules.values():
                 if m.is_test:  # tests pass fixtures and fakes: production callers decide
                     continue
                 for call in m.calls:
-                    # a call through a parameter ("%...") reaches a method, never a plain
-                    # function: skipping it keeps inference from recursing into itself
-                    # a decorator's call (``@retry(3)``) passes none of the arguments
-                    # the function gets: the factory's own call site (made by the
-                    # module) is the one that tells
-                    if call.callee is None or call.callee.startswith("%") or call.text[:1] == "@":
+                    callee = call.callee
+                    if call.text[:1] == "@":
+                        # a decorator's call (``@retry(3)``) passes none of the arguments
+                        # the function gets: the factory's own call site (made by the
+                        # module) is the one that tells; the decorator itself is given
+                        # the function it decorates
+                        unseen.add(call.text.rpartition(".")[2].lstrip("@"))
                         continue
-                    state = self.interpret(call.callee)
-                    if state is not None and state[0] == "def":
-                        self.sites.setdefault(state[1], []).append(call.args)
-                    elif state is not None and state[0] == "bound":  # arguments shifted
-                        self.sites.setdefault(state[1], []).append(None)
+                    if callee is not None and callee[:1] == "%":
+                        # a call through a parameter reaches a method, never a plain
+                        # function: skipping it keeps inference from recursing into
+                        # itself; the method it reaches is not known
+                        through.add(call.text.rpartition(".")[2])
+                        continue
+                    state = None if callee is None else self.interpret(callee)
+                    if state is None:
+                        # ``f()`` (a star import's, a name bound where linking cannot
+                        # see): any function ``f``; ``x.f()``: a method (a module
+                        # the project imports is known)
+                        text = call.text
+                        if "." in text:
+                            through.add(text.rpartition(".")[2])
+                        else:
+                            unseen.add(text)
+                    elif state[0] == "def":
+                        d = defs.get(state[1])
+                        if d is not None and d.kind is _DEF_METHOD:
+                            receiver = self._receiver(callee) if callee else None
+                            site = None if receiver is None else (call.args, receiver)
+                        else:
+                            site = (call.args, False)
+                        sites.setdefault(state[1], []).append(site)
+                    elif state[0] == "bound":  # a function bound to a class: shifted
+                        sites.setdefault(state[1], []).append(None)
+            through |= unseen
+            self._values_read()
+            self.building = False
         return self.sites
+
+    def _values_read(self) -> None:
+        bare, attrs, escaped = self.value_names, self.value_attrs, self.escaped
+        for ref in set().union(*[m.value_names for m in self.modules.values()]):
+            if ref[:1] == ".":
+                attrs.add(ref[1:])
+                continue
+            if "." not in ref:
+                bare.add(ref)
+                continue
+            d = self.defs.get(ref)
+            if d is not None:  # the common case: the name's own definition
+                if d.kind is not _DEF_CLASS:
+                    escaped.add(ref)
+                continue
+            if ref.partition(".")[0] not in self.packages:
+                continue  # another package's (``builtins.len``): no project function
+            state = self.interpret(ref)
+            if state is None:
+                bare.add(ref.rpartition(".")[2])
+            elif state[0] == "def" or state[0] == "bound":
+                escaped.add(state[1])
+
+    def _receiver(self, callee: str) -> bool | None:
+        """Does the call ``callee`` of a method pass an instance first (``obj.m(...)``,
+        ``super().m(...)``), or the class's own method the instance explicitly
+        (``Cart.add(cart, ...)``)? None when what it is called on is not known."""
+        if callee[:1] == "^":
+            return True
+        head = callee.rpartition(".")[0]
+        state = self.interpret(head) if head else None
+        if state is None:
+            return None
+        if state[0] == "inst":
+            return True
+        return False if state[0] == "cls" else None
 
     # ------------------------------------------------------------------ models
     def _models(self) -> dict[str, ModelFact]:
@@ -1586,6 +1693,7 @@ class _Linker:
             model_candidates=(),  # decided: the models are in ``models`` now
             raw_sql=(),  # decided: database cursors' SQL is in ``orm`` now
             model_bindings=(),  # decided: what the framework does for a class is in ``orm``
+            value_names=frozenset(),  # decided: in the arguments' kinds
         )
 
     def _calls(self, m: ModuleFacts) -> tuple[tuple[Call, ...], tuple[OrmAccess, ...]]:
@@ -1673,7 +1781,7 @@ class _Linker:
         ``%function%name`` only then), and ``d`` defines no function of its own: a
         local's type is the last assignment's, so ``wrapper = fn`` under an ``if``
         after ``def wrapper`` would read as ``fn``."""
-        params = [p for p in d.params if p.kind == "positional"]
+        params = [p for p in d.params if p.kind in _POSITIONAL]
         if d.kind is _DEF_METHOD and not any(x.endswith("staticmethod") for x in d.decorators):
             params = params[1:]
         if not params or d.returns != f"%{d.qualname}%{params[0].name}":
@@ -2227,11 +2335,15 @@ def _is_settings_module(module: str) -> bool:
     )
 
 
-def _argument_for(args: tuple[Argument, ...], name: str, index: int | None) -> Argument | None:
-    """The argument a call passes for parameter ``name`` (keyword, else position)."""
-    for a in args:
-        if a.keyword == name:
-            return a
+def _argument_for(
+    args: tuple[Argument, ...], name: str | None, index: int | None
+) -> Argument | None:
+    """The argument a call passes for parameter ``name`` (keyword, else position;
+    ``name`` None: a positional-only parameter, given by position alone)."""
+    if name is not None:
+        for a in args:
+            if a.keyword == name:
+                return a
     if index is None:
         return None
     positional = [a for a in args if a.keyword is None]

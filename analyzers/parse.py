@@ -23,6 +23,7 @@ import ast
 import builtins
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from analyzers._make import maker
@@ -459,6 +460,7 @@ class _Scope:
         "cls",
         "globals",
         "kind",
+        "mutated",
         "params",
         "parent",
         "qual",
@@ -488,6 +490,7 @@ class _Scope:
         self.shared: set[str] | None = None  # names a nested function binds (nonlocal)
         self.params: frozenset[str] = frozenset()
         self.reassigned: set[str] = set()  # parameters bound again in the body
+        self.mutated: set[str] | None = None  # parameters changed in place
         self.returns: list[str | None] = []  # type references of ``return`` values
         self.globals: set[str] = set()
         self.self_name: str | None = None  # first parameter of a method
@@ -905,6 +908,10 @@ class _Extractor:
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
         self._late_returns: list[tuple[int, _Scope, str]] = []
+        # names read as values, not called: references and bare names (see _value_refs)
+        self.value_names: set[str] = set()
+        self.value_heads: set[str] = set()  # names to resolve at the end
+        self.value_attrs: set[tuple[str, str]] = set()  # ``m.f`` of an imported module: (m, .f)
         self._decorated: dict[int, str] = {}  # index in calls -> the decorated function
         self.atomic_depth = 0
         self.cond_depth = 0
@@ -1056,6 +1063,8 @@ class _Extractor:
         elif t is _AstStarred:
             self._bind_target(target.value, None, line)  # type: ignore[attr-defined]
         elif t is _AstSubscript or t is _AstAttribute:
+            if self.scope.kind != _MODULE:
+                self._param_changed(target.value)  # type: ignore[attr-defined]
             if t is _AstAttribute and not deleted:  # ``self.x = ...``, ``for self.x in``
                 self._attribute(target, value, type_ref, line)  # type: ignore[arg-type]
             base = target.value  # type: ignore[attr-defined]
@@ -1065,6 +1074,58 @@ class _Extractor:
                 self._expr(base)
             if t is _AstSubscript:
                 self._expr(target.slice)  # type: ignore[attr-defined]
+
+    def _value_attribute(self, node: ast.Attribute) -> None:
+        """``a.b.c`` read as a value, ``a.b`` not a plain name: ``shop.util.helper``
+        through ``import shop.util`` is a function, resolved at the end; anything else
+        (``self.items[0].publish``) an object's attribute, ``.publish``."""
+        root = node.value
+        while type(root) is _AstAttribute:
+            root = root.value
+        if type(root) is _AstName and (
+            root.id in self.module_names or (root.id in self.imported and root.id[:1].islower())
+        ):
+            chain = _chain(node)
+            if chain is not None:
+                self.value_attrs.add(chain)
+                return
+        self.value_names.add("." + node.attr)
+
+    def _value_refs(self) -> frozenset[str]:
+        """What ``_expr`` recorded of names and attributes read as values (a plain
+        local of a function is none), resolved against the module's own names:
+        ``shop.views.refund`` for ``views.refund`` read through ``from shop import
+        views``; a name nothing here binds (a builtin, a star import's, an enclosing
+        function's local) stays bare; an object's attribute (``self.publish``) is
+        ``.publish``."""
+        root = self.scope_root()
+        names = self.value_names
+        for name in self.value_heads:
+            ref = self._ref(root, (name, ""))
+            names.add(name if ref is None or ref[:1] == "?" else ref)
+        for head, tail in self.value_attrs:
+            ref = self._ref(root, (head, tail))
+            names.add(tail.rpartition(".")[2] if ref is None or ref[:1] == "?" else ref)
+        return frozenset(names)
+
+    def _param_changed(self, node: ast.expr) -> None:
+        """``node`` (``p``, ``p[k]``, ``p.items``) is changed in place: when it is part of
+        a parameter, of this function or one enclosing it, the parameter is."""
+        while type(node) is _AstSubscript or type(node) is _AstAttribute:
+            node = node.value
+        if type(node) is not _AstName:
+            return
+        name = node.id
+        scope: _Scope | None = self.scope
+        while scope is not None and scope.kind == _FUNC:
+            if name in scope.params:
+                if scope.mutated is None:
+                    scope.mutated = set()
+                scope.mutated.add(name)
+                return
+            if name in scope.bindings:
+                return  # a local of its own
+            scope = scope.parent
 
     def _mutation(self, name: str, line: int, col: int) -> None:
         if self.scope.kind != _MODULE:
@@ -1768,6 +1829,13 @@ class _Extractor:
         self.cond_depth = saved_cond
         self.atomic_depth -= atomic
         self.scope = outer
+        if scope.mutated:
+            changed = scope.mutated
+            d = self.defs[index]
+            self.defs[index] = replace(
+                d,
+                params=tuple(replace(p, mutated=True) if p.name in changed else p for p in params),
+            )
         returns = self._annotation_type(node.returns) if node.returns is not None else None
         if returns is None and scope.returns and len(set(scope.returns)) == 1:
             returns = scope.returns[0]  # every ``return`` agrees (None: one is unknown)
@@ -1809,9 +1877,11 @@ class _Extractor:
         params: list[Param] = []
         positional = args.posonlyargs + args.args
         first_default = len(positional) - len(args.defaults)
+        only = len(args.posonlyargs)
         for i, arg in enumerate(positional):
             default = args.defaults[i - first_default] if i >= first_default else None
-            params.append(self._param(arg, "positional", default, scope))
+            kind = "positional_only" if i < only else "positional"
+            params.append(self._param(arg, kind, default, scope))
         if args.vararg:
             params.append(self._param(args.vararg, "var_positional", None, scope))
         for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
@@ -1837,8 +1907,8 @@ class _Extractor:
         if name in ("request", "req") and name not in scope.types:
             scope.types[name] = "django.http.HttpRequest()"
         if default is None:
-            return _Param(name, text, kind, False, False)
-        return _Param(name, text, kind, True, _immutable_json(default))
+            return _Param(name, text, kind, False, False, False)
+        return _Param(name, text, kind, True, _immutable_json(default), False)
 
     def _annotation_type(self, annotation: ast.expr) -> str | None:
         """``order: Order`` / ``order: "Order"`` / ``Optional[Order]``: an instance of it."""
@@ -1957,7 +2027,15 @@ class _Extractor:
     def _expr(self, node: ast.expr) -> None:
         t = type(node)
         if t is _AstName:
-            if node.id in self.watch and self.scope.kind != _MODULE:  # type: ignore[attr-defined]
+            name = node.id  # type: ignore[attr-defined]
+            scope = self.scope  # read as a value: see _value_refs (inlined: every name)
+            if scope.kind != _FUNC or name not in scope.bindings:
+                self.value_heads.add(name)
+            else:
+                ref = scope.bindings[name]
+                if ref is not None:  # ``from x import f`` in the function; else a local
+                    self.value_names.add(ref)
+            if name in self.watch and scope.kind != _MODULE:
                 self.uses.append((self.scope, node.id, node.lineno, node.col_offset, False))  # type: ignore[attr-defined]
             return
         if t is _AstConstant:
@@ -1965,6 +2043,12 @@ class _Extractor:
         if t is _AstAttribute:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is _AstName:
+                if value.id in self.module_names or (
+                    value.id in self.imported and value.id[:1].islower()
+                ):  # ``views.refund``: resolved at the end (``_may_be_module``)
+                    self.value_attrs.add((value.id, "." + node.attr))  # type: ignore[attr-defined]
+                else:  # an object's attribute: a method, if anything (see _value_refs)
+                    self.value_names.add("." + node.attr)  # type: ignore[attr-defined]
                 if value.id in self.settings_names and (
                     self.scope.kind == _MODULE or value.id not in self.scope.bindings
                 ):
@@ -1984,6 +2068,7 @@ class _Extractor:
                         name = f"{value.id}.{node.attr}"  # type: ignore[attr-defined]
                         self.uses.append((self.scope, name, node.lineno, node.col_offset, False))
                 return
+            self._value_attribute(node)  # type: ignore[arg-type]
             if self.settings_paths and self._is_settings(value):
                 self.settings.append(
                     SettingsRead(
@@ -2079,6 +2164,8 @@ class _Extractor:
         ft = type(func)
         if ft is _AstAttribute:
             base = func.value  # type: ignore[attr-defined]
+            if func.attr in _MUTATORS and self.scope.kind != _MODULE:  # type: ignore[attr-defined]
+                self._param_changed(base)
             if type(base) is _AstName:
                 mutates = func.attr in _MUTATORS  # type: ignore[attr-defined]
                 if self.scope.kind != _MODULE and (
@@ -2690,6 +2777,7 @@ class _Extractor:
                 *self.user_settings,
             ),
             is_package=self.is_package,
+            value_names=self._value_refs(),
         )
 
     def _registrations(self, calls: list[Call]) -> Iterable[ModelBinding]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from analyzers.facts import ArgKind, EffectKind, ManagerFact, ModuleFacts, OrmOp
 from analyzers.graph import build_index
 from analyzers.parse import facts_from_source
@@ -1901,9 +1903,6 @@ HOOK = hooked
 @registry.register
 def decorated(value):
     sink(value)
-class Service:
-    def method(self, value):
-        sink(value)
 def filled(value, tags=[]):
     sink(value, tags)
 def spread(value=None, other=None):
@@ -1925,7 +1924,6 @@ def calls(thing, opts, items):
     registry.connect(handler)
     hooked("a")
     decorated("a")
-    Service().method("a")
     filled("a")
     spread("a", **opts)
     spread(*items)
@@ -1936,12 +1934,141 @@ def calls(thing, opts, items):
 """
     m = shop(views)["orders.views"]
     unknown = (ArgKind.UNKNOWN, None)
-    escaped = ("handler", "hooked", "decorated", "audited", "Service.method")
+    escaped = ("handler", "hooked", "decorated", "audited")
     for caller in (*escaped, "mutable", "mixed"):
         assert _sunk(m, caller) == [unknown], caller
     assert _sunk(m, "filled") == [(ArgKind.JSON, None), unknown]  # a list default
     assert _sunk(m, "spread") == [unknown, unknown]  # ``**opts``, ``*items`` may hold them
     assert _sunk(m, "orphan") == [unknown]  # no call site
+
+
+def test_method_parameter_value_where_every_call_is_seen() -> None:
+    """A method is called through its instance (the receiver is its first parameter),
+    or through its class with the instance given; only where no other call could
+    reach it: its name is no other definition's nor an unresolved call's, and no
+    framework base calls its hooks."""
+    views = """
+from django.views import View
+from orders.models import Order
+def sink(*values):
+    pass
+class Mailer:
+    def deliver(self, address, subject="Hi"):
+        sink(self, address, subject)
+    def relay(self, address):
+        sink(address)
+    def notify(self, address):
+        sink(address)
+    def publish(self, address):
+        sink(address)
+    def other(self, address):
+        sink(address)
+    def __call__(self, address):
+        sink(address)
+class Sub(Mailer):
+    def start(self, order):
+        self.deliver(order.pk)
+        super().deliver("a@b.c", subject="Re")
+        Mailer.deliver(self, "d@e.f")
+        self.relay("x")
+        self.notify("x")
+        self.publish("x")
+        self(order.pk)
+        register(self.publish)
+def loose(thing):
+    thing.notify("y")
+class Other:
+    def other(self, address):
+        pass
+class Page(View):
+    def render_page(self, title):
+        sink(title)
+    def get(self, request):
+        self.render_page("x")
+"""
+    m = shop(views)["orders.views"]
+    json, unknown = (ArgKind.JSON, None), (ArgKind.UNKNOWN, None)
+    assert _sunk(m, "Mailer.deliver") == [unknown, json, json]  # ``self``: not passed on
+    assert _sunk(m, "Mailer.relay") == [json]
+    assert _sunk(m, "Mailer.notify") == [unknown]  # ``thing.notify``: unresolved
+    assert _sunk(m, "Mailer.publish") == [unknown]  # a bound method passed on
+    assert _sunk(m, "Mailer.other") == [unknown]  # ``Other.other`` shares the name
+    assert _sunk(m, "Mailer.__call__") == [unknown]
+    assert _sunk(m, "Page.render_page") == [unknown]  # Django's ``View`` is the base
+
+
+ESCAPES = {
+    "a join passed on": "def use(x):\n    registry.add(export if x else sink)\n",
+    "a class attribute": "class A:\n    handler = export\n",
+    "a module-level name under an if": "if os.environ.get('X'):\n    HOOK = export\n",
+    "a global bound in a function": "def install():\n    global HOOK\n    HOOK = export\n",
+    "a parameter's default": "def run(row, cb=export):\n    cb(row)\n",
+    "a function's return": "def pick():\n    return {'csv': export}\n",
+    "an attribute of the module": "import orders.views as me\ndef use():\n    return me.export\n",
+}
+
+
+@pytest.mark.parametrize("how", sorted(ESCAPES))
+def test_parameter_value_unknown_where_the_function_escapes(how: str) -> None:
+    """``export`` read as a value anywhere (not called), or called where linking
+    names no definition: whoever holds it may pass anything, whatever its one call
+    site passes."""
+    head = "import registry, os\ndef sink(*v):\n    pass\ndef export(v):\n    sink(v)\n"
+    head += "def start():\n    export('a')\n"
+    assert _sunk(shop(head)["orders.views"], "export") == [(ArgKind.JSON, None)]
+    assert _sunk(shop(head + ESCAPES[how])["orders.views"], "export") == [(ArgKind.UNKNOWN, None)]
+
+
+def test_parameter_value_unknown_where_a_call_is_not_tied_to_a_definition() -> None:
+    """``from orders.views import *`` then ``export(row)``: linking names no callee,
+    so the one call site it ties to ``export`` is not all of them."""
+    views = "def sink(*v):\n    pass\ndef export(v):\n    sink(v)\ndef start():\n    export('a')\n"
+    star = {"orders/jobs.py": "from orders.views import *\ndef job(row):\n    export(row)\n"}
+    assert _sunk(shop(views)["orders.views"], "export") == [(ArgKind.JSON, None)]
+    assert _sunk(shop(views, star)["orders.views"], "export") == [(ArgKind.UNKNOWN, None)]
+
+
+def test_parameter_value_unknown_where_its_binding_is_not_one() -> None:
+    """A positional-only parameter takes no keyword (``x="a"`` goes to ``**kw``); a
+    function defined twice (under an ``if``) has two signatures; a parameter the body
+    changes in place holds more than what was passed."""
+    views = """
+import os
+from orders.models import Order
+def sink(*values):
+    pass
+def only(x, /, **kw):
+    sink(x)
+if os.environ.get("A"):
+    def twice(a, b):
+        sink(b)
+else:
+    def twice(b, a):
+        sink(b)
+def filled(items):
+    items.append(Order.objects.get(pk=1))
+    sink(items)
+def nested(items):
+    def add():
+        items[0] = Order.objects.get(pk=1)
+    add()
+    sink(items)
+def use():
+    only(Order.objects.get(pk=1), x="a")
+    twice("s", Order.objects.get(pk=1))
+    filled("a b".split())
+    nested("a b".split())
+"""
+    m = shop(views)["orders.views"]
+    assert _sunk(m, "only") == [(ArgKind.ORM_INSTANCE, "orders.models.Order")]
+    (only,) = [d for d in m.definitions if d.qualname == "orders.views.only"]
+    assert only.params[0].kind == "positional_only"
+    twice = [c for c in calls_in(m, "orders.views.twice") if c.text == "sink"]
+    assert [c.args[0].kind for c in twice] == [ArgKind.UNKNOWN, ArgKind.UNKNOWN]
+    assert _sunk(m, "filled") == [(ArgKind.UNKNOWN, None)]
+    assert _sunk(m, "nested") == [(ArgKind.UNKNOWN, None)]
+    mutated = {(d.qualname, p.name) for d in m.definitions for p in d.params if p.mutated}
+    assert mutated == {("orders.views.filled", "items"), ("orders.views.nested", "items")}
 
 
 def test_keyword_spread_is_no_positional_argument() -> None:

@@ -102,6 +102,26 @@ def test_a_default_no_call_can_fill_is_json() -> None:
     ]
 
 
+def test_names_read_as_values() -> None:
+    """What a function may be called through: a name read rather than called,
+    resolved where the module binds it; an object's attribute as ``.name``; a plain
+    local is none."""
+    f = facts("""
+        import shop.util as util
+        from shop.hooks import on_save
+        def handler(x):
+            pass
+        def wire(self, registry):
+            count = 1
+            registry.add(handler, on_save, count)
+            callbacks = [self.publish, util.helper]
+            return unknown_name
+    """)
+    assert {"shop.orders.views.handler", "shop.hooks.on_save", ".publish"} <= f.value_names
+    assert {"shop.util.helper", "unknown_name"} <= f.value_names
+    assert not {"count", "callbacks", "handler", ".add", "add"} & f.value_names
+
+
 def test_definitions_kinds_parents_params_decorators_docstrings() -> None:
     f = facts('''
         class View(Base):
