@@ -691,6 +691,8 @@ class _Linker:
         self.escaped: set[str] = set()
         self.value_names: set[str] = set()
         self.value_attrs: set[str] = set()  # an object's attributes read: methods
+        self.dynamic: set[str] = set()  # classes a ``getattr(self, name)`` reads from
+        self.open_classes: set[str] | None = None
         # function -> each call site's arguments and whether an instance comes first
         # (``obj.method(...)``: the receiver is the first parameter); None: one that
         # types nothing
@@ -759,6 +761,7 @@ class _Linker:
         self.value_memo.clear()
         self.sites = None
         self.method_names = None
+        self.open_classes = None
 
     # ------------------------------------------------------------------ symbols
     def _symbol(self, dotted: str, depth: int = 0) -> _State | None:
@@ -1200,6 +1203,8 @@ class _Linker:
         return found
 
     def _infer_value(self, function: str, name: str) -> Argument | None:
+        if self.building:  # reached while the call sites are found: not all known yet
+            return None
         d = self.defs.get(function)
         if d is None or d.decorators or function in self.redefined:
             return None
@@ -1212,7 +1217,7 @@ class _Linker:
         elif d.kind is not _DEF_FUNCTION:
             return None
         sites = self._call_sites().get(function)
-        if not sites or self.building or not self._only_called(function):
+        if not sites or not self._only_called(function):
             return None
         index = None
         if param.kind in _POSITIONAL:
@@ -1257,31 +1262,47 @@ class _Linker:
         receiver, one typed by a parameter)."""
         self._call_sites()
         name = function.rpartition(".")[2]
-        if function in self.escaped or name in self.value_names:
+        if function in self.escaped or name in self.value_names or name in self.value_attrs:
             return False
-        if self.defs[function].kind is _DEF_METHOD:  # ``obj.m`` read, ``x.m()`` called
-            return name not in self.unseen_methods and name not in self.value_attrs
+        if self.defs[function].kind is _DEF_METHOD:  # ``x.m()`` called
+            return name not in self.unseen_methods
         return name not in self.unseen
 
     def _closed_method(self, d: Definition) -> bool:
-        """Can the method ``d`` be called only as a call site names it? Its name no
-        other project definition has, not a special method (``__eq__``: the operators
-        call it), and its class's bases all in the project (a framework calls its
-        subclasses' hooks: a view's ``get``, a form's ``clean_email``)."""
+        """Can the method ``d`` be called only as a call site names it? A private one
+        (``_total``: no protocol, framework or library calls it; a public name may be
+        a hook: a view's ``get``, a logging filter's ``filter``, a file's ``write``),
+        not special (``__eq__``: operators call it), its name no other project
+        definition's, its class no framework's subclass nor mixed into one (Django
+        calls a model's ``_do_update``), nor one whose ``getattr(self, name)`` may
+        reach it."""
         name = d.qualname.rpartition(".")[2]
-        if name[:2] == "__" or d.parent is None:
+        if name[:1] != "_" or name[:2] == "__" or d.parent is None:
             return False
         counts = self.method_names
         if counts is None:
             counts = self.method_names = collections.Counter(
                 q.rpartition(".")[2] for q, f in self.defs.items() if f.kind is not _DEF_CLASS
             )
-        if counts[name] != 1:
-            return False
-        return all(
-            k == "!builtins.object" or (k[:1] not in "!?" and k in self.defs)
-            for k in self.mro(d.parent)
-        )
+        return counts[name] == 1 and d.parent not in self._open_classes()
+
+    def _open_classes(self) -> set[str]:
+        """Project classes another's code may call the methods of: every class in the
+        order of one with a base outside the project (a framework's), and of one
+        whose methods ``getattr(self, name)`` reads (with its subclasses)."""
+        if self.open_classes is None:
+            self._call_sites()
+            found: set[str] = set()
+            for q, d in self.defs.items():
+                if d.kind is not _DEF_CLASS:
+                    continue
+                order = self.mro(q)
+                if any(k in self.dynamic for k in order) or any(
+                    k != "!builtins.object" and (k[:1] in "!?" or k not in self.defs) for k in order
+                ):
+                    found.update(order)
+            self.open_classes = found
+        return self.open_classes
 
     def _hook_argument(self, order: tuple[str, ...], hook: _Hook) -> str | None:
         """What a generic view passes its ``form_valid``/``perform_create``... hook:
@@ -1409,9 +1430,26 @@ class _Linker:
 
     def _values_read(self) -> None:
         bare, attrs, escaped = self.value_names, self.value_attrs, self.escaped
+        for m in self.modules.values():
+            # ``try: from fast import f`` / ``except ImportError: from slow import f``:
+            # linking ties ``f(...)`` to one of them; both escape
+            bound: dict[str, set[str]] = {}
+            for imp in m.imports:
+                if imp.bound_as != "*":
+                    bound.setdefault(imp.bound_as, set()).add(imp.target)
+            for name, targets in bound.items():
+                own = f"{m.module}.{name}"
+                if len(targets) > 1 or own in self.defs:
+                    for target in (*targets, own):
+                        state = self.interpret(target)
+                        if state is not None and state[0] == "def":
+                            escaped.add(state[1])
         for ref in set().union(*[m.value_names for m in self.modules.values()]):
             if ref[:1] == ".":
                 attrs.add(ref[1:])
+                continue
+            if ref[:1] == "*":  # ``getattr(self, name)`` in this class
+                self.dynamic.add(ref[1:])
                 continue
             if "." not in ref:
                 bare.add(ref)

@@ -1075,6 +1075,19 @@ class _Extractor:
             if t is _AstSubscript:
                 self._expr(target.slice)  # type: ignore[attr-defined]
 
+    def _getattr(self, node: ast.Call) -> None:
+        """``getattr(obj, "_on_paid")`` reads ``obj._on_paid`` (``._on_paid``);
+        ``getattr(self, name)`` may read any method of the class and those it is
+        mixed with (``*`` and the class); another object's computed name is not
+        followed."""
+        name = node.args[1]
+        if type(name) is _AstConstant and isinstance(name.value, str):
+            self.value_names.add("." + name.value)
+            return
+        receiver, scope = node.args[0], self.scope
+        if type(receiver) is _AstName and receiver.id == scope.self_name and scope.cls:
+            self.value_names.add("*" + scope.cls)
+
     def _value_attribute(self, node: ast.Attribute) -> None:
         """``a.b.c`` read as a value, ``a.b`` not a plain name: ``shop.util.helper``
         through ``import shop.util`` is a function, resolved at the end; anything else
@@ -1107,6 +1120,13 @@ class _Extractor:
             ref = self._ref(root, (head, tail))
             names.add(tail.rpartition(".")[2] if ref is None or ref[:1] == "?" else ref)
         return frozenset(names)
+
+    def _param_aliased(self, value: ast.expr) -> None:
+        """``q = p`` (``a, b = p, x``): what changes ``q`` in place changes ``p``; not
+        followed, so ``p`` counts as changed (see ``Param.mutated``)."""
+        for node in value.elts if type(value) is _AstTuple else (value,):
+            if type(node) is _AstName:
+                self._param_changed(node)
 
     def _param_changed(self, node: ast.expr) -> None:
         """``node`` (``p``, ``p[k]``, ``p.items``) is changed in place: when it is part of
@@ -1255,6 +1275,8 @@ class _Extractor:
     def _assign(self, stmt: ast.Assign) -> None:
         value = stmt.value
         self._expr(value)
+        if self.scope.kind == _FUNC and (type(value) is _AstName or type(value) is _AstTuple):
+            self._param_aliased(value)
         if (
             type(value) is _AstCall
             and self.scope.kind == _MODULE
@@ -1419,6 +1441,8 @@ class _Extractor:
     def _aug_assign(self, stmt: ast.AugAssign) -> None:
         self._expr(stmt.value)
         target = stmt.target
+        if self.scope.kind == _FUNC:  # ``ids += [row]`` extends the list in place
+            self._param_changed(target)
         if type(target) is _AstName:
             if self.scope.kind != _MODULE:
                 if target.id in self.scope.globals:
@@ -2097,6 +2121,8 @@ class _Extractor:
             return
         if t is _AstNamedExpr:
             self._expr(node.value)  # type: ignore[attr-defined]
+            if self.scope.kind == _FUNC:
+                self._param_aliased(node.value)  # type: ignore[attr-defined]
             self._bind_target(node.target, self._type_of(node.value), node.lineno)  # type: ignore[attr-defined]
             scope = self.scope  # often a condition's operand, which may not run; in a
             while scope.kind != _MODULE:  # comprehension it binds the enclosing function's
@@ -2179,6 +2205,8 @@ class _Extractor:
                 self._expr(base)
         elif ft is not _AstName:
             self._expr(func)
+        elif func.id == "getattr" and len(node.args) > 1:  # type: ignore[attr-defined]
+            self._getattr(node)
         # the name called, read once: ``on_commit``, ``register`` and ``execute`` (with
         # arguments) are the rare shapes looked for below
         if not node.args:

@@ -1943,58 +1943,73 @@ def calls(thing, opts, items):
 
 
 def test_method_parameter_value_where_every_call_is_seen() -> None:
-    """A method is called through its instance (the receiver is its first parameter),
-    or through its class with the instance given; only where no other call could
-    reach it: its name is no other definition's nor an unresolved call's, and no
-    framework base calls its hooks."""
+    """A private method is called through its instance (the receiver is its first
+    parameter), or through its class with the instance given; only where no other
+    call could reach it: its name is no other definition's nor an unresolved call's,
+    no framework base calls it (also through a subclass it is mixed into), no
+    ``getattr(self, name)`` reads it, and it is private (a public name may be a
+    protocol's: ``filter``, ``write``)."""
     views = """
 from django.views import View
 from orders.models import Order
 def sink(*values):
     pass
 class Mailer:
-    def deliver(self, address, subject="Hi"):
+    def _deliver(self, address, subject="Hi"):
         sink(self, address, subject)
-    def relay(self, address):
+    def _relay(self, address):
         sink(address)
-    def notify(self, address):
+    def _notify(self, address):
         sink(address)
-    def publish(self, address):
+    def _publish(self, address):
         sink(address)
-    def other(self, address):
+    def _other(self, address):
         sink(address)
     def __call__(self, address):
         sink(address)
+    def public(self, address):
+        sink(address)
 class Sub(Mailer):
     def start(self, order):
-        self.deliver(order.pk)
-        super().deliver("a@b.c", subject="Re")
-        Mailer.deliver(self, "d@e.f")
-        self.relay("x")
-        self.notify("x")
-        self.publish("x")
+        self._deliver(order.pk)
+        super()._deliver("a@b.c", subject="Re")
+        Mailer._deliver(self, "d@e.f")
+        self._relay("x")
+        self._notify("x")
+        self._publish("x")
+        self._other("x")
+        self.public("x")
         self(order.pk)
-        register(self.publish)
+        register(self._publish)
 def loose(thing):
-    thing.notify("y")
+    thing._notify("y")
 class Other:
-    def other(self, address):
+    def _other(self, address):
         pass
-class Page(View):
-    def render_page(self, title):
+class Mixin:
+    def _render_page(self, title):
         sink(title)
+class Page(Mixin, View):
     def get(self, request):
-        self.render_page("x")
+        self._render_page("x")
+class Hooks:
+    def _on_paid(self, payload):
+        sink(payload)
+    def handle(self, event, payload):
+        self._on_paid("x")
+        getattr(self, "_on_" + event)(payload)
 """
     m = shop(views)["orders.views"]
     json, unknown = (ArgKind.JSON, None), (ArgKind.UNKNOWN, None)
-    assert _sunk(m, "Mailer.deliver") == [unknown, json, json]  # ``self``: not passed on
-    assert _sunk(m, "Mailer.relay") == [json]
-    assert _sunk(m, "Mailer.notify") == [unknown]  # ``thing.notify``: unresolved
-    assert _sunk(m, "Mailer.publish") == [unknown]  # a bound method passed on
-    assert _sunk(m, "Mailer.other") == [unknown]  # ``Other.other`` shares the name
+    assert _sunk(m, "Mailer._deliver") == [unknown, json, json]  # ``self``: not passed on
+    assert _sunk(m, "Mailer._relay") == [json]
+    assert _sunk(m, "Mailer._notify") == [unknown]  # ``thing._notify``: unresolved
+    assert _sunk(m, "Mailer._publish") == [unknown]  # a bound method passed on
+    assert _sunk(m, "Mailer._other") == [unknown]  # ``Other._other`` shares the name
     assert _sunk(m, "Mailer.__call__") == [unknown]
-    assert _sunk(m, "Page.render_page") == [unknown]  # Django's ``View`` is the base
+    assert _sunk(m, "Mailer.public") == [unknown]
+    assert _sunk(m, "Mixin._render_page") == [unknown]  # mixed into Django's ``View``
+    assert _sunk(m, "Hooks._on_paid") == [unknown]  # ``getattr(self, ...)``
 
 
 ESCAPES = {
@@ -2005,6 +2020,13 @@ ESCAPES = {
     "a parameter's default": "def run(row, cb=export):\n    cb(row)\n",
     "a function's return": "def pick():\n    return {'csv': export}\n",
     "an attribute of the module": "import orders.views as me\ndef use():\n    return me.export\n",
+    "an attribute of a module imported in a function": (
+        "def ready():\n    from orders import views\n    registry.connect(views.export)\n"
+    ),
+    "a name two imports bind": (
+        "try:\n    from orders.views import export as impl\n"
+        "except ImportError:\n    from orders.slow import impl\n"
+    ),
 }
 
 
@@ -2048,6 +2070,13 @@ else:
 def filled(items):
     items.append(Order.objects.get(pk=1))
     sink(items)
+def extended(ids):
+    ids += [Order.objects.get(pk=1)]
+    sink(ids)
+def aliased(data):
+    payload = data
+    payload["order"] = Order.objects.get(pk=1)
+    sink(data)
 def nested(items):
     def add():
         items[0] = Order.objects.get(pk=1)
@@ -2058,6 +2087,8 @@ def use():
     twice("s", Order.objects.get(pk=1))
     filled("a b".split())
     nested("a b".split())
+    extended("a b".split())
+    aliased("a b".split())
 """
     m = shop(views)["orders.views"]
     assert _sunk(m, "only") == [(ArgKind.ORM_INSTANCE, "orders.models.Order")]
@@ -2067,8 +2098,10 @@ def use():
     assert [c.args[0].kind for c in twice] == [ArgKind.UNKNOWN, ArgKind.UNKNOWN]
     assert _sunk(m, "filled") == [(ArgKind.UNKNOWN, None)]
     assert _sunk(m, "nested") == [(ArgKind.UNKNOWN, None)]
-    mutated = {(d.qualname, p.name) for d in m.definitions for p in d.params if p.mutated}
-    assert mutated == {("orders.views.filled", "items"), ("orders.views.nested", "items")}
+    assert _sunk(m, "extended") == [(ArgKind.UNKNOWN, None)]
+    assert _sunk(m, "aliased") == [(ArgKind.UNKNOWN, None)]
+    mutated = {d.qualname.rpartition(".")[2] for d in m.definitions for p in d.params if p.mutated}
+    assert mutated == {"filled", "nested", "extended", "aliased"}
 
 
 def test_keyword_spread_is_no_positional_argument() -> None:
