@@ -73,9 +73,8 @@ class DefKind(StrEnum):
 class Param:
     name: str
     annotation: str | None = None  # source text of the annotation, if any
-    kind: str = (
-        "positional"  # positional_only | positional | keyword_only | var_positional | var_keyword
-    )
+    # positional_only | positional | keyword_only | var_positional | var_keyword
+    kind: str = "positional"
     has_default: bool = False
     # the default is None, a str, a number or a bool (a tuple of those): a call that
     # leaves the parameter out passes a JSON-able value

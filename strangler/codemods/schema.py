@@ -77,9 +77,8 @@ class ParamSchema:
 
     name: str
     annotation: str | None = None  # source text
-    kind: str = (
-        "positional"  # positional_only | positional | keyword_only | var_positional | var_keyword
-    )
+    # positional_only | positional | keyword_only | var_positional | var_keyword
+    kind: str = "positional"
     arg_kind: ArgKind = ArgKind.JSON
     model: str | None = None  # "app_label.ModelName" for ORM instances
 
