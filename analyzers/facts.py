@@ -489,7 +489,11 @@ class ModuleFacts:
     raw_sql: tuple[RawSql, ...] = ()  # before linking only (then in ``orm``)
     model_bindings: tuple[ModelBinding, ...] = ()  # before linking only (then in ``orm``)
     is_package: bool = False  # an ``__init__.py``: relative imports start from itself
-    # before linking only: every name read as a value rather than called (``f`` in
-    # ``register(f)``, ``HOOKS = [f]``, ``return f``; ``publish`` in ``self.publish``):
-    # a function or method of that name may be called where no call site shows it
+    # before linking only: every name read as a value rather than called, where a
+    # function or method of that name may be called with no call site showing it:
+    # ``~f`` as written in the module (``register(f)``, ``HOOKS = [f]``, ``return f``;
+    # ``~views.refund`` through an imported module), ``.publish`` an object's
+    # attribute (``self.publish``, ``getattr(obj, "publish")``), a reference (a name a
+    # function imports), ``*Class`` a class whose ``getattr(self, name)`` reads a
+    # computed name. Linking resolves them (``link._values_read``)
     value_names: frozenset[str] = frozenset()

@@ -1279,12 +1279,7 @@ class _Linker:
         name = d.qualname.rpartition(".")[2]
         if name[:1] != "_" or name[:2] == "__" or d.parent is None:
             return False
-        counts = self.method_names
-        if counts is None:
-            counts = self.method_names = collections.Counter(
-                q.rpartition(".")[2] for q, f in self.defs.items() if f.kind is not _DEF_CLASS
-            )
-        return counts[name] == 1 and d.parent not in self._open_classes()
+        return self._def_names()[name] == 1 and d.parent not in self._open_classes()
 
     def _open_classes(self) -> set[str]:
         """Project classes another's code may call the methods of: every class in the
@@ -1429,7 +1424,12 @@ class _Linker:
         return self.sites
 
     def _values_read(self) -> None:
+        """What the modules read as values (``ModuleFacts.value_names``), for
+        :meth:`_only_called`: the project functions and methods they name, the
+        attribute names of other objects, the names nothing here ties to one
+        definition, and the classes a ``getattr(self, name)`` reads."""
         bare, attrs, escaped = self.value_names, self.value_attrs, self.escaped
+        names = self._def_names()
         for m in self.modules.values():
             # ``try: from fast import f`` / ``except ImportError: from slow import f``:
             # linking ties ``f(...)`` to one of them; both escape
@@ -1439,33 +1439,40 @@ class _Linker:
                     bound.setdefault(imp.bound_as, set()).add(imp.target)
             for name, targets in bound.items():
                 own = f"{m.module}.{name}"
-                if len(targets) > 1 or own in self.defs:
+                if (len(targets) > 1 or own in self.defs) and any(
+                    t.rpartition(".")[2] in names for t in (*targets, own)
+                ):
                     for target in (*targets, own):
                         state = self.interpret(target)
                         if state is not None and state[0] == "def":
                             escaped.add(state[1])
-        for ref in set().union(*[m.value_names for m in self.modules.values()]):
-            if ref[:1] == ".":
-                attrs.add(ref[1:])
-                continue
-            if ref[:1] == "*":  # ``getattr(self, name)`` in this class
-                self.dynamic.add(ref[1:])
-                continue
-            if "." not in ref:
-                bare.add(ref)
-                continue
-            d = self.defs.get(ref)
-            if d is not None:  # the common case: the name's own definition
-                if d.kind is not _DEF_CLASS:
-                    escaped.add(ref)
-                continue
-            if ref.partition(".")[0] not in self.packages:
-                continue  # another package's (``builtins.len``): no project function
-            state = self.interpret(ref)
-            if state is None:
-                bare.add(ref.rpartition(".")[2])
-            elif state[0] == "def" or state[0] == "bound":
-                escaped.add(state[1])
+            for ref in m.value_names:
+                first = ref[:1]
+                if first == ".":
+                    attrs.add(ref[1:])
+                    continue
+                if first == "*":  # ``getattr(self, name)`` in this class
+                    self.dynamic.add(ref[1:])
+                    continue
+                last = ref.rpartition(".")[2].lstrip("~")
+                if last not in names:
+                    continue  # no project function or method has the name
+                # ``~name``, ``~views.refund``: as written in the module, else a
+                # reference (a name a function imports)
+                state = self.interpret(f"{m.module}.{ref[1:]}" if first == "~" else ref)
+                if state is None:
+                    bare.add(last)
+                elif state[0] == "def" or state[0] == "bound":
+                    escaped.add(state[1])
+
+    def _def_names(self) -> collections.Counter[str]:
+        """How many project functions and methods have each name."""
+        counts = self.method_names
+        if counts is None:
+            counts = self.method_names = collections.Counter(
+                q.rpartition(".")[2] for q, f in self.defs.items() if f.kind is not _DEF_CLASS
+            )
+        return counts
 
     def _receiver(self, callee: str) -> bool | None:
         """Does the call ``callee`` of a method pass an instance first (``obj.m(...)``,

@@ -908,10 +908,8 @@ class _Extractor:
         self._late_decorators: list[tuple[int, int, _Scope, tuple[str, str]]] = []
         self._late_bases: list[tuple[int, _Scope, list[tuple[str, str] | None]]] = []
         self._late_returns: list[tuple[int, _Scope, str]] = []
-        # names read as values, not called: references and bare names (see _value_refs)
+        # names read as values, not called (see ModuleFacts.value_names)
         self.value_names: set[str] = set()
-        self.value_heads: set[str] = set()  # names to resolve at the end
-        self.value_attrs: set[tuple[str, str]] = set()  # ``m.f`` of an imported module: (m, .f)
         self._decorated: dict[int, str] = {}  # index in calls -> the decorated function
         self.atomic_depth = 0
         self.cond_depth = 0
@@ -1100,26 +1098,9 @@ class _Extractor:
         ):
             chain = _chain(node)
             if chain is not None:
-                self.value_attrs.add(chain)
+                self.value_names.add("~" + chain[0] + chain[1])
                 return
         self.value_names.add("." + node.attr)
-
-    def _value_refs(self) -> frozenset[str]:
-        """What ``_expr`` recorded of names and attributes read as values (a plain
-        local of a function is none), resolved against the module's own names:
-        ``shop.views.refund`` for ``views.refund`` read through ``from shop import
-        views``; a name nothing here binds (a builtin, a star import's, an enclosing
-        function's local) stays bare; an object's attribute (``self.publish``) is
-        ``.publish``."""
-        root = self.scope_root()
-        names = self.value_names
-        for name in self.value_heads:
-            ref = self._ref(root, (name, ""))
-            names.add(name if ref is None or ref[:1] == "?" else ref)
-        for head, tail in self.value_attrs:
-            ref = self._ref(root, (head, tail))
-            names.add(tail.rpartition(".")[2] if ref is None or ref[:1] == "?" else ref)
-        return frozenset(names)
 
     def _param_aliased(self, value: ast.expr) -> None:
         """``q = p`` (``a, b = p, x``): what changes ``q`` in place changes ``p``; not
@@ -2052,9 +2033,9 @@ class _Extractor:
         t = type(node)
         if t is _AstName:
             name = node.id  # type: ignore[attr-defined]
-            scope = self.scope  # read as a value: see _value_refs (inlined: every name)
+            scope = self.scope  # read as a value (ModuleFacts.value_names): every name
             if scope.kind != _FUNC or name not in scope.bindings:
-                self.value_heads.add(name)
+                self.value_names.add("~" + name)
             else:
                 ref = scope.bindings[name]
                 if ref is not None:  # ``from x import f`` in the function; else a local
@@ -2070,8 +2051,8 @@ class _Extractor:
                 if value.id in self.module_names or (
                     value.id in self.imported and value.id[:1].islower()
                 ):  # ``views.refund``: resolved at the end (``_may_be_module``)
-                    self.value_attrs.add((value.id, "." + node.attr))  # type: ignore[attr-defined]
-                else:  # an object's attribute: a method, if anything (see _value_refs)
+                    self.value_names.add(f"~{value.id}.{node.attr}")  # type: ignore[attr-defined]
+                else:  # an object's attribute: a method, if anything
                     self.value_names.add("." + node.attr)  # type: ignore[attr-defined]
                 if value.id in self.settings_names and (
                     self.scope.kind == _MODULE or value.id not in self.scope.bindings
@@ -2805,7 +2786,7 @@ class _Extractor:
                 *self.user_settings,
             ),
             is_package=self.is_package,
-            value_names=self._value_refs(),
+            value_names=frozenset(self.value_names),
         )
 
     def _registrations(self, calls: list[Call]) -> Iterable[ModelBinding]:
