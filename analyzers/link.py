@@ -93,9 +93,10 @@ __all__ = ["link"]
 # serves. Method classes: space-separated
 # project classes whose methods the manager offers; "" where only Django's API is known.
 _State = tuple[str, ...]
-# a call site of a function or method: its arguments, and whether an instance is passed
-# ahead of them (the method's first parameter)
-_Site = tuple[tuple[Argument, ...], bool]
+# a call site of a function or method: its arguments, and the callee as written (a
+# method's: is an instance passed ahead of them, as its first parameter? see
+# _Linker._receiver)
+_Site = tuple[tuple[Argument, ...], str]
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 _CONTRIB_MODELS = {
@@ -693,9 +694,8 @@ class _Linker:
         self.value_attrs: set[str] = set()  # an object's attributes read: methods
         self.dynamic: set[str] = set()  # classes a ``getattr(self, name)`` reads from
         self.open_classes: set[str] | None = None
-        # function -> each call site's arguments and whether an instance comes first
-        # (``obj.method(...)``: the receiver is the first parameter); None: one that
-        # types nothing
+        # function -> each call site's arguments and callee (see _Site); None: one
+        # that types nothing (a function bound to a class: the instance comes first)
         self.sites: dict[str, list[_Site | None]] | None = None
         # the names production code calls where linking names no project definition:
         # ``f()`` (a star import's) could be any project function or method ``f``;
@@ -1169,7 +1169,7 @@ class _Linker:
         if self.building:  # reached while they are found: what is known so far is not all
             return None
         for site in sites.get(function, ()):
-            arg = None if site is None or site[1] else _argument_for(site[0], keyword, index)
+            arg = None if site is None else _argument_for(site[0], keyword, index)
             state = self.interpret(arg.ref) if arg is not None and arg.ref else None
             if arg is not None and arg.kind is _ARG_ORM_INSTANCE and arg.model:
                 state = ("inst", arg.model)
@@ -1211,7 +1211,8 @@ class _Linker:
         param = next((p for p in d.params if p.name == name), None)
         if param is None or param.kind in STAR_PARAM_TYPES or param.mutated:
             return None
-        if d.kind is _DEF_METHOD:
+        method = d.kind is _DEF_METHOD
+        if method:
             if d.params[0].name == name or not self._closed_method(d):
                 return None
         elif d.kind is not _DEF_FUNCTION:
@@ -1228,7 +1229,10 @@ class _Linker:
         for site in sites:
             if site is None:
                 return None
-            args, receiver = site
+            args, callee = site
+            receiver = self._receiver(callee) if method else False
+            if receiver is None:
+                return None
             # an instance called first is the first parameter
             at = index - 1 if receiver and index is not None else index
             arg = _argument_for(args, keyword, at)
@@ -1379,7 +1383,6 @@ class _Linker:
             self.sites = sites
             self.building = True
             unseen, through = self.unseen, self.unseen_methods
-            defs = self.defs
             for m in self.modules.values():
                 if m.is_test:  # tests pass fixtures and fakes: production callers decide
                     continue
@@ -1409,13 +1412,8 @@ class _Linker:
                         else:
                             unseen.add(text)
                     elif state[0] == "def":
-                        d = defs.get(state[1])
-                        if d is not None and d.kind is _DEF_METHOD:
-                            receiver = self._receiver(callee) if callee else None
-                            site = None if receiver is None else (call.args, receiver)
-                        else:
-                            site = (call.args, False)
-                        sites.setdefault(state[1], []).append(site)
+                        # a method's receiver: decided when its parameters are
+                        sites.setdefault(state[1], []).append((call.args, callee or ""))
                     elif state[0] == "bound":  # a function bound to a class: shifted
                         sites.setdefault(state[1], []).append(None)
             through |= unseen

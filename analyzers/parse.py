@@ -910,6 +910,8 @@ class _Extractor:
         self._late_returns: list[tuple[int, _Scope, str]] = []
         # names read as values, not called (see ModuleFacts.value_names)
         self.value_names: set[str] = set()
+        self.value_heads: set[str] = set()  # plain names read: ``~name`` at the end
+        self.value_attrs: set[str] = set()  # an object's attributes read: ``.name``
         self._decorated: dict[int, str] = {}  # index in calls -> the decorated function
         self.atomic_depth = 0
         self.cond_depth = 0
@@ -1100,7 +1102,7 @@ class _Extractor:
             if chain is not None:
                 self.value_names.add("~" + chain[0] + chain[1])
                 return
-        self.value_names.add("." + node.attr)
+        self.value_attrs.add(node.attr)
 
     def _param_aliased(self, value: ast.expr) -> None:
         """``q = p`` (``a, b = p, x``): what changes ``q`` in place changes ``p``; not
@@ -1118,6 +1120,8 @@ class _Extractor:
             return
         name = node.id
         scope: _Scope | None = self.scope
+        if name == scope.self_name:  # type: ignore[union-attr]
+            return  # ``self.x = v``: the instance, never a value an argument carries
         while scope is not None and scope.kind == _FUNC:
             if name in scope.params:
                 if scope.mutated is None:
@@ -2035,7 +2039,7 @@ class _Extractor:
             name = node.id  # type: ignore[attr-defined]
             scope = self.scope  # read as a value (ModuleFacts.value_names): every name
             if scope.kind != _FUNC or name not in scope.bindings:
-                self.value_names.add("~" + name)
+                self.value_heads.add(name)
             else:
                 ref = scope.bindings[name]
                 if ref is not None:  # ``from x import f`` in the function; else a local
@@ -2053,7 +2057,7 @@ class _Extractor:
                 ):  # ``views.refund``: resolved at the end (``_may_be_module``)
                     self.value_names.add(f"~{value.id}.{node.attr}")  # type: ignore[attr-defined]
                 else:  # an object's attribute: a method, if anything
-                    self.value_names.add("." + node.attr)  # type: ignore[attr-defined]
+                    self.value_attrs.add(node.attr)  # type: ignore[attr-defined]
                 if value.id in self.settings_names and (
                     self.scope.kind == _MODULE or value.id not in self.scope.bindings
                 ):
@@ -2786,7 +2790,11 @@ class _Extractor:
                 *self.user_settings,
             ),
             is_package=self.is_package,
-            value_names=frozenset(self.value_names),
+            value_names=frozenset(
+                self.value_names.union(
+                    ["~" + n for n in self.value_heads], ["." + n for n in self.value_attrs]
+                )
+            ),
         )
 
     def _registrations(self, calls: list[Call]) -> Iterable[ModelBinding]:
