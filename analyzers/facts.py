@@ -20,6 +20,7 @@ from enum import StrEnum
 from analyzers._make import maker
 
 __all__ = [
+    "POSITIONAL_KINDS",
     "ArgKind",
     "Argument",
     "AtomicRegion",
@@ -67,6 +68,10 @@ class DefKind(StrEnum):
     FUNCTION = "function"
     METHOD = "method"
     CLASS = "class"
+
+
+# the ``Param.kind``s a call can pass by position
+POSITIONAL_KINDS = frozenset({"positional_only", "positional"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from analyzers._make import maker
 from analyzers.facts import (
+    POSITIONAL_KINDS,
     ArgKind,
     Argument,
     BindingKind,
@@ -437,7 +438,6 @@ _MODEL_KINDS = frozenset({_ARG_ORM_INSTANCE, _ARG_QUERYSET})
 _MUTABLE_DISPLAYS = frozenset(
     {"<list>", "<dict>", "<set>", "<listcomp>", "<dictcomp>", "<setcomp>"}
 )
-_POSITIONAL = frozenset({"positional_only", "positional"})
 _TEMPORAL_FIELDS = frozenset({"DateField", "DateTimeField"})
 _FIELD_KINDS = {
     **dict.fromkeys(
@@ -703,7 +703,7 @@ class _Linker:
         self.unseen: set[str] = set()
         self.unseen_methods: set[str] = set()
         self.building = False  # the call sites are being found: not all known yet
-        self.method_names: collections.Counter[str] | None = None
+        self.def_names: collections.Counter[str] | None = None
         self.by_table: dict[str, str] | None = None  # table (lowercase) -> model
         self.enclosing: set[str] | None = None  # definitions that define others
         # class -> the model its ``save()`` writes (ModelForm, ModelSerializer); None
@@ -760,7 +760,7 @@ class _Linker:
         self.param_memo.clear()
         self.value_memo.clear()
         self.sites = None
-        self.method_names = None
+        self.def_names = None
         self.open_classes = None
 
     # ------------------------------------------------------------------ symbols
@@ -1160,10 +1160,7 @@ class _Linker:
             return None
         if function in self.redefined:
             return None
-        positional = [p.name for p in d.params if p.kind in _POSITIONAL]
-        index = positional.index(name) if name in positional else None
-        only = any(p.name == name and p.kind == "positional_only" for p in d.params)
-        keyword = None if only else name
+        index, keyword = _binding(d, name)
         types: set[str] = set()
         sites = self._call_sites()
         if self.building:  # reached while they are found: what is known so far is not all
@@ -1220,10 +1217,7 @@ class _Linker:
         sites = self._call_sites().get(function)
         if not sites or not self._only_called(function):
             return None
-        index = None
-        if param.kind in _POSITIONAL:
-            index = [p.name for p in d.params if p.kind in _POSITIONAL].index(name)
-        keyword = None if param.kind == "positional_only" else name
+        index, keyword = _binding(d, name)
         kinds: list[ArgKind] = []
         models: set[str] = set()
         for site in sites:
@@ -1465,9 +1459,9 @@ class _Linker:
 
     def _def_names(self) -> collections.Counter[str]:
         """How many project functions and methods have each name."""
-        counts = self.method_names
+        counts = self.def_names
         if counts is None:
-            counts = self.method_names = collections.Counter(
+            counts = self.def_names = collections.Counter(
                 q.rpartition(".")[2] for q, f in self.defs.items() if f.kind is not _DEF_CLASS
             )
         return counts
@@ -1824,7 +1818,7 @@ class _Linker:
         ``%function%name`` only then), and ``d`` defines no function of its own: a
         local's type is the last assignment's, so ``wrapper = fn`` under an ``if``
         after ``def wrapper`` would read as ``fn``."""
-        params = [p for p in d.params if p.kind in _POSITIONAL]
+        params = [p for p in d.params if p.kind in POSITIONAL_KINDS]
         if d.kind is _DEF_METHOD and not any(x.endswith("staticmethod") for x in d.decorators):
             params = params[1:]
         if not params or d.returns != f"%{d.qualname}%{params[0].name}":
@@ -2376,6 +2370,16 @@ def _is_settings_module(module: str) -> bool:
     return (last.endswith("settings") and last != "app_settings") or (
         len(parts) > 1 and parts[-2] == "settings"
     )
+
+
+def _binding(d: Definition, name: str) -> tuple[int | None, str | None]:
+    """How a call passes ``d``'s parameter ``name``: its position among those a call
+    can pass by position (None: keyword-only, or no such parameter), and the keyword
+    (None: positional-only), for :func:`_argument_for`."""
+    positional = [p.name for p in d.params if p.kind in POSITIONAL_KINDS]
+    index = positional.index(name) if name in positional else None
+    only = any(p.name == name and p.kind == "positional_only" for p in d.params)
+    return index, None if only else name
 
 
 def _argument_for(

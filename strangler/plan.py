@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from analyzers.analysis import Capability
-from analyzers.facts import ArgKind, Call, ModelFact, ModuleFacts, Param
+from analyzers.facts import POSITIONAL_KINDS, ArgKind, Call, ModelFact, ModuleFacts, Param
 from analyzers.graph import CodeIndex, build_index
 from strangler.codemods.generate import USER_SAMPLE
 from strangler.codemods.schema import ParamSchema, data_schema
@@ -43,7 +43,6 @@ DEFAULT_TARGET = "functions"
 FIRE_AND_FORGET = "fire_and_forget"
 REQUEST_REPLY = "request_reply"
 # When call sites disagree, the argument is as hard to move as its hardest use.
-_POSITIONAL = frozenset({"positional_only", "positional"})
 _PRECEDENCE = (
     ArgKind.REQUEST,
     ArgKind.FILE,
@@ -249,7 +248,9 @@ def _samples(
     ``request.user`` a row of the project's user model (named by the settings, which
     the analysis does not read); parameters with none are left to the generator's
     schema-based sample."""
-    positional = [a.name for a in arguments if a.param_kind in _POSITIONAL][1 if method else 0 :]
+    positional = [a.name for a in arguments if a.param_kind in POSITIONAL_KINDS][
+        1 if method else 0 :
+    ]
     literals: dict[str, str] = {}
     users: dict[str, bool] = {}
     for call in sorted(calls, key=lambda c: (c.loc.path, c.loc.line)):
@@ -296,7 +297,7 @@ def _arguments(
     """Each parameter with the hardest argument kind any call site passes for it; one
     a ``*args`` or ``**kwargs`` spread may pass is unknown at that site."""
     seen: dict[str, list[tuple[ArgKind, str | None]]] = {p.name: [] for p in params}
-    positional = [p.name for p in params if p.kind in _POSITIONAL][1 if method else 0 :]
+    positional = [p.name for p in params if p.kind in POSITIONAL_KINDS][1 if method else 0 :]
     unknown = (ArgKind.UNKNOWN, None)
     for call in sites:
         given: dict[str, tuple[ArgKind, str | None]] = {}
