@@ -1380,14 +1380,20 @@ class _Linker:
             for m in self.modules.values():
                 if m.is_test:  # tests pass fixtures and fakes: production callers decide
                     continue
+                factories: set[tuple[int, int]] | None = None
                 for call in m.calls:
                     callee = call.callee
                     if call.text[:1] == "@":
-                        # a decorator's call (``@retry(3)``) passes none of the arguments
-                        # the function gets: the factory's own call site (made by the
-                        # module) is the one that tells; the decorator itself is given
-                        # the function it decorates
-                        unseen.add(call.text.rpartition(".")[2].lstrip("@"))
+                        # a decorator factory's call (``@retry(3)``) passes none of the
+                        # arguments the function gets: the factory's own call site (made
+                        # by the module, where the decorator is) is the one that tells;
+                        # a decorator itself (``@audited``) is given the function
+                        if factories is None:
+                            factories = {
+                                (c.loc.line, c.loc.col) for c in m.calls if c.text[:1] != "@"
+                            }
+                        if (call.loc.line, call.loc.col) not in factories:
+                            unseen.add(call.text.rpartition(".")[2].lstrip("@"))
                         continue
                     if callee is not None and callee[:1] == "%":
                         # a call through a parameter reaches a method, never a plain

@@ -1919,6 +1919,14 @@ def audited(value):
 @audited
 def audited_view(request):
     pass
+def retry(times):
+    sink(times)
+    def wrap(function):
+        return function
+    return wrap
+@retry(3)
+def flaky():
+    pass
 def calls(thing, opts, items):
     handler("a")
     registry.connect(handler)
@@ -1940,6 +1948,9 @@ def calls(thing, opts, items):
     assert _sunk(m, "filled") == [(ArgKind.JSON, None), unknown]  # a list default
     assert _sunk(m, "spread") == [unknown, unknown]  # ``**opts``, ``*items`` may hold them
     assert _sunk(m, "orphan") == [unknown]  # no call site
+    # ``@retry(3)``: the factory's call is the module's ``retry(3)``; ``@audited``
+    # (above) is given the function it decorates
+    assert _sunk(m, "retry") == [(ArgKind.JSON, None)]
 
 
 def test_method_parameter_value_where_every_call_is_seen() -> None:
