@@ -693,6 +693,7 @@ class _Linker:
         self.value_names: set[str] = set()
         self.value_attrs: set[str] = set()  # an object's attributes read: methods
         self.dynamic: set[str] = set()  # classes a ``getattr(self, name)`` reads from
+        self.values_known = False  # the four above are filled (``_values_read``)
         self.open_classes: set[str] | None = None
         # function -> each call site's arguments and callee (see _Site); None: one
         # that types nothing (a function bound to a class: the instance comes first)
@@ -759,7 +760,13 @@ class _Linker:
         self.memo.clear()
         self.param_memo.clear()
         self.value_memo.clear()
+        # what was found while the models were not all known yet is found again
         self.sites = None
+        self.unseen.clear()
+        self.unseen_methods.clear()
+        for found in (self.escaped, self.value_names, self.value_attrs, self.dynamic):
+            found.clear()
+        self.values_known = False
         self.def_names = None
         self.open_classes = None
 
@@ -1259,6 +1266,7 @@ class _Linker:
         it where linking names no project definition (a star import, an unresolved
         receiver, one typed by a parameter)."""
         self._call_sites()
+        self._values_read()
         name = function.rpartition(".")[2]
         if function in self.escaped or name in self.value_names or name in self.value_attrs:
             return False
@@ -1284,7 +1292,7 @@ class _Linker:
         order of one with a base outside the project (a framework's), and of one
         whose methods ``getattr(self, name)`` reads (with its subclasses)."""
         if self.open_classes is None:
-            self._call_sites()
+            self._values_read()
             found: set[str] = set()
             for q, d in self.defs.items():
                 if d.kind is not _DEF_CLASS:
@@ -1417,7 +1425,6 @@ class _Linker:
                     elif state[0] == "bound":  # a function bound to a class: shifted
                         sites.setdefault(state[1], []).append(None)
             through |= unseen
-            self._values_read()
             self.building = False
         return self.sites
 
@@ -1425,7 +1432,11 @@ class _Linker:
         """What the modules read as values (``ModuleFacts.value_names``), for
         :meth:`_only_called`: the project functions and methods they name, the
         attribute names of other objects, the names nothing here ties to one
-        definition, and the classes a ``getattr(self, name)`` reads."""
+        definition, and the classes a ``getattr(self, name)`` reads. Once, when
+        first needed: linking's first pass (before the models are known) needs none."""
+        if self.values_known:
+            return
+        self.values_known = True
         bare, attrs, escaped = self.value_names, self.value_attrs, self.escaped
         names = self._def_names()
         for m in self.modules.values():
