@@ -1095,9 +1095,7 @@ class _Extractor:
         root = node.value
         while type(root) is _AstAttribute:
             root = root.value
-        if type(root) is _AstName and (
-            root.id in self.module_names or (root.id in self.imported and root.id[:1].islower())
-        ):
+        if type(root) is _AstName and self._may_be_module(root.id):
             chain = _chain(node)
             if chain is not None:
                 self.value_names.add("~" + chain[0] + chain[1])
@@ -2052,9 +2050,8 @@ class _Extractor:
         if t is _AstAttribute:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is _AstName:
-                if value.id in self.module_names or (
-                    value.id in self.imported and value.id[:1].islower()
-                ):  # ``views.refund``: resolved at the end (``_may_be_module``)
+                module = self._may_be_module(value.id)
+                if module:  # ``views.refund``: linking resolves it in the module
                     self.value_names.add(f"~{value.id}.{node.attr}")  # type: ignore[attr-defined]
                 else:  # an object's attribute: a method, if anything
                     self.value_attrs.add(node.attr)  # type: ignore[attr-defined]
@@ -2073,7 +2070,7 @@ class _Extractor:
                         self.uses.append(
                             (self.scope, value.id, node.lineno, node.col_offset, False)
                         )
-                    elif self._may_be_module(value.id):  # ``m._S.get(k)``: linking decides
+                    elif module:  # ``m._S.get(k)``: linking decides
                         name = f"{value.id}.{node.attr}"  # type: ignore[attr-defined]
                         self.uses.append((self.scope, name, node.lineno, node.col_offset, False))
                 return
@@ -2175,18 +2172,15 @@ class _Extractor:
         ft = type(func)
         if ft is _AstAttribute:
             base = func.value  # type: ignore[attr-defined]
-            if func.attr in _MUTATORS and self.scope.kind != _MODULE:  # type: ignore[attr-defined]
+            mutates = func.attr in _MUTATORS  # type: ignore[attr-defined]
+            if mutates and self.scope.kind != _MODULE:
                 self._param_changed(base)
             if type(base) is _AstName:
-                mutates = func.attr in _MUTATORS  # type: ignore[attr-defined]
                 if self.scope.kind != _MODULE and (
                     base.id in self.watch or (base.id in self.imported and mutates)
                 ):
                     self.uses.append((self.scope, base.id, node.lineno, node.col_offset, mutates))
-            elif (
-                func.attr not in _MUTATORS  # type: ignore[attr-defined]
-                or not self._mutated_container(base, node.lineno, node.col_offset)
-            ):
+            elif not mutates or not self._mutated_container(base, node.lineno, node.col_offset):
                 self._expr(base)
         elif ft is not _AstName:
             self._expr(func)
