@@ -198,9 +198,12 @@ def parse_weights(raw: Any) -> dict[str, float]:
     for name, value in raw.items():
         if name not in DEFAULT_WEIGHTS:
             raise ValueError(f"unknown weight {name!r}; known: {', '.join(DEFAULT_WEIGHTS)}")
-        number = float(value)
-        if number < 0 or number != number:
-            raise ValueError(f"weight {name} must be a number >= 0, got {value!r}")
+        try:
+            number = float(value) if not isinstance(value, bool) else -1.0
+        except (TypeError, ValueError):
+            number = -1.0
+        if not 0 <= number < float("inf"):  # also NaN
+            raise ValueError(f"weight {name} must be a finite number >= 0, got {value!r}")
         out[str(name)] = number
     return out
 
@@ -217,22 +220,34 @@ def _bool(raw: Any) -> bool:
 
 
 def _positive_int(raw: Any) -> int:
-    if isinstance(raw, bool):
-        raise ValueError(f"expected a positive integer, got {raw!r}")
-    value = int(raw)
-    if value < 1:
-        raise ValueError(f"expected a positive integer, got {raw!r}")
-    return value
+    return _integer(raw, 1, "a positive integer")
 
 
 def _count(raw: Any) -> int:
-    if isinstance(raw, bool) or int(raw) < 0:
-        raise ValueError(f"expected an integer >= 0, got {raw!r}")
-    return int(raw)
+    return _integer(raw, 0, "an integer >= 0")
+
+
+def _integer(raw: Any, minimum: int, expected: str) -> int:
+    """``raw`` as a whole number >= ``minimum``: an int, or text of one (a flag, an
+    environment variable). A bool or a float (``top = 2.5`` in TOML) is refused rather
+    than truncated, and every refusal says what was expected, not Python's own words."""
+    if isinstance(raw, bool | float):
+        raise ValueError(f"expected {expected}, got {raw!r}")
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {expected}, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"expected {expected}, got {raw!r}")
+    return value
 
 
 def _jobs(raw: Any) -> int | None:
-    return None if str(raw).strip().lower() in {"", "auto", "0"} else _positive_int(raw)
+    """Worker processes: a positive integer, or ``auto``/``0`` for the default (the
+    same spellings from a flag, the environment and pyproject)."""
+    if str(raw).strip().lower() in {"", "auto", "0"}:
+        return None
+    return _integer(raw, 1, "a positive integer or auto")
 
 
 def _globs(raw: Any) -> tuple[str, ...]:

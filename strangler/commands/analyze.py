@@ -65,11 +65,12 @@ _common = _stacked(
     click.option(
         "--jobs",
         "-j",
-        type=click.IntRange(min=1),
+        type=str,
         default=None,
+        metavar="N|auto",
         help=(
-            "Parallel parsing processes (default: all cores when there are 3 or more, "
-            "else in-process; env STRANGLER_JOBS)."
+            "Parallel parsing processes (default auto: all cores when there are 3 or "
+            "more, else in-process; env STRANGLER_JOBS)."
         ),
     ),
     click.option(
@@ -83,7 +84,7 @@ _common = _stacked(
         "--cache-dir",
         type=str,
         default=None,
-        help="Cache folder, relative to PATH (default .strangler/cache).",
+        help="Cache folder; a relative one is under PATH (default .strangler/cache).",
     ),
     click.option(
         "--exclude",
@@ -313,7 +314,9 @@ def explain(path: str, capability: str, fmt: str, output: str | None, **flags: A
 @click.option(
     "--format", "fmt", type=click.Choice(GRAPH_FORMATS), default="json", show_default=True
 )
-@click.option("--output", "-o", type=str, default=None, help="Write the graph to FILE.")
+@click.option(
+    "--output", "-o", type=str, default=None, metavar="FILE", help="Write the graph to FILE."
+)
 @click.option(
     "--strict", is_flag=True, default=None, help="Exit 1 when any file could not be analysed."
 )

@@ -233,10 +233,10 @@ def test_an_unknown_capability_is_refused_before_any_cache_is_written(project: P
         ("analyze", "--top", "-1"),
         ("analyze", "--top", "x"),
         ("analyze", "--top", "1.5"),
-        ("analyze", "--jobs", "0"),
+        ("analyze", "--jobs", "1.5"),
         ("analyze", "-j", "many"),
         ("explain", "--jobs", "-2"),
-        ("graph", "--jobs", "0"),
+        ("graph", "--jobs", "-1"),
         ("analyze", "--proposal-size", "0"),
         ("explain", "--proposal-size", "ten"),
         ("graph", "--proposal-size", "-5"),
@@ -248,8 +248,15 @@ def test_numeric_options_are_usage_errors_naming_the_option(
     args = [command, str(project), *(["x"] if command == "explain" else []), option, value]
     result = _run(*args)
     _one_line_error(result)
-    assert "Invalid value for '" in result.stderr
+    assert ("--jobs" if option == "-j" else option) in result.stderr  # the option named
     assert not (project / ".strangler").exists()
+
+
+def test_jobs_auto_or_0_is_the_default(project: Path) -> None:
+    """``--jobs auto`` and ``--jobs 0`` mean what STRANGLER_JOBS=auto/0 mean: the default."""
+    for value in ("auto", "0"):
+        result = _run("analyze", str(project), "--no-cache", "--jobs", value)
+        assert result.exit_code == 0, result.stderr
 
 
 def test_analyze_and_explain_share_their_options() -> None:

@@ -54,6 +54,9 @@ def test_excludes_and_booleans(tmp_path: Path) -> None:
     assert config.strict is True
     assert config.cache is False
     assert config.jobs == 3
+    for auto in ("auto", "0", " AUTO "):  # the default, spelled alike everywhere
+        assert load_config(root, {"jobs": auto}, {}).jobs is None
+        assert load_config(root, {}, {"STRANGLER_JOBS": auto}).jobs is None
     assert load_config(root, {"exclude": ("x/*",)}, {}).exclude == ("x/*",)
     assert load_config(root, {}, {"STRANGLER_EXCLUDE": "a/*, b/*"}).exclude == ("a/*", "b/*")
 
@@ -62,9 +65,14 @@ def test_excludes_and_booleans(tmp_path: Path) -> None:
     ("flags", "env", "table", "message"),
     [
         ({"weights": ["nope=1"]}, {}, "", "--weight: unknown weight 'nope'"),
-        ({}, {"STRANGLER_TOP": "zero"}, "", "STRANGLER_TOP"),
-        ({}, {}, "jobs = -1", "[tool.strangler] jobs"),
-        ({}, {"STRANGLER_WEIGHTS": "tests=-1"}, "", "must be a number >= 0"),
+        ({}, {"STRANGLER_TOP": "zero"}, "", "STRANGLER_TOP: expected an integer >= 0, got 'zero'"),
+        ({}, {}, "top = 2.5", "[tool.strangler] top: expected an integer >= 0, got 2.5"),
+        ({}, {}, "jobs = -1", "[tool.strangler] jobs: expected a positive integer or auto"),
+        ({"jobs": "many"}, {}, "", "--jobs: expected a positive integer or auto, got 'many'"),
+        ({}, {}, "proposal_size = true", "proposal_size: expected a positive integer, got True"),
+        ({}, {"STRANGLER_WEIGHTS": "tests=-1"}, "", "must be a finite number >= 0"),
+        ({"weights": ["tests=x"]}, {}, "", "--weight: weight tests must be a finite number"),
+        ({}, {"STRANGLER_WEIGHTS": "size=inf"}, "", "weight size must be a finite number"),
         ({}, {"STRANGLER_STRICT": "maybe"}, "", "expected true/false"),
         ({}, {}, "exclude = 3", "expected a list of glob patterns"),
     ],
