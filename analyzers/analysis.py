@@ -9,6 +9,7 @@ is described by ``strangler/schemas/analysis.schema.json``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -283,12 +284,39 @@ def why_not_found(analysis: Analysis, name: str) -> str:
     saying "no capability named 'views'" when six end in ``.views`` sends the user
     looking for a typo; listing them lets them pick.
     """
-    matches = [n for n in _names(analysis.capabilities) if n.endswith("." + name)]
+    names = _names(analysis.capabilities)
+    matches = [n for n in names if n.endswith("." + name)]
     if len(matches) < 2:
-        return f"no capability named {name!r}"
+        close = close_names(name, names)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"no capability named {name!r}{hint}"
     shown = ", ".join(matches[:AMBIGUOUS_SHOWN])
     more = f" and {len(matches) - AMBIGUOUS_SHOWN} more" if len(matches) > AMBIGUOUS_SHOWN else ""
     return f"{name!r} is ambiguous: {len(matches)} capabilities end with it ({shown}{more})"
+
+
+def close_names(name: str, names: Sequence[str], most: int = 3) -> list[str]:
+    """Names ``name`` may be a misspelling of, best first: compared as written, whole
+    (``orders.checkout.place_ordr``) or as the last parts of a name (``place_ordr``,
+    ``checkout.place_ordr``), as the short forms :func:`find_capability` accepts."""
+    depth = name.count(".") + 1
+    by_tail: dict[str, list[str]] = {}
+    for full in names:
+        by_tail.setdefault(".".join(full.split(".")[-depth:]), []).append(full)
+    scored = []
+    for tail in by_tail:
+        matcher = difflib.SequenceMatcher(None, name, tail)
+        if matcher.real_quick_ratio() >= CLOSE and matcher.quick_ratio() >= CLOSE:
+            scored.append((matcher.ratio(), tail))
+    scored.sort(key=lambda pair: -pair[0])
+    # only the best few: a long shared prefix (``notifications.emails.``) makes every
+    # name of that module look close to a misspelt one
+    close = [tail for ratio, tail in scored if ratio >= CLOSE and ratio >= scored[0][0] - 0.05]
+    return [full for tail in close for full in by_tail[tail]][:most]
+
+
+CLOSE = 0.75
+"""How alike (difflib's ratio) a name must be to a misspelt one to be suggested."""
 
 
 def _names(caps: Sequence[Capability]) -> Sequence[str]:

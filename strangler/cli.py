@@ -6,6 +6,7 @@ exit code. Exit codes, for every command:
 * 0 - success
 * 1 - the command ran but found a problem it was asked to fail on (e.g. ``--strict``)
 * 2 - bad input or usage: unknown path, bad option value, unknown feature
+* 130 - interrupted (Ctrl-C): nothing half-written
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from strangler.commands.extract import extract, retire
 from strangler.commands.outbox import outbox
 from strangler.commands.route import route
 
-__all__ = ["OneLineUsageError", "StranglerGroup", "main"]
+__all__ = ["EXIT_INTERRUPTED", "OneLineUsageError", "StranglerGroup", "main"]
+
+EXIT_INTERRUPTED = 130
 
 
 class OneLineUsageError(click.ClickException):
@@ -58,6 +61,11 @@ class StranglerGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             raise _one_line(exc) from None
+        except KeyboardInterrupt:
+            # Click's own answer is "Aborted!" and exit 1, which here means "found a
+            # problem it was asked to fail on"; a shell's convention is 128 + SIGINT
+            click.echo("strangler: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
 
 @click.group(cls=StranglerGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -147,8 +147,11 @@ def _pyproject_table(root: Path) -> Mapping[str, Any]:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
                 raise ConfigError(f"{path}: cannot read [tool.strangler] ({exc})") from None
-            table = data.get("tool", {}).get("strangler", {})
-            return table if isinstance(table, dict) else {}
+            tool = data.get("tool", {})
+            table = tool.get("strangler", {}) if isinstance(tool, dict) else None
+            if not isinstance(table, dict):  # ``tool = "x"``, ``[[tool.strangler]]``
+                raise ConfigError(f"{path}: [tool.strangler] is not a table")
+            return table
     return {}
 
 
@@ -264,6 +267,15 @@ def _text(raw: Any) -> str:
     return raw
 
 
+def _url(raw: Any) -> str:
+    """A broker or store URL. A refusal names the type, never the value: a list or a
+    table holding ``redis://:secret@host`` would print the secret (masking works on
+    URLs, not on whatever a mistyped value is)."""
+    if not isinstance(raw, str) or not raw:
+        raise ValueError(f"expected a non-empty URL string, got {type(raw).__name__}")
+    return raw
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "exclude": _globs,
     "cache_dir": _text,
@@ -273,6 +285,6 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "top": _count,
     "proposal_size": _positive_int,
     "target": _text,
-    "broker_url": _text,
-    "route_store": _text,
+    "broker_url": _url,
+    "route_store": _url,
 }

@@ -158,6 +158,8 @@ def _freeze_at_exit() -> None:
 
 
 def _config(path: str, **flags: Any) -> Config:
+    if not path.strip():  # ``Path("")`` is the current folder: not what was meant
+        _fail("PATH is empty")
     given = {
         "jobs": flags.get("jobs"),
         "cache": False if flags.get("no_cache") else None,
@@ -235,20 +237,47 @@ def _pipe_width() -> int | None:
 
 
 def _emit(text: str | RenderableType, output: str | None) -> None:
+    """The report on stdout or into ``output`` (all or nothing).
+
+    Strings from the analysed code may hold lone surrogates (``"\\udcff"`` is valid
+    Python): they are written as backslash escapes instead of failing the encoding.
+    """
     if output is None:
-        if isinstance(text, str):
-            click.echo(text, nl=False)
-        else:
-            Console(soft_wrap=True, width=_pipe_width()).print(text)
+        _to_stdout(text)
         return
     if not isinstance(text, str):
         buffer = io.StringIO()
         Console(file=buffer, width=200, color_system=None, soft_wrap=True).print(text)
         text = buffer.getvalue()
     try:
-        write_atomic(Path(output), text)
+        write_atomic(Path(output), text.encode("utf-8", "backslashreplace"))
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _to_stdout(text: str | RenderableType) -> None:
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    try:
+        if isinstance(text, str):
+            click.echo(text, nl=False)
+        else:
+            Console(soft_wrap=True, width=_pipe_width()).print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # ``strangler analyze . | head``: the reader had enough
+        _quiet_stdout()
+        sys.exit(EXIT_OK)
+    except OSError as exc:  # a full disk, ``> /dev/full``
+        _quiet_stdout()
+        _fail(f"cannot write to standard output: {exc.strerror or exc}")
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of what is still
+    buffered does not fail again with a second, unhandled error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _finish(analysis: Analysis, config: Config) -> None:

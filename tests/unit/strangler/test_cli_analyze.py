@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -539,3 +542,88 @@ def test_exclude_and_jobs_through_the_cli(project: Path) -> None:
     without = names("--no-cache", "--exclude", "notifications/*")
     assert without
     assert not [n for n in without if n.startswith("notifications")]
+
+
+def test_a_misspelt_capability_gets_the_closest_names(project: Path) -> None:
+    result = _run("explain", str(project), "emails.send_order_confirmaton", "--no-cache")
+    _one_line_error(result)
+    assert (
+        "no capability named 'emails.send_order_confirmaton'; did you mean "
+        "notifications.emails.send_order_confirmation?"
+    ) in result.stderr
+    far = _run("explain", str(project), "inventory", "--no-cache")
+    assert "did you mean" not in far.stderr  # nothing close: no guess
+
+
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)  # a folder that could be analysed
+    for command in (["analyze", ""], ["graph", ""], ["explain", "", "checkout"]):
+        result = _run(*command)
+        _one_line_error(result)
+        assert "PATH is empty" in result.stderr
+    assert not (project / ".strangler").exists()
+
+
+def test_ctrl_c_exits_130_with_one_line(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("strangler.commands.analyze.run_analysis", interrupted)
+    result = CliRunner().invoke(main, ["analyze", str(project)])
+    assert result.exit_code == 130
+    assert result.stderr == "strangler: interrupted\n"
+    assert result.stdout == ""
+
+
+def test_standard_output_that_cannot_be_written_is_one_line_exit_2(project: Path) -> None:
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full on this system")
+    with full.open("w") as stdout:
+        done = subprocess.run(
+            [*STRANGLER, "analyze", str(project), "--no-cache"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "strangler: error: cannot write to standard output: No space left on device\n"
+    )
+
+
+SURROGATE = {
+    **FILES,
+    "orders/models.py": """
+        from django.db import models
+
+        class Order(models.Model):
+            total = models.IntegerField()
+
+            class Meta:
+                db_table = "orders\\udcff"
+        """,
+}
+STRANGLER = [sys.executable, "-c", "import sys; from strangler.cli import main; sys.exit(main())"]
+
+
+def test_a_lone_surrogate_from_the_analysed_code_is_written_escaped(tmp_path: Path) -> None:
+    """``"\\udcff"`` is a valid Python string: the report shows it as an escape instead
+    of failing to encode it, into a file and onto a strict UTF-8 stdout alike."""
+    root = _write(tmp_path / "shop", SURROGATE)
+    out = tmp_path / "report.md"
+    args = ["explain", str(root), "checkout", "--no-cache", "--format", "markdown"]
+    written = _run(*args, "-o", str(out))
+    assert written.exit_code == 0, written.stderr
+    assert "written: orders\\udcff" in out.read_text(encoding="utf-8")
+    shown = subprocess.run(
+        [*STRANGLER, *args],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert b"written: orders\\udcff" in shown.stdout

@@ -163,3 +163,26 @@ def test_repr_masks_url_passwords() -> None:
     assert "brokerpw" not in shown
     assert "storepw" not in shown
     assert "redis://:****@h:6379/0" in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['tool = "x"\n', "[[tool.strangler]]\ntop = 3\n", "[tool]\nstrangler = 5\n"],
+)
+def test_a_strangler_section_that_is_no_table_is_an_error(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[tool.strangler\] is not a table"):
+        load_config(tmp_path, {}, {})
+
+
+@pytest.mark.parametrize("key", ["route_store", "broker_url"])
+@pytest.mark.parametrize(
+    "value", ['["redis://:hunter2@cache:6379/0"]', '{ url = "redis://:hunter2@cache/0" }']
+)
+def test_a_mistyped_url_is_refused_without_printing_it(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(_project(tmp_path, f"{key} = {value}"), {}, {})
+    assert str(info.value).startswith(f"[tool.strangler] {key}: expected a non-empty URL string")
+    assert "hunter2" not in str(info.value)
