@@ -57,6 +57,11 @@ _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "build",
 ``.venv``, ``.strangler``) and top-level virtualenvs (``pyvenv.cfg`` inside) are skipped
 too."""
 
+_PACKAGE_NAMES = frozenset({"build", "dist"})
+"""Of :data:`_SKIP_DIRS`, the names a project's own package may have (a Django app
+``build``): skipped only when no ``__init__.py`` makes them one (setuptools' ``build/``
+and ``dist/`` have none)."""
+
 
 class NothingToAnalyse(ValueError):
     """The path does not exist, is not a directory/.py file, or holds no Python."""
@@ -175,7 +180,17 @@ def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Itera
                 if (not excludes or not _excluded(relpath, excludes)) and entry.is_file():
                     st = entry.stat()
                     yield _Source(relpath, st.st_size, st.st_mtime_ns, prefix)
-            elif name[0] != "." and name not in _SKIP_DIRS and entry.is_dir(follow_symlinks=False):
+            elif (
+                name[0] != "."
+                and (
+                    name not in _SKIP_DIRS
+                    or (
+                        name in _PACKAGE_NAMES
+                        and os.path.exists(os.path.join(entry.path, "__init__.py"))
+                    )
+                )
+                and entry.is_dir(follow_symlinks=False)
+            ):
                 relpath = f"{rel}/{name}" if rel else name
                 if excludes and _excluded(relpath, excludes):
                     continue

@@ -158,3 +158,20 @@ def test_lone_surrogates_in_string_literals_are_cached_not_a_crash(
     warm = collect(root, options)
     assert warm.stats.linked_from_cache
     assert warm.modules == cold.modules
+
+
+def test_build_and_dist_are_skipped_unless_they_are_packages(tmp_path: Path) -> None:
+    """setuptools' ``build/lib/...`` copies are never project code; a Django app named
+    ``build`` is (its ``__init__.py`` says so)."""
+    write(
+        tmp_path,
+        {
+            "shop/__init__.py": "",
+            "shop/build/__init__.py": "",
+            "shop/build/tasks.py": "def run():\n    pass\n",
+            "build/lib/shop/views.py": "x = 1\n",
+            "dist/shop/views.py": "x = 1\n",
+        },
+    )
+    modules = {m.module for m in collect(tmp_path, CollectOptions(use_cache=False)).modules}
+    assert modules == {"shop", "shop.build", "shop.build.tasks"}
