@@ -4,7 +4,8 @@ Layout under the cache directory (``.strangler/cache/`` by default)::
 
     facts.json    content key -> one module's unlinked facts, for the project's files;
                   key = hash(tool, path, module, bytes)
-    index.json    path -> [size, mtime_ns, key]: skips re-hashing unchanged files
+    index.json    path -> [size, mtime_ns, ctime_ns, inode, key]: skips re-hashing
+                  unchanged files
     linked.json   the linked facts of the last run, keyed by all files' keys
 
 Per-file facts live in one pack rather than one file each: writing 900 small files
@@ -13,24 +14,29 @@ changed file still re-parses only itself (its key changes, the others' do not).
 
 The tool fingerprint (:data:`~analyzers.codec.SCHEMA_VERSION` and a hash of the
 analyzer sources, which any new version changes) is part of every key, so a new
-version simply finds nothing and rebuilds. A file that cannot be read or decoded counts
-as a miss, never as an error. Writes are atomic (temporary file + ``os.replace``): a
-crash or a parallel run leaves either the old file or the new one. JSON only, never
-pickle.
+version simply finds nothing and rebuilds. Each file is sealed by a checksum of its
+bytes (:mod:`analyzers.cachefile`), checked before it is decoded: a damaged or edited
+file, even one that is still well-formed JSON, is a miss and is rebuilt. A file that
+cannot be read or decoded counts as a miss, never as an error. Writes are atomic. JSON
+only, never pickle.
+
+The index trusts a file whose stat data match without reading it, as git's index does,
+and with the same data: size, mtime, ctime and inode. The mtime alone is not enough:
+``touch -d``, ``cp -p``, ``tar`` and ``rsync -t`` put an old one back on new content;
+the ctime cannot be set back, and a file replaced by a rename has a new inode. A file
+whose stat data differ is hashed again; its content key decides whether it re-parses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from analyzers import jsonio
+from analyzers import cachefile, jsonio
 from analyzers.codec import SCHEMA_VERSION, Encoded, decode, encode
 from analyzers.facts import Diagnostic, ModuleFacts
 
@@ -58,6 +64,10 @@ class SourceLike(Protocol):
     def size(self) -> int: ...
     @property
     def mtime_ns(self) -> int: ...
+    @property
+    def ctime_ns(self) -> int: ...
+    @property
+    def ino(self) -> int: ...
 
 
 @cache
@@ -108,7 +118,7 @@ class FactsCache:
         self, base: Path, sources: Sequence[SourceLike]
     ) -> tuple[dict[str, str], dict[str, bytes]]:
         """Content key per file, and the bytes of the files that had to be read for it:
-        unchanged (size, mtime) files are not even read."""
+        files whose stat data (size, mtime, ctime, inode) are unchanged are not read."""
         keys: dict[str, str] = {}
         read: dict[str, bytes] = {}
         index = self._index
@@ -116,12 +126,14 @@ class FactsCache:
             entry = index.get(src.relpath)
             if (
                 isinstance(entry, list)
-                and len(entry) == 3
+                and len(entry) == 5
                 and entry[0] == src.size
                 and entry[1] == src.mtime_ns
-                and isinstance(entry[2], str)
+                and entry[2] == src.ctime_ns
+                and entry[3] == src.ino
+                and isinstance(entry[4], str)
             ):
-                keys[src.relpath] = entry[2]
+                keys[src.relpath] = entry[4]
                 continue
             try:
                 data = (base / src.relpath).read_bytes()
@@ -135,7 +147,7 @@ class FactsCache:
     def key_for(self, src: SourceLike, data: bytes) -> str:
         key = content_key(src.relpath, src.module, data)
         if len(data) == src.size:
-            self._index[src.relpath] = [src.size, src.mtime_ns, key]
+            self._index[src.relpath] = [src.size, src.mtime_ns, src.ctime_ns, src.ino, key]
             self._dirty = True
         return key
 
@@ -218,6 +230,12 @@ class FactsCache:
             pack = {"tool": tool_fingerprint(), "entries": self._new}
             self._write(self.directory / "facts.json", jsonio.dumps(pack))
             self._pack = dict(self._new)
+        self.save_index()
+
+    def save_index(self) -> None:
+        """Write the index if files were hashed again (alone: when a cached analysis
+        answered after the stat data of unchanged files moved, a checkout or a copy,
+        so that the next run trusts them without reading them again)."""
         if self._dirty:
             payload = {"tool": tool_fingerprint(), "files": self._index}
             self._write(self.directory / "index.json", jsonio.dumps(payload))
@@ -236,24 +254,15 @@ class FactsCache:
     # ------------------------------------------------------------------ I/O
     @staticmethod
     def _read_json(path: Path) -> Any:
+        """The decoded payload of a sealed cache file; None when it is missing or damaged."""
+        payload = cachefile.read(path)
+        if payload is None:
+            return None
         try:
-            with open(path, "rb") as handle:
-                return jsonio.loads(handle.read())
-        except (OSError, ValueError, RecursionError):
+            return jsonio.loads(payload)
+        except (ValueError, RecursionError):
             return None
 
     @staticmethod
     def _write(path: Path, text: bytes) -> None:
-        """Atomic: write a temporary file beside the target, then rename over it."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        cachefile.write(path, [text])

@@ -122,9 +122,13 @@ class Collection:
 
 @dataclass(frozen=True, slots=True)
 class _Source:
+    """A discovered file and its stat data: all the facts cache's index compares."""
+
     relpath: str
     size: int
     mtime_ns: int
+    ctime_ns: int
+    ino: int
     prefix: str = ""
 
     @property
@@ -153,7 +157,7 @@ def discover(root: Path, excludes: Sequence[str] = ()) -> Discovered:
         st = root.stat()
         return (
             root.parent,
-            [_Source(root.name, st.st_size, st.st_mtime_ns)],
+            [_Source(root.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)],
             "",
         )
     prefix = root.resolve().name if (root / "__init__.py").is_file() else ""
@@ -179,7 +183,9 @@ def _walk(root: Path, rel: str, excludes: tuple[str, ...], prefix: str) -> Itera
                 relpath = f"{rel}/{name}" if rel else name
                 if (not excludes or not _excluded(relpath, excludes)) and entry.is_file():
                     st = entry.stat()
-                    yield _Source(relpath, st.st_size, st.st_mtime_ns, prefix)
+                    yield _Source(
+                        relpath, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, prefix
+                    )
             elif (
                 name[0] != "."
                 and (

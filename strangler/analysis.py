@@ -4,8 +4,10 @@ The final analysis is cached as JSON (never pickle) under the cache directory, k
 by the content hash of every Python file collection reads, the options that change the
 result (weights, excludes, proposal size), the tool version and the JSON schema
 version. Any change to any of them is a different key, so a stale answer is
-impossible; a corrupt or unreadable cache file is a miss, never a crash. A miss runs
-fact collection (which has its own per-file cache) and the analysis.
+impossible; a corrupt, edited or unreadable cache file is a miss, never a crash. A miss
+runs fact collection (which has its own per-file cache) and the analysis. Nothing in it
+depends on where the project is: a moved or copied project finds its cache, and gets
+its own folder as the root.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -23,9 +24,9 @@ from typing import Any, overload
 import networkx as nx
 
 from analyzers import analysis as analysis_module
+from analyzers import cachefile, jsonio, paused_gc
 from analyzers import capabilities as capabilities_module
 from analyzers import graph as graph_module
-from analyzers import jsonio, paused_gc
 from analyzers import quality as quality_module
 from analyzers import scoring as scoring_module
 from analyzers.analysis import (
@@ -50,7 +51,6 @@ from analyzers.graph import build_graph
 from analyzers.scoring import Blocker, Component, Evidence
 from strangler import __version__
 from strangler.config import Config
-from strangler.files import write_atomic
 
 __all__ = ["AnalysisRun", "BadInput", "ProjectGraph", "build_project_graph", "run_analysis"]
 
@@ -83,11 +83,12 @@ def run_analysis(
     root = _check_root(root)
     probe = _probe(root, config) if config.cache else None
     if probe is not None:
-        cached = _load(config.cache_path(root), probe)
-        if cached is not None:
+        hit = _load(config.cache_path(root), probe)
+        if hit is not None:
             if accept is not None:
-                accept(cached)
-            return AnalysisRun(cached, from_cache=True)
+                accept(hit.analysis)
+            _restat(config.cache_path(root), probe, hit)
+            return AnalysisRun(hit.analysis, from_cache=True)
     with paused_gc():  # the whole cold run: facts, analysis, encoding the caches
         analysis = _cold(root, config, progress, probe, accept)
     return AnalysisRun(analysis, from_cache=False)
@@ -185,18 +186,20 @@ class _Probe:
     """What decides whether the cached analysis is still the answer.
 
     ``header``: the tool, analysis code, schema, result-changing options and module
-    prefix. ``files``: every analysed file's (path, size, mtime_ns), from discovery
-    alone. A cache whose header and files both match is current without reading a
-    byte of source (what the facts cache's index also trusts). When only the stat
-    data differ (a checkout, a ``touch``), :meth:`key` decides: the header and the
-    content keys of every file, which the facts cache's index gives without reading
-    the files whose stat data it already knows (a cold run gets them from collection).
+    prefix. ``files``: every analysed file's path and stat data (size, mtime, ctime,
+    inode: see :mod:`analyzers.cache`), from discovery alone. A cache whose header and
+    files both match is current without reading a byte of source (what the facts
+    cache's index also trusts). When only the stat data differ (a checkout, a
+    ``touch``, a copy), :meth:`key` decides: the header and the content keys of every
+    file, which the facts cache's index gives without reading the files whose stat
+    data it already knows (a cold run gets them from collection).
     """
 
     discovered: Discovered
     header: str
     cache_dir: Path
     _key: str | None = None
+    _facts: FactsCache | None = None
 
     @property
     def base(self) -> Path:
@@ -211,13 +214,19 @@ class _Probe:
         return self.discovered[2]
 
     def files(self) -> list[list[str | int]]:
-        return [[s.relpath, s.size, s.mtime_ns] for s in self.sources]
+        return [[s.relpath, s.size, s.mtime_ns, s.ctime_ns, s.ino] for s in self.sources]
 
     def key(self) -> str:
         if self._key is None:
-            facts = FactsCache.open(self.cache_dir, self.prefix)
-            self._key = self.keyed(facts.fingerprint(facts.keys(self.base, self.sources)[0]))
+            self._facts = FactsCache.open(self.cache_dir, self.prefix)
+            keys = self._facts.keys(self.base, self.sources)[0]
+            self._key = self.keyed(self._facts.fingerprint(keys))
         return self._key
+
+    def save_index(self) -> None:
+        """Keep the stat data of the files :meth:`key` had to hash again."""
+        if self._facts is not None:
+            self._facts.save_index()
 
     def keyed(self, fingerprint: str) -> str:
         """The cache key for a facts fingerprint; ``""`` (never equal) without one."""
@@ -262,48 +271,88 @@ def _analysis_fingerprint() -> str:
     return digest.hexdigest()
 
 
-_FORMAT = 2
+_FORMAT = 3
 """Layout of ``analysis.jsonl`` (part of the header: another layout is a miss).
-2: each capability is a positional row (:func:`_capability_row`), not a JSON object."""
+2: each capability is a positional row (:func:`_capability_row`), not a JSON object.
+3: sealed by :mod:`analyzers.cachefile` (head included); no root; ctime and inode."""
+
+_MISS = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+"""What decoding a cache file may raise: each one is a miss (``RecursionError``: deep
+nesting, which the stdlib's JSON parser, orjson's fallback, recurses into)."""
 
 
 def _analysis_file(cache_dir: Path) -> Path:
     return cache_dir / "analysis.jsonl"
 
 
-def _load(cache_dir: Path, probe: _Probe) -> Analysis | None:
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """A cached analysis that is still the answer. ``head`` and ``texts``: the file's
+    head and capability lines, kept when the stat data it holds are out of date (the
+    content decided), so that :func:`_restat` can write it back with current ones."""
+
+    analysis: Analysis
+    head: dict[str, Any] | None = None
+    texts: Sequence[bytes] = ()
+
+
+def _load(cache_dir: Path, probe: _Probe) -> _Hit | None:
     """The cached analysis if it is still the answer, else None (never raises).
 
-    Layout (JSON only): line 1 is the head (cache key, stat data, everything but the
-    capabilities, their names and a checksum of the rest); each following line is one
-    ranked capability. Why lines: a warm run parses the small head and checksums the
-    capability bytes without parsing them (they are decoded lazily); one JSON document
-    would have to be parsed whole, and its capabilities escaped a second time.
+    Layout (JSON only), after :mod:`analyzers.cachefile`'s seal line, which is checked
+    first: line 1 is the head (cache key, stat data, everything but the root and the
+    capabilities, and their names); each following line is one ranked capability. Why
+    lines: a warm run parses the small head and checksums the capability bytes without
+    parsing them (they are decoded lazily, and the seal vouches for them); one JSON
+    document would have to be parsed whole, and its capabilities escaped a second time.
+    The root is the project's folder now, not where it was when the cache was written.
     """
+    payload = cachefile.read(_analysis_file(cache_dir))
+    if payload is None:
+        return None  # missing, damaged, edited, or another version's: never decode it
     try:
-        first, _, body = _analysis_file(cache_dir).read_bytes().partition(b"\n")
-        data = jsonio.loads(first)
-        if data.get("header") != probe.header:
+        return _decode(payload, probe)
+    except _MISS:
+        return None
+
+
+def _decode(payload: bytes, probe: _Probe) -> _Hit | None:
+    """Why no ``partition`` into head and body: copying the body (11 MB on Django)
+    cost as much as checking its seal; the lines are split out of the payload itself."""
+    head = jsonio.loads(payload[: payload.find(b"\n")])
+    if head["header"] != probe.header:
+        return None
+    stale = head["files"] != probe.files()
+    if stale:
+        key = probe.key()  # stat data differ: the content decides
+        if not key or head["key"] != key:
             return None
-        if data.get("files") != probe.files():
-            key = probe.key()  # stat data differ: the content decides
-            if not key or data.get("key") != key:
-                return None
-        texts = body.split(b"\n") if body else []
-        if data["digest"] != _digest(body, len(texts)):
-            return None  # truncated or edited: never decode a capability we cannot trust
-        caps = _LazyCapabilities(data["names"], texts)
-        if len(caps.names) != len(caps):
-            return None
-        head = from_json({**data["head"], "capabilities": []})
-        return replace(head, capabilities=caps)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # missing or corrupt: recompute
+    texts = payload.split(b"\n")[1:]
+    if texts == [b""]:
+        texts = []  # no capability: the head's newline ends the file
+    caps = _LazyCapabilities(head["names"], texts)
+    if len(caps.names) != len(caps):
+        return None
+    analysis = from_json({**head["head"], "root": str(probe.base), "capabilities": []})
+    analysis = replace(analysis, capabilities=caps)
+    return _Hit(analysis, head, texts) if stale else _Hit(analysis)
+
+
+def _restat(cache_dir: Path, probe: _Probe, hit: _Hit) -> None:
+    """After a hit decided by content, store the current stat data (in the analysis
+    cache and the facts index): a checkout, a ``touch`` or a copied project costs one
+    run that hashes the files, not every run after it."""
+    if hit.head is None:
+        return
+    probe.save_index()
+    head = {**hit.head, "files": probe.files()}
+    body = b"\n".join(hit.texts)
+    cachefile.write(_analysis_file(cache_dir), [jsonio.dumps(head), b"\n", body])
 
 
 def _store(cache_dir: Path, probe: _Probe, analysis: Analysis, fingerprint: str) -> None:
     head = to_json(analysis, top=0)
-    del head["capabilities"]
+    del head["capabilities"], head["root"]  # the root is the folder it is loaded from
     texts = [jsonio.dumps(_capability_row(c)) for c in analysis.capabilities]
     body = b"\n".join(texts)  # JSON text never holds a raw newline: one per line
     first = {
@@ -312,21 +361,9 @@ def _store(cache_dir: Path, probe: _Probe, analysis: Analysis, fingerprint: str)
         "key": probe.keyed(fingerprint),
         "head": head,
         "names": [c.name for c in analysis.capabilities],
-        "digest": _digest(body, len(texts)),
     }
-    with contextlib.suppress(OSError):  # a read-only cache folder must not fail the run
-        write_atomic(_analysis_file(cache_dir), jsonio.dumps(first) + b"\n" + body)
-
-
-def _digest(body: bytes, count: int) -> str:
-    """Checked on load, because capabilities are decoded later, one by one: a damaged
-    entry must make the whole cache a miss now, not a crash in the middle of a report.
-
-    CRC-32 rather than a cryptographic hash: it guards against damage (a truncated
-    write, an edit), not against someone who can write the cache folder, who could as
-    well edit the analysed code; it costs half of BLAKE2b on 16 MB (Django's cache).
-    """
-    return f"{zlib.crc32(body):08x}-{count}-{len(body)}"
+    # a read-only cache folder must not fail the run: write() reports it, ignored here
+    cachefile.write(_analysis_file(cache_dir), [jsonio.dumps(first), b"\n", body])
 
 
 def _capability_row(c: Capability) -> tuple[Any, ...]:
@@ -405,8 +442,8 @@ class _LazyCapabilities(Sequence[Capability]):
     """Ranked capabilities from the cache, each decoded from its JSON on first use.
 
     Why: a warm ``analyze --top 20`` or ``explain X`` needs 20 or 1 of thousands of
-    capabilities; decoding all of them cost more than the rest of a warm run.
-    Corrupt entries surface as ``ValueError``/``KeyError`` when touched.
+    capabilities; decoding all of them cost more than the rest of a warm run. They
+    were checked on load, undecoded: the file's seal covers every byte of them.
     """
 
     def __init__(self, names: Sequence[str], texts: Sequence[bytes]) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from analyzers import cache as cache_module
+from analyzers import cachefile
 from analyzers.codec import decode, encode
 from analyzers.collect import CollectOptions, collect
 from analyzers.facts import Diagnostic, Location, ModuleFacts, OrmAccess, OrmOp
@@ -36,6 +40,13 @@ def project(tmp_path: Path) -> Path:
 def run(root: Path) -> tuple:
     c = collect(root, CollectOptions(jobs=1))
     return c, c.stats
+
+
+def _payload(path: Path) -> Any:
+    """The JSON a cache file holds, after its seal line."""
+    payload = cachefile.read(path)
+    assert payload is not None
+    return json.loads(payload)
 
 
 def test_cold_then_warm_run_parses_nothing_and_gives_the_same_facts(project: Path) -> None:
@@ -67,7 +78,7 @@ def test_without_snapshot_after_parse_the_snapshot_waits_for_a_run_that_parsed_n
 
 def test_changing_one_file_reparses_only_that_file(project: Path) -> None:
     run(project)
-    pack = json.loads((project / ".strangler" / "cache" / "facts.json").read_text())
+    pack = _payload(project / ".strangler" / "cache" / "facts.json")
     assert len(pack["entries"]) == 5
     (project / "shop" / "util.py").write_text("def fmt():\n    return 2\n\ndef more():\n    pass\n")
     c, stats = run(project)
@@ -81,7 +92,7 @@ def test_deleted_files_leave_the_pack(project: Path) -> None:
     (project / "shop" / "util.py").unlink()
     _, stats = run(project)
     assert stats.parsed == 0
-    pack = json.loads((project / ".strangler" / "cache" / "facts.json").read_text())
+    pack = _payload(project / ".strangler" / "cache" / "facts.json")
     assert len(pack["entries"]) == 4
 
 
@@ -109,12 +120,83 @@ def test_structurally_wrong_entry_is_a_miss(project: Path) -> None:
     run(project)
     cache_dir = project / ".strangler" / "cache"
     (cache_dir / "linked.json").unlink()
-    pack = json.loads((cache_dir / "facts.json").read_text())
+    pack = _payload(cache_dir / "facts.json")
     victim = sorted(pack["entries"])[0]
     pack["entries"][victim] = ["M", "too", "short"]
-    (cache_dir / "facts.json").write_text(json.dumps(pack))
+    cachefile.write(cache_dir / "facts.json", [json.dumps(pack).encode()])  # sealed: a bug
     _, stats = run(project)
     assert stats.parsed == 1  # only the broken entry is rebuilt
+
+
+def _edit_json(path: Path, change: Callable[[Any], None]) -> None:
+    """Change the JSON in a cache file as a hand edit would: well-formed, its first line
+    left as it was when that is not JSON (a seal line, which no longer matches)."""
+    raw = path.read_bytes()
+    seal, _, payload = (b"", b"", raw) if raw.startswith(b"{") else raw.partition(b"\n")
+    data = json.loads(payload)
+    change(data)
+    path.write_bytes((seal + b"\n" if seal else b"") + json.dumps(data).encode())
+
+
+def _module_names_as_lists(data: Any, modules: list[Any]) -> None:
+    for encoded in modules:
+        if encoded[0] in ("M", "C"):
+            encoded[1] = [encoded[1]]  # a list where the module's name belongs
+
+
+def test_a_wrong_typed_field_in_the_pack_rebuilds_instead_of_crashing_the_link(
+    project: Path,
+) -> None:
+    cold, _ = run(project)
+    cache_dir = project / ".strangler" / "cache"
+    (cache_dir / "linked.json").unlink()
+    _edit_json(
+        cache_dir / "facts.json", lambda d: _module_names_as_lists(d, [*d["entries"].values()])
+    )
+    c, stats = run(project)  # was: TypeError: unhashable type: 'list' in link()
+    assert stats.parsed == 5
+    assert c.modules == cold.modules
+    _, stats = run(project)
+    assert stats.parsed == 0
+
+
+def test_a_wrong_typed_field_in_the_snapshot_is_a_miss(project: Path) -> None:
+    cold, _ = run(project)
+    linked = project / ".strangler" / "cache" / "linked.json"
+    _edit_json(linked, lambda d: _module_names_as_lists(d, d["modules"]))
+    c, stats = run(project)
+    assert not stats.linked_from_cache
+    assert c.modules == cold.modules
+    assert all(isinstance(m.module, str) for m in c.modules)
+
+
+def test_an_edited_index_entry_is_a_miss_not_another_files_facts(project: Path) -> None:
+    cold, _ = run(project)
+    index = project / ".strangler" / "cache" / "index.json"
+
+    def swap(data: Any) -> None:
+        util, models = data["files"]["shop/util.py"], data["files"]["shop/models.py"]
+        util[-1], models[-1] = models[-1], util[-1]  # each other's content key
+
+    _edit_json(index, swap)
+    c, _ = run(project)
+    assert [m.path for m in c.modules] == [m.path for m in cold.modules]  # was: swapped
+    assert c.modules == cold.modules
+
+
+def test_a_same_size_edit_with_its_mtime_put_back_reparses(project: Path) -> None:
+    """``touch -d``, ``cp -p``, ``tar`` and ``rsync -t`` restore an mtime; the ctime moves."""
+    run(project)
+    path = project / "shop" / "util.py"
+    st = path.stat()
+    time.sleep(0.02)  # past the file system's clock tick, so that the ctime moves
+    path.write_text(FILES["shop/util.py"].replace("fmt", "fmx"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    c, stats = run(project)
+    assert stats.parsed == 1
+    util = next(m for m in c.modules if m.module == "shop.util")
+    assert [d.qualname for d in util.definitions] == ["shop.util.fmx"]
 
 
 def test_a_new_tool_version_rebuilds(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import textwrap
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -411,15 +415,93 @@ def test_an_edited_cached_capability_is_a_miss(project: Path) -> None:
     config = load_config(project, {}, {})
     first = run_analysis(project, config)
     path = config.cache_path(project) / "analysis.jsonl"
-    head, *capabilities = path.read_text().split("\n")  # line 1: head; then one per line
+    seal, head, *capabilities = path.read_text().split("\n")  # seal, head, one per line
     name = first.analysis.capabilities[0].name
     assert json.loads(capabilities[0])[1] == name  # a positional row: rank, name, ...
     capabilities[0] = capabilities[0].replace(json.dumps(name), json.dumps(name + "_edited"), 1)
-    path.write_text("\n".join([head, *capabilities]))
+    path.write_text("\n".join([seal, head, *capabilities]))
     again = run_analysis(project, config)
     assert not again.from_cache
     assert again.analysis == first.analysis
     assert run_analysis(project, config).from_cache  # rewritten
+
+
+def test_a_deeply_nested_analysis_cache_is_a_miss_not_a_crash(project: Path) -> None:
+    """The stdlib JSON parser (orjson's fallback) recursed into it: RecursionError."""
+    config = load_config(project, {}, {})
+    first = run_analysis(project, config)
+    path = config.cache_path(project) / "analysis.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    again = run_analysis(project, config)
+    assert not again.from_cache
+    assert again.analysis == first.analysis
+    assert run_analysis(project, config).from_cache  # rewritten
+
+
+def test_a_copied_project_keeps_its_cache_and_reports_its_own_root(
+    project: Path, tmp_path: Path
+) -> None:
+    first = run_analysis(project, load_config(project, {}, {}))
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy)  # copy2 keeps the mtimes, as cp -a does
+    again = run_analysis(copy, load_config(copy, {}, {}))
+    assert again.from_cache  # the content decides: nothing was re-analysed
+    assert again.analysis == replace(first.analysis, root=str(copy.resolve()))
+    report = json.loads(_run("analyze", str(copy), "--format", "json").stdout)
+    assert report["root"] == str(copy.resolve())
+
+
+def test_files_hashed_again_after_a_copy_are_trusted_by_their_stat_data_next_time(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hit decided by content stores the new stat data: one run hashes, not all."""
+    import strangler.analysis as use_case
+
+    run_analysis(project, load_config(project, {}, {}))
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy)
+    config = load_config(copy, {}, {})
+    assert run_analysis(copy, config).from_cache
+    monkeypatch.setattr(use_case.FactsCache, "keys", _must_not_hash)
+    assert run_analysis(copy, config).from_cache
+
+
+def _must_not_hash(*args: Any) -> Any:
+    raise AssertionError("hashed the files again")
+
+
+def test_a_same_size_edit_with_its_mtime_put_back_is_not_missed(project: Path) -> None:
+    """``touch -d``, ``cp -p``, ``tar`` and ``rsync -t`` restore an mtime; the ctime moves."""
+    config = load_config(project, {}, {})
+    run_analysis(project, config)
+    path = project / "notifications" / "emails.py"
+    _edit_keeping_size_and_mtime(path, path.read_text().replace("render", "rendex"))
+    again = run_analysis(project, config)
+    assert not again.from_cache
+    members = {m for c in again.analysis.capabilities for m in c.members}
+    assert "notifications.emails.rendex" in members
+    assert "notifications.emails.render" not in members
+
+
+def _edit_keeping_size_and_mtime(path: Path, text: str) -> None:
+    st = path.stat()
+    assert len(text.encode()) == st.st_size
+    time.sleep(0.02)  # past the file system's clock tick, so that the ctime moves
+    path.write_text(text)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+def test_every_cache_file_gets_a_normal_files_mode(project: Path) -> None:
+    """0666 less the umask, like ``open(path, "w")``: not 0600 for some, 0644 for others."""
+    old = os.umask(0o002)
+    try:
+        run_analysis(project, load_config(project, {}, {}))
+    finally:
+        os.umask(old)
+    cache = load_config(project, {}, {}).cache_path(project)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in cache.iterdir()}
+    assert modes == dict.fromkeys(["analysis.jsonl", "facts.json", "index.json"], 0o664)
 
 
 def test_warm_explain_decodes_only_what_it_shows(project: Path) -> None:
