@@ -45,8 +45,11 @@ def write_atomic(path: Path, text: str | bytes) -> None:
 
     An existing target that is not a regular file (``/dev/null``, ``/dev/stdout``, a
     FIFO) is written in place: renaming over it would replace the device node itself.
+    A symbolic link is followed, its target written.
     """
     data = text.encode() if isinstance(text, str) else text
+    if path.is_symlink():  # write through the link, as ``open(path, "w")`` would: the
+        path = path.resolve()  # renamed file replaces its target, the link stays a link
     if path.exists() and not path.is_file():
         with path.open("wb") as stream:
             stream.write(data)

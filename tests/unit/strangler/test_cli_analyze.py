@@ -709,3 +709,18 @@ def test_a_lone_surrogate_from_the_analysed_code_is_written_escaped(tmp_path: Pa
     )
     assert shown.returncode == 0, shown.stderr
     assert b"written: orders\\udcff" in shown.stdout
+
+
+def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(
+    project: Path, tmp_path: Path
+) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "latest.md").write_text("old report\n")
+    link = tmp_path / "report.md"
+    link.symlink_to(reports / "latest.md")
+    result = _run("analyze", str(project), "--no-cache", "--format", "markdown", "-o", str(link))
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink()
+    assert (reports / "latest.md").read_text().startswith("# Extractable capabilities")
+    assert sorted(p.name for p in reports.iterdir()) == ["latest.md"]  # no temporary left
