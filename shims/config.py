@@ -21,13 +21,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["ENV_PREFIX", "Settings", "env_var", "load_settings", "mask_url"]
+__all__ = ["ENV_PREFIX", "Settings", "env_var", "is_secret_key", "load_settings", "mask_url"]
 
 ENV_PREFIX = "STRANGLER_"
 
 # Field name -> the shorter key users write in pyproject / env / Django settings.
 _KEY_FOR_FIELD = {"route_store_url": "route_store"}
-_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "secret", "token", "api_key"})
+# A query key is secret when its lower-cased name contains one of these words or ends
+# in "key": a rule, not a list, because every client names its secrets differently
+# (redis-py's ssl_password and sentinel_password, access_key, secret_key,
+# client_secret, auth, sas_token...). Masking a harmless value costs nothing.
+_SECRET_WORDS = ("pass", "secret", "token", "auth", "credential")
+_SECRET_NAMES = frozenset({"sig", "signature"})  # an Azure SAS URL's signature
 
 
 _URL_FIELDS = frozenset({"route_store_url", "broker_url", "result_backend"})
@@ -144,6 +149,20 @@ def mask_url(url: str) -> str:
     return ";".join(_mask_one(part) for part in url.split(";"))
 
 
+def is_secret_key(name: str) -> bool:
+    """Does a URL query key hold a secret (so its value is never shown)?
+
+    True when the lower-cased name contains ``pass``, ``secret``, ``token``, ``auth`` or
+    ``credential``, ends in ``key``, or is ``sig``/``signature``.
+    """
+    lowered = name.lower()
+    return (
+        any(word in lowered for word in _SECRET_WORDS)
+        or lowered.endswith("key")
+        or lowered in _SECRET_NAMES
+    )
+
+
 def _mask_one(url: str) -> str:
     try:
         parts = urlsplit(url)
@@ -154,9 +173,9 @@ def _mask_one(url: str) -> str:
             masked = masked.replace(f"//{parts.netloc}", f"//{user}:****@{hostport}", 1)
         if parts.query:
             pairs = parse_qsl(parts.query, keep_blank_values=True)
-            if any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
+            if any(is_secret_key(k) for k, _ in pairs):
                 query = urlencode(
-                    [(k, "****" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs],
+                    [(k, "****" if is_secret_key(k) else v) for k, v in pairs],
                     safe="*/:",
                 )
                 masked = masked.replace(f"?{parts.query}", f"?{query}", 1)

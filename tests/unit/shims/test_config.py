@@ -143,6 +143,13 @@ def test_broken_pyproject(no_django: None, tmp_path: Path) -> None:
         ("amqp://guest:guest@localhost:5672//", "amqp://guest:****@localhost:5672//"),
         ("rediss://user:p%40ss@h:6380/1", "rediss://user:****@h:6380/1"),
         ("redis://h:6379/0?password=x&prefix=a:", "redis://h:6379/0?password=****&prefix=a:"),
+        # any key naming a secret, not a fixed list: redis-py's, S3's, OAuth's, Azure's
+        ("rediss://h:1/0?ssl_password=s3", "rediss://h:1/0?ssl_password=****"),
+        ("redis://h/0?sentinel_password=s3&db=1", "redis://h/0?sentinel_password=****&db=1"),
+        ("redis://h/0?Password=s3", "redis://h/0?Password=****"),
+        ("sqs://h?access_key=a&secret_key=b", "sqs://h?access_key=****&secret_key=****"),
+        ("x://h?client_secret=a&auth=b", "x://h?client_secret=****&auth=****"),
+        ("x://h?sas_token=a&sig=b&prefix=p", "x://h?sas_token=****&sig=****&prefix=p"),
         ("sqlite:///.strangler/routes.db", "sqlite:///.strangler/routes.db"),
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
         ("memory://", "memory://"),

@@ -161,6 +161,13 @@ def test_unreachable_store_exits_1_with_the_url_masked() -> None:
     assert "redis://:****@127.0.0.1:1/0" in result.stderr
 
 
+def test_a_secret_query_value_is_masked_in_errors() -> None:
+    result = run("list", "--store", "rediss://127.0.0.1:1/0?ssl_password=s3cret")
+    assert result.exit_code == 1
+    assert "s3cret" not in result.output
+    assert "ssl_password=****" in result.stderr
+
+
 def test_store_from_the_environment_is_used_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://:hunter2@127.0.0.1:1/0")
     result = run("list")
