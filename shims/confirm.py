@@ -35,7 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from shims.sqlitefile import connect, prepare
-from shims.urls import open_by_scheme
+from shims.urls import check_redis_url, open_by_scheme
 
 __all__ = [
     "CONFIRM_ATTRIBUTE",
@@ -130,6 +130,7 @@ class RedisConfirmations(ConfirmationStore):
     def __init__(self, url: str) -> None:
         import redis
 
+        check_redis_url(url, kind="confirmation store")
         self.url = url
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shims.sqlitefile import connect, prepare
-from shims.urls import open_by_scheme
+from shims.urls import check_redis_url, open_by_scheme
 
 __all__ = ["DeadLetter", "DeadLetterStore", "open_dead_letters", "replay"]
 
@@ -182,6 +182,7 @@ class RedisDeadLetters(DeadLetterStore):
     def __init__(self, url: str) -> None:
         import redis
 
+        check_redis_url(url, kind="dead-letter store")
         self.url = url
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 

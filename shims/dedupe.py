@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from shims.sqlitefile import connect, prepare
-from shims.urls import open_by_scheme
+from shims.urls import check_redis_url, open_by_scheme
 
 __all__ = ["Claim", "ClaimState", "DedupeStore", "open_dedupe"]
 
@@ -161,6 +161,7 @@ class RedisDedupe(DedupeStore):
     def __init__(self, url: str) -> None:
         import redis
 
+        check_redis_url(url, kind="dedupe store")
         self.url = url
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self._release = self._redis.register_script(self._RELEASE)

@@ -8,17 +8,42 @@ about a URL can carry its password (every URL in a message goes through ``mask_u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from shims.config import mask_url
 
-__all__ = ["open_by_scheme", "sqlite_file_missing", "sqlite_path"]
+__all__ = [
+    "REDIS_OPTIONS",
+    "check_redis_url",
+    "open_by_scheme",
+    "sqlite_file_missing",
+    "sqlite_path",
+]
 
 T = TypeVar("T")
 SQLITE_PREFIX = "sqlite:///"
+
+# The query options a redis:// store URL may carry. redis-py passes any other key to its
+# connection class as a keyword, which fails with a TypeError only at the first command
+# (``?x=1``, ``?Password=...``, ``?sentinel_password=...``), so the stores refuse them
+# up front. Left out on purpose: ``decode_responses``/``protocol`` (the stores depend on
+# the replies' shape) and pool options of other pool classes (``timeout``).
+REDIS_OPTIONS = frozenset(
+    {
+        "db", "username", "password", "client_name", "socket_timeout",
+        "socket_connect_timeout", "socket_keepalive", "retry_on_timeout",
+        "health_check_interval", "max_connections",
+    }
+)  # fmt: skip
+_REDISS_OPTIONS = REDIS_OPTIONS | {
+    "ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_path",
+    "ssl_ca_data", "ssl_check_hostname", "ssl_password", "ssl_ciphers",
+}  # fmt: skip
+_REDIS_DB_PATH = re.compile(r"/?\d*")
 
 
 def open_by_scheme(
@@ -60,3 +85,34 @@ def sqlite_path(url: str, *, error: type[ValueError] = ValueError) -> Path:
             "or sqlite:////absolute/path.db"
         )
     return Path(url[len(SQLITE_PREFIX) :])
+
+
+def check_redis_url(
+    url: str,
+    *,
+    kind: str,
+    extra: Collection[str] = (),
+    error: type[ValueError] = ValueError,
+) -> None:
+    """Refuse a ``redis://``/``rediss://`` URL redis-py would misread or fail on later.
+
+    redis-py reads ``/notadb`` as database 0 and passes unknown query keys on as
+    keywords (a TypeError at the first command): both are typos to report now, in one
+    line naming the masked URL. ``extra`` are the caller's own options (``prefix``).
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise error(f"bad {kind} URL {mask_url(url)!r}: {exc}") from None
+    if not _REDIS_DB_PATH.fullmatch(parts.path):
+        raise error(
+            f"bad {kind} URL {mask_url(url)!r}: the database must be a number (redis://host:6379/0)"
+        )
+    base = _REDISS_OPTIONS if parts.scheme.lower() == "rediss" else REDIS_OPTIONS
+    accepted = base | set(extra)
+    for key, _ in parse_qsl(parts.query, keep_blank_values=True):
+        if key not in accepted:
+            raise error(
+                f"unknown option {key!r} in {kind} URL {mask_url(url)!r}; "
+                f"accepted: {', '.join(sorted(accepted))}"
+            )

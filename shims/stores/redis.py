@@ -9,6 +9,9 @@ when such a URL is opened. Keys live under a prefix (``strangler:`` by default, 
 * ``{prefix}metrics`` - set of ``[feature, path]`` members (JSON) that have counters
 * ``{prefix}metrics:[feature, path]`` - hash ``o:<outcome>`` / ``b:<bucket>`` -> count
 
+Other query options are redis-py's connection options (``shims.urls.REDIS_OPTIONS``);
+an unknown one, or a database that is not a number, is refused when the store opens.
+
 A route change is one WATCH/MULTI transaction, so the audit entry always records the
 route it replaced even when two operators race.
 """
@@ -33,6 +36,7 @@ from shims.stores.base import (
     route_to_dict,
     utcnow,
 )
+from shims.urls import check_redis_url
 
 __all__ = ["RedisStore"]
 
@@ -48,6 +52,7 @@ class RedisStore(RouteStore):
                 f"route store {mask_url(url)} needs the 'redis' package: "
                 "pip install 'strangler[redis]'"
             ) from None
+        check_redis_url(url, kind="route store", extra={"prefix"}, error=StoreConfigError)
         self.url = url
         client_url, self.prefix = _split_prefix(url)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)

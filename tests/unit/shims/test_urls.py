@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shims.urls import sqlite_file_missing, sqlite_path
+from shims.urls import REDIS_OPTIONS, check_redis_url, sqlite_file_missing, sqlite_path
 
 
 def test_sqlite_path_is_relative_or_absolute_and_a_bad_url_raises() -> None:
@@ -26,3 +26,60 @@ def test_a_missing_sqlite_file_is_told_apart_from_other_urls(tmp_path: Path) -> 
     assert not sqlite_file_missing("redis://127.0.0.1:6379/0")  # not a file at all
     assert not sqlite_file_missing("sqlite:///")  # bad: opening it says so
     assert not (tmp_path / "absent.db").exists()  # asking created nothing
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://h:6379/0?x=1",
+        "redis://h:6379/0?Password=s3cret",
+        "redis://h:6379/0?sentinel_password=s3cret",
+        "redis://h:6379/0?ssl_password=s3cret",  # TLS options only with rediss://
+        "redis://h:6379/notadb",
+        "redis://h:6379/-1",
+    ],
+)
+def test_check_redis_url_refuses_what_redis_py_would_misread(url: str) -> None:
+    with pytest.raises(ValueError, match=r"^(unknown option|bad) .*store URL") as info:
+        check_redis_url(url, kind="test store")
+    assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://h:6379",
+        "redis://h:6379/",
+        "redis://:pw@h:6379/13?socket_timeout=2&prefix=a:",
+        "rediss://h:6380/1?ssl_cert_reqs=required&ssl_password=x",
+    ],
+)
+def test_check_redis_url_accepts_redis_py_options(url: str) -> None:
+    check_redis_url(url, kind="test store", extra={"prefix"})
+
+
+def test_the_unknown_option_is_named_with_the_accepted_ones() -> None:
+    with pytest.raises(ValueError) as info:
+        check_redis_url("redis://h/0?x=1", kind="route store")
+    assert "unknown option 'x' in route store URL 'redis://h/0?x=1'" in str(info.value)
+    assert "accepted: client_name, db," in str(info.value)
+
+
+@pytest.mark.parametrize("scheme", ["redis", "rediss"])
+def test_every_accepted_option_is_one_redis_py_takes(scheme: str) -> None:
+    """The list must not promise what redis-py rejects: each option builds a connection."""
+    redis = pytest.importorskip("redis")
+    values = {"ssl_cert_reqs": "required", "ssl_check_hostname": "false"}
+    names = REDIS_OPTIONS if scheme == "redis" else _rediss_options()
+    for name in sorted(names):
+        url = f"{scheme}://127.0.0.1:1/0?{name}={values.get(name, '1')}"
+        check_redis_url(url, kind="test store")
+        client = redis.Redis.from_url(url)
+        client.connection_pool.make_connection()  # a TypeError for an unknown keyword
+        client.close()
+
+
+def _rediss_options() -> frozenset[str]:
+    from shims import urls
+
+    return urls._REDISS_OPTIONS

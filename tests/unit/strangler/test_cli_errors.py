@@ -21,6 +21,16 @@ from strangler.cli import main
         ["outbox", "relay", "--settings", "no.such"],
         ["route", "--store", "redis://127.0.0.1:1/0?socket_timeout=abc", "list"],
         ["route", "--store", "memory://", "set", "x", "function"],
+        # redis-py passes unknown query keys on as keywords: a TypeError, once
+        ["route", "list", "--store", "redis://127.0.0.1:6379/0?x=1"],
+        ["route", "list", "--store", "redis://127.0.0.1:6379/0?Password=s3cret"],
+        ["route", "list", "--store", "redis://127.0.0.1:6379/0?sentinel_password=s3cret"],
+        ["route", "set", "x", "function", "--store", "redis://127.0.0.1:6379/0?x=1"],
+        ["dlq", "list", "--url", "redis://127.0.0.1:6379/0?x=1"],
+        ["dlq", "list", "--url", "rediss://127.0.0.1:6379/0?sentinel_password=s3cret"],
+        # ... and reads a database that is not a number as database 0
+        ["route", "list", "--store", "redis://127.0.0.1:6379/notadb"],
+        ["dlq", "list", "--url", "redis://127.0.0.1:6379/notadb"],
         ["route", "set", "x", "sideways"],
         ["no-such-command"],
     ],
@@ -39,6 +49,7 @@ def test_usage_errors_are_one_line_exit_2_and_write_nothing(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("strangler: error: ")
     assert "Traceback" not in result.output
+    assert "s3cret" not in result.output
     assert list(tmp_path.iterdir()) == [], "something was written"
 
 
