@@ -19,13 +19,14 @@ from typing import Any
 
 from celery import Celery
 
-from shims.config import Settings, load_settings
+from shims.config import Settings, load_settings, mask_url
 
 __all__ = [
     "PublishConfig",
     "UnsafeSerializerError",
     "build_app",
     "celery_config",
+    "check_broker_url",
     "close_app",
     "ensure_json_only",
 ]
@@ -97,6 +98,34 @@ def _prepare_result_backend(url: str) -> None:
     if url.startswith("file://"):
         path = url.removeprefix("file://localhost").removeprefix("file://")
         Path(path).mkdir(parents=True, exist_ok=True)
+
+
+def check_broker_url(url: str) -> None:
+    """``ValueError`` (one line, URL masked) when no kombu transport can serve ``url``.
+
+    kombu looks the transport up only at the first publish, where an unknown scheme is
+    a bare ``KeyError: 'No such transport'`` and a missing package an ``ImportError``;
+    a command checks its broker URL first, so bad input is reported before anything
+    is written (the filesystem transport's folders, the results folder).
+    """
+    from kombu.connection import Connection
+    from kombu.transport import TRANSPORT_ALIASES, get_transport_cls
+
+    if not url.strip():
+        raise ValueError("empty broker URL: expected e.g. redis://host:6379/0 or filesystem://")
+    try:
+        get_transport_cls(Connection(url).transport_cls)  # type: ignore[no-untyped-call]
+    except KeyError:
+        known = ", ".join(sorted({name.lower() for name in TRANSPORT_ALIASES}))
+        raise ValueError(
+            f"unknown broker transport in {mask_url(url)!r}: expected one of {known}"
+        ) from None
+    except ImportError as exc:
+        raise ValueError(
+            f"broker {mask_url(url)!r} needs the package {exc.name!r}, not installed"
+        ) from None
+    except ValueError as exc:
+        raise ValueError(f"bad broker URL {mask_url(url)!r}: {exc}") from None
 
 
 def build_app(

@@ -9,6 +9,7 @@ removes the entry only once the publish succeeded.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from shims.deadletter import (
 )
 from shims.handlers import dead_letter_url
 from shims.urls import sqlite_file_missing
+from strangler.commands.errors import EXIT_FAILED, fail
 
 __all__ = ["dlq"]
 
@@ -51,28 +53,42 @@ def dlq() -> None:
 
 @contextmanager
 def _opened(url: str | None) -> Iterator[DeadLetterStore]:
+    """The store ``url`` names, its failures one ``strangler: error:`` line each.
+
+    A bad URL is bad input (exit 2); a store that cannot be read - a server that does
+    not answer, a SQLite path that is a folder or a file that is no database - is
+    exit 1, like ``strangler route``'s.
+    """
+    if url is not None and not url.strip():
+        fail("--url is empty: give a dead-letter store URL or leave the option out")
     target = url or dead_letter_url()
     if sqlite_file_missing(target):
         # Reading must not create the store: a SQLite file that does not exist yet holds
         # no dead letters, shown under its own URL.
         yield MemoryDeadLetters(target)
         return
+    with _unavailable_fails(target):
+        try:
+            store = open_dead_letters(target)
+        except (ValueError, ImportError) as exc:
+            fail(str(exc))
     try:
-        store = open_dead_letters(target)
-    except (ValueError, ImportError) as exc:
-        raise click.UsageError(str(exc)) from None
-    try:
-        yield store
-    except OSError as exc:
-        raise click.ClickException(f"dead-letter store {mask_url(target)}: {exc}") from None
-    except Exception as exc:
-        if type(exc).__module__.startswith("redis"):
-            raise click.ClickException(
-                f"dead-letter store {mask_url(target)} unreachable: {type(exc).__name__}"
-            ) from None
-        raise
+        with _unavailable_fails(target):
+            yield store
     finally:
         store.close()
+
+
+@contextmanager
+def _unavailable_fails(target: str) -> Iterator[None]:
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        fail(f"dead-letter store {mask_url(target)}: {exc}", EXIT_FAILED)
+    except Exception as exc:
+        if type(exc).__module__.startswith("redis"):
+            fail(f"dead-letter store {mask_url(target)} unreachable: {exc}", EXIT_FAILED)
+        raise
 
 
 def _when(entry: DeadLetter) -> str:
@@ -130,23 +146,30 @@ def replay_command(
     """Republish ENTRY_ID's event (or --all) to its task and remove the entry."""
     if (entry_id is None) == (not replay_all):
         raise click.UsageError("give exactly one of ENTRY_ID or --all")
-    from shims.celery import build_app, close_app
+    from shims.celery import build_app, check_broker_url, close_app
 
     overrides: dict[str, Any] = {} if broker is None else {"broker_url": broker}
     extra: dict[str, Any] = {} if queue is None else {"task_default_queue": queue}
     try:
-        app = build_app(load_settings(overrides), name="strangler-dlq", **extra)
+        settings = load_settings(overrides)
+        check_broker_url(settings.broker_url)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    try:
-        with _opened(url) as store:
-            ids = [e.id for e in store.list(limit=1_000_000)] if replay_all else [entry_id or 0]
-            if not ids:
-                click.echo(f"nothing to replay in {mask_url(store.url)}")
+        fail(str(exc))
+    with _opened(url) as store:
+        ids = [e.id for e in store.list(limit=1_000_000)] if replay_all else [entry_id or 0]
+        if not ids:
+            click.echo(f"nothing to replay in {mask_url(store.url)}")
+            return
+        if store.get(ids[0]) is None:
+            # Before the app is built: building it creates the filesystem broker's and
+            # the results' folders, and bad input writes nothing.
+            raise click.BadParameter(f"no dead letter #{ids[0]}", param_hint="ENTRY_ID")
+        app = build_app(settings, name="strangler-dlq", **extra)
+        try:
             for one in ids:
                 _replay_one(store, one, app)
-    finally:
-        close_app(app)
+        finally:
+            close_app(app)
 
 
 def _replay_one(store: DeadLetterStore, entry_id: int, app: Any) -> None:
@@ -162,11 +185,12 @@ def _replay_one(store: DeadLetterStore, entry_id: int, app: Any) -> None:
     try:
         entry = replay(store, entry_id, publish)
     except Exception as exc:
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException | click.exceptions.Exit):
             raise
-        raise click.ClickException(
-            f"replay of #{entry_id} failed, entry kept: {type(exc).__name__}: {exc}"
-        ) from None
+        fail(
+            f"replay of #{entry_id} failed, entry kept: {type(exc).__name__}: {exc}",
+            EXIT_FAILED,
+        )
     if entry is None:
         raise click.BadParameter(f"no dead letter #{entry_id}", param_hint="ENTRY_ID")
     click.echo(f"replayed #{entry.id} ({entry.task}, event {entry.event_id})")

@@ -12,13 +12,20 @@ settles sent rows: confirmed by the handler side -> ``handled``; unconfirmed aft
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import click
 
+from strangler.commands.errors import EXIT_FAILED, fail
+
 __all__ = ["outbox"]
+
+_RELAY_LOGGER = "shims.outbox"
 
 
 @click.group("outbox")
@@ -36,25 +43,33 @@ def relay(once: bool, batch: int, interval: float, settings_module: str | None) 
     _setup_django(settings_module)
     from django.db import DatabaseError
 
+    from shims.celery import check_broker_url
     from shims.outbox import OutboxNotReady, check_outbox, pending_count, relay_once, run_relay
+    from shims.runtime import get_runtime
 
+    try:
+        check_broker_url(get_runtime().settings.broker_url)
+    except ValueError as exc:
+        fail(str(exc))
     try:
         check_outbox()
     except (OutboxNotReady, DatabaseError) as exc:
-        raise click.ClickException(" ".join(str(exc).split())) from None
+        fail(str(exc), EXIT_FAILED)
     if once:
         total, settled = 0, [0, 0, 0]
-        while True:
-            result = relay_once(batch)
-            total += result.sent
-            settled = [a + b for a, b in zip(settled, _settled(result), strict=True)]
-            if result.failed:
-                raise click.ClickException(
-                    f"sent {total}; broker refused the rest ({result.error}); "
-                    f"{pending_count()} row(s) wait"
-                )
-            if result.sent < batch:
-                break
+        with _quiet(_RELAY_LOGGER):
+            while True:
+                result = relay_once(batch)
+                total += result.sent
+                settled = [a + b for a, b in zip(settled, _settled(result), strict=True)]
+                if result.failed:
+                    fail(
+                        f"sent {total}; broker refused the rest ({result.error}); "
+                        f"{pending_count()} row(s) wait",
+                        EXIT_FAILED,
+                    )
+                if result.sent < batch:
+                    break
         again, handled, dead = settled
         extra = f"; {again} republished, {handled} confirmed, {dead} never confirmed"
         shown = extra if any(settled) else ""
@@ -79,6 +94,26 @@ def prune(days: float, settings_module: str | None) -> None:
     from shims.outbox import prune_handled
 
     click.echo(f"pruned {prune_handled(timedelta(days=days))} handled row(s)")
+
+
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Mute logger ``name`` when logging is not configured, for ``--once``.
+
+    ``--once`` reports a failure itself, in one line; with no handler anywhere, Python's
+    last-resort handler would print the relay's own warning above it. A configured
+    logging setup (Django's ``LOGGING``) still gets every record.
+    """
+    logger = logging.getLogger(name)
+    if logger.hasHandlers():
+        yield
+        return
+    null = logging.NullHandler()
+    logger.addHandler(null)
+    try:
+        yield
+    finally:
+        logger.removeHandler(null)
 
 
 def _settled(result: object) -> list[int]:

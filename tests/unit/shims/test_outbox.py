@@ -5,6 +5,7 @@ tests/integration/test_outbox.py."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from django.db import transaction
 from django.utils import timezone
 
+from shims.celery import check_broker_url
 from shims.confirm import CONFIRM_ATTRIBUTE
 from shims.dispatch import publisher
 from shims.django.models import OutboxEvent, State
@@ -29,6 +31,7 @@ from shims.outbox import (
     run_relay,
     write_outbox,
 )
+from shims.runtime import reset_runtime
 from strangler.cli import main
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -98,13 +101,43 @@ def test_cli_relay_once(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_relay_once_with_the_broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
     write_outbox("t.x", build_event("f", {"n": 1}))
 
-    def down(settings: Any, task: str, event: Any) -> None:
+    def down(settings: Any, task: str, event: Any, **options: Any) -> None:
         raise ConnectionError("refused")
 
     monkeypatch.setattr(publisher, "publish", down)
+    # No logging configured, as from a shell: Python's last-resort handler would print
+    # the relay's warning above the command's own error line.
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])
     result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
     assert result.exit_code == 1
-    assert "1 row(s) wait" in result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "strangler: error: sent 0; broker refused the rest (ConnectionError: refused); "
+        "1 row(s) wait"
+    ]
+
+
+def test_cli_relay_with_an_unknown_broker_transport_is_bad_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_outbox("t.x", build_event("f", {"n": 1}))
+    monkeypatch.setenv("STRANGLER_BROKER_URL", "bogus://:hunter2@x")
+    reset_runtime()
+    try:
+        result = CliRunner().invoke(main, ["outbox", "relay", "--once"])
+    finally:
+        reset_runtime()
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"strangler: error: unknown broker transport in 'bogus://:****@x': {_expected()}"
+    ]
+    assert pending_count() == 1
+
+
+def _expected() -> str:
+    with pytest.raises(ValueError, match="expected one of") as info:
+        check_broker_url("bogus://x")
+    return str(info.value).split(": ", 1)[1]
 
 
 def test_cli_relay_once_republishes_an_unconfirmed_row(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
+from shims.deadletter import open_dead_letters
 from strangler.cli import main
 
 
@@ -14,6 +15,9 @@ from strangler.cli import main
     "args",
     [
         ["dlq", "show", "999"],
+        ["dlq", "replay", "999"],  # built the broker's and the results' folders
+        ["dlq", "replay", "1", "--broker", "bogus://x"],
+        ["dlq", "list", "--url", ""],
         ["dlq", "replay"],
         ["dlq", "replay", "5", "--all"],
         ["dlq", "list", "--url", "bogus://"],
@@ -51,6 +55,73 @@ def test_usage_errors_are_one_line_exit_2_and_write_nothing(
     assert "Traceback" not in result.output
     assert "s3cret" not in result.output
     assert list(tmp_path.iterdir()) == [], "something was written"
+
+
+def _one_error_line(result: Result, code: int) -> str:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("strangler: error: "), lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def dead_letters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite dead-letter store holding entry #1, in an empty working directory."""
+    url = f"sqlite:///{tmp_path}/state/handlers.db"
+    store = open_dead_letters(url)
+    store.add("t.x", {"id": "e1"}, "error", 3, "boom")
+    store.close()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return url
+
+
+@pytest.mark.parametrize("kind", ["a folder", "not a database"])
+@pytest.mark.parametrize(
+    "args", [["list"], ["show", "1"], ["purge", "--yes"], ["replay", "1"]], ids=" ".join
+)
+def test_an_unreadable_sqlite_dlq_is_one_line_exit_1(
+    args: list[str], kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "handlers.db"
+    if kind == "a folder":
+        path.mkdir()
+    else:
+        path.write_text("not sqlite\n")
+    result = CliRunner().invoke(main, ["dlq", *args, "--url", f"sqlite:///{path}"])
+    line = _one_error_line(result, 1)
+    assert f"dead-letter store sqlite:///{path}: " in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["handlers.db"]
+
+
+def test_an_unreachable_dlq_is_one_line_exit_1_masked() -> None:
+    result = CliRunner().invoke(main, ["dlq", "list", "--url", "redis://:hunter2@127.0.0.1:1/0"])
+    line = _one_error_line(result, 1)
+    assert "redis://:****@127.0.0.1:1/0 unreachable" in line
+    assert "hunter2" not in result.output
+
+
+def test_a_bad_broker_is_exit_2_and_writes_nothing(dead_letters: str) -> None:
+    result = CliRunner().invoke(
+        main, ["dlq", "replay", "1", "--url", dead_letters, "--broker", "bogus://:pw@x"]
+    )
+    line = _one_error_line(result, 2)
+    assert "unknown broker transport in 'bogus://:****@x'" in line
+    assert list(Path.cwd().iterdir()) == []
+    assert open_dead_letters(dead_letters).get(1) is not None
+
+
+def test_a_failed_replay_is_one_line_exit_1_and_keeps_the_entry(dead_letters: str) -> None:
+    result = CliRunner().invoke(
+        main, ["dlq", "replay", "1", "--url", dead_letters, "--broker", "redis://127.0.0.1:1/0"]
+    )
+    line = _one_error_line(result, 1)
+    assert "replay of #1 failed, entry kept" in line
+    assert open_dead_letters(dead_letters).get(1) is not None
 
 
 def test_dlq_list_without_a_store_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
