@@ -66,6 +66,7 @@ __all__ = [
     "retirement_changes",
     "revert_changes",
     "target_package",
+    "unknown_feature",
     "write_changes",
 ]
 
@@ -243,10 +244,21 @@ def retirement_changes(project: Project, features: Sequence[str]) -> Outcome | R
     return edits if isinstance(edits, Refused) else _parse_checked(Outcome(tuple(edits)))
 
 
+def unknown_feature(project: Project, feature: str) -> Invalid | None:
+    """``Invalid`` when no module of ``project`` names ``feature`` (as ``@routed`` or an
+    already retired dispatch-only call does): a typo is bad input, told apart from a
+    known feature whose route is not at ``function`` yet (refused by the gate)."""
+    if any(_names_feature(project.root / m.path, [feature]) for m in project.modules):
+        return None
+    return Invalid(f"unknown feature {feature!r}: no entry point is routed as it")
+
+
 def retire_gate(feature: str, store_url: str | None) -> Invalid | Refused | None:
     """``None`` when ``feature`` may be retired: its route is ``function`` in the store
     (``store_url``, else the shim's settings). Retiring removes the monolith path, so it
     waits until the function has carried all traffic; an unreachable store refuses."""
+    if store_url is not None and not store_url.strip():
+        return Invalid("--store is empty: give a route store URL or leave the option out")
     try:
         settings = load_settings({"route_store_url": store_url} if store_url else None)
         store = open_store(settings.route_store_url, timeout=5.0)

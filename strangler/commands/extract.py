@@ -33,6 +33,7 @@ from strangler.extract import (
     retirement_changes,
     revert_changes,
     target_package,
+    unknown_feature,
     write_changes,
 )
 from strangler.plan import ExtractionPlan
@@ -134,14 +135,15 @@ def retire(
     Each entry point routed as FEATURE keeps its signature and docstring; its body
     becomes the dispatch-only call. Refused unless the route store says ``function``.
     """
-    if not Path(path).is_dir():
-        _fail(f"{path}: no such directory")
+    project = _project(path, {})
+    unknown = unknown_feature(project, feature)
+    if unknown is not None:
+        _fail(unknown.reason)
     gate = retire_gate(feature, store_url)
     if isinstance(gate, Invalid):
         _fail(gate.reason)
     if isinstance(gate, Refused):
         _fail("; ".join(gate.reasons), EXIT_REFUSED)
-    project = _project(path, {})
     _finish(project.root, retirement_changes(project, [feature]), do_apply, force, fmt)
 
 

@@ -245,7 +245,10 @@ def _guarded(call: Callable[[], T]) -> T:
 def _opened(
     ctx: click.Context, store_url: str | None, *, read_only: bool = False
 ) -> Iterator[RouteStore]:
-    url = store_url or ctx.obj
+    url = store_url if store_url is not None else ctx.obj
+    if url is not None and not url.strip():
+        # An empty --store (an unset shell variable) must not mean the default store.
+        _fail("--store is empty: give a route store URL or leave the option out")
     settings = _checked(lambda: load_settings({"route_store_url": url} if url else None))
     if settings.route_store_url.startswith("memory:"):
         _fail(

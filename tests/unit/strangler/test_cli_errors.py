@@ -124,6 +124,52 @@ def test_a_failed_replay_is_one_line_exit_1_and_keeps_the_entry(dead_letters: st
     assert open_dead_letters(dead_letters).get(1) is not None
 
 
+@pytest.mark.parametrize(
+    "args", [["list", "--store", ""], ["--store", "", "set", "x", "function"]], ids=" ".join
+)
+def test_an_empty_store_option_is_bad_input(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty option (an unset shell variable) must not mean the configured store."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STRANGLER_ROUTE_STORE", f"sqlite:///{tmp_path}/routes.db")
+    result = CliRunner().invoke(main, ["route", *args])
+    assert "--store is empty" in _one_error_line(result, 2)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def monolith(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with one entry point routed as ``shop.f``, in a clean working directory."""
+    root = tmp_path / "mono"
+    root.mkdir()
+    (root / "shop.py").write_text(
+        'from shims import routed\n\n\n@routed("shop.f")\ndef f(x):\n    return x\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+def test_retire_of_an_unknown_feature_is_bad_input(monolith: Path, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/routes.db"
+    result = CliRunner().invoke(main, ["retire", str(monolith), "shop.nope", "--store", store])
+    line = _one_error_line(result, 2)
+    assert "unknown feature 'shop.nope'" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mono"]
+
+
+def test_retire_of_a_feature_not_at_function_is_refused(monolith: Path, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/routes.db"
+    result = CliRunner().invoke(main, ["retire", str(monolith), "shop.f", "--store", store])
+    line = _one_error_line(result, 1)
+    assert "shop.f routes to unset (monolith)" in line
+
+
+def test_retire_with_an_empty_store_is_bad_input(monolith: Path) -> None:
+    result = CliRunner().invoke(main, ["retire", str(monolith), "shop.f", "--store", ""])
+    assert "--store is empty" in _one_error_line(result, 2)
+
+
 def test_dlq_list_without_a_store_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STRANGLER_DLQ_URL", raising=False)
