@@ -45,6 +45,7 @@ from strangler.codemods import (
     file_removals,
     generate_handler_package,
     read_source,
+    retired_functions,
     run_codemod,
     run_over_files,
 )
@@ -166,6 +167,9 @@ def extraction_changes(
     project: Project, plan: ExtractionPlan, *, celery_app: str | None = None
 ) -> Outcome | Refused:
     """The new handler package plus the ``@routed`` decorators, as changes."""
+    retired = _retired(project, plan)
+    if retired:
+        return _already_retired(project, plan, retired)
     spec = _package_spec(project, plan, celery_app)
     generated = generate_handler_package(spec)
     if isinstance(generated, GenerationFailure):
@@ -193,8 +197,19 @@ def extraction_changes(
 def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
     """Remove the decorators and delete the generated package (``--revert``).
 
-    The target folder's shared ``__init__.py`` stays; folders left empty go.
+    The target folder's shared ``__init__.py`` stays; folders left empty go. Refused
+    once an entry point is retired: the package then holds the only copy of its code.
     """
+    retired = _retired(project, plan)
+    if retired:
+        return Refused(
+            tuple(
+                f"{name} is retired: the monolith's body is now the dispatch_only call and "
+                f"{plan.package} holds the only copy of its code, so --revert would lose "
+                "it; restore the body first (e.g. revert the retire commit in git)"
+                for name in retired
+            )
+        )
     edits = _chain(
         project,
         {
@@ -214,6 +229,36 @@ def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
     removals = file_removals(project.root, [*generated, *last])
     settings = _settings_changes(project, remove=True) if last else Outcome(())
     return _parse_checked(Outcome((*removals, *edits, *settings.changes)))
+
+
+def _retired(project: Project, plan: ExtractionPlan) -> list[str]:
+    """The entry points (qualnames) whose monolith body ``retire`` already replaced."""
+    found: list[str] = []
+    for path, entries in _by_path(project, plan).items():
+        code = read_source(project.root / path) or ""
+        by_name = {e.name: e for e in entries}
+        names = retired_functions(code, {e.name: e.feature for e in entries})
+        found += [by_name[name].qualname for name in names]
+    return found
+
+
+def _already_retired(
+    project: Project, plan: ExtractionPlan, retired: Sequence[str]
+) -> Outcome | Refused:
+    """Extracting a retired capability again: its handler package is all there is of the
+    code (regenerating it from the dispatch-only body would make the handler re-publish
+    its own event), so nothing to do when the package is there, refused when it is not."""
+    handlers = project.root / plan.package.replace(".", "/") / "handlers.py"
+    names = ", ".join(retired)
+    if handlers.is_file():
+        return Outcome((), (f"{names}: already extracted and retired; nothing to change",))
+    return Refused(
+        (
+            f"{names} is retired (its body is the dispatch_only call) and {plan.package} "
+            "is missing: the monolith no longer has the code to extract; restore the "
+            "body from version control first",
+        )
+    )
 
 
 def _last_init(root: Path, package: Path) -> list[str]:

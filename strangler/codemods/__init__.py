@@ -28,7 +28,12 @@ from strangler.codemods.generate import (
     task_name,
 )
 from strangler.codemods.results import CodemodResult, Status, run_codemod
-from strangler.codemods.retire import DISPATCH_ONLY, RetireMonolithPath
+from strangler.codemods.retire import (
+    DISPATCH_ONLY,
+    RetireMonolithPath,
+    is_retired,
+    retired_functions,
+)
 from strangler.codemods.routed import (
     STYLES,
     AddRoutedDecorator,
@@ -65,7 +70,9 @@ __all__ = [
     "file_changes",
     "file_removals",
     "generate_handler_package",
+    "is_retired",
     "read_source",
+    "retired_functions",
     "routed_spec",
     "run_codemod",
     "run_over_files",

@@ -28,6 +28,7 @@ import libcst as cst
 from analyzers.facts import ArgKind
 from strangler.codemods._cst import routed_feature
 from strangler.codemods._imports import ImportLine, member_key, render_imports
+from strangler.codemods.retire import is_retired
 from strangler.codemods.routed import STYLES, RoutedSpec, decorator_name, format_call
 from strangler.codemods.schema import ParamSchema, data_schema, sample_value
 from strangler.codemods.source import Definition, ModuleSource, ParsedModule, parse_source
@@ -327,6 +328,9 @@ def _entry(mover: _Mover, entry: EntryPointSpec) -> _Entry | None:
         return None
     if "." in entry.name and (reason := _unmovable_method(node)):
         problems.append(f"{where}: {reason}")
+        return None
+    if is_retired(node, entry.feature):  # its handler would re-publish its own event
+        problems.append(f"{where}: retired (its body is the dispatch_only call): no code to move")
         return None
     if node.asynchronous is not None:
         problems.append(f"{where}: async def entry points are not supported")

@@ -139,6 +139,51 @@ def test_retire_only_after_function(shop: Path, tmp_path: Path) -> None:
     assert again.stdout == ""
 
 
+def _retired_copy(shop: Path, tmp_path: Path) -> None:
+    """``shop`` with catalog.images.make_thumbnail extracted and retired, committed."""
+    store = f"sqlite:///{tmp_path}/routes.db"
+    feature = "catalog.make_thumbnail"
+    assert _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply").exit_code == 0
+    assert _run("route", "set", feature, "function", "--store", store).exit_code == 0
+    assert _run("retire", str(shop), feature, "--apply", "--force", "--store", store).exit_code == 0
+    git(shop, "add", "-A")
+    git(shop, "commit", "-q", "-m", "extract and retire")
+
+
+def test_extract_after_retire_changes_nothing(shop: Path, tmp_path: Path) -> None:
+    _retired_copy(shop, tmp_path)
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert result.exit_code == 0, result.output
+    assert "already extracted and retired" in result.stderr
+    assert _tree(shop) == before
+    handlers = shop / "functions/catalog_images_make_thumbnail/handlers.py"
+    assert "dispatch_only" not in handlers.read_text()
+
+
+def test_revert_after_retire_is_refused(shop: Path, tmp_path: Path) -> None:
+    _retired_copy(shop, tmp_path)
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--revert", "--apply")
+    assert result.exit_code == 1, result.output
+    assert "is retired" in result.stderr
+    assert "restore the body" in result.stderr
+    assert _tree(shop) == before
+
+
+def test_extract_of_a_retired_entry_point_without_its_package_is_refused(
+    shop: Path, tmp_path: Path
+) -> None:
+    _retired_copy(shop, tmp_path)
+    git(shop, "rm", "-rq", "functions/catalog_images_make_thumbnail")
+    git(shop, "commit", "-q", "-m", "lost the package")
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert result.exit_code == 1, result.output
+    assert "no longer has the code to extract" in result.stderr
+    assert _tree(shop) == before
+
+
 def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:
     images = shop / "catalog/images.py"
     code = images.read_text().replace(
