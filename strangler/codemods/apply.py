@@ -5,7 +5,8 @@ offers a multi-file transaction on a plain directory: each new content is first 
 to a temporary file next to its target (same filesystem, so the final rename is atomic),
 every replaced file is first copied to a backup next to it, and only then are the
 renames done. A failure at any point renames the backups back, removes the files that
-were created, and raises :class:`ApplyError` - the tree is as it was before.
+were created, and raises :class:`ApplyError` - the tree is as it was before. An
+interruption (Ctrl-C) rolls back the same way before it propagates.
 """
 
 from __future__ import annotations
@@ -178,6 +179,9 @@ def apply(changes: Sequence[Change], root: Path) -> tuple[str, ...]:
         raise ApplyError(
             f"could not write {current}: {exc.strerror or exc}; nothing was changed"
         ) from exc
+    except BaseException:  # Ctrl-C (or any bug) half-way must not leave a half-written tree
+        _rollback(transaction)
+        raise
     _cleanup(transaction, keep_dirs=True)
     _prune_emptied(transaction)
     return tuple(item.change.path for item in transaction.staged)

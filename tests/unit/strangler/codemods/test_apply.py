@@ -116,6 +116,34 @@ def test_failure_on_second_replace_rolls_everything_back(
     assert snapshot(tree) == before  # a.py restored, no temp/backup files, no new folder
 
 
+@pytest.mark.parametrize("interrupted_at", [2, 3])
+def test_ctrl_c_half_way_rolls_everything_back_and_propagates(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, interrupted_at: int
+) -> None:
+    before = snapshot(tree)
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def interrupted_replace(src: str | Path, dst: str | Path) -> None:
+        calls.append(str(dst))
+        if len(calls) == interrupted_at:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        apply(
+            [
+                Change("shop/a.py", "a = 1\n", "a = 2\n"),
+                Change("functions/n/new.py", None, "n = 1\n"),
+                Change("shop/b.py", "b = 1\n", "b = 2\n"),
+            ],
+            tree,
+        )
+    assert snapshot(tree) == before  # no file replaced, no temp/backup left, no new folder
+    assert not (tree / "functions").exists()
+
+
 def test_unwritable_folder_on_second_file_writes_nothing(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
