@@ -37,6 +37,7 @@ from strangler.codemods import (
     RemoveRouted,
     RetireMonolithPath,
     RoutedSpec,
+    SourceDecodeError,
     StaleFileError,
     Status,
     apply,
@@ -342,7 +343,10 @@ def write_changes(root: Path, changes: Sequence[Change], *, force: bool) -> Writ
 
 
 def _names_feature(path: Path, features: Sequence[str]) -> bool:
-    text = read_source(path) or ""
+    try:
+        text = read_source(path) or ""
+    except SourceDecodeError:  # not readable as Python, so routed as nothing
+        return False
     return any(_names(text, f) for f in features)
 
 
@@ -365,7 +369,7 @@ def _compile_problem(path: str, code: str) -> str | None:
     with warnings.catch_warnings():  # the moved code's own SyntaxWarnings are not ours
         warnings.simplefilter("ignore")
         try:
-            compile(code, path, "exec", dont_inherit=True)
+            compile(code.removeprefix("\ufeff"), path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             return f"{path}{f':{line}' if line else ''}: generated code does not parse ({exc})"

@@ -7,6 +7,7 @@ here writes a file - :mod:`strangler.codemods.apply` does, all files or none.
 from strangler.codemods.apply import (
     ApplyError,
     Change,
+    SourceDecodeError,
     StaleFileError,
     apply,
     diff,
@@ -62,6 +63,7 @@ __all__ = [
     "RetireMonolithPath",
     "RoutedNameConflict",
     "RoutedSpec",
+    "SourceDecodeError",
     "StaleFileError",
     "Status",
     "apply",

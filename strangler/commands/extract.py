@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from strangler.analysis import BadInput
-from strangler.codemods import Change, diff
+from strangler.codemods import Change, SourceDecodeError, diff
 from strangler.config import ConfigError, load_config
 from strangler.extract import (
     Invalid,
@@ -111,11 +111,14 @@ def extract(
     if plan.blocked and not force and not revert:
         lines = "\n".join(f"  - {b}" for b in plan.blockers)
         _fail(f"{plan.capability} is blocked (use --force to extract anyway):\n{lines}", 1)
-    outcome = (
-        revert_changes(project, plan)
-        if revert
-        else extraction_changes(project, plan, celery_app=celery_app)
-    )
+    try:
+        outcome = (
+            revert_changes(project, plan)
+            if revert
+            else extraction_changes(project, plan, celery_app=celery_app)
+        )
+    except SourceDecodeError as exc:
+        _fail(str(exc))
     _finish(project.root, outcome, do_apply=do_apply, force=force, fmt=fmt)
 
 
@@ -142,7 +145,11 @@ def retire(
     if isinstance(gate, Refused):
         _fail("; ".join(gate.reasons), EXIT_REFUSED)
     project = _project(path, {})
-    _finish(project.root, retirement_changes(project, [feature]), do_apply, force, fmt)
+    try:
+        outcome = retirement_changes(project, [feature])
+    except SourceDecodeError as exc:
+        _fail(str(exc))
+    _finish(project.root, outcome, do_apply, force, fmt)
 
 
 def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool, fmt: str) -> None:

@@ -97,6 +97,32 @@ def test_apply_twice_then_revert_restores_the_tree(shop: Path) -> None:
     assert _tree(shop) == before
 
 
+def test_a_coding_cookie_and_a_bom_are_kept_byte_for_byte(shop: Path) -> None:
+    images, settings = shop / "catalog/images.py", shop / "shop/settings.py"
+    cookie = "# -*- coding: latin-1 -*-\n# café\n"
+    images.write_bytes((cookie + images.read_text("utf-8")).encode("latin-1"))
+    settings.write_bytes(b"\xef\xbb\xbf" + settings.read_bytes())
+    git(shop, "commit", "-qam", "latin-1 and a BOM")
+    before = _tree(shop)
+    original = images.read_bytes()
+    applied = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert applied.exit_code == 0, applied.output
+    assert settings.read_bytes().startswith(b'\xef\xbb\xbf"""')  # the BOM is still there
+    written = images.read_bytes()
+    assert written.startswith(cookie.encode("latin-1"))  # still latin-1, the é one byte
+    assert (
+        written.decode("latin-1").replace("from shims import routed\n", "").count("@routed(") == 1
+    )
+    reverted = _run("extract", str(shop), "catalog.images.make_thumbnail", "--revert", "--apply")
+    assert reverted.exit_code == 1  # uncommitted: the revert needs --force
+    forced = _run(
+        "extract", str(shop), "catalog.images.make_thumbnail", "--revert", "--apply", "--force"
+    )
+    assert forced.exit_code == 0, forced.output
+    assert images.read_bytes() == original
+    assert _tree(shop) == before
+
+
 def test_apply_refuses_over_uncommitted_changes(shop: Path) -> None:
     target = shop / "catalog/images.py"
     target.write_text(target.read_text() + "\n# local edit\n")

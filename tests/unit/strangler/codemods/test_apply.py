@@ -13,6 +13,7 @@ import pytest
 from strangler.codemods.apply import (
     ApplyError,
     Change,
+    SourceDecodeError,
     StaleFileError,
     apply,
     diff,
@@ -88,6 +89,31 @@ def test_apply_keeps_line_endings_and_mode(tree: Path) -> None:
     apply([Change("shop/crlf.py", before, "x = 2\r\n")], tree)
     assert target.read_bytes() == b"x = 2\r\n"
     assert target.stat().st_mode & 0o777 == 0o750
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("shop/latin.py", "# -*- coding: latin-1 -*-\nx = 'é'\n".encode("latin-1")),
+        ("shop/cookie2.py", "#!/usr/bin/env python\n# coding=cp1252\nx = '€'\n".encode("cp1252")),
+        ("shop/bom.py", b"\xef\xbb\xbfx = '\xc3\xa9'\r\n"),
+    ],
+)
+def test_a_python_file_is_read_and_written_in_its_own_encoding(
+    tree: Path, name: str, raw: bytes
+) -> None:
+    (tree / name).write_bytes(raw)
+    text = read_source(tree / name)
+    assert text is not None
+    assert "x = '" in text
+    apply([Change(name, text, text + "y = 1\n")], tree)
+    assert (tree / name).read_bytes() == raw + b"y = 1\n"
+
+
+def test_an_undecodable_python_file_is_one_clear_error(tree: Path) -> None:
+    (tree / "shop" / "bad.py").write_bytes(b"x = '\xe9'\n")
+    with pytest.raises(SourceDecodeError, match=r"bad\.py: cannot decode"):
+        read_source(tree / "shop" / "bad.py")
 
 
 def test_failure_on_second_replace_rolls_everything_back(
