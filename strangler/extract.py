@@ -168,6 +168,8 @@ def extraction_changes(
     project: Project, plan: ExtractionPlan, *, celery_app: str | None = None
 ) -> Outcome | Refused:
     """The new handler package plus the ``@routed`` decorators, as changes."""
+    if plan.unextractable:  # no --force makes these work
+        return Refused(plan.unextractable)
     retired = _retired(project, plan)
     if retired:
         return _already_retired(project, plan, retired)

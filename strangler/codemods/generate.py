@@ -326,7 +326,7 @@ def _entry(mover: _Mover, entry: EntryPointSpec) -> _Entry | None:
     if node is None:
         problems.append(f"{where}: no module-level function or method of that name")
         return None
-    if "." in entry.name and (reason := _unmovable_method(node)):
+    if "." in entry.name and (reason := _unmovable_method(node) or _self_stays(node, entry)):
         problems.append(f"{where}: {reason}")
         return None
     if is_retired(node, entry.feature):  # its handler would re-publish its own event
@@ -389,6 +389,20 @@ def _unmovable_method(node: cst.FunctionDef) -> str | None:
     if visitor.found:
         return f"uses {visitor.found[0]}, which only works inside its class"
     return None
+
+
+def _self_stays(node: cst.FunctionDef, entry: EntryPointSpec) -> str | None:
+    """An instance method moves only when its ``self`` travels: a row of a known model,
+    refetched by the handler. Anything else would reach the moved body as ``None``."""
+    first = [*node.params.posonly_params, *node.params.params][:1]
+    args = {arg.name: arg for arg in entry.args}
+    arg = args.get(first[0].name.value) if first else None
+    if arg is not None and arg.kind is ArgKind.ORM_INSTANCE and arg.model:
+        return None
+    return (
+        "an instance method whose self is not a row of a known model cannot travel in "
+        "an event: extract a module-level function it calls"
+    )
 
 
 def _params(

@@ -107,7 +107,11 @@ def extract(
         _fail(str(exc))
     if show_plan:
         _show_plan(plan, fmt)
-        sys.exit(EXIT_REFUSED if plan.blocked and not force else EXIT_OK)
+        refused = plan.unextractable or (plan.blocked and not force)
+        sys.exit(EXIT_REFUSED if refused else EXIT_OK)
+    if plan.unextractable and not revert:
+        lines = "\n".join(f"  - {b}" for b in plan.unextractable)
+        _fail(f"{plan.capability} cannot be extracted (not even with --force):\n{lines}", 1)
     if plan.blocked and not force and not revert:
         lines = "\n".join(f"  - {b}" for b in plan.blockers)
         _fail(f"{plan.capability} is blocked (use --force to extract anyway):\n{lines}", 1)
@@ -208,7 +212,9 @@ def _show_plan(plan: ExtractionPlan, fmt: str) -> None:
     _section("stays (called back from the handler)", plan.stays)
     _section("imported types (keep their identity)", plan.types)
     _section("couplings", plan.couplings)
-    _section("BLOCKERS (refused unless --force)", plan.blockers)
+    _section("CANNOT BE EXTRACTED (not even with --force)", plan.unextractable)
+    forcible = [b for b in plan.blockers if b not in plan.unextractable]
+    _section("BLOCKERS (refused unless --force)", forcible)
 
 
 def _section(title: str, items: Sequence[str]) -> None:

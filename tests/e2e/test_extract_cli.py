@@ -210,6 +210,34 @@ def test_extract_of_a_retired_entry_point_without_its_package_is_refused(
     assert _tree(shop) == before
 
 
+def test_an_instance_method_is_refused_even_with_force(shop: Path) -> None:
+    before = _tree(shop)
+    capability = "orders.cart.Cart.weight_grams"
+    plan = _run("extract", str(shop), capability, "--plan")
+    assert plan.exit_code == 1, plan.output
+    assert "CANNOT BE EXTRACTED" in plan.stdout
+    assert "is an instance method at orders/cart.py:" in plan.stdout
+    forced = _run("extract", str(shop), capability, "--apply", "--force")
+    assert forced.exit_code == 1, forced.output
+    assert "self cannot travel in an event" in forced.stderr
+    assert "module-level function" in forced.stderr
+    assert _tree(shop) == before
+
+
+def test_a_function_defined_twice_is_refused_as_ambiguous(shop: Path) -> None:
+    images = shop / "catalog/images.py"
+    images.write_text(images.read_text() + "\n\ndef make_thumbnail(product_id):\n    return None\n")
+    git(shop, "commit", "-qam", "a second make_thumbnail")
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply", "--force")
+    assert result.exit_code == 1, result.output
+    assert re.search(
+        r"ambiguous: defined 2 times, at catalog/images\.py:\d+, catalog/images\.py:\d+",
+        result.stderr,
+    )
+    assert _tree(shop) == before
+
+
 def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:
     images = shop / "catalog/images.py"
     code = images.read_text().replace(
