@@ -41,6 +41,7 @@ from strangler.codemods import (
     StaleFileError,
     Status,
     apply,
+    blocked_paths,
     dirty_files,
     file_changes,
     file_removals,
@@ -183,6 +184,9 @@ def extraction_changes(
     unrouted = _unrouted(project, plan, {c.path: c.after for c in batch.changes})
     if unrouted:  # the codemod refused a target (another feature's @routed, async def...)
         return Refused((*batch.notes, *unrouted))
+    blocked = blocked_paths(project.root, generated.files)
+    if blocked:  # e.g. a folder named handlers.py: nothing can be written over it
+        return Refused(tuple(blocked))
     settings = _settings_changes(project, remove=False)
     files = file_changes(
         project.root,

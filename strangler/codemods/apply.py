@@ -32,6 +32,7 @@ __all__ = [
     "SourceDecodeError",
     "StaleFileError",
     "apply",
+    "blocked_paths",
     "diff",
     "dirty_files",
     "file_changes",
@@ -81,12 +82,15 @@ def read_source(path: Path) -> str | None:
 
     A Python file is decoded as Python reads it (a PEP 263 coding cookie, else UTF-8),
     a UTF-8 BOM kept as ``U+FEFF``: writing the text back in its :func:`source_encoding` gives
-    the same bytes outside what changed. Raises :class:`SourceDecodeError`.
+    the same bytes outside what changed. Raises :class:`SourceDecodeError`, and
+    :class:`ApplyError` for a folder.
     """
     try:
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except IsADirectoryError:
+        raise ApplyError(f"{path} is a directory, not a file; nothing was written") from None
     try:
         return data.decode(_read_encoding(path, data))
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
@@ -140,6 +144,23 @@ def file_changes(
         after = before if path in create_only and before is not None else text
         changes.append(Change(path, before, after))
     return changes
+
+
+def blocked_paths(root: Path, paths: Iterable[str]) -> list[str]:
+    """Why each of ``paths`` (files to write under ``root``) cannot be written: a folder
+    where the file goes, or a file where one of its folders goes. Said before anything
+    is shown or written, rather than as an I/O error half-way through ``apply``."""
+    problems: list[str] = []
+    for path in paths:
+        target = _target(Path(root), path)
+        if target.is_dir():
+            problems.append(f"{path} is a directory where the file would be written")
+            continue
+        parent = next((p for p in target.parents if p.exists() or p.is_symlink()), None)
+        if parent is not None and not parent.is_dir():
+            where = parent.relative_to(root).as_posix()
+            problems.append(f"{where} is a file where a folder of generated files would be")
+    return list(dict.fromkeys(problems))
 
 
 def file_removals(root: Path, paths: Iterable[str]) -> list[Change]:

@@ -157,8 +157,10 @@ def retire(
 
 
 def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool, fmt: str) -> None:
-    if isinstance(outcome, Refused):
-        _fail("refused:\n" + "\n".join(f"  - {r}" for r in outcome.reasons), EXIT_REFUSED)
+    if isinstance(outcome, Refused):  # one reason on the error's line, several below it
+        reasons = outcome.reasons
+        listed = f" {reasons[0]}" if len(reasons) == 1 else "".join(f"\n  - {r}" for r in reasons)
+        _fail(f"refused:{listed}", EXIT_REFUSED)
     changes = [c for c in outcome.changes if c.kind != "unchanged"]
     for note in outcome.notes:
         click.echo(f"note: {note}", err=True)

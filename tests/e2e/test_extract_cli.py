@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -236,6 +237,34 @@ def test_a_function_defined_twice_is_refused_as_ambiguous(shop: Path) -> None:
         result.stderr,
     )
     assert _tree(shop) == before
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (
+            lambda shop: (shop / "functions/catalog_images_make_thumbnail/handlers.py").mkdir(
+                parents=True
+            ),
+            "handlers.py is a directory where the file would be written",
+        ),
+        (
+            lambda shop: (shop / "functions").write_text(""),
+            "functions is a file where a folder of generated files would be",
+        ),
+    ],
+)
+def test_a_generated_path_taken_by_the_wrong_kind_of_file_is_one_line_refused(
+    shop: Path, make: Callable[[Path], object], says: str
+) -> None:
+    make(shop)
+    before = _tree(shop)
+    for flags in ((), ("--apply",)):
+        result = _run("extract", str(shop), "catalog.images.make_thumbnail", *flags)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert says in result.stderr
+        assert _tree(shop) == before
 
 
 def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:

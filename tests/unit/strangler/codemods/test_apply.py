@@ -16,6 +16,7 @@ from strangler.codemods.apply import (
     SourceDecodeError,
     StaleFileError,
     apply,
+    blocked_paths,
     diff,
     dirty_files,
     file_changes,
@@ -114,6 +115,18 @@ def test_an_undecodable_python_file_is_one_clear_error(tree: Path) -> None:
     (tree / "shop" / "bad.py").write_bytes(b"x = '\xe9'\n")
     with pytest.raises(SourceDecodeError, match=r"bad\.py: cannot decode"):
         read_source(tree / "shop" / "bad.py")
+
+
+def test_a_folder_where_a_file_goes_is_refused_not_a_traceback(tree: Path) -> None:
+    (tree / "shop" / "c.py").mkdir()
+    assert blocked_paths(tree, ["shop/c.py", "shop/a.py/x.py", "shop/new/d.py"]) == [
+        "shop/c.py is a directory where the file would be written",
+        "shop/a.py is a file where a folder of generated files would be",
+    ]
+    before = snapshot(tree)
+    with pytest.raises(ApplyError, match=r"c\.py is a directory"):
+        apply([Change("shop/a.py", "a = 1\n", "a = 2\n"), Change("shop/c.py", None, "c\n")], tree)
+    assert snapshot(tree) == before
 
 
 def test_failure_on_second_replace_rolls_everything_back(
