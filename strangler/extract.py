@@ -68,6 +68,7 @@ __all__ = [
     "retire_gate",
     "retirement_changes",
     "revert_changes",
+    "target_conflict",
     "target_package",
     "write_changes",
 ]
@@ -141,10 +142,31 @@ def target_package(target: str) -> str:
     if text.startswith("/") or re.match(r"[A-Za-z]:", text) or ".." in text.split("/"):
         raise BadInput(f"--target {target!r} must be a relative folder inside the project")
     parts = [p for p in text.strip("/").split("/") if p not in ("", ".")]
-    dotted = ".".join(parts)
-    if not parts or not all(p.isidentifier() for p in dotted.split(".")):
+    if not parts or not all(p.isidentifier() for p in parts):
         raise BadInput(f"--target {target!r} is not a folder name usable as a Python package")
-    return dotted
+    if reserved := [p for p in parts if keyword.iskeyword(p)]:
+        raise BadInput(f"--target {target!r}: {reserved[0]!r} is a Python keyword, not importable")
+    return ".".join(parts)
+
+
+_STRANGLER_INIT = "extracted from the monolith by strangler"
+
+
+def target_conflict(root: Path, package: str) -> str | None:
+    """Why the target package ``package`` (dotted) would take the place of the project's
+    own code, if it would: a folder next to a module of that name shadows it (a package
+    wins the import), and the project's own package is not strangler's to fill. The
+    target folder strangler made before (its ``__init__.py`` says so) is fine."""
+    parts = package.split(".")
+    for depth in range(1, len(parts) + 1):
+        relative = "/".join(parts[:depth])
+        if (root / f"{relative}.py").is_file():
+            dotted = ".".join(parts[:depth])
+            return f"--target {relative!r} would shadow the project's module {dotted}"
+    init = root / "/".join(parts) / "__init__.py"
+    if init.is_file() and _STRANGLER_INIT not in (read_source(init) or ""):
+        return f"--target {package.replace('.', '/')!r} is the project's own package {package}"
+    return None
 
 
 def celery_app_ref(value: str) -> str:

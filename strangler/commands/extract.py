@@ -32,6 +32,7 @@ from strangler.extract import (
     retire_gate,
     retirement_changes,
     revert_changes,
+    target_conflict,
     target_package,
     write_changes,
 )
@@ -95,11 +96,14 @@ def extract(
     """
     folder = _target(path, target)
     try:  # bad input is refused before the (slow) analysis
-        target_package(folder)
+        package = target_package(folder)
         if celery_app is not None:
             celery_app_ref(celery_app)
     except BadInput as exc:
         _fail(str(exc))
+    conflict = target_conflict(Path(path), package) if Path(path).is_dir() else None
+    if conflict and not revert:
+        _fail(f"{conflict}; choose a folder of its own (default functions)")
     project = _project(path, {"target": target})
     try:
         plan = plan_for(project, capability, folder)

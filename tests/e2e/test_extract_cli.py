@@ -285,6 +285,10 @@ def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:
     [
         ("--target", "/tmp/strangler_abs_target", "inside the project"),
         ("--target", "functions/../../x", "inside the project"),
+        ("--target", "catalog/images", "would shadow the project's module catalog.images"),
+        ("--target", "catalog/images.py", "not a folder name usable as a Python package"),
+        ("--target", "catalog", "is the project's own package catalog"),
+        ("--target", "class", "'class' is a Python keyword"),
         ("--celery-app", 'os:system("id")', "module:attr"),
         ("--celery-app", "shop.celery:", "module:attr"),
         ("--celery-app", "shop..celery:app", "module:attr"),
