@@ -180,7 +180,8 @@ def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool,
     if fmt == "json":
         click.echo(json.dumps({"written": list(written.paths)}, indent=2))
     else:
-        click.echo(f"wrote {len(written.paths)} files:")
+        count = len(written.paths)
+        click.echo(f"wrote {count} file{'' if count == 1 else 's'}:")
         for item in written.paths:
             click.echo(f"  {item}")
 

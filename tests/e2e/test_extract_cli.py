@@ -158,6 +158,7 @@ def test_retire_only_after_function(shop: Path, tmp_path: Path) -> None:
     assert _tree(shop) == before
     done = _run("retire", str(shop), feature, "--apply", "--store", store)
     assert done.exit_code == 0, done.stderr
+    assert done.stdout.startswith("wrote 1 file:\n")
     code = (shop / "catalog/images.py").read_text()
     assert "dispatch_only(" in code
     assert "@routed(" not in code
