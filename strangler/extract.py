@@ -210,9 +210,10 @@ def extraction_changes(
     if blocked:  # e.g. a folder named handlers.py: nothing can be written over it
         return Refused(tuple(blocked))
     settings = _settings_changes(project, remove=False)
+    package = _with_django_setup(generated.files, plan.package, _django_settings(project.root))
     files = file_changes(
         project.root,
-        _with_django_setup(generated.files, plan.package, _django_settings(project.root)),
+        _with_newline(package, _source_newline(project, plan)),
         create_only=generated.create_only,
     )
     return _parse_checked(
@@ -525,6 +526,22 @@ def _with_django_setup(
     head2, sep2, body = rest.partition("\napp = ")
     out[path] = f"{head}{sep}import os\n\n{head2}\n{setup}app = {body}" if sep2 else text
     return out
+
+
+def _source_newline(project: Project, plan: ExtractionPlan) -> str:
+    """The line ending of the (first) entry point's module: the generated files use it."""
+    for path in _by_path(project, plan):
+        found = re.search(r"\r\n|\r|\n", read_source(project.root / path) or "")
+        if found:
+            return found.group()
+    return "\n"
+
+
+def _with_newline(files: Mapping[str, str], newline: str) -> dict[str, str]:
+    """The generated files (written with ``\\n``) with the monolith's line ending."""
+    if newline == "\n":
+        return dict(files)
+    return {path: text.replace("\n", newline) for path, text in files.items()}
 
 
 def _settings_changes(project: Project, *, remove: bool) -> Outcome:

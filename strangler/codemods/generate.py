@@ -292,7 +292,9 @@ def _why(spec: HandlerPackageSpec, qualname: str) -> str:
 
 
 def _definition_code(parsed: ParsedModule, node: cst.CSTNode) -> str:
-    """The definition's source, without ``@routed`` and without blank lines above it."""
+    """The definition's source, without ``@routed`` and without blank lines above it,
+    its lines ending in ``\\n`` like the generated code around it (a CRLF module's
+    code would otherwise make a file of mixed line endings)."""
     if isinstance(node, cst.FunctionDef):
         kept = [d for d in node.decorators if routed_feature(d) is None]
         node = node.with_changes(decorators=kept)
@@ -301,7 +303,8 @@ def _definition_code(parsed: ParsedModule, node: cst.CSTNode) -> str:
         while lines and lines[0].comment is None:
             lines.pop(0)
         node = node.with_changes(leading_lines=lines)
-    return parsed.code_for(node).strip("\n") + "\n"
+    code = parsed.code_for(node).replace("\r\n", "\n").replace("\r", "\n")  # ours: "\n" only
+    return code.strip("\n") + "\n"
 
 
 # --------------------------------------------------------------------------- entry points

@@ -124,6 +124,23 @@ def test_a_coding_cookie_and_a_bom_are_kept_byte_for_byte(shop: Path) -> None:
     assert _tree(shop) == before
 
 
+def test_a_crlf_module_gives_generated_files_with_crlf_only(shop: Path) -> None:
+    images = shop / "catalog/images.py"
+    images.write_bytes(images.read_bytes().replace(b"\n", b"\r\n"))
+    git(shop, "commit", "-qam", "CRLF")
+    applied = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert applied.exit_code == 0, applied.output
+    package = shop / "functions/catalog_images_make_thumbnail"
+    for path in [images, *package.rglob("*.py"), *package.rglob("*.json")]:
+        data = path.read_bytes()
+        assert data.count(b"\n") == data.count(b"\r\n") > 0, path
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "extracted")
+    again = _run("extract", str(shop), "catalog.images.make_thumbnail")
+    assert again.exit_code == 0
+    assert again.stdout == ""
+
+
 def test_apply_refuses_over_uncommitted_changes(shop: Path) -> None:
     target = shop / "catalog/images.py"
     target.write_text(target.read_text() + "\n# local edit\n")
