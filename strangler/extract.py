@@ -37,14 +37,17 @@ from strangler.codemods import (
     RemoveRouted,
     RetireMonolithPath,
     RoutedSpec,
+    SourceDecodeError,
     StaleFileError,
     Status,
     apply,
+    blocked_paths,
     dirty_files,
     file_changes,
     file_removals,
     generate_handler_package,
     read_source,
+    retired_functions,
     run_codemod,
     run_over_files,
 )
@@ -65,6 +68,7 @@ __all__ = [
     "retire_gate",
     "retirement_changes",
     "revert_changes",
+    "target_conflict",
     "target_package",
     "unknown_feature",
     "write_changes",
@@ -139,10 +143,31 @@ def target_package(target: str) -> str:
     if text.startswith("/") or re.match(r"[A-Za-z]:", text) or ".." in text.split("/"):
         raise BadInput(f"--target {target!r} must be a relative folder inside the project")
     parts = [p for p in text.strip("/").split("/") if p not in ("", ".")]
-    dotted = ".".join(parts)
-    if not parts or not all(p.isidentifier() for p in dotted.split(".")):
+    if not parts or not all(p.isidentifier() for p in parts):
         raise BadInput(f"--target {target!r} is not a folder name usable as a Python package")
-    return dotted
+    if reserved := [p for p in parts if keyword.iskeyword(p)]:
+        raise BadInput(f"--target {target!r}: {reserved[0]!r} is a Python keyword, not importable")
+    return ".".join(parts)
+
+
+_STRANGLER_INIT = "extracted from the monolith by strangler"
+
+
+def target_conflict(root: Path, package: str) -> str | None:
+    """Why the target package ``package`` (dotted) would take the place of the project's
+    own code, if it would: a folder next to a module of that name shadows it (a package
+    wins the import), and the project's own package is not strangler's to fill. The
+    target folder strangler made before (its ``__init__.py`` says so) is fine."""
+    parts = package.split(".")
+    for depth in range(1, len(parts) + 1):
+        relative = "/".join(parts[:depth])
+        if (root / f"{relative}.py").is_file():
+            dotted = ".".join(parts[:depth])
+            return f"--target {relative!r} would shadow the project's module {dotted}"
+    init = root / "/".join(parts) / "__init__.py"
+    if init.is_file() and _STRANGLER_INIT not in (read_source(init) or ""):
+        return f"--target {package.replace('.', '/')!r} is the project's own package {package}"
+    return None
 
 
 def celery_app_ref(value: str) -> str:
@@ -167,6 +192,11 @@ def extraction_changes(
     project: Project, plan: ExtractionPlan, *, celery_app: str | None = None
 ) -> Outcome | Refused:
     """The new handler package plus the ``@routed`` decorators, as changes."""
+    if plan.unextractable:  # no --force makes these work
+        return Refused(plan.unextractable)
+    retired = _retired(project, plan)
+    if retired:
+        return _already_retired(project, plan, retired)
     spec = _package_spec(project, plan, celery_app)
     generated = generate_handler_package(spec)
     if isinstance(generated, GenerationFailure):
@@ -177,10 +207,14 @@ def extraction_changes(
     unrouted = _unrouted(project, plan, {c.path: c.after for c in batch.changes})
     if unrouted:  # the codemod refused a target (another feature's @routed, async def...)
         return Refused((*batch.notes, *unrouted))
+    blocked = blocked_paths(project.root, generated.files)
+    if blocked:  # e.g. a folder named handlers.py: nothing can be written over it
+        return Refused(tuple(blocked))
     settings = _settings_changes(project, remove=False)
+    package = _with_django_setup(generated.files, plan.package, _django_settings(project.root))
     files = file_changes(
         project.root,
-        _with_django_setup(generated.files, plan.package, _django_settings(project.root)),
+        _with_newline(package, _source_newline(project, plan)),
         create_only=generated.create_only,
     )
     return _parse_checked(
@@ -194,8 +228,19 @@ def extraction_changes(
 def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
     """Remove the decorators and delete the generated package (``--revert``).
 
-    The target folder's shared ``__init__.py`` stays; folders left empty go.
+    The target folder's shared ``__init__.py`` stays; folders left empty go. Refused
+    once an entry point is retired: the package then holds the only copy of its code.
     """
+    retired = _retired(project, plan)
+    if retired:
+        return Refused(
+            tuple(
+                f"{name} is retired: the monolith's body is now the dispatch_only call and "
+                f"{plan.package} holds the only copy of its code, so --revert would lose "
+                "it; restore the body first (e.g. revert the retire commit in git)"
+                for name in retired
+            )
+        )
     edits = _chain(
         project,
         {
@@ -215,6 +260,36 @@ def revert_changes(project: Project, plan: ExtractionPlan) -> Outcome | Refused:
     removals = file_removals(project.root, [*generated, *last])
     settings = _settings_changes(project, remove=True) if last else Outcome(())
     return _parse_checked(Outcome((*removals, *edits, *settings.changes)))
+
+
+def _retired(project: Project, plan: ExtractionPlan) -> list[str]:
+    """The entry points (qualnames) whose monolith body ``retire`` already replaced."""
+    found: list[str] = []
+    for path, entries in _by_path(project, plan).items():
+        code = read_source(project.root / path) or ""
+        by_name = {e.name: e for e in entries}
+        names = retired_functions(code, {e.name: e.feature for e in entries})
+        found += [by_name[name].qualname for name in names]
+    return found
+
+
+def _already_retired(
+    project: Project, plan: ExtractionPlan, retired: Sequence[str]
+) -> Outcome | Refused:
+    """Extracting a retired capability again: its handler package is all there is of the
+    code (regenerating it from the dispatch-only body would make the handler re-publish
+    its own event), so nothing to do when the package is there, refused when it is not."""
+    handlers = project.root / plan.package.replace(".", "/") / "handlers.py"
+    names = ", ".join(retired)
+    if handlers.is_file():
+        return Outcome((), (f"{names}: already extracted and retired; nothing to change",))
+    return Refused(
+        (
+            f"{names} is retired (its body is the dispatch_only call) and {plan.package} "
+            "is missing: the monolith no longer has the code to extract; restore the "
+            "body from version control first",
+        )
+    )
 
 
 def _last_init(root: Path, package: Path) -> list[str]:
@@ -309,7 +384,10 @@ def write_changes(root: Path, changes: Sequence[Change], *, force: bool) -> Writ
 
 
 def _names_feature(path: Path, features: Sequence[str]) -> bool:
-    text = read_source(path) or ""
+    try:
+        text = read_source(path) or ""
+    except SourceDecodeError:  # not readable as Python, so routed as nothing
+        return False
     return any(_names(text, f) for f in features)
 
 
@@ -332,7 +410,7 @@ def _compile_problem(path: str, code: str) -> str | None:
     with warnings.catch_warnings():  # the moved code's own SyntaxWarnings are not ours
         warnings.simplefilter("ignore")
         try:
-            compile(code, path, "exec", dont_inherit=True)
+            compile(code.removeprefix("\ufeff"), path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             return f"{path}{f':{line}' if line else ''}: generated code does not parse ({exc})"
@@ -460,6 +538,22 @@ def _with_django_setup(
     head2, sep2, body = rest.partition("\napp = ")
     out[path] = f"{head}{sep}import os\n\n{head2}\n{setup}app = {body}" if sep2 else text
     return out
+
+
+def _source_newline(project: Project, plan: ExtractionPlan) -> str:
+    """The line ending of the (first) entry point's module: the generated files use it."""
+    for path in _by_path(project, plan):
+        found = re.search(r"\r\n|\r|\n", read_source(project.root / path) or "")
+        if found:
+            return found.group()
+    return "\n"
+
+
+def _with_newline(files: Mapping[str, str], newline: str) -> dict[str, str]:
+    """The generated files (written with ``\\n``) with the monolith's line ending."""
+    if newline == "\n":
+        return dict(files)
+    return {path: text.replace("\n", newline) for path, text in files.items()}
 
 
 def _settings_changes(project: Project, *, remove: bool) -> Outcome:

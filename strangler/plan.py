@@ -24,7 +24,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from analyzers.analysis import Capability
-from analyzers.facts import POSITIONAL_KINDS, ArgKind, Call, ModelFact, ModuleFacts, Param
+from analyzers.facts import (
+    POSITIONAL_KINDS,
+    ArgKind,
+    Call,
+    Definition,
+    DefKind,
+    ModelFact,
+    ModuleFacts,
+    Param,
+)
 from analyzers.graph import CodeIndex, build_index
 from strangler.codemods.generate import USER_SAMPLE
 from strangler.codemods.schema import ParamSchema, data_schema
@@ -99,6 +108,9 @@ class ExtractionPlan:
     couplings: tuple[str, ...]  # easy blockers and shared-database coupling, reported
     tables_read: tuple[str, ...]
     tables_written: tuple[str, ...]
+    # entry points no handler can stand for (an instance method, a name defined twice):
+    # also in ``blockers``, but refused even with --force
+    unextractable: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -116,6 +128,7 @@ class ExtractionPlan:
             "stays": list(self.stays),
             "types": list(self.types),
             "blockers": list(self.blockers),
+            "unextractable": list(self.unextractable),
             "couplings": list(self.couplings),
             "tables_read": list(self.tables_read),
             "tables_written": list(self.tables_written),
@@ -163,6 +176,7 @@ def plan_extraction(
     involved = {index.functions[q] for q in [*members, *copies] if q in index.functions}
     hard = [b for b in capability.blockers if b.severity == "hard"]
     easy = [b for b in capability.blockers if b.severity != "hard"]
+    unextractable = tuple(_unextractable(capability.entry_points, modules))
     return ExtractionPlan(
         capability=capability.name,
         package=package,
@@ -173,7 +187,7 @@ def plan_extraction(
         stays=stays,
         types=tuple(m for m in sorted(members) if index.kinds.get(m) == "class"),
         modules=tuple(sorted(involved)),
-        blockers=tuple(str(b) for b in hard),
+        blockers=(*unextractable, *(str(b) for b in hard)),
         couplings=(
             *(str(b) for b in easy),
             *_database_coupling(entries, capability),
@@ -181,6 +195,47 @@ def plan_extraction(
         ),
         tables_read=capability.tables_read,
         tables_written=capability.tables_written,
+        unextractable=unextractable,
+    )
+
+
+_DESCRIPTORS = frozenset({"staticmethod", "classmethod"})
+
+
+def _unextractable(entry_points: Sequence[str], modules: Sequence[ModuleFacts]) -> list[str]:
+    """Why an entry point can never be a handler, whatever ``--force`` says.
+
+    A name defined twice: Python binds the last definition, the handler would copy the
+    first (and ``@routed`` would wrap both). A method: its ``self`` (or class) is an
+    object of the monolith's process that no event carries, so the handler would get
+    ``None`` for it.
+    """
+    found: dict[str, list[Definition]] = {q: [] for q in entry_points}
+    for module in modules:
+        for definition in module.definitions:
+            if definition.qualname in found:
+                found[definition.qualname].append(definition)
+    reasons: list[str] = []
+    for qualname, definitions in found.items():
+        if len(definitions) > 1:
+            where = ", ".join(str(d.loc) for d in definitions)
+            reasons.append(
+                f"{qualname} is ambiguous: defined {len(definitions)} times, at {where}: Python "
+                "keeps the last, the handler would copy the first; keep one definition"
+            )
+        elif definitions and definitions[0].kind is DefKind.METHOD:
+            reasons.append(_method_reason(definitions[0]))
+    return reasons
+
+
+def _method_reason(method: Definition) -> str:
+    names = {d.rpartition(".")[2] for d in method.decorators} & _DESCRIPTORS
+    what = f"a {sorted(names)[0]}" if names else "an instance method"
+    travels = "its class" if names else "its self"
+    return (
+        f"{method.qualname} is {what} at {method.loc}: {travels} cannot travel in an "
+        "event; move the body to a module-level function taking what it uses (e.g. a "
+        "primary key), call that from the method, and extract the function"
     )
 
 

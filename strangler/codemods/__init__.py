@@ -7,8 +7,10 @@ here writes a file - :mod:`strangler.codemods.apply` does, all files or none.
 from strangler.codemods.apply import (
     ApplyError,
     Change,
+    SourceDecodeError,
     StaleFileError,
     apply,
+    blocked_paths,
     diff,
     dirty_files,
     file_changes,
@@ -28,7 +30,12 @@ from strangler.codemods.generate import (
     task_name,
 )
 from strangler.codemods.results import CodemodResult, Status, run_codemod
-from strangler.codemods.retire import DISPATCH_ONLY, RetireMonolithPath
+from strangler.codemods.retire import (
+    DISPATCH_ONLY,
+    RetireMonolithPath,
+    is_retired,
+    retired_functions,
+)
 from strangler.codemods.routed import (
     STYLES,
     AddRoutedDecorator,
@@ -57,15 +64,19 @@ __all__ = [
     "RetireMonolithPath",
     "RoutedNameConflict",
     "RoutedSpec",
+    "SourceDecodeError",
     "StaleFileError",
     "Status",
     "apply",
+    "blocked_paths",
     "diff",
     "dirty_files",
     "file_changes",
     "file_removals",
     "generate_handler_package",
+    "is_retired",
     "read_source",
+    "retired_functions",
     "routed_spec",
     "run_codemod",
     "run_over_files",

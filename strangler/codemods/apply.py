@@ -5,16 +5,21 @@ offers a multi-file transaction on a plain directory: each new content is first 
 to a temporary file next to its target (same filesystem, so the final rename is atomic),
 every replaced file is first copied to a backup next to it, and only then are the
 renames done. A failure at any point renames the backups back, removes the files that
-were created, and raises :class:`ApplyError` - the tree is as it was before.
+were created, and raises :class:`ApplyError` - the tree is as it was before. An
+interruption (Ctrl-C) rolls back the same way before it propagates.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import tokenize
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -24,13 +29,16 @@ from strangler.files import new_file_mode
 __all__ = [
     "ApplyError",
     "Change",
+    "SourceDecodeError",
     "StaleFileError",
     "apply",
+    "blocked_paths",
     "diff",
     "dirty_files",
     "file_changes",
     "file_removals",
     "read_source",
+    "source_encoding",
 ]
 
 TMP_SUFFIX = ".strangler-tmp"
@@ -43,6 +51,10 @@ class ApplyError(RuntimeError):
 
 class StaleFileError(ApplyError):
     """A target file changed since its ``before`` content was read."""
+
+
+class SourceDecodeError(ValueError):
+    """A file's bytes do not decode in the encoding Python would read it with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +78,54 @@ class Change:
 
 
 def read_source(path: Path) -> str | None:
-    """A file's exact text (line endings kept), or ``None`` when it does not exist."""
+    """A file's exact text (line endings kept), or ``None`` when it does not exist.
+
+    A Python file is decoded as Python reads it (a PEP 263 coding cookie, else UTF-8),
+    a UTF-8 BOM kept as ``U+FEFF``: writing the text back in its :func:`source_encoding` gives
+    the same bytes outside what changed. Raises :class:`SourceDecodeError`, and
+    :class:`ApplyError` for a folder.
+    """
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
+        data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except IsADirectoryError:
+        raise ApplyError(f"{path} is a directory, not a file; nothing was written") from None
+    try:
+        return data.decode(_read_encoding(path, data))
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        raise SourceDecodeError(f"{path}: cannot decode ({detail})") from None
 
 
-def _write_text(path: Path, text: str) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
+def _read_encoding(path: Path, data: bytes) -> str:
+    if path.suffix not in _PYTHON:
+        return "utf-8"
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return "utf-8" if encoding == "utf-8-sig" else encoding  # the BOM stays in the text
+
+
+_PYTHON = frozenset({".py", ".pyi"})
+_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
+_BLANK = re.compile(r"^[ \t\f]*(?:[#\r\n]|$)", re.ASCII)
+
+
+def source_encoding(path: str, text: str) -> str:
+    """The encoding ``text`` is written in: a Python file's coding cookie (in its first
+    two lines, as PEP 263 reads it), else UTF-8 (a leading ``U+FEFF`` is the BOM)."""
+    if PurePosixPath(path).suffix not in _PYTHON or text.startswith("\ufeff"):
+        return "utf-8"
+    for number, line in enumerate(text.splitlines()[:2]):
+        match = _COOKIE.match(line)
+        if match:
+            return codecs.lookup(match.group(1)).name
+        if number == 0 and not _BLANK.match(line):
+            break
+    return "utf-8"
+
+
+def _write_text(path: Path, text: str, encoding: str) -> None:
+    with path.open("w", encoding=encoding, newline="") as handle:
         handle.write(text)
 
 
@@ -94,6 +144,23 @@ def file_changes(
         after = before if path in create_only and before is not None else text
         changes.append(Change(path, before, after))
     return changes
+
+
+def blocked_paths(root: Path, paths: Iterable[str]) -> list[str]:
+    """Why each of ``paths`` (files to write under ``root``) cannot be written: a folder
+    where the file goes, or a file where one of its folders goes. Said before anything
+    is shown or written, rather than as an I/O error half-way through ``apply``."""
+    problems: list[str] = []
+    for path in paths:
+        target = _target(Path(root), path)
+        if target.is_dir():
+            problems.append(f"{path} is a directory where the file would be written")
+            continue
+        parent = next((p for p in target.parents if p.exists() or p.is_symlink()), None)
+        if parent is not None and not parent.is_dir():
+            where = parent.relative_to(root).as_posix()
+            problems.append(f"{where} is a file where a folder of generated files would be")
+    return list(dict.fromkeys(problems))
 
 
 def file_removals(root: Path, paths: Iterable[str]) -> list[Change]:
@@ -173,11 +240,13 @@ def apply(changes: Sequence[Change], root: Path) -> tuple[str, ...]:
         for item in transaction.staged:
             current = item.change.path
             _commit(item)
-    except OSError as exc:
+    except (OSError, UnicodeError, LookupError) as exc:  # I/O; text its encoding cannot hold
         _rollback(transaction)
-        raise ApplyError(
-            f"could not write {current}: {exc.strerror or exc}; nothing was changed"
-        ) from exc
+        reason = getattr(exc, "strerror", None) or exc
+        raise ApplyError(f"could not write {current}: {reason}; nothing was changed") from exc
+    except BaseException:  # Ctrl-C (or any bug) half-way must not leave a half-written tree
+        _rollback(transaction)
+        raise
     _cleanup(transaction, keep_dirs=True)
     _prune_emptied(transaction)
     return tuple(item.change.path for item in transaction.staged)
@@ -225,7 +294,8 @@ def _stage(transaction: _Transaction, item: _Staged) -> None:
         shutil.copy2(item.target, item.backup)
     if item.change.after is not None:
         item.temp = _sibling(item.target, TMP_SUFFIX)
-        _write_text(item.temp, item.change.after)
+        after = item.change.after
+        _write_text(item.temp, after, source_encoding(item.change.path, after))
         if item.change.before is not None:
             shutil.copymode(item.target, item.temp)
         else:  # mkstemp made it 0600; a new module gets what `open(path, "w")` would give

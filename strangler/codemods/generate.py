@@ -28,6 +28,7 @@ import libcst as cst
 from analyzers.facts import ArgKind
 from strangler.codemods._cst import routed_feature
 from strangler.codemods._imports import ImportLine, member_key, render_imports
+from strangler.codemods.retire import is_retired
 from strangler.codemods.routed import STYLES, RoutedSpec, decorator_name, format_call
 from strangler.codemods.schema import ParamSchema, data_schema, sample_value
 from strangler.codemods.source import Definition, ModuleSource, ParsedModule, parse_source
@@ -291,7 +292,9 @@ def _why(spec: HandlerPackageSpec, qualname: str) -> str:
 
 
 def _definition_code(parsed: ParsedModule, node: cst.CSTNode) -> str:
-    """The definition's source, without ``@routed`` and without blank lines above it."""
+    """The definition's source, without ``@routed`` and without blank lines above it,
+    its lines ending in ``\\n`` like the generated code around it (a CRLF module's
+    code would otherwise make a file of mixed line endings)."""
     if isinstance(node, cst.FunctionDef):
         kept = [d for d in node.decorators if routed_feature(d) is None]
         node = node.with_changes(decorators=kept)
@@ -300,7 +303,8 @@ def _definition_code(parsed: ParsedModule, node: cst.CSTNode) -> str:
         while lines and lines[0].comment is None:
             lines.pop(0)
         node = node.with_changes(leading_lines=lines)
-    return parsed.code_for(node).strip("\n") + "\n"
+    code = parsed.code_for(node).replace("\r\n", "\n").replace("\r", "\n")  # ours: "\n" only
+    return code.strip("\n") + "\n"
 
 
 # --------------------------------------------------------------------------- entry points
@@ -325,8 +329,11 @@ def _entry(mover: _Mover, entry: EntryPointSpec) -> _Entry | None:
     if node is None:
         problems.append(f"{where}: no module-level function or method of that name")
         return None
-    if "." in entry.name and (reason := _unmovable_method(node)):
+    if "." in entry.name and (reason := _unmovable_method(node) or _self_stays(node, entry)):
         problems.append(f"{where}: {reason}")
+        return None
+    if is_retired(node, entry.feature):  # its handler would re-publish its own event
+        problems.append(f"{where}: retired (its body is the dispatch_only call): no code to move")
         return None
     if node.asynchronous is not None:
         problems.append(f"{where}: async def entry points are not supported")
@@ -385,6 +392,20 @@ def _unmovable_method(node: cst.FunctionDef) -> str | None:
     if visitor.found:
         return f"uses {visitor.found[0]}, which only works inside its class"
     return None
+
+
+def _self_stays(node: cst.FunctionDef, entry: EntryPointSpec) -> str | None:
+    """An instance method moves only when its ``self`` travels: a row of a known model,
+    refetched by the handler. Anything else would reach the moved body as ``None``."""
+    first = [*node.params.posonly_params, *node.params.params][:1]
+    args = {arg.name: arg for arg in entry.args}
+    arg = args.get(first[0].name.value) if first else None
+    if arg is not None and arg.kind is ArgKind.ORM_INSTANCE and arg.model:
+        return None
+    return (
+        "an instance method whose self is not a row of a known model cannot travel in "
+        "an event: extract a module-level function it calls"
+    )
 
 
 def _params(

@@ -7,7 +7,7 @@ Exceptions would stop at the first file; values let it gather every reason first
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from libcst.codemod import (
@@ -54,6 +54,18 @@ def run_codemod(codemod: Codemod, code: str, *, filename: str | None = None) -> 
     The codemod's ``changed`` attribute (qualnames it touched), when present, is reported;
     its warnings (``Codemod.warn``) become the notes.
     """
+    bom, code = _split_bom(code)
+    result = _run(codemod, code, filename)
+    return replace(result, code=bom + result.code) if bom else result
+
+
+def _split_bom(code: str) -> tuple[str, str]:
+    """A leading UTF-8 BOM (``U+FEFF``), which libcst drops from text, and the rest: the
+    result gets it back, so the file keeps its first bytes."""
+    return ("\ufeff", code[1:]) if code.startswith("\ufeff") else ("", code)
+
+
+def _run(codemod: Codemod, code: str, filename: str | None) -> CodemodResult:
     codemod.context = CodemodContext(filename=filename)
     outcome = transform_module(codemod, code)
     notes = tuple(codemod.context.warnings)

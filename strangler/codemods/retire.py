@@ -23,10 +23,13 @@ nothing: a function whose body already is that call is recognised as retired.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from strangler.codemods._cst import (
+    LOCALS,
     ROUTED,
     TrackingCommand,
     call_keyword,
@@ -36,7 +39,7 @@ from strangler.codemods._cst import (
 )
 from strangler.codemods.routed import SHIMS, format_call
 
-__all__ = ["DISPATCH_ONLY", "RetireMonolithPath"]
+__all__ = ["DISPATCH_ONLY", "RetireMonolithPath", "is_retired", "retired_functions"]
 
 DISPATCH_ONLY = "dispatch_only"
 _DEFAULTS = {"style": '"fire_and_forget"', "timeout": "5.0", "outbox": "False"}
@@ -83,7 +86,7 @@ class RetireMonolithPath(TrackingCommand):
         qualname = self.pop_function()
         routed = [d for d in updated_node.decorators if routed_feature(d) == self.feature]
         if not routed:
-            self._seen = self._seen or _is_retired(updated_node, self.feature)
+            self._seen = self._seen or is_retired(updated_node, self.feature)
             return updated_node
         self._seen = True
         decorator = routed[0].decorator
@@ -139,7 +142,43 @@ def _docstring(node: cst.FunctionDef) -> list[cst.BaseStatement]:
     return [body.body[0]]
 
 
-def _is_retired(node: cst.FunctionDef, feature: str) -> bool:
+def retired_functions(code: str, features: Mapping[str, str]) -> tuple[str, ...]:
+    """Which of ``features`` (name in the module, ``f`` or ``Class.method`` -> feature)
+    ``code`` defines as retired: the body is the dispatch-only call, the monolith path is
+    gone. ``extract`` must then never read that body as the code to move."""
+    try:
+        module = cst.parse_module(code)
+    except cst.ParserSyntaxError:
+        return ()
+    finder = _RetiredFinder(features)
+    module.visit(finder)
+    return tuple(sorted(finder.found))
+
+
+class _RetiredFinder(cst.CSTVisitor):
+    def __init__(self, features: Mapping[str, str]) -> None:
+        self.features = features
+        self.scopes: list[str] = []
+        self.found: set[str] = set()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        qualname = ".".join([*self.scopes, node.name.value])
+        feature = self.features.get(qualname)
+        if feature is not None and is_retired(node, feature):
+            self.found.add(qualname)
+        self.scopes.extend((node.name.value, LOCALS))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        del self.scopes[-2:]
+
+
+def is_retired(node: cst.FunctionDef, feature: str) -> bool:
     """True when the body (docstring aside) is ``return dispatch_only("<feature>", ...)``."""
     body = node.body
     if not isinstance(body, cst.IndentedBlock):

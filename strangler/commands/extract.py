@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from strangler.analysis import BadInput
-from strangler.codemods import Change, diff
+from strangler.codemods import Change, SourceDecodeError, diff
 from strangler.config import ConfigError, load_config
 from strangler.extract import (
     Invalid,
@@ -32,6 +32,7 @@ from strangler.extract import (
     retire_gate,
     retirement_changes,
     revert_changes,
+    target_conflict,
     target_package,
     unknown_feature,
     write_changes,
@@ -96,11 +97,14 @@ def extract(
     """
     folder = _target(path, target)
     try:  # bad input is refused before the (slow) analysis
-        target_package(folder)
+        package = target_package(folder)
         if celery_app is not None:
             celery_app_ref(celery_app)
     except BadInput as exc:
         _fail(str(exc))
+    conflict = target_conflict(Path(path), package) if Path(path).is_dir() else None
+    if conflict and not revert:
+        _fail(f"{conflict}; choose a folder of its own (default functions)")
     project = _project(path, {"target": target})
     try:
         plan = plan_for(project, capability, folder)
@@ -108,15 +112,22 @@ def extract(
         _fail(str(exc))
     if show_plan:
         _show_plan(plan, fmt)
-        sys.exit(EXIT_REFUSED if plan.blocked and not force else EXIT_OK)
+        refused = plan.unextractable or (plan.blocked and not force)
+        sys.exit(EXIT_REFUSED if refused else EXIT_OK)
+    if plan.unextractable and not revert:
+        lines = "\n".join(f"  - {b}" for b in plan.unextractable)
+        _fail(f"{plan.capability} cannot be extracted (not even with --force):\n{lines}", 1)
     if plan.blocked and not force and not revert:
         lines = "\n".join(f"  - {b}" for b in plan.blockers)
         _fail(f"{plan.capability} is blocked (use --force to extract anyway):\n{lines}", 1)
-    outcome = (
-        revert_changes(project, plan)
-        if revert
-        else extraction_changes(project, plan, celery_app=celery_app)
-    )
+    try:
+        outcome = (
+            revert_changes(project, plan)
+            if revert
+            else extraction_changes(project, plan, celery_app=celery_app)
+        )
+    except SourceDecodeError as exc:
+        _fail(str(exc))
     _finish(project.root, outcome, do_apply=do_apply, force=force, fmt=fmt)
 
 
@@ -144,12 +155,18 @@ def retire(
         _fail(gate.reason)
     if isinstance(gate, Refused):
         _fail("; ".join(gate.reasons), EXIT_REFUSED)
-    _finish(project.root, retirement_changes(project, [feature]), do_apply, force, fmt)
+    try:
+        outcome = retirement_changes(project, [feature])
+    except SourceDecodeError as exc:
+        _fail(str(exc))
+    _finish(project.root, outcome, do_apply, force, fmt)
 
 
 def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool, fmt: str) -> None:
-    if isinstance(outcome, Refused):
-        _fail("refused:\n" + "\n".join(f"  - {r}" for r in outcome.reasons), EXIT_REFUSED)
+    if isinstance(outcome, Refused):  # one reason on the error's line, several below it
+        reasons = outcome.reasons
+        listed = f" {reasons[0]}" if len(reasons) == 1 else "".join(f"\n  - {r}" for r in reasons)
+        _fail(f"refused:{listed}", EXIT_REFUSED)
     changes = [c for c in outcome.changes if c.kind != "unchanged"]
     for note in outcome.notes:
         click.echo(f"note: {note}", err=True)
@@ -165,7 +182,8 @@ def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool,
     if fmt == "json":
         click.echo(json.dumps({"written": list(written.paths)}, indent=2))
     else:
-        click.echo(f"wrote {len(written.paths)} files:")
+        count = len(written.paths)
+        click.echo(f"wrote {count} file{'' if count == 1 else 's'}:")
         for item in written.paths:
             click.echo(f"  {item}")
 
@@ -203,7 +221,9 @@ def _show_plan(plan: ExtractionPlan, fmt: str) -> None:
     _section("stays (called back from the handler)", plan.stays)
     _section("imported types (keep their identity)", plan.types)
     _section("couplings", plan.couplings)
-    _section("BLOCKERS (refused unless --force)", plan.blockers)
+    _section("CANNOT BE EXTRACTED (not even with --force)", plan.unextractable)
+    forcible = [b for b in plan.blockers if b not in plan.unextractable]
+    _section("BLOCKERS (refused unless --force)", forcible)
 
 
 def _section(title: str, items: Sequence[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -97,6 +98,49 @@ def test_apply_twice_then_revert_restores_the_tree(shop: Path) -> None:
     assert _tree(shop) == before
 
 
+def test_a_coding_cookie_and_a_bom_are_kept_byte_for_byte(shop: Path) -> None:
+    images, settings = shop / "catalog/images.py", shop / "shop/settings.py"
+    cookie = "# -*- coding: latin-1 -*-\n# café\n"
+    images.write_bytes((cookie + images.read_text("utf-8")).encode("latin-1"))
+    settings.write_bytes(b"\xef\xbb\xbf" + settings.read_bytes())
+    git(shop, "commit", "-qam", "latin-1 and a BOM")
+    before = _tree(shop)
+    original = images.read_bytes()
+    applied = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert applied.exit_code == 0, applied.output
+    assert settings.read_bytes().startswith(b'\xef\xbb\xbf"""')  # the BOM is still there
+    written = images.read_bytes()
+    assert written.startswith(cookie.encode("latin-1"))  # still latin-1, the é one byte
+    assert (
+        written.decode("latin-1").replace("from shims import routed\n", "").count("@routed(") == 1
+    )
+    reverted = _run("extract", str(shop), "catalog.images.make_thumbnail", "--revert", "--apply")
+    assert reverted.exit_code == 1  # uncommitted: the revert needs --force
+    forced = _run(
+        "extract", str(shop), "catalog.images.make_thumbnail", "--revert", "--apply", "--force"
+    )
+    assert forced.exit_code == 0, forced.output
+    assert images.read_bytes() == original
+    assert _tree(shop) == before
+
+
+def test_a_crlf_module_gives_generated_files_with_crlf_only(shop: Path) -> None:
+    images = shop / "catalog/images.py"
+    images.write_bytes(images.read_bytes().replace(b"\n", b"\r\n"))
+    git(shop, "commit", "-qam", "CRLF")
+    applied = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert applied.exit_code == 0, applied.output
+    package = shop / "functions/catalog_images_make_thumbnail"
+    for path in [images, *package.rglob("*.py"), *package.rglob("*.json")]:
+        data = path.read_bytes()
+        assert data.count(b"\n") == data.count(b"\r\n") > 0, path
+    git(shop, "add", "-A")
+    git(shop, "commit", "-qm", "extracted")
+    again = _run("extract", str(shop), "catalog.images.make_thumbnail")
+    assert again.exit_code == 0
+    assert again.stdout == ""
+
+
 def test_apply_refuses_over_uncommitted_changes(shop: Path) -> None:
     target = shop / "catalog/images.py"
     target.write_text(target.read_text() + "\n# local edit\n")
@@ -131,12 +175,114 @@ def test_retire_only_after_function(shop: Path, tmp_path: Path) -> None:
     assert _tree(shop) == before
     done = _run("retire", str(shop), feature, "--apply", "--store", store)
     assert done.exit_code == 0, done.stderr
+    assert done.stdout.startswith("wrote 1 file:\n")
     code = (shop / "catalog/images.py").read_text()
     assert "dispatch_only(" in code
     assert "@routed(" not in code
     again = _run("retire", str(shop), feature, "--store", store)
     assert again.exit_code == 0
     assert again.stdout == ""
+
+
+def _retired_copy(shop: Path, tmp_path: Path) -> None:
+    """``shop`` with catalog.images.make_thumbnail extracted and retired, committed."""
+    store = f"sqlite:///{tmp_path}/routes.db"
+    feature = "catalog.make_thumbnail"
+    assert _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply").exit_code == 0
+    assert _run("route", "set", feature, "function", "--store", store).exit_code == 0
+    assert _run("retire", str(shop), feature, "--apply", "--force", "--store", store).exit_code == 0
+    git(shop, "add", "-A")
+    git(shop, "commit", "-q", "-m", "extract and retire")
+
+
+def test_extract_after_retire_changes_nothing(shop: Path, tmp_path: Path) -> None:
+    _retired_copy(shop, tmp_path)
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert result.exit_code == 0, result.output
+    assert "already extracted and retired" in result.stderr
+    assert _tree(shop) == before
+    handlers = shop / "functions/catalog_images_make_thumbnail/handlers.py"
+    assert "dispatch_only" not in handlers.read_text()
+
+
+def test_revert_after_retire_is_refused(shop: Path, tmp_path: Path) -> None:
+    _retired_copy(shop, tmp_path)
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--revert", "--apply")
+    assert result.exit_code == 1, result.output
+    assert "is retired" in result.stderr
+    assert "restore the body" in result.stderr
+    assert _tree(shop) == before
+
+
+def test_extract_of_a_retired_entry_point_without_its_package_is_refused(
+    shop: Path, tmp_path: Path
+) -> None:
+    _retired_copy(shop, tmp_path)
+    git(shop, "rm", "-rq", "functions/catalog_images_make_thumbnail")
+    git(shop, "commit", "-q", "-m", "lost the package")
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply")
+    assert result.exit_code == 1, result.output
+    assert "no longer has the code to extract" in result.stderr
+    assert _tree(shop) == before
+
+
+def test_an_instance_method_is_refused_even_with_force(shop: Path) -> None:
+    before = _tree(shop)
+    capability = "orders.cart.Cart.weight_grams"
+    plan = _run("extract", str(shop), capability, "--plan")
+    assert plan.exit_code == 1, plan.output
+    assert "CANNOT BE EXTRACTED" in plan.stdout
+    assert "is an instance method at orders/cart.py:" in plan.stdout
+    forced = _run("extract", str(shop), capability, "--apply", "--force")
+    assert forced.exit_code == 1, forced.output
+    assert "self cannot travel in an event" in forced.stderr
+    assert "module-level function" in forced.stderr
+    assert _tree(shop) == before
+
+
+def test_a_function_defined_twice_is_refused_as_ambiguous(shop: Path) -> None:
+    images = shop / "catalog/images.py"
+    images.write_text(images.read_text() + "\n\ndef make_thumbnail(product_id):\n    return None\n")
+    git(shop, "commit", "-qam", "a second make_thumbnail")
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail", "--apply", "--force")
+    assert result.exit_code == 1, result.output
+    assert re.search(
+        r"ambiguous: defined 2 times, at catalog/images\.py:\d+, catalog/images\.py:\d+",
+        result.stderr,
+    )
+    assert _tree(shop) == before
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (
+            lambda shop: (shop / "functions/catalog_images_make_thumbnail/handlers.py").mkdir(
+                parents=True
+            ),
+            "handlers.py is a directory where the file would be written",
+        ),
+        (
+            lambda shop: (shop / "functions").write_text(""),
+            "functions is a file where a folder of generated files would be",
+        ),
+    ],
+)
+def test_a_generated_path_taken_by_the_wrong_kind_of_file_is_one_line_refused(
+    shop: Path, make: Callable[[Path], object], says: str
+) -> None:
+    make(shop)
+    before = _tree(shop)
+    for flags in ((), ("--apply",)):
+        result = _run("extract", str(shop), "catalog.images.make_thumbnail", *flags)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert says in result.stderr
+        assert _tree(shop) == before
 
 
 def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:
@@ -157,6 +303,10 @@ def test_entry_point_routed_as_another_feature_is_refused(shop: Path) -> None:
     [
         ("--target", "/tmp/strangler_abs_target", "inside the project"),
         ("--target", "functions/../../x", "inside the project"),
+        ("--target", "catalog/images", "would shadow the project's module catalog.images"),
+        ("--target", "catalog/images.py", "not a folder name usable as a Python package"),
+        ("--target", "catalog", "is the project's own package catalog"),
+        ("--target", "class", "'class' is a Python keyword"),
         ("--celery-app", 'os:system("id")', "module:attr"),
         ("--celery-app", "shop.celery:", "module:attr"),
         ("--celery-app", "shop..celery:app", "module:attr"),

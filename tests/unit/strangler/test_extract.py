@@ -12,7 +12,14 @@ import pytest
 from shims.routing import Mode, Route
 from shims.stores import open_store
 from strangler.codemods import Change
-from strangler.extract import Invalid, Refused, Written, retire_gate, write_changes
+from strangler.extract import (
+    Invalid,
+    Refused,
+    Written,
+    retire_gate,
+    target_conflict,
+    write_changes,
+)
 
 
 def _git(folder: Path, *args: str) -> None:
@@ -73,3 +80,21 @@ def test_retire_gate_with_a_bad_store_url_is_invalid_input() -> None:
     result = retire_gate("shop.f", "nosuchscheme://x")
     assert isinstance(result, Invalid)
     assert "nosuchscheme" in result.reason
+
+
+def test_a_target_may_not_take_the_place_of_the_projects_code(tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "images.py").write_text("x = 1\n")
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "functions" / "__init__.py").write_text(
+        '"""Capabilities extracted from the monolith by strangler, one package each."""\n'
+    )
+    shadow = target_conflict(tmp_path, "shop.images")
+    assert shadow is not None
+    assert "shadow the project's module shop.images" in shadow
+    own = target_conflict(tmp_path, "shop")
+    assert own is not None
+    assert "the project's own package shop" in own
+    assert target_conflict(tmp_path, "functions") is None  # strangler's own, made before
+    assert target_conflict(tmp_path, "shop.functions") is None  # a new folder in a package

@@ -228,3 +228,14 @@ def test_a_spread_argument_leaves_what_it_may_pass_unknown() -> None:
     plan = plan_extraction(capability, list(project(files).values()))
     kinds = {a.name: a.kind for e in plan.entries for a in e.arguments}
     assert kinds == {"note": ArgKind.JSON, "level": ArgKind.UNKNOWN, "tag": ArgKind.UNKNOWN}
+
+
+def test_an_instance_method_entry_point_is_unextractable(project: Project) -> None:
+    plan = _plan(project, "orders.cart.Cart.weight_grams")
+    (reason,) = plan.unextractable
+    assert reason.startswith(
+        "orders.cart.Cart.weight_grams is an instance method at orders/cart.py:"
+    )
+    assert plan.blocked
+    assert reason in plan.blockers
+    assert plan.to_json()["unextractable"] == [reason]

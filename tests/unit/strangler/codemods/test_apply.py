@@ -13,8 +13,10 @@ import pytest
 from strangler.codemods.apply import (
     ApplyError,
     Change,
+    SourceDecodeError,
     StaleFileError,
     apply,
+    blocked_paths,
     diff,
     dirty_files,
     file_changes,
@@ -90,6 +92,43 @@ def test_apply_keeps_line_endings_and_mode(tree: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o750
 
 
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("shop/latin.py", "# -*- coding: latin-1 -*-\nx = 'é'\n".encode("latin-1")),
+        ("shop/cookie2.py", "#!/usr/bin/env python\n# coding=cp1252\nx = '€'\n".encode("cp1252")),
+        ("shop/bom.py", b"\xef\xbb\xbfx = '\xc3\xa9'\r\n"),
+    ],
+)
+def test_a_python_file_is_read_and_written_in_its_own_encoding(
+    tree: Path, name: str, raw: bytes
+) -> None:
+    (tree / name).write_bytes(raw)
+    text = read_source(tree / name)
+    assert text is not None
+    assert "x = '" in text
+    apply([Change(name, text, text + "y = 1\n")], tree)
+    assert (tree / name).read_bytes() == raw + b"y = 1\n"
+
+
+def test_an_undecodable_python_file_is_one_clear_error(tree: Path) -> None:
+    (tree / "shop" / "bad.py").write_bytes(b"x = '\xe9'\n")
+    with pytest.raises(SourceDecodeError, match=r"bad\.py: cannot decode"):
+        read_source(tree / "shop" / "bad.py")
+
+
+def test_a_folder_where_a_file_goes_is_refused_not_a_traceback(tree: Path) -> None:
+    (tree / "shop" / "c.py").mkdir()
+    assert blocked_paths(tree, ["shop/c.py", "shop/a.py/x.py", "shop/new/d.py"]) == [
+        "shop/c.py is a directory where the file would be written",
+        "shop/a.py is a file where a folder of generated files would be",
+    ]
+    before = snapshot(tree)
+    with pytest.raises(ApplyError, match=r"c\.py is a directory"):
+        apply([Change("shop/a.py", "a = 1\n", "a = 2\n"), Change("shop/c.py", None, "c\n")], tree)
+    assert snapshot(tree) == before
+
+
 def test_failure_on_second_replace_rolls_everything_back(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,6 +153,34 @@ def test_failure_on_second_replace_rolls_everything_back(
             tree,
         )
     assert snapshot(tree) == before  # a.py restored, no temp/backup files, no new folder
+
+
+@pytest.mark.parametrize("interrupted_at", [2, 3])
+def test_ctrl_c_half_way_rolls_everything_back_and_propagates(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, interrupted_at: int
+) -> None:
+    before = snapshot(tree)
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def interrupted_replace(src: str | Path, dst: str | Path) -> None:
+        calls.append(str(dst))
+        if len(calls) == interrupted_at:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        apply(
+            [
+                Change("shop/a.py", "a = 1\n", "a = 2\n"),
+                Change("functions/n/new.py", None, "n = 1\n"),
+                Change("shop/b.py", "b = 1\n", "b = 2\n"),
+            ],
+            tree,
+        )
+    assert snapshot(tree) == before  # no file replaced, no temp/backup left, no new folder
+    assert not (tree / "functions").exists()
 
 
 def test_unwritable_folder_on_second_file_writes_nothing(

@@ -550,6 +550,15 @@ def test_methods_that_cannot_leave_their_class_are_refused(name: str, reason: st
     assert any(reason in line for line in result.reasons), result.reasons
 
 
+@pytest.mark.parametrize("self_arg", [ArgSpec("self"), ArgSpec("self", ArgKind.ORM_INSTANCE)])
+def test_an_instance_method_whose_self_cannot_travel_is_refused(self_arg: ArgSpec) -> None:
+    spec = method_spec("Order.confirm")
+    entry = replace(spec.entry_points[0], args=(self_arg,))
+    result = generate_handler_package(replace(spec, entry_points=(entry,)))
+    assert isinstance(result, GenerationFailure)
+    assert any("self is not a row of a known model" in line for line in result.reasons)
+
+
 def test_names_the_moved_code_shares_with_the_helpers_are_imported_once() -> None:
     source = (
         "from typing import Any, Mapping\n\n\n"

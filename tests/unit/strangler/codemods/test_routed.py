@@ -401,3 +401,11 @@ def test_routed_without_its_import_gets_the_import() -> None:
     result = add(code)
     assert result.status is Status.CHANGED
     assert result.code == "from shims import routed\n\n" + code
+
+
+def test_a_utf8_bom_is_kept() -> None:
+    source = "\ufeffdef send(order):\n    return order\n"
+    result = run_codemod(AddRoutedDecorator({"send": SPEC}), source)
+    assert result.status is Status.CHANGED
+    assert result.code.startswith("\ufefffrom shims import routed\n")
+    assert run_codemod(RemoveRouted("n.send"), result.code).code == source
