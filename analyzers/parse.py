@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import io
 import sys
+import tokenize
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -440,15 +442,65 @@ def _parse(source: bytes | str, path: str) -> ast.Module | Diagnostic:
         message, line = str(exc.msg), exc.lineno
     except (ValueError, OverflowError) as exc:
         return Diagnostic(path, f"cannot parse: {exc}")
-    if "codec can't decode" in message or "unicode error" in message:
-        return Diagnostic(path, "not valid UTF-8 (and no PEP 263 coding cookie)", line)
-    from analyzers.modernise import second_chance  # lazily: only failures pay for libcst
+    except MemoryError as exc:
+        if not _parser_stack(exc, source):
+            raise  # a real one: facts_from_source says so
+        return Diagnostic(path, f"{_TOO_DEEP} (its stack overflowed)")
+    if "codec can't decode" in message and "unicodeescape' codec" not in message:
+        return _undecodable(source, path, line)
+    if "unicodeescape' codec" in message:  # ``"\N{NOSUCHNAME}"``: bad in every Python
+        return Diagnostic(path, f"syntax error: {message}", line)
+    if message in _NESTING_LIMITS:  # the tokenizer's, the same in every Python to 3.14
+        return Diagnostic(path, f"{_TOO_DEEP}: {message}", line)
+    from analyzers.modernise import refusal, second_chance  # lazily: only failures pay
 
     tree = second_chance(source)
     if tree is not None:
         return tree
+    too_deep = refusal(source)  # scanned again, only for files that stay unreadable
+    if too_deep is not None:
+        return Diagnostic(path, too_deep)
     hint = " (Python 2 syntax?)" if "print" in message or "exec" in message else ""
     return Diagnostic(path, f"syntax error: {message}{hint}", line)
+
+
+_TOO_DEEP = "nesting too deep for the parser"
+_PARSER_STACK_DEPTH = 1000
+"""Nesting past which a bare MemoryError of ``ast.parse`` is its depth limit."""
+
+
+def _parser_stack(exc: MemoryError, source: bytes | str) -> bool:
+    """Whether ``ast.parse`` hit its own depth limit (a 100,000-long ``-`` chain), not the
+    end of memory: both are a MemoryError, 3.12+ says "Parser stack overflowed", 3.11
+    nothing; then the text's nesting tells (a scan, on this rare failure only)."""
+    if "Parser stack overflowed" in str(exc):
+        return True
+    from analyzers.modernise import nesting
+
+    return not str(exc) and nesting(source) > _PARSER_STACK_DEPTH
+
+
+_NESTING_LIMITS = frozenset({"too many nested parentheses", "too many levels of indentation"})
+"""Tokenizer limits (200 brackets, 100 indents) that hold in every CPython through
+3.14: the file is invalid everywhere, and libcst, given it, could overflow its stack."""
+
+
+def _undecodable(source: bytes | str, path: str, line: int | None) -> Diagnostic:
+    """The decoding failure, at the line of the first byte that does not decode (the
+    error's own line is the end of the string holding it, or 0 past a cookie)."""
+    encoding = "utf-8"
+    if isinstance(source, bytes):
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+            source.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = source.count(b"\n", 0, exc.start) + 1
+        except (SyntaxError, LookupError):
+            pass
+    reason = "not valid UTF-8 (and no PEP 263 coding cookie)"
+    if encoding not in ("utf-8", "utf-8-sig"):
+        reason = f"not valid {encoding} (as its PEP 263 coding cookie says)"
+    return Diagnostic(path, reason, line or None)
 
 
 class _Scope:

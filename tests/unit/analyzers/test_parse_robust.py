@@ -200,3 +200,121 @@ def test_generated_modules_never_crash(source: str) -> None:
     assert isinstance(result, ModuleFacts | Diagnostic)
     if isinstance(result, Diagnostic):
         assert not result.reason.startswith("internal error"), result.reason
+
+
+def _analyse_in_a_child(source: str) -> tuple[int, str]:
+    """Exit status and output of analysing ``source`` in a child process: a native stack
+    overflow kills the process (SIGSEGV), it raises nothing to catch here."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from analyzers.parse import facts_from_source\n"
+        "r = facts_from_source(sys.stdin.read(), module='m', path='m.py')\n"
+        "print(getattr(r, 'reason', 'facts'), getattr(r, 'line', None))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=source,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[3],
+    )
+    return done.returncode, done.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = " + "[" * 3000 + "]" * 3000 + "\n",
+        "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n",
+        "x = " + "{1:" * 2000 + "1" + "}" * 2000 + "\n",
+    ],
+)
+def test_brackets_too_deep_for_any_python_are_a_diagnostic_not_a_crash(source: str) -> None:
+    # ast: "too many nested parentheses" (CPython's limit of 200 in every version); libcst
+    # given it overflowed its native stack: SIGSEGV
+    status, out = _analyse_in_a_child(source)
+    assert status == 0, out
+    assert out == "nesting too deep for the parser: too many nested parentheses 1"
+
+
+@pytest.mark.parametrize("chain", ["-", "not ", "lambda: "])
+def test_newer_syntax_nested_too_deep_for_libcst_is_a_diagnostic_not_a_crash(chain: str) -> None:
+    # ``type`` sends the file to libcst, whose parser recursed past its stack (8 MB:
+    # ~8,100 ``-``, ~3,400 ``lambda:``)
+    status, out = _analyse_in_a_child("type X = int\nx = " + chain * 10_000 + "1\n")
+    assert status == 0, out
+    assert out.startswith("nesting too deep for the parser"), out
+
+
+def test_libcst_gets_a_deep_file_it_can_read_on_its_own_big_stack() -> None:
+    # 1,270 nested brackets overflow 8 MB; 199 of them, each with a ``-``, are readable
+    source = "type X = int\nx = " + "(-" * 199 + "f(1)" + ")" * 199 + "\n"
+    result = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(result, ModuleFacts), result
+    assert [(c.text, c.loc.line) for c in result.calls] == [("f", 2)]
+
+
+@pytest.mark.parametrize("chain", ["-", "not ", "lambda: ", "1 if x else "])
+def test_a_chain_too_deep_for_cpythons_parser_says_so(chain: str) -> None:
+    # ast.parse raises a bare MemoryError ("Parser stack overflowed" in 3.12+)
+    result = facts_from_source("x = " + chain * 100_000 + "1\n", module="m", path="m.py")
+    assert isinstance(result, Diagnostic)
+    assert result.reason.startswith("nesting too deep for the parser"), result.reason
+
+
+def test_pep758_except_star_without_brackets_is_read() -> None:
+    source = "try:\n    pass\nexcept* ValueError, TypeError:\n    handle()\n"
+    result = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(result, ModuleFacts), result
+    assert [(c.text, c.loc.line) for c in result.calls] == [("handle", 4)]
+
+
+@pytest.mark.parametrize("prefix", ["t", "T", "rt", "tr", "Tr", "TR", "tR", "Rt"])
+def test_every_template_string_prefix_is_read(prefix: str) -> None:
+    text = "\\d" if "r" in prefix.lower() else "a"  # ``\d``: a raw string's (no warning)
+    source = f'x = 1\ny = {prefix}"{text}{{helper(x)}}"\n'
+    result = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(result, ModuleFacts), result
+    assert [(c.text, c.loc.line) for c in result.calls] == [("helper", 2)]
+
+
+def test_concatenated_template_strings_keep_their_calls_and_lines() -> None:
+    # libcst 1.9 reads neither ``t"" t""`` nor a ``tr`` prefix: they are made f-strings first
+    source = 'n = 1\nx = (t"{one(n)}"\n     t"!" tr"{two(n)}")\ny = "t" + t"{three(n)!r:>{w(n)}}"\n'
+    result = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(result, ModuleFacts), result
+    assert sorted((c.loc.line, c.text) for c in result.calls) == [
+        (2, "one"),
+        (3, "two"),
+        (4, "three"),
+        (4, "w"),
+    ]
+
+
+@pytest.mark.parametrize("escape", ["\\N{NOSUCHNAME}", "\\x4", "\\u12"])
+def test_a_bad_unicode_escape_is_a_syntax_error_not_an_encoding(escape: str) -> None:
+    source = f'x = 1\ny = "{escape}"\n'.encode()
+    result = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(result, Diagnostic)
+    assert result.reason.startswith("syntax error: (unicode error) 'unicodeescape'"), result
+    assert result.line == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "reason", "line"),
+    [
+        (b'x = 1\n"""doc\n\xe9\n"""\n', "not valid UTF-8 (and no PEP 263 coding cookie)", 3),
+        (b"# coding: ascii\nx = 1\ny = '\xe9'\n", "not valid ascii (as its PEP 263", 3),
+        (b"# coding: cp1252\n\nx = '\x81'\n", "not valid cp1252 (as its PEP 263", 3),
+    ],
+)
+def test_an_undecodable_byte_is_reported_at_its_line(source: bytes, reason: str, line: int) -> None:
+    # ast gives the line the string holding it ends on, or 0 past a coding cookie
+    result = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(result, Diagnostic)
+    assert result.reason.startswith(reason), result
+    assert result.line == line
