@@ -73,10 +73,10 @@ def write(path: Path, chunks: Sequence[bytes]) -> bool:
         return False
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), new_file_mode())  # mkstemp made it 0600
             handle.write(_seal(chunks))
             for chunk in chunks:
                 handle.write(chunk)
+        os.chmod(tmp, new_file_mode())  # mkstemp made it 0600 (os.fchmod: not on Windows)
         os.replace(tmp, path)
     except BaseException as exc:  # Ctrl-C too: no temporary file left behind
         with contextlib.suppress(OSError):

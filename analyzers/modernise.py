@@ -465,12 +465,13 @@ def _scan(text: str) -> _Scan:
     """A cheap upper bound of how deep libcst recurses on ``text``: one pass over its
     tokens, nothing parsed. An element of a bracket counts one level per token (a
     chain ``- - 1`` or ``a.b.c`` nests as deep as it is long) plus the deepest bracket
-    closed in it; ``elif``s add up (libcst nests each in the one before). Strings are
-    stepped over, f- and t-strings' fields scanned as code."""
+    closed in it, plus the longest ``elif`` chain (libcst nests each ``elif`` in the
+    one before). Strings are stepped over, f- and t-strings' fields scanned as code."""
     levels = [_Level("")]
     frames: list[_Level | re.Pattern[str]] = [levels[0]]  # a pattern: inside a string
     quotes: list[str] = []  # what ends each string frame
     brackets = deepest = elifs = 0
+    chains: dict[int, int] = {}  # indentation -> ``elif``s of the chain open there
     tstrings: list[int] = []
     pos, end = 0, len(text)
     while pos < end:
@@ -507,6 +508,8 @@ def _scan(text: str) -> _Scan:
             if len(levels) > 1:
                 _close(levels, frames, quotes)
         else:
+            if top is levels[0] and not top.tokens:  # a statement's first token
+                elifs = max(elifs, _chain(chains, text, token))
             top.tokens += 1
             if kind == "s":
                 pos = _string(text, token, pos, frames, quotes, tstrings)
@@ -515,7 +518,7 @@ def _scan(text: str) -> _Scan:
                 frames.append(levels[-1])
                 brackets = max(brackets, len(levels) - 1)
             elif kind == "word":
-                elifs += _word(token.group(), top)
+                _word(token.group(), top)
             elif kind == "colon":
                 if top.closer == "}" and not top.suspended:  # a field's format spec
                     frames.append(_SPEC_PART)
@@ -549,13 +552,30 @@ def _string(
     return string_end.end() if string_end else len(text)
 
 
-def _word(word: str, level: _Level) -> int:
-    """A name or keyword's part in the nesting: 1 for an ``elif``."""
+def _word(word: str, level: _Level) -> None:
+    """``lambda`` and ``for`` suspend the separators' reset until their ``:``/``in``."""
     if word in ("lambda", "for"):
         level.suspended += 1
     elif word == "in" and level.suspended:
         level.suspended -= 1
-    return word == "elif"
+
+
+def _chain(chains: dict[int, int], text: str, token: re.Match[str]) -> int:
+    """The length of the ``if``/``elif`` chain a statement starting with ``token`` is
+    in (libcst nests each ``elif`` in the one before: one chain's ``elif``s add up, two
+    chains' do not). A statement at some indentation ends the chains at it and deeper,
+    but an ``elif`` or ``else`` goes on with the one at its own."""
+    start = token.start()
+    indent = start - (text.rfind("\n", 0, start) + 1)
+    word = token.group()
+    for level in [k for k in chains if k > indent or (k == indent and word not in _GO_ON)]:
+        del chains[level]
+    if word == "elif":
+        chains[indent] = chains.get(indent, 0) + 1
+    return chains.get(indent, 0)
+
+
+_GO_ON = frozenset({"elif", "else"})
 
 
 def _close(levels: list[_Level], frames: list[_Level | re.Pattern[str]], quotes: list[str]) -> None:

@@ -124,7 +124,10 @@ def check_broker_url(url: str) -> None:
         raise ValueError(
             f"broker {mask_url(url)!r} needs the package {exc.name!r}, not installed"
         ) from None
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
+        # TypeError: a query key kombu also takes from the URL's own parts
+        # (``?password=``, ``?port=``) collides in its ``dict(...)``; the message
+        # names keys, never values
         raise ValueError(f"bad broker URL {mask_url(url)!r}: {exc}") from None
 
 

@@ -56,6 +56,7 @@ from shims.dedupe import ClaimState, DedupeStore, open_dedupe
 from shims.effects import capture
 from shims.encoding import encode_exception
 from shims.events import MAX_EVENT_BYTES, Event, InvalidEvent, parse_event, use_traceparent
+from shims.urls import without_option
 
 __all__ = [
     "DEFAULT_STATE_URL",
@@ -85,7 +86,9 @@ def _state_url(env_name: str) -> str:
     from shims.config import load_settings
 
     route_store = load_settings().route_store_url
-    return route_store if route_store.startswith(("redis://", "rediss://")) else DEFAULT_STATE_URL
+    if not route_store.startswith(("redis://", "rediss://")):
+        return DEFAULT_STATE_URL
+    return without_option(route_store, "prefix")  # the route store's own key prefix
 
 
 def dedupe_url() -> str:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shims.config import mask_url
 
@@ -116,3 +116,13 @@ def check_redis_url(
                 f"unknown option {key!r} in {kind} URL {mask_url(url)!r}; "
                 f"accepted: {', '.join(sorted(accepted))}"
             )
+
+
+def without_option(url: str, key: str) -> str:
+    """``url`` less the query option ``key`` (the route store's ``?prefix=``, which the
+    stores that borrow its URL do not take); the rest of the URL as written."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != key]
+    if len(kept) == len(parse_qsl(parts.query, keep_blank_values=True)):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))

@@ -203,7 +203,7 @@ def parse_weights(raw: Any) -> dict[str, float]:
             raise ValueError(f"unknown weight {name!r}; known: {', '.join(DEFAULT_WEIGHTS)}")
         try:
             number = float(value) if not isinstance(value, bool) else -1.0
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 as an int
             number = -1.0
         if not 0 <= number < float("inf"):  # also NaN
             raise ValueError(f"weight {name} must be a finite number >= 0, got {value!r}")

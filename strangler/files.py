@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -32,6 +33,24 @@ def new_file_mode() -> int:
     return 0o666 & ~umask
 
 
+_FD_ALIAS = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
+"""Names of an open file descriptor: whatever fd 1 is (a pipe, a terminal, a file the
+shell opened with ``>`` or ``>>``) must be written, not replaced by a rename."""
+
+
+def _in_place(path: Path) -> str | None:
+    """The mode to open ``path`` with when it must be written in place, else None.
+
+    An fd alias is appended to (``O_APPEND``): reopened with truncation, a file the
+    shell opened with ``>>`` would lose what it held (after ``>`` it is empty anyway).
+    An existing target that is no regular file (``/dev/null``, a FIFO) is written:
+    renaming over it would replace the node itself.
+    """
+    if _FD_ALIAS.fullmatch(os.path.abspath(path)):
+        return "ab"
+    return "wb" if path.exists() and not path.is_file() else None
+
+
 def target_mode(path: Path) -> int:
     """The mode the file at ``path`` should have after a rewrite: its own, else the default."""
     try:
@@ -43,17 +62,18 @@ def target_mode(path: Path) -> int:
 def write_atomic(path: Path, text: str | bytes) -> None:
     """Write via a temporary file in the same folder and rename: all or nothing.
 
-    An existing target that is not a regular file (``/dev/null``, ``/dev/stdout``, a
-    FIFO) is written in place: renaming over it would replace the device node itself.
-    A symbolic link is followed, its target written.
+    Written in place instead: an fd alias (``/dev/stdout``) and an existing target that
+    is no regular file (see :func:`_in_place`). A symbolic link to a regular file is
+    followed: its target is replaced, the link stays a link.
     """
     data = text.encode() if isinstance(text, str) else text
-    if path.is_symlink():  # write through the link, as ``open(path, "w")`` would: the
-        path = path.resolve()  # renamed file replaces its target, the link stays a link
-    if path.exists() and not path.is_file():
-        with path.open("wb") as stream:
+    in_place = _in_place(path)
+    if in_place is not None:
+        with path.open(in_place) as stream:
             stream.write(data)
         return
+    if path.is_symlink() and path.is_file():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = target_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -102,7 +102,10 @@ def extract(
             celery_app_ref(celery_app)
     except BadInput as exc:
         _fail(str(exc))
-    conflict = target_conflict(Path(path), package) if Path(path).is_dir() else None
+    try:
+        conflict = target_conflict(Path(path), package) if Path(path).is_dir() else None
+    except SourceDecodeError as exc:  # an undecodable functions/__init__.py
+        _fail(str(exc))
     if conflict and not revert:
         _fail(f"{conflict}; choose a folder of its own (default functions)")
     project = _project(path, {"target": target})

@@ -353,3 +353,15 @@ def test_generated_code_that_does_not_parse_is_refused(
     assert "handlers.py" in result.stderr
     assert "does not parse" in result.stderr
     assert _tree(shop) == before
+
+
+def test_an_undecodable_module_in_the_target_folder_is_one_line(shop: Path) -> None:
+    (shop / "functions").mkdir()
+    (shop / "functions" / "__init__.py").write_bytes(b'"""caf\xe9"""\n')  # latin-1, no cookie
+    before = _tree(shop)
+    result = _run("extract", str(shop), "catalog.images.make_thumbnail")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("strangler: error: ")
+    assert "functions/__init__.py" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert _tree(shop) == before

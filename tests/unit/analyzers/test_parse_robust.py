@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from analyzers.facts import ArgKind, Diagnostic, ModuleFacts
-from analyzers.modernise import second_chance
+from analyzers.modernise import nesting, second_chance
 from analyzers.parse import MAX_BYTES, facts_from_source
 
 BAD = Path(__file__).parents[2] / "data" / "bad"
@@ -318,3 +318,21 @@ def test_an_undecodable_byte_is_reported_at_its_line(source: bytes, reason: str,
     assert isinstance(result, Diagnostic)
     assert result.reason.startswith(reason), result
     assert result.line == line
+
+
+def test_elifs_add_up_per_chain_not_per_file() -> None:
+    """libcst nests each ``elif`` in the one before, so a chain's length is depth; a
+    thousand short chains are not (the scan once added up every ``elif`` of the file
+    and refused this module, dropping it from the analysis)."""
+    function = "def f{n}(x):\n    if x:\n        pass\n" + "    elif x:\n        pass\n" * 3
+    source = "type X = int\n" + "".join(function.format(n=n) for n in range(1_001))
+    assert nesting(source) < 20
+    result = facts_from_source(source, module="m", path="m.py")
+    assert isinstance(result, ModuleFacts), result
+    plain = nesting("if a:\n    pass\n")
+    nested = "if a:\n    if b:\n        pass\n" + "    elif b:\n        pass\n" * 2
+    assert nesting(nested) == plain + 2
+    chained = nested + "elif a:\n    pass\n" * 3 + "else:\n    pass\n"
+    assert nesting(chained) == plain + 3  # the outer chain; the inner one ended before
+    long_chain = "if a:\n    pass\n" + "elif a:\n    pass\n" * 3_500
+    assert nesting(long_chain) == plain + 3_500

@@ -133,3 +133,19 @@ def test_an_unavailable_dead_letter_store_requeues(
     with pytest.raises(Reject) as info:
         run_once(handlers, task)
     assert info.value.requeue is True
+
+
+def test_state_stores_borrow_a_redis_route_store_url_without_its_key_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``?prefix=`` is the route store's own option: the dedupe and dead-letter stores
+    that borrow its URL would refuse it (unknown option), so it is dropped for them."""
+    from shims.handlers import dead_letter_url, dedupe_url
+
+    monkeypatch.delenv("STRANGLER_DEDUPE_URL", raising=False)
+    monkeypatch.delenv("STRANGLER_DLQ_URL", raising=False)
+    monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://:pw@h:6379/3?prefix=app:&socket_timeout=2")
+    assert dedupe_url() == "redis://:pw@h:6379/3?socket_timeout=2"
+    assert dead_letter_url() == "redis://:pw@h:6379/3?socket_timeout=2"
+    monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://h:6379/3")
+    assert dedupe_url() == "redis://h:6379/3"  # nothing to drop: as written

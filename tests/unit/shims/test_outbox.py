@@ -188,3 +188,12 @@ def test_relay_refuses_a_database_without_the_outbox_table(
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output
     assert "manage.py migrate" in lines[0]
+
+
+def test_a_broker_query_key_that_kombu_also_takes_from_the_url_is_one_line() -> None:
+    """kombu builds ``dict(password=..., **query)``: ``?password=`` collided in a
+    TypeError; it is a bad URL, its value masked."""
+    with pytest.raises(ValueError) as info:
+        check_broker_url("redis://h/0?password=s3cret")
+    assert str(info.value).startswith("bad broker URL 'redis://h/0?password=****'")
+    assert "s3cret" not in str(info.value)

@@ -21,6 +21,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner, Result
 
+from analyzers import cachefile
 from strangler.analysis import run_analysis
 from strangler.cli import main
 from strangler.config import load_config
@@ -427,11 +428,13 @@ def test_an_edited_cached_capability_is_a_miss(project: Path) -> None:
 
 
 def test_a_deeply_nested_analysis_cache_is_a_miss_not_a_crash(project: Path) -> None:
-    """The stdlib JSON parser (orjson's fallback) recursed into it: RecursionError."""
+    """The stdlib JSON parser (orjson's fallback) recursed into it: RecursionError.
+    Sealed, so that it reaches the decoder (an unsealed file never does)."""
     config = load_config(project, {}, {})
     first = run_analysis(project, config)
     path = config.cache_path(project) / "analysis.jsonl"
-    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert cachefile.write(path, [b"[" * 100_000 + b"]" * 100_000 + b"\n"])
+    assert cachefile.read(path) is not None
     again = run_analysis(project, config)
     assert not again.from_cache
     assert again.analysis == first.analysis
@@ -724,3 +727,31 @@ def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(
     assert link.is_symlink()
     assert (reports / "latest.md").read_text().startswith("# Extractable capabilities")
     assert sorted(p.name for p in reports.iterdir()) == ["latest.md"]  # no temporary left
+
+
+def test_output_to_dev_stdout_goes_down_a_pipe_and_appends_to_a_file_opened_with_append(
+    project: Path, tmp_path: Path
+) -> None:
+    """``-o /dev/stdout`` names fd 1: a pipe gets the report, and a file the shell
+    opened with ``>>`` keeps what it held (a rename would have replaced it)."""
+    args = [*STRANGLER, "analyze", str(project), "--no-cache", "--format", "json"]
+    piped = subprocess.run([*args, "-o", "/dev/stdout"], capture_output=True, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["capabilities"]
+    log = tmp_path / "log.txt"
+    log.write_text("kept\n")
+    with log.open("a") as appended:
+        done = subprocess.run([*args, "-o", "/dev/stdout"], stdout=appended, check=False)
+    assert done.returncode == 0
+    text = log.read_text()
+    assert text.startswith("kept\n")
+    assert json.loads(text[len("kept\n") :])["capabilities"]
+
+
+def test_output_onto_a_symlink_loop_is_a_one_line_error(project: Path, tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    result = _run("analyze", str(project), "--no-cache", "-o", str(loop))
+    _one_line_error(result)
+    assert "Too many levels of symbolic links" in result.stderr
+    assert loop.is_symlink()

@@ -73,6 +73,7 @@ def test_excludes_and_booleans(tmp_path: Path) -> None:
         ({}, {"STRANGLER_WEIGHTS": "tests=-1"}, "", "must be a finite number >= 0"),
         ({"weights": ["tests=x"]}, {}, "", "--weight: weight tests must be a finite number"),
         ({}, {"STRANGLER_WEIGHTS": "size=inf"}, "", "weight size must be a finite number"),
+        ({}, {}, "weights = { size = 1" + "0" * 400 + " }", "weight size must be a finite"),
         ({}, {"STRANGLER_STRICT": "maybe"}, "", "expected true/false"),
         ({}, {}, "exclude = 3", "expected a list of glob patterns"),
     ],
