@@ -755,3 +755,23 @@ def test_output_onto_a_symlink_loop_is_a_one_line_error(project: Path, tmp_path:
     _one_line_error(result)
     assert "Too many levels of symbolic links" in result.stderr
     assert loop.is_symlink()
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_is_one_line_exit_130() -> None:
+    stop = (
+        "import sys\n"
+        "class Stop:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'strangler.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Stop())\n"
+        "from strangler.__main__ import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", stop], capture_output=True, text=True, check=False)
+    assert done.returncode == 130
+    assert done.stderr == "strangler: interrupted\n"
+    module = [sys.executable, "-m", "strangler", "--version"]
+    version = subprocess.run(module, capture_output=True, text=True, check=False)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("strangler, version ")
