@@ -749,12 +749,29 @@ def _import_cycles(
 
 def _interface(view: _View, index: CodeIndex) -> _Part:
     ev = []
+    blockers = []
     for entry in view.entry_points:
         why = index.external_entries.get(entry, "called from outside")
         loc = _definition_loc(entry, index)
         ev.append(_Evidence(loc, f"entry point {entry}: {why}"))
+        owner = entry.rpartition(".")[0]
+        if index.kinds.get(entry) == "function" and index.kinds.get(owner) == "class":
+            blockers.append(_method_entry(entry, owner, loc))
     n = len(view.entry_points)
-    return ("interface_width", n, _half(max(n - 1, 0), 2), f"{n} entry points", ev, [])
+    return ("interface_width", n, _half(max(n - 1, 0), 2), f"{n} entry points", ev, blockers)
+
+
+def _method_entry(entry: str, owner: str, loc: str) -> Blocker:
+    """A method as an entry point: its ``self`` (or class) is an object of the
+    monolith's process that no event carries, so no handler can stand for it
+    (``strangler extract`` refuses it, whatever ``--force`` says)."""
+    return Blocker(
+        "method",
+        f"entry point {entry} is a method of {owner}: its instance cannot travel in an event",
+        loc,
+        "move the body to a module-level function taking what it uses (e.g. a primary "
+        "key), call that from the method, and extract the function",
+    )
 
 
 def _definition_loc(qualname: str, index: CodeIndex) -> str:

@@ -855,3 +855,31 @@ def test_a_view_a_test_requests_by_its_url_name_is_tested() -> None:
     assert tests["blog.views.detail"].value == 1.0  # the innermost namespace tells
     assert tests["api.views.OrderViewSet"].value == 1.0  # DRF's ``order-list``
     assert tests["api.views.TagViewSet"].value == 0.0
+
+
+def test_a_method_entry_point_is_a_hard_blocker_a_function_is_not() -> None:
+    """``strangler extract`` refuses a method (no event carries its ``self``): the
+    ranking says so too, with the definition's line and the way out."""
+    files = {
+        "shop/cart.py": """
+            class Cart:
+                def weight(self):
+                    return 3
+
+            def weight_of(lines):
+                return len(lines)
+            """,
+        "shop/views.py": """
+            from shop.cart import Cart, weight_of
+
+            def page(request):
+                return Cart().weight() + weight_of([1])
+            """,
+    }
+    result = analyze(tuple(project(files).values()), communities=False)
+    method = _cap(result, "shop.cart.Cart.weight")
+    assert ("method", "shop/cart.py:3") in _blockers(method)
+    blocker = next(b for b in method.blockers if b.kind == "method")
+    assert blocker.severity == "hard"
+    assert "module-level function" in blocker.fix
+    assert not [b for b in _cap(result, "shop.cart.weight_of").blockers if b.kind == "method"]
