@@ -8,6 +8,7 @@ global read. Tests and embedding code swap it with :func:`configure` and
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from shims.config import Settings, load_settings
 from shims.metrics import Metrics
 from shims.stores import open_store
 from shims.stores.base import RouteStore
+from shims.stores.lazy import LazyStore
 from shims.table import RouteTable
 
 __all__ = ["Runtime", "build_runtime", "configure", "get_runtime", "reset_runtime"]
@@ -39,8 +41,16 @@ _lock = threading.Lock()
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """A runtime for ``settings`` (opens the store; does not read it yet)."""
-    store = open_store(settings.route_store_url, timeout=settings.route_store_timeout)
+    """A runtime for ``settings``; the store is opened on first use, not here.
+
+    Building never fails on the store: one that cannot be opened (down, not a database,
+    a bad URL) raises ``StoreUnavailable`` when used and is tried again at most once per
+    TTL, at least a second apart (``shims.stores.lazy``); the route table routes every
+    feature it never read to the monolith. A build that raised would be retried, and
+    raise, on every routed call, and the monolith body would never run.
+    """
+    opener = functools.partial(open_store, timeout=settings.route_store_timeout)
+    store = LazyStore(settings.route_store_url, opener, retry=max(settings.route_ttl, 1.0))
     metrics = Metrics(store, settings.metrics_flush_interval)
     if settings.prometheus:
         metrics.enable_prometheus()
