@@ -207,11 +207,14 @@ def decode_exception(value: Mapping[str, Any], home: str | None = None) -> Excep
     monolith's own source tree, the ``sys.path`` folder the entry point's module ``home``
     was imported from (installed packages excluded, see :func:`_in_scope`). It is built
     without running its Python ``__new__``/``__init__`` (:func:`_build`). Anything else
-    is :class:`RemoteError` carrying the type's name and message.
+    is :class:`RemoteError` carrying the type's name and message. A ``RemoteError``
+    answer (the handler base's own, e.g. for a result that is not JSON) is one again.
     """
     info = value[ERROR_KEY] if isinstance(value.get(ERROR_KEY), dict) else {}
     module, _, qualname = str(info.get("type", "")).partition(":")
     message = str(info.get("message", ""))
+    if (module, qualname) == (RemoteError.__module__, RemoteError.__qualname__):
+        return RemoteError(message)  # the handler base's own answer (e.g. a non-JSON result)
     target: Any = sys.modules.get(module)
     for part in qualname.split(".") if qualname else ["<missing>"]:
         target = getattr(target, part, None)

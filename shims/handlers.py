@@ -11,7 +11,9 @@ stateless function:
 * Idempotency by event id (``shims.dedupe``): the effect happens once however many
   times the event is delivered; a duplicate of a finished event returns the stored
   result; a duplicate that arrives while another worker holds the claim is retried
-  later, and if that worker died, its lease expires and the retry runs the event.
+  later, and if that worker died, its lease expires and the retry runs the event. A
+  result that is not JSON still marks the event done (with an error answer): the work
+  was done and must not be repeated.
 * Retries with exponential backoff and full jitter for the declared ``transient``
   exceptions, up to ``max_retries``; then, or at once for any other exception, the
   event goes to the dead-letter store (``shims.deadletter``) and the task fails with
@@ -54,7 +56,7 @@ from shims.confirm import ConfirmationStore, Outcome, open_confirmations, wants_
 from shims.deadletter import DeadLetterStore, open_dead_letters
 from shims.dedupe import ClaimState, DedupeStore, open_dedupe
 from shims.effects import capture
-from shims.encoding import encode_exception
+from shims.encoding import RemoteError, encode_exception
 from shims.events import MAX_EVENT_BYTES, Event, InvalidEvent, parse_event, use_traceparent
 from shims.urls import without_option
 
@@ -259,7 +261,6 @@ def run(
     try:
         with use_traceparent(parsed.traceparent):  # events the handler publishes join the trace
             result = handle(parsed)
-        result_json = json.dumps(result)
     except spec.transient as exc:
         _infra(spec, "dedupe store", release)
         if attempt >= spec.max_retries:
@@ -279,11 +280,32 @@ def run(
         result = encode_exception(exc)
         if session is not None:  # with the mail the handler sent before it raised
             result = session.reply(result)
-        result_json = json.dumps(result)
+    result, result_json = _serialised(spec, parsed.id, result)  # the work is done: kept
     complete = functools.partial(state.dedupe.complete, parsed.id, claim.token)
     _infra(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl))
     _confirm(spec, state, raw, Outcome.DONE)
     return result
+
+
+def _serialised(spec: HandlerSpec, event_id: str, result: Any) -> tuple[Any, str]:
+    """``result`` and its JSON; an error answer in its place if it is not JSON.
+
+    Called outside the handler's ``try`` on purpose: the handler has done its work, so a
+    result that does not serialise must neither release the claim nor dead-letter the
+    event (a redelivery or a replay would do the work again). The event is marked done
+    with an error answer instead, which a request/reply caller raises as
+    :class:`~shims.encoding.RemoteError` (not falling back: the work is done).
+    """
+    try:
+        return result, json.dumps(result)
+    except Exception as exc:  # TypeError, ValueError (a cycle), RecursionError
+        why = f"{type(exc).__name__}: {exc}"
+        log.error("%s: event %s handled, but its result is not JSON (%s); marked done "
+                  "with an error answer, not run again", spec.name, event_id, why)  # fmt: skip
+        answer = encode_exception(
+            RemoteError(f"{spec.name}: the handler did its work but its result is not JSON ({why})")
+        )
+        return answer, json.dumps(answer)
 
 
 def _confirm(spec: HandlerSpec, state: _State, raw: Any, outcome: Outcome) -> None:

@@ -11,6 +11,7 @@ from celery import Celery
 from django.core import mail
 from django.core.mail import send_mail
 
+from shims.encoding import RemoteError, decode_exception
 from shims.events import Event, build_event, current_traceparent, use_traceparent
 from shims.handlers import DeadLettered, handler
 
@@ -149,3 +150,28 @@ def test_state_stores_borrow_a_redis_route_store_url_without_its_key_prefix(
     assert dead_letter_url() == "redis://:pw@h:6379/3?socket_timeout=2"
     monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://h:6379/3")
     assert dedupe_url() == "redis://h:6379/3"  # nothing to drop: as written
+
+
+@pytest.mark.parametrize("reply", [False, True])
+def test_a_result_that_is_not_json_is_done_once_not_dead_lettered(
+    app: Celery, reply: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handler did its work: a second delivery must not do it again (docs: the
+    effect happens once however many times the event is delivered)."""
+    calls: list[str] = []
+
+    def handle(event: Event) -> Any:
+        calls.append(event.id)
+        return {1, 2}  # a set: not JSON
+
+    task = register(app, handle)
+    event = build_event("f", {}, reply=reply)
+    first = task.apply(args=[event]).get()
+    second = task.apply(args=[event]).get()  # redelivered, or replayed
+    assert calls == [event["id"]]
+    assert first == second
+    assert task.strangler_state.dead_letters.list() == []
+    error = decode_exception(first)
+    assert isinstance(error, RemoteError)  # what a request/reply caller raises
+    assert "not JSON" in str(error)
+    assert "set is not JSON serializable" in caplog.text
