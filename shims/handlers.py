@@ -22,6 +22,9 @@ stateless function:
   exception is the call's answer (``shims.encoding.encode_exception``), returned and
   raised again in the caller, as an RPC would; replaying it later from the dead-letter
   store would answer nobody.
+* A request/reply event past its caller's deadline (Celery ``expires``, or due to be
+  retried after it) is neither run nor retried nor dead-lettered: the caller has fallen
+  back to the monolith body, which did the work.
 * Confirmations for the outbox relay (``shims.confirm``): an event that asks for one
   (``stranglerconfirm: true``, set by the relay) is confirmed ``done`` once handled (or
   seen again after) and ``dead`` once dead-lettered, so the relay can publish again an
@@ -49,6 +52,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TypeVar
 
 from shims import parity
@@ -249,6 +253,8 @@ def run(
             raise DeadLettered(f"{spec.name}: {reason}: event {parsed.id}")
         session = parity.ParityRun(parsed.parity)
         handle = functools.partial(session, handle)
+    if _expired(task, parsed):
+        _skip_expired(spec, parsed, "not run")
     claim = _infra(spec, "dedupe store", lambda: state.dedupe.claim(parsed.id, spec.lease))
     if claim.state is ClaimState.DONE:
         log.info("%s: event %s already handled; skipped", spec.name, parsed.id)
@@ -256,19 +262,25 @@ def run(
         return None if claim.result is None else json.loads(claim.result)
     if claim.state is ClaimState.BUSY:
         # Another delivery is running it (or died holding the lease): look again later.
-        _retry(task, spec, countdown=min(spec.lease, max(0.5, spec.lease / 4)), max_retries=None)
+        later = min(spec.lease, max(0.5, spec.lease / 4))
+        if _expired(task, parsed, within=later):
+            _skip_expired(spec, parsed, "not looked at again (another delivery holds it)")
+        _retry(task, spec, countdown=later, max_retries=None)
     release = functools.partial(state.dedupe.release, parsed.id, claim.token)
     try:
         with use_traceparent(parsed.traceparent):  # events the handler publishes join the trace
             result = handle(parsed)
     except spec.transient as exc:
         _infra(spec, "dedupe store", release)
-        if attempt >= spec.max_retries:
-            _dead(state, spec, raw, "max retries exceeded", attempt + 1, exc)
+        exhausted = attempt >= spec.max_retries
         # A test waits on a parity event: the retries, as many, come at once (no backoff).
         pause = (
             0.0 if session is not None else backoff(attempt, spec.backoff_base, spec.backoff_max)
         )
+        if _expired(task, parsed, within=0.0 if exhausted else pause):
+            _skip_expired(spec, parsed, f"not retried after {type(exc).__name__}: {exc}")
+        if exhausted:
+            _dead(state, spec, raw, "max retries exceeded", attempt + 1, exc)
         _retry(task, spec, exc=exc, countdown=pause)
     except Exception as exc:
         if not parsed.reply:
@@ -285,6 +297,45 @@ def run(
     _infra(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl))
     _confirm(spec, state, raw, Outcome.DONE)
     return result
+
+
+def _expired(task: Any, event: Event, *, within: float = 0.0) -> bool:
+    """Will the caller of a request/reply event have stopped waiting ``within`` s from now?
+
+    The caller publishes such an event with Celery's ``expires`` at its deadline, and past
+    it falls back to the monolith body: running the handler after that would do the work
+    twice. Other events, and a delivery with no (or an unreadable) ``expires``, never
+    expire here.
+    """
+    if not event.reply:
+        return False
+    deadline = _deadline(getattr(task.request, "expires", None))
+    return deadline is not None and datetime.now(UTC) + timedelta(seconds=within) >= deadline
+
+
+def _deadline(expires: Any) -> datetime | None:
+    """``task.request.expires`` as an aware datetime: the message carries ISO 8601 text."""
+    if isinstance(expires, str):
+        try:
+            expires = datetime.fromisoformat(expires)
+        except ValueError:
+            return None
+    if not isinstance(expires, datetime):
+        return None
+    return expires if expires.tzinfo is not None else expires.replace(tzinfo=UTC)
+
+
+def _skip_expired(spec: HandlerSpec, event: Event, what: str) -> NoReturn:
+    """Finish a request/reply event whose caller gave up: acked, nothing stored, no retry.
+
+    Not dead-lettered: a replay would do the work the monolith body did in the caller's
+    fallback. ``Ignore`` acks the message (late acks included) and stores no result.
+    """
+    from celery.exceptions import Ignore
+
+    log.warning("%s: event %s expired, its caller has fallen back to the monolith; %s",
+                spec.name, event.id, what)  # fmt: skip
+    raise Ignore(f"{spec.name}: event {event.id} expired")
 
 
 def _serialised(spec: HandlerSpec, event_id: str, result: Any) -> tuple[Any, str]:

@@ -4,6 +4,7 @@ Delivery through a real broker and worker: tests/integration/test_handlers_redis
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -175,3 +176,91 @@ def test_a_result_that_is_not_json_is_done_once_not_dead_lettered(
     assert isinstance(error, RemoteError)  # what a request/reply caller raises
     assert "not JSON" in str(error)
     assert "set is not JSON serializable" in caplog.text
+
+
+class _Request:
+    """Celery's ``task.request``: the message carries ``expires`` as ISO 8601 text."""
+
+    def __init__(self, expires: datetime) -> None:
+        self.retries = 0
+        self.expires = expires.isoformat()
+
+
+class _ExpiringTask:
+    """A bound task whose message expires at ``expires``; records retries."""
+
+    def __init__(self, expires: datetime) -> None:
+        self.request = _Request(expires)
+        self.retried: list[dict[str, Any]] = []
+
+    def retry(self, **options: Any) -> Exception:
+        from celery.exceptions import Retry
+
+        self.retried.append(options)
+        raise Retry("retry")
+
+
+PAST = datetime.now(UTC) - timedelta(seconds=1)
+FUTURE = datetime.now(UTC) + timedelta(hours=1)
+
+
+def test_a_reply_event_past_its_callers_deadline_is_not_run(app: Celery) -> None:
+    """The caller fell back to the monolith at its deadline: running it now would do the
+    work twice. Not dead-lettered either (a replay would too)."""
+    from celery.exceptions import Ignore
+
+    from shims import handlers
+
+    task = register(app, lambda e: pytest.fail("must not run"))
+    fake = _ExpiringTask(PAST)
+    event = build_event("f", {}, reply=True)
+    with pytest.raises(Ignore):
+        handlers.run(fake, task.strangler_spec, task.strangler_state, task.handle, event)
+    assert fake.retried == []
+    assert task.strangler_state.dead_letters.list() == []
+
+
+@pytest.mark.parametrize("max_retries", [0, 5])
+def test_a_transient_error_is_not_retried_past_the_callers_deadline(
+    app: Celery, max_retries: int
+) -> None:
+    from celery.exceptions import Ignore
+
+    from shims import handlers
+
+    fake = _ExpiringTask(FUTURE)
+    calls: list[str] = []
+
+    def handle(event: Event) -> Any:
+        calls.append(event.id)
+        fake.request.expires = PAST.isoformat()  # the caller's deadline passes meanwhile
+        raise ConnectionError("flaky")
+
+    task = register(app, handle, max_retries=max_retries)
+    event = build_event("f", {}, reply=True)
+    with pytest.raises(Ignore):
+        handlers.run(fake, task.strangler_spec, task.strangler_state, task.handle, event)
+    assert len(calls) == 1
+    assert fake.retried == []  # no retry after the caller gave up...
+    assert task.strangler_state.dead_letters.list() == []  # ...nor a dead letter to replay
+
+
+def test_a_reply_event_before_its_deadline_and_other_events_run_and_retry(app: Celery) -> None:
+    from celery.exceptions import Retry
+
+    from shims import handlers
+
+    def flaky(event: Event) -> Any:
+        raise ConnectionError("flaky")
+
+    task = register(app, flaky, backoff_base=0.0)
+    fake = _ExpiringTask(FUTURE)
+    with pytest.raises(Retry):
+        handlers.run(fake, task.strangler_spec, task.strangler_state, task.handle,
+                     build_event("f", {}, reply=True))  # fmt: skip
+    assert len(fake.retried) == 1
+    fake = _ExpiringTask(PAST)  # expires only matters to a caller that waits
+    with pytest.raises(Retry):
+        handlers.run(fake, task.strangler_spec, task.strangler_state, task.handle,
+                     build_event("f", {}))  # fmt: skip
+    assert len(fake.retried) == 1
