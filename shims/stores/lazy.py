@@ -18,6 +18,7 @@ keep reporting it as exit 2.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from time import monotonic
@@ -53,6 +54,7 @@ class LazyStore(RouteStore):
         self._next_try = float("-inf")
         self._config_logged = False
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     def get(self, feature: str) -> Route | None:
         return self._opened().get(feature)
@@ -83,6 +85,10 @@ class LazyStore(RouteStore):
         store = self._store
         if store is not None:
             return store
+        if self._pid != os.getpid():
+            # A forked child (prefork, gunicorn): the parent may have held the lock at fork
+            # time, opening the store; the child starts with a lock of its own.
+            self._lock, self._pid = threading.Lock(), os.getpid()
         with self._lock:
             if self._store is not None:
                 return self._store

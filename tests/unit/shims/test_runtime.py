@@ -187,3 +187,12 @@ def test_the_route_table_picks_up_routes_once_the_store_opens() -> None:
     opener.store.set(Route("f", Mode.FUNCTION), actor="t")
     now[0] = 1.0  # the next TTL refresh opens it
     assert table.get("f") == Route("f", Mode.FUNCTION)
+
+
+def test_a_forked_child_does_not_wait_for_a_lock_its_parent_held() -> None:
+    opener = _Opener()
+    opener.store = open_store("memory://")
+    store = LazyStore("x://", opener)
+    store._lock.acquire()  # a parent thread was opening the store when it forked
+    store._pid = -1  # this process is the child
+    assert store.all() == {}
