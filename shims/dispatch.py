@@ -312,7 +312,7 @@ class _Entry:
         try:
             pending = publisher.publish(rt.settings, self.task, event)
             published = True
-            value = _answer(publisher.wait(pending, timeout), self.func.__module__)
+            reply = publisher.wait(pending, timeout)
         except Exception as exc:
             breaker.record_failure()
             outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
@@ -323,7 +323,9 @@ class _Entry:
             raise FunctionPathError(
                 f"{self.feature}: the handler failed in the worker: {_describe(exc)}"
             ) from exc
-        return self._answered(rt, value, start)
+        # Decoded outside the try: a reply came, so the handler ran; a reply this process
+        # cannot read is a RemoteError (in ``_answer``), never a reason to run the body too.
+        return self._answered(rt, _answer(reply, self.func.__module__), start)
 
     def _answered(self, rt: Any, value: Any, start: float) -> Any:
         """A reply came: return it, or raise the exception the handler answered with.
@@ -491,20 +493,36 @@ def _answer(reply: Any, home: str | None) -> Any:
     mail the handler sent before raising is in ``mail.outbox`` before the exception is
     raised, as it would be after the monolith body raised. An exception whose type is not
     loaded here, not the monolith's own or a builtin (``home``: the entry point's module,
-    see :func:`~shims.encoding.decode_exception`), or cannot be rebuilt is raised as
-    :class:`~shims.encoding.RemoteError`: the handler already ran, so falling back to the
-    monolith body would do its work twice.
+    see :func:`~shims.encoding.decode_exception`), or cannot be rebuilt, and a value that
+    cannot be decoded here (a model row not yet on this replica, a malformed tagged
+    value) are raised as :class:`~shims.encoding.RemoteError`: the handler already ran,
+    so falling back to the monolith body would do its work twice. Never raises.
     """
-    if parity.active() and not is_error_answer(reply):
-        reply = parity.unwrap(reply)  # mail delivered; the result decoded, or an error answer
-        if not is_error_answer(reply):
-            return reply
-    if is_error_answer(reply):
-        try:
+    try:
+        if parity.active() and not is_error_answer(reply):
+            reply = parity.unwrap(reply)  # mail delivered; the result decoded, or an error
+            if not is_error_answer(reply):
+                return reply
+        if is_error_answer(reply):
             return _Raised(decode_exception(reply, home))
-        except RemoteError as exc:  # the handler ran: never run the body again (fallback)
-            return _Raised(exc)
-    return decode_value(reply)
+        return decode_value(reply)
+    except RemoteError as exc:  # the handler ran: never run the body again (fallback)
+        return _Raised(exc)
+    except Exception as exc:  # e.g. a model row not on this replica yet, a bad "$decimal"
+        return _Raised(_unreadable(reply, exc))
+
+
+def _unreadable(reply: Any, exc: Exception) -> RemoteError:
+    """The handler answered but its reply cannot be decoded here: raised, not fallen back.
+
+    The handler's work is done; running the monolith body as well would do it twice.
+    """
+    error = RemoteError(
+        f"the handler answered, but its reply cannot be read here ({_describe(exc)}): "
+        f"{_truncate(reply)}"
+    )
+    error.__cause__ = exc
+    return error
 
 
 def _parity_only(

@@ -311,3 +311,33 @@ def test_a_waited_result_is_released_even_when_its_backend_is_gone(outcome: obje
         assert Publisher().wait(pending, 0.1) == outcome
     assert backend.released == [pending]
     assert pending.backend is None
+
+
+_BODY_RUNS: list[int] = []
+
+
+@routed("u.effect", task="t.effect", style="request_reply", timeout=1.0)
+def effect(order_id: int) -> str:
+    _BODY_RUNS.append(order_id)
+    return "monolith"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [{"$decimal": "12,50"}, {"$model": "shop.Order", "pk": 1}, [{"$uuid": "not-a-uuid"}]],
+)
+def test_an_unreadable_reply_raises_and_never_runs_the_body_too(
+    broker: FakeBroker, reply: Any
+) -> None:
+    """The handler already ran: falling back would do its work twice."""
+    from shims.encoding import RemoteError
+
+    _BODY_RUNS.clear()
+    route("u.effect", Mode.FUNCTION)
+    broker.reply = lambda event: reply
+    with pytest.raises(RemoteError, match="reply cannot be read here"):
+        effect(1)
+    assert _BODY_RUNS == []
+    assert len(broker.sent) == 1
+    assert outcomes("u.effect", "function") == {"error": 1}
+    assert breakers.get("u.effect").state is BreakerState.CLOSED
