@@ -310,7 +310,7 @@ class _Entry:
         breaker = breakers.get(self.feature)
         published = False
         try:
-            pending = publisher.publish(rt.settings, self.task, event)
+            pending = publisher.publish(rt.settings, self.task, event, expires=timeout)
             published = True
             reply = publisher.wait(pending, timeout)
         except Exception as exc:
@@ -448,7 +448,7 @@ def dispatch_only(
     event = build_event(feature, data, reply=style == "request_reply")
     try:
         if style == "request_reply":
-            pending = publisher.publish(rt.settings, task, event)
+            pending = publisher.publish(rt.settings, task, event, expires=timeout)
             value = _answer(publisher.wait(pending, timeout), home)
         elif outbox:
             from shims.outbox import write_outbox
@@ -586,9 +586,10 @@ def _parity_wait(
     start: float,
     home: str | None,
 ) -> Any:
+    wait = max(timeout, parity.timeout())
     try:
-        pending = publisher.publish(rt.settings, task, event)
-        value = _answer(publisher.wait(pending, max(timeout, parity.timeout())), home)
+        pending = publisher.publish(rt.settings, task, event, expires=wait)
+        value = _answer(publisher.wait(pending, wait), home)
     except Exception as exc:
         outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
         rt.metrics.record(feature, Path.FUNCTION, outcome, perf_counter() - start)
@@ -704,16 +705,28 @@ class Publisher:
         return app
 
     def publish(
-        self, settings: Any, task: str, event: dict[str, Any], *, ignore_result: bool = False
+        self,
+        settings: Any,
+        task: str,
+        event: dict[str, Any],
+        *,
+        ignore_result: bool = False,
+        expires: float | None = None,
     ) -> Any:
         """Send ``event`` to ``task``; ``ignore_result`` for fire-and-forget.
 
         Fire-and-forget must depend on the broker only: without ``ignore_result`` Celery
         prepares the result backend for every send (a Redis backend subscribes to the
         task's channel), so a dead result backend would fail a call that never reads it.
+
+        ``expires`` (seconds from now) is for a caller that waits: past its wait the caller
+        has fallen back to the monolith (or raised), so a worker that picks the event up
+        later must discard it (Celery revokes an expired task; RabbitMQ drops the message)
+        rather than do the work a second time. Fire-and-forget events never expire.
         """
         from shims.celery import PublishConfig
 
+        options: dict[str, Any] = {} if expires is None else {"expires": expires}
         # A short argsrepr (what Flower and worker logs show) instead of Celery's
         # saferepr of the whole event, which costs more than the rest of the publish.
         return self.app_for(settings).send_task(
@@ -725,6 +738,7 @@ class Publisher:
             retry=True,
             retry_policy=PublishConfig.retry_policy,
             ignore_result=ignore_result,
+            **options,
         )
 
     def wait(self, pending: Any, timeout: float) -> Any:
@@ -871,8 +885,9 @@ class _ShadowJob:
         event = build_event(feature, data, shadow=True)
         start = perf_counter()
         try:
-            pending = publisher.publish(self.rt.settings, self.entry.task, event)
-            reply = publisher.wait(pending, self.entry.timeout)
+            timeout = self.entry.timeout
+            pending = publisher.publish(self.rt.settings, self.entry.task, event, expires=timeout)
+            reply = publisher.wait(pending, timeout)
         except Exception as exc:
             outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
             log.info("%s: shadow candidate failed (%s)", feature, _describe(exc))

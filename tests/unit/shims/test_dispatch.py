@@ -31,16 +31,24 @@ class FakeBroker:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.ignored: list[bool] = []  # ignore_result of each publish
+        self.expires: list[float | None] = []  # expires of each publish
         self.fail: Exception | None = None
         self.reply: Any = lambda event: {"by": "function", "data": event["data"]}
 
     def publish(
-        self, settings: Any, task: str, event: dict[str, Any], *, ignore_result: bool = False
+        self,
+        settings: Any,
+        task: str,
+        event: dict[str, Any],
+        *,
+        ignore_result: bool = False,
+        expires: float | None = None,
     ) -> Any:
         if self.fail is not None:
             raise self.fail
         self.sent.append((task, event))
         self.ignored.append(ignore_result)
+        self.expires.append(expires)
         return event
 
     def wait(self, pending: Any, timeout: float) -> Any:
@@ -341,3 +349,50 @@ def test_an_unreadable_reply_raises_and_never_runs_the_body_too(
     assert len(broker.sent) == 1
     assert outcomes("u.effect", "function") == {"error": 1}
     assert breakers.get("u.effect").state is BreakerState.CLOSED
+
+
+class _RecordingApp:
+    """A Celery app stand-in: records each ``send_task``'s options."""
+
+    def __init__(self) -> None:
+        self.options: list[dict[str, Any]] = []
+
+    def send_task(self, name: str, **options: Any) -> dict[str, Any]:
+        self.options.append(options)
+        return dict(options["args"][0])
+
+
+@pytest.fixture
+def recording_app(monkeypatch: pytest.MonkeyPatch, broker: FakeBroker) -> _RecordingApp:
+    """The real ``Publisher.publish`` onto a recording app; replies from ``broker``."""
+    from shims.dispatch import Publisher
+
+    app = _RecordingApp()
+    real = Publisher()
+    monkeypatch.setattr(real, "app_for", lambda settings: app)
+    monkeypatch.setattr(publisher, "publish", real.publish)
+    broker.reply = lambda event: {"result": "monolith", "effects": {}}
+    return app
+
+
+def test_only_events_a_caller_waits_for_expire_at_its_deadline(
+    recording_app: _RecordingApp,
+) -> None:
+    """Past the wait the caller fell back: a late worker must not do the work again."""
+    route("u.effect", Mode.FUNCTION)
+    route("u.ff", Mode.FUNCTION)
+    effect(1)
+    assert recording_app.options[-1]["expires"] == 1.0  # the feature's timeout, seconds
+    assert ff(2) is None
+    assert "expires" not in recording_app.options[-1]  # fire-and-forget: never expires
+    route("u.effect", Mode.SHADOW)
+    assert effect(3) == "monolith"
+    assert shadow_pool.join()
+    assert recording_app.options[-1]["expires"] == 1.0  # nobody compares it later
+    assert outcomes("u.effect", "shadow") == {"match": 1}
+    from shims import dispatch_only
+
+    dispatch_only("u.retired", task="t.r", style="request_reply", timeout=2.0, arguments={})
+    assert recording_app.options[-1]["expires"] == 2.0
+    dispatch_only("u.retired", task="t.r", arguments={})
+    assert "expires" not in recording_app.options[-1]
