@@ -37,6 +37,7 @@ import functools
 import inspect
 import json
 import logging
+import math
 import os
 import queue
 import sys
@@ -45,7 +46,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from time import perf_counter
+from time import monotonic, perf_counter
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from shims import parity
@@ -87,6 +88,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 Style = Literal["fire_and_forget", "request_reply"]
 TRUNCATE = 500
+KEY_WARN_INTERVAL = 60.0  # seconds between two warnings of one feature's failing key function
 
 
 class FunctionPathError(RuntimeError):
@@ -176,6 +178,7 @@ class _Entry:
     func: Callable[..., Any]
     encoder: ArgumentEncoder = field(init=False)
     _warned: bool = field(default=False, init=False)
+    _key_warned_at: float = field(default=-math.inf, init=False)
 
     def __post_init__(self) -> None:
         self.encoder = ArgumentEncoder(self.func, self.feature)
@@ -183,8 +186,15 @@ class _Entry:
     # -- dispatch
 
     def divert(self, rt: Any, route: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        key = self.key(*args, **kwargs) if self.key is not None else routing_key.get()
-        path = decide(route, key)
+        if route.mode is Mode.CANARY:  # the only mode a routing key decides anything in
+            try:
+                key = self.key(*args, **kwargs) if self.key is not None else routing_key.get()
+            except Exception as exc:
+                self._warn_key_failed(exc)
+                return self.monolith(rt, args, kwargs)
+            path = decide(route, key)
+        else:
+            path = decide(route, None)
         if path is Path.MONOLITH:
             return self.monolith(rt, args, kwargs)
         if path is Path.SHADOW:
@@ -396,6 +406,23 @@ class _Entry:
         if isinstance(exc, UnencodableArgument | FunctionPathError):
             raise exc
         raise FunctionPathError(f"{self.feature}: function path failed: {_describe(exc)}") from exc
+
+    def _warn_key_failed(self, exc: Exception) -> None:
+        """A routing-key function that raises sends the call to the monolith; say so, rarely.
+
+        Shim code degrades and never fails the request. Routing as with no key would be
+        random per call, so such a call could reach the function with arguments the key
+        function could not read; the monolith is the safe side. Logged at most once per
+        ``KEY_WARN_INTERVAL`` seconds per feature: the failing call may be a hot one.
+        """
+        now = monotonic()
+        if now - self._key_warned_at >= KEY_WARN_INTERVAL:
+            self._key_warned_at = now
+            log.warning(
+                "%s: the routing-key function raised %s; such calls go to the monolith",
+                self.feature,
+                _describe(exc),
+            )
 
     def _warn_unencodable(self, exc: UnencodableArgument) -> None:
         if not self._warned:

@@ -396,3 +396,44 @@ def test_only_events_a_caller_waits_for_expire_at_its_deadline(
     assert recording_app.options[-1]["expires"] == 2.0
     dispatch_only("u.retired", task="t.r", arguments={})
     assert "expires" not in recording_app.options[-1]
+
+
+_KEY_CALLS: list[object] = []
+
+
+def _user_key(order: dict[str, Any]) -> str:
+    _KEY_CALLS.append(order)
+    return str(order["user"]["id"])
+
+
+@routed("u.keyed", task="t.keyed", style="request_reply", key=_user_key, timeout=1.0)
+def keyed(order: dict[str, Any]) -> str:
+    return "monolith"
+
+
+def test_a_failing_routing_key_function_routes_to_the_monolith(
+    broker: FakeBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Shim code degrades, never fails the request; the monolith is the safe side."""
+    route("u.keyed", Mode.CANARY, 99)
+    broker.reply = lambda event: "function"
+    with caplog.at_level("WARNING", logger="shims.dispatch"):
+        assert [keyed({"id": n}) for n in range(20)] == ["monolith"] * 20
+    assert broker.sent == []
+    assert outcomes("u.keyed", "monolith") == {"ok": 20}
+    [warning] = [r.getMessage() for r in caplog.records if "routing-key" in r.getMessage()]
+    assert warning.startswith("u.keyed: the routing-key function raised KeyError: 'user'")
+    assert keyed({"id": 1, "user": {"id": 7}}) == "function"  # bucket(7) < 99
+
+
+def test_the_routing_key_is_computed_only_in_canary_mode(broker: FakeBroker) -> None:
+    _KEY_CALLS.clear()
+    route("u.keyed", Mode.FUNCTION)
+    broker.reply = lambda event: "function"
+    assert keyed({"id": 1}) == "function"
+    route("u.keyed", Mode.SHADOW)
+    broker.reply = lambda event: {"result": "monolith", "effects": {}}
+    assert keyed({"id": 1}) == "monolith"
+    assert shadow_pool.join()
+    assert _KEY_CALLS == []
+    assert outcomes("u.keyed", "shadow") == {"match": 1}
