@@ -19,10 +19,12 @@ Paths:
   monolith body when ``fallback=True`` (recorded as ``fallback``), else raise
   :class:`FunctionPathError`.
 * SHADOW: the monolith body runs and its answer is returned; its mail and HTTP are
-  observed (not prevented). The arguments are encoded on the request path (a snapshot
-  of what the monolith saw); publishing the shadow event, waiting for the candidate and
-  comparing happen on a small bounded background pool, so a slow or failing candidate
-  never delays the caller. Mismatches are recorded with both values, truncated.
+  observed (not prevented). The arguments are encoded on the request path before the
+  body runs (a snapshot of what the monolith saw), its result right after it returns
+  (before the caller can change it); publishing the shadow event, waiting for the
+  candidate and comparing happen on a small bounded background pool, so a slow or
+  failing candidate never delays the caller. Mismatches are recorded with both values,
+  truncated. Nothing about the shadow (an encoding error included) changes the answer.
 
 Arguments that cannot travel as JSON (see ``shims.encoding``) are a bug in the
 extraction, surfaced where it cannot hurt: on the FUNCTION path they fall back to the
@@ -432,6 +434,7 @@ class _Entry:
     # -- shadow path
 
     def shadow(self, rt: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        arguments = self._snapshot(args, kwargs)  # before the body can change them
         start = perf_counter()
         with observe() as effects:
             try:
@@ -442,8 +445,45 @@ class _Entry:
                 raise
         elapsed = perf_counter() - start
         rt.metrics.record(self.feature, Path.MONOLITH, Outcome.OK, elapsed)
-        shadow_pool.submit(_ShadowJob(self, rt, args, kwargs, result, effects))
+        self._submit_shadow(rt, arguments, result, effects)
         return result
+
+    def _snapshot(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any] | Exception:
+        """The arguments' JSON form as the monolith body is about to see them, or the error.
+
+        Encoded on the request path, before the body runs: a body that appends to
+        ``cart["items"]`` or deletes the instance it was given (its pk becomes None) must
+        not change what the candidate receives. Never raises: the body runs regardless.
+        """
+        try:
+            return self.encoder.encode(args, kwargs)
+        except Exception as exc:
+            return exc
+
+    def _submit_shadow(
+        self, rt: Any, arguments: dict[str, Any] | Exception, result: Any, effects: EffectLog
+    ) -> None:
+        """Encode the result right away (the caller may change it) and queue the comparison.
+
+        Never raises: the monolith already answered, and nothing about the shadow may
+        change that answer. What cannot be encoded is counted as a shadow ``error``.
+        """
+        if isinstance(arguments, Exception):
+            self._shadow_skipped(rt, arguments)
+            return
+        try:
+            shadow_pool.submit(_ShadowJob(self, rt, arguments, _expected(result), effects))
+        except Exception as exc:
+            self._shadow_skipped(rt, exc)
+
+    def _shadow_skipped(self, rt: Any, exc: Exception) -> None:
+        if isinstance(exc, UnencodableArgument):
+            self._warn_unencodable(exc)
+        else:
+            log.info("%s: shadow call skipped (%s)", self.feature, _describe(exc))
+        rt.metrics.record(self.feature, Path.SHADOW, Outcome.ERROR, 0.0)
 
 
 # ---------------------------------------------------------------- retired features
@@ -892,26 +932,32 @@ def _truncate(value: Any, limit: int = TRUNCATE) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _expected(result: Any) -> Any:
+    """The monolith's result in JSON form, compared with the candidate's.
+
+    A result that does not encode is compared as its ``repr`` (and so is a mismatch).
+    """
+    try:
+        return encode_value(result, "result")
+    except UnencodableArgument:
+        return repr(result)
+
+
 @dataclass(frozen=True, slots=True)
 class _ShadowJob:
+    """One shadow comparison; everything in it was encoded on the request path."""
+
     entry: _Entry
     rt: Any
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    monolith_result: Any
+    data: dict[str, Any]
+    expected: Any
     monolith_effects: EffectLog
 
     def run(self) -> None:
         feature = self.entry.feature
-        try:
-            data = self.entry.encoder.encode(self.args, self.kwargs)
-        except UnencodableArgument as exc:
-            self.entry._warn_unencodable(exc)
-            self.rt.metrics.record(feature, Path.SHADOW, Outcome.ERROR, 0.0)
-            return
-        event = build_event(feature, data, shadow=True)
         start = perf_counter()
         try:
+            event = build_event(feature, self.data, shadow=True)
             timeout = self.entry.timeout
             pending = publisher.publish(self.rt.settings, self.entry.task, event, expires=timeout)
             reply = publisher.wait(pending, timeout)
@@ -932,10 +978,7 @@ class _ShadowJob:
         feature = self.entry.feature
         if not isinstance(reply, dict) or "result" not in reply:
             return [Mismatch(feature, event_id, now, "reply", "", _truncate(reply))]
-        try:
-            expected = encode_value(self.monolith_result, "result")
-        except UnencodableArgument:
-            expected = repr(self.monolith_result)
+        expected = self.expected
         found: list[Mismatch] = []
         if expected != reply["result"]:
             found.append(

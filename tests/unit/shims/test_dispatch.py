@@ -437,3 +437,87 @@ def test_the_routing_key_is_computed_only_in_canary_mode(broker: FakeBroker) -> 
     assert shadow_pool.join()
     assert _KEY_CALLS == []
     assert outcomes("u.keyed", "shadow") == {"match": 1}
+
+
+@routed("u.cart", task="t.cart", style="request_reply", timeout=1.0)
+def add_item(cart: dict[str, Any], item: str) -> list[str]:
+    cart["items"].append(item)  # the monolith changes its argument in place
+    return list(cart["items"])
+
+
+def test_the_shadow_gets_the_arguments_the_monolith_saw(broker: FakeBroker) -> None:
+    route("u.cart", Mode.SHADOW)
+    broker.reply = lambda event: {"result": ["a", "b"], "effects": {}}
+    cart = {"items": ["a"]}
+    assert add_item(cart, "b") == ["a", "b"]
+    assert shadow_pool.join()
+    [(_, event)] = broker.sent
+    assert event["data"] == {"cart": {"items": ["a"]}, "item": "b"}  # not the mutated cart
+    assert outcomes("u.cart", "shadow") == {"match": 1}
+
+
+def test_a_caller_changing_the_result_causes_no_false_mismatch(broker: FakeBroker) -> None:
+    import threading
+
+    release = threading.Event()
+    publish = broker.publish
+
+    def held_publish(*args: Any, **kwargs: Any) -> Any:
+        release.wait(5)  # the caller uses the result before the comparison runs
+        return publish(*args, **kwargs)
+
+    broker.publish = held_publish  # type: ignore[method-assign]
+    route("u.cart", Mode.SHADOW)
+    broker.reply = lambda event: {"result": ["a", "b"], "effects": {}}
+    result = add_item({"items": ["a"]}, "b")
+    result.append("added by the caller")
+    release.set()
+    assert shadow_pool.join()
+    assert mismatches.list() == []
+    assert outcomes("u.cart", "shadow") == {"match": 1}
+
+
+class _Mutating(dict[str, Any]):
+    """A dict whose items() fails as one changed by another thread during iteration."""
+
+    def items(self) -> Any:
+        raise RuntimeError("dictionary changed size during iteration")
+
+
+@routed("u.any", task="t.any", style="request_reply", timeout=1.0)
+def echo(value: Any) -> Any:
+    return value
+
+
+def test_any_shadow_encoding_failure_is_counted_and_never_reaches_the_caller(
+    broker: FakeBroker,
+) -> None:
+    route("u.any", Mode.SHADOW)
+    assert echo(_Mutating(x=1)) == {"x": 1}  # the argument
+    assert echo({1}) == {1}  # an unencodable argument: still counted, as before
+    assert shadow_pool.join()
+    assert broker.sent == []
+    assert outcomes("u.any", "shadow") == {"error": 2}
+    assert outcomes("u.any", "monolith") == {"ok": 2}
+
+
+@pytest.mark.django_db
+def test_a_body_deleting_its_argument_is_shadowed_with_the_reference_it_got(
+    broker: FakeBroker,
+) -> None:
+    from django.contrib.auth.models import User
+
+    @routed("u.delete", task="t.delete", style="request_reply", timeout=1.0)
+    def delete_user(user: User) -> str:
+        user.delete()  # user.pk is None afterwards
+        return "deleted"
+
+    route("u.delete", Mode.SHADOW)
+    broker.reply = lambda event: {"result": "deleted", "effects": {}}
+    user = User.objects.create(username="gone")
+    pk = user.pk
+    assert delete_user(user) == "deleted"
+    assert shadow_pool.join()
+    [(_, event)] = broker.sent
+    assert event["data"] == {"user": {"$model": "auth.User", "pk": pk}}
+    assert outcomes("u.delete", "shadow") == {"match": 1}
