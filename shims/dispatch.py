@@ -19,10 +19,12 @@ Paths:
   monolith body when ``fallback=True`` (recorded as ``fallback``), else raise
   :class:`FunctionPathError`.
 * SHADOW: the monolith body runs and its answer is returned; its mail and HTTP are
-  observed (not prevented). The arguments are encoded on the request path (a snapshot
-  of what the monolith saw); publishing the shadow event, waiting for the candidate and
-  comparing happen on a small bounded background pool, so a slow or failing candidate
-  never delays the caller. Mismatches are recorded with both values, truncated.
+  observed (not prevented). The arguments are encoded on the request path before the
+  body runs (a snapshot of what the monolith saw), its result right after it returns
+  (before the caller can change it); publishing the shadow event, waiting for the
+  candidate and comparing happen on a small bounded background pool, so a slow or
+  failing candidate never delays the caller. Mismatches are recorded with both values,
+  truncated. Nothing about the shadow (an encoding error included) changes the answer.
 
 Arguments that cannot travel as JSON (see ``shims.encoding``) are a bug in the
 extraction, surfaced where it cannot hurt: on the FUNCTION path they fall back to the
@@ -37,6 +39,7 @@ import functools
 import inspect
 import json
 import logging
+import math
 import os
 import queue
 import sys
@@ -45,7 +48,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from time import perf_counter
+from time import monotonic, perf_counter
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from shims import parity
@@ -87,6 +90,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 Style = Literal["fire_and_forget", "request_reply"]
 TRUNCATE = 500
+KEY_WARN_INTERVAL = 60.0  # seconds between two warnings of one feature's failing key function
 
 
 class FunctionPathError(RuntimeError):
@@ -176,6 +180,7 @@ class _Entry:
     func: Callable[..., Any]
     encoder: ArgumentEncoder = field(init=False)
     _warned: bool = field(default=False, init=False)
+    _key_warned_at: float = field(default=-math.inf, init=False)
 
     def __post_init__(self) -> None:
         self.encoder = ArgumentEncoder(self.func, self.feature)
@@ -183,8 +188,15 @@ class _Entry:
     # -- dispatch
 
     def divert(self, rt: Any, route: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        key = self.key(*args, **kwargs) if self.key is not None else routing_key.get()
-        path = decide(route, key)
+        if route.mode is Mode.CANARY:  # the only mode a routing key decides anything in
+            try:
+                key = self.key(*args, **kwargs) if self.key is not None else routing_key.get()
+            except Exception as exc:
+                self._warn_key_failed(exc)
+                return self.monolith(rt, args, kwargs)
+            path = decide(route, key)
+        else:
+            path = decide(route, None)
         if path is Path.MONOLITH:
             return self.monolith(rt, args, kwargs)
         if path is Path.SHADOW:
@@ -310,9 +322,9 @@ class _Entry:
         breaker = breakers.get(self.feature)
         published = False
         try:
-            pending = publisher.publish(rt.settings, self.task, event)
+            pending = publisher.publish(rt.settings, self.task, event, expires=timeout)
             published = True
-            value = _answer(publisher.wait(pending, timeout), self.func.__module__)
+            reply = publisher.wait(pending, timeout)
         except Exception as exc:
             breaker.record_failure()
             outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
@@ -323,7 +335,9 @@ class _Entry:
             raise FunctionPathError(
                 f"{self.feature}: the handler failed in the worker: {_describe(exc)}"
             ) from exc
-        return self._answered(rt, value, start)
+        # Decoded outside the try: a reply came, so the handler ran; a reply this process
+        # cannot read is a RemoteError (in ``_answer``), never a reason to run the body too.
+        return self._answered(rt, _answer(reply, self.func.__module__), start)
 
     def _answered(self, rt: Any, value: Any, start: float) -> Any:
         """A reply came: return it, or raise the exception the handler answered with.
@@ -395,6 +409,23 @@ class _Entry:
             raise exc
         raise FunctionPathError(f"{self.feature}: function path failed: {_describe(exc)}") from exc
 
+    def _warn_key_failed(self, exc: Exception) -> None:
+        """A routing-key function that raises sends the call to the monolith; say so, rarely.
+
+        Shim code degrades and never fails the request. Routing as with no key would be
+        random per call, so such a call could reach the function with arguments the key
+        function could not read; the monolith is the safe side. Logged at most once per
+        ``KEY_WARN_INTERVAL`` seconds per feature: the failing call may be a hot one.
+        """
+        now = monotonic()
+        if now - self._key_warned_at >= KEY_WARN_INTERVAL:
+            self._key_warned_at = now
+            log.warning(
+                "%s: the routing-key function raised %s; such calls go to the monolith",
+                self.feature,
+                _describe(exc),
+            )
+
     def _warn_unencodable(self, exc: UnencodableArgument) -> None:
         if not self._warned:
             self._warned = True
@@ -403,6 +434,7 @@ class _Entry:
     # -- shadow path
 
     def shadow(self, rt: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        arguments = self._snapshot(args, kwargs)  # before the body can change them
         start = perf_counter()
         with observe() as effects:
             try:
@@ -413,8 +445,45 @@ class _Entry:
                 raise
         elapsed = perf_counter() - start
         rt.metrics.record(self.feature, Path.MONOLITH, Outcome.OK, elapsed)
-        shadow_pool.submit(_ShadowJob(self, rt, args, kwargs, result, effects))
+        self._submit_shadow(rt, arguments, result, effects)
         return result
+
+    def _snapshot(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> dict[str, Any] | Exception:
+        """The arguments' JSON form as the monolith body is about to see them, or the error.
+
+        Encoded on the request path, before the body runs: a body that appends to
+        ``cart["items"]`` or deletes the instance it was given (its pk becomes None) must
+        not change what the candidate receives. Never raises: the body runs regardless.
+        """
+        try:
+            return self.encoder.encode(args, kwargs)
+        except Exception as exc:
+            return exc
+
+    def _submit_shadow(
+        self, rt: Any, arguments: dict[str, Any] | Exception, result: Any, effects: EffectLog
+    ) -> None:
+        """Encode the result right away (the caller may change it) and queue the comparison.
+
+        Never raises: the monolith already answered, and nothing about the shadow may
+        change that answer. What cannot be encoded is counted as a shadow ``error``.
+        """
+        if isinstance(arguments, Exception):
+            self._shadow_skipped(rt, arguments)
+            return
+        try:
+            shadow_pool.submit(_ShadowJob(self, rt, arguments, _expected(result), effects))
+        except Exception as exc:
+            self._shadow_skipped(rt, exc)
+
+    def _shadow_skipped(self, rt: Any, exc: Exception) -> None:
+        if isinstance(exc, UnencodableArgument):
+            self._warn_unencodable(exc)
+        else:
+            log.info("%s: shadow call skipped (%s)", self.feature, _describe(exc))
+        rt.metrics.record(self.feature, Path.SHADOW, Outcome.ERROR, 0.0)
 
 
 # ---------------------------------------------------------------- retired features
@@ -446,7 +515,7 @@ def dispatch_only(
     event = build_event(feature, data, reply=style == "request_reply")
     try:
         if style == "request_reply":
-            pending = publisher.publish(rt.settings, task, event)
+            pending = publisher.publish(rt.settings, task, event, expires=timeout)
             value = _answer(publisher.wait(pending, timeout), home)
         elif outbox:
             from shims.outbox import write_outbox
@@ -491,20 +560,36 @@ def _answer(reply: Any, home: str | None) -> Any:
     mail the handler sent before raising is in ``mail.outbox`` before the exception is
     raised, as it would be after the monolith body raised. An exception whose type is not
     loaded here, not the monolith's own or a builtin (``home``: the entry point's module,
-    see :func:`~shims.encoding.decode_exception`), or cannot be rebuilt is raised as
-    :class:`~shims.encoding.RemoteError`: the handler already ran, so falling back to the
-    monolith body would do its work twice.
+    see :func:`~shims.encoding.decode_exception`), or cannot be rebuilt, and a value that
+    cannot be decoded here (a model row not yet on this replica, a malformed tagged
+    value) are raised as :class:`~shims.encoding.RemoteError`: the handler already ran,
+    so falling back to the monolith body would do its work twice. Never raises.
     """
-    if parity.active() and not is_error_answer(reply):
-        reply = parity.unwrap(reply)  # mail delivered; the result decoded, or an error answer
-        if not is_error_answer(reply):
-            return reply
-    if is_error_answer(reply):
-        try:
+    try:
+        if parity.active() and not is_error_answer(reply):
+            reply = parity.unwrap(reply)  # mail delivered; the result decoded, or an error
+            if not is_error_answer(reply):
+                return reply
+        if is_error_answer(reply):
             return _Raised(decode_exception(reply, home))
-        except RemoteError as exc:  # the handler ran: never run the body again (fallback)
-            return _Raised(exc)
-    return decode_value(reply)
+        return decode_value(reply)
+    except RemoteError as exc:  # the handler ran: never run the body again (fallback)
+        return _Raised(exc)
+    except Exception as exc:  # e.g. a model row not on this replica yet, a bad "$decimal"
+        return _Raised(_unreadable(reply, exc))
+
+
+def _unreadable(reply: Any, exc: Exception) -> RemoteError:
+    """The handler answered but its reply cannot be decoded here: raised, not fallen back.
+
+    The handler's work is done; running the monolith body as well would do it twice.
+    """
+    error = RemoteError(
+        f"the handler answered, but its reply cannot be read here ({_describe(exc)}): "
+        f"{_truncate(reply)}"
+    )
+    error.__cause__ = exc
+    return error
 
 
 def _parity_only(
@@ -568,9 +653,10 @@ def _parity_wait(
     start: float,
     home: str | None,
 ) -> Any:
+    wait = max(timeout, parity.timeout())
     try:
-        pending = publisher.publish(rt.settings, task, event)
-        value = _answer(publisher.wait(pending, max(timeout, parity.timeout())), home)
+        pending = publisher.publish(rt.settings, task, event, expires=wait)
+        value = _answer(publisher.wait(pending, wait), home)
     except Exception as exc:
         outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
         rt.metrics.record(feature, Path.FUNCTION, outcome, perf_counter() - start)
@@ -686,16 +772,28 @@ class Publisher:
         return app
 
     def publish(
-        self, settings: Any, task: str, event: dict[str, Any], *, ignore_result: bool = False
+        self,
+        settings: Any,
+        task: str,
+        event: dict[str, Any],
+        *,
+        ignore_result: bool = False,
+        expires: float | None = None,
     ) -> Any:
         """Send ``event`` to ``task``; ``ignore_result`` for fire-and-forget.
 
         Fire-and-forget must depend on the broker only: without ``ignore_result`` Celery
         prepares the result backend for every send (a Redis backend subscribes to the
         task's channel), so a dead result backend would fail a call that never reads it.
+
+        ``expires`` (seconds from now) is for a caller that waits: past its wait the caller
+        has fallen back to the monolith (or raised), so a worker that picks the event up
+        later must discard it (Celery revokes an expired task; RabbitMQ drops the message)
+        rather than do the work a second time. Fire-and-forget events never expire.
         """
         from shims.celery import PublishConfig
 
+        options: dict[str, Any] = {} if expires is None else {"expires": expires}
         # A short argsrepr (what Flower and worker logs show) instead of Celery's
         # saferepr of the whole event, which costs more than the rest of the publish.
         return self.app_for(settings).send_task(
@@ -707,6 +805,7 @@ class Publisher:
             retry=True,
             retry_policy=PublishConfig.retry_policy,
             ignore_result=ignore_result,
+            **options,
         )
 
     def wait(self, pending: Any, timeout: float) -> Any:
@@ -833,28 +932,35 @@ def _truncate(value: Any, limit: int = TRUNCATE) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _expected(result: Any) -> Any:
+    """The monolith's result in JSON form, compared with the candidate's.
+
+    A result that does not encode is compared as its ``repr`` (and so is a mismatch).
+    """
+    try:
+        return encode_value(result, "result")
+    except UnencodableArgument:
+        return repr(result)
+
+
 @dataclass(frozen=True, slots=True)
 class _ShadowJob:
+    """One shadow comparison; everything in it was encoded on the request path."""
+
     entry: _Entry
     rt: Any
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    monolith_result: Any
+    data: dict[str, Any]
+    expected: Any
     monolith_effects: EffectLog
 
     def run(self) -> None:
         feature = self.entry.feature
-        try:
-            data = self.entry.encoder.encode(self.args, self.kwargs)
-        except UnencodableArgument as exc:
-            self.entry._warn_unencodable(exc)
-            self.rt.metrics.record(feature, Path.SHADOW, Outcome.ERROR, 0.0)
-            return
-        event = build_event(feature, data, shadow=True)
         start = perf_counter()
         try:
-            pending = publisher.publish(self.rt.settings, self.entry.task, event)
-            reply = publisher.wait(pending, self.entry.timeout)
+            event = build_event(feature, self.data, shadow=True)
+            timeout = self.entry.timeout
+            pending = publisher.publish(self.rt.settings, self.entry.task, event, expires=timeout)
+            reply = publisher.wait(pending, timeout)
         except Exception as exc:
             outcome = Outcome.TIMEOUT if _is_timeout(exc) else Outcome.ERROR
             log.info("%s: shadow candidate failed (%s)", feature, _describe(exc))
@@ -872,10 +978,7 @@ class _ShadowJob:
         feature = self.entry.feature
         if not isinstance(reply, dict) or "result" not in reply:
             return [Mismatch(feature, event_id, now, "reply", "", _truncate(reply))]
-        try:
-            expected = encode_value(self.monolith_result, "result")
-        except UnencodableArgument:
-            expected = repr(self.monolith_result)
+        expected = self.expected
         found: list[Mismatch] = []
         if expected != reply["result"]:
             found.append(

@@ -152,6 +152,26 @@ def test_no_worker_on_the_queue_times_out_into_fallback(shim: Worker) -> None:
     assert outcomes("it.add", "function") == {"fallback": 1}
 
 
+@routed("it.record_rr", task="it.tasks.record", style="request_reply", timeout=0.5)
+def record_rr(log: str, n: int) -> str:
+    return "monolith"
+
+
+def test_a_timed_out_request_is_discarded_not_run_later(shim: Worker) -> None:
+    """The caller fell back at its deadline: the queued event must not repeat the effect."""
+    set_route("it.record_rr", Mode.FUNCTION)
+    busy = get_runtime().settings
+    for _ in range(2):  # both worker threads busy past the caller's deadline
+        event = build_event("it.slow", {"value": "x", "sleep": 2.0})
+        publisher.publish(busy, "it.tasks.slow", event, ignore_result=True)
+    time.sleep(0.3)
+    log = f"late-{uuid.uuid4().hex[:6]}"
+    assert record_rr(log, 1) == "monolith"
+    assert outcomes("it.record_rr", "function") == {"fallback": 1}
+    time.sleep(3.0)  # the slow events are done; the worker has reached ours
+    assert shim.effects(log) == []
+
+
 # ---------------------------------------------------------------- shadow
 
 

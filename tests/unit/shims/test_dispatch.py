@@ -31,16 +31,24 @@ class FakeBroker:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.ignored: list[bool] = []  # ignore_result of each publish
+        self.expires: list[float | None] = []  # expires of each publish
         self.fail: Exception | None = None
         self.reply: Any = lambda event: {"by": "function", "data": event["data"]}
 
     def publish(
-        self, settings: Any, task: str, event: dict[str, Any], *, ignore_result: bool = False
+        self,
+        settings: Any,
+        task: str,
+        event: dict[str, Any],
+        *,
+        ignore_result: bool = False,
+        expires: float | None = None,
     ) -> Any:
         if self.fail is not None:
             raise self.fail
         self.sent.append((task, event))
         self.ignored.append(ignore_result)
+        self.expires.append(expires)
         return event
 
     def wait(self, pending: Any, timeout: float) -> Any:
@@ -311,3 +319,205 @@ def test_a_waited_result_is_released_even_when_its_backend_is_gone(outcome: obje
         assert Publisher().wait(pending, 0.1) == outcome
     assert backend.released == [pending]
     assert pending.backend is None
+
+
+_BODY_RUNS: list[int] = []
+
+
+@routed("u.effect", task="t.effect", style="request_reply", timeout=1.0)
+def effect(order_id: int) -> str:
+    _BODY_RUNS.append(order_id)
+    return "monolith"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [{"$decimal": "12,50"}, {"$model": "shop.Order", "pk": 1}, [{"$uuid": "not-a-uuid"}]],
+)
+def test_an_unreadable_reply_raises_and_never_runs_the_body_too(
+    broker: FakeBroker, reply: Any
+) -> None:
+    """The handler already ran: falling back would do its work twice."""
+    from shims.encoding import RemoteError
+
+    _BODY_RUNS.clear()
+    route("u.effect", Mode.FUNCTION)
+    broker.reply = lambda event: reply
+    with pytest.raises(RemoteError, match="reply cannot be read here"):
+        effect(1)
+    assert _BODY_RUNS == []
+    assert len(broker.sent) == 1
+    assert outcomes("u.effect", "function") == {"error": 1}
+    assert breakers.get("u.effect").state is BreakerState.CLOSED
+
+
+class _RecordingApp:
+    """A Celery app stand-in: records each ``send_task``'s options."""
+
+    def __init__(self) -> None:
+        self.options: list[dict[str, Any]] = []
+
+    def send_task(self, name: str, **options: Any) -> dict[str, Any]:
+        self.options.append(options)
+        return dict(options["args"][0])
+
+
+@pytest.fixture
+def recording_app(monkeypatch: pytest.MonkeyPatch, broker: FakeBroker) -> _RecordingApp:
+    """The real ``Publisher.publish`` onto a recording app; replies from ``broker``."""
+    from shims.dispatch import Publisher
+
+    app = _RecordingApp()
+    real = Publisher()
+    monkeypatch.setattr(real, "app_for", lambda settings: app)
+    monkeypatch.setattr(publisher, "publish", real.publish)
+    broker.reply = lambda event: {"result": "monolith", "effects": {}}
+    return app
+
+
+def test_only_events_a_caller_waits_for_expire_at_its_deadline(
+    recording_app: _RecordingApp,
+) -> None:
+    """Past the wait the caller fell back: a late worker must not do the work again."""
+    route("u.effect", Mode.FUNCTION)
+    route("u.ff", Mode.FUNCTION)
+    effect(1)
+    assert recording_app.options[-1]["expires"] == 1.0  # the feature's timeout, seconds
+    assert ff(2) is None
+    assert "expires" not in recording_app.options[-1]  # fire-and-forget: never expires
+    route("u.effect", Mode.SHADOW)
+    assert effect(3) == "monolith"
+    assert shadow_pool.join()
+    assert recording_app.options[-1]["expires"] == 1.0  # nobody compares it later
+    assert outcomes("u.effect", "shadow") == {"match": 1}
+    from shims import dispatch_only
+
+    dispatch_only("u.retired", task="t.r", style="request_reply", timeout=2.0, arguments={})
+    assert recording_app.options[-1]["expires"] == 2.0
+    dispatch_only("u.retired", task="t.r", arguments={})
+    assert "expires" not in recording_app.options[-1]
+
+
+_KEY_CALLS: list[object] = []
+
+
+def _user_key(order: dict[str, Any]) -> str:
+    _KEY_CALLS.append(order)
+    return str(order["user"]["id"])
+
+
+@routed("u.keyed", task="t.keyed", style="request_reply", key=_user_key, timeout=1.0)
+def keyed(order: dict[str, Any]) -> str:
+    return "monolith"
+
+
+def test_a_failing_routing_key_function_routes_to_the_monolith(
+    broker: FakeBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Shim code degrades, never fails the request; the monolith is the safe side."""
+    route("u.keyed", Mode.CANARY, 99)
+    broker.reply = lambda event: "function"
+    with caplog.at_level("WARNING", logger="shims.dispatch"):
+        assert [keyed({"id": n}) for n in range(20)] == ["monolith"] * 20
+    assert broker.sent == []
+    assert outcomes("u.keyed", "monolith") == {"ok": 20}
+    [warning] = [r.getMessage() for r in caplog.records if "routing-key" in r.getMessage()]
+    assert warning.startswith("u.keyed: the routing-key function raised KeyError: 'user'")
+    assert keyed({"id": 1, "user": {"id": 7}}) == "function"  # bucket(7) < 99
+
+
+def test_the_routing_key_is_computed_only_in_canary_mode(broker: FakeBroker) -> None:
+    _KEY_CALLS.clear()
+    route("u.keyed", Mode.FUNCTION)
+    broker.reply = lambda event: "function"
+    assert keyed({"id": 1}) == "function"
+    route("u.keyed", Mode.SHADOW)
+    broker.reply = lambda event: {"result": "monolith", "effects": {}}
+    assert keyed({"id": 1}) == "monolith"
+    assert shadow_pool.join()
+    assert _KEY_CALLS == []
+    assert outcomes("u.keyed", "shadow") == {"match": 1}
+
+
+@routed("u.cart", task="t.cart", style="request_reply", timeout=1.0)
+def add_item(cart: dict[str, Any], item: str) -> list[str]:
+    cart["items"].append(item)  # the monolith changes its argument in place
+    return list(cart["items"])
+
+
+def test_the_shadow_gets_the_arguments_the_monolith_saw(broker: FakeBroker) -> None:
+    route("u.cart", Mode.SHADOW)
+    broker.reply = lambda event: {"result": ["a", "b"], "effects": {}}
+    cart = {"items": ["a"]}
+    assert add_item(cart, "b") == ["a", "b"]
+    assert shadow_pool.join()
+    [(_, event)] = broker.sent
+    assert event["data"] == {"cart": {"items": ["a"]}, "item": "b"}  # not the mutated cart
+    assert outcomes("u.cart", "shadow") == {"match": 1}
+
+
+def test_a_caller_changing_the_result_causes_no_false_mismatch(broker: FakeBroker) -> None:
+    import threading
+
+    release = threading.Event()
+    publish = broker.publish
+
+    def held_publish(*args: Any, **kwargs: Any) -> Any:
+        release.wait(5)  # the caller uses the result before the comparison runs
+        return publish(*args, **kwargs)
+
+    broker.publish = held_publish  # type: ignore[method-assign]
+    route("u.cart", Mode.SHADOW)
+    broker.reply = lambda event: {"result": ["a", "b"], "effects": {}}
+    result = add_item({"items": ["a"]}, "b")
+    result.append("added by the caller")
+    release.set()
+    assert shadow_pool.join()
+    assert mismatches.list() == []
+    assert outcomes("u.cart", "shadow") == {"match": 1}
+
+
+class _Mutating(dict[str, Any]):
+    """A dict whose items() fails as one changed by another thread during iteration."""
+
+    def items(self) -> Any:
+        raise RuntimeError("dictionary changed size during iteration")
+
+
+@routed("u.any", task="t.any", style="request_reply", timeout=1.0)
+def echo(value: Any) -> Any:
+    return value
+
+
+def test_any_shadow_encoding_failure_is_counted_and_never_reaches_the_caller(
+    broker: FakeBroker,
+) -> None:
+    route("u.any", Mode.SHADOW)
+    assert echo(_Mutating(x=1)) == {"x": 1}  # the argument
+    assert echo({1}) == {1}  # an unencodable argument: still counted, as before
+    assert shadow_pool.join()
+    assert broker.sent == []
+    assert outcomes("u.any", "shadow") == {"error": 2}
+    assert outcomes("u.any", "monolith") == {"ok": 2}
+
+
+@pytest.mark.django_db
+def test_a_body_deleting_its_argument_is_shadowed_with_the_reference_it_got(
+    broker: FakeBroker,
+) -> None:
+    from django.contrib.auth.models import User
+
+    @routed("u.delete", task="t.delete", style="request_reply", timeout=1.0)
+    def delete_user(user: User) -> str:
+        user.delete()  # user.pk is None afterwards
+        return "deleted"
+
+    route("u.delete", Mode.SHADOW)
+    broker.reply = lambda event: {"result": "deleted", "effects": {}}
+    user = User.objects.create(username="gone")
+    pk = user.pk
+    assert delete_user(user) == "deleted"
+    assert shadow_pool.join()
+    [(_, event)] = broker.sent
+    assert event["data"] == {"user": {"$model": "auth.User", "pk": pk}}
+    assert outcomes("u.delete", "shadow") == {"match": 1}
