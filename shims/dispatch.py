@@ -584,9 +584,10 @@ def _unreadable(reply: Any, exc: Exception) -> RemoteError:
 
     The handler's work is done; running the monolith body as well would do it twice.
     """
+    # what failed, not the reply itself: it may hold data (a token, a customer's
+    # details) that this message would carry into logs and error trackers
     error = RemoteError(
-        f"the handler answered, but its reply cannot be read here ({_describe(exc)}): "
-        f"{_truncate(reply)}"
+        f"the handler answered, but its reply cannot be read here: {_describe(exc)}"
     )
     error.__cause__ = exc
     return error

@@ -75,7 +75,7 @@ class LazyStore(RouteStore):
         return self._opened().read_metrics()
 
     def close(self) -> None:
-        with self._lock:
+        with self._here():
             store, self._store = self._store, None
         if store is not None:
             store.close()
@@ -85,11 +85,7 @@ class LazyStore(RouteStore):
         store = self._store
         if store is not None:
             return store
-        if self._pid != os.getpid():
-            # A forked child (prefork, gunicorn): the parent may have held the lock at fork
-            # time, opening the store; the child starts with a lock of its own.
-            self._lock, self._pid = threading.Lock(), os.getpid()
-        with self._lock:
+        with self._here():
             if self._store is not None:
                 return self._store
             if self._error is not None and self._clock() < self._next_try:
@@ -110,6 +106,14 @@ class LazyStore(RouteStore):
                 raise StoreUnavailable(self._error) from exc
             self._error = None
             return self._store
+
+    def _here(self) -> threading.Lock:
+        """This process's lock. A forked child (prefork, gunicorn) starts with one of its
+        own: the parent may have held the lock at fork time, opening the store, and the
+        child's copy would then never be released (``close`` included)."""
+        if self._pid != os.getpid():
+            self._lock, self._pid = threading.Lock(), os.getpid()
+        return self._lock
 
     def _misconfigured(self, exc: ValueError) -> str:
         """Log a configuration error loudly, once; the route table routes to the monolith.

@@ -196,3 +196,13 @@ def test_a_forked_child_does_not_wait_for_a_lock_its_parent_held() -> None:
     store._lock.acquire()  # a parent thread was opening the store when it forked
     store._pid = -1  # this process is the child
     assert store.all() == {}
+
+
+def test_a_forked_child_closes_a_store_whose_lock_its_parent_held() -> None:
+    store = LazyStore("x://", _Opener())
+    store._lock.acquire()  # a parent thread was opening the store when it forked
+    store._pid = -1  # this process is the child
+    closing = threading.Thread(target=store.close, daemon=True)
+    closing.start()
+    closing.join(2.0)
+    assert not closing.is_alive()  # it hung on the parent's lock before
