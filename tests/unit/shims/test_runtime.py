@@ -206,3 +206,30 @@ def test_a_forked_child_closes_a_store_whose_lock_its_parent_held() -> None:
     closing.start()
     closing.join(2.0)
     assert not closing.is_alive()  # it hung on the parent's lock before
+
+
+def test_settings_that_do_not_load_leave_the_monolith_running(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bad strangler setting must not take the monolith down: every routed call
+    raised the settings' ValueError and the body never ran."""
+    from shims.dispatch import routed
+
+    monkeypatch.setenv("STRANGLER_ROUTE_TTL", "soon")
+    reset_runtime()
+    calls: list[int] = []
+
+    @routed("u.bad-settings", task="t.bad-settings")
+    def body(n: int) -> int:
+        calls.append(n)
+        return n + 1
+
+    with caplog.at_level(logging.ERROR, logger="shims.runtime"):
+        assert [body(1), body(2)] == [2, 3]
+    assert calls == [1, 2]
+    errors = [r.getMessage() for r in caplog.records if r.name == "shims.runtime"]
+    assert len(errors) == 1, errors  # once, when the runtime is built
+    assert "route_ttl" in errors[0]
+    assert "every feature routes to the monolith" in errors[0]
+    with pytest.raises(ValueError, match="route_ttl"):
+        configure()  # an explicit configure() still says what is wrong
