@@ -90,9 +90,10 @@ def write(path: Path, chunks: Sequence[bytes]) -> bool:
 def new_file_mode() -> int:
     """0666 less the process umask: what ``open(path, "w")`` gives a new file.
 
-    The same as ``strangler.files.new_file_mode``, which the analyzers may not import.
-    The umask can only be read by setting it; it is put back at once (process-wide:
-    the commands write their caches from one thread).
+    The one implementation: ``strangler.files`` (reports, generated modules) uses it
+    too. The umask can only be read by setting it; it is put back at once (it is
+    process-wide: a thread creating files at that instant would use 022; the commands
+    write from one thread).
     """
     umask = os.umask(0o022)
     os.umask(umask)

@@ -122,7 +122,8 @@ def without_option(url: str, key: str) -> str:
     """``url`` less the query option ``key`` (the route store's ``?prefix=``, which the
     stores that borrow its URL do not take); the rest of the URL as written."""
     parts = urlsplit(url)
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != key]
-    if len(kept) == len(parse_qsl(parts.query, keep_blank_values=True)):
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k != key]
+    if len(kept) == len(query):
         return url
     return urlunsplit(parts._replace(query=urlencode(kept)))

@@ -18,19 +18,9 @@ import stat
 import tempfile
 from pathlib import Path
 
+from analyzers.cachefile import new_file_mode
+
 __all__ = ["new_file_mode", "write_atomic"]
-
-
-def new_file_mode() -> int:
-    """The mode ``open(path, "w")`` gives a new file here: 0666 less the process umask.
-
-    The umask can only be read by setting it; it is put back at once. It is
-    process-wide: a thread creating files at that instant would use 022. The commands
-    write from one thread.
-    """
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 _FD_ALIAS = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from shims.config import mask_url
 from shims.routing import Route
@@ -36,7 +36,7 @@ from shims.stores.base import (
     route_to_dict,
     utcnow,
 )
-from shims.urls import check_redis_url
+from shims.urls import check_redis_url, without_option
 
 __all__ = ["RedisStore"]
 
@@ -161,8 +161,7 @@ def _split_prefix(url: str) -> tuple[str, str]:
         raise StoreConfigError(f"not a Redis URL: {mask_url(url)}")
     query = parse_qsl(parts.query, keep_blank_values=True)
     prefix = next((v for k, v in query if k == "prefix"), "strangler:")
-    rest = urlencode([(k, v) for k, v in query if k != "prefix"])
-    return urlunsplit(parts._replace(query=rest)), prefix
+    return without_option(url, "prefix"), prefix
 
 
 def _stats(feature: str, path: str, fields: dict[str, str]) -> PathStats:
