@@ -25,17 +25,23 @@ SHORT = {
 
 
 def key_components(cap: Capability, limit: int = 5) -> str:
-    """The components that cost the most points, compactly: ``shared-w 1 · txn 2``."""
-    costly = sorted(cap.components, key=lambda c: -(1 - c.score) * c.weight)[:limit]
-    return " · ".join(f"{SHORT.get(c.name, c.name)} {_num(c.value)}" for c in costly)
+    """The components that cost the most points, with the points each costs:
+    ``shared-w -9.5 · txn -4.1``.
+
+    Points, not the component's value: a component can cost points for what is
+    missing (no side effects to take off the request path, no call site that ignores
+    the result), and "effects 0" under "costs most" read as a contradiction. The
+    points are out of the 100 of a perfect score, before any blocker's factor, so
+    the shown ones and the score add up; a component that costs nothing is left out.
+    """
+    total = sum(c.weight for c in cap.components) or 1.0
+    lost = [(100.0 * c.weight * (1.0 - c.score) / total, c.name) for c in cap.components]
+    costly = sorted((p for p in lost if round(p[0], 1) > 0), key=lambda p: -p[0])[:limit]
+    return " · ".join(f"{SHORT.get(name, name)} -{points:.1f}" for points, name in costly) or "-"
 
 
 def component_line(c: Component) -> str:
     return f"{c.name}: {c.summary} (score {c.score:.2f} x weight {c.weight:g})"
-
-
-def _num(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
 def group_members(cap: Capability) -> dict[str, list[str]]:

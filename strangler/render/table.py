@@ -30,7 +30,7 @@ _EXPLAIN_SECTIONS = (
 
 def analysis_table(analysis: Analysis, top: int) -> RenderableType:
     """Names are never wrapped (a dotted name cut over three lines cannot be read or
-    pasted into ``explain``): the "costs most" column folds instead."""
+    pasted into ``explain``): the "costs most (points)" column folds instead."""
     shown = analysis.capabilities[:top]
     table = Table(
         title=f"Extractable capabilities in {analysis.root}", expand=False, box=box.SIMPLE_HEAD
@@ -40,7 +40,7 @@ def analysis_table(analysis: Analysis, top: int) -> RenderableType:
     table.add_column("capability", no_wrap=True, min_width=widest)
     for header in ("score", "entry", "lines", "blk"):
         table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("costs most", overflow="fold", min_width=10)
+    table.add_column("costs most (points)", overflow="fold", min_width=10)
     for cap in shown:
         table.add_row(
             str(cap.rank),

@@ -775,3 +775,37 @@ def test_ctrl_c_while_the_cli_is_still_importing_is_one_line_exit_130() -> None:
     version = subprocess.run(module, capture_output=True, text=True, check=False)
     assert version.returncode == 0, version.stderr
     assert version.stdout.startswith("strangler, version ")
+
+
+def test_costs_most_names_the_points_each_component_costs() -> None:
+    """The table's "costs most" shows points lost, not values: a capability with no side
+    effects loses points for it, and "effects 0" there read as a contradiction."""
+    from analyzers.analysis import Capability
+    from analyzers.scoring import Component
+    from strangler.render.common import key_components
+
+    def part(name: str, value: float, score: float, weight: float) -> Component:
+        return Component(name, value, score, weight, "", (), 0)
+
+    cap = Capability(
+        rank=1,
+        name="a.b",
+        anchor="a.b",
+        sources=("entry",),
+        score=0.0,
+        entry_points=("a.b",),
+        members=("a.b",),
+        size=1,
+        tables_read=(),
+        tables_written=(),
+        components=(
+            part("side_effects", 0, 0.25, 1.0),  # loses 0.75 of 4 weight: 18.75 points
+            part("shared_writes", 1, 0.5, 2.0),  # loses 1.0 of 4: 25 points
+            part("cycles", 0, 1.0, 1.0),  # loses nothing: left out
+        ),
+        blockers=(),
+    )
+    assert key_components(cap) == "shared-w -25.0 · effects -18.8"
+    assert key_components(cap, limit=1) == "shared-w -25.0"
+    lossless = replace(cap, components=(part("cycles", 0, 1.0, 1.0),))
+    assert key_components(lossless) == "-"
