@@ -197,7 +197,10 @@ class _Mover:
         self.spec = spec
         self.sources = {source.name: source for source in spec.modules}
         self.parsed: dict[str, ParsedModule] = {}
-        self.movable = set(spec.moves) | set(spec.copies)
+        # An entry point the moved code calls is the moved one too, not an import of the
+        # monolith's (now routed) function: that would publish a second event per call.
+        entries = {f"{e.module}.{e.name}" for e in spec.entry_points if "." not in e.name}
+        self.movable = set(spec.moves) | set(spec.copies) | entries
         self.out = _Collected()
 
     def module(self, name: str) -> ParsedModule | None:
@@ -288,7 +291,10 @@ class _Mover:
 
 
 def _why(spec: HandlerPackageSpec, qualname: str) -> str:
-    return "moved" if qualname in spec.moves else "copied"
+    moved = qualname in spec.moves or any(
+        qualname == f"{e.module}.{e.name}" for e in spec.entry_points
+    )
+    return "moved" if moved else "copied"
 
 
 def _definition_code(parsed: ParsedModule, node: cst.CSTNode) -> str:

@@ -390,6 +390,42 @@ def test_a_name_clash_is_refused() -> None:
     assert "'helper' would mean two things" in result.reasons[0]
 
 
+@pytest.mark.parametrize("entry_first", [True, False])
+def test_an_entry_point_the_moved_code_also_calls_is_the_moved_one(entry_first: bool) -> None:
+    """``invoice_context`` (moved) calls ``invoice_number``, itself an entry point: the
+    handler's copy must call the moved function, in either order of the entry points.
+    Importing it from the monolith module would call the routed wrapper (a second event
+    per call) and was refused as a name clash."""
+    code = (
+        "from shims import routed\n\n\n"
+        '@routed("inv.number", task="t.number")\n'
+        "def number(order_id):\n    return f'INV-{order_id}'\n\n\n"
+        "def context(order_id):\n    return {'number': number(order_id)}\n\n\n"
+        "def render(order_id):\n    return str(context(order_id))\n"
+    )
+    entries = (
+        EntryPointSpec("inv", "number", "inv.number"),
+        EntryPointSpec("inv", "render", "inv.render"),
+    )
+    spec = HandlerPackageSpec(
+        "inv",
+        entries if entry_first else entries[::-1],
+        (ModuleSource("inv", code),),
+        moves=("inv.context",),
+    )
+    result = generate_handler_package(spec)
+    assert isinstance(result, GeneratedPackage), result
+    handlers = result.files["functions/inv/handlers.py"]
+    assert "import number" not in handlers
+    assert "from inv import" not in handlers
+    assert handlers.count("def number(order_id):") == 1
+    assert "# moved from inv\ndef number(" in handlers
+    assert "routed" not in handlers
+    namespace: dict[str, object] = {}
+    exec(compile(handlers, "handlers.py", "exec"), namespace)  # our own output
+    assert namespace["handle_render"]({"data": {"order_id": 7}}) == "{'number': 'INV-7'}"
+
+
 def test_the_routed_decorator_is_not_copied() -> None:
     routed = SERVICES.replace(
         "def notify(", '@routed("notify.notify", task="t")\ndef notify('
