@@ -97,6 +97,8 @@ class CodeIndex:
     global_uses: dict[str, list[GlobalUse]] = field(default_factory=lambda: defaultdict(list))
     global_users: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     external_entries: dict[str, str] = field(default_factory=dict)  # qualname -> why
+    # a view -> where urls.py routes to it: the URL dispatcher uses its result (the response)
+    view_routes: dict[str, list[Location]] = field(default_factory=lambda: defaultdict(list))
     # a route's name (``shop:detail`` where its URLconf has an ``app_name``) -> the
     # views routed under it: tests request them by name
     url_views: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -251,6 +253,7 @@ def _index_entries(index: CodeIndex, facts: ModuleFacts) -> None:
     for route in facts.urls:
         if route.view is not None:
             index.external_entries.setdefault(route.view, f"url {route.pattern!r} ({route.loc})")
+            index.view_routes[route.view].append(route.loc)
             if route.router:  # a basename: DRF names the routes ``order-list``...
                 for suffix in _ROUTER_NAMES if route.name else ():
                     index.url_views[f"{route.name}-{suffix}"].add(route.view)

@@ -243,7 +243,9 @@ def _entry(qualname: str, index: CodeIndex, package: str) -> PlannedEntry:
     module = index.functions.get(qualname, qualname.rpartition(".")[0])
     name = qualname[len(module) + 1 :]
     sites = [c for c in index.calls_to.get(qualname, ()) if c.caller not in index.test_code]
+    # A view's result is the response the URL dispatcher returns: used where it is routed.
     used = [str(c.loc) for c in sites if c.result_used]
+    used += [str(loc) for loc in index.view_routes.get(qualname, ())]
     arguments = _arguments(index.params.get(qualname, ()), sites, index, method="." in name)
     samples = _samples(arguments, index.calls_to.get(qualname, ()), index, method="." in name)
     arguments = [replace(a, sample=samples.get(a.name)) for a in arguments]
@@ -255,13 +257,28 @@ def _entry(qualname: str, index: CodeIndex, package: str) -> PlannedEntry:
         name=name,
         feature=feature,
         task=f"{package}.tasks.{name.rpartition('.')[2]}",
-        style=REQUEST_REPLY if used else FIRE_AND_FORGET,
+        style=_style(qualname, sites, used, index),
         call_sites=tuple(str(c.loc) for c in sites),
         result_used_at=tuple(used),
         arguments=tuple(arguments),
         schema=data_schema(feature, qualname, params),
         effects=_effects(qualname, index),
     )
+
+
+def _style(qualname: str, sites: Sequence[Call], used: Sequence[str], index: CodeIndex) -> str:
+    """Fire-and-forget only on evidence: call sites that all ignore the result, or a
+    signal receiver or Celery task, whose result the framework drops. A function no
+    analysed code calls has callers the analysis cannot see (another project, a
+    framework hook, a dotted path in settings) that may read its result: waiting for
+    the reply is right for every caller, while fire-and-forget would hand such a caller
+    ``None`` where the monolith returned a value."""
+    if used:
+        return REQUEST_REPLY
+    if sites:
+        return FIRE_AND_FORGET
+    why = index.external_entries.get(qualname, "")  # a management command's is printed
+    return FIRE_AND_FORGET if why.startswith(("receiver of ", "celery task ")) else REQUEST_REPLY
 
 
 def _effects(qualname: str, index: CodeIndex) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ from strangler.extract import (
     unknown_feature,
     write_changes,
 )
-from strangler.plan import ExtractionPlan
+from strangler.plan import FIRE_AND_FORGET, ExtractionPlan
 
 __all__ = ["extract", "retire"]
 
@@ -209,11 +209,12 @@ def _show_plan(plan: ExtractionPlan, fmt: str) -> None:
     for entry in plan.entries:
         click.echo(f"  entry point {entry.qualname}")
         click.echo(f"    feature {entry.feature}, task {entry.task}")
-        why = (
-            f"result used at {', '.join(entry.result_used_at)}"
-            if entry.result_used_at
-            else "no call site uses the result"
-        )
+        if entry.result_used_at:
+            why = f"result used at {', '.join(entry.result_used_at)}"
+        elif entry.call_sites or entry.style == FIRE_AND_FORGET:
+            why = "no call site uses the result"
+        else:
+            why = "no call site in the analysed code: callers outside it may use the result"
         click.echo(f"    dispatch {entry.style} ({why})")
         args = ", ".join(
             f"{a.name}: {a.kind.value}{f' {a.model}' if a.model else ''}" for a in entry.arguments

@@ -239,3 +239,30 @@ def test_an_instance_method_entry_point_is_unextractable(project: Project) -> No
     assert plan.blocked
     assert reason in plan.blockers
     assert plan.to_json()["unextractable"] == [reason]
+
+
+def test_a_view_replies_where_its_url_routes_to_it(project: Project) -> None:
+    """Django uses a view's result (the response): fire-and-forget would hand the URL
+    dispatcher ``None``. Its route in urls.py is where the result is used."""
+    (entry,) = _plan(project, "reports.views.sales_csv").entries
+    assert entry.call_sites == ()
+    assert entry.style == "request_reply"
+    assert entry.result_used_at == ("reports/urls.py:9",)
+
+
+def test_a_signal_receiver_is_fire_and_forget(project: Project) -> None:
+    (entry,) = _plan(project, "catalog.signals.clear_cached_price").entries
+    assert entry.style == "fire_and_forget"
+    assert entry.result_used_at == ()
+
+
+def test_only_receivers_and_tasks_are_fire_and_forget_without_call_sites(
+    project: Project,
+) -> None:
+    """With no call site to look at, only a framework that drops the result makes an
+    entry fire-and-forget: Django prints what a management command's ``handle``
+    returns, so it waits for the reply like any caller the analysis cannot see."""
+    entries = {e.qualname: e for e in _plan(project, "reports").entries}
+    handle = entries["reports.management.commands.export_sales.Command.handle"]
+    assert handle.call_sites == ()
+    assert handle.style == "request_reply"
