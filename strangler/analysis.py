@@ -165,7 +165,7 @@ def _collect(
         jobs=config.jobs,
         cache_dir=config.cache_path(root),
         use_cache=config.cache,
-        excludes=config.exclude,
+        excludes=config.analysed_exclude,
         progress=progress,
         write_cache=False,
         snapshot_after_parse=False,  # the analysis cache answers the next run
@@ -239,7 +239,7 @@ class _Probe:
 def _probe(root: Path, config: Config) -> _Probe:
     """The files collection will read (its own ``discover``) and the header."""
     try:
-        discovered = discover(root, config.exclude)
+        discovered = discover(root, config.analysed_exclude)
     except NothingToAnalyse as exc:
         raise BadInput(str(exc)) from None
     header = {

@@ -16,6 +16,7 @@ them); their defaults are the shims' embedded ones, so both sides agree.
 
 from __future__ import annotations
 
+import glob
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -62,11 +63,28 @@ class Config:
         path = Path(self.cache_dir).expanduser()
         return path if path.is_absolute() else root / path
 
+    @property
+    def analysed_exclude(self) -> tuple[str, ...]:
+        """``exclude`` and the extraction target: the handler packages ``extract`` writes
+        are not the monolith. Analysed with it, a capability's moved copy reads as a
+        second writer of its tables and as a caller of what it imports back (an
+        exception class became an entry point), so a second ``extract`` was refused and
+        every score moved after an extraction. The glob is anchored at the project root
+        (``functions/*``): an app's own ``functions`` folder elsewhere stays analysed."""
+        folder = self.target.strip().replace("\\", "/")
+        parts = [part for part in folder.split("/") if part not in ("", ".")]
+        if folder.startswith(("/", "~")) or Path(folder).is_absolute() or ".." in parts:
+            return self.exclude  # extract refuses such a target: nothing of it to skip
+        folder = "/".join(parts)
+        if not folder:
+            return self.exclude
+        return (*self.exclude, f"{glob.escape(folder)}/*")
+
     def fingerprint(self) -> dict[str, Any]:
         """The options that change an analysis' result (part of its cache key)."""
         return {
             "weights": dict(sorted(self.weights.items())),
-            "exclude": list(self.exclude),
+            "exclude": list(self.analysed_exclude),
             "proposal_size": self.proposal_size,
         }
 

@@ -123,7 +123,7 @@ def load_project(root: Path, config: Config) -> Project:
         jobs=config.jobs,
         cache_dir=config.cache_path(root.resolve()),
         use_cache=config.cache,
-        excludes=config.exclude,
+        excludes=config.analysed_exclude,
     )
     try:
         collection: Collection = collect(root.resolve(), options)

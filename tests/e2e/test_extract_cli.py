@@ -4,6 +4,7 @@ dry-run, --apply, twice, --revert, retire gated by the route store. No worker ne
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -96,6 +97,30 @@ def test_apply_twice_then_revert_restores_the_tree(shop: Path) -> None:
     reverted = _run("extract", str(shop), capability, "--revert", "--apply", "--force")
     assert reverted.exit_code == 0, reverted.stderr
     assert _tree(shop) == before
+
+
+def test_a_module_capability_extracts_once_and_leaves_the_ranking_as_it_was(
+    shop: Path,
+) -> None:
+    """The handler package lands inside the project (``functions/``), yet it is not the
+    monolith: analysed with it, ``payments.capture``'s moved copy read as a second writer
+    of its tables and its exception class as an entry point, so the second dry run
+    was refused (``PaymentDeclined: no module-level function``) and every capability
+    that shares a table with it gained blockers."""
+    capability = "payments.capture"
+    before = _run("analyze", str(shop), "--format", "json", "--top", "0")
+    applied = _run("extract", str(shop), capability, "--apply", "--force")
+    assert applied.exit_code == 0, applied.stderr
+    again = _run("extract", str(shop), capability, "--force")
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == ""
+    after = _run("analyze", str(shop), "--format", "json", "--top", "0")
+
+    def blockers(result: Result) -> dict[str, int]:
+        caps = json.loads(result.stdout)["capabilities"]
+        return {c["name"]: len(c["blockers"]) for c in caps}
+
+    assert blockers(after) == blockers(before)
 
 
 def test_a_coding_cookie_and_a_bom_are_kept_byte_for_byte(shop: Path) -> None:

@@ -187,3 +187,20 @@ def test_a_mistyped_url_is_refused_without_printing_it(
         load_config(_project(tmp_path, f"{key} = {value}"), {}, {})
     assert str(info.value).startswith(f"[tool.strangler] {key}: expected a non-empty URL string")
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("target", "added"),
+    [
+        ("functions", "functions/*"),
+        ("./src/functions/", "src/functions/*"),
+        ("fn[1]", "fn[[]1]/*"),  # a glob character in the folder name is literal
+        ("../outside", None),  # extract refuses it: nothing inside the project to skip
+        ("/abs/functions", None),
+    ],
+)
+def test_the_extraction_target_is_never_analysed(target: str, added: str | None) -> None:
+    config = Config(target=target)
+    expected = (*config.exclude, added) if added else config.exclude
+    assert config.analysed_exclude == expected
+    assert config.fingerprint()["exclude"] == list(expected)  # a new target: a new analysis
