@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["ENV_PREFIX", "Settings", "env_var", "is_secret_key", "load_settings", "mask_url"]
+__all__ = [
+    "ENV_PREFIX",
+    "Settings",
+    "env_var",
+    "is_secret_key",
+    "load_settings",
+    "mask_url",
+    "split_failover",
+]
 
 ENV_PREFIX = "STRANGLER_"
 
@@ -150,7 +158,12 @@ def mask_url(url: str) -> str:
     A kombu failover list (``redis://:a@h1;redis://:b@h2``) is masked URL by URL; only
     a ``;`` followed by ``scheme://`` separates two URLs, since a password may hold one.
     """
-    return ";".join(_mask_one(part) for part in _FAILOVER_SPLIT.split(url))
+    return ";".join(_mask_one(part) for part in split_failover(url))
+
+
+def split_failover(url: str) -> list[str]:
+    """The URLs of a kombu failover list, split on each ``;`` followed by ``scheme://``."""
+    return _FAILOVER_SPLIT.split(url)
 
 
 def is_secret_key(name: str) -> bool:

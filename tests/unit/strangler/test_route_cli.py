@@ -168,6 +168,24 @@ def test_a_secret_query_value_is_masked_in_errors() -> None:
     assert "ssl_password=****" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "store",
+    [
+        "redis://:SE#CRET@127.0.0.1:1/0",
+        "redis://:12?SECRET@127.0.0.1:1/0",
+        "redis://:SE/CRET@h:1/0",
+    ],
+)
+@pytest.mark.parametrize("command", ["list", "status"])
+def test_a_password_with_a_delimiter_is_not_quoted_by_an_error(store: str, command: str) -> None:
+    """urllib reads ``redis://:SE#CRET@h`` as port ``SE``: its error quoted it."""
+    result = run(command, "--store", store)
+    assert result.exit_code == 2, result.output
+    assert "SE" not in result.output
+    assert "CRET" not in result.output
+    assert "bad route store URL 'redis://:****@" in result.stderr
+
+
 def test_store_from_the_environment_is_used_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://:hunter2@127.0.0.1:1/0")
     result = run("list")
