@@ -75,6 +75,17 @@ def test_history_newest_first(url: str) -> None:
     assert data["changes"][0]["before"] == {"mode": "canary", "percent": 10}
 
 
+def test_history_shows_a_reason_as_written_never_as_markup_or_escapes(url: str) -> None:
+    """A ``[/]`` in a reason crashed ``history`` (rich ``MarkupError``); an escape
+    sequence reached the terminal."""
+    reason = "[/] [bold]x[/bold] \x1b[2J"
+    assert run("set", "f", "function", "--reason", reason, "--store", url).exit_code == 0
+    result = run("history", "f", "--store", url)
+    assert result.exit_code == 0, result.output
+    assert "[/] [bold]x[/bold] \\x1b[2J" in result.output
+    assert "\x1b" not in result.output
+
+
 def test_history_of_an_unknown_feature_is_bad_input(url: str) -> None:
     result = run("history", "never.set", "--store", url)
     assert result.exit_code == 2
