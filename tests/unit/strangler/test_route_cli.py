@@ -137,6 +137,7 @@ def test_status_lists_features_with_metrics_but_no_route(url: str) -> None:
         (["f", "canary", "--percent", "ten"], "whole number"),
         (["f", "shadow", "--percent", "5"], "a percent only applies to canary"),
         (["bad feature", "shadow"], "invalid feature name"),
+        (["evil\n", "shadow"], "invalid feature name"),  # ``$`` matched before the newline
     ],
 )
 def test_bad_set_exits_2_with_one_line_and_writes_nothing(
