@@ -19,7 +19,8 @@ from typing import Any
 
 from celery import Celery
 
-from shims.config import Settings, load_settings, mask_url
+from shims.config import Settings, load_settings, mask_url, split_failover
+from shims.urls import check_userinfo
 
 __all__ = [
     "PublishConfig",
@@ -113,6 +114,8 @@ def check_broker_url(url: str) -> None:
 
     if not url.strip():
         raise ValueError("empty broker URL: expected e.g. redis://host:6379/0 or filesystem://")
+    for part in split_failover(url):
+        check_userinfo(part, kind="broker", also=";")
     try:
         get_transport_cls(Connection(url).transport_cls)  # type: ignore[no-untyped-call]
     except KeyError:

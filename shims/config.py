@@ -14,6 +14,7 @@ in explicit overrides are an error, because they can only be typos.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -21,7 +22,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["ENV_PREFIX", "Settings", "env_var", "is_secret_key", "load_settings", "mask_url"]
+__all__ = [
+    "ENV_PREFIX",
+    "Settings",
+    "env_var",
+    "is_secret_key",
+    "load_settings",
+    "mask_url",
+    "split_failover",
+]
 
 ENV_PREFIX = "STRANGLER_"
 
@@ -33,6 +42,8 @@ _KEY_FOR_FIELD = {"route_store_url": "route_store"}
 # client_secret, auth, sas_token...). Masking a harmless value costs nothing.
 _SECRET_WORDS = ("pass", "secret", "token", "auth", "credential")
 _SECRET_NAMES = frozenset({"sig", "signature"})  # an Azure SAS URL's signature
+# The ``;`` between the URLs of a kombu failover list: one followed by ``scheme://``.
+_FAILOVER_SPLIT = re.compile(r";(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 
 
 _URL_FIELDS = frozenset({"route_store_url", "broker_url", "result_backend"})
@@ -144,9 +155,15 @@ def mask_url(url: str) -> str:
 
     Every place that prints or logs a store or broker URL goes through this, so a
     ``redis://:secret@host`` never reaches a terminal, a log file or a CI transcript.
-    A kombu failover list (``redis://:a@h1;redis://:b@h2``) is masked URL by URL.
+    A kombu failover list (``redis://:a@h1;redis://:b@h2``) is masked URL by URL; only
+    a ``;`` followed by ``scheme://`` separates two URLs, since a password may hold one.
     """
-    return ";".join(_mask_one(part) for part in url.split(";"))
+    return ";".join(_mask_one(part) for part in split_failover(url))
+
+
+def split_failover(url: str) -> list[str]:
+    """The URLs of a kombu failover list, split on each ``;`` followed by ``scheme://``."""
+    return _FAILOVER_SPLIT.split(url)
 
 
 def is_secret_key(name: str) -> bool:
@@ -165,12 +182,8 @@ def is_secret_key(name: str) -> bool:
 
 def _mask_one(url: str) -> str:
     try:
-        parts = urlsplit(url)
-        masked = url
-        if parts.password is not None:
-            userinfo, _, hostport = parts.netloc.rpartition("@")
-            user = userinfo.split(":", 1)[0]
-            masked = masked.replace(f"//{parts.netloc}", f"//{user}:****@{hostport}", 1)
+        masked = _mask_userinfo(url)
+        parts = urlsplit(masked)
         if parts.query:
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             if any(is_secret_key(k) for k, _ in pairs):
@@ -179,9 +192,33 @@ def _mask_one(url: str) -> str:
                     safe="*/:",
                 )
                 masked = masked.replace(f"?{parts.query}", f"?{query}", 1)
+                # No client reads a fragment: after a secret value it is the rest of
+                # the secret (``?password=pa#ss``), not a fragment.
+                if parts.fragment:
+                    masked = masked.replace(f"#{parts.fragment}", "#****", 1)
         return masked
     except ValueError:
         return "<unparsable url>"
+
+
+def _mask_userinfo(url: str) -> str:
+    """``url`` with everything between the first ``:`` after ``//`` and the last ``@``
+    replaced by ``****``.
+
+    Not ``urlsplit(url).password``: an unencoded ``/``, ``?``, ``#`` or ``@`` in a
+    password ends urlsplit's authority early (``redis://:pa/ss@h`` has no password to
+    it), and the password would be printed whole or in part. Taking the widest span
+    errs on the side of masking: a harmless ``@`` in a query value
+    (``redis://h:6379/0?client_name=a@b``) masks the host and path too, never less.
+    """
+    start = url.find("//")
+    at = url.rfind("@")
+    if start < 0 or at < start:
+        return url
+    colon = url.find(":", start + 2, at)
+    if colon < 0:
+        return url
+    return f"{url[: colon + 1]}****{url[at:]}"
 
 
 # ---------------------------------------------------------------- sources

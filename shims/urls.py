@@ -19,6 +19,7 @@ from shims.config import mask_url
 __all__ = [
     "REDIS_OPTIONS",
     "check_redis_url",
+    "check_userinfo",
     "open_by_scheme",
     "sqlite_file_missing",
     "sqlite_path",
@@ -44,6 +45,7 @@ _REDISS_OPTIONS = REDIS_OPTIONS | {
     "ssl_ca_data", "ssl_check_hostname", "ssl_password", "ssl_ciphers",
 }  # fmt: skip
 _REDIS_DB_PATH = re.compile(r"/?\d*")
+_PERCENT = {"/": "%2F", "?": "%3F", "#": "%23", "@": "%40", ";": "%3B"}
 
 
 def open_by_scheme(
@@ -100,6 +102,7 @@ def check_redis_url(
     keywords (a TypeError at the first command): both are typos to report now, in one
     line naming the masked URL. ``extra`` are the caller's own options (``prefix``).
     """
+    check_userinfo(url, kind=kind, error=error)
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -116,6 +119,36 @@ def check_redis_url(
                 f"unknown option {key!r} in {kind} URL {mask_url(url)!r}; "
                 f"accepted: {', '.join(sorted(accepted))}"
             )
+
+
+def check_userinfo(
+    url: str, *, kind: str, also: str = "", error: type[ValueError] = ValueError
+) -> None:
+    """Refuse a URL whose user name or password holds an unencoded ``/``, ``?``, ``#`` or
+    ``@`` (or one of ``also``), or that has an ``@`` after its host.
+
+    Clients split such a URL elsewhere than ``mask_url`` does (``redis://:pa/ss@h`` has
+    port ``pa`` and no password to urllib) and their errors quote the piece they choke
+    on, a piece of the password (``Port could not be cast to integer value as 'pa'``,
+    ``unknown option 'ss@h'``): refused before any client reads it, in one line
+    naming only the masked URL. The broker passes ``also=";"``: kombu splits on it.
+    """
+    start = url.find("//")
+    at = url.rfind("@")
+    if start < 0 or at < start:
+        return
+    written = url[start + 2 : at]
+    try:
+        seen = urlsplit(url).netloc.rpartition("@")[0]
+    except ValueError:
+        seen = ""
+    if written != seen or any(char in written for char in also):
+        chars = "/?#@" + also
+        codes = " ".join(_PERCENT[c] for c in chars)
+        raise error(
+            f"bad {kind} URL {mask_url(url)!r}: percent-encode each {' '.join(chars)} in "
+            f"its user name or password ({codes}), and any @ after its host"
+        )
 
 
 def without_option(url: str, key: str) -> str:

@@ -30,7 +30,8 @@ __all__ = [
     "validate_route",
 ]
 
-_FEATURE = re.compile(r"^[A-Za-z_][\w.:-]{0,199}$")
+# fullmatch, not ``$``: ``$`` also matches before a trailing newline (``"evil\n"``).
+_FEATURE = re.compile(r"[A-Za-z_][\w.:-]{0,199}")
 
 
 class StoreConfigError(ValueError):
@@ -126,7 +127,7 @@ def validate_route(feature: str, mode: str, percent: int | None = None) -> Route
     Shared by the CLI and the Django admin so both refuse the same things: an unknown
     mode, a percent outside 0-100, a percent without canary, canary without a percent.
     """
-    if not _FEATURE.match(feature):
+    if not _FEATURE.fullmatch(feature):
         raise ValueError(
             f"invalid feature name {feature!r}: use letters, digits, '_', '.', ':', '-'"
         )

@@ -29,6 +29,7 @@ from shims.deadletter import (
 )
 from shims.handlers import dead_letter_url
 from shims.urls import sqlite_file_missing
+from strangler.commands.cells import literal
 from strangler.commands.errors import EXIT_FAILED, fail
 
 __all__ = ["dlq"]
@@ -116,8 +117,8 @@ def list_entries(url: str | None, fmt: str, limit: int) -> None:
             table.add_column(column, overflow="fold")
         for e in entries:
             table.add_row(
-                str(e.id), _when(e), e.task, e.event_id, e.reason, str(e.attempts),
-                e.last_error[:80],
+                str(e.id), _when(e), literal(e.task), literal(e.event_id), literal(e.reason),
+                str(e.attempts), literal(e.last_error[:80]),
             )  # fmt: skip
         Console(soft_wrap=False).print(table)
 

@@ -25,6 +25,7 @@ from shims.stores import RouteStore, StoreConfigError, StoreUnavailable, open_st
 from shims.stores.base import Change, validate_route
 from shims.stores.memory import MemoryStore
 from shims.urls import sqlite_file_missing
+from strangler.commands.cells import literal
 
 __all__ = ["route"]
 
@@ -74,7 +75,7 @@ def list_routes(ctx: click.Context, store_url: str | None, fmt: str) -> None:
         table.add_column("feature", no_wrap=True)
         table.add_column("mode")
         for r in routes:
-            table.add_row(r.feature, _mode_text(r))
+            table.add_row(literal(r.feature), _mode_text(r))
         console = _console()
         console.print(f"store: {mask_url(store.url)}", highlight=False)
         console.print(table if routes else "no routes set: every feature runs on the monolith")
@@ -179,13 +180,13 @@ def _status_table(
         mode = _mode_text(routes.get(feature) or Route(feature))
         rows = [s for (f, _), s in sorted(metrics.items()) if f == feature]
         if not rows:
-            table.add_row(feature, mode, "-", "0", "0", "0", "0", "-", "-")
+            table.add_row(literal(feature), mode, "-", "0", "0", "0", "0", "-", "-")
         for s in rows:
             d = s.to_dict()
             table.add_row(
-                feature,
+                literal(feature),
                 mode,
-                s.path,
+                literal(s.path),
                 *(str(d[k]) for k in ("calls", "errors", "fallbacks", "mismatches")),
                 _ms(d["p50_ms"]),
                 _ms(d["p99_ms"]),
@@ -195,13 +196,13 @@ def _status_table(
 
 
 def _history_table(feature: str, changes: list[Change]) -> Table:
-    table = Table(title=f"history of {feature}", title_justify="left")
+    table = Table(title=literal(f"history of {feature}"), title_justify="left")
     for name in ("when (UTC)", "who", "from", "to", "why"):
         table.add_column(name)
     for c in changes:
         before = "unset" if c.before is None else _mode_text(c.before)
         when = c.at.strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(when, c.actor, before, _mode_text(c.after), c.reason)
+        table.add_row(when, literal(c.actor), before, _mode_text(c.after), literal(c.reason))
     return table
 
 

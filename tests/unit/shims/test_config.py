@@ -163,6 +163,43 @@ def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
 
 
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        # a / ? # ; or @ in the password ends urlsplit's authority early
+        ("redis://:pa/ss@h:6379/0", "redis://:****@h:6379/0"),
+        ("amqp://u:p/w@host//", "amqp://u:****@host//"),
+        ("redis://:pa#ss@h/0", "redis://:****@h/0"),
+        ("redis://:pa?ss@h/0", "redis://:****@h/0"),
+        ("redis://:a;b@h", "redis://:****@h"),
+        ("redis://u:p@ss/w@h", "redis://u:****@h"),
+        ("redis://u:p@ss?w@h/0", "redis://u:****@h/0"),
+        ("redis://:a;b@h1;redis://:c/d@h2", "redis://:****@h1;redis://:****@h2"),
+        # an @ in the query: the widest span is masked, never less
+        ("redis://:pa/ss@h/0?client_name=x@y", "redis://:****@y"),
+        ("redis://h/0?password=pa#ss", "redis://h/0?password=****#****"),
+        ("redis://us@er:pw@h", "redis://us@er:****@h"),
+        ("redis://:pw@[::1]:6379/0", "redis://:****@[::1]:6379/0"),
+        ("amqp://guest@h//", "amqp://guest@h//"),
+    ],
+)
+def test_mask_url_password_with_delimiters(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize("char", ["/", "?", "#", ";", "@", "[", "]", ":", "&", "="])
+def test_mask_url_never_shows_any_part_of_a_password(char: str) -> None:
+    for url in (
+        f"redis://:SEC{char}RET@h:6379/0",
+        f"amqp://u:SEC{char}RET@h:5672//",
+        f"redis://u:SEC{char}RET@h/0?client_name=a@b",
+        f"redis://:ok@h1;redis://:SEC{char}RET@h2/0",
+    ):
+        shown = mask_url(url)
+        assert "SEC" not in shown, (url, shown)
+        assert "RET" not in shown, (url, shown)
+
+
 def test_settings_repr_masks_every_url_password() -> None:
     settings = Settings(
         route_store_url="redis://:routepw@r:6379/0",

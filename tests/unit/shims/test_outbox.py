@@ -197,3 +197,24 @@ def test_a_broker_query_key_that_kombu_also_takes_from_the_url_is_one_line() -> 
         check_broker_url("redis://h/0?password=s3cret")
     assert str(info.value).startswith("bad broker URL 'redis://h/0?password=****'")
     assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://u:SE#CRET@h//",
+        "amqp://u:12?x=SECRET@h//",
+        "redis://:SE;CRET@h/0",
+        "redis://:ok@h1/0;redis://:SE/CRET@h2/0",
+    ],
+)
+def test_a_broker_password_kombu_would_split_is_refused_unquoted(url: str) -> None:
+    """kombu's errors quoted the piece of the password it read as a port or a key."""
+    with pytest.raises(ValueError, match=r"^bad broker URL") as info:
+        check_broker_url(url)
+    assert "SE" not in str(info.value)
+    assert "CRET" not in str(info.value)
+
+
+def test_a_failover_broker_list_is_accepted() -> None:
+    check_broker_url("redis://:a@h1/0;redis://:b@h2/0")

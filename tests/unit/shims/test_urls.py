@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from shims.urls import REDIS_OPTIONS, check_redis_url, sqlite_file_missing, sqlite_path
+from shims.urls import (
+    REDIS_OPTIONS,
+    check_redis_url,
+    check_userinfo,
+    sqlite_file_missing,
+    sqlite_path,
+)
 
 
 def test_sqlite_path_is_relative_or_absolute_and_a_bad_url_raises() -> None:
@@ -83,3 +89,40 @@ def _rediss_options() -> frozenset[str]:
     from shims import urls
 
     return urls._REDISS_OPTIONS
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:SE/CRET@h:6379/0",
+        "redis://:SE#CRET@h/0",
+        "redis://:12?SECRET@h:6379/0",
+        "redis://:12?SE=CRET&x@h/0",
+        "redis://u:SE@C/RET@h/0",
+    ],
+)
+def test_a_password_urllib_would_split_is_refused_before_redis_py_reads_it(url: str) -> None:
+    """Else redis-py's and urllib's errors quote the piece they choke on: the password."""
+    with pytest.raises(ValueError, match=r"^bad test store URL 'redis://:?u?:?\*\*\*\*@") as info:
+        check_redis_url(url, kind="test store")
+    assert "SE" not in str(info.value)
+    assert "CRET" not in str(info.value)
+
+
+def test_an_at_after_the_host_is_refused() -> None:
+    """``mask_url`` masks up to the last ``@``: the URL it shows would be wrong."""
+    with pytest.raises(ValueError, match="any @ after its host"):
+        check_redis_url("redis://h:6379/0?client_name=a@b", kind="test store")
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://:a;b@h/0", "redis://u:p%2Fw@h/0", "redis://u:p@w@h/0", "unix://:pw@/tmp/s"]
+)
+def test_a_password_every_parser_reads_alike_is_accepted(url: str) -> None:
+    check_userinfo(url, kind="test store")
+
+
+def test_a_semicolon_in_a_password_is_refused_when_asked_for_kombu() -> None:
+    with pytest.raises(ValueError, match=r"percent-encode each / \? # @ ;") as info:
+        check_userinfo("redis://:SE;CRET@h/0", kind="broker", also=";")
+    assert "CRET" not in str(info.value)

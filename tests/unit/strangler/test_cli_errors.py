@@ -98,6 +98,22 @@ def test_an_unreadable_sqlite_dlq_is_one_line_exit_1(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["handlers.db"]
 
 
+def test_dlq_list_shows_event_data_as_written_never_as_markup_or_escapes(
+    dead_letters: str,
+) -> None:
+    """An event's id and error are the sender's text: a ``[/]`` in them crashed ``dlq
+    list`` (rich ``MarkupError``), a ``[link=...]`` or an escape sequence reached the
+    operator's terminal."""
+    store = open_dead_letters(dead_letters)
+    store.add("t.x", {"id": "[/]"}, "invalid", 1, "[link=https://x.example]y[/link] \x1b[2J")
+    store.close()
+    result = CliRunner().invoke(main, ["dlq", "list", "--url", dead_letters])
+    assert result.exit_code == 0, result.output
+    assert "[/]" in result.output
+    assert "[link=" in result.output
+    assert "\x1b" not in result.output
+
+
 def test_an_unreachable_dlq_is_one_line_exit_1_masked() -> None:
     result = CliRunner().invoke(main, ["dlq", "list", "--url", "redis://:hunter2@127.0.0.1:1/0"])
     line = _one_error_line(result, 1)

@@ -75,6 +75,17 @@ def test_history_newest_first(url: str) -> None:
     assert data["changes"][0]["before"] == {"mode": "canary", "percent": 10}
 
 
+def test_history_shows_a_reason_as_written_never_as_markup_or_escapes(url: str) -> None:
+    """A ``[/]`` in a reason crashed ``history`` (rich ``MarkupError``); an escape
+    sequence reached the terminal."""
+    reason = "[/] [bold]x[/bold] \x1b[2J"
+    assert run("set", "f", "function", "--reason", reason, "--store", url).exit_code == 0
+    result = run("history", "f", "--store", url)
+    assert result.exit_code == 0, result.output
+    assert "[/] [bold]x[/bold] \\x1b[2J" in result.output
+    assert "\x1b" not in result.output
+
+
 def test_history_of_an_unknown_feature_is_bad_input(url: str) -> None:
     result = run("history", "never.set", "--store", url)
     assert result.exit_code == 2
@@ -126,6 +137,7 @@ def test_status_lists_features_with_metrics_but_no_route(url: str) -> None:
         (["f", "canary", "--percent", "ten"], "whole number"),
         (["f", "shadow", "--percent", "5"], "a percent only applies to canary"),
         (["bad feature", "shadow"], "invalid feature name"),
+        (["evil\n", "shadow"], "invalid feature name"),  # ``$`` matched before the newline
     ],
 )
 def test_bad_set_exits_2_with_one_line_and_writes_nothing(
@@ -166,6 +178,24 @@ def test_a_secret_query_value_is_masked_in_errors() -> None:
     assert result.exit_code == 1
     assert "s3cret" not in result.output
     assert "ssl_password=****" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        "redis://:SE#CRET@127.0.0.1:1/0",
+        "redis://:12?SECRET@127.0.0.1:1/0",
+        "redis://:SE/CRET@h:1/0",
+    ],
+)
+@pytest.mark.parametrize("command", ["list", "status"])
+def test_a_password_with_a_delimiter_is_not_quoted_by_an_error(store: str, command: str) -> None:
+    """urllib reads ``redis://:SE#CRET@h`` as port ``SE``: its error quoted it."""
+    result = run(command, "--store", store)
+    assert result.exit_code == 2, result.output
+    assert "SE" not in result.output
+    assert "CRET" not in result.output
+    assert "bad route store URL 'redis://:****@" in result.stderr
 
 
 def test_store_from_the_environment_is_used_and_masked(monkeypatch: pytest.MonkeyPatch) -> None:
