@@ -49,8 +49,13 @@ class Route:
 
 
 def bucket(feature: str, key: str) -> int:
-    """Stable bucket 0..99 of ``feature:key`` (crc32: stable across processes and runs)."""
-    return zlib.crc32(f"{feature}:{key}".encode()) % BUCKETS
+    """Stable bucket 0..99 of ``feature:key`` (crc32: stable across processes and runs).
+
+    ``surrogatepass``: a key holding a lone surrogate (``json.loads('"\\udcff"')``,
+    ``os.fsdecode``) is a valid ``str`` that strict UTF-8 refuses; it must route, not
+    raise into the caller. Text that is valid UTF-8 hashes exactly as before.
+    """
+    return zlib.crc32(f"{feature}:{key}".encode("utf-8", "surrogatepass")) % BUCKETS
 
 
 def decide(route: Route | None, key: str | None) -> Path:

@@ -168,6 +168,16 @@ def test_canary_is_sticky_per_key(broker: FakeBroker) -> None:
     assert set(paths.values()) == {"monolith", "function"}
 
 
+def test_a_routing_key_that_is_not_utf8_text_routes_instead_of_failing_the_call(
+    broker: FakeBroker,
+) -> None:
+    """A lone surrogate (a key read from JSON as ``"\\udcff"``) raised UnicodeEncodeError."""
+    route("u.rr", Mode.CANARY, 50)
+    with use_key("tenant-\udcff"):
+        first = rr(1)["by"]
+        assert all(rr(1)["by"] == first for _ in range(3))
+
+
 def test_shadow_answers_from_the_monolith_and_records_the_mismatch(broker: FakeBroker) -> None:
     route("u.rr", Mode.SHADOW)
     broker.reply = lambda event: {"result": {"by": "function", "x": "y" * 2000}, "effects": {}}
