@@ -62,7 +62,9 @@ def decide(route: Route | None, key: str | None) -> Path:
     """Choose the path for one call.
 
     An unknown feature (``route is None``) goes to the monolith. In canary mode a call
-    without a routing key is decided per call at random, so it is not sticky.
+    without a routing key is decided per call at random, so it is not sticky. An empty
+    key counts as none: hashed, every key-less call of a feature would share the one
+    bucket of ``feature:`` and go all to the function or all to the monolith.
     """
     if route is None:
         return Path.MONOLITH
@@ -77,5 +79,5 @@ def decide(route: Route | None, key: str | None) -> Path:
         return Path.MONOLITH
     if route.percent >= BUCKETS:
         return Path.FUNCTION
-    slot = random.randrange(BUCKETS) if key is None else bucket(route.feature, key)
+    slot = random.randrange(BUCKETS) if key is None or key == "" else bucket(route.feature, key)
     return Path.FUNCTION if slot < route.percent else Path.MONOLITH

@@ -72,3 +72,11 @@ def test_a_key_with_a_lone_surrogate_has_a_stable_bucket() -> None:
     assert 0 <= bucket("f", key) < 100
     assert {decide(route, key) for _ in range(20)} == {decide(route, key)}
     assert bucket("f", "user-é") == zlib.crc32("f:user-é".encode()) % 100  # as before
+
+
+def test_an_empty_key_is_no_key_not_one_bucket_for_every_keyless_call() -> None:
+    """A key function answering "" for "no tenant" would put every such call in the
+    one bucket of ``f:``: all on the function or none, whatever the percent."""
+    route = Route("f", Mode.CANARY, 50)
+    paths = {decide(route, "") for _ in range(200)}
+    assert paths == {Path.FUNCTION, Path.MONOLITH}
