@@ -212,8 +212,8 @@ def handler(
             max_retries=None,
             serializer="json",
         )
-        def task(self: Any, event: Any = None) -> Any:
-            return run(self, spec, state, handle, event)
+        def task(self: Any, event: Any = None, strangler_waits: int = 0) -> Any:
+            return run(self, spec, state, handle, event, waits=strangler_waits)
 
         task.strangler_spec = spec
         task.strangler_state = state
@@ -224,9 +224,18 @@ def handler(
 
 
 def run(
-    task: Any, spec: HandlerSpec, state: _State, handle: Callable[[Event], Any], raw: Any
+    task: Any,
+    spec: HandlerSpec,
+    state: _State,
+    handle: Callable[[Event], Any],
+    raw: Any,
+    *,
+    waits: int = 0,
 ) -> Any:
     """One delivery of one event (the body of every handler task).
+
+    ``waits``: how many of this message's Celery retries were looks again at a claim
+    another delivery held (:func:`_look_again`), not attempts of the handler.
 
     Every call to the dedupe store, the dead-letter store and the broker (a retry is a
     publish) goes through :func:`_infra`: with late acks, an exception escaping from
@@ -234,7 +243,7 @@ def run(
     drop the event with no dead letter. An unavailable store or broker requeues it.
     """
     parsed = parse_event(raw, schema=spec.schema, max_bytes=spec.max_bytes)
-    attempt = int(task.request.retries or 0)
+    attempt = max(0, int(task.request.retries or 0) - waits)
     if isinstance(parsed, InvalidEvent):
         reason = f"invalid: {parsed.reason}"
         add = functools.partial(state.dead_letters.add, spec.name, raw, reason)
@@ -265,7 +274,7 @@ def run(
         later = min(spec.lease, max(0.5, spec.lease / 4))
         if _expired(task, parsed, within=later):
             _skip_expired(spec, parsed, "not looked at again (another delivery holds it)")
-        _retry(task, spec, countdown=later, max_retries=None)
+        _look_again(task, spec, later, waits)
     release = functools.partial(state.dedupe.release, parsed.id, claim.token)
     try:
         with use_traceparent(parsed.traceparent):  # events the handler publishes join the trace
@@ -373,6 +382,18 @@ def _infra(spec: HandlerSpec, what: str, operation: Callable[[], T]) -> T:
         return operation()
     except Exception as exc:
         _requeue(spec, what, exc)
+
+
+def _look_again(task: Any, spec: HandlerSpec, countdown: float, waits: int) -> NoReturn:
+    """Retry later a delivery that found the event claimed by another one, counted apart.
+
+    Celery counts this retry in ``request.retries`` like any other; if it counted as an
+    attempt, waiting out a dead worker's lease (``lease / 4`` a look) would use up the
+    handler's ``max_retries`` before it ever ran, and its first transient error would
+    dead-letter the event. The count travels in the task's ``strangler_waits`` keyword.
+    """
+    kwargs = {**(getattr(task.request, "kwargs", None) or {}), "strangler_waits": waits + 1}
+    _retry(task, spec, countdown=countdown, max_retries=None, kwargs=kwargs)
 
 
 def _retry(task: Any, spec: HandlerSpec, **options: Any) -> NoReturn:

@@ -264,3 +264,37 @@ def test_a_reply_event_before_its_deadline_and_other_events_run_and_retry(app: C
         handlers.run(fake, task.strangler_spec, task.strangler_state, task.handle,
                      build_event("f", {}))  # fmt: skip
     assert len(fake.retried) == 1
+
+
+class _Ticks:
+    """A clock that moves one second each time the dedupe store reads it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_waiting_for_a_dead_workers_claim_spends_no_retry_of_the_handler(app: Celery) -> None:
+    """The look-agains at a claim another delivery holds are Celery retries too; they
+    must not count as attempts: the event would be dead-lettered after one real run."""
+    from shims.dedupe import MemoryDedupe
+
+    calls: list[int] = []
+
+    def flaky_once(event: Event) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("flaky")
+        return "ok"
+
+    task = register(app, flaky_once, max_retries=2, backoff_base=0.0, lease=4.0)
+    store = MemoryDedupe(clock=_Ticks())
+    task.strangler_state._dedupe = store
+    event = build_event("f", {})
+    store.claim(event["id"], 4.0)  # a worker that died holding it (lease until t=5)
+    assert task.apply(args=[event]).get() == "ok"
+    assert len(calls) == 2
+    assert task.strangler_state.dead_letters.list() == []
