@@ -21,7 +21,9 @@ stateless function:
   Except for a request/reply event (``stranglerreply``) whose handler raises: the
   exception is the call's answer (``shims.encoding.encode_exception``), returned and
   raised again in the caller, as an RPC would; replaying it later from the dead-letter
-  store would answer nobody.
+  store would answer nobody. One out of retries fails with :class:`RetriesExhausted`
+  and is not dead-lettered either: its caller falls back to the monolith body, which
+  a replay would repeat.
 * A request/reply event past its caller's deadline (Celery ``expires``, or due to be
   retried after it) is neither run nor retried nor dead-lettered: the caller has fallen
   back to the monolith body, which did the work.
@@ -68,6 +70,7 @@ __all__ = [
     "DEFAULT_STATE_URL",
     "DeadLettered",
     "HandlerSpec",
+    "RetriesExhausted",
     "backoff",
     "dead_letter_url",
     "dedupe_url",
@@ -83,6 +86,11 @@ T = TypeVar("T")
 
 class DeadLettered(RuntimeError):
     """The event was put in the dead-letter store; the task fails with this."""
+
+
+class RetriesExhausted(RuntimeError):
+    """A request/reply event's transient errors outlasted its retries; the task fails
+    with this and its caller falls back (or raises). Nothing is dead-lettered."""
 
 
 def _state_url(env_name: str) -> str:
@@ -288,6 +296,8 @@ def run(
         )
         if _expired(task, parsed, within=0.0 if exhausted else pause):
             _skip_expired(spec, parsed, f"not retried after {type(exc).__name__}: {exc}")
+        if exhausted and parsed.reply:
+            _give_up_reply(spec, parsed, attempt + 1, exc)
         if exhausted:
             _dead(state, spec, raw, "max retries exceeded", attempt + 1, exc)
         _retry(task, spec, exc=exc, countdown=pause)
@@ -434,6 +444,19 @@ def _dead(
     log.error("%s: event dead-lettered as #%s (%s; %s)", spec.name, entry.id, reason, error)
     _confirm(spec, state, raw, Outcome.DEAD)
     raise DeadLettered(f"{spec.name}: {reason} after {attempts} attempt(s): {error}") from exc
+
+
+def _give_up_reply(spec: HandlerSpec, event: Event, attempts: int, exc: BaseException) -> NoReturn:
+    """Fail a request/reply event out of retries, without a dead letter.
+
+    Its caller is still waiting and, told of the failure, falls back to the monolith body
+    (or raises, without fallback): either way the call is over. A dead letter would be
+    an invitation to replay the work after the fallback had done it.
+    """
+    error = f"{type(exc).__name__}: {exc}"
+    log.error("%s: event %s failed after %d attempt(s) (%s); its caller falls back, "
+              "not dead-lettered", spec.name, event.id, attempts, error)  # fmt: skip
+    raise RetriesExhausted(f"{spec.name}: {attempts} attempt(s) failed: {error}") from exc
 
 
 def _run_shadow(handle: Callable[[Event], Any], event: Event) -> dict[str, Any]:

@@ -298,3 +298,26 @@ def test_waiting_for_a_dead_workers_claim_spends_no_retry_of_the_handler(app: Ce
     assert task.apply(args=[event]).get() == "ok"
     assert len(calls) == 2
     assert task.strangler_state.dead_letters.list() == []
+
+
+def test_a_reply_event_out_of_retries_fails_to_its_caller_and_is_not_dead_lettered(
+    app: Celery,
+) -> None:
+    """Its caller falls back to the monolith body on the failure: a dead letter of it,
+    replayed, would do that work a second time."""
+    from shims.handlers import RetriesExhausted
+
+    calls: list[str] = []
+
+    def handle(event: Event) -> Any:
+        calls.append(event.id)
+        raise ConnectionError("downstream down")
+
+    task = register(app, handle, max_retries=1, backoff_base=0.0)
+    with pytest.raises(RetriesExhausted, match="2 attempt"):
+        task.apply(args=[build_event("f", {}, reply=True)]).get()
+    assert len(calls) == 2
+    assert task.strangler_state.dead_letters.list() == []
+    with pytest.raises(DeadLettered, match="max retries exceeded"):  # one nobody waits for
+        task.apply(args=[build_event("f", {})]).get()
+    assert len(task.strangler_state.dead_letters.list()) == 1
