@@ -283,6 +283,7 @@ def run(
         if _expired(task, parsed, within=later):
             _skip_expired(spec, parsed, "not looked at again (another delivery holds it)")
         _look_again(task, spec, later, waits)
+    claimed_at = time.monotonic()
     release = functools.partial(state.dedupe.release, parsed.id, claim.token)
     try:
         with use_traceparent(parsed.traceparent):  # events the handler publishes join the trace
@@ -313,7 +314,8 @@ def run(
             result = session.reply(result)
     result, result_json = _serialised(spec, parsed.id, result)  # the work is done: kept
     complete = functools.partial(state.dedupe.complete, parsed.id, claim.token)
-    _infra(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl))
+    _keep_trying(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl),
+                 until=claimed_at + spec.lease)  # fmt: skip
     _confirm(spec, state, raw, Outcome.DONE)
     return result
 
@@ -404,6 +406,26 @@ def _look_again(task: Any, spec: HandlerSpec, countdown: float, waits: int) -> N
     """
     kwargs = {**(getattr(task.request, "kwargs", None) or {}), "strangler_waits": waits + 1}
     _retry(task, spec, countdown=countdown, max_retries=None, kwargs=kwargs)
+
+
+def _keep_trying(spec: HandlerSpec, what: str, operation: Callable[[], T], *, until: float) -> T:
+    """:func:`_infra` for a store call made after the handler did its work.
+
+    Requeued then, the event would find its claim still held, wait out the lease and run
+    the handler a second time. So while the claim still protects it (``until``, on the
+    monotonic clock), the call is tried again every ``REQUEUE_PAUSE`` seconds, the
+    message held; only an outage that outlasts the lease requeues it.
+    """
+    while True:
+        try:
+            return operation()
+        except Exception as exc:
+            if time.monotonic() + REQUEUE_PAUSE >= until:
+                _requeue(spec, what, exc)
+            error = " ".join(f"{type(exc).__name__}: {exc}".split())
+            log.warning("%s: %s unavailable after the work was done (%s); trying again",
+                        spec.name, what, error)  # fmt: skip
+            time.sleep(REQUEUE_PAUSE)
 
 
 def _retry(task: Any, spec: HandlerSpec, **options: Any) -> NoReturn:

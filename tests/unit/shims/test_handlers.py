@@ -321,3 +321,32 @@ def test_a_reply_event_out_of_retries_fails_to_its_caller_and_is_not_dead_letter
     with pytest.raises(DeadLettered, match="max retries exceeded"):  # one nobody waits for
         task.apply(args=[build_event("f", {})]).get()
     assert len(task.strangler_state.dead_letters.list()) == 1
+
+
+def test_a_blip_of_the_dedupe_store_after_the_work_does_not_run_the_event_again(
+    app: Celery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requeued when ``complete`` failed, the event's claim outlived the delivery: the
+    redelivery waited out the lease, then ran the handler a second time."""
+    from shims import handlers
+    from shims.dedupe import ClaimState, MemoryDedupe
+
+    class Blip(MemoryDedupe):
+        failures = 1
+
+        def complete(self, event_id: str, token: str, result_json: str, ttl: float) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("dedupe store restarting")
+            super().complete(event_id, token, result_json, ttl)
+
+    monkeypatch.setattr(handlers, "REQUEUE_PAUSE", 0.0)
+    calls: list[str] = []
+    task = register(app, lambda e: calls.append(e.id) or "done")
+    store = Blip()
+    task.strangler_state._dedupe = store
+    event = build_event("f", {})
+    assert task.apply(args=[event]).get() == "done"
+    assert task.apply(args=[event]).get() == "done"  # a redelivery: answered, not run
+    assert len(calls) == 1
+    assert store.claim(event["id"], 1.0).state is ClaimState.DONE
