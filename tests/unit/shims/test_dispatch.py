@@ -452,6 +452,18 @@ def test_the_routing_key_is_computed_only_in_canary_mode(broker: FakeBroker) -> 
     assert outcomes("u.keyed", "shadow") == {"match": 1}
 
 
+def test_canary_0_and_100_need_no_routing_key(broker: FakeBroker) -> None:
+    """At 100% every call belongs on the function: one whose key function raises went
+    to the monolith; at 0% the key was computed for nothing."""
+    _KEY_CALLS.clear()
+    broker.reply = lambda event: "function"
+    route("u.keyed", Mode.CANARY, 100)
+    assert keyed({"id": 1}) == "function"  # no "user": the key function would raise
+    route("u.keyed", Mode.CANARY, 0)
+    assert keyed({"id": 1}) == "monolith"
+    assert _KEY_CALLS == []
+
+
 @routed("u.cart", task="t.cart", style="request_reply", timeout=1.0)
 def add_item(cart: dict[str, Any], item: str) -> list[str]:
     cart["items"].append(item)  # the monolith changes its argument in place
