@@ -65,7 +65,7 @@ from shims.encoding import (
     is_error_answer,
 )
 from shims.events import build_event
-from shims.routing import Mode, Path, decide
+from shims.routing import BUCKETS, Mode, Path, decide
 from shims.runtime import get_runtime
 from shims.stats import Outcome
 
@@ -188,7 +188,10 @@ class _Entry:
     # -- dispatch
 
     def divert(self, rt: Any, route: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if route.mode is Mode.CANARY:  # the only mode a routing key decides anything in
+        if route.mode is Mode.CANARY and 0 < route.percent < BUCKETS:
+            # The only case a routing key decides anything in: at 0% and 100% the key
+            # function is not called, so one that raises cannot keep a call off the side
+            # every call belongs on.
             try:
                 key = self.key(*args, **kwargs) if self.key is not None else routing_key.get()
             except Exception as exc:

@@ -21,7 +21,9 @@ stateless function:
   Except for a request/reply event (``stranglerreply``) whose handler raises: the
   exception is the call's answer (``shims.encoding.encode_exception``), returned and
   raised again in the caller, as an RPC would; replaying it later from the dead-letter
-  store would answer nobody.
+  store would answer nobody. One out of retries fails with :class:`RetriesExhausted`
+  and is not dead-lettered either: its caller falls back to the monolith body, which
+  a replay would repeat.
 * A request/reply event past its caller's deadline (Celery ``expires``, or due to be
   retried after it) is neither run nor retried nor dead-lettered: the caller has fallen
   back to the monolith body, which did the work.
@@ -68,6 +70,7 @@ __all__ = [
     "DEFAULT_STATE_URL",
     "DeadLettered",
     "HandlerSpec",
+    "RetriesExhausted",
     "backoff",
     "dead_letter_url",
     "dedupe_url",
@@ -83,6 +86,11 @@ T = TypeVar("T")
 
 class DeadLettered(RuntimeError):
     """The event was put in the dead-letter store; the task fails with this."""
+
+
+class RetriesExhausted(RuntimeError):
+    """A request/reply event's transient errors outlasted its retries; the task fails
+    with this and its caller falls back (or raises). Nothing is dead-lettered."""
 
 
 def _state_url(env_name: str) -> str:
@@ -212,8 +220,8 @@ def handler(
             max_retries=None,
             serializer="json",
         )
-        def task(self: Any, event: Any = None) -> Any:
-            return run(self, spec, state, handle, event)
+        def task(self: Any, event: Any = None, strangler_waits: int = 0) -> Any:
+            return run(self, spec, state, handle, event, waits=strangler_waits)
 
         task.strangler_spec = spec
         task.strangler_state = state
@@ -224,9 +232,18 @@ def handler(
 
 
 def run(
-    task: Any, spec: HandlerSpec, state: _State, handle: Callable[[Event], Any], raw: Any
+    task: Any,
+    spec: HandlerSpec,
+    state: _State,
+    handle: Callable[[Event], Any],
+    raw: Any,
+    *,
+    waits: int = 0,
 ) -> Any:
     """One delivery of one event (the body of every handler task).
+
+    ``waits``: how many of this message's Celery retries were looks again at a claim
+    another delivery held (:func:`_look_again`), not attempts of the handler.
 
     Every call to the dedupe store, the dead-letter store and the broker (a retry is a
     publish) goes through :func:`_infra`: with late acks, an exception escaping from
@@ -234,7 +251,7 @@ def run(
     drop the event with no dead letter. An unavailable store or broker requeues it.
     """
     parsed = parse_event(raw, schema=spec.schema, max_bytes=spec.max_bytes)
-    attempt = int(task.request.retries or 0)
+    attempt = max(0, int(task.request.retries or 0) - waits)
     if isinstance(parsed, InvalidEvent):
         reason = f"invalid: {parsed.reason}"
         add = functools.partial(state.dead_letters.add, spec.name, raw, reason)
@@ -265,7 +282,8 @@ def run(
         later = min(spec.lease, max(0.5, spec.lease / 4))
         if _expired(task, parsed, within=later):
             _skip_expired(spec, parsed, "not looked at again (another delivery holds it)")
-        _retry(task, spec, countdown=later, max_retries=None)
+        _look_again(task, spec, later, waits)
+    claimed_at = time.monotonic()
     release = functools.partial(state.dedupe.release, parsed.id, claim.token)
     try:
         with use_traceparent(parsed.traceparent):  # events the handler publishes join the trace
@@ -279,6 +297,8 @@ def run(
         )
         if _expired(task, parsed, within=0.0 if exhausted else pause):
             _skip_expired(spec, parsed, f"not retried after {type(exc).__name__}: {exc}")
+        if exhausted and parsed.reply:
+            _give_up_reply(spec, parsed, attempt + 1, exc)
         if exhausted:
             _dead(state, spec, raw, "max retries exceeded", attempt + 1, exc)
         _retry(task, spec, exc=exc, countdown=pause)
@@ -294,7 +314,8 @@ def run(
             result = session.reply(result)
     result, result_json = _serialised(spec, parsed.id, result)  # the work is done: kept
     complete = functools.partial(state.dedupe.complete, parsed.id, claim.token)
-    _infra(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl))
+    _keep_trying(spec, "dedupe store", lambda: complete(result_json, spec.done_ttl),
+                 until=claimed_at + spec.lease)  # fmt: skip
     _confirm(spec, state, raw, Outcome.DONE)
     return result
 
@@ -375,6 +396,38 @@ def _infra(spec: HandlerSpec, what: str, operation: Callable[[], T]) -> T:
         _requeue(spec, what, exc)
 
 
+def _look_again(task: Any, spec: HandlerSpec, countdown: float, waits: int) -> NoReturn:
+    """Retry later a delivery that found the event claimed by another one, counted apart.
+
+    Celery counts this retry in ``request.retries`` like any other; if it counted as an
+    attempt, waiting out a dead worker's lease (``lease / 4`` a look) would use up the
+    handler's ``max_retries`` before it ever ran, and its first transient error would
+    dead-letter the event. The count travels in the task's ``strangler_waits`` keyword.
+    """
+    kwargs = {**(getattr(task.request, "kwargs", None) or {}), "strangler_waits": waits + 1}
+    _retry(task, spec, countdown=countdown, max_retries=None, kwargs=kwargs)
+
+
+def _keep_trying(spec: HandlerSpec, what: str, operation: Callable[[], T], *, until: float) -> T:
+    """:func:`_infra` for a store call made after the handler did its work.
+
+    Requeued then, the event would find its claim still held, wait out the lease and run
+    the handler a second time. So while the claim still protects it (``until``, on the
+    monotonic clock), the call is tried again every ``REQUEUE_PAUSE`` seconds, the
+    message held; only an outage that outlasts the lease requeues it.
+    """
+    while True:
+        try:
+            return operation()
+        except Exception as exc:
+            if time.monotonic() + REQUEUE_PAUSE >= until:
+                _requeue(spec, what, exc)
+            error = " ".join(f"{type(exc).__name__}: {exc}".split())
+            log.warning("%s: %s unavailable after the work was done (%s); trying again",
+                        spec.name, what, error)  # fmt: skip
+            time.sleep(REQUEUE_PAUSE)
+
+
 def _retry(task: Any, spec: HandlerSpec, **options: Any) -> NoReturn:
     """``task.retry``, except that a failed retry publish requeues instead of dropping.
 
@@ -413,6 +466,19 @@ def _dead(
     log.error("%s: event dead-lettered as #%s (%s; %s)", spec.name, entry.id, reason, error)
     _confirm(spec, state, raw, Outcome.DEAD)
     raise DeadLettered(f"{spec.name}: {reason} after {attempts} attempt(s): {error}") from exc
+
+
+def _give_up_reply(spec: HandlerSpec, event: Event, attempts: int, exc: BaseException) -> NoReturn:
+    """Fail a request/reply event out of retries, without a dead letter.
+
+    Its caller is still waiting and, told of the failure, falls back to the monolith body
+    (or raises, without fallback): either way the call is over. A dead letter would be
+    an invitation to replay the work after the fallback had done it.
+    """
+    error = f"{type(exc).__name__}: {exc}"
+    log.error("%s: event %s failed after %d attempt(s) (%s); its caller falls back, "
+              "not dead-lettered", spec.name, event.id, attempts, error)  # fmt: skip
+    raise RetriesExhausted(f"{spec.name}: {attempts} attempt(s) failed: {error}") from exc
 
 
 def _run_shadow(handle: Callable[[Event], Any], event: Event) -> dict[str, Any]:

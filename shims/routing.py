@@ -49,15 +49,22 @@ class Route:
 
 
 def bucket(feature: str, key: str) -> int:
-    """Stable bucket 0..99 of ``feature:key`` (crc32: stable across processes and runs)."""
-    return zlib.crc32(f"{feature}:{key}".encode()) % BUCKETS
+    """Stable bucket 0..99 of ``feature:key`` (crc32: stable across processes and runs).
+
+    ``surrogatepass``: a key holding a lone surrogate (``json.loads('"\\udcff"')``,
+    ``os.fsdecode``) is a valid ``str`` that strict UTF-8 refuses; it must route, not
+    raise into the caller. Text that is valid UTF-8 hashes exactly as before.
+    """
+    return zlib.crc32(f"{feature}:{key}".encode("utf-8", "surrogatepass")) % BUCKETS
 
 
 def decide(route: Route | None, key: str | None) -> Path:
     """Choose the path for one call.
 
     An unknown feature (``route is None``) goes to the monolith. In canary mode a call
-    without a routing key is decided per call at random, so it is not sticky.
+    without a routing key is decided per call at random, so it is not sticky. An empty
+    key counts as none: hashed, every key-less call of a feature would share the one
+    bucket of ``feature:`` and go all to the function or all to the monolith.
     """
     if route is None:
         return Path.MONOLITH
@@ -72,5 +79,5 @@ def decide(route: Route | None, key: str | None) -> Path:
         return Path.MONOLITH
     if route.percent >= BUCKETS:
         return Path.FUNCTION
-    slot = random.randrange(BUCKETS) if key is None else bucket(route.feature, key)
+    slot = random.randrange(BUCKETS) if key is None or key == "" else bucket(route.feature, key)
     return Path.FUNCTION if slot < route.percent else Path.MONOLITH

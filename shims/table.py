@@ -14,6 +14,7 @@ to the monolith (``get`` returns ``None``, which ``decide`` maps to the monolith
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from time import monotonic
@@ -30,7 +31,9 @@ log = logging.getLogger("shims.table")
 class RouteTable:
     """All routes of one store, cached for ``ttl`` seconds (``0``: read on every call)."""
 
-    __slots__ = ("_clock", "_expires", "_failing", "_lock", "_routes", "loaded", "store", "ttl")
+    __slots__ = (
+        "_clock", "_expires", "_failing", "_lock", "_pid", "_routes", "loaded", "store", "ttl",
+    )  # fmt: skip
 
     def __init__(
         self, store: RouteStore, ttl: float = 1.0, *, clock: Callable[[], float] = monotonic
@@ -45,6 +48,7 @@ class RouteTable:
         self._expires = float("-inf")
         self._failing = False
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         self._clock = clock
 
     def get(self, feature: str) -> Route | None:
@@ -67,14 +71,24 @@ class RouteTable:
         # One thread refreshes; the others keep serving the routes they have rather
         # than queueing behind a store call. Before the first load there is nothing
         # to serve, so they wait for it.
-        if not self._lock.acquire(blocking=not self.loaded):
+        lock = self._here()
+        if not lock.acquire(blocking=not self.loaded):
             return
         try:
             if self._clock() < self._expires:  # another thread just refreshed
                 return
             self._load()
         finally:
-            self._lock.release()
+            lock.release()
+
+    def _here(self) -> threading.Lock:
+        """This process's lock. A forked child (prefork, gunicorn) starts with one of its
+        own: a parent thread may have been refreshing at fork time, and the child's copy of
+        the held lock would never be released: the child would never refresh again (no
+        route change would reach it) or, before its first load, wait for ever."""
+        if self._pid != os.getpid():
+            self._lock, self._pid = threading.Lock(), os.getpid()
+        return self._lock
 
     def _load(self) -> None:
         try:

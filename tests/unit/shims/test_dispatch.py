@@ -168,6 +168,16 @@ def test_canary_is_sticky_per_key(broker: FakeBroker) -> None:
     assert set(paths.values()) == {"monolith", "function"}
 
 
+def test_a_routing_key_that_is_not_utf8_text_routes_instead_of_failing_the_call(
+    broker: FakeBroker,
+) -> None:
+    """A lone surrogate (a key read from JSON as ``"\\udcff"``) raised UnicodeEncodeError."""
+    route("u.rr", Mode.CANARY, 50)
+    with use_key("tenant-\udcff"):
+        first = rr(1)["by"]
+        assert all(rr(1)["by"] == first for _ in range(3))
+
+
 def test_shadow_answers_from_the_monolith_and_records_the_mismatch(broker: FakeBroker) -> None:
     route("u.rr", Mode.SHADOW)
     broker.reply = lambda event: {"result": {"by": "function", "x": "y" * 2000}, "effects": {}}
@@ -440,6 +450,18 @@ def test_the_routing_key_is_computed_only_in_canary_mode(broker: FakeBroker) -> 
     assert shadow_pool.join()
     assert _KEY_CALLS == []
     assert outcomes("u.keyed", "shadow") == {"match": 1}
+
+
+def test_canary_0_and_100_need_no_routing_key(broker: FakeBroker) -> None:
+    """At 100% every call belongs on the function: one whose key function raises went
+    to the monolith; at 0% the key was computed for nothing."""
+    _KEY_CALLS.clear()
+    broker.reply = lambda event: "function"
+    route("u.keyed", Mode.CANARY, 100)
+    assert keyed({"id": 1}) == "function"  # no "user": the key function would raise
+    route("u.keyed", Mode.CANARY, 0)
+    assert keyed({"id": 1}) == "monolith"
+    assert _KEY_CALLS == []
 
 
 @routed("u.cart", task="t.cart", style="request_reply", timeout=1.0)

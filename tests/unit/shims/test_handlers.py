@@ -264,3 +264,89 @@ def test_a_reply_event_before_its_deadline_and_other_events_run_and_retry(app: C
         handlers.run(fake, task.strangler_spec, task.strangler_state, task.handle,
                      build_event("f", {}))  # fmt: skip
     assert len(fake.retried) == 1
+
+
+class _Ticks:
+    """A clock that moves one second each time the dedupe store reads it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_waiting_for_a_dead_workers_claim_spends_no_retry_of_the_handler(app: Celery) -> None:
+    """The look-agains at a claim another delivery holds are Celery retries too; they
+    must not count as attempts: the event would be dead-lettered after one real run."""
+    from shims.dedupe import MemoryDedupe
+
+    calls: list[int] = []
+
+    def flaky_once(event: Event) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("flaky")
+        return "ok"
+
+    task = register(app, flaky_once, max_retries=2, backoff_base=0.0, lease=4.0)
+    store = MemoryDedupe(clock=_Ticks())
+    task.strangler_state._dedupe = store
+    event = build_event("f", {})
+    store.claim(event["id"], 4.0)  # a worker that died holding it (lease until t=5)
+    assert task.apply(args=[event]).get() == "ok"
+    assert len(calls) == 2
+    assert task.strangler_state.dead_letters.list() == []
+
+
+def test_a_reply_event_out_of_retries_fails_to_its_caller_and_is_not_dead_lettered(
+    app: Celery,
+) -> None:
+    """Its caller falls back to the monolith body on the failure: a dead letter of it,
+    replayed, would do that work a second time."""
+    from shims.handlers import RetriesExhausted
+
+    calls: list[str] = []
+
+    def handle(event: Event) -> Any:
+        calls.append(event.id)
+        raise ConnectionError("downstream down")
+
+    task = register(app, handle, max_retries=1, backoff_base=0.0)
+    with pytest.raises(RetriesExhausted, match="2 attempt"):
+        task.apply(args=[build_event("f", {}, reply=True)]).get()
+    assert len(calls) == 2
+    assert task.strangler_state.dead_letters.list() == []
+    with pytest.raises(DeadLettered, match="max retries exceeded"):  # one nobody waits for
+        task.apply(args=[build_event("f", {})]).get()
+    assert len(task.strangler_state.dead_letters.list()) == 1
+
+
+def test_a_blip_of_the_dedupe_store_after_the_work_does_not_run_the_event_again(
+    app: Celery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requeued when ``complete`` failed, the event's claim outlived the delivery: the
+    redelivery waited out the lease, then ran the handler a second time."""
+    from shims import handlers
+    from shims.dedupe import ClaimState, MemoryDedupe
+
+    class Blip(MemoryDedupe):
+        failures = 1
+
+        def complete(self, event_id: str, token: str, result_json: str, ttl: float) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("dedupe store restarting")
+            super().complete(event_id, token, result_json, ttl)
+
+    monkeypatch.setattr(handlers, "REQUEUE_PAUSE", 0.0)
+    calls: list[str] = []
+    task = register(app, lambda e: calls.append(e.id) or "done")
+    store = Blip()
+    task.strangler_state._dedupe = store
+    event = build_event("f", {})
+    assert task.apply(args=[event]).get() == "done"
+    assert task.apply(args=[event]).get() == "done"  # a redelivery: answered, not run
+    assert len(calls) == 1
+    assert store.claim(event["id"], 1.0).state is ClaimState.DONE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from shims.routing import Mode, Path, Route, bucket, decide
@@ -60,3 +62,21 @@ def test_canary_without_a_key_is_random_per_call() -> None:
 def test_percent_out_of_range_is_refused(percent: int) -> None:
     with pytest.raises(ValueError, match="between 0 and 100"):
         Route("f", Mode.CANARY, percent)
+
+
+def test_a_key_with_a_lone_surrogate_has_a_stable_bucket() -> None:
+    """``json.loads('"\\ud800"')`` and ``os.fsdecode`` make such str; the routing must
+    not raise ``UnicodeEncodeError`` into the routed call."""
+    route = Route("f", Mode.CANARY, 50)
+    key = "user-\udcff"
+    assert 0 <= bucket("f", key) < 100
+    assert {decide(route, key) for _ in range(20)} == {decide(route, key)}
+    assert bucket("f", "user-é") == zlib.crc32("f:user-é".encode()) % 100  # as before
+
+
+def test_an_empty_key_is_no_key_not_one_bucket_for_every_keyless_call() -> None:
+    """A key function answering "" for "no tenant" would put every such call in the
+    one bucket of ``f:``: all on the function or none, whatever the percent."""
+    route = Route("f", Mode.CANARY, 50)
+    paths = {decide(route, "") for _ in range(200)}
+    assert paths == {Path.FUNCTION, Path.MONOLITH}

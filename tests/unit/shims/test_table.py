@@ -166,3 +166,33 @@ def test_routes_returns_a_copy() -> None:
     routes = table.routes()
     routes.clear()
     assert table.get("f") == Route("f", Mode.SHADOW)
+
+
+def test_a_forked_child_refreshes_although_its_parent_was_refreshing() -> None:
+    """The parent's lock is copied held when a parent thread was in ``store.all()`` at
+    the fork: the child never refreshed again (a route change never reached it)."""
+    now = [0.0]
+    store = CountingStore()
+    store.set(Route("f", Mode.MONOLITH), actor="t")
+    table = RouteTable(store, 1.0, clock=lambda: now[0])
+    assert table.get("f") == Route("f", Mode.MONOLITH)
+    table._lock.acquire()  # a parent thread was refreshing when it forked
+    table._pid = -1  # this process is the child
+    store.set(Route("f", Mode.FUNCTION), actor="t")
+    now[0] = 1.0
+    assert table.get("f") == Route("f", Mode.FUNCTION)
+
+
+def test_a_forked_child_loads_its_first_routes_although_its_parent_was_loading() -> None:
+    import threading
+
+    store = CountingStore()
+    store.set(Route("f", Mode.FUNCTION), actor="t")
+    table = RouteTable(store, 1.0)
+    table._lock.acquire()  # a parent thread was loading the routes when it forked
+    table._pid = -1  # this process is the child
+    seen: list[Route | None] = []
+    first = threading.Thread(target=lambda: seen.append(table.get("f")), daemon=True)
+    first.start()
+    first.join(2.0)
+    assert seen == [Route("f", Mode.FUNCTION)]  # it waited for ever on the parent's lock
