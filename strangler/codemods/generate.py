@@ -667,6 +667,16 @@ def _sample(entry: _Entry, param: ParamSchema) -> str:
     return repr(sample_value(schema))
 
 
+def _unknown_note(entry: _Entry, param: ParamSchema) -> str:
+    """A comment on a sample nothing told us: the analysis could not say what the
+    argument is and no call site passes a literal, so ``None`` stands in. When the test
+    then fails deep in the moved code (``int(None)``), this line says why."""
+    given = any(arg.name == param.name and arg.sample for arg in entry.spec.args)
+    if given or param.arg_kind is not ArgKind.UNKNOWN:
+        return ""
+    return "            # unknown kind, no literal at any call site: write a real sample\n"
+
+
 def _tests_py(spec: HandlerPackageSpec, entries: Sequence[_Entry], first_party: set[str]) -> str:
     imports = {
         ImportLine("json"),
@@ -730,7 +740,8 @@ def _event_line(feature: str, width: int) -> str:
 def _test_method(entry: _Entry, width: int) -> str:
     name = entry.spec.function
     data = "".join(
-        f"            {json.dumps(param.name)}: {_sample(entry, param)},\n"
+        f"{_unknown_note(entry, param)}            {json.dumps(param.name)}: "
+        f"{_sample(entry, param)},\n"
         for param in entry.params
     )
     data_text = f"{{\n{data}        }}" if data else "{}"

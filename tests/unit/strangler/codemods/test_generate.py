@@ -304,6 +304,21 @@ def test_generated_tests_use_model_refs_and_samples() -> None:
     assert "json.dumps(result)" in text  # send is request/reply
 
 
+def test_a_sample_nothing_told_us_is_marked_for_the_user() -> None:
+    """``None`` stands in for an argument of unknown kind with no literal anywhere: the
+    generated test says so above it, so ``int(None)`` failing deep in the moved code
+    points back to the line to fix. A known kind or a literal gets no such note."""
+    guessed = replace(NOTIFY, args=(ArgSpec("order", ArgKind.UNKNOWN),))
+    literal = replace(NOTIFY, args=(ArgSpec("order", ArgKind.UNKNOWN, None, "3"),))
+    note = "# unknown kind, no literal at any call site: write a real sample\n"
+    text = generate(entry_points=(SEND, guessed)).files["functions/notify/tests/test_handlers.py"]
+    assert f'{note}            "order": None,' in text
+    assert text.count(note) == 1  # send's arguments are typed: no note
+    given = generate(entry_points=(SEND, literal)).files["functions/notify/tests/test_handlers.py"]
+    assert note not in given
+    assert '"order": 3,' in given
+
+
 def test_a_row_of_an_unknown_model_is_sampled_from_the_settings_or_asked_for(
     tmp_path: Path,
 ) -> None:
