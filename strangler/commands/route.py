@@ -12,12 +12,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from analyzers.analysis import close_names
 from shims.config import load_settings, mask_url
 from shims.routing import Mode, Route
 from shims.stats import PathStats
@@ -26,6 +28,7 @@ from shims.stores.base import Change, validate_route
 from shims.stores.memory import MemoryStore
 from shims.urls import sqlite_file_missing
 from strangler.commands.cells import literal
+from strangler.features import declared_features
 
 __all__ = ["route"]
 
@@ -125,8 +128,41 @@ def set_route(
     new = _checked(lambda: validate_route(feature, mode.lower(), _parse_percent(percent)))
     with _opened(ctx, store_url) as store:
         change = _guarded(lambda: store.set(new, actor=actor or _os_user(), reason=reason))
+        unseen = _unseen(store, feature) if change.before is None else None
     before = "unset (monolith)" if change.before is None else _mode_text(change.before)
     click.echo(f"{feature}: {before} -> {_mode_text(change.after)} (by {change.actor})")
+    if unseen is not None:
+        _warn_unseen(feature, unseen)
+
+
+def _unseen(store: RouteStore, feature: str) -> list[str] | None:
+    """None when ``feature`` is known: a running process reported calls of it, or the
+    code here routes it. Else the names it may be a misspelling of (maybe none).
+
+    Only asked the first time a feature gets a route: a typo then is a route nothing
+    reads, shown as set while every call stays on the monolith. A store outage here
+    skips the check (the route is already set)."""
+    try:
+        reported = {name for name, _ in store.read_metrics()}
+        routed = set(store.all())
+    except StoreUnavailable:
+        return None
+    if feature in reported:
+        return None
+    declared = declared_features(Path.cwd())
+    if feature in declared:
+        return None
+    return close_names(feature, sorted((declared | reported | routed) - {feature}))
+
+
+def _warn_unseen(feature: str, close: list[str]) -> None:
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    click.echo(
+        f"strangler: warning: nothing routes {feature!r} yet: no code under {Path.cwd()} "
+        f"calls routed({feature!r}, ...) and no running process has reported it, so a "
+        f"misspelt name would move no traffic{hint}",
+        err=True,
+    )
 
 
 @route.command("history")

@@ -218,3 +218,48 @@ def test_store_from_pyproject(
     assert run("set", "f", "function").exit_code == 0
     with open_store(f"sqlite:///{tmp_path}/from-toml.db") as store:
         assert store.get("f") == Route("f", Mode.FUNCTION)
+
+
+def _code(folder: Path) -> None:
+    (folder / "shop.py").write_text(
+        "from shims import dispatch_only, routed\n\n\n"
+        '@routed("orders.confirm", task="t.confirm")\n'
+        "def confirm(order_id):\n    return order_id\n\n\n"
+        "def ship(order_id):\n"
+        '    return dispatch_only(feature="orders.ship", task="t.ship", arguments={})\n',
+        encoding="utf-8",
+    )
+
+
+def test_a_first_route_nothing_routes_is_set_with_a_warning_naming_the_close_feature(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt feature is a route nothing reads: ``function`` would look set while
+    every call stays on the monolith. The route is still set (the code may be deployed
+    later, or live elsewhere), with a warning on stderr."""
+    _code(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = run("set", "orders.confirn", "function", "--store", url)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("orders.confirn: unset (monolith) -> function (by ")
+    warning = result.stderr.strip()
+    assert warning.startswith("strangler: warning: nothing routes 'orders.confirn' yet")
+    assert warning.endswith("did you mean 'orders.confirm'?")
+    assert len(result.stderr.strip().splitlines()) == 1
+    with open_store(url) as store:
+        assert store.get("orders.confirn") == Route("orders.confirn", Mode.FUNCTION)
+    again = run("set", "orders.confirn", "monolith", "--store", url)
+    assert again.stderr == ""  # warned once: the first route only
+
+
+@pytest.mark.parametrize("feature", ["orders.confirm", "orders.ship", "mail.seen"])
+def test_a_feature_the_code_routes_or_a_process_reported_sets_without_a_warning(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, feature: str
+) -> None:
+    _code(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with open_store(url) as store:
+        store.add_metrics([PathStats("mail.seen", "monolith", {"ok": 1}, {30: 1})])
+    result = run("set", feature, "shadow", "--store", url)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
