@@ -35,7 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from shims.sqlitefile import connect, prepare
-from shims.urls import check_redis_url, open_by_scheme
+from shims.urls import DEFAULT_KEY_PREFIX, check_redis_url, key_prefix, open_by_scheme
 
 __all__ = [
     "CONFIRM_ATTRIBUTE",
@@ -130,18 +130,20 @@ class RedisConfirmations(ConfirmationStore):
     def __init__(self, url: str) -> None:
         import redis
 
-        check_redis_url(url, kind="confirmation store")
+        check_redis_url(url, kind="confirmation store", extra={"prefix"})
         self.url = url
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        client_url, prefix = key_prefix(url)
+        self._prefix = prefix + PREFIX.removeprefix(DEFAULT_KEY_PREFIX)
+        self._redis = redis.Redis.from_url(client_url, socket_timeout=5, socket_connect_timeout=2)
 
     def confirm(self, event_id: str, outcome: Outcome, ttl: float) -> None:
-        self._redis.set(PREFIX + event_id, outcome.value, px=max(1, int(ttl * 1000)))
+        self._redis.set(self._prefix + event_id, outcome.value, px=max(1, int(ttl * 1000)))
 
     def outcomes(self, event_ids: Sequence[str]) -> dict[str, Outcome]:
         found: dict[str, Outcome] = {}
         for start in range(0, len(event_ids), READ_CHUNK):
             chunk = list(event_ids[start : start + READ_CHUNK])
-            values = self._redis.mget([PREFIX + i for i in chunk])
+            values = self._redis.mget([self._prefix + i for i in chunk])
             for event_id, value in zip(chunk, values, strict=True):
                 if value is not None:
                     text = value.decode() if isinstance(value, bytes) else str(value)

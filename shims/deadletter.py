@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shims.sqlitefile import connect, prepare
-from shims.urls import check_redis_url, open_by_scheme
+from shims.urls import DEFAULT_KEY_PREFIX, check_redis_url, key_prefix, open_by_scheme
 
 __all__ = ["DeadLetter", "DeadLetterStore", "open_dead_letters", "replay"]
 
@@ -182,9 +182,12 @@ class RedisDeadLetters(DeadLetterStore):
     def __init__(self, url: str) -> None:
         import redis
 
-        check_redis_url(url, kind="dead-letter store")
+        check_redis_url(url, kind="dead-letter store", extra={"prefix"})
         self.url = url
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        client_url, prefix = key_prefix(url)
+        self.SEQ = prefix + self.SEQ.removeprefix(DEFAULT_KEY_PREFIX)
+        self.ENTRIES = prefix + self.ENTRIES.removeprefix(DEFAULT_KEY_PREFIX)
+        self._redis = redis.Redis.from_url(client_url, socket_timeout=5, socket_connect_timeout=2)
 
     def add(self, task: str, event: Any, reason: str, attempts: int, last_error: str) -> DeadLetter:
         entry_id = int(self._redis.incr(self.SEQ))

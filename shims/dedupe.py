@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from shims.sqlitefile import connect, prepare
-from shims.urls import check_redis_url, open_by_scheme
+from shims.urls import DEFAULT_KEY_PREFIX, check_redis_url, key_prefix, open_by_scheme
 
 __all__ = ["Claim", "ClaimState", "DedupeStore", "open_dedupe"]
 
@@ -161,13 +161,15 @@ class RedisDedupe(DedupeStore):
     def __init__(self, url: str) -> None:
         import redis
 
-        check_redis_url(url, kind="dedupe store")
+        check_redis_url(url, kind="dedupe store", extra={"prefix"})
         self.url = url
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        client_url, prefix = key_prefix(url)
+        self._prefix = prefix + PREFIX.removeprefix(DEFAULT_KEY_PREFIX)
+        self._redis = redis.Redis.from_url(client_url, socket_timeout=5, socket_connect_timeout=2)
         self._release = self._redis.register_script(self._RELEASE)
 
     def claim(self, event_id: str, lease: float) -> Claim:
-        key = PREFIX + event_id
+        key = self._prefix + event_id
         token = "busy:" + uuid.uuid4().hex
         if self._redis.set(key, token, nx=True, px=max(1, int(lease * 1000))):
             return Claim(ClaimState.CLAIMED, token)
@@ -182,10 +184,10 @@ class RedisDedupe(DedupeStore):
         return Claim(ClaimState.BUSY)
 
     def complete(self, event_id: str, token: str, result_json: str, ttl: float) -> None:
-        self._redis.set(PREFIX + event_id, "done:" + result_json, px=max(1, int(ttl * 1000)))
+        self._redis.set(self._prefix + event_id, "done:" + result_json, px=max(1, int(ttl * 1000)))
 
     def release(self, event_id: str, token: str) -> None:
-        self._release(keys=[PREFIX + event_id], args=[token])
+        self._release(keys=[self._prefix + event_id], args=[token])
 
     def close(self) -> None:
         self._redis.close()

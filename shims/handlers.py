@@ -64,7 +64,6 @@ from shims.dedupe import ClaimState, DedupeStore, open_dedupe
 from shims.effects import capture
 from shims.encoding import RemoteError, encode_exception
 from shims.events import MAX_EVENT_BYTES, Event, InvalidEvent, parse_event, use_traceparent
-from shims.urls import without_option
 
 __all__ = [
     "DEFAULT_STATE_URL",
@@ -102,7 +101,7 @@ def _state_url(env_name: str) -> str:
     route_store = load_settings().route_store_url
     if not route_store.startswith(("redis://", "rediss://")):
         return DEFAULT_STATE_URL
-    return without_option(route_store, "prefix")  # the route store's own key prefix
+    return route_store  # its ``?prefix=`` too: the state keys live beside the routes
 
 
 def dedupe_url() -> str:

@@ -151,6 +151,20 @@ def check_userinfo(
         )
 
 
+DEFAULT_KEY_PREFIX = "strangler:"
+
+
+def key_prefix(url: str) -> tuple[str, str]:
+    """A Redis URL's ``?prefix=`` (``strangler:`` when absent) and the URL without it
+    (redis-py rejects options it does not know). Every Redis store puts its keys under
+    it: the route store's routes and counters, and the dedupe, dead-letter and
+    confirmation stores that borrow the route store's URL, so two projects sharing one
+    database with their own prefixes never read each other's dead letters."""
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    prefix = next((v for k, v in query if k == "prefix"), DEFAULT_KEY_PREFIX)
+    return without_option(url, "prefix"), prefix
+
+
 def without_option(url: str, key: str) -> str:
     """``url`` less the query option ``key`` (the route store's ``?prefix=``, which the
     stores that borrow its URL do not take); the rest of the URL as written."""

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from shims.config import mask_url
 from shims.routing import Route
@@ -36,7 +36,7 @@ from shims.stores.base import (
     route_to_dict,
     utcnow,
 )
-from shims.urls import check_redis_url, without_option
+from shims.urls import check_redis_url, key_prefix
 
 __all__ = ["RedisStore"]
 
@@ -156,12 +156,9 @@ class RedisStore(RouteStore):
 
 def _split_prefix(url: str) -> tuple[str, str]:
     """Take ``prefix`` out of the query string (redis-py would reject it)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"redis", "rediss", "unix"}:
+    if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
         raise StoreConfigError(f"not a Redis URL: {mask_url(url)}")
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    prefix = next((v for k, v in query if k == "prefix"), "strangler:")
-    return without_option(url, "prefix"), prefix
+    return key_prefix(url)
 
 
 def _stats(feature: str, path: str, fields: dict[str, str]) -> PathStats:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,33 @@ def test_errors_never_show_a_password() -> None:
             opener("mongodb://user:hunter2@db:27017/x")
         assert "hunter2" not in str(info.value)
         assert "mongodb://user:****@db:27017/x" in str(info.value)
+
+
+@pytest.mark.redis
+def test_redis_state_stores_keep_their_keys_under_the_urls_prefix(
+    redis_db: Callable[[str], str],
+) -> None:
+    """Two projects sharing one Redis database, each with its own ``?prefix=`` (which
+    the state stores borrow from the route store's URL): neither lists, replays or
+    dedupes the other's events. The default prefix keeps the keys of earlier releases."""
+    import redis
+
+    from shims.confirm import Outcome, open_confirmations
+
+    base = redis_db("unit.handler_stores")
+    a, b = f"{base}?prefix=shop-a:", f"{base}?prefix=shop-b:"
+    with closing(open_dead_letters(a)) as dead_a, closing(open_dead_letters(b)) as dead_b:
+        dead_a.add("t.a", {"id": "e1", "data": {}}, "boom", 1, "ValueError")
+        assert [d.task for d in dead_a.list()] == ["t.a"]
+        assert dead_b.list() == []
+    dedupes = [open_dedupe(url) for url in (a, b, base)]
+    for dedupe in dedupes:
+        assert dedupe.claim("e1", 30).state is ClaimState.CLAIMED  # not another's event
+        dedupe.close()
+    with closing(open_confirmations(a)) as confirm_a, closing(open_confirmations(b)) as confirm_b:
+        confirm_a.confirm("e1", Outcome.DONE, 30)
+        assert confirm_a.outcomes(["e1"]) == {"e1": Outcome.DONE}
+        assert confirm_b.outcomes(["e1"]) == {}
+    keys = {k.decode() for k in redis.Redis.from_url(base).keys("*")}
+    assert {"shop-a:dlq:entries", "shop-a:dedupe:e1", "shop-a:confirmed:e1"} <= keys
+    assert {"shop-b:dedupe:e1", "strangler:dedupe:e1"} <= keys

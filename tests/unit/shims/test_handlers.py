@@ -137,20 +137,20 @@ def test_an_unavailable_dead_letter_store_requeues(
     assert info.value.requeue is True
 
 
-def test_state_stores_borrow_a_redis_route_store_url_without_its_key_prefix(
+def test_state_stores_borrow_a_redis_route_store_url_with_its_key_prefix(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``?prefix=`` is the route store's own option: the dedupe and dead-letter stores
-    that borrow its URL would refuse it (unknown option), so it is dropped for them."""
+    """The dedupe and dead-letter stores that borrow a Redis route store's URL keep its
+    ``?prefix=``: their keys live beside the routes, so two projects sharing a database
+    with their own prefixes never read each other's dead letters."""
     from shims.handlers import dead_letter_url, dedupe_url
 
     monkeypatch.delenv("STRANGLER_DEDUPE_URL", raising=False)
     monkeypatch.delenv("STRANGLER_DLQ_URL", raising=False)
-    monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://:pw@h:6379/3?prefix=app:&socket_timeout=2")
-    assert dedupe_url() == "redis://:pw@h:6379/3?socket_timeout=2"
-    assert dead_letter_url() == "redis://:pw@h:6379/3?socket_timeout=2"
-    monkeypatch.setenv("STRANGLER_ROUTE_STORE", "redis://h:6379/3")
-    assert dedupe_url() == "redis://h:6379/3"  # nothing to drop: as written
+    url = "redis://:pw@h:6379/3?prefix=app:&socket_timeout=2"
+    monkeypatch.setenv("STRANGLER_ROUTE_STORE", url)
+    assert dedupe_url() == url
+    assert dead_letter_url() == url
 
 
 @pytest.mark.parametrize("reply", [False, True])
