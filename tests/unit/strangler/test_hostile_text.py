@@ -1,0 +1,131 @@
+"""Text from the analysed code reaches every report as written, never as markup or
+terminal control, and never breaks the syntax of a machine format.
+
+The analysed code is untrusted input: file and folder names, string literals (a
+``db_table``, a quoted table in raw SQL) and syntax error messages end up in
+capability names, evidence, diagnostics and graph nodes.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from strangler.cli import main
+
+TABLE = 'tab"le]-->x</y>&[bold]z[/]\x1b[2J|`q`\nrow#quot;'
+"""A ``db_table`` holding what markup, markdown, DOT, Mermaid and XML read specially."""
+
+TASK = """
+    from celery import shared_task
+
+    @shared_task
+    def work():
+        return 1
+    """
+
+FILES = {
+    "app/__init__.py": "",
+    "app/models.py": f"""
+        from django.db import models
+
+        class Thing(models.Model):
+            name = models.CharField(max_length=3)
+
+            class Meta:
+                db_table = {TABLE!r}
+        """,
+    "app/views.py": """
+        from django.db import connection
+        from app.models import Thing
+
+        def handle(request):
+            Thing.objects.create(name="x")
+            with connection.cursor() as c:
+                c.execute('UPDATE "we[/]ird|`t`" SET x = 1')
+            return 1
+        """,
+    "app/urls.py": """
+        from django.urls import path
+        from app import views
+
+        urlpatterns = [path("a/", views.handle)]
+        """,
+    "jobs/__init__.py": "",
+    "jobs/sweep.py": """
+        from django.db import connection
+        from app.models import Thing
+
+        def sweep():
+            Thing.objects.create(name="y")
+            with connection.cursor() as c:
+                c.execute('DELETE FROM "we[/]ird|`t`"')
+        """,
+    "app/[bold]mark.py": TASK,
+    "app/esc\x1b[31mred.py": TASK,
+    "app/new\nline.py": TASK,
+    "app/pi|pe`tick.py": TASK,
+    "odd[/]bad.py": "def f(:\n",
+}
+
+
+def _write(root: Path) -> Path:
+    for rel, text in FILES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    return _write(tmp_path / "shop")
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _literal_on_a_terminal(output: str) -> None:
+    """Nothing a terminal would act on: no escape sequence, no other control character."""
+    assert not [c for c in output if not c.isprintable() and c not in "\n"], repr(output)
+
+
+def test_analyze_table_shows_names_and_diagnostics_as_written(hostile: Path) -> None:
+    """A file ``odd[/]bad.py`` (folder ``odd[``) crashed the table (rich ``MarkupError``);
+    ``app/[bold]mark.py`` made a bold ``app.mark.work``; an escape in a file name
+    reached the terminal."""
+    result = _run("analyze", str(hostile), "--no-cache", "--top", "0")
+    assert result.exit_code == 0, result.output
+    assert "app.[bold]mark.work" in result.stdout
+    assert "app.esc\\x1b[31mred.work" in result.stdout
+    assert "app.new\\nline.work" in result.stdout
+    assert "odd[/]bad.py:1" in result.stdout
+    _literal_on_a_terminal(result.stdout)
+
+
+def test_explain_table_shows_evidence_and_blockers_as_written(hostile: Path) -> None:
+    """Table names from a ``db_table`` and from raw SQL are in the evidence and the
+    blockers: a ``[/]`` in one crashed ``explain``."""
+    result = _run("explain", str(hostile), "app.views.handle", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "we[/]ird|`t" in result.stdout
+    assert "&[bold]z[/]\\x1b[2J|`q`\\nrow" in result.stdout
+    _literal_on_a_terminal(result.stdout)
+    result = _run("explain", str(hostile), "app.[bold]mark.work", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "app.[bold]mark.work  score" in result.stdout
+    assert "app/[bold]mark.py:4" in result.stdout
+
+
+def test_a_path_named_like_markup_is_shown_as_written(tmp_path: Path) -> None:
+    root = tmp_path / "[red]shop[/]\x1b[2J"
+    (root / "m.py").parent.mkdir(parents=True)
+    (root / "m.py").write_text("def f():\n    return 1\n")
+    result = _run("analyze", str(root), "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "[red]shop[/]\\x1b[2J" in result.stdout
+    _literal_on_a_terminal(result.stdout)
