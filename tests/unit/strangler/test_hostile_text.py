@@ -8,6 +8,7 @@ capability names, evidence, diagnostics and graph nodes.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from strangler.cli import main
 
-TABLE = 'tab"le]-->x</y>&[bold]z[/]\x1b[2J|`q`\nrow#quot;'
+TABLE = 'tab"le]-->x</y>&[bold]z[/]\x1b[2J\x1b]8;;u\x07|`q`\nrow#quot;'
 """A ``db_table`` holding what markup, markdown, DOT, Mermaid and XML read specially."""
 
 TASK = """
@@ -113,7 +114,7 @@ def test_explain_table_shows_evidence_and_blockers_as_written(hostile: Path) -> 
     result = _run("explain", str(hostile), "app.views.handle", "--no-cache")
     assert result.exit_code == 0, result.output
     assert "we[/]ird|`t" in result.stdout
-    assert "&[bold]z[/]\\x1b[2J|`q`\\nrow" in result.stdout
+    assert "&[bold]z[/]\\x1b[2J\\x1b]8;;u\\x07|`q`\\nrow" in result.stdout
     _literal_on_a_terminal(result.stdout)
     result = _run("explain", str(hostile), "app.[bold]mark.work", "--no-cache")
     assert result.exit_code == 0, result.output
@@ -122,10 +123,54 @@ def test_explain_table_shows_evidence_and_blockers_as_written(hostile: Path) -> 
 
 
 def test_a_path_named_like_markup_is_shown_as_written(tmp_path: Path) -> None:
-    root = tmp_path / "[red]shop[/]\x1b[2J"
+    root = tmp_path / "[red]shop[/]\x1b[2J\x1b]8;;u\x07"
     (root / "m.py").parent.mkdir(parents=True)
     (root / "m.py").write_text("def f():\n    return 1\n")
     result = _run("analyze", str(root), "--no-cache")
     assert result.exit_code == 0, result.output
-    assert "[red]shop[/]\\x1b[2J" in result.stdout
+    assert "[red]shop[/]\\x1b[2J\\x1b]8;;u\\x07" in result.stdout
     _literal_on_a_terminal(result.stdout)
+
+
+def _cells(row: str) -> list[str]:
+    """A GFM table row split on its unescaped pipes (an escaped one is in a cell)."""
+    return re.split(r"(?<!\\)\|", row.strip())[1:-1]
+
+
+def test_analyze_markdown_rows_keep_their_cells(hostile: Path) -> None:
+    """A ``|``, a newline or a backtick in a name or a table name broke the row or the
+    code span; an escape sequence reached the terminal showing the report."""
+    result = _run("analyze", str(hostile), "--no-cache", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    _literal_on_a_terminal(result.stdout)
+    tables = re.findall(r"(?m)(?:^\|.*\n)+", result.stdout)
+    assert len(tables) == 3  # capabilities, partition quality, files not analysed
+    for table in tables:
+        header, *rows = table.splitlines()
+        assert all(len(_cells(row)) == len(_cells(header)) for row in rows), table
+    assert "| ``app.pi\\|pe`tick.work`` |" in result.stdout
+    assert "| `app.new\\nline.work` |" in result.stdout
+    assert "| `app.esc\\x1b[31mred.work` |" in result.stdout
+    assert "| `odd[/]bad.py:1` | syntax error: invalid syntax |" in result.stdout
+    assert "&[bold]z[/]\\x1b[2J\\x1b]8;;u\\x07\\|`q`\\nrow#quot;" in result.stdout
+
+
+def test_explain_markdown_keeps_one_line_per_item(hostile: Path) -> None:
+    result = _run(
+        "explain", str(hostile), "app.pi|pe`tick.work", "--no-cache", "--format", "markdown"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# ``app.pi|pe`tick.work``\n")
+    assert "- ``app/pi|pe`tick.py:4`` entry point app.pi|pe`tick.work: celery task" in (
+        result.stdout
+    )
+    result = _run("explain", str(hostile), "app", "--no-cache", "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    _literal_on_a_terminal(result.stdout)
+    shared = (
+        '- `jobs/sweep.py:5` jobs.sweep.sweep also writes tab"le]-->x</y>&[bold]z[/]'
+        "\\x1b[2J\\x1b]8;;u\\x07|`q`\\nrow#quot;\n"
+    )
+    assert shared in result.stdout
+    assert "- `app/new\\nline.py:4` app.new\\nline.work: result ignored\n" in result.stdout
+    assert "- `app.new\\nline`: work\n" in result.stdout
