@@ -8,10 +8,12 @@ capability names, evidence, diagnostics and graph nodes.
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -174,3 +176,61 @@ def test_explain_markdown_keeps_one_line_per_item(hostile: Path) -> None:
     assert shared in result.stdout
     assert "- `app/new\\nline.py:4` app.new\\nline.work: result ignored\n" in result.stdout
     assert "- `app.new\\nline`: work\n" in result.stdout
+
+
+SHOWN_TABLE = 'tab"le]-->x</y>&[bold]z[/]\\x1b[2J\\x1b]8;;u\\x07|`q`\\nrow#quot;'
+""":data:`TABLE` with its control characters as escapes."""
+
+DOT_ID = r'"(?:[^"\\\n]|\\.)*"'
+
+
+def test_graph_dot_stays_one_statement_per_line(hostile: Path) -> None:
+    """A newline in a name split a statement and an escape reached the terminal."""
+    result = _run("graph", str(hostile), "--no-cache", "--format", "dot")
+    assert result.exit_code == 0, result.output
+    _literal_on_a_terminal(result.stdout)
+    head, *body, tail = result.stdout.splitlines()
+    assert (head, body[0], tail) == ("digraph strangler {", "  rankdir=LR;", "}")
+    node = re.compile(rf"  {DOT_ID} \[shape=\w+\];")
+    edge = re.compile(rf'  {DOT_ID} -> {DOT_ID} \[label="\w+"\];')
+    assert all(node.fullmatch(line) or edge.fullmatch(line) for line in body[1:]), body
+    quoted = SHOWN_TABLE.replace("\\", "\\\\").replace('"', '\\"')
+    assert f'  "table:{quoted}" [shape=cylinder];' in body
+    assert '  "app.new\\\\nline.work" [shape=ellipse];' in body
+
+
+def test_graph_mermaid_labels_cannot_end_early(hostile: Path) -> None:
+    """A newline in a name ended the Mermaid line; ``<``/``&`` in a label are HTML."""
+    result = _run("graph", str(hostile), "--no-cache", "--format", "mermaid")
+    assert result.exit_code == 0, result.output
+    _literal_on_a_terminal(result.stdout)
+    head, *body = result.stdout.splitlines()
+    assert head == "flowchart LR"
+    node = re.compile(r'  n\d+(?:\["[^"<>&]*"\]|\[\("[^"<>&]*"\)\])')
+    edge = re.compile(r"  n\d+ -->\|\w+\| n\d+")
+    assert all(node.fullmatch(line) or edge.fullmatch(line) for line in body), body
+    label = (
+        "table:tab#quot;le]--#gt;x#lt;/y#gt;#amp;[bold]z[/]\\x1b[2J\\x1b]8;;u\\x07|`q`"
+        "\\nrow#35;quot;"
+    )
+    assert any(line.endswith(f'[("{label}")]') for line in body), body
+
+
+def test_graph_graphml_parses_with_control_characters_in_names(hostile: Path) -> None:
+    """An escape in a file name or a ``db_table`` is no character XML 1.0 can hold:
+    the GraphML did not parse."""
+    result = _run("graph", str(hostile), "--no-cache", "--format", "graphml")
+    assert result.exit_code == 0, result.output
+    _literal_on_a_terminal(result.stdout)
+    graph = nx.parse_graphml(result.stdout)
+    assert f"table:{SHOWN_TABLE}" in graph
+    assert graph.nodes["app.esc\\x1b[31mred.work"]["path"] == "app/esc\\x1b[31mred.py"
+    assert graph.nodes["app.[bold]mark.work"]["path"] == "app/[bold]mark.py"
+
+
+def test_graph_json_keeps_names_exact(hostile: Path) -> None:
+    result = _run("graph", str(hostile), "--no-cache", "--format", "json")
+    assert result.exit_code == 0, result.output
+    _literal_on_a_terminal(result.stdout)
+    nodes = {n["id"] for n in json.loads(result.stdout)["nodes"]}
+    assert {f"table:{TABLE}", "app.new\nline.work", "app.esc\x1b[31mred.work"} <= nodes
