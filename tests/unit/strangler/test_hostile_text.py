@@ -72,6 +72,7 @@ FILES = {
     "app/new\nline.py": TASK,
     "app/pi|pe`tick.py": TASK,
     "odd[/]bad.py": "def f(:\n",
+    "app/bad\x1b[2J.py": "def f(:\n",
 }
 
 
@@ -89,7 +90,8 @@ def hostile(tmp_path: Path) -> Path:
 
 
 def _run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    """``color``: click leaves ANSI sequences in, as it does on a terminal."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False, color=True)
 
 
 def _literal_on_a_terminal(output: str) -> None:
@@ -234,3 +236,47 @@ def test_graph_json_keeps_names_exact(hostile: Path) -> None:
     _literal_on_a_terminal(result.stdout)
     nodes = {n["id"] for n in json.loads(result.stdout)["nodes"]}
     assert {f"table:{TABLE}", "app.new\nline.work", "app.esc\x1b[31mred.work"} <= nodes
+
+
+def test_error_lines_show_control_characters_as_escapes(hostile: Path, tmp_path: Path) -> None:
+    """PATH, a capability name and the closest names (from the analysed code) are in
+    the one-line errors: an escape in one reached the terminal."""
+    missing = tmp_path / "no\x1b]8;;u\x07such"
+    result = _run("analyze", str(missing))
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"strangler: error: {tmp_path}/no\\x1b]8;;u\\x07such: no such file or directory\n"
+    )
+    result = _run("explain", str(hostile), "app.esc\x1b[31mred.wor", "--no-cache")
+    assert result.exit_code == 2
+    _literal_on_a_terminal(result.stderr)
+    assert "did you mean app.esc\\x1b[31mred.work?" in result.stderr
+    result = _run("graph", str(hostile), "--no-cache")
+    assert result.exit_code == 0
+    _literal_on_a_terminal(result.stderr)
+    assert "strangler: not in the graph: app/bad\\x1b[2J.py:1: syntax error" in result.stderr
+    result = _run("extract", str(missing), "app")
+    assert result.exit_code == 2
+    _literal_on_a_terminal(result.stderr)
+
+
+def test_extract_plan_and_refusal_keep_one_line_per_item(hostile: Path) -> None:
+    """A table name from a ``db_table`` is in the plan's couplings and blockers and in
+    the refusal: its newline split an item over two lines, its escapes reached the
+    terminal."""
+    result = _run("extract", str(hostile), "app.views.handle", "--plan")
+    assert result.exit_code == 1, result.output
+    _literal_on_a_terminal(result.stdout)
+    assert f"    - shared database: the handlers use {SHOWN_TABLE}, we[/]ird|`t\n" in (
+        result.stdout
+    )
+    assert all(line.startswith(("extraction plan: ", "  ")) for line in result.stdout.splitlines())
+    result = _run("extract", str(hostile), "app.views.handle")
+    assert result.exit_code == 1, result.output
+    _literal_on_a_terminal(result.stderr)
+    first, *items = result.stderr.splitlines()
+    assert first.startswith("strangler: error: app.views.handle is blocked")
+    assert items
+    assert all(item.startswith("  - ") for item in items), items
+    assert f"  - writes {SHOWN_TABLE}, which jobs.sweep.sweep also writes" in result.stderr
