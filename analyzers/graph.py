@@ -408,7 +408,7 @@ def export_graph(graph: nx.DiGraph, fmt: str) -> str:
         data = nx.node_link_data(graph, edges="edges")
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
     if fmt == "graphml":
-        return "\n".join(nx.generate_graphml(graph)) + "\n"
+        return "\n".join(nx.generate_graphml(_printable_graph(graph))) + "\n"
     if fmt == "dot":
         return _to_dot(graph)
     if fmt == "mermaid":
@@ -432,7 +432,38 @@ def _to_dot(graph: nx.DiGraph) -> str:
 
 
 def _dot_id(name: str) -> str:
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + _printable(name).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _printable(text: str) -> str:
+    """``text`` with each control (non-printable) character as its escape (``\\x1b``,
+    ``\\n``).
+
+    Names come from the analysed code (a file may be named ``a\\nb.py``, a
+    ``db_table`` hold anything): a newline ended a Mermaid line, an escape is not a
+    character XML 1.0 can hold (the GraphML did not parse), and either reached the
+    terminal the graph was printed on.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _printable_graph(graph: nx.DiGraph) -> nx.DiGraph:
+    """A copy whose node ids and text attributes are :func:`_printable` (the graph
+    itself, when they all are already)."""
+    if all(_printable_data(n, d) for n, d in graph.nodes(data=True)):
+        return graph
+    shown = nx.relabel_nodes(graph, {n: _printable(n) for n in graph}, copy=True)
+    for _, data in shown.nodes(data=True):
+        for key, value in data.items():
+            if isinstance(value, str):
+                data[key] = _printable(value)
+    return shown
+
+
+def _printable_data(node: str, data: dict[str, object]) -> bool:
+    return node.isprintable() and all(v.isprintable() for v in data.values() if isinstance(v, str))
 
 
 def _to_mermaid(graph: nx.DiGraph) -> str:
@@ -440,9 +471,18 @@ def _to_mermaid(graph: nx.DiGraph) -> str:
     ids = {node: f"n{i}" for i, node in enumerate(sorted(graph.nodes))}
     lines = ["flowchart LR"]
     for node, data in sorted(graph.nodes(data=True)):
-        label = node.replace('"', "'")
+        label = _mermaid_text(node)
         shape = ('[("', '")]') if data.get("kind") == "table" else ('["', '"]')
         lines.append(f"  {ids[node]}{shape[0]}{label}{shape[1]}")
     for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
         lines.append(f"  {ids[u]} -->|{data['kind']}| {ids[v]}")
     return "\n".join(lines) + "\n"
+
+
+_MERMAID_CODES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;"}
+"""Characters a quoted Mermaid label reads specially, as its entity codes: a ``"``
+ends the label, ``<``/``&`` start HTML (labels are HTML), ``#`` an entity code."""
+
+
+def _mermaid_text(name: str) -> str:
+    return "".join(_MERMAID_CODES.get(c, c) for c in _printable(name))

@@ -28,6 +28,7 @@ from analyzers.analysis import Analysis, find_capability, why_not_found
 from analyzers.graph import FORMATS as GRAPH_FORMATS
 from analyzers.graph import export_graph
 from strangler.analysis import BadInput, build_project_graph, run_analysis
+from strangler.commands.cells import shown
 from strangler.config import Config, ConfigError, load_config
 from strangler.files import write_atomic
 from strangler.render import (
@@ -46,7 +47,9 @@ EXIT_OK, EXIT_STRICT, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"strangler: error: {message}", err=True)
+    """PATH and names from the analysed code are in ``message``: a control character
+    in one is shown as its escape, never sent to the terminal."""
+    click.echo(f"strangler: error: {shown(message)}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -365,6 +368,6 @@ def graph(path: str, fmt: str, output: str | None, **flags: Any) -> None:
             _fail(str(exc))
     _emit(export_graph(result.graph, fmt), output)
     for d in result.diagnostics:
-        click.echo(f"strangler: not in the graph: {d.where}: {d.reason}", err=True)
+        click.echo(shown(f"strangler: not in the graph: {d.where}: {d.reason}"), err=True)
     if result.diagnostics and config.strict:
         sys.exit(EXIT_STRICT)

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from rich.text import Text
 
-__all__ = ["literal"]
+__all__ = ["literal", "shown"]
 
 
-def literal(value: str) -> Text:
+def literal(value: str, style: str = "") -> Text:
     """``value`` as rich text without markup, each control character as its escape."""
-    return Text("".join(_shown(char) for char in value))
+    return Text(shown(value), style=style)
+
+
+def shown(value: str) -> str:
+    """``value`` with each control (non-printable) character as its escape: ``\\x1b``."""
+    return "".join(_shown(char) for char in value)
 
 
 def _shown(char: str) -> str:

@@ -11,6 +11,8 @@ from typing import NoReturn
 
 import click
 
+from strangler.commands.cells import shown
+
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "fail"]
 
 EXIT_FAILED = 1
@@ -18,6 +20,7 @@ EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print ``message`` as one ``strangler: error:`` line on stderr and exit ``code``."""
-    click.echo(f"strangler: error: {' '.join(message.split())}", err=True)
+    """Print ``message`` as one ``strangler: error:`` line on stderr and exit ``code``
+    (a control character left in it shown as its escape, never sent to the terminal)."""
+    click.echo(f"strangler: error: {shown(' '.join(message.split()))}", err=True)
     raise click.exceptions.Exit(code)

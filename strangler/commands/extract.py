@@ -19,6 +19,7 @@ import click
 
 from strangler.analysis import BadInput
 from strangler.codemods import Change, SourceDecodeError, diff
+from strangler.commands.cells import shown
 from strangler.config import ConfigError, load_config
 from strangler.extract import (
     Invalid,
@@ -45,7 +46,10 @@ EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    click.echo(f"strangler: error: {message}", err=True)
+    """Each line of ``message`` with its control characters as escapes (PATH and names
+    from the analysed code are in it)."""
+    text = "\n".join(shown(line) for line in message.split("\n"))
+    click.echo(f"strangler: error: {text}", err=True)
     sys.exit(code)
 
 
@@ -118,10 +122,10 @@ def extract(
         refused = plan.unextractable or (plan.blocked and not force)
         sys.exit(EXIT_REFUSED if refused else EXIT_OK)
     if plan.unextractable and not revert:
-        lines = "\n".join(f"  - {b}" for b in plan.unextractable)
+        lines = "\n".join(f"  - {shown(b)}" for b in plan.unextractable)
         _fail(f"{plan.capability} cannot be extracted (not even with --force):\n{lines}", 1)
     if plan.blocked and not force and not revert:
-        lines = "\n".join(f"  - {b}" for b in plan.blockers)
+        lines = "\n".join(f"  - {shown(b)}" for b in plan.blockers)
         _fail(f"{plan.capability} is blocked (use --force to extract anyway):\n{lines}", 1)
     try:
         outcome = (
@@ -168,7 +172,9 @@ def retire(
 def _finish(root: Path, outcome: Outcome | Refused, do_apply: bool, force: bool, fmt: str) -> None:
     if isinstance(outcome, Refused):  # one reason on the error's line, several below it
         reasons = outcome.reasons
-        listed = f" {reasons[0]}" if len(reasons) == 1 else "".join(f"\n  - {r}" for r in reasons)
+        listed = (
+            f" {reasons[0]}" if len(reasons) == 1 else "".join(f"\n  - {shown(r)}" for r in reasons)
+        )
         _fail(f"refused:{listed}", EXIT_REFUSED)
     changes = [c for c in outcome.changes if c.kind != "unchanged"]
     for note in outcome.notes:
@@ -205,21 +211,21 @@ def _show_plan(plan: ExtractionPlan, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(plan.to_json(), indent=2))
         return
-    click.echo(f"extraction plan: {plan.capability} -> {plan.package}")
+    _line(f"extraction plan: {plan.capability} -> {plan.package}")
     for entry in plan.entries:
-        click.echo(f"  entry point {entry.qualname}")
-        click.echo(f"    feature {entry.feature}, task {entry.task}")
+        _line(f"  entry point {entry.qualname}")
+        _line(f"    feature {entry.feature}, task {entry.task}")
         if entry.result_used_at:
             why = f"result used at {', '.join(entry.result_used_at)}"
         elif entry.call_sites or entry.style == FIRE_AND_FORGET:
             why = "no call site uses the result"
         else:
             why = "no call site in the analysed code: callers outside it may use the result"
-        click.echo(f"    dispatch {entry.style} ({why})")
+        _line(f"    dispatch {entry.style} ({why})")
         args = ", ".join(
             f"{a.name}: {a.kind.value}{f' {a.model}' if a.model else ''}" for a in entry.arguments
         )
-        click.echo(f"    event data: {args or '(no arguments)'}")
+        _line(f"    event data: {args or '(no arguments)'}")
     _section("moves (only this capability uses it)", plan.moves)
     _section("copied (pure helpers also used elsewhere)", plan.copies)
     _section("stays (called back from the handler)", plan.stays)
@@ -232,6 +238,12 @@ def _show_plan(plan: ExtractionPlan, fmt: str) -> None:
 
 def _section(title: str, items: Sequence[str]) -> None:
     if items:
-        click.echo(f"  {title}:")
+        _line(f"  {title}:")
         for item in items:
-            click.echo(f"    - {item}")
+            _line(f"    - {item}")
+
+
+def _line(text: str) -> None:
+    """One line of the plan: names and table names come from the analysed code, so a
+    newline or an escape in one is shown as its escape (``\\n``, ``\\x1b``)."""
+    click.echo(shown(text))

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzers.analysis import Analysis, Capability
+from strangler.commands.cells import shown
 from strangler.render.common import group_members, key_components
 
 __all__ = ["analysis_markdown", "explain_markdown"]
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text in a table cell: one line, ``|`` escaped (also inside a code span: GFM)."""
+    return _text(text).replace("|", "\\|")
+
+
+def _text(text: str) -> str:
+    """Text from the analysed code on one line: each control character (a newline, an
+    escape) as its escape, so that it neither ends a list item or a row nor reaches a
+    terminal that shows the report."""
+    return shown(text)
+
+
+def _code(text: str) -> str:
+    """``text`` as one code span, backticks in it included (CommonMark: a fence longer
+    than the longest run of backticks inside, a space inside it when the text starts
+    or ends with one)."""
+    run = max((len(r) for r in re.findall("`+", text)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def analysis_markdown(analysis: Analysis, top: int) -> str:
     s, q = analysis.stats, analysis.quality
     out = [
-        f"# Extractable capabilities in `{analysis.root}`",
+        f"# Extractable capabilities in {_code(_text(str(analysis.root)))}",
         "",
         f"{s.modules} modules, {s.functions} functions, {s.classes} classes, {s.tables} tables, "
         f"{s.calls} calls ({s.unresolved_calls} unresolved), {len(analysis.capabilities)} "
@@ -27,7 +48,7 @@ def analysis_markdown(analysis: Analysis, top: int) -> str:
     ]
     for c in analysis.capabilities[:top]:
         out.append(
-            f"| {c.rank} | `{_cell(c.name)}` | {c.score:.1f} | {'+'.join(c.sources)} | "
+            f"| {c.rank} | {_code(_cell(c.name))} | {c.score:.1f} | {'+'.join(c.sources)} | "
             f"{len(c.entry_points)} | {c.size} | {_cell(', '.join(c.tables_written))} | "
             f"{_cell(_costs(c))} | {len(c.blockers)} |"
         )
@@ -35,7 +56,7 @@ def analysis_markdown(analysis: Analysis, top: int) -> str:
         "",
         "## Partition quality (Mono2Micro)",
         "",
-        f"Proposed: {', '.join(f'`{p}`' for p in analysis.proposed) or 'none'} "
+        f"Proposed: {', '.join(_code(_text(p)) for p in analysis.proposed) or 'none'} "
         "plus the monolith remainder.",
         "",
         "| SM | ICP | IFN | NED |",
@@ -46,7 +67,7 @@ def analysis_markdown(analysis: Analysis, top: int) -> str:
     if analysis.diagnostics:
         out += ["", "## Files not analysed", "", "| file | reason |", "|---|---|"]
         for d in analysis.diagnostics:
-            out.append(f"| `{_cell(d.where)}` | {_cell(d.reason)} |")
+            out.append(f"| {_code(_cell(d.where))} | {_cell(d.reason)} |")
     return "\n".join(out) + "\n"
 
 
@@ -58,24 +79,26 @@ def _costs(c: Capability) -> str:
 
 def explain_markdown(analysis: Analysis, cap: Capability) -> str:
     out = [
-        f"# `{cap.name}`",
+        f"# {_code(_text(cap.name))}",
         "",
         f"Score **{cap.score:.1f}**, rank {cap.rank} of {len(analysis.capabilities)} "
         f"(from {'+'.join(cap.sources)}).",
         "",
         "## Entry points",
         "",
-        *(f"- `{e}`" for e in cap.entry_points or ("none",)),
+        *(f"- {_code(_text(e))}" for e in cap.entry_points or ("none",)),
         "",
         f"## What moves with it ({len(cap.members)} definitions, {cap.size} lines)",
         "",
         *(
-            f"- `{owner}`: {', '.join(m.rsplit('.', 1)[-1] for m in members)}"
+            f"- {_code(_text(owner))}: {_text(', '.join(m.rsplit('.', 1)[-1] for m in members))}"
             for owner, members in group_members(cap).items()
         ),
         "",
-        f"Tables read: {', '.join(cap.tables_read) or '-'}; "
-        f"written: {', '.join(cap.tables_written) or '-'}.",
+        _text(
+            f"Tables read: {', '.join(cap.tables_read) or '-'}; "
+            f"written: {', '.join(cap.tables_written) or '-'}."
+        ),
         "",
         "## Score components",
         "",
@@ -89,9 +112,11 @@ def explain_markdown(analysis: Analysis, cap: Capability) -> str:
     for c in cap.components:
         if c.evidence:
             out += ["", f"### {c.name}", ""]
-            out += [f"- `{e.location}` {e.detail}" for e in c.evidence]
+            out += [f"- {_code(_text(e.location))} {_text(e.detail)}" for e in c.evidence]
             if c.evidence_total > len(c.evidence):
                 out.append(f"- ... {c.evidence_total - len(c.evidence)} more")
     out += ["", "## Blockers", ""]
-    out += [f"- `{b.location}` {b.message}: {b.fix}" for b in cap.blockers] or ["None."]
+    out += [
+        f"- {_code(_text(b.location))} {_text(f'{b.message}: {b.fix}')}" for b in cap.blockers
+    ] or ["None."]
     return "\n".join(out) + "\n"

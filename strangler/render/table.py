@@ -9,6 +9,7 @@ from rich.text import Text
 
 from analyzers.analysis import Analysis, Capability
 from analyzers.scoring import Role
+from strangler.commands.cells import literal
 from strangler.render.common import group_members, key_components
 
 __all__ = ["analysis_table", "explain_table"]
@@ -33,10 +34,12 @@ def analysis_table(analysis: Analysis, top: int) -> RenderableType:
     pasted into ``explain``): the "costs most (points)" column folds instead."""
     shown = analysis.capabilities[:top]
     table = Table(
-        title=f"Extractable capabilities in {analysis.root}", expand=False, box=box.SIMPLE_HEAD
+        title=literal(f"Extractable capabilities in {analysis.root}"),
+        expand=False,
+        box=box.SIMPLE_HEAD,
     )
     table.add_column("#", justify="right", no_wrap=True, min_width=len(str(len(shown))))
-    widest = max((len(c.name) for c in shown), default=10)
+    widest = max((literal(c.name).cell_len for c in shown), default=10)
     table.add_column("capability", no_wrap=True, min_width=widest)
     for header in ("score", "entry", "lines", "blk"):
         table.add_column(header, justify="right", no_wrap=True)
@@ -44,7 +47,7 @@ def analysis_table(analysis: Analysis, top: int) -> RenderableType:
     for cap in shown:
         table.add_row(
             str(cap.rank),
-            cap.name,
+            literal(cap.name),
             f"{cap.score:.1f}",
             str(len(cap.entry_points)),
             str(cap.size),
@@ -79,22 +82,22 @@ def _footer(analysis: Analysis, top: int) -> list[RenderableType]:
         diag.add_column("file")
         diag.add_column("reason")
         for d in analysis.diagnostics:
-            diag.add_row(d.where, d.reason)
+            diag.add_row(literal(d.where), literal(d.reason))
         lines.append(diag)
     return lines
 
 
 def explain_table(analysis: Analysis, cap: Capability) -> RenderableType:
     parts: list[RenderableType] = [
-        Text(
+        literal(
             f"{cap.name}  score {cap.score:.1f}  rank {cap.rank} of "
             f"{len(analysis.capabilities)}  ({'+'.join(cap.sources)})",
             style="bold",
         ),
-        Text("Entry points: " + (", ".join(cap.entry_points) or "none")),
-        *([Text(f"Role: {cap.role_reason}", style="bold")] if cap.role_reason else []),
+        literal("Entry points: " + (", ".join(cap.entry_points) or "none")),
+        *([literal(f"Role: {cap.role_reason}", style="bold")] if cap.role_reason else []),
         _moves(cap),
-        Text(
+        literal(
             f"Tables read: {', '.join(cap.tables_read) or '-'}; "
             f"written: {', '.join(cap.tables_written) or '-'}"
         ),
@@ -113,7 +116,7 @@ def _moves(cap: Capability) -> RenderableType:
     table.add_column("in")
     table.add_column("definitions")
     for owner, members in group_members(cap).items():
-        table.add_row(owner, ", ".join(m.rsplit(".", 1)[-1] for m in members))
+        table.add_row(literal(owner), literal(", ".join(m.rsplit(".", 1)[-1] for m in members)))
     return table
 
 
@@ -122,7 +125,7 @@ def _components(cap: Capability) -> RenderableType:
     for header in ("component", "value", "score", "weight", "summary"):
         table.add_column(header)
     for c in cap.components:
-        table.add_row(c.name, f"{c.value:g}", f"{c.score:.2f}", f"{c.weight:g}", c.summary)
+        table.add_row(c.name, f"{c.value:g}", f"{c.score:.2f}", f"{c.weight:g}", literal(c.summary))
     return table
 
 
@@ -130,11 +133,11 @@ def _evidence(cap: Capability, title: str, name: str) -> RenderableType | None:
     component = cap.component(name)
     if not component.evidence:
         return None
-    table = Table(title=f"{title}: {component.summary}")
+    table = Table(title=literal(f"{title}: {component.summary}"))
     table.add_column("where")
     table.add_column("what")
     for e in component.evidence:
-        table.add_row(e.location, e.detail)
+        table.add_row(literal(e.location), literal(e.detail))
     if component.evidence_total > len(component.evidence):
         table.add_row("...", f"{component.evidence_total - len(component.evidence)} more")
     return table
@@ -145,5 +148,5 @@ def _blockers(cap: Capability) -> RenderableType:
     if not cap.blockers:
         return Text("Blockers: none")
     lines = [Text(f"Blockers ({len(cap.blockers)}):", style="bold")]
-    lines += [Text(f"  {b.location}  {b.message}. Fix: {b.fix}") for b in cap.blockers]
+    lines += [literal(f"  {b.location}  {b.message}. Fix: {b.fix}") for b in cap.blockers]
     return Group(*lines)
