@@ -28,7 +28,6 @@ from analyzers.analysis import Analysis, find_capability, why_not_found
 from analyzers.graph import FORMATS as GRAPH_FORMATS
 from analyzers.graph import export_graph
 from strangler.analysis import BadInput, build_project_graph, run_analysis
-from strangler.commands.cells import shown
 from strangler.config import Config, ConfigError, load_config
 from strangler.files import write_atomic
 from strangler.render import (
@@ -39,6 +38,7 @@ from strangler.render import (
     explain_markdown,
     explain_table,
 )
+from strangler.render.cells import shown
 
 __all__ = ["analyze", "explain", "graph"]
 

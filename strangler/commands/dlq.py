@@ -29,8 +29,8 @@ from shims.deadletter import (
 )
 from shims.handlers import dead_letter_url
 from shims.urls import sqlite_file_missing
-from strangler.commands.cells import literal
 from strangler.commands.errors import EXIT_FAILED, fail
+from strangler.render.cells import literal
 
 __all__ = ["dlq"]
 

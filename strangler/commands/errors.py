@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import click
 
-from strangler.commands.cells import shown
+from strangler.render.cells import shown
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "fail"]
 

@@ -19,7 +19,6 @@ import click
 
 from strangler.analysis import BadInput
 from strangler.codemods import Change, SourceDecodeError, diff
-from strangler.commands.cells import shown
 from strangler.config import ConfigError, load_config
 from strangler.extract import (
     Invalid,
@@ -39,6 +38,7 @@ from strangler.extract import (
     write_changes,
 )
 from strangler.plan import FIRE_AND_FORGET, ExtractionPlan
+from strangler.render.cells import shown
 
 __all__ = ["extract", "retire"]
 

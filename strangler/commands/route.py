@@ -27,8 +27,8 @@ from shims.stores import RouteStore, StoreConfigError, StoreUnavailable, open_st
 from shims.stores.base import Change, validate_route
 from shims.stores.memory import MemoryStore
 from shims.urls import sqlite_file_missing
-from strangler.commands.cells import literal
 from strangler.features import declared_features
+from strangler.render.cells import literal
 
 __all__ = ["route"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.analysis import Analysis, Capability
-from strangler.commands.cells import shown
+from strangler.render.cells import shown
 from strangler.render.common import group_members, key_components
 
 __all__ = ["analysis_markdown", "explain_markdown"]

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from analyzers.analysis import Analysis, Capability
 from analyzers.scoring import Role
-from strangler.commands.cells import literal
+from strangler.render.cells import literal
 from strangler.render.common import group_members, key_components
 
 __all__ = ["analysis_table", "explain_table"]
