@@ -166,8 +166,8 @@ def key_prefix(url: str) -> tuple[str, str]:
 
 
 def without_option(url: str, key: str) -> str:
-    """``url`` less the query option ``key`` (the route store's ``?prefix=``, which the
-    stores that borrow its URL do not take); the rest of the URL as written."""
+    """``url`` less the query option ``key`` (a Redis store's ``?prefix=``, which
+    redis-py does not take); the rest of the URL as written."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     kept = [(k, v) for k, v in query if k != key]
