@@ -24,7 +24,9 @@ Paths:
   (before the caller can change it); publishing the shadow event, waiting for the
   candidate and comparing happen on a small bounded background pool, so a slow or
   failing candidate never delays the caller. Mismatches are recorded with both values,
-  truncated. Nothing about the shadow (an encoding error included) changes the answer.
+  truncated, in this process (``mismatches``) and, with the next metrics flush, in the
+  route store (``strangler route mismatches FEATURE``). Nothing about the shadow (an
+  encoding error included) changes the answer.
 
 Arguments that cannot travel as JSON (see ``shims.encoding``) are a bug in the
 extraction, surfaced where it cannot hurt: on the FUNCTION path they fall back to the
@@ -42,6 +44,7 @@ import logging
 import math
 import os
 import queue
+import socket
 import sys
 import threading
 from collections import deque
@@ -68,6 +71,7 @@ from shims.events import build_event
 from shims.routing import BUCKETS, Mode, Path, decide
 from shims.runtime import get_runtime
 from shims.stats import Outcome
+from shims.stores.base import MismatchSample
 
 __all__ = [
     "BreakerOpen",
@@ -903,6 +907,13 @@ class Mismatch:
             "function": self.function,
         }
 
+    def sample(self) -> MismatchSample:
+        """This mismatch as the route store keeps it, naming this process (``host:pid``)."""
+        process = f"{socket.gethostname()}:{os.getpid()}"
+        return MismatchSample(
+            self.feature, self.event_id, self.at, self.field, self.monolith, self.function, process
+        )
+
 
 class MismatchLog:
     """The last ``maxlen`` mismatches of this process, newest last; also logged."""
@@ -974,6 +985,7 @@ class _ShadowJob:
         found = self.compare(event["id"], reply)
         for item in found:
             mismatches.add(item)
+            self.rt.metrics.add_mismatch(item.sample())  # sent with the next metrics flush
         outcome = Outcome.MISMATCH if found else Outcome.MATCH
         self.rt.metrics.record(feature, Path.SHADOW, outcome, seconds)
 

@@ -8,6 +8,13 @@ store every ``metrics_flush_interval`` seconds and once more at interpreter exit
 ``strangler route status`` merges what every process sent. A failed flush keeps its
 batch for the next attempt, so a store outage delays counters instead of losing them.
 
+The same flush carries the shadow mismatch samples the comparisons found
+(:meth:`Metrics.add_mismatch`, called from the shadow pool, never the request path) to
+the store, where ``strangler route mismatches`` reads them. Their buffer is bounded:
+per feature the newest ``MISMATCH_SAMPLES`` (what the store keeps anyway), for at most
+``SAMPLE_FEATURES`` features; anything beyond (a store outage, a burst of mismatches
+within one flush interval) is dropped oldest first and counted in ``samples_dropped``.
+
 Prometheus (optional extra ``metrics``): :meth:`Metrics.enable_prometheus` registers a
 collector that reads the process totals at scrape time, which keeps the
 prometheus_client label lookups off the hot path as well.
@@ -21,14 +28,15 @@ import os
 import threading
 import weakref
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from shims.config import mask_url
 from shims.stats import LATENCY_BOUNDS, PathStats, merge_all
-from shims.stores.base import RouteStore
+from shims.stores.base import MISMATCH_SAMPLES, MismatchSample, RouteStore
 
-__all__ = ["Metrics"]
+__all__ = ["SAMPLE_FEATURES", "Metrics"]
 
 log = logging.getLogger("shims.metrics")
 
@@ -37,6 +45,7 @@ _Row = tuple[str, str, str]  # (feature, path, outcome)
 _SECONDS = len(LATENCY_BOUNDS) + 1  # a row: the bucket counts (overflow last), then seconds
 _WIDTH = _SECONDS + 1
 _LIVE: weakref.WeakSet[Metrics] = weakref.WeakSet()
+SAMPLE_FEATURES = 200  # features whose mismatch samples one process buffers at once
 
 
 class _Cells:
@@ -79,6 +88,9 @@ class Metrics:
         self._thread: threading.Thread | None = None
         self._failing = False
         self._exported: tuple[Any, Any] | None = None  # (registry, collector)
+        self._samples_lock = threading.Lock()
+        self._samples: dict[str, deque[MismatchSample]] = {}
+        self.samples_dropped = 0  # mismatch samples this process never sent (buffer full)
         _LIVE.add(self)
 
     def record(self, feature: str, path: str, outcome: str, seconds: float) -> None:
@@ -101,6 +113,19 @@ class Metrics:
         row[bisect_left(LATENCY_BOUNDS, seconds)] += 1
         row[_SECONDS] += seconds
 
+    def add_mismatch(self, sample: MismatchSample) -> None:
+        """Queue a shadow mismatch sample for the next flush (``None`` store: dropped).
+
+        Called by the shadow pool after a comparison, off the request path; takes a
+        short lock and does no I/O. Bounded: see the module docstring.
+        """
+        if self.store is None:
+            return
+        with self._samples_lock:
+            self._buffer([sample])
+        if self._thread is None:
+            self._start()
+
     def snapshot(self) -> dict[_Key, PathStats]:
         """Everything this process recorded so far (flushed or not), by (feature, path)."""
         with self._lock:
@@ -114,12 +139,20 @@ class Metrics:
         """
         with self._flush_lock:
             batch = self._take()
-            if self.store is None or not batch:
+            samples = self._take_samples()
+            if self.store is None or not (batch or samples):
                 return True
+            counted = False
             try:
-                self.store.add_metrics(batch.values())
+                if batch:
+                    self.store.add_metrics(batch.values())
+                counted = True
+                if samples:
+                    self.store.add_mismatches(samples)
             except Exception as exc:
-                self._unsent = batch  # retried, merged with newer deltas, next time
+                # Retried next time, merged with what is recorded meanwhile.
+                self._unsent = {} if counted else batch
+                self._keep_samples(samples)
                 if not self._failing:
                     self._failing = True
                     log.warning(
@@ -180,6 +213,32 @@ class Metrics:
                         fresh.append(_stats(key, delta))
         return merge_all([*self._unsent.values(), *fresh])
 
+    def _take_samples(self) -> list[MismatchSample]:
+        """Every buffered mismatch sample, oldest first per feature; the buffer empties."""
+        with self._samples_lock:
+            buffered, self._samples = self._samples, {}
+        return [sample for queue in buffered.values() for sample in queue]
+
+    def _keep_samples(self, samples: list[MismatchSample]) -> None:
+        """Put back samples a failed flush did not send, before the ones queued since."""
+        with self._samples_lock:
+            newer, self._samples = self._samples, {}
+            self._buffer(samples)
+            self._buffer(sample for queue in newer.values() for sample in queue)
+
+    def _buffer(self, samples: Iterable[MismatchSample]) -> None:
+        """Append to the bounded buffer (caller holds ``_samples_lock``)."""
+        for sample in samples:
+            queue = self._samples.get(sample.feature)
+            if queue is None:
+                if len(self._samples) >= SAMPLE_FEATURES:
+                    self.samples_dropped += 1
+                    continue
+                queue = self._samples[sample.feature] = deque(maxlen=MISMATCH_SAMPLES)
+            if len(queue) == MISMATCH_SAMPLES:
+                self.samples_dropped += 1  # the deque drops its oldest
+            queue.append(sample)
+
     def _copy_rows(self) -> list[tuple[_Cells, dict[_Row, list[float]]]]:
         """A copy of every thread's rows (caller holds ``_lock``).
 
@@ -228,6 +287,7 @@ class Metrics:
         self._flush_lock = threading.Lock()
         self._local = threading.local()
         self._threads, self._retired, self._unsent = [], _Cells(None), {}
+        self._samples_lock, self._samples = threading.Lock(), {}
         self._thread = None
         self._stop = threading.Event()
 

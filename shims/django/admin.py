@@ -7,7 +7,9 @@ no-cache headers, and renders inside the admin's layout. Changing a route moves 
 traffic, so a POST also needs the ``strangler.change_route`` permission (superusers
 have it); other staff only see the page. Mount it with
 ``path("strangler/", include("shims.django.urls"))``. Every change is recorded in the
-store's audit log with the Django user as the actor.
+store's audit log with the Django user as the actor. Below the routes, staff see the
+last few shadow mismatches of each routed feature (``strangler route mismatches``
+shows more), escaped by the template like every stored value.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from shims.routing import Mode
 from shims.runtime import get_runtime
 from shims.stores.base import StoreUnavailable, validate_route
 
-__all__ = ["CHANGE_PERMISSION", "routes_view"]
+__all__ = ["CHANGE_PERMISSION", "MISMATCHES_SHOWN", "routes_view"]
 
 
 CHANGE_PERMISSION = "strangler.change_route"
+MISMATCHES_SHOWN = 3  # per feature, newest first
 
 
 def routes_view(request: HttpRequest) -> HttpResponse:
@@ -69,13 +72,16 @@ def _render(request: HttpRequest, status: int = 200) -> HttpResponse:
     try:
         routes = sorted(store.all().values(), key=lambda r: r.feature)
         rows = [_row(r, store.history(r.feature, 1)) for r in routes]
+        found = [m for r in routes for m in store.read_mismatches(r.feature, MISMATCHES_SHOWN)]
         error = None
     except StoreUnavailable as exc:
-        rows, error, status = [], str(exc), 503
+        rows, found, error, status = [], [], str(exc), 503
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": "Feature routes",
         "rows": rows,
+        "mismatches": found,
+        "mismatches_shown": MISMATCHES_SHOWN,
         "modes": [m.value for m in Mode],
         "store_url": mask_url(store.url),
         "ttl": runtime.settings.route_ttl,

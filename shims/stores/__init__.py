@@ -11,7 +11,9 @@ import functools
 import importlib
 
 from shims.stores.base import (
+    MISMATCH_SAMPLES,
     Change,
+    MismatchSample,
     RouteStore,
     StoreConfigError,
     StoreUnavailable,
@@ -21,7 +23,9 @@ from shims.urls import open_by_scheme
 
 __all__ = [
     "BACKENDS",
+    "MISMATCH_SAMPLES",
     "Change",
+    "MismatchSample",
     "RouteStore",
     "StoreConfigError",
     "StoreUnavailable",

@@ -1,9 +1,12 @@
 """The route store interface: one abstract class, one module per backend (like kombu).
 
 A store holds each feature's :class:`~shims.routing.Route`, an append-only audit log of
-every change (who, when, from, to, why) and the metrics aggregates flushed by the
-running processes. The hot path never calls a store: :class:`shims.table.RouteTable`
-reads ``all()`` at most once per TTL.
+every change (who, when, from, to, why), the metrics aggregates flushed by the running
+processes and, per feature, the most recent shadow mismatches they saw (at most
+:data:`MISMATCH_SAMPLES`), so that the person deciding whether to move traffic can read
+the differences, not only count them. The hot path never calls a store:
+:class:`shims.table.RouteTable` reads ``all()`` at most once per TTL, and counters and
+mismatch samples travel with the background metrics flush (``shims.metrics``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from shims.routing import Mode, Route
 from shims.stats import PathStats
 
 __all__ = [
+    "MISMATCH_SAMPLES",
     "Change",
+    "MismatchSample",
     "RouteStore",
     "StoreConfigError",
     "StoreUnavailable",
@@ -32,6 +37,9 @@ __all__ = [
 
 # fullmatch, not ``$``: ``$`` also matches before a trailing newline (``"evil\n"``).
 _FEATURE = re.compile(r"[A-Za-z_][\w.:-]{0,199}")
+
+# How many shadow mismatches a store keeps per feature: the newest, by time seen.
+MISMATCH_SAMPLES = 50
 
 
 class StoreConfigError(ValueError):
@@ -76,6 +84,47 @@ class Change:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MismatchSample:
+    """One shadow mismatch as the store keeps it: what differed, where and when it was seen.
+
+    ``monolith`` and ``function`` are the two values JSON-encoded and already truncated
+    (``shims.dispatch.Mismatch``); ``process`` is ``host:pid`` of the process that
+    compared them, whose log has the WARNING line with the same ``event_id``.
+    """
+
+    feature: str
+    event_id: str
+    at: datetime
+    field: str
+    monolith: str
+    function: str
+    process: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "feature": self.feature,
+            "event_id": self.event_id,
+            "at": self.at.isoformat(),
+            "field": self.field,
+            "monolith": self.monolith,
+            "function": self.function,
+            "process": self.process,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MismatchSample:
+        return cls(
+            feature=str(data["feature"]),
+            event_id=str(data["event_id"]),
+            at=datetime.fromisoformat(str(data["at"])),
+            field=str(data["field"]),
+            monolith=str(data["monolith"]),
+            function=str(data["function"]),
+            process=str(data.get("process", "")),
+        )
+
+
 class RouteStore(ABC):
     """What every backend provides. Methods raise :class:`StoreUnavailable` on outage."""
 
@@ -104,6 +153,16 @@ class RouteStore(ABC):
     @abstractmethod
     def read_metrics(self) -> dict[tuple[str, str], PathStats]:
         """Everything flushed so far, merged, by (feature, path)."""
+
+    @abstractmethod
+    def add_mismatches(self, samples: Iterable[MismatchSample]) -> None:
+        """Keep ``samples``; per feature only the newest :data:`MISMATCH_SAMPLES` (by
+        ``at``) stay, older ones are dropped. A sample sent again (a retried flush) is
+        kept once."""
+
+    @abstractmethod
+    def read_mismatches(self, feature: str, limit: int = MISMATCH_SAMPLES) -> list[MismatchSample]:
+        """The feature's kept mismatch samples, newest first, at most ``limit``."""
 
     @abstractmethod
     def close(self) -> None:

@@ -26,7 +26,14 @@ from time import monotonic
 from shims.config import mask_url
 from shims.routing import Route
 from shims.stats import PathStats
-from shims.stores.base import Change, RouteStore, StoreConfigError, StoreUnavailable
+from shims.stores.base import (
+    MISMATCH_SAMPLES,
+    Change,
+    MismatchSample,
+    RouteStore,
+    StoreConfigError,
+    StoreUnavailable,
+)
 
 __all__ = ["LazyStore"]
 
@@ -73,6 +80,12 @@ class LazyStore(RouteStore):
 
     def read_metrics(self) -> dict[tuple[str, str], PathStats]:
         return self._opened().read_metrics()
+
+    def add_mismatches(self, samples: Iterable[MismatchSample]) -> None:
+        self._opened().add_mismatches(samples)
+
+    def read_mismatches(self, feature: str, limit: int = MISMATCH_SAMPLES) -> list[MismatchSample]:
+        return self._opened().read_mismatches(feature, limit)
 
     def close(self) -> None:
         with self._here():

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from shims.routing import Route
 from shims.stats import PathStats, merge_all
-from shims.stores.base import Change, RouteStore, utcnow
+from shims.stores.base import MISMATCH_SAMPLES, Change, MismatchSample, RouteStore, utcnow
 
 __all__ = ["MemoryStore"]
 
@@ -24,6 +24,7 @@ class _State:
         self.routes: dict[str, Route] = {}
         self.changes: dict[str, list[Change]] = {}
         self.metrics: dict[tuple[str, str], PathStats] = {}
+        self.mismatches: dict[str, list[MismatchSample]] = {}  # oldest first
 
 
 _NAMED: dict[str, _State] = {}
@@ -69,6 +70,21 @@ class MemoryStore(RouteStore):
     def read_metrics(self) -> dict[tuple[str, str], PathStats]:
         with self._state.lock:
             return dict(self._state.metrics)
+
+    def add_mismatches(self, samples: Iterable[MismatchSample]) -> None:
+        items = list(samples)
+        with self._state.lock:
+            for feature in {s.feature for s in items}:
+                kept = self._state.mismatches.get(feature, [])
+                new = [s for s in items if s.feature == feature]
+                merged = list(dict.fromkeys([*kept, *new]))  # a resent sample is kept once
+                merged.sort(key=lambda s: s.at)  # stable: ties stay in arrival order
+                self._state.mismatches[feature] = merged[-MISMATCH_SAMPLES:]
+
+    def read_mismatches(self, feature: str, limit: int = MISMATCH_SAMPLES) -> list[MismatchSample]:
+        with self._state.lock:
+            kept = self._state.mismatches.get(feature, [])
+            return list(reversed(kept))[: max(0, limit)]
 
     def close(self) -> None:
         """Nothing to release: the state lives as long as the process (or the object)."""

@@ -8,6 +8,8 @@ when such a URL is opened. Keys live under a prefix (``strangler:`` by default, 
 * ``{prefix}history:{feature}`` - list of changes, newest first (JSON)
 * ``{prefix}metrics`` - set of ``[feature, path]`` members (JSON) that have counters
 * ``{prefix}metrics:[feature, path]`` - hash ``o:<outcome>`` / ``b:<bucket>`` -> count
+* ``{prefix}mismatches:{feature}`` - sorted set of mismatch samples (JSON), scored by the
+  time they were seen; trimmed to the newest ``MISMATCH_SAMPLES`` on every write
 
 Other query options are redis-py's connection options (``shims.urls.REDIS_OPTIONS``);
 an unknown one, or a database that is not a number, is refused when the store opens.
@@ -28,7 +30,9 @@ from shims.config import mask_url
 from shims.routing import Route
 from shims.stats import PathStats
 from shims.stores.base import (
+    MISMATCH_SAMPLES,
     Change,
+    MismatchSample,
     RouteStore,
     StoreConfigError,
     StoreUnavailable,
@@ -134,6 +138,31 @@ class RedisStore(RouteStore):
 
         return self._call(read)
 
+    # ------------------------------------------------------------ mismatch samples
+
+    def add_mismatches(self, samples: Iterable[MismatchSample]) -> None:
+        items = list(samples)
+        if not items:
+            return
+
+        def write() -> None:
+            pipe = self._client.pipeline(transaction=True)
+            for s in items:  # the member is the whole sample: one sent twice is kept once
+                member = json.dumps(s.to_dict(), sort_keys=True)
+                pipe.zadd(self._mismatches_key(s.feature), {member: s.at.timestamp()})
+            for feature in sorted({s.feature for s in items}):
+                pipe.zremrangebyrank(self._mismatches_key(feature), 0, -(MISMATCH_SAMPLES + 1))
+            pipe.execute()
+
+        self._call(write)
+
+    def read_mismatches(self, feature: str, limit: int = MISMATCH_SAMPLES) -> list[MismatchSample]:
+        if limit <= 0:
+            return []
+        key = self._mismatches_key(feature)
+        raw: list[str] = self._call(lambda: self._client.zrevrange(key, 0, limit - 1))
+        return [MismatchSample.from_dict(json.loads(item)) for item in raw]
+
     # ------------------------------------------------------------ plumbing
 
     def close(self) -> None:
@@ -141,6 +170,9 @@ class RedisStore(RouteStore):
 
     def _history_key(self, feature: str) -> str:
         return f"{self.prefix}history:{feature}"
+
+    def _mismatches_key(self, feature: str) -> str:
+        return f"{self.prefix}mismatches:{feature}"
 
     def _call(self, operation: Callable[[], T]) -> T:
         with self._translated():

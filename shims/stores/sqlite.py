@@ -26,7 +26,9 @@ from shims.config import mask_url
 from shims.routing import Mode, Route
 from shims.stats import PathStats
 from shims.stores.base import (
+    MISMATCH_SAMPLES,
     Change,
+    MismatchSample,
     RouteStore,
     StoreConfigError,
     StoreUnavailable,
@@ -69,6 +71,19 @@ CREATE TABLE IF NOT EXISTS metric_latency (
     count INTEGER NOT NULL,
     PRIMARY KEY (feature, path, bucket)
 );
+CREATE TABLE IF NOT EXISTS mismatch_samples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    feature TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    ts REAL NOT NULL,
+    field TEXT NOT NULL,
+    monolith TEXT NOT NULL,
+    function TEXT NOT NULL,
+    process TEXT NOT NULL,
+    UNIQUE (feature, event_id, field, process, at)
+);
+CREATE INDEX IF NOT EXISTS mismatch_samples_feature ON mismatch_samples (feature, ts, id);
 """
 
 
@@ -187,6 +202,37 @@ class SqliteStore(RouteStore):
             for key in sorted(outcomes.keys() | latency.keys())
         }
 
+    # ------------------------------------------------------------ mismatch samples
+
+    def add_mismatches(self, samples: Iterable[MismatchSample]) -> None:
+        rows = [_sample_row(s) for s in samples]
+        if not rows:
+            return
+        with self._locked() as conn, _immediate(conn):
+            conn.executemany(
+                "INSERT OR IGNORE INTO mismatch_samples (feature, event_id, at, ts, field, "
+                "monolith, function, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(
+                "DELETE FROM mismatch_samples WHERE feature = ? AND id NOT IN ("
+                "SELECT id FROM mismatch_samples WHERE feature = ? "
+                "ORDER BY ts DESC, id DESC LIMIT ?)",
+                [(f, f, MISMATCH_SAMPLES) for f in sorted({str(row[0]) for row in rows})],
+            )
+
+    def read_mismatches(self, feature: str, limit: int = MISMATCH_SAMPLES) -> list[MismatchSample]:
+        with self._locked() as conn:
+            rows = conn.execute(
+                "SELECT event_id, at, field, monolith, function, process FROM mismatch_samples "
+                "WHERE feature = ? ORDER BY ts DESC, id DESC LIMIT ?",
+                (feature, max(0, limit)),
+            ).fetchall()
+        return [
+            MismatchSample(feature, event_id, datetime.fromisoformat(at), field, mono, fn, proc)
+            for event_id, at, field, mono, fn, proc in rows
+        ]
+
     # ------------------------------------------------------------ connection
 
     def close(self) -> None:
@@ -220,6 +266,11 @@ class SqliteStore(RouteStore):
             conn.execute("PRAGMA synchronous = NORMAL")
             self._conn, self._pid = conn, os.getpid()
         return self._conn
+
+
+def _sample_row(s: MismatchSample) -> tuple[str | float, ...]:
+    at = s.at.isoformat()
+    return (s.feature, s.event_id, at, s.at.timestamp(), s.field, s.monolith, s.function, s.process)
 
 
 @contextmanager

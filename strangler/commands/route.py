@@ -7,11 +7,13 @@ restart, and is recorded in the audit log with who, when, from, to and why.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -22,9 +24,10 @@ from rich.table import Table
 from analyzers.analysis import close_names
 from shims.config import load_settings, mask_url
 from shims.routing import Mode, Route
+from shims.routing import Path as RoutePath
 from shims.stats import PathStats
 from shims.stores import RouteStore, StoreConfigError, StoreUnavailable, open_store
-from shims.stores.base import Change, validate_route
+from shims.stores.base import MISMATCH_SAMPLES, Change, MismatchSample, validate_route
 from shims.stores.memory import MemoryStore
 from shims.urls import sqlite_file_missing
 from strangler.features import declared_features
@@ -93,18 +96,38 @@ def status(ctx: click.Context, store_url: str | None, fmt: str) -> None:
     with _opened(ctx, store_url, read_only=True) as store:
         routes = _guarded(store.all)
         metrics = _guarded(store.read_metrics)
-    features = sorted(routes.keys() | {feature for feature, _ in metrics})
+        features = sorted(routes.keys() | {feature for feature, _ in metrics})
+        recent = _recent_mismatches(store, features, metrics)
     if fmt == "json":
         _print_json(
             {
                 "store": mask_url(store.url),
-                "features": [_feature_json(f, routes.get(f), metrics) for f in features],
+                "features": [
+                    {**_feature_json(f, routes.get(f), metrics), "recent_mismatches": recent[f]}
+                    for f in features
+                ],
             }
         )
         return
     console = _console()
     console.print(f"store: {mask_url(store.url)}", highlight=False)
     console.print(_status_table(features, routes, metrics))
+    for feature in features:
+        if recent[feature]:
+            hint = f"{feature}: {recent[feature]} recent mismatches: "
+            click.echo(literal(f"{hint}strangler route mismatches {feature}").plain)
+
+
+def _recent_mismatches(
+    store: RouteStore, features: list[str], metrics: dict[tuple[str, str], PathStats]
+) -> dict[str, int]:
+    """How many mismatch samples the store keeps per feature; asked only of features
+    whose counters show a mismatch (the samples travel in the same flush)."""
+    counted = {f for (f, _), s in metrics.items() if s.mismatches}
+    recent = dict.fromkeys(features, 0)
+    for feature in sorted(counted):
+        recent[feature] = len(_guarded(functools.partial(store.read_mismatches, feature)))
+    return recent
 
 
 @route.command("set")
@@ -183,6 +206,73 @@ def history(ctx: click.Context, feature: str, limit: int, store_url: str | None,
     _console().print(_history_table(feature, changes))
 
 
+@route.command("mismatches")
+@click.argument("feature")
+@click.option(
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help=f"How many, newest first (the store keeps the last {MISMATCH_SAMPLES}).",
+)
+@_store_option
+@_format_option
+@click.pass_context
+def list_mismatches(
+    ctx: click.Context, feature: str, limit: int, store_url: str | None, fmt: str
+) -> None:
+    """Recent shadow mismatches of FEATURE, newest first: both values side by side."""
+    with _opened(ctx, store_url, read_only=True) as store:
+        found = _guarded(lambda: store.read_mismatches(feature, limit))
+        metrics = {} if found else _guarded(store.read_metrics)
+        routes = {} if found else _guarded(store.all)
+    if not found and feature not in routes and all(f != feature for f, _ in metrics):
+        names = sorted(routes.keys() | {f for f, _ in metrics})
+        close = close_names(feature, names)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        _fail(
+            f"unknown feature {feature!r}: no route, no calls and no mismatches recorded "
+            f"in {mask_url(store.url)}{hint}"
+        )
+    if fmt == "json":
+        _print_json(
+            {
+                "store": mask_url(store.url),
+                "feature": feature,
+                "mismatches": [m.to_dict() for m in found],
+            }
+        )
+        return
+    console = _console()
+    if not found:
+        click.echo(literal(_no_mismatches(feature, metrics, mask_url(store.url))).plain)
+        return
+    console.print(_mismatch_table(feature, found))
+    more = len(found) == limit < MISMATCH_SAMPLES
+    click.echo(
+        (f"--limit {MISMATCH_SAMPLES} shows all that are kept. " if more else "")
+        + "To dig deeper, grep the logs for an event id: the process named logged the "
+        "mismatch at WARNING (logger shims.dispatch), and the Celery worker's log shows "
+        "the candidate's run under the same id (its task id)."
+    )
+
+
+def _no_mismatches(feature: str, metrics: dict[tuple[str, str], PathStats], url: str) -> str:
+    shadow = metrics.get((feature, RoutePath.SHADOW.value))
+    if shadow is None:
+        return (
+            f"{feature}: no shadow mismatches recorded in {url}; it has not run in shadow "
+            f"mode yet (strangler route set {feature} shadow)"
+        )
+    if shadow.mismatches:
+        return (
+            f"{feature}: {shadow.mismatches} shadow mismatches counted, but none kept in {url}: "
+            "sent by processes running an older strangler, or dropped while the store "
+            "could not be reached"
+        )
+    return f"{feature}: no shadow mismatches recorded in {url} ({shadow.calls} shadow calls)"
+
+
 # ---------------------------------------------------------------- rendering
 
 
@@ -239,6 +329,25 @@ def _history_table(feature: str, changes: list[Change]) -> Table:
         before = "unset" if c.before is None else _mode_text(c.before)
         when = c.at.strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(when, literal(c.actor), before, _mode_text(c.after), literal(c.reason))
+    return table
+
+
+def _mismatch_table(feature: str, found: list[MismatchSample]) -> Table:
+    title = literal(f"shadow mismatches of {feature}, newest first")
+    table = Table(title=title, title_justify="left", show_lines=True)
+    for name in ("seen (UTC)", "field", "event id", "process"):
+        table.add_column(name, no_wrap=name == "seen (UTC)", overflow="fold")
+    for name in ("monolith", "function"):
+        table.add_column(name, overflow="fold", ratio=1)
+    for m in found:
+        table.add_row(
+            m.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            literal(m.field),
+            literal(m.event_id),
+            literal(m.process),
+            literal(m.monolith),
+            literal(m.function),
+        )
     return table
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from django.core import mail
 from django.core.mail import send_mail
 
@@ -17,7 +22,8 @@ from shims.config import Settings
 from shims.dispatch import FunctionPathError, breakers, mismatches, publisher, routed, shadow_pool
 from shims.events import build_event
 from shims.routing import Mode, Route
-from shims.runtime import get_runtime
+from shims.runtime import configure, get_runtime
+from strangler.cli import main
 from tests.integration.app.errors import QuoteRefused
 from tests.integration.conftest import Worker
 
@@ -207,6 +213,39 @@ def test_shadow_returns_the_monolith_answer_and_records_the_mismatch(shim: Worke
     assert '"sum": 6' in found[0].function
     assert outcomes("it.shadow_add", "shadow") == {"mismatch": 1}
     assert outcomes("it.shadow_add", "monolith") == {"ok": 1}
+
+
+def test_a_shadow_mismatch_is_readable_with_the_cli_after_a_flush(
+    shim: Worker, redis_url: str
+) -> None:
+    """Seen by this process through the real broker and worker, sent to a Redis route
+    store by the metrics flush (not the request path), read back by another command."""
+    url = f"{redis_url}?prefix=it-mismatches-{uuid.uuid4().hex[:8]}:"
+    configure(route_store_url=url, route_ttl=0, metrics_flush_interval=3600)
+    set_route("it.shadow_add", Mode.SHADOW)
+    assert shadow_add(20, 22) == {"sum": 42, "by": "function"}
+    assert shadow_pool.join(timeout=15)
+    [seen] = mismatches.list("it.shadow_add")
+    assert get_runtime().store.read_mismatches("it.shadow_add") == []  # not before a flush
+    assert get_runtime().metrics.flush() is True
+
+    table = CliRunner().invoke(main, ["route", "mismatches", "it.shadow_add", "--store", url])
+    assert table.exit_code == 0, table.output
+    row = next(line for line in table.stdout.splitlines() if seen.event_id[:8] in line)
+    assert row.index('"sum": 42') < row.index('"sum": 43')  # monolith, then function
+    status = CliRunner().invoke(main, ["route", "status", "--store", url])
+    assert "it.shadow_add: 1 recent mismatches" in status.stdout
+    data = json.loads(
+        CliRunner()
+        .invoke(main, ["route", "mismatches", "it.shadow_add", "--store", url, "--format", "json"])
+        .stdout
+    )
+    [stored] = data["mismatches"]
+    assert stored["event_id"] == seen.event_id
+    assert stored["field"] == "result"
+    assert (stored["monolith"], stored["function"]) == (seen.monolith, seen.function)
+    assert stored["process"] == f"{socket.gethostname()}:{os.getpid()}"
+    assert datetime.fromisoformat(stored["at"]) == seen.at
 
 
 def test_a_matching_shadow_is_recorded_as_a_match(shim: Worker) -> None:

@@ -59,6 +59,8 @@ CASES = [
     ("canary without percent", ["route", "set", "orders.confirm", "canary"]),
     ("percent with function", ["route", "set", "orders.confirm", "function", "--percent", "5"]),
     ("unknown feature", ["route", "history", "no.such.feature"]),
+    ("mismatches: unknown feature", ["route", "mismatches", "no.such.feature"]),
+    ("mismatches --limit 0", ["route", "mismatches", "orders.confirm", "--limit", "0"]),
     ("unknown store scheme", ["route", "list", "--store", "mongodb://127.0.0.1/x"]),
 ]
 

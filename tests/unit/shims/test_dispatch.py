@@ -6,6 +6,8 @@ The real broker and worker are exercised in tests/integration/test_dispatch_redi
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -191,6 +193,23 @@ def test_shadow_answers_from_the_monolith_and_records_the_mismatch(broker: FakeB
     assert len(found.function) == 500  # truncated
     assert found.function.endswith("…")
     assert outcomes("u.rr", "shadow") == {"mismatch": 1}
+
+
+def test_a_shadow_mismatch_reaches_the_route_store_with_the_next_flush(
+    broker: FakeBroker,
+) -> None:
+    route("u.rr", Mode.SHADOW)
+    broker.reply = lambda event: {"result": {"by": "function"}, "effects": {}}
+    rr(5)
+    assert shadow_pool.join()
+    store = get_runtime().store
+    assert store.read_mismatches("u.rr") == []  # not on the request path, nor at once
+    assert get_runtime().metrics.flush() is True
+    [stored] = store.read_mismatches("u.rr")
+    [seen] = mismatches.list("u.rr")
+    assert (stored.event_id, stored.at, stored.field) == (seen.event_id, seen.at, "result")
+    assert (stored.monolith, stored.function) == (seen.monolith, seen.function)
+    assert stored.process == f"{socket.gethostname()}:{os.getpid()}"
 
 
 def test_shadow_match(broker: FakeBroker) -> None:

@@ -9,13 +9,14 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from shims.metrics import Metrics
+from shims.metrics import SAMPLE_FEATURES, Metrics
 from shims.stats import PathStats
-from shims.stores import open_store
+from shims.stores import MISMATCH_SAMPLES, MismatchSample, open_store
 from shims.stores.memory import MemoryStore
 
 
@@ -23,6 +24,7 @@ class FlakyStore(MemoryStore):
     def __init__(self) -> None:
         super().__init__()
         self.down = False
+        self.samples_down = False  # only the mismatch samples fail to arrive
         self.flushes = 0
 
     def add_metrics(self, batch: Iterable[PathStats]) -> None:
@@ -30,6 +32,11 @@ class FlakyStore(MemoryStore):
             raise ConnectionError("down")
         self.flushes += 1
         super().add_metrics(batch)
+
+    def add_mismatches(self, samples: Iterable[MismatchSample]) -> None:
+        if self.down or self.samples_down:
+            raise ConnectionError("down")
+        super().add_mismatches(samples)
 
 
 def test_records_are_aggregated_per_feature_and_path() -> None:
@@ -84,6 +91,89 @@ def test_a_failed_flush_is_retried_not_lost(caplog: pytest.LogCaptureFixture) ->
     stats = store.read_metrics()[("f", "monolith")]
     assert (stats.calls, stats.errors) == (2, 1)
     assert caplog.text.count("metrics flush") == 1
+    metrics.close()
+
+
+def mismatch(n: int, feature: str = "f") -> MismatchSample:
+    at = datetime(2026, 12, 1, tzinfo=UTC) + timedelta(seconds=n)
+    return MismatchSample(feature, f"ev-{n}", at, "result", "1", "2", "web:1")
+
+
+def test_mismatch_samples_reach_the_store_with_the_flush_not_before() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    metrics.add_mismatch(mismatch(1))
+    metrics.add_mismatch(mismatch(2))
+    assert store.read_mismatches("f") == []
+    assert metrics.flush() is True
+    assert [m.event_id for m in store.read_mismatches("f")] == ["ev-2", "ev-1"]
+    assert metrics.flush() is True  # sent once, not again
+    assert len(store.read_mismatches("f")) == 2
+    metrics.close()
+
+
+def test_mismatch_samples_wait_out_an_outage_in_a_bounded_buffer() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    store.down = True
+    for n in range(MISMATCH_SAMPLES - 5):
+        metrics.add_mismatch(mismatch(n))
+    assert metrics.flush() is False
+    for n in range(MISMATCH_SAMPLES - 5, MISMATCH_SAMPLES + 10):  # 60 in all
+        metrics.add_mismatch(mismatch(n))
+    metrics.add_mismatch(mismatch(0, "other"))
+    assert metrics.flush() is False
+    assert metrics.samples_dropped == 10  # the oldest ten of f
+    store.down = False
+    assert metrics.flush() is True
+    kept = store.read_mismatches("f", limit=1000)
+    assert [m.event_id for m in kept] == [f"ev-{n}" for n in reversed(range(10, 60))]
+    assert len(store.read_mismatches("other")) == 1
+    metrics.close()
+
+
+def test_counters_are_not_sent_twice_when_only_the_samples_failed() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    store.samples_down = True
+    metrics.record("f", "shadow", "mismatch", 0.001)
+    metrics.add_mismatch(mismatch(1))
+    assert metrics.flush() is False
+    store.samples_down = False
+    metrics.add_mismatch(mismatch(2))
+    assert metrics.flush() is True
+    assert store.read_metrics()[("f", "shadow")].calls == 1
+    assert [m.event_id for m in store.read_mismatches("f")] == ["ev-2", "ev-1"]
+    metrics.close()
+
+
+def test_mismatch_samples_of_too_many_features_are_dropped_and_counted() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=3600)
+    for n in range(SAMPLE_FEATURES + 3):
+        metrics.add_mismatch(mismatch(n, f"f{n}"))
+    assert metrics.samples_dropped == 3
+    assert metrics.flush() is True
+    assert store.read_mismatches(f"f{SAMPLE_FEATURES - 1}") != []
+    assert store.read_mismatches(f"f{SAMPLE_FEATURES}") == []
+    metrics.close()
+
+
+def test_without_a_store_mismatch_samples_are_not_kept() -> None:
+    metrics = Metrics(None)
+    metrics.add_mismatch(mismatch(1))
+    assert metrics.flush() is True
+    assert metrics.samples_dropped == 0
+
+
+def test_the_background_flush_sends_mismatch_samples() -> None:
+    store = FlakyStore()
+    metrics = Metrics(store, flush_interval=0.05)
+    metrics.add_mismatch(mismatch(1))  # starts the flusher: no record() came first
+    deadline = time.monotonic() + 5
+    while not store.read_mismatches("f") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [m.event_id for m in store.read_mismatches("f")] == ["ev-1"]
     metrics.close()
 
 

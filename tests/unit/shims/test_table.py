@@ -9,7 +9,7 @@ import pytest
 
 from shims.routing import Mode, Path, Route, decide
 from shims.stats import PathStats
-from shims.stores.base import Change, RouteStore, StoreUnavailable
+from shims.stores.base import Change, MismatchSample, RouteStore, StoreUnavailable
 from shims.stores.memory import MemoryStore
 from shims.table import RouteTable
 
@@ -50,6 +50,12 @@ class BrokenStore(RouteStore):
         raise ConnectionError
 
     def read_metrics(self) -> dict[tuple[str, str], PathStats]:
+        raise ConnectionError
+
+    def add_mismatches(self, samples: Iterable[MismatchSample]) -> None:
+        raise ConnectionError
+
+    def read_mismatches(self, feature: str, limit: int = 50) -> list[MismatchSample]:
         raise ConnectionError
 
     def close(self) -> None:

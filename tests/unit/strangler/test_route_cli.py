@@ -263,3 +263,137 @@ def test_a_feature_the_code_routes_or_a_process_reported_sets_without_a_warning(
     result = run("set", feature, "shadow", "--store", url)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+# ---------------------------------------------------------------- mismatches
+
+
+def _mismatch(n: int, field: str = "result", monolith: str = "", function: str = "") -> Any:
+    from datetime import UTC, datetime, timedelta
+
+    from shims.stores import MismatchSample
+
+    return MismatchSample(
+        "orders.confirm",
+        f"ev-{n}",
+        datetime(2026, 12, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=n),
+        field,
+        monolith or f'{{"sum": {n}}}',
+        function or f'{{"sum": {n + 1}}}',
+        f"web-{n}:10{n}",
+    )
+
+
+def test_mismatches_newest_first_with_both_values_side_by_side(url: str) -> None:
+    with open_store(url) as store:
+        store.add_metrics([PathStats("orders.confirm", "shadow", {"mismatch": 2}, {30: 2})])
+        store.add_mismatches([_mismatch(1), _mismatch(2, "mail", "[]", '[{"to": ["a@b"]}]')])
+    result = run("mismatches", "orders.confirm", "--store", url)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.index("ev-2") < out.index("ev-1")
+    second = next(line for line in out.splitlines() if "ev-2" in line)
+    for cell in ("2026-12-01 09:02:00", "mail", "web-2:102", "[]", '[{"to": ["a@b"]}]'):
+        assert cell in second
+    assert second.index("[]") < second.index('[{"to"')  # monolith, then function
+    assert '{"sum": 1}' in out
+    assert '{"sum": 2}' in out
+    assert "grep the logs for an event id" in out
+
+
+def test_mismatch_values_are_shown_as_written_never_as_markup_or_escapes(url: str) -> None:
+    value = '"[/] [bold]x[/bold] \x1b[2J [link=https://evil]y[/link]"'
+    with open_store(url) as store:
+        store.add_mismatches([_mismatch(1, monolith=value)])
+    result = run("mismatches", "orders.confirm", "--store", url)
+    assert result.exit_code == 0, result.output
+    assert "[/] [bold]x[/bold] \\x1b[2J [link=https://evil]y[/link]" in result.stdout
+    assert "\x1b" not in result.stdout
+
+
+def test_mismatches_limit_and_json(url: str) -> None:
+    with open_store(url) as store:
+        store.add_mismatches([_mismatch(n) for n in range(5)])
+    limited = run("mismatches", "orders.confirm", "--limit", "2", "--store", url)
+    assert "ev-4" in limited.stdout
+    assert "ev-3" in limited.stdout
+    assert "ev-2" not in limited.stdout
+    assert "--limit 50 shows all that are kept" in limited.stdout
+    data = json.loads(
+        run(
+            "mismatches", "orders.confirm", "--format", "json", "--limit", "2", "--store", url
+        ).stdout
+    )
+    assert data["feature"] == "orders.confirm"
+    assert [m["event_id"] for m in data["mismatches"]] == ["ev-4", "ev-3"]
+    assert data["mismatches"][0] == {
+        "feature": "orders.confirm",
+        "event_id": "ev-4",
+        "at": "2026-12-01T09:04:00+00:00",
+        "field": "result",
+        "monolith": '{"sum": 4}',
+        "function": '{"sum": 5}',
+        "process": "web-4:104",
+    }
+    assert run("mismatches", "orders.confirm", "--limit", "0", "--store", url).exit_code == 2
+
+
+def test_mismatches_of_an_unknown_feature_is_bad_input(url: str) -> None:
+    run("set", "orders.confirm", "shadow", "--store", url)
+    for fmt in ("table", "json"):
+        result = run("mismatches", "orders.confirn", "--format", fmt, "--store", url)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        error = result.stderr.strip()
+        assert error.startswith("strangler: error: unknown feature 'orders.confirn'")
+        assert error.endswith("did you mean 'orders.confirm'?")
+        assert len(error.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("stats", "says"),
+    [
+        (None, "it has not run in shadow mode yet (strangler route set orders.confirm shadow)"),
+        ({"match": 7}, "no shadow mismatches recorded in sqlite:///"),
+        ({"match": 1, "mismatch": 3}, "3 shadow mismatches counted, but none kept"),
+    ],
+)
+def test_a_known_feature_without_mismatches_says_so_in_one_line(
+    url: str, stats: dict[str, int] | None, says: str
+) -> None:
+    run("set", "orders.confirm", "shadow", "--store", url)
+    if stats is not None:
+        with open_store(url) as store:
+            store.add_metrics([PathStats("orders.confirm", "shadow", stats, {30: 1})])
+    result = run("mismatches", "orders.confirm", "--store", url)
+    assert result.exit_code == 0
+    assert says in result.stdout
+    assert len(result.stdout.strip().splitlines()) == 1
+    data = json.loads(
+        run("mismatches", "orders.confirm", "--format", "json", "--store", url).stdout
+    )
+    assert data["mismatches"] == []
+
+
+def test_mismatches_of_a_store_not_created_yet(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/absent/routes.db"
+    result = run("mismatches", "orders.confirm", "--store", url)
+    assert result.exit_code == 2
+    assert not (tmp_path / "absent").exists()
+
+
+def test_status_points_at_the_recent_mismatches(url: str) -> None:
+    with open_store(url) as store:
+        store.add_metrics(
+            [
+                PathStats("orders.confirm", "shadow", {"mismatch": 3, "match": 1}, {30: 4}),
+                PathStats("mail.send", "shadow", {"match": 2}, {30: 2}),
+            ]
+        )
+        store.add_mismatches([_mismatch(n) for n in range(3)])
+    text = run("status", "--store", url).stdout
+    assert "orders.confirm: 3 recent mismatches: strangler route mismatches orders.confirm" in text
+    assert "mail.send:" not in text
+    data = json.loads(run("status", "--format", "json", "--store", url).stdout)
+    recent = {f["feature"]: f["recent_mismatches"] for f in data["features"]}
+    assert recent == {"mail.send": 0, "orders.confirm": 3}

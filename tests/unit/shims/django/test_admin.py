@@ -134,3 +134,45 @@ def test_a_superuser_may_change_routes(
     response = client.post(URL, {"feature": "orders.confirm", "mode": "shadow"})
     assert response.status_code == 303
     assert runtime.store.get("orders.confirm") == Route("orders.confirm", Mode.SHADOW)
+
+
+def test_staff_see_the_last_few_mismatches_per_feature_escaped(
+    client: Client, runtime: Runtime, staff: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shims.django.admin import MISMATCHES_SHOWN
+    from shims.stores import MismatchSample
+
+    runtime.store.set(Route("orders.confirm", Mode.SHADOW), actor="cli-user")
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    runtime.store.add_mismatches(
+        MismatchSample(
+            "orders.confirm",
+            f"ev-{n}",
+            t0 + timedelta(minutes=n),
+            "result",
+            f'{{"note": "<script>alert({n})</script>"}}',
+            f'{{"sum": {n}}}',
+            "web-1:42",
+        )
+        for n in range(MISMATCHES_SHOWN + 2)
+    )
+    client.force_login(staff)
+    page = client.get(URL).content.decode()
+    assert "Recent shadow mismatches" in page
+    shown = [n for n in range(MISMATCHES_SHOWN + 2) if f"ev-{n}<" in page]
+    assert shown == list(range(2, MISMATCHES_SHOWN + 2))  # the newest few
+    assert page.index("ev-4<") < page.index("ev-3<")
+    assert "2026-12-01 09:04:00" in page  # UTC, as labelled
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(4)&lt;/script&gt;" in page  # escaped, shown as written
+    assert "web-1:42" in page
+
+
+def test_no_mismatch_section_without_mismatches(
+    client: Client, runtime: Runtime, staff: Any
+) -> None:
+    runtime.store.set(Route("orders.confirm", Mode.SHADOW), actor="cli-user")
+    client.force_login(staff)
+    assert "Recent shadow mismatches" not in client.get(URL).content.decode()

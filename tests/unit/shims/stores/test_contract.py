@@ -18,13 +18,36 @@ import pytest
 
 from shims.routing import Mode, Route
 from shims.stats import PathStats
-from shims.stores import RouteStore, StoreConfigError, open_store
+from shims.stores import (
+    MISMATCH_SAMPLES,
+    MismatchSample,
+    RouteStore,
+    StoreConfigError,
+    open_store,
+)
 from shims.stores.memory import MemoryStore
 from shims.stores.redis import RedisStore
 from shims.stores.sqlite import SqliteStore
 from tests.conftest import REDIS_DBS
 
 REDIS_DB = REDIS_DBS["unit.stores.contract"]  # this file's own database (tests/conftest.py)
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def sample(
+    n: int, feature: str = "f", *, field: str = "result", process: str = "web-1:101"
+) -> MismatchSample:
+    """The ``n``-th mismatch: seen ``n`` seconds after T0, event ``ev-n``."""
+    return MismatchSample(
+        feature,
+        f"ev-{n}",
+        T0 + timedelta(seconds=n),
+        field,
+        f'{{"sum": {n}}}',
+        f'{{"sum": {n + 1}}}',
+        process,
+    )
 
 
 class RouteStoreContract:
@@ -112,6 +135,69 @@ class RouteStoreContract:
         store.add_metrics([])
         assert store.read_metrics() == {}
 
+    def test_no_mismatches_recorded(self, store: RouteStore) -> None:
+        store.add_mismatches([])
+        assert store.read_mismatches("nobody.saw.this") == []
+
+    def test_mismatches_newest_first_per_feature_with_every_field(self, store: RouteStore) -> None:
+        store.add_mismatches([sample(1), sample(2, field="mail", process="web-2:7")])
+        store.add_mismatches([sample(3, "other"), sample(4)])
+        assert store.read_mismatches("f") == [
+            sample(4),
+            sample(2, field="mail", process="web-2:7"),
+            sample(1),
+        ]
+        assert store.read_mismatches("other") == [sample(3, "other")]
+        newest = store.read_mismatches("f")[0]
+        assert newest.at == T0 + timedelta(seconds=4)
+        assert newest.at.tzinfo is not None
+
+    def test_mismatches_are_ordered_by_when_they_were_seen_not_by_flush(
+        self, store: RouteStore
+    ) -> None:
+        # Two processes flush on their own schedule: the later flush may carry the
+        # older sample.
+        store.add_mismatches([sample(5, process="web-1:101")])
+        store.add_mismatches([sample(3, process="web-2:202")])
+        assert [m.event_id for m in store.read_mismatches("f")] == ["ev-5", "ev-3"]
+
+    def test_mismatches_keep_only_the_newest_per_feature(self, store: RouteStore) -> None:
+        store.add_mismatches([sample(n, "quiet") for n in range(3)])
+        store.add_mismatches([sample(n) for n in range(1, 40)])
+        store.add_mismatches([sample(n) for n in range(40, MISMATCH_SAMPLES + 11)])
+        kept = store.read_mismatches("f", limit=1000)
+        assert len(kept) == MISMATCH_SAMPLES
+        assert [m.event_id for m in kept[:2]] == [f"ev-{MISMATCH_SAMPLES + 10}", f"ev-{59}"]
+        assert kept[-1].event_id == "ev-11"  # ev-1 .. ev-10 dropped, oldest first
+        # a sample older than all that are kept, arriving late, is not kept either
+        store.add_mismatches([sample(0)])
+        assert "ev-0" not in {m.event_id for m in store.read_mismatches("f", limit=1000)}
+        # the bound is per feature: another feature's samples were not pushed out
+        assert len(store.read_mismatches("quiet")) == 3
+
+    def test_a_resent_mismatch_is_kept_once(self, store: RouteStore) -> None:
+        store.add_mismatches([sample(1), sample(2)])
+        store.add_mismatches([sample(2)])  # a retried flush whose first try did land
+        assert [m.event_id for m in store.read_mismatches("f")] == ["ev-2", "ev-1"]
+
+    def test_mismatches_limit(self, store: RouteStore) -> None:
+        store.add_mismatches([sample(n) for n in range(5)])
+        assert [m.event_id for m in store.read_mismatches("f", limit=2)] == ["ev-4", "ev-3"]
+        assert store.read_mismatches("f", limit=0) == []
+
+    def test_mismatch_values_are_kept_as_written(self, store: RouteStore) -> None:
+        odd = MismatchSample(
+            "f.odd:x-1",
+            "ev-\u00e9",
+            T0,
+            "result",
+            '"[/] [bold]x[/bold] \x1b[2J \u00e9 \\n"' + "é" * 400 + "…",
+            '{"a": null, "b": "\\u0000"}',
+            "host.example:65535",
+        )
+        store.add_mismatches([odd])
+        assert store.read_mismatches("f.odd:x-1") == [odd]
+
     def test_url_is_kept(self, store: RouteStore) -> None:
         assert isinstance(store.url, str)
         assert store.url
@@ -198,8 +284,20 @@ class TestRedisStore(RouteStoreContract):
     ) -> None:
         with open_store(f"{redis_server}/{REDIS_DB}?prefix=other:") as other:
             other.set(Route("f", Mode.FUNCTION), actor="a")
+            other.add_mismatches([sample(1)])
             assert store.get("f") is None
+            assert store.read_mismatches("f") == []
             assert other.get("f") == Route("f", Mode.FUNCTION)
+            assert other.read_mismatches("f") == [sample(1)]
+
+    def test_mismatch_keys_live_under_the_prefix(self, redis_server: str) -> None:
+        import redis
+
+        client = redis.Redis.from_url(f"{redis_server}/{REDIS_DB}", decode_responses=True)
+        with open_store(f"{redis_server}/{REDIS_DB}?prefix=mm-test:") as store:
+            store.add_mismatches([sample(1)])
+        assert client.keys("*mismatches*") == ["mm-test:mismatches:f"]
+        client.close()
 
 
 def test_unknown_scheme_is_a_one_line_value_error() -> None:
