@@ -6,7 +6,9 @@ relative path -> file text, written by :mod:`strangler.codemods.apply` with the 
 
 ``handlers.py`` holds the code moved from the monolith *as written* (only its imports
 are rewritten: relative imports become absolute, names defined in the monolith module
-are imported from it, helpers listed in ``moves``/``copies`` are copied alongside), and
+are imported from it, helpers listed in ``moves``/``copies`` are copied alongside; an
+import that would clash with another name of handlers.py gets an alias, and the moved
+code's references to it are renamed), and
 one plain ``handle_<entry>(event)`` per entry point that decodes ``event["data"]`` into
 the original arguments and calls the moved function. Keeping the moved function intact
 rather than inlining its body means ``return``, recursion and early exits need no
