@@ -6,7 +6,9 @@ relative path -> file text, written by :mod:`strangler.codemods.apply` with the 
 
 ``handlers.py`` holds the code moved from the monolith *as written* (only its imports
 are rewritten: relative imports become absolute, names defined in the monolith module
-are imported from it, helpers listed in ``moves``/``copies`` are copied alongside), and
+are imported from it, helpers listed in ``moves``/``copies`` are copied alongside; an
+import that would clash with another name of handlers.py gets an alias, and the moved
+code's references to it are renamed), and
 one plain ``handle_<entry>(event)`` per entry point that decodes ``event["data"]`` into
 the original arguments and calls the moved function. Keeping the moved function intact
 rather than inlining its body means ``return``, recursion and early exits need no
@@ -19,11 +21,12 @@ import functools
 import json
 import keyword
 import textwrap
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import libcst as cst
+from libcst.metadata import BuiltinAssignment
 
 from analyzers.facts import ArgKind
 from strangler.codemods._cst import routed_feature
@@ -178,20 +181,60 @@ def routed_spec(spec: HandlerPackageSpec, entry: EntryPointSpec, **options: Any)
 # --------------------------------------------------------------------------- collection
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class _Origin:
+    """What one name of handlers.py stands for: ``kind`` is ``helper`` (generated code),
+    ``definition`` (a moved or copied one: ``module.member``) or ``import`` (``member``
+    of ``module``; ``None`` for ``import module``). ``name`` is the name it wants."""
+
+    kind: str
+    module: str
+    member: str | None
+    name: str
+
+    def __str__(self) -> str:
+        if self.kind == "helper":
+            return self.module
+        if self.kind == "definition":
+            return f"{self.module}.{self.member}"
+        plain = self.member if self.member else self.module.split(".")[0]
+        return f"{self.module}:{self.member or ''}:{'' if self.name == plain else self.name}"
+
+
+_RANK = {"helper": 0, "definition": 1, "import": 2}
+
+
+@dataclass
+class _Copy:
+    """A definition copied into handlers.py and, per name it uses, what that name is."""
+
+    qualname: str
+    why: str
+    parsed: ParsedModule
+    node: Definition
+    uses: dict[str, _Origin] = field(default_factory=dict)
+
+
 @dataclass
 class _Collected:
     imports: set[ImportLine] = field(default_factory=set)
-    # local name -> (qualname, "moved" | "copied", code); ``order``: dependencies first
+    # qualname -> (qualname, "moved" | "copied", code); ``order``: dependencies first
     definitions: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
-    bound: dict[str, str] = field(default_factory=dict)  # name in handlers.py -> origin
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
 class _Mover:
     """Copies definitions into handlers.py, following the names they use (hand-written
-    worklist: what to copy is the plan's decision, so no import-graph library helps)."""
+    worklist: what to copy is the plan's decision, so no import-graph library helps).
+
+    Names are settled at the end (:meth:`finish`): moved code from several modules may
+    use one spelling for different things (every Django module's ``logger``). Generated
+    names and moved definitions keep theirs; imports that would clash with them or with
+    each other are imported under an alias named after their module
+    (``from orders.checkout import logger as orders_checkout_logger``) and the moved
+    code's references to them are renamed, scope-aware."""
 
     def __init__(self, spec: HandlerPackageSpec) -> None:
         self.spec = spec
@@ -201,6 +244,10 @@ class _Mover:
         # monolith's (now routed) function: that would publish a second event per call.
         entries = {f"{e.module}.{e.name}" for e in spec.entry_points if "." not in e.name}
         self.movable = set(spec.moves) | set(spec.copies) | entries
+        self.copies: dict[str, _Copy] = {}
+        self.origins: dict[_Origin, set[ImportLine]] = {}  # an import's lines as written
+        self.fixed: set[_Origin] = set()  # never aliased: generated names, definitions
+        self.rivals: dict[_Origin, _Origin] = {}  # an aliased import -> one it clashed with
         self.out = _Collected()
 
     def module(self, name: str) -> ParsedModule | None:
@@ -215,79 +262,279 @@ class _Mover:
                 return None
         return self.parsed[name]
 
-    def copy(self, qualname: str, local: str, why: str) -> None:
+    def copy(self, qualname: str, why: str) -> _Origin | None:
         module_name, _, name = qualname.rpartition(".")
         parsed = self.module(module_name)
         node = parsed.definitions.get(name) if parsed else None
         if parsed is None or node is None:
             self.out.problems.append(f"cannot copy {qualname}: its source was not given")
-            return
-        if local != name:
-            self.out.problems.append(f"{qualname} is imported as {local}: rename not supported")
-            return
-        self.copy_node(qualname, local, why, parsed, node)
+            return None
+        return self.copy_node(qualname, name, why, parsed, node)
 
     def copy_node(
         self, qualname: str, local: str, why: str, parsed: ParsedModule, node: Definition
-    ) -> None:
+    ) -> _Origin:
         """Copy ``node`` (from ``parsed``) as ``local``, then resolve the names it uses."""
-        if local in self.out.definitions:
-            if self.out.definitions[local][0] != qualname:
-                self._clash(local, qualname)
-            return
+        origin = _Origin("definition", qualname.rpartition(".")[0], local, local)
+        if qualname in self.copies:
+            return origin
         own = local if parsed.definitions.get(local) is node else None  # not a method
-        self.bind(local, qualname)
+        self.origins.setdefault(origin, set())
+        self.fixed.add(origin)
         if parsed.future_annotations:  # annotations of the moved code stay unevaluated
             self.out.imports.add(ImportLine("__future__", "annotations"))
-        self.out.definitions[local] = (qualname, why, _definition_code(parsed, node))
+        copied = self.copies[qualname] = _Copy(qualname, why, parsed, node)
         routed = [d for d in getattr(node, "decorators", ()) if routed_feature(d) is not None]
         for used in parsed.free_names(node, exclude=routed):
-            if used != own:
-                self.resolve(parsed, used, qualname)
-        self.out.order.append(local)
+            if used != own and (target := self.resolve(parsed, used, qualname)) is not None:
+                copied.uses[used] = target
+        self.out.order.append(qualname)
+        return origin
 
-    def resolve(self, parsed: ParsedModule, name: str, user: str) -> None:
+    def resolve(self, parsed: ParsedModule, name: str, user: str) -> _Origin | None:
+        """What ``name``, used by ``user`` in ``parsed``, is in handlers.py (None: a builtin
+        or undefined)."""
         binding = parsed.binding(name)
         module = parsed.source.name
         if binding.how == "builtin":
-            return
+            return None
         if binding.how == "undefined" and not parsed.star_import:
             self.out.notes.append(f"{user} uses {name!r}, which {module} does not define")
-            return
+            return None
         if binding.how == "import" and not binding.conditional:
             target = f"{binding.module}.{binding.member}" if binding.member else binding.module
             if binding.member and target in self.movable:
-                self.copy(target, name, _why(self.spec, target))
-                return
-            self.import_name(
-                name,
-                ImportLine(binding.module, binding.member, binding.asname, binding.type_checking),
+                return self.copy(target, _why(self.spec, target))
+            return self.import_name(
+                ImportLine(binding.module, binding.member, binding.asname, binding.type_checking)
             )
-            return
         qualname = f"{module}.{name}"
         if binding.how == "definition" and qualname in self.movable and not binding.conditional:
-            self.copy(qualname, name, _why(self.spec, qualname))
-            return
-        self.import_name(name, ImportLine(module, name))
+            return self.copy(qualname, _why(self.spec, qualname))
+        return self.import_name(ImportLine(module, name))
 
-    def import_name(self, local: str, line: ImportLine) -> None:
-        origin = f"{line.module}:{line.name or ''}:{line.asname or ''}"
-        if local in self.out.definitions or self.out.bound.get(local, origin) != origin:
-            self._clash(local, origin)
-            return
-        self.out.bound[local] = origin
-        self.out.imports.add(line)
+    def import_name(self, line: ImportLine, *, fixed: bool = False) -> _Origin:
+        """Record an import the moved (or, ``fixed``, the generated) code needs."""
+        if line.name is None and line.asname is None:  # ``import a.b`` binds ``a``
+            origin = _Origin("import", line.bound, None, line.bound)
+        else:
+            origin = _Origin("import", line.module, line.name, line.bound)
+        self.origins.setdefault(origin, set()).add(line)
+        if fixed:
+            self.fixed.add(origin)
+        return origin
 
-    def bind(self, local: str, origin: str) -> None:
-        if self.out.bound.get(local, origin) != origin:
-            self._clash(local, origin)
-        self.out.bound[local] = origin
+    def helper(self, name: str, what: str) -> None:
+        """A name the generated code defines."""
+        origin = _Origin("helper", what, None, name)
+        self.origins.setdefault(origin, set())
+        self.fixed.add(origin)
 
-    def _clash(self, local: str, origin: str) -> None:
+    # ------------------------------------------------------------------- settling names
+
+    def finish(self) -> None:
+        """Give every origin its name in handlers.py, alias what would clash, and render
+        the moved definitions (renamed where they use an alias)."""
+        local = self._names()
+        for origin, lines in self.origins.items():
+            name = local.get(origin)
+            for line in lines:
+                if name is None or name == origin.name:
+                    self.out.imports.add(line)
+                else:
+                    self.out.imports.add(replace(line, asname=name))
+        for qualname in self.out.order:
+            copied = self.copies[qualname]
+            renames = {
+                used: local[origin]
+                for used, origin in copied.uses.items()
+                if origin in local and local[origin] != used
+            }
+            for used, new in renames.items():
+                if (reason := _rename_problem(copied, used, new)) is not None:
+                    self._refuse_rename(copied, used, reason)
+            node = self._renamed(copied, renames) if renames else copied.node
+            code = _definition_code(copied.parsed, node)
+            self.out.definitions[qualname] = (qualname, copied.why, code)
+
+    def _refuse_rename(self, copied: _Copy, used: str, reason: str) -> None:
+        origin = copied.uses[used]
+        if origin in self.rivals:
+            self._clash(origin.name, self.rivals[origin], origin, reason)
+        else:  # a definition its module imports under another name
+            module = copied.parsed.source.name
+            self.out.problems.append(f"{origin} is imported as {used!r} in {module}: {reason}")
+
+    def _names(self) -> dict[_Origin, str]:
+        groups: dict[str, list[_Origin]] = {}
+        for origin in self.origins:
+            groups.setdefault(origin.name, []).append(origin)
+        taken = set(groups) | _GENERATED_LOCALS
+        for copied in self.copies.values():
+            taken.update(n.value for n in _walk(copied.node) if isinstance(n, cst.Name))
+        local: dict[_Origin, str] = {}
+        for name in sorted(groups):
+            group = sorted(groups[name], key=lambda o: (_RANK[o.kind], str(o)))
+            if len(group) == 1:
+                local[group[0]] = name
+                continue
+            fixed = [origin for origin in group if origin in self.fixed]
+            if len(fixed) > 1:
+                self._clash(name, fixed[0], fixed[1])
+                continue
+            for origin in group:
+                if origin in self.fixed:
+                    local[origin] = name
+                    continue
+                self.rivals[origin] = next(o for o in group if o != origin)
+                if (alias := self._alias(origin, taken)) is not None:
+                    local[origin] = alias
+        return local
+
+    def _alias(self, origin: _Origin, taken: set[str]) -> str | None:
+        """``<module>_<name>``, dots as ``_``; ``<module>_module`` for ``import module``;
+        a constant's in capitals; a leading ``_`` kept in front; a number when taken."""
+        lines = self.origins[origin]
+        if origin.member is None and any(ln.asname is None and "." in ln.module for ln in lines):
+            dotted = next(ln.module for ln in lines if "." in ln.module)
+            reason = f"'import {dotted}' cannot be aliased (its uses are dotted)"
+            self._clash(origin.name, self.rivals[origin], origin, reason)
+            return None
+        member = origin.member or "module"
+        stem = member.lstrip("_")
+        prefix = origin.module.replace(".", "_")
+        if stem.isupper():
+            prefix = prefix.upper()
+        base = f"{'_' * (len(member) - len(stem))}{prefix}_{stem}"
+        alias, number = base, 1
+        while alias in taken or keyword.iskeyword(alias):
+            number += 1
+            alias = f"{base}_{number}"
+        taken.add(alias)
+        return alias
+
+    def _renamed(self, copied: _Copy, renames: Mapping[str, str]) -> Definition:
+        targets = _references(copied, renames)
+        renamed = copied.node.visit(_Rename(targets))
+        assert isinstance(renamed, cst.FunctionDef | cst.ClassDef | cst.SimpleStatementLine)
+        return renamed
+
+    def _clash(self, local: str, first: _Origin, second: _Origin, reason: str = "") -> None:
         self.out.problems.append(
-            f"the name {local!r} would mean two things in handlers.py "
-            f"({self.out.bound.get(local, '?')} and {origin})"
+            f"the name {local!r} would mean two things in handlers.py ({first} and {second})"
+            + (f": {reason}" if reason else "")
         )
+
+
+# Names the generated handler functions use locally (an alias never takes them).
+_GENERATED_LOCALS = frozenset({"event", "arguments", "result", "value"})
+# Builtins that look module-level names up by their text: a rename would not follow.
+_BY_TEXT = frozenset({"globals", "vars", "eval", "exec"})
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def _rename_problem(copied: _Copy, used: str, new: str) -> str | None:
+    """Why the moved definition's references to its module-level ``used`` cannot become
+    ``new`` safely, if they cannot."""
+    where = copied.qualname
+    parsed = copied.parsed
+    references = list(_reference_nodes(copied, used))
+    annotations = {id(node) for node, _ in references if isinstance(node, cst.SimpleString)}
+    for node in _walk(copied.node):
+        if isinstance(node, cst.Global) and any(n.name.value == used for n in node.names):
+            return f"{where} declares {used!r} global: cannot rename it"
+        if isinstance(node, cst.Name) and node.value in _BY_TEXT:
+            return f"{where} reads names by their text ({node.value}): cannot rename {used!r}"
+        if (
+            isinstance(node, cst.SimpleString)
+            and id(node) not in annotations
+            and _string_value(node) == used
+        ):
+            return f"{where} names {used!r} in a string: cannot rename it"
+    for node, exact in references:
+        if not exact:
+            return f"{where} uses {used!r} in a way that cannot be renamed ({type(node).__name__})"
+        scope = parsed.scopes.get(node)
+        if scope is not None and any(
+            assignment.scope is not parsed.global_scope
+            and not isinstance(assignment, BuiltinAssignment)
+            for assignment in scope[new]
+        ):
+            return f"{where} binds {new!r} itself: cannot rename {used!r} to it"
+    return None
+
+
+def _string_value(node: cst.SimpleString) -> str | None:
+    value = node.evaluated_value
+    return value if isinstance(value, str) else None
+
+
+def _all_references(copied: _Copy) -> Iterator[tuple[cst.CSTNode, str]]:
+    """Each access inside the copied node to a module-level (or undefined) name."""
+    parsed = copied.parsed
+    inside = {id(n) for n in _walk(copied.node)}
+    for scope in {s for s in parsed.scopes.values() if s is not None}:
+        for access in scope.accesses:
+            if id(access.node) not in inside:
+                continue
+            referents = access.referents
+            if not referents:
+                text = cst.helpers.get_full_name_for_node(access.node) or ""
+                yield access.node, text.split(".")[0]
+            for ref in referents:
+                if ref.scope is parsed.global_scope and not isinstance(ref, BuiltinAssignment):
+                    yield access.node, ref.name
+
+
+def _reference_nodes(copied: _Copy, used: str) -> Iterator[tuple[cst.CSTNode, bool]]:
+    """The nodes referring to module-level ``used``, each with whether it can be renamed
+    as it is (a name, or a string annotation that is exactly the name)."""
+    for node, name in _all_references(copied):
+        if name != used:
+            continue
+        if isinstance(node, cst.Name):
+            yield node, node.value == used
+        elif isinstance(node, cst.SimpleString):
+            yield node, _string_value(node) == used
+        else:
+            yield node, False
+
+
+def _references(copied: _Copy, renames: Mapping[str, str]) -> dict[int, str]:
+    """Node id -> new name for every reference the renames cover."""
+    return {
+        id(node): renames[used]
+        for used in renames
+        for node, exact in _reference_nodes(copied, used)
+        if exact
+    }
+
+
+class _Rename(cst.CSTTransformer):
+    """Renames exactly the nodes given by id (references to one module-level binding),
+    nothing else: locals, parameters, attributes and keywords of the same spelling stay."""
+
+    def __init__(self, targets: Mapping[int, str]) -> None:
+        super().__init__()
+        self.targets = targets
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = self.targets.get(id(original_node))
+        return updated_node.with_changes(value=new) if new else updated_node
+
+    def leave_SimpleString(
+        self, original_node: cst.SimpleString, updated_node: cst.SimpleString
+    ) -> cst.SimpleString:
+        new = self.targets.get(id(original_node))
+        if not new:
+            return updated_node
+        quote = original_node.quote
+        return updated_node.with_changes(value=f"{original_node.prefix}{quote}{new}{quote}")
 
 
 def _why(spec: HandlerPackageSpec, qualname: str) -> str:
@@ -480,9 +727,12 @@ def generate_handler_package(spec: HandlerPackageSpec) -> GeneratedPackage | Gen
             qualname = f"{entry.spec.module}.{entry.spec.name}"
             mover.copy_node(qualname, entry.spec.function, "moved", entry.parsed, entry.node)
             for line in (DECODE_IMPORT, *ENCODE_IMPORTS, ImportLine("typing", "Any")):
-                mover.import_name(line.name or "", line)
+                mover.import_name(line, fixed=True)
             for helper in ("_event_data", "_json_result"):
-                mover.bind(helper, "generated helper")
+                mover.helper(helper, "generated helper")
+            mover.helper(f"handle_{entry.spec.function}", "generated handler")
+    if not mover.out.problems:
+        mover.finish()
     if mover.out.problems:
         return GenerationFailure(tuple(dict.fromkeys(mover.out.problems)))
     ready = [entry for entry in entries if entry is not None]
@@ -549,8 +799,8 @@ def _handlers_py(
         "``data`` into the entry point's arguments and runs the code moved from the monolith.\n"
     )
     blocks = []
-    for local in out.order:
-        qualname, how, code = out.definitions[local]
+    for key in out.order:
+        qualname, how, code = out.definitions[key]
         blocks.append(f"# {how} from {qualname.rpartition('.')[0]}\n{code}")
     blocks.append(_HANDLER_HELPERS.strip("\n") + "\n")
     blocks.extend(_handler_function(entry, spec.line_length) for entry in entries)
