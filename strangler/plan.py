@@ -19,6 +19,7 @@ linked facts: no file is read here beyond what collection already did. The plan 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -152,8 +153,13 @@ def _entry_json(entry: PlannedEntry) -> dict[str, Any]:
 
 
 def package_name(capability: str) -> str:
-    """A valid, unique Python package name: the capability's dotted name, joined by ``_``."""
-    return capability.replace(".", "_")
+    """A valid Python package name from the capability's: dots joined by ``_``; a
+    community's ``+26`` read as ``_plus_26``; any other character no identifier takes
+    (the space and brackets of a clash's ``orders [module]``) one ``_``. The ``+`` had
+    made ``functions/core_utils_quantize+26``, whose generated imports did not parse."""
+    name = capability.replace(".", "_").replace("+", "_plus_")
+    name = re.sub(r"\W+", "_", name, flags=re.ASCII).strip("_")
+    return f"_{name}" if name[:1].isdigit() else name or "capability"
 
 
 def feature_name(qualname: str, module: str) -> str:

@@ -47,6 +47,10 @@ def _plan(
 
 def test_names() -> None:
     assert package_name("catalog.images.make_thumbnail") == "catalog_images_make_thumbnail"
+    # a community (``+26``) and a clash's ``[module]`` suffix: names Python can import
+    assert package_name("core.utils.quantize+26") == "core_utils_quantize_plus_26"
+    assert package_name("orders [module]") == "orders_module"
+    assert package_name("9lives.x") == "_9lives_x"
     assert feature_name("orders.cart.Cart.add", "orders.cart") == "orders.Cart.add"
 
 
