@@ -9,10 +9,15 @@ Delivery settings follow the handler contract: ``task_acks_late`` and
 redelivered; the handler base dedupes by event id), ``worker_prefetch_multiplier=1``
 (a slow handler does not hoard messages). Publishing has a short, bounded retry so a
 broker outage turns into a fast error the shim can fall back on, not a hung request.
+
+Importing this module makes ``filesystem://`` (the embedded default broker) mean
+:mod:`shims.fsbroker`'s transport in this process: kombu's own loses the messages a
+killed worker had taken.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,11 @@ from celery import Celery
 
 from shims.config import Settings, load_settings, mask_url, split_failover
 from shims.urls import check_userinfo
+
+if os.name == "posix":  # the durable transport locks with fcntl; elsewhere kombu's own
+    from shims import fsbroker
+
+    fsbroker.register()
 
 __all__ = [
     "PublishConfig",
