@@ -114,24 +114,23 @@ def owner_for(inflight: Path) -> Owner:
         return owner
 
 
-def restore_orphans(queue_folder: Path, *, own: str | None = None) -> int:
+def restore_orphans(queue_folder: Path) -> int:
     """Move the in-flight files of every dead owner back into ``queue_folder``.
 
     An owner is dead when its lock can be taken (or its lock file is gone: a restorer
     tearing it down). Two restorers cannot both take one lock, and each file moves with
-    one rename, so a file is never restored twice. ``own`` (the caller's own owner name)
-    is skipped. Returns how many messages were put back.
+    one rename, so a file is never restored twice. This process's own owners are
+    skipped: POSIX locks never conflict within one process, and testing one would
+    release it. Returns how many messages were put back.
     """
     inflight = queue_folder / INFLIGHT
     try:
         entries = [e for e in os.scandir(inflight) if e.is_dir() and not e.name.startswith(".")]
     except FileNotFoundError:
         return 0
-    restored = 0
-    for entry in entries:
-        if entry.name != own:
-            restored += _restore_if_dead(Path(entry.path), queue_folder)
-    return restored
+    with _owners_lock:
+        own = {o.name for o in _owners.values() if o.pid == os.getpid()}
+    return sum(_restore_if_dead(Path(e.path), queue_folder) for e in entries if e.name not in own)
 
 
 def _restore_if_dead(folder: Path, queue_folder: Path) -> int:
@@ -321,7 +320,7 @@ class Channel(filesystem.Channel):
         now = monotonic()
         if now >= owner.next_restore:
             owner.next_restore = now + self.restore_interval
-            restore_orphans(self.queue_folder, own=owner.name)
+            restore_orphans(self.queue_folder)
 
     # -- settle --------------------------------------------------------------------
 
