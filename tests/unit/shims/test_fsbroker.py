@@ -74,8 +74,10 @@ def test_filesystem_urls_use_the_durable_transport() -> None:
     assert Connection("filesystem://").transport_cls == "filesystem"
 
 
-def test_a_publish_appears_whole_under_its_final_name(conn: Connection, tmp_path: Path) -> None:
-    publish(conn, {"n": 1})
+@pytest.mark.parametrize("fsync", [True, False])
+def test_a_publish_appears_whole_under_its_final_name(tmp_path: Path, fsync: bool) -> None:
+    with Connection("filesystem://", transport_options=options(tmp_path, fsync=fsync)) as conn:
+        publish(conn, {"n": 1})
     [name] = queued(tmp_path)
     assert json.loads((tmp_path / "queue" / name).read_text())["properties"]["delivery_tag"]
     assert list((tmp_path / "queue" / fsbroker.INCOMING).iterdir()) == []
