@@ -386,11 +386,15 @@ def _wait_for_function_path(env: dict[str, str], feature: str, timeout: float = 
     events still queued after a minute are stuck, not slow."""
     deadline = time.monotonic() + timeout
     folder = Path(env["STRANGLER_BROKER_FOLDER"]) / "queue"
+
+    def pending() -> int:  # queued, or taken by the worker and not acknowledged yet
+        return len([*folder.glob("*.msg"), *folder.glob(".inflight/*/*.msg")])
+
     while time.monotonic() < deadline:
-        if not any(folder.glob("*")):
+        if not pending():
             return
         time.sleep(0.2)
-    left = len(list(folder.glob("*")))
+    left = pending()
     raise StepFailed(f"the worker left {left} events of {feature} in {folder} after {timeout:.0f}s")
 
 

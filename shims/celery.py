@@ -9,10 +9,15 @@ Delivery settings follow the handler contract: ``task_acks_late`` and
 redelivered; the handler base dedupes by event id), ``worker_prefetch_multiplier=1``
 (a slow handler does not hoard messages). Publishing has a short, bounded retry so a
 broker outage turns into a fast error the shim can fall back on, not a hung request.
+
+Importing this module makes ``filesystem://`` (the embedded default broker) mean
+:mod:`shims.fsbroker`'s transport in this process: kombu's own loses the messages a
+killed worker had taken.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,12 +27,18 @@ from celery import Celery
 from shims.config import Settings, load_settings, mask_url, split_failover
 from shims.urls import check_userinfo
 
+if os.name == "posix":  # the durable transport locks with fcntl; elsewhere kombu's own
+    from shims import fsbroker
+
+    fsbroker.register()
+
 __all__ = [
     "PublishConfig",
     "UnsafeSerializerError",
     "build_app",
     "celery_config",
     "check_broker_url",
+    "check_urls",
     "close_app",
     "ensure_json_only",
 ]
@@ -53,7 +64,13 @@ class PublishConfig:
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    """The Celery configuration for ``settings`` (creates the filesystem folders)."""
+    """The Celery configuration for ``settings`` (creates the filesystem folders).
+
+    ``ValueError`` (one line, URLs masked) for a broker or result backend URL whose
+    password kombu would split (:func:`check_urls`): a worker would otherwise start and
+    print kombu's error quoting a piece of it, and a routed call would log it.
+    """
+    check_urls(settings)
     transport_options = dict(settings.broker_transport_options())
     if transport_options:  # filesystem transport: poll often enough for request/reply
         transport_options.setdefault("polling_interval", 0.1)
@@ -99,6 +116,20 @@ def _prepare_result_backend(url: str) -> None:
     if url.startswith("file://"):
         path = url.removeprefix("file://localhost").removeprefix("file://")
         Path(path).mkdir(parents=True, exist_ok=True)
+
+
+def check_urls(settings: Settings) -> None:
+    """Refuse broker and result backend URLs whose user info clients would split.
+
+    kombu and Celery's backends read ``amqp://u:p/w@h//`` as host ``u``, port ``p``, and
+    fail on first use with ``Port could not be cast to integer value as 'p'``: a piece
+    of the password in a worker's output or the monolith's log. Only the URLs' shape is
+    checked here (no import, no connection); ``file://`` result paths have no user info.
+    """
+    for part in split_failover(settings.broker_url):
+        check_userinfo(part, kind="broker", also=";")
+    if not settings.result_backend.startswith("file:"):
+        check_userinfo(settings.result_backend, kind="result backend")
 
 
 def check_broker_url(url: str) -> None:

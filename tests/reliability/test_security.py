@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -214,3 +215,27 @@ def test_secrets_in_store_and_broker_urls_are_masked(
         "passwords in store/broker URLs never in CLI output or logs",
         cli_commands=len(commands), brokers=2, secret_seen=0,
     )  # fmt: skip
+
+
+def test_a_worker_given_a_split_prone_broker_password_shows_it_masked(tmp_path: Path) -> None:
+    """kombu read ``amqp://u:pa55/...@h//`` as port ``pa55`` and the worker printed
+    ``Port could not be cast to integer value as 'pa55'``; ``build_app`` refuses it first."""
+    head, tail = SECRET[:4], SECRET[5:]
+    broker = f"amqp://guest:{head}/{tail}@127.0.0.1//"
+    env = {
+        **os.environ,
+        "STRANGLER_BROKER_URL": broker, "STRANGLER_ROUTE_STORE": "memory://",
+        "STRANGLER_BROKER_FOLDER": str(tmp_path / "broker"),
+        "STRANGLER_RESULT_BACKEND": f"file://{tmp_path}/results", "PYTHONPATH": str(ROOT),
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "tests.reliability.app", "worker",
+         "--pool=solo", "-Q", "never", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-2000:]
+    assert "bad broker URL 'amqp://guest:****@127.0.0.1//'" in output, output[-2000:]
+    assert head not in output
+    assert tail not in output
+    assert "Port could not be cast" not in output
