@@ -49,7 +49,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from time import monotonic, perf_counter
 from typing import Any, Literal, ParamSpec, TypeVar, cast
@@ -898,14 +898,7 @@ class Mismatch:
     function: str
 
     def to_dict(self) -> dict[str, str]:
-        return {
-            "feature": self.feature,
-            "event_id": self.event_id,
-            "at": self.at.isoformat(),
-            "field": self.field,
-            "monolith": self.monolith,
-            "function": self.function,
-        }
+        return {**asdict(self), "at": self.at.isoformat()}
 
     def sample(self) -> MismatchSample:
         """This mismatch as the route store keeps it, naming this process (``host:pid``)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -102,15 +102,7 @@ class MismatchSample:
     process: str
 
     def to_dict(self) -> dict[str, str]:
-        return {
-            "feature": self.feature,
-            "event_id": self.event_id,
-            "at": self.at.isoformat(),
-            "field": self.field,
-            "monolith": self.monolith,
-            "function": self.function,
-            "process": self.process,
-        }
+        return {**asdict(self), "at": self.at.isoformat()}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MismatchSample:
