@@ -476,19 +476,7 @@ def _string_value(node: cst.SimpleString) -> str | None:
 
 def _all_references(copied: _Copy) -> Iterator[tuple[cst.CSTNode, str]]:
     """Each access inside the copied node to a module-level (or undefined) name."""
-    parsed = copied.parsed
-    inside = {id(n) for n in _walk(copied.node)}
-    for scope in {s for s in parsed.scopes.values() if s is not None}:
-        for access in scope.accesses:
-            if id(access.node) not in inside:
-                continue
-            referents = access.referents
-            if not referents:
-                text = cst.helpers.get_full_name_for_node(access.node) or ""
-                yield access.node, text.split(".")[0]
-            for ref in referents:
-                if ref.scope is parsed.global_scope and not isinstance(ref, BuiltinAssignment):
-                    yield access.node, ref.name
+    return copied.parsed.global_accesses(copied.node)
 
 
 def _reference_nodes(copied: _Copy, used: str) -> Iterator[tuple[cst.CSTNode, bool]]:

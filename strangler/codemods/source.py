@@ -111,9 +111,17 @@ class ParsedModule:
 
     def free_names(self, node: cst.CSTNode, exclude: Iterable[cst.CSTNode] = ()) -> list[str]:
         """Module-level (and undefined) names used inside ``node`` but not ``exclude``."""
+        names = {name for _, name in self.global_accesses(node, exclude)}
+        return sorted(name for name in names if name)
+
+    def global_accesses(
+        self, node: cst.CSTNode, exclude: Iterable[cst.CSTNode] = ()
+    ) -> Iterator[tuple[cst.CSTNode, str]]:
+        """Each access inside ``node`` (not ``exclude``) to a module-level or undefined
+        name, with that name: what a copy of ``node`` needs bound, and where a rename
+        of one of those names must reach."""
         skipped = {id(n) for part in exclude for n in _walk(part)}
         inside = {id(n) for n in _walk(node)} - skipped
-        names: dict[str, None] = {}
         for scope in {s for s in self.scopes.values() if s is not None}:
             for access in scope.accesses:
                 if id(access.node) not in inside:
@@ -121,12 +129,10 @@ class ParsedModule:
                 referents = access.referents
                 if not referents:
                     dotted = cst.helpers.get_full_name_for_node(access.node) or ""
-                    names[dotted.split(".")[0]] = None
+                    yield access.node, dotted.split(".")[0]
                 for ref in referents:
-                    if isinstance(ref, BuiltinAssignment) or ref.scope is not self.global_scope:
-                        continue
-                    names[ref.name] = None
-        return sorted(name for name in names if name)
+                    if ref.scope is self.global_scope and not isinstance(ref, BuiltinAssignment):
+                        yield access.node, ref.name
 
     def binding(self, name: str) -> Binding:
         assignments = list(self.global_scope.assignments[name])
