@@ -22,10 +22,19 @@ _MARKERS = tuple(f"{name}(".encode() for name in _CALLS)
 _SKIP = ("*/migrations/*",)
 
 
-def declared_features(root: Path) -> frozenset[str]:
+_PROJECT_FILES = ("pyproject.toml", "manage.py", "setup.py", "setup.cfg")
+
+
+def declared_features(root: Path) -> frozenset[str] | None:
     """Every feature name the Python code under ``root`` passes to ``routed`` or
     ``dispatch_only`` as a string literal (first argument or ``feature=``). A file that
-    cannot be read or parsed is skipped: this is a hint for a warning, not an analysis."""
+    cannot be read or parsed is skipped: this is a hint for a warning, not an analysis.
+
+    None when ``root`` is not a project's folder (none of ``pyproject.toml``,
+    ``manage.py``, ``setup.py``, ``setup.cfg``): an operator running ``strangler
+    route`` from a home folder must not wait for a walk of everything under it."""
+    if not any((root / name).is_file() for name in _PROJECT_FILES):
+        return None
     try:
         base, sources, _ = discover(root, _SKIP)
     except (NothingToAnalyse, OSError):

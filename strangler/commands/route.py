@@ -155,12 +155,13 @@ def set_route(
     before = "unset (monolith)" if change.before is None else _mode_text(change.before)
     click.echo(f"{feature}: {before} -> {_mode_text(change.after)} (by {change.actor})")
     if unseen is not None:
-        _warn_unseen(feature, unseen)
+        _warn_unseen(feature, *unseen)
 
 
-def _unseen(store: RouteStore, feature: str) -> list[str] | None:
+def _unseen(store: RouteStore, feature: str) -> tuple[list[str], bool] | None:
     """None when ``feature`` is known: a running process reported calls of it, or the
-    code here routes it. Else the names it may be a misspelling of (maybe none).
+    code here routes it. Else the names it may be a misspelling of (maybe none), and
+    whether code was looked at (the current folder is a project's).
 
     Only asked the first time a feature gets a route: a typo then is a route nothing
     reads, shown as set while every call stays on the monolith. A store outage here
@@ -173,17 +174,22 @@ def _unseen(store: RouteStore, feature: str) -> list[str] | None:
     if feature in reported:
         return None
     declared = declared_features(Path.cwd())
-    if feature in declared:
+    if declared is not None and feature in declared:
         return None
-    return close_names(feature, sorted((declared | reported | routed) - {feature}))
+    known = (declared or frozenset()) | reported | routed
+    return close_names(feature, sorted(known - {feature})), declared is not None
 
 
-def _warn_unseen(feature: str, close: list[str]) -> None:
+def _warn_unseen(feature: str, close: list[str], looked: bool) -> None:
+    code = (
+        f"no code under {Path.cwd()} calls routed({feature!r}, ...)"
+        if looked
+        else f"{Path.cwd()} is no project folder, so no code was checked"
+    )
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     click.echo(
-        f"strangler: warning: nothing routes {feature!r} yet: no code under {Path.cwd()} "
-        f"calls routed({feature!r}, ...) and no running process has reported it, so a "
-        f"misspelt name would move no traffic{hint}",
+        f"strangler: warning: nothing routes {feature!r} yet: {code} and no running "
+        f"process has reported it, so a misspelt name would move no traffic{hint}",
         err=True,
     )
 

@@ -221,6 +221,7 @@ def test_store_from_pyproject(
 
 
 def _code(folder: Path) -> None:
+    (folder / "manage.py").write_text("", encoding="utf-8")  # a project's folder
     (folder / "shop.py").write_text(
         "from shims import dispatch_only, routed\n\n\n"
         '@routed("orders.confirm", task="t.confirm")\n'
@@ -397,3 +398,17 @@ def test_status_points_at_the_recent_mismatches(url: str) -> None:
     data = json.loads(run("status", "--format", "json", "--store", url).stdout)
     recent = {f["feature"]: f["recent_mismatches"] for f in data["features"]}
     assert recent == {"mail.send": 0, "orders.confirm": 3}
+
+
+def test_outside_a_project_folder_no_code_is_walked_and_the_warning_says_so(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from a home folder, ``route set`` must not walk everything under it: code is
+    looked for only where a pyproject.toml, manage.py, setup.py or setup.cfg says a
+    project lives."""
+    _code(tmp_path)
+    (tmp_path / "manage.py").unlink()
+    monkeypatch.chdir(tmp_path)
+    result = run("set", "orders.confirm", "function", "--store", url)
+    assert result.exit_code == 0
+    assert "is no project folder, so no code was checked" in result.stderr
