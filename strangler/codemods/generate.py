@@ -34,7 +34,7 @@ from strangler.codemods._imports import ImportLine, member_key, render_imports
 from strangler.codemods.retire import is_retired
 from strangler.codemods.routed import STYLES, RoutedSpec, decorator_name, format_call
 from strangler.codemods.schema import ParamSchema, data_schema, sample_value
-from strangler.codemods.source import Definition, ModuleSource, ParsedModule, parse_source
+from strangler.codemods.source import Definition, ModuleSource, ParsedModule, parse_source, walk
 
 __all__ = [
     "DECODE_IMPORT",
@@ -242,8 +242,8 @@ class _Mover:
         self.parsed: dict[str, ParsedModule] = {}
         # An entry point the moved code calls is the moved one too, not an import of the
         # monolith's (now routed) function: that would publish a second event per call.
-        entries = {f"{e.module}.{e.name}" for e in spec.entry_points if "." not in e.name}
-        self.movable = set(spec.moves) | set(spec.copies) | entries
+        self.entries = {f"{e.module}.{e.name}" for e in spec.entry_points if "." not in e.name}
+        self.movable = set(spec.moves) | set(spec.copies) | self.entries
         self.copies: dict[str, _Copy] = {}
         self.origins: dict[_Origin, set[ImportLine]] = {}  # an import's lines as written
         self.fixed: set[_Origin] = set()  # never aliased: generated names, definitions
@@ -304,14 +304,19 @@ class _Mover:
         if binding.how == "import" and not binding.conditional:
             target = f"{binding.module}.{binding.member}" if binding.member else binding.module
             if binding.member and target in self.movable:
-                return self.copy(target, _why(self.spec, target))
+                return self.copy(target, self.why(target))
             return self.import_name(
                 ImportLine(binding.module, binding.member, binding.asname, binding.type_checking)
             )
         qualname = f"{module}.{name}"
         if binding.how == "definition" and qualname in self.movable and not binding.conditional:
-            return self.copy(qualname, _why(self.spec, qualname))
+            return self.copy(qualname, self.why(qualname))
         return self.import_name(ImportLine(module, name))
+
+    def why(self, qualname: str) -> str:
+        """How a definition reaches handlers.py: an entry point or a move, or a copy."""
+        moved = qualname in self.spec.moves or qualname in self.entries
+        return "moved" if moved else "copied"
 
     def import_name(self, line: ImportLine, *, fixed: bool = False) -> _Origin:
         """Record an import the moved (or, ``fixed``, the generated) code needs."""
@@ -371,7 +376,7 @@ class _Mover:
             groups.setdefault(origin.name, []).append(origin)
         taken = set(groups) | _GENERATED_LOCALS
         for copied in self.copies.values():
-            taken.update(n.value for n in _walk(copied.node) if isinstance(n, cst.Name))
+            taken.update(n.value for n in walk(copied.node) if isinstance(n, cst.Name))
         local: dict[_Origin, str] = {}
         for name in sorted(groups):
             group = sorted(groups[name], key=lambda o: (_RANK[o.kind], str(o)))
@@ -432,12 +437,6 @@ _GENERATED_LOCALS = frozenset({"event", "arguments", "result", "value"})
 _BY_TEXT = frozenset({"globals", "vars", "eval", "exec"})
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
-
-
 def _rename_problem(copied: _Copy, used: str, new: str) -> str | None:
     """Why the moved definition's references to its module-level ``used`` cannot become
     ``new`` safely, if they cannot."""
@@ -445,7 +444,7 @@ def _rename_problem(copied: _Copy, used: str, new: str) -> str | None:
     parsed = copied.parsed
     references = list(_reference_nodes(copied, used))
     annotations = {id(node) for node, _ in references if isinstance(node, cst.SimpleString)}
-    for node in _walk(copied.node):
+    for node in walk(copied.node):
         if isinstance(node, cst.Global) and any(n.name.value == used for n in node.names):
             return f"{where} declares {used!r} global: cannot rename it"
         if isinstance(node, cst.Name) and node.value in _BY_TEXT:
@@ -474,15 +473,10 @@ def _string_value(node: cst.SimpleString) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _all_references(copied: _Copy) -> Iterator[tuple[cst.CSTNode, str]]:
-    """Each access inside the copied node to a module-level (or undefined) name."""
-    return copied.parsed.global_accesses(copied.node)
-
-
 def _reference_nodes(copied: _Copy, used: str) -> Iterator[tuple[cst.CSTNode, bool]]:
     """The nodes referring to module-level ``used``, each with whether it can be renamed
     as it is (a name, or a string annotation that is exactly the name)."""
-    for node, name in _all_references(copied):
+    for node, name in copied.parsed.global_accesses(copied.node):
         if name != used:
             continue
         if isinstance(node, cst.Name):
@@ -523,13 +517,6 @@ class _Rename(cst.CSTTransformer):
             return updated_node
         quote = original_node.quote
         return updated_node.with_changes(value=f"{original_node.prefix}{quote}{new}{quote}")
-
-
-def _why(spec: HandlerPackageSpec, qualname: str) -> str:
-    moved = qualname in spec.moves or any(
-        qualname == f"{e.module}.{e.name}" for e in spec.entry_points
-    )
-    return "moved" if moved else "copied"
 
 
 def _definition_code(parsed: ParsedModule, node: cst.CSTNode) -> str:

@@ -120,8 +120,8 @@ class ParsedModule:
         """Each access inside ``node`` (not ``exclude``) to a module-level or undefined
         name, with that name: what a copy of ``node`` needs bound, and where a rename
         of one of those names must reach."""
-        skipped = {id(n) for part in exclude for n in _walk(part)}
-        inside = {id(n) for n in _walk(node)} - skipped
+        skipped = {id(n) for part in exclude for n in walk(part)}
+        inside = {id(n) for n in walk(node)} - skipped
         for scope in {s for s in self.scopes.values() if s is not None}:
             for access in scope.accesses:
                 if id(access.node) not in inside:
@@ -180,10 +180,11 @@ class ParsedModule:
         return Binding("definition", self.source.name, ref.name, conditional=True)
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node under it, depth first."""
     yield node
     for child in node.children:
-        yield from _walk(child)
+        yield from walk(child)
 
 
 def parse_source(source: ModuleSource) -> ParsedModule:
