@@ -20,8 +20,6 @@ __all__ = ["declared_features"]
 _CALLS = frozenset({"routed", "dispatch_only"})
 _MARKERS = tuple(f"{name}(".encode() for name in _CALLS)
 _SKIP = ("*/migrations/*",)
-
-
 _PROJECT_FILES = ("pyproject.toml", "manage.py", "setup.py", "setup.cfg")
 
 

@@ -186,12 +186,17 @@ def _warn_unseen(feature: str, close: list[str], looked: bool) -> None:
         if looked
         else f"{Path.cwd()} is no project folder, so no code was checked"
     )
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    hint = _did_you_mean(close)
     click.echo(
         f"strangler: warning: nothing routes {feature!r} yet: {code} and no running "
         f"process has reported it, so a misspelt name would move no traffic{hint}",
         err=True,
     )
+
+
+def _did_you_mean(close: list[str]) -> str:
+    """``; did you mean 'a' or 'b'?`` for the names a feature may be a misspelling of."""
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 @route.command("history")
@@ -234,8 +239,7 @@ def list_mismatches(
         routes = {} if found else _guarded(store.all)
     if not found and feature not in routes and all(f != feature for f, _ in metrics):
         names = sorted(routes.keys() | {f for f, _ in metrics})
-        close = close_names(feature, names)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        hint = _did_you_mean(close_names(feature, names))
         _fail(
             f"unknown feature {feature!r}: no route, no calls and no mismatches recorded "
             f"in {mask_url(store.url)}{hint}"
