@@ -30,6 +30,7 @@ __all__ = [
     "load_settings",
     "mask_url",
     "split_failover",
+    "userinfo_span",
 ]
 
 ENV_PREFIX = "STRANGLER_"
@@ -211,14 +212,23 @@ def _mask_userinfo(url: str) -> str:
     errs on the side of masking: a harmless ``@`` in a query value
     (``redis://h:6379/0?client_name=a@b``) masks the host and path too, never less.
     """
+    span = userinfo_span(url)
+    if span is None:
+        return url
+    start, at = span
+    colon = url.find(":", start, at)
+    return url if colon < 0 else f"{url[: colon + 1]}****{url[at:]}"
+
+
+def userinfo_span(url: str) -> tuple[int, int] | None:
+    """Where a URL's user name and password are, at their widest: from after ``//`` to
+    the last ``@`` (None without both). Masking and ``shims.urls.check_userinfo`` read
+    the same span, so what one masks is what the other checks."""
     start = url.find("//")
     at = url.rfind("@")
-    if start < 0 or at < start:
-        return url
-    colon = url.find(":", start + 2, at)
-    if colon < 0:
-        return url
-    return f"{url[: colon + 1]}****{url[at:]}"
+    if start < 0 or at < start + 2:
+        return None
+    return start + 2, at
 
 
 # ---------------------------------------------------------------- sources

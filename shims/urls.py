@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from shims.config import mask_url
+from shims.config import mask_url, userinfo_span
 
 __all__ = [
     "REDIS_OPTIONS",
@@ -133,11 +133,10 @@ def check_userinfo(
     ``unknown option 'ss@h'``): refused before any client reads it, in one line
     naming only the masked URL. The broker passes ``also=";"``: kombu splits on it.
     """
-    start = url.find("//")
-    at = url.rfind("@")
-    if start < 0 or at < start:
+    span = userinfo_span(url)
+    if span is None:
         return
-    written = url[start + 2 : at]
+    written = url[span[0] : span[1]]
     try:
         seen = urlsplit(url).netloc.rpartition("@")[0]
     except ValueError:
